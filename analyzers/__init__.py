@@ -1,0 +1,88 @@
+"""armadilhas analyzers: pure functions from source text to findings.
+
+    report = analyze("app/tasks.py", source_text, Settings())
+
+No I/O, no network, never raises on bad input: what cannot be analysed becomes a note.
+"""
+from __future__ import annotations
+
+import codecs
+import io
+import tokenize
+
+from .build import build_findings
+from .model import Citation, Edit, Finding, Fix, Note, Report, apply_edits
+from .settings import DEFAULT, Settings
+
+__all__ = [
+    "Citation",
+    "Edit",
+    "Finding",
+    "Fix",
+    "Note",
+    "Report",
+    "Settings",
+    "analyze",
+    "analyze_bytes",
+    "language_of",
+    "apply_edits",
+]
+
+
+def language_of(path: str, settings: Settings = DEFAULT) -> str | None:
+    lower = path.lower()
+    if lower.endswith(tuple(settings.python_extensions)):
+        return "python"
+    if lower.endswith(tuple(ext.lower() for ext in settings.sql_extensions)):
+        return "sql"
+    return None
+
+
+def analyze(path: str, text: str, settings: Settings = DEFAULT) -> Report:
+    """Findings and notes for one file. Unsupported extensions yield an empty report."""
+    report = Report(path)
+    language = language_of(path, settings)
+    if language is None:
+        return report
+    try:
+        if language == "python":
+            from .python.engine import analyze_python
+
+            raws, notes, _ = analyze_python(path, text, settings)
+        else:
+            from .sql.engine import analyze_sql
+
+            raws, notes = analyze_sql(path, text, settings)
+        report.findings = build_findings(path, text, raws, settings)
+        report.notes = list(notes)
+    except RecursionError:
+        report.notes = [Note(path, "not analysed: the code is nested too deeply to parse safely")]
+    except Exception as exc:  # the contract: never raise on input, whatever it is
+        report.notes = [Note(path, f"not analysed: internal error {type(exc).__name__}: {exc}")]
+    return report
+
+
+def analyze_bytes(path: str, data: bytes, settings: Settings = DEFAULT) -> Report:
+    """Decode then analyse. Python files honour a PEP 263 coding cookie; SQL must be UTF-8."""
+    language = language_of(path, settings)
+    if language is None:
+        return Report(path)
+    if b"\0" in data:
+        return Report(path, notes=[Note(path, "skipped: the file contains NUL bytes (binary or corrupt)")])
+    encoding = "utf-8"
+    if language == "python":
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:
+            return Report(path, notes=[Note(path, f"not analysed: {exc}")])
+    try:
+        text = codecs.decode(data, encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        where = ""
+        if isinstance(exc, UnicodeDecodeError):
+            line = data[: exc.start].count(b"\n") + 1
+            where = f" at line {line}"
+        return Report(path, notes=[Note(path, f"not analysed: the file is not valid {encoding}{where}")])
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return analyze(path, text, settings)

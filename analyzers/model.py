@@ -1,0 +1,85 @@
+"""Values the analyzers hand out: findings, fixes, notes and the per-file report.
+
+Everything here is plain, immutable data so a report can be compared, serialised and cached
+without caring which analyzer produced it.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    skill: str
+    section: str  # e.g. "REQ ARMADILHAS-01 — Clock skew ...; REGRA #1; Anti-pattern 1"
+    anchor: str  # GitHub-rendered anchor of the linked heading, without '#'
+    url: str
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace text[start:end] (character offsets into the analysed file) with `text`."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    description: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    family: str
+    path: str
+    line: int  # 1-based
+    end_line: int
+    col: int  # 1-based
+    end_col: int  # 1-based, exclusive (SARIF's convention)
+    message: str
+    citation: Citation
+    fingerprint: str = ""
+    fix: Fix | None = None
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.col, self.rule)
+
+
+@dataclass(frozen=True)
+class Note:
+    path: str
+    message: str
+    line: int | None = None
+
+
+@dataclass
+class Report:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+
+def apply_edits(text: str, edits: tuple[Edit, ...] | list[Edit]) -> str:
+    """Apply non-overlapping edits; later offsets first so earlier ones stay valid."""
+    for edit in sorted(edits, key=lambda e: e.start, reverse=True):
+        text = text[: edit.start] + edit.text + text[edit.end :]
+    return text
+
+
+def _normalise(code: str) -> str:
+    return " ".join(code.split())
+
+
+def fingerprint(rule: str, path: str, code: str, occurrence: int) -> str:
+    """Stable id of a finding: survives edits elsewhere in the file because it hashes the
+    flagged code, not its line. `occurrence` separates identical code flagged twice."""
+    digest = hashlib.sha256(
+        f"{rule}\0{path}\0{_normalise(code)}\0{occurrence}".encode("utf-8", "surrogatepass")
+    ).hexdigest()
+    return digest[:16]

@@ -1,0 +1,1 @@
+"""Python analysis with libcst: see engine.py."""

@@ -1,0 +1,102 @@
+"""Per-file state shared by the rules of one pass: the parse, the import table, the reports,
+and positions computed only when something is actually reported."""
+from __future__ import annotations
+
+import bisect
+from typing import Callable
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..build import RawFinding
+from ..model import Fix
+from ..settings import Settings
+from .imports import ImportTableProvider, qualify
+
+
+class FileContext:
+    def __init__(self, path: str, text: str, settings: Settings, wrapper: MetadataWrapper) -> None:
+        self.path = path
+        self.text = text
+        self.settings = settings
+        self.wrapper = wrapper
+        self.module = wrapper.module
+        self._pending: list[tuple] = []
+        self.located: list[RawFinding] = []
+        self._positions = None
+        self._line_starts: list[int] | None = None
+        self._imports: dict[str, str] | None = None
+
+    # --- names -------------------------------------------------------------------------------
+    @property
+    def imports(self) -> dict[str, str]:
+        if self._imports is None:
+            self._imports = self.wrapper.resolve(ImportTableProvider).get(self.module, {})
+        return self._imports
+
+    def qname(self, node: cst.BaseExpression) -> str | None:
+        return qualify(self.imports, node)
+
+    @property
+    def language(self) -> str:
+        return self.settings.language
+
+    # --- reporting ---------------------------------------------------------------------------
+    def add_report(self, rule, node, end_node, message, fix) -> None:
+        self._pending.append((rule.META, node, end_node or node, message, fix))
+
+    def add_located(self, located: RawFinding) -> None:
+        self.located.append(located)
+
+    # --- positions (computed lazily: most files report nothing) -----------------------------
+    def position(self, node: cst.CSTNode):
+        if self._positions is None:
+            self._positions = self.wrapper.resolve(PositionProvider)
+        return self._positions[node]
+
+    def offset(self, line: int, col: int) -> int:
+        """Character offset in `text` of (1-based line, 0-based column)."""
+        if self._line_starts is None:
+            starts = [0]
+            for i, ch in enumerate(self.text):
+                if ch == "\n":
+                    starts.append(i + 1)
+            self._line_starts = starts
+        return self._line_starts[line - 1] + col
+
+    def line_of_offset(self, offset: int) -> int:
+        self.offset(1, 0)
+        assert self._line_starts is not None
+        return bisect.bisect_right(self._line_starts, offset)
+
+    def code_for(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def node_span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """(start, end) character offsets of a node in the file."""
+        rng = self.position(node)
+        return self.offset(rng.start.line, rng.start.column), self.offset(rng.end.line, rng.end.column)
+
+    def resolve_pending(self) -> None:
+        for meta, node, end_node, message, fix in self._pending:
+            start = self.position(node).start
+            end = self.position(end_node).end
+            resolved_fix = fix(self) if callable(fix) else fix
+            self.located.append(
+                RawFinding(
+                    meta=meta,
+                    line=start.line,
+                    col=start.column,
+                    end_line=end.line,
+                    end_col=end.column,
+                    message=message,
+                    code=self.code_for(node) if node is end_node else self.text[
+                        self.offset(start.line, start.column) : self.offset(end.line, end.column)
+                    ],
+                    fix=resolved_fix,
+                )
+            )
+        self._pending.clear()
+
+
+FixFactory = Callable[[FileContext], Fix | None]

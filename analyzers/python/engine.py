@@ -1,0 +1,108 @@
+"""One libcst parse per Python file, every enabled rule in one batched pass.
+
+Order of the gates matters for safety and speed:
+1. rules whose TRIGGERS never occur in the text are dropped; no rule left -> no parse at all;
+2. hostile input (NUL bytes, giant lines) becomes a note before any parser sees it;
+3. CPython's own parser (`ast.parse`) goes first: it refuses deep nesting with an exception,
+   where libcst's native parser would kill the process with a segmentation fault;
+4. libcst parses, rules visit, positions are computed only if something was reported.
+"""
+from __future__ import annotations
+
+import ast
+import warnings
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from ..build import RawFinding
+from ..model import Note
+from ..settings import Settings
+from ..sql import embedded as _embedded  # noqa: F401  (SQL inside Python strings)
+from . import rules as _rules  # noqa: F401  (registers every rule class)
+from .context import FileContext
+from .rule import RULE_CLASSES, PythonRule
+
+MAX_LINE_CHARS = 20_000
+MAX_FILE_CHARS = 5_000_000
+
+
+def select_rules(text: str, settings: Settings) -> list[type[PythonRule]]:
+    return [
+        cls
+        for cls in RULE_CLASSES
+        if any(settings.enabled(rule_id) for rule_id in cls.rule_ids()) and cls.TRIGGERS.search(text)
+    ]
+
+
+def _gate(path: str, text: str) -> Note | None:
+    if "\0" in text:
+        return Note(path, "skipped: the file contains NUL bytes (binary or corrupt)")
+    if len(text) > MAX_FILE_CHARS:
+        return Note(path, f"skipped: the file is larger than {MAX_FILE_CHARS:,} characters")
+    start = 0
+    line_no = 1
+    while True:
+        end = text.find("\n", start)
+        length = (len(text) if end < 0 else end) - start
+        if length > MAX_LINE_CHARS:
+            return Note(
+                path,
+                f"skipped: line {line_no} is {length:,} characters long (generated or minified code?)",
+                line_no,
+            )
+        if end < 0:
+            return None
+        start = end + 1
+        line_no += 1
+
+
+def _syntax_note(path: str, exc: BaseException) -> Note:
+    if isinstance(exc, SyntaxError):
+        hint = ""
+        if "Missing parentheses in call to 'print'" in str(exc) or "print " in (exc.text or ""):
+            hint = " (Python 2 code is not supported)"
+        return Note(path, f"not analysed: syntax error at line {exc.lineno}: {exc.msg}{hint}", exc.lineno)
+    if isinstance(exc, (RecursionError, MemoryError)):
+        return Note(path, "not analysed: the code is nested too deeply to parse safely")
+    return Note(path, f"not analysed: {type(exc).__name__}: {exc}")
+
+
+def analyze_python(path: str, text: str, settings: Settings) -> tuple[list[RawFinding], list[Note], FileContext | None]:
+    classes = select_rules(text, settings)
+    if not classes:
+        return [], [], None
+    note = _gate(path, text)
+    if note is not None:
+        return [], [note], None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
+        return [], [_syntax_note(path, exc)], None
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        return [], [Note(path, f"not analysed: libcst could not parse line {exc.raw_line}: {exc.message}", exc.raw_line)], None
+    except (RecursionError, MemoryError) as exc:
+        return [], [_syntax_note(path, exc)], None
+
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    ctx = FileContext(path, text, settings, wrapper)
+    visitors = [cls(ctx) for cls in classes]
+    notes: list[Note] = []
+    try:
+        wrapper.visit_batched(visitors)
+        for visitor in visitors:
+            visitor.finish()
+        ctx.resolve_pending()
+    except RecursionError:
+        return [], [_syntax_note(path, RecursionError())], None
+    except Exception as exc:  # a rule bug must cost one file's findings, never the whole run
+        notes.append(Note(path, f"analysis incomplete: internal error {type(exc).__name__}: {exc}"))
+        try:
+            ctx.resolve_pending()
+        except Exception:
+            ctx.located.clear()
+    return ctx.located, notes, ctx

@@ -1,0 +1,1 @@
+"""PostgreSQL analysis with pglast."""

@@ -1,0 +1,1 @@
+"""SQL inside Python string literals (placeholder until the SQL analyzer lands)."""
