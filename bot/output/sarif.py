@@ -1,0 +1,87 @@
+"""SARIF 2.1.0 as GitHub code scanning accepts it (rules with help text and help URIs,
+partialFingerprints so alerts follow code that moves)."""
+from __future__ import annotations
+
+import json
+
+from analyzers.catalog import all_rules
+from analyzers.citations import citation_for
+
+from ..ruledoc import render_markdown
+from ..scan import ScanResult
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFO_URI = "https://github.com/armadilhas-bot/armadilhas-bot"
+
+
+def _rule_descriptor(rule, base_url):
+    citation = citation_for(rule.section_key, base_url)
+    markdown = render_markdown(rule, "en", base_url)
+    return {
+        "id": rule.id,
+        "name": rule.slug,
+        "shortDescription": {"text": rule.message.en},
+        "fullDescription": {"text": rule.why.en},
+        "helpUri": citation.url,
+        "help": {"text": f"{rule.why.en}\n\n{rule.use_instead.en}\n\n{citation.url}", "markdown": markdown},
+        "defaultConfiguration": {"level": "warning"},
+        "properties": {
+            "tags": ["distributed-systems", rule.family, rule.language],
+            "precision": "high",
+            "problem.severity": "warning",
+        },
+    }
+
+
+def render(result: ScanResult, version: str, base_url: str | None = None) -> str:
+    rules = all_rules()
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    results = []
+    for f in result.findings:
+        region = {"startLine": f.line, "startColumn": f.col, "endLine": f.end_line, "endColumn": f.end_col}
+        results.append(
+            {
+                "ruleId": f.rule,
+                "ruleIndex": index[f.rule],
+                "level": "warning",
+                "message": {"text": f"{f.message} ({f.citation.url})"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                            "region": region,
+                        }
+                    }
+                ],
+                "partialFingerprints": {"armadilhas/v1": f.fingerprint},
+            }
+        )
+    notifications = [
+        {
+            "level": "note",
+            "message": {"text": n.message},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": n.path, "uriBaseId": "%SRCROOT%"}}}],
+        }
+        for n in result.notes
+    ]
+    sarif = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "armadilhas",
+                        "informationUri": INFO_URI,
+                        "version": version,
+                        "semanticVersion": version,
+                        "rules": [_rule_descriptor(rule, base_url) for rule in rules],
+                    }
+                },
+                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+                "results": results,
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
+    }
+    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
