@@ -1,8 +1,9 @@
-import importlib.util
+from pathlib import Path
 
 # Fixtures of the fake GitHub and OpenAI servers, shared by the App tests.
+_HERE = Path(__file__).parent
 pytest_plugins = [
-    name
-    for name in ("tests.fakegithub.fixtures", "tests.fakeopenai.fixtures")
-    if importlib.util.find_spec(name.rsplit(".", 1)[0]) is not None
+    f"tests.{package}.fixtures"
+    for package in ("fakegithub", "fakeopenai")
+    if (_HERE / package / "fixtures.py").is_file()
 ]
