@@ -132,6 +132,11 @@ def cmd_diff(args) -> int:
 
 def cmd_rules(args) -> int:
     rules = all_rules()
+    if args.format == "markdown":
+        from .ruledoc import render_catalog
+
+        sys.stdout.write(render_catalog(rules, args.language or "en"))
+        return 0
     if args.format == "json":
         import json
 
@@ -187,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     diff.set_defaults(func=cmd_diff)
 
     rules = sub.add_parser("rules", help="list the rules")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     rules.add_argument("--language", choices=("en", "pt-BR"))
     rules.set_defaults(func=cmd_rules)
 

@@ -2,11 +2,10 @@
 pull request (only lines on the RIGHT side of the diff that were added)."""
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+from .review.diffmap import parse_patch
 
 
 class GitError(RuntimeError):
@@ -41,23 +40,26 @@ def default_base(root: Path) -> str:
 
 
 def added_lines(diff_text: str) -> dict[str, set[int]]:
-    """Parse `git diff --unified=0` output into {path: {added line numbers}} (new side)."""
+    """Parse `git diff` output into {path: {added line numbers}} (new side), through the same
+    patch parser the App uses on GitHub's per-file patches."""
     result: dict[str, set[int]] = {}
-    current: set[int] | None = None
+    path: str | None = None
+    hunks: list[str] = []
+
+    def flush() -> None:
+        if path is not None:
+            result[path] = parse_patch("\n".join(hunks)).added
+
     for line in diff_text.splitlines():
-        if line.startswith("+++ "):
+        if line.startswith("diff --git "):
+            flush()
+            path, hunks = None, []
+        elif line.startswith("+++ ") and not hunks:
             target = line[4:]
-            if target == "/dev/null":
-                current = None
-            else:
-                path = target[2:] if target.startswith("b/") else target
-                current = result.setdefault(path, set())
-        elif line.startswith("@@") and current is not None:
-            match = _HUNK.match(line)
-            if match:
-                start = int(match.group(1))
-                count = int(match.group(2)) if match.group(2) is not None else 1
-                current.update(range(start, start + count))
+            path = None if target == "/dev/null" else (target[2:] if target.startswith("b/") else target)
+        elif path is not None and (hunks or line.startswith("@@")):
+            hunks.append(line)
+    flush()
     return result
 
 
