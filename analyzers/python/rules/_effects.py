@@ -1,0 +1,457 @@
+"""What a call does to the world outside the process, as the non-idempotency rules see it:
+payments (with or without an idempotency key), emails/SMS, HTTP writes, queue publishes, and
+database writes that record them.
+
+Each recogniser is deliberately specific: a name shape alone is never enough where it is
+common in ordinary code (`.send()`, `.update()`, `.create()`); the receiver, the import or the
+arguments must agree.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ._effects_flow import Flow, Site
+from ._sqltext import is_record_sql, is_write_sql, string_text
+
+# ---------------------------------------------------------------------------------------------
+# small helpers
+
+
+def kwarg(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def positional(call: cst.Call) -> list[cst.BaseExpression]:
+    return [a.value for a in call.args if a.keyword is None and not a.star]
+
+
+def has_splat(call: cst.Call) -> bool:
+    return any(a.star == "**" for a in call.args)
+
+
+def import_heads(flow: Flow) -> set[str]:
+    return {full.split(".")[0].lower() for full in flow.imports.values()}
+
+
+def dict_keys(node: cst.BaseExpression | None) -> list[str] | None:
+    """Literal string keys of a dict display (`{**base, "k": v}` yields ["k"]); None if the
+    expression is not a dict display or a `dict(...)` call."""
+    if isinstance(node, cst.Dict):
+        keys = []
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                text = string_text(element.key)
+                if text is not None:
+                    keys.append(text)
+        return keys
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict":
+        return [a.keyword.value for a in node.args if a.keyword is not None]
+    return None
+
+
+IDEMPOTENCY_HEADER = re.compile(r"idempotency|paypal-request-id|request[-_]id", re.I)
+
+
+def code(flow_ctx, node: cst.CSTNode) -> str:
+    try:
+        return flow_ctx.code_for(node)
+    except Exception:
+        return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# payments
+
+
+@dataclass(frozen=True)
+class Payment:
+    provider: str
+    keyed: bool | None  # None: the key may be there, out of sight (**kwargs, an options param)
+
+
+_STRIPE_RESOURCE = re.compile(
+    r"^stripe\.(?:(?:Charge|PaymentIntent|Refund|Transfer|Payout)\.create"
+    r"|PaymentIntent\.(?:confirm|capture)|Charge\.capture)(?:_async)?$"
+)
+_STRIPE_CLIENT = re.compile(
+    r"\.(?:v1\.)?(?:payment_intents|charges|refunds|transfers|payouts)\.(?:create|confirm|capture)(?:_async)?$"
+)
+_ADYEN_METHODS = {
+    "payments",
+    "refund_captured_payment",
+    "capture_authorised_payment",
+    "refund_or_cancel_payment",
+    "cancel_authorised_payment_by_psp_reference",
+}
+_MP_CREATE = re.compile(r"\.(payment|advanced_payment|refund|order)\(\)\.create$")
+_PAGARME_KEY_POSITION = {"create_order": 2, "create_charge": 2, "capture_charge": 3, "cancel_charge": 3}
+_PAYPAL_REQUESTS = re.compile(
+    r"(?:^|\.)(OrdersCreateRequest|OrdersCaptureRequest|OrdersAuthorizeRequest|"
+    r"AuthorizationsCaptureRequest|CapturesRefundRequest|PayoutsPostRequest)$"
+)
+
+PAYMENT_URL = re.compile(
+    r"api\.stripe\.com|paypal\.com|mercadopago\.com|pagar\.me|adyen\.com|"
+    r"/v\d+/(?:charges|payment_intents|refunds|transfers|payouts)\b|"
+    r"/(?:payments|refunds|transfers|charges|payouts|captures?)(?:/|\?|$)",
+    re.I,
+)
+NOT_A_PAYMENT_URL = re.compile(r"oauth|/token\b|/search|/webhooks?\b|verify|/identity|/customers\b|/tokens\b", re.I)
+
+
+def flow_text_has(flow: Flow, ctx, pattern: re.Pattern[str]) -> bool:
+    """Whether any call or assignment of the function mentions `pattern` (e.g. a header set
+    on a request object after it was built)."""
+    cache = getattr(flow, "_text_cache", None)
+    if cache is None:
+        pieces = [code(ctx, s.node) for s in flow.sites]
+        pieces += [code(ctx, t) + "=" + code(ctx, v) for _, t, v in flow.attr_assigns]
+        for bindings in flow.values.values():
+            pieces += [code(ctx, v) for _, v in bindings]
+        cache = "\n".join(pieces)
+        flow._text_cache = cache  # type: ignore[attr-defined]
+    return pattern.search(cache) is not None
+
+
+def _options_keyed(flow: Flow, site: Site, node: cst.BaseExpression | None, ctx) -> bool | None:
+    if node is None:
+        return False
+    if isinstance(node, cst.Name):
+        value = flow.value_of(node.value, site.index)
+        if value is None:
+            return None
+        node = value
+    keys = dict_keys(node)
+    if keys is not None:
+        if any(IDEMPOTENCY_HEADER.search(k) for k in keys):
+            return True
+        spread = any(isinstance(e, cst.StarredDictElement) for e in getattr(node, "elements", ()))
+        return None if spread else False
+    if isinstance(node, cst.Call):
+        return True if kwarg(node, "idempotency_key") is not None else None
+    return None
+
+
+def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
+    call = site.node
+    qualified = flow.qualify(site.chain)
+    heads = import_heads(flow)
+    if _STRIPE_RESOURCE.match(qualified):
+        return Payment("stripe", _keyed_by_kwarg(call))
+    if "stripe" in heads and _STRIPE_CLIENT.search(site.chain):
+        args = positional(call)
+        options = kwarg(call, "options")
+        node = options.value if options is not None else (args[1] if len(args) > 1 else None)
+        if node is None and has_splat(call):
+            return Payment("stripe", None)
+        return Payment("stripe", _options_keyed(flow, site, node, ctx))
+    if "adyen" in heads and site.method in _ADYEN_METHODS and ".checkout" in site.chain:
+        return Payment("adyen", _keyed_by_kwarg(call))
+    if "mercadopago" in heads and _MP_CREATE.search(site.chain):
+        return Payment("mercadopago", _mercadopago_keyed(flow, site, ctx))
+    if "pagarmeapisdk" in heads and site.method in _PAGARME_KEY_POSITION:
+        keyed = _keyed_by_kwarg(call)
+        if keyed is False and len(positional(call)) >= _PAGARME_KEY_POSITION[site.method]:
+            keyed = True
+        return Payment("pagar.me", keyed)
+    if site.method == "execute" and call.args:
+        request = call.args[0].value
+        if isinstance(request, cst.Name):
+            bound = flow.value_of(request.value, site.index)
+            request = bound if bound is not None else request
+        if isinstance(request, cst.Call):
+            chain = flow.qualify(_chain_of(request.func))
+            if _PAYPAL_REQUESTS.search(chain):
+                keyed = flow_text_has(flow, ctx, re.compile(r"paypal[-_]?request[-_]?id", re.I))
+                return Payment("paypal", keyed)
+    http = http_payment(site, flow, ctx)
+    if http is not None:
+        return http
+    return None
+
+
+def _chain_of(func: cst.BaseExpression) -> str:
+    from ._effects_flow import callee_chain
+
+    return callee_chain(func)[0]
+
+
+def _keyed_by_kwarg(call: cst.Call) -> bool | None:
+    if kwarg(call, "idempotency_key") is not None:
+        return True
+    return None if has_splat(call) else False
+
+
+def _mercadopago_keyed(flow: Flow, site: Site, ctx) -> bool | None:
+    call = site.node
+    args = positional(call)
+    data_args = 2 if ".refund()" in site.chain else 1
+    options = kwarg(call, "request_options")
+    node = options.value if options is not None else (args[data_args] if len(args) > data_args else None)
+    if node is None:
+        return None if has_splat(call) else False
+    if flow_text_has(flow, ctx, IDEMPOTENCY_HEADER):
+        return True
+    if isinstance(node, cst.Name) and not flow.bound_here(node.value):
+        return None  # built by the caller
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP
+
+_HTTP_MODULES = re.compile(r"^(?:requests|httpx)\.(post|put|patch|delete|request)$")
+_HTTP_CLIENTS = re.compile(
+    r"^(?:requests\.Session|requests\.session|requests\.sessions\.Session|httpx\.Client|httpx\.AsyncClient|"
+    r"aiohttp\.ClientSession|aiohttp\.client\.ClientSession)$"
+)
+_HTTP_ATTR_RECEIVER = re.compile(r"(?:^|\.)_?(?:http|http_client|http_session|requests_session|httpx_client)$")
+
+
+def http_method(site: Site, flow: Flow) -> str | None:
+    """'post'/'put'/'patch'/'delete' for an HTTP call made with requests/httpx/aiohttp."""
+    method = site.method
+    qualified = flow.qualify(site.chain)
+    verb = None
+    if _HTTP_MODULES.match(qualified):
+        verb = method
+    elif method in ("post", "put", "patch", "delete", "request"):
+        receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+        if receiver.endswith("()"):
+            if _HTTP_CLIENTS.match(flow.qualify(receiver[:-2])):
+                verb = method
+        elif receiver:
+            bound = flow.value_of(receiver, site.index)
+            if isinstance(bound, cst.Call) and _HTTP_CLIENTS.match(flow.qualify(_chain_of(bound.func))):
+                verb = method
+            elif _HTTP_ATTR_RECEIVER.search(receiver):
+                verb = method
+    if verb == "request":
+        args = positional(site.node)
+        text = string_text(args[0]) if args else None
+        return text.lower() if text and text.lower() in ("post", "put", "patch", "delete") else None
+    return verb
+
+
+def http_url(site: Site, flow: Flow) -> str | None:
+    call = site.node
+    arg = kwarg(call, "url")
+    args = positional(call)
+    if site.method == "request":
+        args = args[1:]
+    node = arg.value if arg is not None else (args[0] if args else None)
+    return string_text(node, flow.resolver(site.index))
+
+
+def http_keyed(site: Site, flow: Flow, ctx) -> bool | None:
+    """Whether an HTTP call carries an idempotency key (header or body field)."""
+    call = site.node
+    if has_splat(call):
+        return None
+    for name in ("json", "data"):
+        arg = kwarg(call, name)
+        if arg is not None and IDEMPOTENCY_HEADER.search(code(ctx, arg.value)):
+            return True
+    headers = kwarg(call, "headers")
+    if headers is None:
+        if _HTTP_MODULES.match(flow.qualify(site.chain)):
+            return False
+        # a client object may carry default headers set elsewhere
+        return None if IDEMPOTENCY_HEADER.search(ctx.text) else False
+    node = headers.value
+    if isinstance(node, cst.Name):
+        if not flow.bound_here(node.value):
+            return None
+        return flow_text_has(flow, ctx, IDEMPOTENCY_HEADER)
+    keys = dict_keys(node)
+    if keys is None:
+        return None if not IDEMPOTENCY_HEADER.search(code(ctx, node)) else True
+    if any(IDEMPOTENCY_HEADER.search(k) for k in keys):
+        return True
+    if any(isinstance(e, cst.StarredDictElement) for e in node.elements):  # type: ignore[union-attr]
+        return None
+    return False
+
+
+def http_payment(site: Site, flow: Flow, ctx) -> Payment | None:
+    if http_method(site, flow) != "post":
+        return None
+    url = http_url(site, flow)
+    if not url or not PAYMENT_URL.search(url) or NOT_A_PAYMENT_URL.search(url):
+        return None
+    return Payment("http", http_keyed(site, flow, ctx))
+
+
+# ---------------------------------------------------------------------------------------------
+# external side effects (ARM402)
+
+_MAIL_FUNCS = re.compile(r"^django\.core\.mail\.(send_mail|send_mass_mail|mail_admins|mail_managers)$")
+_SEND_NAME = re.compile(
+    r"^(?:send_(?:\w+_)?(?:e?mails?|sms|texts?|whatsapp|push(?:_notification)?)|sendmail|send_message|"
+    r"send_messages|send_message_batch|send_raw_email|send_templated_email|send_bulk_templated_email|"
+    r"basic_publish|chat_postMessage)$"
+)
+_MAIL_RECEIVER = re.compile(
+    r"(?:^|\.)(?:\w*e?mails?|mailer|mail_client|\w*smtp\w*|sms|ses|sendgrid|sg|postmark|mailgun|twilio|yag|"
+    r"resend\.Emails|email_service|mail_service)$",
+    re.I,
+)
+_MAIL_OBJECTS = re.compile(r"(?:EmailMessage|EmailMultiAlternatives|SendGridAPIClient|Mail)\(\)$")
+_NOT_AN_EFFECT_URL = re.compile(
+    r"oauth|/token\b|/auth\b|login|signin|siteverify|captcha|_search|/search|/query|graphql|"
+    r"/validate|/verify|/lookup|/estimate|/introspect|/userinfo|/refresh|completions|/embeddings|localhost|127\.0\.0\.1",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Effect:
+    kind: str  # "email", "payment", "http", "queue"
+    site: Site
+
+
+def side_effect(site: Site, flow: Flow, ctx) -> Effect | None:
+    """An external effect a retry would repeat (celery `.delay`/`.apply_async` are not: they
+    enqueue work inside our own system, and the task itself is where idempotency belongs)."""
+    method = site.method
+    if method in ("delay", "apply_async", "send_task", "s", "si"):
+        return None
+    payment = payment_call(site, flow, ctx)
+    if payment is not None:
+        return Effect("payment", site) if payment.keyed is False else None
+    qualified = flow.qualify(site.chain)
+    if _MAIL_FUNCS.match(qualified) or _SEND_NAME.match(method):
+        kind = "queue" if method in ("basic_publish", "send_message_batch") else "email"
+        if method == "send_message" and kwarg(site.node, "QueueUrl") is not None:
+            kind = "queue"
+        return Effect(kind, site)
+    receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+    if method in ("send", "deliver", "send_now"):
+        if _MAIL_RECEIVER.search(receiver) or _MAIL_OBJECTS.search(receiver):
+            return Effect("email", site)
+        bound = flow.value_of(receiver, site.index) if receiver and "." not in receiver else None
+        if isinstance(bound, cst.Call) and _MAIL_OBJECTS.search(_chain_of(bound.func) + "()"):
+            return Effect("email", site)
+    if method in ("send", "produce", "send_and_wait") and re.search(r"(?i)producer$", receiver):
+        return Effect("queue", site)
+    if method == "publish" and (
+        any(kwarg(site.node, k) is not None for k in ("TopicArn", "TargetArn", "PhoneNumber"))
+        or re.search(r"(?i)(publisher|sns)$", receiver)
+    ):
+        return Effect("queue", site)
+    if method == "create" and re.search(r"\.(messages|calls)$", receiver) and (
+        "twilio" in import_heads(flow) or kwarg(site.node, "from_") is not None
+    ):
+        return Effect("sms", site)
+    verb = http_method(site, flow)
+    if verb in ("post", "put", "patch"):
+        url = http_url(site, flow)
+        if url is not None and _NOT_AN_EFFECT_URL.search(url):
+            return None
+        if http_keyed(site, flow, ctx):
+            return None
+        return Effect("http", site)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# database writes
+
+SQL_METHODS = {"execute", "executemany", "execute_async", "fetch", "fetchrow", "fetchval", "query", "exec_driver_sql", "run"}
+_ORM_WRITES = {"create", "get_or_create", "update_or_create", "bulk_create", "bulk_update", "update", "delete"}
+_QUERYSET = re.compile(r"(?:^|\.)objects(?:\.|$)|\.query\(\)|\.filter\(\)|\.filter_by\(\)|\.exclude\(\)|\.where\(\)")
+_SESSIONISH = re.compile(
+    r"(?:^|\.)_?(?:session|db|conn|connection|cnx|con|tx|txn|transaction|database|uow|unit_of_work)$|session$",
+    re.I,
+)
+_SDK_HEADS = {"stripe", "openai", "anthropic", "twilio", "boto3", "mercadopago", "adyen", "paypalrestsdk", "sendgrid", "resend"}
+_SA_WRITES = re.compile(r"^sqlalchemy(?:\.sql|\.dialects\.\w+)?(?:\.expression)?\.(insert|update|delete)$")
+
+
+@dataclass(frozen=True)
+class DbWrite:
+    site: Site
+    kind: str  # "insert" / "update" / "delete" / "commit" / "orm"
+    sql: str | None = None  # the statement text when it is SQL
+
+
+def sql_of(site: Site, flow: Flow) -> str | None:
+    if site.method not in SQL_METHODS or not site.node.args:
+        return None
+    first = site.node.args[0].value
+    text = string_text(first, flow.resolver(site.index))
+    if text is not None:
+        return text
+    expr = first
+    if isinstance(expr, cst.Name):
+        expr = flow.value_of(expr.value, site.index) or expr
+    if isinstance(expr, cst.Call):
+        # SQLAlchemy Core: `update(T).where(...).values(...)`, `insert(T)...`, `T.delete()`
+        node: cst.BaseExpression = expr
+        while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            if node.func.attr.value in ("insert", "update", "delete") and not node.args:
+                return node.func.attr.value
+            node = node.func.value
+        if isinstance(node, cst.Call):
+            match = _SA_WRITES.match(flow.qualify(_chain_of(node.func)))
+            if match:
+                return match.group(1)
+    return None
+
+
+def db_write(site: Site, flow: Flow, ctx, pending: bool) -> DbWrite | None:
+    """A write to the database. `pending` says an ORM session has unflushed changes (an add,
+    a merge, an attribute assignment) so that a `commit()` persists something."""
+    method = site.method
+    if method in SQL_METHODS:
+        text = sql_of(site, flow)
+        if text is None:
+            return None
+        if not is_write_sql(text):
+            if text.lower() in ("insert", "update", "delete"):
+                return DbWrite(site, text.lower(), text)
+            return None
+        return DbWrite(site, text.lstrip().split(None, 1)[0].lower(), text)
+    receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+    if method == "save":
+        if not positional(site.node) and receiver and not receiver.endswith("()"):
+            return DbWrite(site, "orm")
+        return None
+    if method == "commit" and pending and _SESSIONISH.search(receiver):
+        return DbWrite(site, "commit")
+    if method in _ORM_WRITES:
+        if _QUERYSET.search(receiver + ".") or _QUERYSET.search(receiver):
+            return DbWrite(site, "delete" if method == "delete" else "orm")
+        if receiver and "." not in receiver and not receiver.endswith(("()", "]")):
+            bound = flow.value_of(receiver, site.index)
+            if isinstance(bound, cst.Call) and _QUERYSET.search(_chain_of(bound.func)):
+                return DbWrite(site, "delete" if method == "delete" else "orm")
+            if method == "create" and receiver[:1].isupper():
+                head = flow.qualify(receiver).split(".")[0].lower()
+                if head not in _SDK_HEADS:
+                    return DbWrite(site, "orm")
+    return None
+
+
+def is_record(write: DbWrite) -> bool:
+    if write.kind == "delete":
+        return False
+    if write.sql is not None and write.kind not in ("insert", "update"):
+        return is_record_sql(write.sql)
+    return True
+
+
+_PENDING_METHODS = {"add", "add_all", "merge", "bulk_save_objects"}
+
+
+def pending_marks(flow: Flow) -> list[int]:
+    """Indexes after which an ORM session holds unflushed changes."""
+    marks = [s.index for s in flow.sites if s.method in _PENDING_METHODS and _SESSIONISH.search(s.chain.rsplit(".", 1)[0])]
+    marks += [index for index, target, _ in flow.attr_assigns]
+    return marks

@@ -1,0 +1,289 @@
+"""Calls of one function in source order, with just enough structure for "A happens before B"
+questions: the branch each call sits in (so `if ok: send() else: save()` is not read as a
+sequence), the except handlers around it, the `with` blocks, and what simple names were last
+assigned (so `headers = {...}; requests.post(..., headers=headers)` resolves).
+
+Nested functions, lambdas and classes are not entered: each function is its own flow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..imports import dotted
+
+# One step of the branch path: (kind, id of the If/Try/Match node, label of the branch taken).
+Step = tuple[str, int, object]
+
+
+@dataclass
+class Site:
+    node: cst.Call
+    index: int
+    path: tuple[Step, ...]
+    chain: str  # callee as text with calls marked, e.g. "User.objects.filter().update"
+    method: str  # last name of the callee ("update")
+
+
+@dataclass
+class WithBlock:
+    node: cst.With
+    start: int  # indexes of the first and one past the last call of the body
+    end: int
+
+
+@dataclass
+class Flow:
+    imports: dict[str, str]
+    module_values: dict[str, cst.BaseExpression]
+    sites: list[Site] = field(default_factory=list)
+    withs: list[WithBlock] = field(default_factory=list)
+    values: dict[str, list[tuple[int, cst.BaseExpression]]] = field(default_factory=dict)
+    attr_assigns: list[tuple[int, cst.Attribute, cst.BaseExpression]] = field(default_factory=list)
+    counter: int = 0
+
+    # --- data flow ---------------------------------------------------------------------------
+    def value_of(self, name: str, before: int | None = None) -> cst.BaseExpression | None:
+        """Expression last assigned to `name` before call index `before` (anywhere in the
+        function when None), else its module-level value."""
+        found = None
+        for index, value in self.values.get(name, ()):
+            if before is None or index < before:
+                found = value
+        if found is None:
+            found = self.module_values.get(name)
+        return found
+
+    def bound_here(self, name: str) -> bool:
+        return name in self.values
+
+    def resolver(self, before: int | None = None):
+        return lambda node: self.value_of(node.value, before) if isinstance(node, cst.Name) else None
+
+    def qualify(self, chain: str) -> str:
+        head, dot, rest = chain.partition(".")
+        bare = head[:-2] if head.endswith("()") else head
+        full = self.imports.get(bare)
+        if full is None:
+            return chain
+        return full + head[len(bare):] + dot + rest
+
+    def sites_between(self, start: int, end: int | None = None) -> list[Site]:
+        return [s for s in self.sites if s.index >= start and (end is None or s.index < end)]
+
+
+def callee_chain(func: cst.BaseExpression) -> tuple[str, str]:
+    """("a.b().c", "c") for the callee of a call; unknown parts render as "?"."""
+    parts: list[str] = []
+    node = func
+    for _ in range(64):
+        if isinstance(node, cst.Attribute):
+            parts.append(node.attr.value)
+            node = node.value
+        elif isinstance(node, cst.Call):
+            parts.append("()")
+            node = node.func
+        elif isinstance(node, cst.Subscript):
+            parts.append("[]")
+            node = node.value
+        elif isinstance(node, cst.Name):
+            parts.append(node.value)
+            break
+        else:
+            parts.append("?")
+            break
+    text = ""
+    for part in reversed(parts):
+        if part in ("()", "[]"):
+            text += part
+        else:
+            text += ("." if text else "") + part
+    method = next((p for p in parts if p not in ("()", "[]")), "")
+    return text, method
+
+
+class _Walker(cst.CSTVisitor):
+    def __init__(self, flow: Flow) -> None:
+        super().__init__()
+        self.flow = flow
+        self.path: list[Step] = []
+        self.trys: list[cst.CSTNode] = []
+        self.matches: list[cst.CSTNode] = []
+        self.open_withs: list[WithBlock] = []
+
+    # separate flows
+    def visit_FunctionDef(self, node) -> bool:
+        return False
+
+    def visit_ClassDef(self, node) -> bool:
+        return False
+
+    def visit_Lambda(self, node) -> bool:
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        chain, method = callee_chain(node.func)
+        self.flow.sites.append(Site(node, self.flow.counter, tuple(self.path), chain, method))
+        self.flow.counter += 1
+
+    # assignments
+    def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            self.flow.values.setdefault(target.value, []).append((self.flow.counter, value))
+        elif isinstance(target, cst.Attribute):
+            self.flow.attr_assigns.append((self.flow.counter, target, value))
+            name = dotted(target)
+            if name is not None:
+                self.flow.values.setdefault(name, []).append((self.flow.counter, value))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind(node.target, node.value)
+
+    def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                self._bind(item.asname.name, item.item)
+
+    def visit_With_body(self, node: cst.With) -> None:
+        block = WithBlock(node, self.flow.counter, self.flow.counter)
+        self.open_withs.append(block)
+        self.flow.withs.append(block)
+
+    def leave_With_body(self, node: cst.With) -> None:
+        self.open_withs.pop().end = self.flow.counter
+
+    # branches
+    def _push(self, kind: str, node: cst.CSTNode, label: object) -> None:
+        self.path.append((kind, id(node), label))
+
+    def visit_If_body(self, node: cst.If) -> None:
+        self._push("if", node, "body")
+
+    def leave_If_body(self, node: cst.If) -> None:
+        self.path.pop()
+
+    def visit_If_orelse(self, node: cst.If) -> None:
+        self._push("if", node, "else")
+
+    def leave_If_orelse(self, node: cst.If) -> None:
+        self.path.pop()
+
+    def visit_Try(self, node) -> None:
+        self.trys.append(node)
+
+    def leave_Try(self, node) -> None:
+        self.trys.pop()
+
+    visit_TryStar = visit_Try
+    leave_TryStar = leave_Try
+
+    def visit_Try_orelse(self, node) -> None:
+        self._push("try", node, "else")
+
+    def leave_Try_orelse(self, node) -> None:
+        self.path.pop()
+
+    visit_TryStar_orelse = visit_Try_orelse
+    leave_TryStar_orelse = leave_Try_orelse
+
+    def visit_ExceptHandler(self, node) -> None:
+        owner = self.trys[-1] if self.trys else node
+        self._push("try", owner, ("handler", id(node)))
+
+    def leave_ExceptHandler(self, node) -> None:
+        self.path.pop()
+
+    visit_ExceptStarHandler = visit_ExceptHandler
+    leave_ExceptStarHandler = leave_ExceptHandler
+
+    def visit_Match(self, node) -> None:
+        self.matches.append(node)
+
+    def leave_Match(self, node) -> None:
+        self.matches.pop()
+
+    def visit_MatchCase(self, node) -> None:
+        owner = self.matches[-1] if self.matches else node
+        self._push("match", owner, id(node))
+
+    def leave_MatchCase(self, node) -> None:
+        self.path.pop()
+
+
+def build_flow(
+    body: cst.CSTNode, imports: dict[str, str], module_values: dict[str, cst.BaseExpression]
+) -> Flow:
+    flow = Flow(imports, module_values)
+    walker = _Walker(flow)
+    if isinstance(body, cst.Module):
+        for statement in body.body:
+            statement.visit(walker)
+    else:
+        body.visit(walker)
+    return flow
+
+
+def module_values(module: cst.Module) -> dict[str, cst.BaseExpression]:
+    """Module-level `NAME = value` bindings (constants, clients, SQL text)."""
+    values: dict[str, cst.BaseExpression] = {}
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            values[target.target.value] = small.value
+                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    if isinstance(small.target, cst.Name):
+                        values[small.target.value] = small.value
+    return values
+
+
+def in_handler(step: Step) -> bool:
+    return isinstance(step[2], tuple) and step[2][0] == "handler"
+
+
+def runs_after(first: Site, second: Site) -> bool:
+    """`second` comes after `first` on a path where both run, with neither sitting in an
+    except handler that the other is not in (error paths record failures, not success)."""
+    if second.index <= first.index:
+        return False
+    common = 0
+    for a, b in zip(first.path, second.path):
+        if a != b:
+            break
+        common += 1
+    rest_a, rest_b = first.path[common:], second.path[common:]
+    if rest_a and rest_b and rest_a[0][:2] == rest_b[0][:2]:
+        kind = rest_a[0][0]
+        if kind in ("if", "match"):
+            return False  # different branches of one decision
+    if any(in_handler(step) for step in rest_a) or any(in_handler(step) for step in rest_b):
+        return False
+    return True
+
+
+class FlowRule:
+    """Mixin for rules that reason over one function at a time: calls `check(flow)` for
+    every function body and once for the module's top-level code."""
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module_values = module_values(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.check(build_flow(original_node.body, self.ctx.imports, self._module_values))
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self.check(build_flow(original_node, self.ctx.imports, self._module_values))
+
+    def check(self, flow: Flow) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.ctx.position(node).start.line

@@ -1,0 +1,169 @@
+"""ARM401: a payment call (SDK or HTTP POST to a payment API) without an idempotency key."""
+from __future__ import annotations
+
+import re
+
+from ...catalog import Example, RuleMeta, Text
+from ..rule import PythonRule
+from ._effects import payment_call
+from ._effects_flow import Flow, FlowRule
+
+_HOW = {
+    "stripe": ("idempotency_key=... (StripeClient: options={\"idempotency_key\": ...})",
+               "idempotency_key=... (StripeClient: options={\"idempotency_key\": ...})"),
+    "adyen": ("idempotency_key=...", "idempotency_key=..."),
+    "mercadopago": ("a RequestOptions with custom_headers={\"x-idempotency-key\": ...}",
+                    "um RequestOptions com custom_headers={\"x-idempotency-key\": ...}"),
+    "pagar.me": ("idempotency_key=...", "idempotency_key=..."),
+    "paypal": ("a PayPal-Request-Id header on the request", "um header PayPal-Request-Id na requisição"),
+    "http": ("an Idempotency-Key header (PayPal: PayPal-Request-Id)",
+             "um header Idempotency-Key (PayPal: PayPal-Request-Id)"),
+}
+
+META = RuleMeta(
+    id="ARM401",
+    slug="py-side-effect-without-idempotency-key",
+    family="non-idempotent",
+    language="python",
+    section_key="non-idempotent",
+    message=Text(
+        en="Payment call without an idempotency key: a retry after a timeout or crash can charge "
+        "twice. Pass a key derived from the operation (e.g. the order id).",
+        pt_BR="Chamada de pagamento sem chave de idempotência: um retry após timeout ou crash pode "
+        "cobrar duas vezes. Passe uma chave derivada da operação (ex.: o id do pedido).",
+    ),
+    why=Text(
+        en="Networks time out after the provider has already acted, and workers crash after the "
+        "charge but before they learn its result. Whoever retries (the client, the task queue, the "
+        "webhook sender) sends the request again; without an idempotency key the provider cannot tell "
+        "it is the same operation and charges, refunds or transfers a second time.",
+        pt_BR="A rede dá timeout depois que o provedor já agiu, e workers caem depois da cobrança mas "
+        "antes de saber o resultado. Quem faz o retry (cliente, fila de tarefas, remetente do webhook) "
+        "repete a requisição; sem chave de idempotência o provedor não sabe que é a mesma operação e "
+        "cobra, estorna ou transfere de novo.",
+    ),
+    use_instead=Text(
+        en="Send a key that is stable across retries of the same business operation, e.g. "
+        "`idempotency_key=f\"charge-{order.id}\"` for stripe/Adyen/Pagar.me, `options={\"idempotency_key\": ...}` "
+        "for StripeClient, the `X-Idempotency-Key` custom header for Mercado Pago, `PayPal-Request-Id` for "
+        "PayPal, and an `Idempotency-Key` header for raw HTTP calls. A fresh `uuid4()` per attempt does not help.",
+        pt_BR="Envie uma chave estável entre retries da mesma operação de negócio, ex.: "
+        "`idempotency_key=f\"charge-{order.id}\"` no stripe/Adyen/Pagar.me, `options={\"idempotency_key\": ...}` "
+        "no StripeClient, o header `X-Idempotency-Key` no Mercado Pago, `PayPal-Request-Id` no PayPal e um "
+        "header `Idempotency-Key` em chamadas HTTP diretas. Um `uuid4()` novo a cada tentativa não resolve.",
+    ),
+    when_fine=Text(
+        en="Reads (retrieve, list, GET requests) and calls that already pass a key, in a keyword, an "
+        "options dict or a headers dict built in the same function. Calls whose options come from "
+        "elsewhere (a parameter, `**kwargs`) are not flagged.",
+        pt_BR="Leituras (retrieve, list, GET) e chamadas que já passam a chave, como argumento, dict de "
+        "options ou dict de headers montado na mesma função. Chamadas cujas options vêm de fora (um "
+        "parâmetro, `**kwargs`) não são apontadas.",
+    ),
+    bad=(
+        Example(
+            code='''import stripe
+
+
+def charge_order(order):
+    intent = stripe.PaymentIntent.create(
+        amount=order.total_cents,
+        currency="brl",
+        customer=order.customer_id,
+    )
+    return intent.id
+''',
+            lines=(5,),
+        ),
+        Example(
+            code='''import requests
+
+STRIPE_REFUNDS = "https://api.stripe.com/v1/refunds"
+
+
+def refund(charge_id, api_key):
+    resp = requests.post(STRIPE_REFUNDS, auth=(api_key, ""), data={"charge": charge_id})
+    resp.raise_for_status()
+    return resp.json()
+''',
+            lines=(7,),
+        ),
+        Example(
+            code='''import mercadopago
+
+sdk = mercadopago.SDK("ACCESS_TOKEN")
+
+
+def pay(order):
+    result = sdk.payment().create({"transaction_amount": order.total, "payer": {"email": order.email}})
+    return result["response"]
+''',
+            lines=(7,),
+        ),
+    ),
+    good=(
+        Example(
+            code='''import stripe
+
+
+def charge_order(order):
+    return stripe.PaymentIntent.create(
+        amount=order.total_cents,
+        currency="brl",
+        idempotency_key=f"order-{order.id}",
+    )
+
+
+def show(payment_intent_id):
+    return stripe.PaymentIntent.retrieve(payment_intent_id)
+''',
+        ),
+        Example(
+            code='''import requests
+
+
+def refund(charge_id, api_key):
+    headers = {"Idempotency-Key": f"refund-{charge_id}"}
+    return requests.post(
+        "https://api.stripe.com/v1/refunds", auth=(api_key, ""), headers=headers, data={"charge": charge_id}
+    )
+''',
+        ),
+    ),
+    extra_good=(
+        Example(
+            code='''import requests
+
+
+def balance(api_key):
+    return requests.get("https://api.stripe.com/v1/balance", auth=(api_key, "")).json()
+''',
+        ),
+    ),
+)
+
+
+class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
+    META = META
+    TRIGGERS = re.compile(
+        r"stripe|[Aa]dyen|mercadopago|pagarme|pagar\.me|[Pp]ay[Pp]al|/charges|/payments|/refunds|/transfers|/payouts"
+    )
+
+    def check(self, flow: Flow) -> None:
+        for site in flow.sites:
+            payment = payment_call(site, flow, self.ctx)
+            if payment is None or payment.keyed is not False:
+                continue
+            self.report(site.node, message=self._message(payment.provider))
+
+    def _message(self, provider: str) -> str:
+        en, pt = _HOW.get(provider, _HOW["http"])
+        if self.ctx.language == "pt-BR":
+            return (
+                "Chamada de pagamento sem chave de idempotência: um retry após timeout ou crash pode cobrar "
+                f"duas vezes. Passe {pt} com uma chave estável da operação (ex.: o id do pedido)."
+            )
+        return (
+            "Payment call without an idempotency key: a retry after a timeout or crash can charge twice. "
+            f"Pass {en} with a key that is stable for the operation (e.g. the order id)."
+        )
