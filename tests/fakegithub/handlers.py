@@ -275,6 +275,15 @@ def _find_review_comment(fake, p: PullState, comment_id: int) -> dict:
     raise HttpError(404, "Not Found", doc=f"{DOCS}/pulls/comments#create-a-reply-for-a-review-comment")
 
 
+def get_review_comment(fake, req, m, body, inst):
+    for (repo, number), comments in fake._review_comments.items():
+        for c in comments:
+            if repo == m["repo"] and c["id"] == int(m["comment_id"]):
+                p = fake.pulls[(repo, number)]
+                return 200, shapes.review_comment(fake.base_url, fake.repos[repo], p, c), {}
+    raise HttpError(404, "Not Found", doc=f"{DOCS}/pulls/comments#get-a-review-comment-for-a-pull-request")
+
+
 def reply_review_comment(fake, req, m, body, inst):
     p = _pull(fake, m)
     parent = _find_review_comment(fake, p, int(m["comment_id"]))
@@ -509,6 +518,7 @@ ROUTES = [
     _route("GET", PULL + r"/comments", "token", list_review_comments),
     _route("POST", PULL + r"/comments", "token", create_review_comment),
     _route("POST", PULL + r"/comments/(?P<comment_id>\d+)/replies", "token", reply_review_comment),
+    _route("GET", REPO + r"/pulls/comments/(?P<comment_id>\d+)", "token", get_review_comment),
     _route("POST", PULL + r"/reviews", "token", create_review),
     _route("GET", PULL + r"/reviews", "token", list_reviews),
     _route("GET", REPO + r"/contents(?:/(?P<path>.*))?", "token", get_content),
