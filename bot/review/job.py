@@ -1,0 +1,254 @@
+"""The review job: one pull request head in, one review and one Check Run out.
+
+Idempotent and fenced, as the guidance it enforces asks: a job that is no longer the newest for its
+PR, or whose head SHA is no longer the PR's head, posts no comments; comments whose fingerprint is
+already on the PR are not posted again; findings that disappeared get one "fixed" reply.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+import analyzers
+from analyzers import Finding, Fix, Report, language_of
+from analyzers.citations import REPO_SKILL_PATHS
+from bot.config import CONFIG_PATH, ConfigError, RepoConfig, load_repo_config
+from bot.github.models import ChangedFile, PostedComment, PullRequestInfo, ReviewRejected
+
+from . import render
+from .diffmap import FileDiff, diff_texts, parse_patch
+
+log = logging.getLogger("armadilhas.review")
+
+Analyze = Callable[[str, str, analyzers.Settings], Report]
+# (finding, file text, language) -> a validated Fix or None; bot/llm_fix.py provides the real one.
+Fixer = Callable[[Finding, str, str], Fix | None]
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    installation: int
+    repo: str
+    number: int
+    head_sha: str
+    job: int = 0  # number taken from Store.next_job for this PR (0: unfenced, e.g. a manual run)
+    trigger: str = ""
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> "ReviewRequest":
+        return cls(int(payload["installation"]), str(payload["repo"]), int(payload["number"]),
+                   str(payload["head_sha"]), int(payload.get("job", 0)), str(payload.get("trigger", "")))
+
+
+@dataclass
+class ReviewOutcome:
+    status: str  # posted | clean | stale | superseded | closed | draft | config_error
+    detail: str = ""
+    posted: int = 0
+    overflow: int = 0
+    rejected: int = 0
+    fixed_replies: int = 0
+    findings: int = 0
+    check_run_id: int | None = None
+
+
+@dataclass
+class AnalysedFile:
+    path: str
+    text: str
+    diff: FileDiff
+    findings: list[Finding]  # all findings in the file at head
+    on_diff: list[Finding]  # those starting on a line the PR adds
+    clean: bool  # analysed without notes: a missing fingerprint here really means "gone"
+
+
+@dataclass
+class Reviewer:
+    """Runs review jobs for one installation client. Collaborators are passed in, not looked up."""
+
+    client: object  # bot.github.client.InstallationClient
+    is_newest: Callable[[ReviewRequest], bool] = lambda request: True
+    bot_login: str | None = None
+    fixer: Fixer | None = None
+    analyze: Analyze = analyzers.analyze
+    notes: list[str] = field(default_factory=list)
+
+    # -- the job -------------------------------------------------------------------------------
+    def run(self, request: ReviewRequest) -> ReviewOutcome:
+        if not self.is_newest(request):
+            return ReviewOutcome("superseded", "a newer job exists for this pull request")
+        pr: PullRequestInfo = self.client.pull_request(request.repo, request.number)
+        if pr.state != "open":
+            return ReviewOutcome("closed", "the pull request is closed")
+        if pr.head_sha != request.head_sha:
+            return ReviewOutcome("stale", f"head moved to {pr.head_sha[:7]}")
+
+        # The default branch only: a pull request cannot switch its own review off.
+        try:
+            config = load_repo_config(self.client.file_text(pr.repo, CONFIG_PATH, pr.default_branch))
+        except ConfigError as exc:
+            run_id = self._failed_config_run(pr, exc)
+            return ReviewOutcome("config_error", str(exc), check_run_id=run_id)
+        if pr.draft and not config.review.drafts:
+            return ReviewOutcome("draft", "draft pull requests are not reviewed (review.drafts: false)")
+
+        language = config.settings.language
+        run_id = self.client.create_check_run(
+            pr.repo, pr.head_sha, name=render.CHECK_NAME, status="in_progress",
+            external_id=f"{pr.number}:{request.job}",
+            output={"title": "Reviewing", "summary": "armadilhas is analysing the changed files."},
+        )
+        files, notes, changed_paths = self._analyse(pr, config)
+        on_diff = sorted((f for a in files for f in a.on_diff), key=lambda f: f.sort_key)
+        skill_path = self._skill_path(pr) if on_diff else None
+        texts = {a.path: a for a in files}
+
+        existing = self.client.review_comments(pr.repo, pr.number)
+        ours = [c for c in existing if self._is_ours(c)]
+        posted_fps = {fp for c in ours if c.in_reply_to_id is None and (fp := render.fingerprint_of(c.body))}
+
+        fresh = [f for f in on_diff if f.fingerprint not in posted_fps]
+        inline, overflow = fresh[: config.review.max_comments], fresh[config.review.max_comments:]
+        comments = [self._comment(f, texts[f.path], pr, skill_path, language) for f in inline]
+
+        # Fence: a push that arrived while we worked makes everything above stale.
+        if not self.is_newest(request) or self.client.pull_request(pr.repo, pr.number).head_sha != pr.head_sha:
+            self.client.update_check_run(
+                pr.repo, run_id, status="completed", conclusion="skipped",
+                output={"title": "Superseded", "summary": "A newer commit was pushed; it is reviewed instead."},
+            )
+            return ReviewOutcome("stale", "a newer push arrived during the review", check_run_id=run_id)
+
+        posted, rejected = 0, []
+        if comments or overflow:
+            posted, rejected = self._post(pr, comments, inline, overflow, config, language)
+
+        conclusion = "success"
+        if on_diff:
+            conclusion = "failure" if config.review.conclusion == "failure" else "neutral"
+        self.client.update_check_run(pr.repo, run_id, status="completed", conclusion=conclusion,
+                                     output=render.check_output(on_diff, notes, rejected, language))
+
+        replies = self._answer_fixed(pr, ours, files, changed_paths, language)
+        return ReviewOutcome("posted" if posted else "clean", posted=posted, overflow=len(overflow),
+                             rejected=len(rejected), fixed_replies=replies, findings=len(on_diff),
+                             check_run_id=run_id)
+
+    # -- steps ---------------------------------------------------------------------------------
+    def _failed_config_run(self, pr: PullRequestInfo, exc: ConfigError) -> int:
+        run_id = self.client.create_check_run(
+            pr.repo, pr.head_sha, name=render.CHECK_NAME, status="in_progress",
+            output={"title": f"Invalid {CONFIG_PATH}", "summary": str(exc)})
+        self.client.update_check_run(
+            pr.repo, run_id, status="completed", conclusion="failure",
+            output={"title": f"Invalid {CONFIG_PATH}",
+                    "summary": f"{exc}\n\nNo review was run. Fix `{exc.key or CONFIG_PATH}` in {CONFIG_PATH} "
+                               f"on the default branch ({pr.default_branch})."})
+        return run_id
+
+    def _analyse(self, pr: PullRequestInfo, config: RepoConfig) -> tuple[list[AnalysedFile], list[str], set[str]]:
+        analysed: list[AnalysedFile] = []
+        notes: list[str] = []
+        changed: list[ChangedFile] = self.client.changed_files(pr.repo, pr.number)
+        changed_paths = {c.path for c in changed}
+        for item in changed:
+            if item.status == "removed" or not config.included(item.path):
+                continue
+            if language_of(item.path, config.settings) is None:
+                continue
+            text = self.client.file_text(pr.repo, item.path, pr.head_sha)
+            if text is None and pr.head_repo != pr.repo:
+                text = self.client.file_text(pr.head_repo, item.path, pr.head_sha)
+            if text is None:
+                notes.append(f"`{item.path}`: not analysed (binary, too large or not readable at the head commit)")
+                continue
+            report = self.analyze(item.path, text, config.settings)
+            notes.extend(f"`{n.path}`" + (f" line {n.line}" if n.line else "") + f": {n.message}" for n in report.notes)
+            if item.patch is not None:
+                diff = parse_patch(item.patch)
+            else:  # GitHub left the patch out (large diff): diff the two versions ourselves
+                base = self.client.file_text(pr.repo, item.previous_path or item.path, pr.base_ref)
+                diff = diff_texts(base, text)
+            on_diff = [f for f in report.findings if diff.is_added(f.line)]
+            analysed.append(AnalysedFile(item.path, text, diff, report.findings, on_diff, clean=not report.notes))
+        return analysed, notes, changed_paths
+
+    def _skill_path(self, pr: PullRequestInfo) -> str | None:
+        for path in REPO_SKILL_PATHS:
+            if self.client.file_text(pr.repo, path, pr.head_sha) is not None:
+                return path
+        return None
+
+    def _comment(self, finding: Finding, analysed: AnalysedFile, pr: PullRequestInfo,
+                 skill_path: str | None, language: str) -> dict:
+        start, end = finding.line, max(finding.line, finding.end_line)
+        if end != start and not analysed.diff.span_commentable(start, end):
+            end = start
+        fix = finding.fix
+        if fix is None and self.fixer is not None:
+            try:
+                fix = self.fixer(finding, analysed.text, language)
+            except Exception as exc:  # an optional helper must never cost the review
+                log.warning("LLM fix failed for %s: %s", finding.fingerprint, exc)
+        suggestion = render.suggestion_for(finding, analysed.text, start, end, fix.edits) if fix else None
+        link = render.citation_url(finding, pr.repo_html_url, pr.head_sha, skill_path)
+        body = render.comment_body(finding, language, link, suggestion, fix.description if suggestion else None)
+        comment = {"path": finding.path, "line": end, "side": "RIGHT", "body": body}
+        if end != start:
+            comment.update(start_line=start, start_side="RIGHT")
+        return comment
+
+    def _post(self, pr: PullRequestInfo, comments: list[dict], inline: list[Finding], overflow: list[Finding],
+              config: RepoConfig, language: str) -> tuple[int, list[Finding]]:
+        """One review; if GitHub still rejects it (422), bisect so every valid comment lands."""
+        body = render.review_body(len(inline), overflow, config.review.max_comments, language)
+        pairs = list(zip(comments, inline))
+        rejected: list[Finding] = []
+        posted = 0
+
+        def attempt(group: list[tuple[dict, Finding]], text: str) -> None:
+            nonlocal posted
+            try:
+                self.client.create_review(pr.repo, pr.number, pr.head_sha, text, [c for c, _ in group])
+                posted += len(group)
+            except ReviewRejected:
+                if len(group) <= 1:
+                    rejected.extend(f for _, f in group)
+                    return
+                middle = len(group) // 2
+                attempt(group[:middle], text)
+                attempt(group[middle:], render.labels(language)["review"].format(n=len(group) - middle, s="s"))
+
+        if pairs:
+            attempt(pairs, body)
+        else:
+            self.client.create_review(pr.repo, pr.number, pr.head_sha, body, [])
+        return posted, rejected
+
+    def _is_ours(self, comment: PostedComment) -> bool:
+        return self.bot_login is None or comment.user_login == self.bot_login
+
+    def _answer_fixed(self, pr: PullRequestInfo, ours: list[PostedComment], files: list[AnalysedFile],
+                      changed_paths: set[str], language: str) -> int:
+        current = {a.path: {f.fingerprint for f in a.findings} for a in files if a.clean}
+        answered = {fp for c in ours if c.in_reply_to_id is not None and (fp := render.fixed_marker_of(c.body))}
+        replies = 0
+        for comment in ours:
+            fp = render.fingerprint_of(comment.body)
+            if comment.in_reply_to_id is not None or not fp or fp in answered:
+                continue
+            if comment.path in current:
+                gone = fp not in current[comment.path]
+            else:  # a file the PR no longer changes: its flagged addition was reverted
+                gone = comment.path not in changed_paths
+            if not gone:
+                continue
+            rule = render.RULE_OF_COMMENT.search(comment.body)
+            rule_id = rule.group(1) if rule else "finding"
+            self.client.reply_to_review_comment(pr.repo, pr.number, comment.id,
+                                                render.fixed_reply(rule_id, fp, pr.head_sha, language))
+            answered.add(fp)
+            replies += 1
+        return replies
+

@@ -1,0 +1,187 @@
+"""Text the App posts: inline comment bodies, the review body, the Check Run output.
+
+Every inline comment ends with a hidden fingerprint marker; re-runs read it back to know what they
+already said, and the "fixed" reply carries its own marker so it is never posted twice.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from analyzers import Finding, apply_edits
+from analyzers.catalog import get_rule
+from analyzers.citations import repo_skill_url
+from analyzers.model import Edit
+
+FINGERPRINT = re.compile(r"<!-- armadilhas:fingerprint=([0-9a-f]{8,64}) -->")
+FIXED = re.compile(r"<!-- armadilhas:fixed=([0-9a-f]{8,64}) -->")
+RULE_OF_COMMENT = re.compile(r"^\*\*(ARM\d{3})\b")
+CHECK_NAME = "armadilhas"
+MAX_OUTPUT_CHARS = 65535  # GitHub's cap on output.summary / output.text
+
+_LABELS = {
+    "en": {
+        "instead": "Use instead",
+        "fix": "Suggested fix",
+        "fixed": "Fixed: `{rule}` is no longer reported here as of {sha}.",
+        "review": "**armadilhas** found {n} distributed-systems pitfall{s} in the lines this pull request adds.",
+        "overflow": "{n} more finding{s} not commented inline (limit of {limit} comments per review):",
+        "title_none": "No pitfalls found",
+        "title_some": "{n} pitfall{s} found",
+        "rule": "Rule", "name": "Name", "count": "Findings",
+        "notes": "Files not analysed",
+        "rejected": "GitHub refused these inline comments; they are listed here instead:",
+        "clean": "No findings on the lines this pull request adds.",
+    },
+    "pt-BR": {
+        "instead": "Use em vez disso",
+        "fix": "Correção sugerida",
+        "fixed": "Corrigido: `{rule}` não aparece mais aqui em {sha}.",
+        "review": "**armadilhas** encontrou {n} armadilha{s} de sistemas distribuídos nas linhas que este pull request adiciona.",
+        "overflow": "Mais {n} achado{s} sem comentário na linha (limite de {limit} comentários por revisão):",
+        "title_none": "Nenhuma armadilha encontrada",
+        "title_some": "{n} armadilha{s} encontrada{s}",
+        "rule": "Regra", "name": "Nome", "count": "Achados",
+        "notes": "Arquivos não analisados",
+        "rejected": "O GitHub recusou estes comentários na linha; eles estão listados aqui:",
+        "clean": "Nenhum achado nas linhas que este pull request adiciona.",
+    },
+}
+
+
+def labels(language: str) -> dict[str, str]:
+    return _LABELS["pt-BR" if language == "pt-BR" else "en"]
+
+
+def _plural(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    start_line: int
+    end_line: int
+    replacement: str
+
+
+def line_starts(text: str) -> list[int]:
+    starts = [0]
+    for index, char in enumerate(text):
+        if char == "\n":
+            starts.append(index + 1)
+    return starts
+
+
+def suggestion_for(finding: Finding, text: str, start_line: int, end_line: int,
+                   edits: tuple[Edit, ...] | None = None) -> Suggestion | None:
+    """The suggestion block for commented lines `start_line..end_line`, if the fix's edits all
+    fall inside them (a suggestion replaces exactly the commented lines, nothing else)."""
+    edits = edits if edits is not None else (finding.fix.edits if finding.fix else ())
+    if not edits:
+        return None
+    starts = line_starts(text)
+    if start_line < 1 or end_line > len(starts) or start_line > end_line:
+        return None
+    lo = starts[start_line - 1]
+    hi = starts[end_line] - 1 if end_line < len(starts) else len(text)
+    if any(not (lo <= e.start <= e.end <= hi) for e in edits):
+        return None
+    segment = apply_edits(text[lo:hi], [Edit(e.start - lo, e.end - lo, e.text) for e in edits])
+    segment = "\n".join(line.rstrip("\r") for line in segment.split("\n"))
+    if "```" in segment:  # would close our fence early; better no suggestion than a broken one
+        return None
+    return Suggestion(start_line, end_line, segment)
+
+
+def citation_url(finding: Finding, repo_html_url: str, head_sha: str, skill_path: str | None) -> str:
+    if skill_path:
+        return repo_skill_url(repo_html_url, head_sha, skill_path, finding.citation.anchor)
+    return finding.citation.url
+
+
+def comment_body(finding: Finding, language: str, link: str, suggestion: Suggestion | None = None,
+                 fix_description: str | None = None) -> str:
+    words = labels(language)
+    rule = get_rule(finding.rule)
+    slug = f" · {rule.slug}" if rule else ""
+    parts = [f"**{finding.rule}{slug}**: {finding.message}"]
+    if rule:
+        parts.append(rule.why.get(language).strip())
+        parts.append(f"**{words['instead']}:** {rule.use_instead.get(language).strip()}")
+    if suggestion is not None:
+        title = f"{words['fix']}" + (f" ({fix_description})" if fix_description else "")
+        parts.append(f"{title}:\n```suggestion\n{suggestion.replacement}\n```")
+    parts.append(f"📖 [{finding.citation.skill} › {finding.citation.section}]({link})")
+    parts.append(f"<!-- armadilhas:fingerprint={finding.fingerprint} -->")
+    return "\n\n".join(parts)
+
+
+def fixed_reply(rule_id: str, fingerprint: str, head_sha: str, language: str) -> str:
+    text = labels(language)["fixed"].format(rule=rule_id, sha=head_sha[:7])
+    return f"✅ {text}\n\n<!-- armadilhas:fixed={fingerprint} -->"
+
+
+def fingerprint_of(body: str) -> str | None:
+    match = FINGERPRINT.search(body or "")
+    return match.group(1) if match else None
+
+
+def fixed_marker_of(body: str) -> str | None:
+    match = FIXED.search(body or "")
+    return match.group(1) if match else None
+
+
+def _finding_line(finding: Finding) -> str:
+    return f"- `{finding.path}:{finding.line}` **{finding.rule}**: {finding.message}"
+
+
+def review_body(new_count: int, overflow: list[Finding], limit: int, language: str) -> str:
+    words = labels(language)
+    parts = [words["review"].format(n=new_count + len(overflow), s=_plural(new_count + len(overflow)))]
+    if overflow:
+        parts.append(words["overflow"].format(n=len(overflow), s=_plural(len(overflow)), limit=limit))
+        parts.append("\n".join(_finding_line(f) for f in overflow))
+    return _cap("\n\n".join(parts))
+
+
+def check_output(findings: list[Finding], notes: list[str], rejected: list[Finding], language: str) -> dict:
+    """Title, summary table per rule and annotations (the client sends them 50 per request)."""
+    words = labels(language)
+    n = len(findings)
+    title = words["title_none"] if n == 0 else words["title_some"].format(n=n, s=_plural(n))
+    parts: list[str] = []
+    if findings:
+        counts = Counter(f.rule for f in findings)
+        rows = [f"| {words['rule']} | {words['name']} | {words['count']} |", "|---|---|---:|"]
+        for rule_id in sorted(counts):
+            meta = get_rule(rule_id)
+            rows.append(f"| {rule_id} | {meta.slug if meta else ''} | {counts[rule_id]} |")
+        parts.append("\n".join(rows))
+    else:
+        parts.append(words["clean"])
+    if rejected:
+        parts.append(words["rejected"] + "\n" + "\n".join(_finding_line(f) for f in rejected))
+    if notes:
+        parts.append(f"**{words['notes']}**\n" + "\n".join(f"- {note}" for note in notes))
+    annotations = []
+    for f in findings:
+        annotation = {
+            "path": f.path,
+            "start_line": f.line,
+            "end_line": max(f.line, f.end_line),
+            "annotation_level": "warning",
+            "title": f"{f.rule} {get_rule(f.rule).slug if get_rule(f.rule) else ''}".strip()[:255],
+            "message": f"{f.message}\n{f.citation.url}"[:60000],
+        }
+        if f.end_line == f.line and f.end_col > f.col:
+            annotation["start_column"] = f.col
+            annotation["end_column"] = f.end_col
+        annotations.append(annotation)
+    return {"title": title, "summary": _cap("\n\n".join(parts)), "annotations": annotations}
+
+
+def _cap(text: str) -> str:
+    if len(text) <= MAX_OUTPUT_CHARS:
+        return text
+    return text[: MAX_OUTPUT_CHARS - 20] + "\n\n… (truncated)"
