@@ -1,0 +1,322 @@
+"""Wall-clock data flow shared by ARM103 (in-process deadlines) and ARM104 (persisted expiries).
+
+A value read from the wall clock (`time.time()`, `datetime.now()`, ...) is followed through
+assignments, `self.` attributes and arithmetic, and classified:
+  WALL      a reading of the clock (`start = time.time()`),
+  OFFSET    a reading shifted by an amount: a deadline, expiry or cutoff (`time.time() + 30`),
+  DURATION  the difference of two readings (`time.time() - start`): clock-independent.
+ARM103 looks at comparisons between those (`time.time() < deadline`, `elapsed > TIMEOUT`);
+ARM104 at where an OFFSET is written or sent (see _clock_sinks.py). Both rules read one shared
+analysis per file so the same expression is never reported twice.
+"""
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ..rule import PythonRule
+from ._clock_scope import Scope, ScopeIndex, last_part, sym_of
+
+WALL, OFFSET, DURATION = "wall", "offset", "duration"
+
+WALL_CLOCK_CALLS = frozenset(
+    {
+        "time.time",
+        "time.time_ns",
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "django.utils.timezone.now",
+        "arrow.now",
+        "arrow.utcnow",
+        "pendulum.now",
+        # written without an import in snippets and notebooks
+        "datetime.now",
+        "datetime.utcnow",
+    }
+)
+# The only rewrites that are exact: same unit, same type, different clock.
+MONOTONIC_OF = {"time.time": "monotonic", "time.time_ns": "monotonic_ns"}
+CLOCK_TRIGGER = re.compile(r"\btime(?:_ns)?\s*\(|\b(?:utc)?now\s*\(|\btoday\s*\(")
+
+_PASS_METHODS = frozenset({"timestamp", "replace", "astimezone", "isoformat", "strftime", "total_seconds"})
+_PASS_FUNCS = frozenset({"int", "float", "round", "floor", "ceil", "fromtimestamp", "utcfromtimestamp", "str"})
+_ORDERING = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
+_LOG_CALL = re.compile(
+    r"^(?:print|warn|pprint)$|(?:^|\.)(?:log|logger|logging|_log|_logger|LOG|LOGGER|log_\w+|statsd|metrics|stats|sentry_sdk|warnings)\.\w+$"
+)
+
+
+@dataclass(frozen=True)
+class Flow:
+    kind: str
+    calls: tuple[cst.Call, ...]  # the clock readings the value comes from
+    roots: tuple[tuple[str, cst.BaseExpression], ...]  # (kind, assigned value) of clock variables
+    syms: frozenset[str]  # variables the value flows through
+
+
+def _merge(kind: str, *flows: Flow) -> Flow:
+    calls: dict[int, cst.Call] = {}
+    roots: dict[int, tuple[str, cst.BaseExpression]] = {}
+    syms: set[str] = set()
+    for flow in flows:
+        for call in flow.calls:
+            calls[id(call)] = call
+        for root in flow.roots:
+            roots[id(root[1])] = root
+        syms |= flow.syms
+    return Flow(kind, tuple(calls.values()), tuple(roots.values()), frozenset(syms))
+
+
+def is_neutral(value: cst.BaseExpression) -> bool:
+    """`deadline = None` / `start = 0` before the real assignment: no clock, no harm."""
+    if isinstance(value, cst.Name) and value.value in ("None", "False"):
+        return True
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(value, cst.UnaryOperation) and isinstance(value.expression, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "float":
+        return True  # float("inf")
+    return False
+
+
+def enclosing_test(index: ScopeIndex, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The If/While/IfExp/comprehension-if whose condition contains `node`, if any."""
+    current = node
+    while True:
+        parent = index.parent_of(current)
+        if parent is None:
+            return None
+        if isinstance(parent, (cst.If, cst.While)) and parent.test is current:
+            return parent
+        if isinstance(parent, cst.IfExp) and parent.test is current:
+            return parent
+        if isinstance(parent, cst.CompIf):
+            return parent
+        if not isinstance(parent, (cst.BooleanOperation, cst.UnaryOperation, cst.Comparison, cst.ComparisonTarget)):
+            return None
+        current = parent
+
+
+class ClockAnalysis:
+    def __init__(self, qname, index: ScopeIndex) -> None:
+        self.qname = qname
+        self.index = index
+        self._memo: dict[int, Flow | None] = {}
+
+    # --- recognising readings -----------------------------------------------------------------
+    def wall_name(self, call: cst.Call) -> str | None:
+        name = self.qname(call.func)
+        return name if name in WALL_CLOCK_CALLS else None
+
+    # --- flow of an expression ---------------------------------------------------------------
+    def flow(self, scope: Scope, expr: cst.CSTNode, visiting: frozenset[str] = frozenset()) -> Flow | None:
+        key = id(expr)
+        if not visiting and key in self._memo:
+            return self._memo[key]
+        result = self._flow(scope, expr, visiting)
+        if not visiting:
+            self._memo[key] = result
+        return result
+
+    def _flow(self, scope: Scope, expr, visiting) -> Flow | None:
+        if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
+            sym = sym_of(expr)
+            if sym is None:
+                return None
+            return self.sym_flow(scope, sym, visiting)
+        if isinstance(expr, cst.Call):
+            if self.wall_name(expr):
+                return Flow(WALL, (expr,), (), frozenset())
+            func = expr.func
+            if isinstance(func, cst.Attribute):
+                attr = func.attr.value
+                if attr in _PASS_METHODS:
+                    return self.flow(scope, func.value, visiting)
+                if attr in ("get", "pop") and expr.args:
+                    container = sym_of(func.value)
+                    if container is not None and not container.endswith("[]"):
+                        return self.sym_flow(scope, f"{container}[]", visiting)
+            name = self.qname(func) or ""
+            if last_part(name) in _PASS_FUNCS and expr.args:
+                return self.flow(scope, expr.args[0].value, visiting)
+            return None
+        if isinstance(expr, cst.BinaryOperation):
+            return self._binary(scope, expr, visiting)
+        if isinstance(expr, cst.IfExp):
+            flows = [f for f in (self.flow(scope, expr.body, visiting), self.flow(scope, expr.orelse, visiting)) if f]
+            if flows and len({f.kind for f in flows}) == 1:
+                return _merge(flows[0].kind, *flows)
+            return None
+        if isinstance(expr, cst.Await):
+            return self.flow(scope, expr.expression, visiting)
+        return None
+
+    def _binary(self, scope: Scope, expr: cst.BinaryOperation, visiting) -> Flow | None:
+        left = self.flow(scope, expr.left, visiting)
+        right = self.flow(scope, expr.right, visiting)
+        op = expr.operator
+        if isinstance(op, cst.Add):
+            if left and right:
+                return None
+            one = left or right
+            if one is None:
+                return None
+            return _merge(DURATION if one.kind == DURATION else OFFSET, one)
+        if isinstance(op, cst.Subtract):
+            if left and right:
+                if left.kind != DURATION and right.kind != DURATION:
+                    return _merge(DURATION, left, right)
+                return None
+            if left is not None:
+                return _merge(DURATION if left.kind == DURATION else OFFSET, left)
+            return None  # unknown - clock: e.g. a token's `exp` minus now; origin not ours
+        if isinstance(op, (cst.Multiply, cst.Divide, cst.FloorDivide)):
+            if left and right:
+                return None
+            one = left or right
+            return one  # milliseconds of a reading are still a reading
+        return None
+
+    def sym_flow(self, scope: Scope, sym: str, visiting: frozenset[str]) -> Flow | None:
+        if sym in visiting:
+            return None
+        defs = self.index.defs_for(scope, sym)
+        if not defs:
+            return None
+        inner = visiting | {sym}
+        flows: list[tuple[Flow, cst.BaseExpression]] = []
+        for d in defs:
+            if d.augmented or d.value is None or is_neutral(d.value):
+                continue
+            flow = self.flow(d.scope or scope, d.value, inner)
+            if flow is not None:
+                flows.append((flow, d.value))
+        if not flows:
+            return None
+        kinds = {flow.kind for flow, _ in flows}
+        if len(kinds) != 1:
+            return None
+        kind = kinds.pop()
+        merged = _merge(kind, *(flow for flow, _ in flows))
+        if kind == DURATION:
+            roots = merged.roots
+        else:
+            roots = tuple((kind, value) for _, value in flows)
+        return Flow(kind, merged.calls, roots, merged.syms | {sym})
+
+    def sym_is_pure(self, scope: Scope, sym: str) -> bool:
+        """Every binding of `sym` is ours (clock-derived or a neutral placeholder)."""
+        if sym in scope.params or sym in scope.outer:
+            return False
+        for d in self.index.defs_for(scope, sym):
+            if d.augmented:
+                continue
+            if d.value is None:
+                return False
+            if is_neutral(d.value):
+                continue
+            if self.flow(d.scope or scope, d.value) is None:
+                return False
+        return True
+
+
+# --- one analysis per file, shared by the clock rules -----------------------------------------
+_SHARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+class ClockMarker(PythonRule):
+    """Base of the clock rules: during the batched pass, note which functions read the wall
+    clock (and their classes); only those are indexed afterwards."""
+
+    TRIGGERS = CLOCK_TRIGGER
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._stack: list[cst.CSTNode] = []
+        self._functions: dict[int, tuple[cst.FunctionDef, cst.ClassDef | None]] = {}
+        self._class_methods: dict[int, list[cst.FunctionDef]] = {}
+        self._marked_classes: dict[int, cst.ClassDef] = {}
+        self._marked: dict[int, cst.FunctionDef] = {}
+        self._module_marked = False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._stack.append(node)
+        self._class_methods[id(node)] = []
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        owner = self._stack[-1] if self._stack and isinstance(self._stack[-1], cst.ClassDef) else None
+        self._functions[id(node)] = (node, owner)
+        if owner is not None:
+            self._class_methods[id(owner)].append(node)
+        self._stack.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._stack.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.qname(node.func) not in WALL_CLOCK_CALLS:
+            return
+        for frame in reversed(self._stack):
+            if isinstance(frame, cst.FunctionDef):
+                self._marked[id(frame)] = frame
+                owner = self._functions[id(frame)][1]
+                if owner is not None:
+                    self._marked_classes[id(owner)] = owner
+                return
+        self._module_marked = True
+
+    def shared(self) -> "ClockResults":
+        results = _SHARED.get(self.ctx)
+        if results is None:
+            results = self._analyse()
+            _SHARED[self.ctx] = results
+        return results
+
+    def _analyse(self) -> "ClockResults":
+        from ._clock_deadlines import find_deadlines
+        from ._clock_sinks import find_sinks
+
+        index = ScopeIndex()
+        done: set[int] = set()
+        for cls_id, cls in self._marked_classes.items():
+            for method in self._class_methods.get(cls_id, []):
+                done.add(id(method))
+                index.add_function(method, cls)
+        for func_id, func in self._marked.items():
+            if func_id not in done:
+                index.add_function(func, self._functions[func_id][1])
+        if self._module_marked:
+            index.add_module_code(self.ctx.module)
+        analysis = ClockAnalysis(self.qname, index)
+        sinks = find_sinks(analysis, self.ctx)
+        persisted = {id(call) for sink in sinks for call in sink.flow.calls}
+        deadlines = find_deadlines(analysis, self.ctx, persisted)
+        return ClockResults(deadlines, sinks)
+
+
+@dataclass
+class ClockResults:
+    deadlines: list  # _clock_deadlines.Deadline
+    sinks: list  # _clock_sinks.Sink
+
+
+def is_logging_call(qname, call: cst.Call) -> bool:
+    name = qname(call.func) or ""
+    return bool(_LOG_CALL.search(name))
+
+
+def ordering_pairs(comparison: cst.Comparison):
+    """(left, operator, right) for each `<`, `>`, `<=`, `>=` link of a (chained) comparison."""
+    left = comparison.left
+    for target in comparison.comparisons:
+        if isinstance(target.operator, _ORDERING):
+            yield left, target.operator, target.comparator
+        left = target.comparator

@@ -1,0 +1,242 @@
+"""ARM103's half of the clock analysis: comparisons that check an in-process deadline, timeout,
+lease or TTL against the wall clock, and whether `time.monotonic()` is an exact fix."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ...model import Edit, Fix
+from ._clock import (
+    DURATION,
+    MONOTONIC_OF,
+    OFFSET,
+    WALL,
+    ClockAnalysis,
+    Flow,
+    enclosing_test,
+    is_logging_call,
+    ordering_pairs,
+)
+from ._clock_scope import Scope, last_part
+
+_NUMERIC_PASS = frozenset({"int", "float", "round", "floor", "ceil"})
+
+
+@dataclass
+class Deadline:
+    node: cst.CSTNode  # where to report: the deadline/start assignment's value, or the comparison
+    check: cst.Comparison
+    flow: Flow
+    scope: Scope
+    calls: list[cst.Call] = field(default_factory=list)  # readings to rewrite when fixable
+    fixable: bool = False
+    uses_datetime: bool = False
+
+
+def _only_logs(analysis: ClockAnalysis, test_owner: cst.CSTNode | None) -> bool:
+    """`if time.time() - t0 > 2: log.warning("slow")`: the clock only decides what to log."""
+    if not isinstance(test_owner, cst.If) or test_owner.orelse is not None:
+        return False
+    body = test_owner.body
+    if not isinstance(body, cst.IndentedBlock):
+        statements = list(body.body)
+    else:
+        statements = []
+        for line in body.body:
+            if not isinstance(line, cst.SimpleStatementLine):
+                return False
+            statements.extend(line.body)
+    for statement in statements:
+        if not (isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call)):
+            return False
+        if not is_logging_call(analysis.qname, statement.value):
+            return False
+    return bool(statements)
+
+
+def _classify(left: Flow | None, right: Flow | None) -> Flow | None:
+    """The combined flow when a comparison checks a deadline or an elapsed time, else None."""
+    if left and right:
+        if {left.kind, right.kind} == {WALL, OFFSET}:
+            return Flow(OFFSET, left.calls + right.calls, left.roots + right.roots, left.syms | right.syms)
+        return None
+    one = left or right
+    if one is not None and one.kind == DURATION:
+        return one
+    return None
+
+
+def _report_node(flow: Flow, comparison: cst.Comparison) -> cst.CSTNode:
+    for wanted in (OFFSET, WALL):
+        for kind, value in flow.roots:
+            if kind == wanted:
+                return value
+    return comparison
+
+
+def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[Deadline]:
+    found: dict[int, Deadline] = {}
+    for scope in analysis.index.scopes:
+        for comparison in scope.comparisons:
+            for left, _op, right in ordering_pairs(comparison):
+                flow = _classify(analysis.flow(scope, left), analysis.flow(scope, right))
+                if flow is None or any(id(call) in persisted for call in flow.calls):
+                    continue
+                if _only_logs(analysis, enclosing_test(analysis.index, comparison)):
+                    continue
+                node = _report_node(flow, comparison)
+                if id(node) in found:
+                    continue
+                deadline = Deadline(node, comparison, flow, scope)
+                deadline.uses_datetime = any(
+                    not (analysis.wall_name(call) or "").startswith("time.") for call in flow.calls
+                )
+                _plan_fix(analysis, ctx, deadline)
+                found[id(node)] = deadline
+    return list(found.values())
+
+
+# --- the deterministic fix ----------------------------------------------------------------------
+class _Unsafe(Exception):
+    pass
+
+
+def _plan_fix(analysis: ClockAnalysis, ctx, deadline: Deadline) -> None:
+    """`time.time()` -> `time.monotonic()` is exact only if every reading in the connected flow
+    changes together and no absolute value leaves the function (stored, returned, passed on,
+    logged): monotonic time means nothing outside this process."""
+    try:
+        calls, syms = _component(analysis, ctx, deadline.scope, deadline.flow)
+    except _Unsafe:
+        return
+    for call in calls:
+        name = analysis.wall_name(call)
+        if name not in MONOTONIC_OF or not isinstance(call.func, cst.Attribute) or call.args:
+            return
+    deadline.calls = calls
+    deadline.fixable = bool(calls)
+
+
+def _component(analysis: ClockAnalysis, ctx, scope: Scope, flow: Flow):
+    calls: dict[int, cst.Call] = {id(c): c for c in flow.calls}
+    syms: set[str] = set()
+    pending_syms = set(flow.syms)
+    pending_calls = list(flow.calls)
+    seen_nodes: set[int] = set()
+
+    def absorb(other: Flow | None) -> None:
+        if other is None:
+            raise _Unsafe
+        for call in other.calls:
+            if id(call) not in calls:
+                calls[id(call)] = call
+                pending_calls.append(call)
+        pending_syms.update(other.syms - syms)
+
+    while pending_syms or pending_calls:
+        while pending_calls:
+            call = pending_calls.pop()
+            if id(call) not in seen_nodes:
+                seen_nodes.add(id(call))
+                _contained(analysis, scope, call, absorb, syms_out=pending_syms)
+        while pending_syms:
+            sym = pending_syms.pop()
+            if sym in syms:
+                continue
+            syms.add(sym)
+            if sym.startswith("self.") or sym.endswith("[]"):
+                raise _Unsafe  # shared state: other code may read the absolute value
+            if not analysis.sym_is_pure(scope, sym):
+                raise _Unsafe
+            pattern = re.compile(rf"\b{re.escape(sym)}\b")
+            if any(pattern.search(ctx.code_for(nested)) for nested in scope.nested):
+                raise _Unsafe  # a closure reads it: we do not follow values into nested code
+            for d in analysis.index.defs_for(scope, sym):
+                if d.value is not None and not d.augmented:
+                    other = analysis.flow(scope, d.value)
+                    if other is not None:
+                        absorb(other)
+            sym_flow = analysis.sym_flow(scope, sym, frozenset())
+            if sym_flow is None:
+                raise _Unsafe
+            if sym_flow.kind == DURATION:
+                continue  # a duration is the same on either clock; it may go anywhere
+            for use in analysis.index.uses_for(scope, sym):
+                if id(use) not in seen_nodes:
+                    seen_nodes.add(id(use))
+                    _contained(analysis, scope, use, absorb, syms_out=pending_syms)
+    return list(calls.values()), syms
+
+
+def _contained(analysis: ClockAnalysis, scope: Scope, node: cst.CSTNode, absorb, syms_out: set[str]) -> None:
+    """Raise _Unsafe unless the absolute clock value at `node` only meets other readings of the
+    same flow (arithmetic, comparisons, assignment to a local name)."""
+    index = analysis.index
+    current = node
+    while True:
+        parent = index.parent_of(current)
+        if parent is None:
+            raise _Unsafe
+        if isinstance(parent, cst.BinaryOperation):
+            other = parent.right if parent.left is current else parent.left
+            other_flow = analysis.flow(scope, other)
+            if other_flow is not None:
+                absorb(other_flow)
+            combined = analysis.flow(scope, parent)
+            if combined is None:
+                raise _Unsafe
+            if combined.kind == DURATION:
+                return
+            current = parent
+            continue
+        if isinstance(parent, cst.Arg):
+            call = index.parent_of(parent)
+            if (
+                isinstance(call, cst.Call)
+                and len(call.args) == 1
+                and last_part(analysis.qname(call.func) or "") in _NUMERIC_PASS
+            ):
+                current = call
+                continue
+            raise _Unsafe
+        if isinstance(parent, cst.ComparisonTarget):
+            parent = index.parent_of(parent)
+        if isinstance(parent, cst.Comparison):
+            operands = [parent.left, *(t.comparator for t in parent.comparisons)]
+            for operand in operands:
+                if operand is current:
+                    continue
+                if isinstance(operand, cst.Name) and operand.value == "None":
+                    continue
+                absorb(analysis.flow(scope, operand))
+            return
+        if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is current:
+            targets = parent.targets if isinstance(parent, cst.Assign) else [parent]
+            for target in targets:
+                if not isinstance(target.target, cst.Name):
+                    raise _Unsafe
+                syms_out.add(target.target.value)
+            return
+        raise _Unsafe
+
+
+def build_fix(deadline: Deadline, language: str):
+    if not deadline.fixable:
+        return None
+    calls = list(deadline.calls)
+
+    def make(ctx) -> Fix | None:
+        edits = []
+        for call in calls:
+            attr = call.func.attr
+            start, end = ctx.node_span(attr)
+            edits.append(Edit(start, end, MONOTONIC_OF["time." + attr.value]))
+        if language == "pt-BR":
+            text = "Trocar time.time() por time.monotonic() neste prazo interno ao processo"
+        else:
+            text = "Use time.monotonic() for this in-process deadline"
+        return Fix(text, tuple(edits))
+
+    return make

@@ -1,0 +1,294 @@
+"""A small, read-only data-flow index of one function (or of module-level code): which names and
+`self.` attributes are assigned what, where each is read, and every comparison and call, with a
+parent map to look at the context of any node.
+
+The clock and heartbeat rules only need this for the few functions that mention a clock or a
+heartbeat, so the rules mark those functions during libcst's batched pass (`ScopeMarker`) and
+index just them afterwards.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..imports import dotted
+
+SCOPE_NODES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+# Leaves and formatting nodes: nothing below them matters to a data-flow question.
+_SKIP = (
+    cst.BaseParenthesizableWhitespace,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Newline,
+    cst.Comment,
+    cst.Pass,
+    cst.Import,
+    cst.ImportFrom,
+    cst.Decorator,
+)
+
+
+def sym_of(node: cst.BaseExpression) -> str | None:
+    """The variable a target/expression denotes: `x`, `self.x`, or a container `x[]`/`self.x[]`."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in ("self", "cls"):
+        return f"self.{node.attr.value}"
+    if isinstance(node, cst.Subscript):
+        inner = sym_of(node.value)
+        if inner is not None and not inner.endswith("[]"):
+            return f"{inner}[]"
+    return None
+
+
+@dataclass
+class Def:
+    value: cst.BaseExpression | None  # None: bound by something we do not model (for, with, unpacking)
+    stmt: cst.CSTNode
+    augmented: bool = False
+    scope: "Scope | None" = None  # where `value` is evaluated (methods share `self.` attributes)
+
+
+@dataclass
+class Scope:
+    node: cst.CSTNode  # FunctionDef or Module
+    cls: cst.ClassDef | None
+    params: set[str] = field(default_factory=set)
+    outer: set[str] = field(default_factory=set)  # names declared global/nonlocal
+    defs: dict[str, list[Def]] = field(default_factory=dict)
+    uses: dict[str, list[cst.CSTNode]] = field(default_factory=dict)
+    comparisons: list[cst.Comparison] = field(default_factory=list)
+    calls: list[cst.Call] = field(default_factory=list)
+    attr_assigns: list[tuple[cst.Attribute, cst.BaseExpression]] = field(default_factory=list)
+    nested: list[cst.CSTNode] = field(default_factory=list)  # nested defs/lambdas (closures)
+
+    def add_def(self, sym: str, value, stmt, augmented: bool = False) -> None:
+        self.defs.setdefault(sym, []).append(Def(value, stmt, augmented, self))
+
+
+class ScopeIndex:
+    """Index of several scopes sharing one parent map; `self.` attributes are shared by the
+    methods of one class (`class_defs`)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, cst.CSTNode] = {}
+        self.scopes: list[Scope] = []
+        self.class_defs: dict[int, dict[str, list[Def]]] = {}
+        self.class_uses: dict[int, dict[str, list[cst.CSTNode]]] = {}
+        self.scope_of: dict[int, Scope] = {}  # id(node) -> scope, for calls and comparisons
+
+    def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parent.get(id(node))
+
+    def defs_for(self, scope: Scope, sym: str) -> list[Def]:
+        if sym.startswith("self.") and scope.cls is not None:
+            return self.class_defs.get(id(scope.cls), {}).get(sym, [])
+        return scope.defs.get(sym, [])
+
+    def uses_for(self, scope: Scope, sym: str) -> list[cst.CSTNode]:
+        if sym.startswith("self.") and scope.cls is not None:
+            return self.class_uses.get(id(scope.cls), {}).get(sym, [])
+        return scope.uses.get(sym, [])
+
+    # --- building ---------------------------------------------------------------------------
+    def add_function(self, func: cst.FunctionDef, cls: cst.ClassDef | None) -> Scope:
+        scope = Scope(func, cls)
+        params = func.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            scope.params.add(param.name.value)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                scope.params.add(star.name.value)
+        self._add(scope)
+        self._walk_block(func.body, func, scope)
+        return scope
+
+    def add_module_code(self, module: cst.Module) -> Scope:
+        scope = Scope(module, None)
+        self._add(scope)
+        for stmt in module.body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            self.parent[id(stmt)] = module
+            self._walk(stmt, scope)
+        return scope
+
+    def _add(self, scope: Scope) -> None:
+        self.scopes.append(scope)
+        if scope.cls is not None:
+            self.class_defs.setdefault(id(scope.cls), {})
+            self.class_uses.setdefault(id(scope.cls), {})
+
+    def _walk_block(self, block: cst.CSTNode, parent: cst.CSTNode, scope: Scope) -> None:
+        self.parent[id(block)] = parent
+        self._walk(block, scope)
+
+    def _def(self, scope: Scope, sym: str, value, stmt, augmented: bool = False) -> None:
+        if sym.startswith("self.") and scope.cls is not None:
+            self.class_defs[id(scope.cls)].setdefault(sym, []).append(Def(value, stmt, augmented, scope))
+        else:
+            scope.add_def(sym, value, stmt, augmented)
+
+    def _use(self, scope: Scope, sym: str, node: cst.CSTNode) -> None:
+        if sym.startswith("self.") and scope.cls is not None:
+            self.class_uses[id(scope.cls)].setdefault(sym, []).append(node)
+        else:
+            scope.uses.setdefault(sym, []).append(node)
+
+    def _bind_target(self, target: cst.BaseExpression, value, stmt, scope: Scope, augmented=False) -> None:
+        """Record a binding and walk the parts of a target that are reads (`d[key]`'s key)."""
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.parent[id(element)] = target
+                self.parent[id(element.value)] = element
+                self._bind_target(element.value, None, stmt, scope)
+            return
+        if isinstance(target, cst.StarredElement):
+            self._bind_target(target.value, None, stmt, scope)
+            return
+        sym = sym_of(target)
+        if sym is not None:
+            self._def(scope, sym, value, stmt, augmented)
+        if isinstance(target, cst.Subscript):
+            for element in target.slice:
+                self.parent[id(element)] = target
+                self._walk(element, scope)
+        elif isinstance(target, cst.Attribute):
+            if sym is None:
+                self.parent[id(target.value)] = target
+                self._walk(target.value, scope)
+            if value is not None:
+                scope.attr_assigns.append((target, value))
+
+    def _walk(self, node: cst.CSTNode, scope: Scope) -> None:
+        if isinstance(node, _SKIP):
+            return
+        if isinstance(node, SCOPE_NODES):
+            scope.nested.append(node)
+            return
+        if isinstance(node, cst.Name):
+            self._use(scope, node.value, node)
+            return
+        if isinstance(node, cst.Attribute):
+            sym = sym_of(node)
+            if sym is not None:
+                self._use(scope, sym, node)
+                return
+            self.parent[id(node.value)] = node
+            self._walk(node.value, scope)
+            return
+        if isinstance(node, cst.Arg):
+            self.parent[id(node.value)] = node
+            self._walk(node.value, scope)
+            return
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            self._walk_assignment(node, scope)
+            return
+        if isinstance(node, (cst.For, cst.CompFor)):
+            self._bind_target(node.target, None, node, scope)
+            for child in (node.iter, *(getattr(node, "ifs", ()) or ()), getattr(node, "inner_for_in", None),
+                          getattr(node, "body", None), getattr(node, "orelse", None)):
+                if child is not None:
+                    self.parent[id(child)] = node
+                    self._walk(child, scope)
+            return
+        if isinstance(node, cst.NamedExpr):
+            self.parent[id(node.value)] = node
+            self._walk(node.value, scope)
+            sym = sym_of(node.target)
+            if sym is not None:
+                self._def(scope, sym, node.value, node)
+            return
+        if isinstance(node, cst.WithItem):
+            self.parent[id(node.item)] = node
+            self._walk(node.item, scope)
+            if node.asname is not None:
+                self._bind_target(node.asname.name, None, node, scope)
+            return
+        if isinstance(node, (cst.Global, cst.Nonlocal)):
+            scope.outer.update(item.name.value for item in node.names)
+            return
+        if isinstance(node, cst.ExceptHandler) and node.name is not None:
+            self._bind_target(node.name.name, None, node, scope)
+            self.parent[id(node.body)] = node
+            self._walk(node.body, scope)
+            return
+        if isinstance(node, cst.Comparison):
+            scope.comparisons.append(node)
+            self.scope_of[id(node)] = scope
+        elif isinstance(node, cst.Call):
+            scope.calls.append(node)
+            self.scope_of[id(node)] = scope
+        for child in node.children:
+            self.parent[id(child)] = node
+            self._walk(child, scope)
+
+    def _walk_assignment(self, node, scope: Scope) -> None:
+        value = node.value
+        if value is not None:
+            self.parent[id(value)] = node
+            self._walk(value, scope)
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                self.parent[id(target)] = node
+                self._bind_target(target.target, value, node, scope)
+        elif isinstance(node, cst.AnnAssign):
+            if value is not None:
+                self._bind_target(node.target, value, node, scope)
+        else:
+            self._bind_target(node.target, value, node, scope, augmented=True)
+
+
+def call_name(qname, call: cst.Call) -> str:
+    """Qualified name of a call's callee, or its written dotted form; '' for `f()()`-like callees.
+    For method calls on call results (`Model.objects.filter(...).update`), the attribute name."""
+    name = qname(call.func)
+    if name:
+        return name
+    if isinstance(call.func, cst.Attribute):
+        return "." + call.func.attr.value
+    return ""
+
+
+def last_part(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def string_value(node: cst.CSTNode) -> str | None:
+    """Text of a plain/concatenated string literal (f-string holes become `{}`)."""
+    if isinstance(node, cst.SimpleString):
+        try:
+            value = node.evaluated_value
+        except Exception:
+            return None
+        return value if isinstance(value, str) else value.decode("latin-1")
+    if isinstance(node, cst.ConcatenatedString):
+        left, right = string_value(node.left), string_value(node.right)
+        if left is None or right is None:
+            return None
+        return left + right
+    if isinstance(node, cst.FormattedString):
+        parts = []
+        for part in node.parts:
+            parts.append(part.value if isinstance(part, cst.FormattedStringText) else "{}")
+        return "".join(parts)
+    return None
+
+
+def expr_names(node: cst.CSTNode) -> str:
+    """Every identifier inside an expression, space separated (cheap text for name heuristics)."""
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            out.append(current.value)
+        elif isinstance(current, (cst.SimpleString,)):
+            out.append(current.value)
+        elif not isinstance(current, _SKIP):
+            stack.extend(current.children)
+    return " ".join(out)
+
+
+__all__ = ["Def", "Scope", "ScopeIndex", "call_name", "dotted", "expr_names", "last_part", "string_value", "sym_of"]

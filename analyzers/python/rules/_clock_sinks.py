@@ -1,0 +1,274 @@
+"""ARM104's half of the clock analysis: expiries computed from this machine's wall clock (an OFFSET
+flow: `datetime.utcnow() + timedelta(hours=24)`) that are written to storage or sent to another
+process, where some other machine will compare them with its own clock.
+
+Only writes and messages count: a read query that compares a stored expiry with the app's clock
+(`filter(expires_at__gt=now)`) is left alone, and so is an in-process deadline (ARM103's)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ._clock import OFFSET, WALL, ClockAnalysis, Flow
+from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
+
+EXPIRY_NAME = re.compile(
+    r"expir|valid_until|valid_to|lease_until|lease_expir|deadline|(?:^|_)ttl|^exp$|_exp$|^exp_|^exat$|^pxat$",
+    re.IGNORECASE,
+)
+EXPIRY_SQL = re.compile(r"expir|valid_until|valid_to|lease_until|lease_expir|deadline|\bttl", re.IGNORECASE)
+
+# Calls that write a row or document, or send a message/request/token somewhere else.
+WRITE_CALLS = frozenset(
+    {
+        "create", "get_or_create", "update_or_create", "bulk_create", "update", "insert", "values",
+        "insert_one", "insert_many", "update_one", "update_many", "replace_one", "find_one_and_update",
+        "upsert", "set", "hset", "hmset", "mset", "put_item", "update_item", "add", "save",
+        "apply_async", "send_task", "delay", "enqueue", "enqueue_call", "publish", "send", "send_json",
+        "post", "put", "patch", "request", "encode", "sign", "dumps", "create_access_token",
+        "create_refresh_token", "emit", "write",
+    }
+)
+# Calls that make an ORM object persistent.
+PERSIST_CALLS = frozenset({"add", "add_all", "merge", "save", "bulk_create", "bulk_save_objects", "insert", "persist"})
+PERSIST_EVIDENCE = PERSIST_CALLS | {"commit", "flush", "bulk_update", "update", "upsert", "save_changes"}
+EXECUTE_CALLS = frozenset({"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetch_one", "fetch_all", "fetch_val", "query", "mogrify"})
+EXPIREAT_CALLS = frozenset({"expireat", "pexpireat"})
+MODEL_BASES = re.compile(r"Model$|^Base$|Base$|Document$|^Table$")
+
+
+@dataclass
+class Sink:
+    node: cst.CSTNode  # the wall-clock expression to report
+    flow: Flow
+    kind: str  # "jwt" | "redis" | "sql" | "orm" | "message"
+    detail: str  # e.g. "Token.objects.create(expires_at=...)"
+
+
+def _report_node(flow: Flow, value: cst.CSTNode) -> cst.CSTNode:
+    for kind, root in flow.roots:
+        if kind == OFFSET:
+            return root
+    return value
+
+
+class _Finder:
+    def __init__(self, analysis: ClockAnalysis, ctx) -> None:
+        self.analysis = analysis
+        self.ctx = ctx
+        self.sinks: dict[int, Sink] = {}
+
+    def offset(self, scope: Scope, value: cst.CSTNode, kinds=(OFFSET,)) -> Flow | None:
+        flow = self.analysis.flow(scope, value)
+        return flow if flow is not None and flow.kind in kinds else None
+
+    def add(self, flow: Flow, value: cst.CSTNode, kind: str, detail: str) -> None:
+        node = _report_node(flow, value)
+        self.sinks.setdefault(id(node), Sink(node, flow, kind, detail))
+
+    # --- per scope ----------------------------------------------------------------------------
+    def scan(self, scope: Scope) -> None:
+        for call in scope.calls:
+            name = call_name(self.analysis.qname, call)
+            last = last_part(name)
+            if last in EXPIREAT_CALLS:
+                self._expireat(scope, call, name)
+            if last in EXECUTE_CALLS and call.args:
+                self._sql(scope, call, name)
+            self._keywords(scope, call, name, last)
+            self._dicts(scope, call, name, last)
+        for target, value in scope.attr_assigns:
+            self._attribute(scope, target, value)
+
+    def _expireat(self, scope: Scope, call: cst.Call, name: str) -> None:
+        for arg in call.args[1:]:
+            flow = self.offset(scope, arg.value, (OFFSET, WALL))
+            if flow is not None:
+                self.add(flow, arg.value, "redis", f"{_short(name)}(...)")
+
+    def _keywords(self, scope: Scope, call: cst.Call, name: str, last: str) -> None:
+        for arg in call.args:
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            if keyword is None or "__" in keyword or not EXPIRY_NAME.search(keyword):
+                continue
+            flow = self.offset(scope, arg.value)
+            if flow is None:
+                continue
+            detail = f"{_short(name)}({keyword}=...)"
+            if last in WRITE_CALLS:
+                kind = "redis" if keyword in ("exat", "pxat") else ("message" if last in _MESSAGE_CALLS else "orm")
+                self.add(flow, arg.value, kind, detail)
+            elif last[:1].isupper() and self._persisted_object(scope, call):
+                self.add(flow, arg.value, "orm", detail)
+
+    def _persisted_object(self, scope: Scope, call: cst.Call) -> bool:
+        """`session.add(Token(expires_at=...))`, `t = Token(...); t.save()`."""
+        index = self.analysis.index
+        holder = index.parent_of(call)
+        while isinstance(holder, (cst.Element, cst.List, cst.Tuple)):
+            holder = index.parent_of(holder)
+        if isinstance(holder, cst.Arg):
+            outer = index.parent_of(holder)
+            if isinstance(outer, cst.Call) and last_part(call_name(self.analysis.qname, outer)) in PERSIST_CALLS:
+                return True
+        if isinstance(holder, cst.Assign) and len(holder.targets) == 1 and isinstance(holder.targets[0].target, cst.Name):
+            local = holder.targets[0].target.value
+            for use in scope.uses.get(local, []):
+                parent = index.parent_of(use)
+                if isinstance(parent, cst.Attribute) and parent.attr.value in ("save", "insert", "put"):
+                    return True
+                while isinstance(parent, (cst.Element, cst.List, cst.Tuple)):
+                    parent = index.parent_of(parent)
+                if isinstance(parent, cst.Arg):
+                    outer = index.parent_of(parent)
+                    if isinstance(outer, cst.Call) and last_part(call_name(self.analysis.qname, outer)) in PERSIST_CALLS:
+                        return True
+        return False
+
+    def _dict_entries(self, scope: Scope, value: cst.CSTNode, depth: int = 0):
+        """(key, value) pairs of a dict literal, or of the dict a local name holds (including
+        `payload["exp"] = ...` assignments)."""
+        if isinstance(value, cst.Dict):
+            for element in value.elements:
+                if isinstance(element, cst.DictElement):
+                    key = string_value(element.key)
+                    if key is not None:
+                        yield key, element.value
+            return
+        if isinstance(value, cst.Call) and depth < 2:
+            func = value.func
+            if isinstance(func, cst.Name) and func.value == "dict":
+                for arg in value.args:
+                    if arg.keyword is not None:
+                        yield arg.keyword.value, arg.value
+            elif last_part(self.analysis.qname(func) or "") == "dumps" and value.args:
+                yield from self._dict_entries(scope, value.args[0].value, depth + 1)
+            return
+        if isinstance(value, cst.Name) and depth < 2:
+            for d in scope.defs.get(value.value, []):
+                if d.value is not None and not d.augmented:
+                    yield from self._dict_entries(scope, d.value, depth + 1)
+            for d in scope.defs.get(f"{value.value}[]", []):
+                stmt = d.stmt
+                if isinstance(stmt, cst.Assign) and d.value is not None:
+                    for target in stmt.targets:
+                        sub = target.target
+                        if isinstance(sub, cst.Subscript) and len(sub.slice) == 1:
+                            index = sub.slice[0].slice
+                            if isinstance(index, cst.Index):
+                                key = string_value(index.value)
+                                if key is not None:
+                                    yield key, d.value
+
+    def _dicts(self, scope: Scope, call: cst.Call, name: str, last: str) -> None:
+        is_jwt = name in ("jwt.encode", "jose.jwt.encode", "authlib.jose.jwt.encode") or (
+            last == "encode" and "jwt" in name.lower()
+        )
+        if not (is_jwt or last in WRITE_CALLS):
+            return
+        for arg in call.args:
+            for key, value in self._dict_entries(scope, arg.value):
+                if not EXPIRY_NAME.search(key):
+                    continue
+                flow = self.offset(scope, value)
+                if flow is None:
+                    continue
+                if is_jwt or key in ("exp",) and last == "encode":
+                    self.add(flow, value, "jwt", f'{_short(name)}({{"{key}": ...}})')
+                else:
+                    kind = "message" if last in _MESSAGE_CALLS else "orm"
+                    self.add(flow, value, kind, f'{_short(name)}({{"{key}": ...}})')
+
+    def _sql(self, scope: Scope, call: cst.Call, name: str) -> None:
+        sql = self._sql_text(scope, call.args[0].value)
+        if sql is None or not EXPIRY_SQL.search(sql):
+            return
+        for arg in call.args[1:]:
+            for element in self._param_values(scope, arg.value):
+                flow = self.offset(scope, element)
+                if flow is not None:
+                    self.add(flow, element, "sql", f"{_short(name)}(...)")
+
+    def _sql_text(self, scope: Scope, node: cst.CSTNode, depth: int = 0) -> str | None:
+        text = string_value(node)
+        if text is not None:
+            return text
+        if isinstance(node, cst.Call) and node.args and depth < 2:
+            return self._sql_text(scope, node.args[0].value, depth + 1)  # text("..."), sql.SQL("...")
+        if isinstance(node, cst.Name) and depth < 2:
+            for d in scope.defs.get(node.value, []):
+                if d.value is not None:
+                    found = self._sql_text(scope, d.value, depth + 1)
+                    if found is not None:
+                        return found
+        return None
+
+    def _param_values(self, scope: Scope, node: cst.CSTNode, depth: int = 0):
+        if isinstance(node, (cst.Tuple, cst.List)):
+            for element in node.elements:
+                yield element.value
+        elif isinstance(node, cst.Dict):
+            for element in node.elements:
+                if isinstance(element, cst.DictElement):
+                    yield element.value
+        elif isinstance(node, cst.Name) and depth < 2:
+            defs = scope.defs.get(node.value, [])
+            if any(d.value is not None and isinstance(d.value, (cst.Tuple, cst.List, cst.Dict)) for d in defs):
+                for d in defs:
+                    if d.value is not None:
+                        yield from self._param_values(scope, d.value, depth + 1)
+            else:
+                yield node  # asyncpg style: execute(sql, token, expires)
+        else:
+            yield node
+
+    def _attribute(self, scope: Scope, target: cst.Attribute, value: cst.CSTNode) -> None:
+        attr = target.attr.value
+        if not EXPIRY_NAME.search(attr):
+            return
+        flow = self.offset(scope, value)
+        if flow is None:
+            return
+        owner = target.value
+        if sym_of(target) is not None:  # self.expires_at = ...
+            if scope.cls is None or not _is_model_class(scope.cls):
+                return
+        elif not isinstance(owner, cst.Name):
+            return
+        if not self._saves(scope) and sym_of(target) is None:
+            return
+        code = self.ctx.code_for(owner)
+        self.add(flow, value, "orm", f"{code}.{attr} = ... (saved)")
+
+    def _saves(self, scope: Scope) -> bool:
+        return any(
+            last_part(call_name(self.analysis.qname, call)) in PERSIST_EVIDENCE for call in scope.calls
+        )
+
+
+_MESSAGE_CALLS = frozenset(
+    {"apply_async", "send_task", "delay", "enqueue", "enqueue_call", "publish", "send", "send_json", "post", "put",
+     "patch", "request", "emit"}
+)
+
+
+def _is_model_class(cls: cst.ClassDef) -> bool:
+    for base in cls.bases:
+        written = base.value
+        name = written.attr.value if isinstance(written, cst.Attribute) else getattr(written, "value", "")
+        if isinstance(name, str) and MODEL_BASES.search(name):
+            return True
+    return False
+
+
+def _short(name: str) -> str:
+    return name.lstrip(".") or "call"
+
+
+def find_sinks(analysis: ClockAnalysis, ctx) -> list[Sink]:
+    finder = _Finder(analysis, ctx)
+    for scope in analysis.index.scopes:
+        finder.scan(scope)
+    return list(finder.sinks.values())

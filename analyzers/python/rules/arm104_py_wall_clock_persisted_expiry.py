@@ -1,0 +1,210 @@
+"""ARM104: an expiry computed from this machine's wall clock, then stored or sent elsewhere."""
+from __future__ import annotations
+
+from ...catalog import Example, RuleMeta, Text
+from ._clock import ClockMarker
+
+_WHERE = {
+    "orm": Text(en="written to the database by {detail}", pt_BR="gravada no banco por {detail}"),
+    "sql": Text(en="passed as a SQL parameter to {detail}", pt_BR="passada como parâmetro SQL para {detail}"),
+    "redis": Text(en="sent to Redis by {detail}", pt_BR="enviada ao Redis por {detail}"),
+    "message": Text(en="sent to another process by {detail}", pt_BR="enviada a outro processo por {detail}"),
+}
+_GENERIC = Text(
+    en=(
+        "Expiry computed from this server's wall clock is {where}; other nodes will compare it with their own "
+        "clocks, so skew makes it expire early or late. Let the database compute it in the writing statement "
+        "(`now() + interval '...'`, Django `Now() + timedelta(...)`, SQLAlchemy `func.now() + ...`){extra}."
+    ),
+    pt_BR=(
+        "Expiração calculada com o relógio de parede deste servidor e {where}; outros nós a comparam com o "
+        "próprio relógio, e a diferença entre eles a faz expirar cedo ou tarde. Deixe o banco calculá-la no "
+        "comando que grava (`now() + interval '...'`, Django `Now() + timedelta(...)`, SQLAlchemy "
+        "`func.now() + ...`){extra}."
+    ),
+)
+_REDIS_EXTRA = Text(
+    en=", or give Redis a relative TTL (`ex=`/`EXPIRE`) so its own clock decides",
+    pt_BR=", ou passe ao Redis um TTL relativo (`ex=`/`EXPIRE`) para que o relógio dele decida",
+)
+_JWT = Text(
+    en=(
+        "JWT `{key}` comes from this server's clock and is checked by whichever machine verifies the token: "
+        "standard practice, but keep hosts NTP-synchronised and verify with a small leeway "
+        "(`jwt.decode(..., leeway=30)`); if revocation matters, keep the expiry server-side with the database's "
+        "`now() + interval`."
+    ),
+    pt_BR=(
+        "O `{key}` do JWT vem do relógio deste servidor e é conferido pela máquina que validar o token: é prática "
+        "comum, mas mantenha os hosts sincronizados por NTP e valide com uma pequena tolerância "
+        "(`jwt.decode(..., leeway=30)`); se revogação importa, guarde a expiração no servidor com o "
+        "`now() + interval` do banco."
+    ),
+)
+
+
+class WallClockPersistedExpiry(ClockMarker):
+    META = RuleMeta(
+        id="ARM104",
+        slug="py-wall-clock-persisted-expiry",
+        family="wall-clock",
+        language="python",
+        section_key="wall-clock-expiry",
+        message=Text(
+            en=(
+                "Expiry computed from this server's wall clock is persisted or sent; other nodes compare it with "
+                "their own clocks. Compute it in the writing SQL with `now() + interval '...'`."
+            ),
+            pt_BR=(
+                "Expiração calculada com o relógio de parede deste servidor é persistida ou enviada; outros nós a "
+                "comparam com o próprio relógio. Calcule-a no SQL que grava, com `now() + interval '...'`."
+            ),
+        ),
+        why=Text(
+            en=(
+                "An expiry such as `datetime.utcnow() + timedelta(hours=24)` freezes the clock of the machine that "
+                "happened to compute it. The database, a worker on another host or another API replica later "
+                "compares it with a different clock; seconds or minutes of skew (or an NTP step) make tokens "
+                "expire before they are used, sessions and leases live too long, or two holders overlap."
+            ),
+            pt_BR=(
+                "Uma expiração como `datetime.utcnow() + timedelta(hours=24)` congela o relógio da máquina que a "
+                "calculou. O banco, um worker em outro host ou outra réplica da API depois a comparam com outro "
+                "relógio; segundos ou minutos de diferença (ou um salto do NTP) fazem tokens expirarem antes do "
+                "uso, sessões e leases durarem demais, ou dois donos se sobreporem."
+            ),
+        ),
+        use_instead=Text(
+            en=(
+                "One clock for writing and checking: the database's. Write `expires_at = now() + interval '24 hours'` "
+                "in the INSERT/UPDATE (Django: `Now() + timedelta(hours=24)`; SQLAlchemy: `func.now() + "
+                "timedelta(hours=24)`) and check with `expires_at > now()`. For Redis, prefer a relative TTL "
+                "(`SET ... EX`, `EXPIRE`) over `EXPIREAT` with a client timestamp."
+            ),
+            pt_BR=(
+                "Um só relógio para gravar e conferir: o do banco. Grave `expires_at = now() + interval '24 hours'` "
+                "no INSERT/UPDATE (Django: `Now() + timedelta(hours=24)`; SQLAlchemy: `func.now() + "
+                "timedelta(hours=24)`) e confira com `expires_at > now()`. No Redis, prefira TTL relativo "
+                "(`SET ... EX`, `EXPIRE`) a `EXPIREAT` com instante do cliente."
+            ),
+        ),
+        when_fine=Text(
+            en=(
+                "Relative TTLs (`cache.set(key, v, timeout=300)`, `redis.setex`), plain `created_at` stamps, read "
+                "queries and in-process deadlines are not flagged. A JWT `exp` signed with the app's clock is "
+                "flagged with a softer message: it is the standard, so verify it with a leeway and keep clocks "
+                "synchronised rather than rewriting it."
+            ),
+            pt_BR=(
+                "TTLs relativos (`cache.set(key, v, timeout=300)`, `redis.setex`), simples carimbos `created_at`, "
+                "consultas de leitura e prazos internos ao processo não são apontados. Um `exp` de JWT assinado "
+                "com o relógio da aplicação é apontado com mensagem mais branda: é o padrão, então valide com "
+                "tolerância e mantenha os relógios sincronizados em vez de reescrevê-lo."
+            ),
+        ),
+        bad=(
+            Example(
+                code=(
+                    "import secrets\n"
+                    "from datetime import timedelta\n"
+                    "\n"
+                    "from django.utils import timezone\n"
+                    "\n"
+                    "from .models import InviteToken\n"
+                    "\n"
+                    "\n"
+                    "def create_invite(user, email):\n"
+                    "    return InviteToken.objects.create(\n"
+                    "        inviter=user,\n"
+                    "        email=email,\n"
+                    "        token=secrets.token_urlsafe(32),\n"
+                    "        expires_at=timezone.now() + timedelta(hours=24),\n"
+                    "    )\n"
+                ),
+                lines=(14,),
+            ),
+            Example(
+                code=(
+                    "import time\n"
+                    "\n"
+                    "SESSION_TTL = 3600\n"
+                    "\n"
+                    "\n"
+                    "def start_session(conn, user_id, sid):\n"
+                    "    expires = time.time() + SESSION_TTL\n"
+                    "    with conn.cursor() as cur:\n"
+                    "        cur.execute(\n"
+                    "            \"INSERT INTO sessions (id, user_id, expires_at) VALUES (%s, %s, to_timestamp(%s))\",\n"
+                    "            (sid, user_id, expires),\n"
+                    "        )\n"
+                ),
+                lines=(7,),
+            ),
+            Example(
+                code=(
+                    "from datetime import datetime, timedelta\n"
+                    "\n"
+                    "import jwt\n"
+                    "\n"
+                    "\n"
+                    "def issue_token(user_id, secret):\n"
+                    "    payload = {\"sub\": str(user_id), \"exp\": datetime.utcnow() + timedelta(minutes=15)}\n"
+                    "    return jwt.encode(payload, secret, algorithm=\"HS256\")\n"
+                ),
+                lines=(7,),
+            ),
+        ),
+        good=(
+            Example(
+                code=(
+                    "from datetime import timedelta\n"
+                    "\n"
+                    "from django.db.models.functions import Now\n"
+                    "\n"
+                    "from .models import InviteToken\n"
+                    "\n"
+                    "\n"
+                    "def create_invite(user, email, token):\n"
+                    "    return InviteToken.objects.create(\n"
+                    "        inviter=user, email=email, token=token, expires_at=Now() + timedelta(hours=24)\n"
+                    "    )\n"
+                ),
+            ),
+            Example(
+                code=(
+                    "import json\n"
+                    "import time\n"
+                    "\n"
+                    "\n"
+                    "def cache_profile(redis, user):\n"
+                    "    redis.set(f\"profile:{user.id}\", json.dumps(user.as_dict()), ex=300)\n"
+                    "    redis.hset(\"profile:meta\", user.id, time.time())\n"
+                ),
+            ),
+        ),
+        extra_good=(
+            Example(
+                code=(
+                    "from datetime import datetime, timedelta\n"
+                    "\n"
+                    "from .models import Session\n"
+                    "\n"
+                    "\n"
+                    "def active_sessions():\n"
+                    "    return Session.objects.filter(expires_at__gt=datetime.utcnow() + timedelta(minutes=1))\n"
+                ),
+            ),
+        ),
+    )
+
+    def finish(self) -> None:
+        language = self.ctx.language
+        for sink in self.shared().sinks:
+            if sink.kind == "jwt":
+                key = sink.detail.split('"')[1] if '"' in sink.detail else "exp"
+                message = _JWT.get(language).format(key=key)
+            else:
+                where = _WHERE[sink.kind].get(language).format(detail=f"`{sink.detail}`")
+                extra = _REDIS_EXTRA.get(language) if sink.kind == "redis" else ""
+                message = _GENERIC.get(language).format(where=where, extra=extra)
+            self.report(sink.node, message=message)
