@@ -1,0 +1,270 @@
+"""From SQL text to Scopes of parsed Units: split, prefilter, parse, and open up what hides
+SQL inside strings (function and DO bodies, EXECUTE/format() literals, pg_cron commands).
+
+Only statements that mention a word some rule cares about are parsed: pglast spends most of
+its time building trees, and most migration statements (DDL) never matter to these rules.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from pglast import parser as _pg
+
+from .plpgsql import parse_body
+from .scope import FileFacts, Scope, Unit, ordered_columns
+from .source import LineIndex, Snippet, literal_at
+from .split import skip_blanks, split_statements
+from .tree import const_string, func_qualname, strings, typed, walk
+
+# A statement is parsed only when it mentions one of these (see each rule for why).
+TRIGGERS = re.compile(
+    r"clock_timestamp|timeofday|advisory|heartbeat|last_seen|seen_at|last_ping|pinged_at|last_alive|"
+    r"last_contact|check_?in|holder|locked_by|lease|leader|\bowner|cron\s*\.|\bexecute\b|"
+    r"insert\s+into\s+[\w\".]*(?:payment|webhook|event|inbox|processed|deliver)|"
+    r"(?:event|external|message|delivery|webhook|stripe|paypal|provider|gateway|charge|payment_intent|checkout_session)_id|"
+    r"idempotency|dedup",
+    re.I,
+)
+# Once a lock or lease shows up in a scope, the writes after it matter too.
+GUARD = re.compile(r"advisory_lock|holder|locked_by|lease|leader|\bowner", re.I)
+WRITES = re.compile(r"\b(?:insert|update|delete|merge)\b", re.I)
+HOT_BODY = re.compile(r"clock_timestamp|timeofday|advisory_lock|holder|locked_by|lease|leader|\bowner|execute", re.I)
+
+MAX_CHARS = 5_000_000
+MAX_PARSE_NOTES = 20
+_FORMAT_SPEC = re.compile(r"%(?:\d+\$)?-?(?:\d+|\*)?([sIL%])")
+
+
+class Extractor:
+    def __init__(self, text: str, embedded: bool):
+        self.text = text
+        self.facts = FileFacts(text, embedded, ordered_columns(text) if "rder" in text or "RDER" in text else frozenset())
+        self.scopes: list[Scope] = []
+        self.notes: list[tuple[int, str]] = []
+        self._parse_failures = 0
+        self._lines: LineIndex | None = None
+
+    # --- notes ------------------------------------------------------------------------
+
+    def line_of(self, offset: int) -> int:
+        if self._lines is None:
+            self._lines = LineIndex(self.text)
+        return self._lines.line_col(offset)[0]
+
+    def note(self, offset: int, message: str) -> None:
+        self.notes.append((offset, message))
+
+    def parse_failed(self, offset: int, message: str) -> None:
+        self._parse_failures += 1
+        if self._parse_failures <= MAX_PARSE_NOTES:
+            self.note(offset, message)
+
+    def finish(self) -> None:
+        hidden = self._parse_failures - MAX_PARSE_NOTES
+        if hidden > 0:
+            self.note(0, f"{hidden} more statements could not be parsed and were not analysed")
+
+    # --- parsing ----------------------------------------------------------------------
+
+    def parse(self, snippet: Snippet, quiet: bool = False) -> list[dict]:
+        """Statement nodes of `snippet`; a failure becomes a note (unless quiet) and []."""
+        try:
+            data = json.loads(_pg.parse_sql_json(snippet.text))
+        except _pg.ParseError as exc:
+            if not quiet:
+                where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+                offset = snippet.offset_of_byte(where)
+                self.parse_failed(offset, f"statement not analysed (line {self.line_of(offset)}): {exc.args[0]}")
+            return []
+        except (RecursionError, MemoryError, ValueError):
+            if not quiet:
+                offset = snippet.offset(0)
+                self.parse_failed(offset, f"statement not analysed (line {self.line_of(offset)}): nested too deeply")
+            return []
+        return [item["stmt"] for item in data.get("stmts", ()) if "stmt" in item]
+
+    # --- top level --------------------------------------------------------------------
+
+    def run(self) -> list[Scope]:
+        if len(self.text) > MAX_CHARS:
+            self.note(0, f"not analysed: the SQL text is larger than {MAX_CHARS:,} characters")
+            return []
+        top = Scope("file", self.facts)
+        self.scopes.append(top)
+        guarded = False
+        meta_seen = False
+        for piece in split_statements(self.text):
+            if piece.meta:
+                if not meta_seen:
+                    meta_seen = True
+                    self.note(piece.start, f"psql meta-commands skipped (first at line {self.line_of(piece.start)})")
+                continue
+            if piece.problem:
+                self.note(piece.start, f"{piece.problem} from line {self.line_of(piece.start)} to the end; that text was not analysed")
+                continue
+            body = self.text[piece.start:piece.end]
+            if not (TRIGGERS.search(body) or (guarded and WRITES.search(body))):
+                continue
+            guarded = guarded or bool(GUARD.search(body))
+            snippet = Snippet(body, piece.start)
+            for tree in self.parse(snippet):
+                unit = Unit(snippet, tree, "stmt", piece.start, piece.end)
+                top.units.append(unit)
+                self.open_up(unit, top)
+        self.finish()
+        return self.scopes
+
+    def add_statements(self, scope: Scope, snippet: Snippet, role: str, in_loop: bool, hot: bool) -> None:
+        """Split `snippet` (a body or literal holding SQL statements) and add its units."""
+        guarded = hot
+        for piece in split_statements(snippet.text):
+            if piece.meta or piece.problem:
+                continue
+            sub = snippet.sub(piece.start, piece.end)
+            if not (TRIGGERS.search(sub.text) or (guarded and WRITES.search(sub.text))):
+                continue
+            guarded = guarded or bool(GUARD.search(sub.text))
+            for tree in self.parse(sub, quiet=True):
+                unit = Unit(sub, tree, role, sub.offset(0), sub.offset(len(sub.text)), in_loop)
+                scope.units.append(unit)
+                self.open_up(unit, scope)
+
+    # --- SQL hidden in strings --------------------------------------------------------
+
+    def open_up(self, unit: Unit, scope: Scope) -> None:
+        kind, fields = typed(unit.tree)
+        if kind == "CreateFunctionStmt":
+            self.routine(unit, fields)
+        elif kind == "DoStmt":
+            self.do_block(unit, fields)
+        if "cron" in unit.snippet.text.lower():
+            self.cron_jobs(unit)
+
+    def body_literal(self, unit: Unit, options: list) -> tuple[Snippet, str] | None:
+        language = "sql"
+        body: Snippet | None = None
+        for option in options or ():
+            _, elem = typed(option)
+            if not elem:
+                continue
+            if elem.get("defname") == "language":
+                language = (strings([elem.get("arg")]) or ["sql"])[0].lower()
+            elif elem.get("defname") == "as":
+                location = elem.get("arg_location", -1)
+                if isinstance(location, int) and location >= 0 and unit.snippet.charmap is None:
+                    found = literal_at(self.text, unit.offset(location))
+                    if found:
+                        body = found[0]
+        return (body, language) if body is not None else None
+
+    def routine(self, unit: Unit, fields: dict) -> None:
+        found = self.body_literal(unit, fields.get("options"))
+        if not found:
+            return
+        body, language = found
+        returns = [name.lower() for name in strings((fields.get("returnType") or {}).get("names"))]
+        trigger = bool(returns) and returns[-1] in ("trigger", "event_trigger")
+        if language == "plpgsql":
+            self.plpgsql(unit, body, "plpgsql", trigger)
+        elif language == "sql":
+            scope = Scope("sql", self.facts)
+            self.scopes.append(scope)
+            self.add_statements(scope, body, "stmt", False, bool(HOT_BODY.search(body.text)))
+
+    def do_block(self, unit: Unit, fields: dict) -> None:
+        found = self.body_literal(unit, fields.get("args"))
+        if found and found[1] in ("plpgsql", "sql"):  # a DO block's language defaults to plpgsql
+            self.plpgsql(unit, found[0], "do", False)
+
+    def plpgsql(self, unit: Unit, body: Snippet, kind: str, trigger: bool) -> None:
+        scope = Scope(kind, self.facts, trigger=trigger)
+        self.scopes.append(scope)
+        hot = bool(HOT_BODY.search(body.text))
+
+        def make(snippet: Snippet, role: str, in_loop: bool, target: str | None, prefix: str) -> None:
+            if role == "execute":
+                self.execute(scope, snippet, in_loop)
+                return
+            wanted = TRIGGERS.search(snippet.text) or (hot and (role != "stmt" or WRITES.search(snippet.text)))
+            if not wanted:
+                return
+            parsed = snippet.with_prefix(prefix) if prefix else snippet
+            for tree in self.parse(parsed, quiet=True):
+                start = snippet.offset(0)
+                new = Unit(parsed, tree, role, start, snippet.offset(len(snippet.text)), in_loop, target)
+                scope.units.append(new)
+                if role == "stmt":
+                    self.open_up(new, scope)
+
+        variables, records, failure = parse_body(unit.snippet, body, make)
+        scope.variables = frozenset(variables)
+        scope.records = frozenset(records) | {"new", "old"} if trigger else frozenset(records)
+        if failure:
+            self.note(body.offset(0), f"PL/pgSQL body at line {self.line_of(body.offset(0))} analysed statement by statement: {failure}")
+
+    def execute(self, scope: Scope, expr: Snippet, in_loop: bool) -> None:
+        """EXECUTE 'literal' / EXECUTE format('literal', ...): analyse the literal's SQL."""
+        if not re.search(r"['$]", expr.text) or expr.charmap is not None:
+            return
+        parsed = expr.with_prefix("SELECT ")
+        trees = self.parse(parsed, quiet=True)
+        if not trees:
+            return
+        _, select = typed(trees[0])
+        targets = (select or {}).get("targetList") or []
+        if not targets:
+            return
+        value = targets[0]["ResTarget"].get("val")
+        kind, fields = typed(value)
+        is_format = False
+        if kind == "FuncCall" and func_qualname(fields).endswith("format") and fields.get("args"):
+            value, is_format = fields["args"][0], True
+            kind, fields = typed(value)
+        if kind == "TypeCast":
+            kind, fields = typed(fields.get("arg"))
+        if kind != "A_Const" or "sval" not in fields:
+            return
+        found = literal_at(self.text, parsed.offset_of_byte(fields["location"]))
+        if not found:
+            return
+        literal = found[0]
+        if is_format:
+            literal = literal.replaced(_FORMAT_SPEC.sub(_placeholder, literal.text))
+        self.add_statements(scope, literal, "stmt", in_loop, True)
+
+    def cron_jobs(self, unit: Unit) -> None:
+        if unit.snippet.charmap is not None:
+            return
+        for kind, fields in walk(unit.tree):
+            if kind != "FuncCall" or func_qualname(fields) not in ("cron.schedule", "cron.schedule_in_database"):
+                continue
+            args = fields.get("args") or []
+            command = None
+            for arg in args:
+                arg_kind, arg_fields = typed(arg)
+                if arg_kind == "NamedArgExpr" and arg_fields.get("name") == "command":
+                    command = arg_fields.get("arg")
+            if command is None:
+                positional = [a for a in args if typed(a)[0] != "NamedArgExpr"]
+                index = 2 if func_qualname(fields).endswith("in_database") or len(positional) >= 3 else 1
+                command = positional[index] if len(positional) > index else None
+            if const_string(command) is None:
+                continue
+            const_kind, const_fields = typed(command)
+            if const_kind == "TypeCast":
+                const_kind, const_fields = typed(const_fields.get("arg"))
+            found = literal_at(self.text, unit.offset(const_fields.get("location", -1)))
+            if found:
+                scope = Scope("cron", self.facts)
+                self.scopes.append(scope)
+                self.add_statements(scope, found[0], "stmt", False, True)
+
+
+def _placeholder(match: re.Match) -> str:
+    spec, size = match.group(1), len(match.group())
+    if spec == "%":
+        return match.group()
+    if spec == "L":
+        return ("$1" + " " * size)[:size]
+    return ("_" * (size - 1) + "x")  # an identifier of the same length

@@ -1,0 +1,53 @@
+"""Wall-clock calls (clock_timestamp(), timeofday()) and the local variables they flow into,
+shared by ARM101 (expiry) and ARM102 (ordering)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..model import Edit, Fix
+from .facts import column_refs, expression_of, wall_calls
+from .scope import Scope, Unit
+
+_CALL = re.compile(r"(?:pg_catalog\s*\.\s*)?(?:clock_timestamp|timeofday)\s*\(\s*\)", re.I)
+
+
+class WallSources:
+    """Where the wall clock enters a scope: direct calls, and variables assigned from them
+    (`v_expires := clock_timestamp() + interval '1 hour'`)."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        self.variables: dict[str, list[tuple[Unit, dict]]] = {}
+        for unit in scope.units:
+            if unit.role == "assign" and unit.target and "." not in unit.target and unit.target in scope.variables:
+                value = expression_of(unit)
+                calls = [(unit, call) for call in wall_calls(value)] if value is not None else []
+                if calls:
+                    self.variables[unit.target] = calls
+                else:
+                    self.variables.pop(unit.target, None)
+
+    def in_value(self, unit: Unit, node) -> Iterator[tuple[Unit, dict]]:
+        """Wall-clock calls that reach `node`, directly or through a variable."""
+        for call in wall_calls(node):
+            yield unit, call
+        for parts in column_refs(node):
+            if len(parts) == 1 and parts[0] in self.variables:
+                yield from self.variables[parts[0]]
+
+
+def call_span(unit: Unit, call: dict) -> tuple[int, int, bool]:
+    """(start, end, exact) of a wall-clock call in the analysed text; exact when the text there
+    is literally the call (then it can be rewritten)."""
+    start, end = unit.point(call.get("location", 0))
+    text = unit.snippet  # the parsed text, to check the call is spelled plainly
+    local = text.char_of_byte(call.get("location", 0))
+    match = _CALL.match(text.text, local)
+    if match and text.offset(match.end() - 1) + 1 - text.offset(local) == match.end() - local:
+        return text.offset(local), text.offset(local) + (match.end() - local), True
+    return start, end, False
+
+
+def now_fix(start: int, end: int) -> Fix:
+    return Fix("use now() (start of the transaction) instead of the wall clock", (Edit(start, end, "now()"),))
