@@ -9,7 +9,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..build import RawFinding
-from ..model import Fix
+from ..model import Fix, Note
 from ..settings import Settings
 from .imports import ImportTableProvider, qualify
 
@@ -23,6 +23,7 @@ class FileContext:
         self.module = wrapper.module
         self._pending: list[tuple] = []
         self.located: list[RawFinding] = []
+        self.notes: list[Note] = []  # what a rule could not analyse (e.g. an embedded SQL string)
         self._positions = None
         self._line_starts: list[int] | None = None
         self._imports: dict[str, str] | None = None

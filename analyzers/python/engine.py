@@ -105,4 +105,4 @@ def analyze_python(path: str, text: str, settings: Settings) -> tuple[list[RawFi
             ctx.resolve_pending()
         except Exception:
             ctx.located.clear()
-    return ctx.located, notes, ctx
+    return ctx.located, notes + ctx.notes, ctx
