@@ -90,6 +90,9 @@ _STATEMENT_START = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _MAX_NAME_DEPTH = 6
+# Longer chains of `+` or implicit concatenation are generated code, not a query worth the
+# recursion (CPython accepts ~1000 nested operands; Python's own stack would not).
+_MAX_NESTING = 100
 
 
 @dataclass
@@ -160,6 +163,12 @@ class EmbeddedSqlCollector(PythonRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._scope = _Scope("function", node.name.value, self._scope)
+        # A parameter shadows a module constant of the same name; its value is unknown.
+        params = node.params
+        every = [*params.posonly_params, *params.params, *params.kwonly_params]
+        every += [p for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param)]
+        for param in every:
+            self._scope.add(param.name.value, self._next(), "=", param)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._scope = self._scope.parent or self._module
@@ -291,25 +300,33 @@ class EmbeddedSqlCollector(PythonRule):
         return None
 
     def _string_value(self, expr, scope, seq, depth) -> LiteralText | None:
+        if depth > _MAX_NESTING:
+            return None
         code_for = self.ctx.code_for
         if isinstance(expr, cst.SimpleString):
             return simple_string(expr)
         if isinstance(expr, cst.FormattedString):
             return formatted_string(expr, code_for)
         if isinstance(expr, cst.ConcatenatedString):
-            left = self._string_value(expr.left, scope, seq, depth)
-            right = self._string_value(expr.right, scope, seq, depth)
-            if left is None or right is None:
-                return None
-            left.extend(right)
-            return left
+            # "a" "b" "c" nests to the right; walked as a loop so long queries cost no stack
+            result = LiteralText().seal()
+            node: cst.BaseExpression = expr
+            while True:
+                last = not isinstance(node, cst.ConcatenatedString)
+                part = self._string_value(node if last else node.left, scope, seq, depth + 1)
+                if part is None:
+                    return None
+                result.extend(part)
+                if last:
+                    return result
+                node = node.right
         if isinstance(expr, cst.BinaryOperation):
             if isinstance(expr.operator, cst.Modulo):
                 # "... %s" % (x,): the %s are placeholders to the rewriter either way
-                return self._string_value(expr.left, scope, seq, depth)
+                return self._string_value(expr.left, scope, seq, depth + 1)
             if isinstance(expr.operator, cst.Add):
-                left = self._operand(expr.left, scope, seq, depth)
-                right = self._operand(expr.right, scope, seq, depth)
+                left = self._operand(expr.left, scope, seq, depth + 1)
+                right = self._operand(expr.right, scope, seq, depth + 1)
                 if left is None and right is None:
                     return None
                 result = left if left is not None else expression_hole(expr.left, code_for)
@@ -466,9 +483,7 @@ class EmbeddedSqlCollector(PythonRule):
         offset = min(max(note.offset, 0), len(sql) - 1)
         span = self._file_span(embedded, offset, offset + 1)
         line = self._line_col(span[0] if span else self._piece_offset(embedded.literal, 0))[0]
-        sink = getattr(self.ctx, "notes", None)  # FileContext.notes: see the module docstring
-        if sink is not None:
-            sink.append(Note(self.ctx.path, f"SQL string not analysed: {note.message}", line))
+        self.ctx.notes.append(Note(self.ctx.path, f"SQL string not analysed: {note.message}", line))
 
 
 @dataclass

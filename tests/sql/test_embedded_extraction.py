@@ -158,6 +158,9 @@ def handler(request, cache):
 
 def test_byte_strings_are_skipped_and_unresolvable_arguments_too():
     code = '''\
+query = "INSERT INTO inbox (message_id) VALUES (%s)"
+
+
 def f(cur, query):
     cur.execute(b"INSERT INTO inbox (message_id) VALUES (%s)")
     cur.execute(query)
