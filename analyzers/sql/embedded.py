@@ -89,6 +89,7 @@ _STATEMENT_START = re.compile(
     r"|drop|do|call|copy|truncate|lock)\b",
     re.IGNORECASE | re.DOTALL,
 )
+_SQL_LINE = re.compile(r"\s*\(line \d+\)")
 _MAX_NAME_DEPTH = 6
 # Longer chains of `+` or implicit concatenation are generated code, not a query worth the
 # recursion (CPython accepts ~1000 nested operands; Python's own stack would not).
@@ -483,7 +484,9 @@ class EmbeddedSqlCollector(PythonRule):
         offset = min(max(note.offset, 0), len(sql) - 1)
         span = self._file_span(embedded, offset, offset + 1)
         line = self._line_col(span[0] if span else self._piece_offset(embedded.literal, 0))[0]
-        self.ctx.notes.append(Note(self.ctx.path, f"SQL string not analysed: {note.message}", line))
+        # The SQL analyzer counts lines within the SQL text; only the Python line means anything here.
+        message = _SQL_LINE.sub("", note.message)
+        self.ctx.notes.append(Note(self.ctx.path, f"SQL in this string: {message}", line))
 
 
 @dataclass
