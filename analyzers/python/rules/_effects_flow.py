@@ -24,6 +24,7 @@ class Site:
     path: tuple[Step, ...]
     chain: str  # callee as text with calls marked, e.g. "User.objects.filter().update"
     method: str  # last name of the callee ("update")
+    outer: tuple[int, ...] = ()  # indexes of the calls whose arguments contain this one
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Flow:
     withs: list[WithBlock] = field(default_factory=list)
     values: dict[str, list[tuple[int, cst.BaseExpression]]] = field(default_factory=dict)
     attr_assigns: list[tuple[int, cst.Attribute, cst.BaseExpression]] = field(default_factory=list)
+    if_tests: dict[int, tuple[int, int, cst.If]] = field(default_factory=dict)  # id(If) -> call range of its test
     counter: int = 0
 
     # --- data flow ---------------------------------------------------------------------------
@@ -111,6 +113,7 @@ class _Walker(cst.CSTVisitor):
         self.trys: list[cst.CSTNode] = []
         self.matches: list[cst.CSTNode] = []
         self.open_withs: list[WithBlock] = []
+        self.calls: list[int] = []
 
     # separate flows
     def visit_FunctionDef(self, node) -> bool:
@@ -124,8 +127,13 @@ class _Walker(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         chain, method = callee_chain(node.func)
-        self.flow.sites.append(Site(node, self.flow.counter, tuple(self.path), chain, method))
+        index = self.flow.counter
+        self.flow.sites.append(Site(node, index, tuple(self.path), chain, method, tuple(self.calls)))
         self.flow.counter += 1
+        self.calls.append(index)
+
+    def leave_Call(self, node: cst.Call) -> None:
+        self.calls.pop()
 
     # assignments
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
@@ -161,6 +169,13 @@ class _Walker(cst.CSTVisitor):
     # branches
     def _push(self, kind: str, node: cst.CSTNode, label: object) -> None:
         self.path.append((kind, id(node), label))
+
+    def visit_If_test(self, node: cst.If) -> None:
+        self.flow.if_tests[id(node)] = (self.flow.counter, self.flow.counter, node)
+
+    def leave_If_test(self, node: cst.If) -> None:
+        start, _, _ = self.flow.if_tests[id(node)]
+        self.flow.if_tests[id(node)] = (start, self.flow.counter, node)
 
     def visit_If_body(self, node: cst.If) -> None:
         self._push("if", node, "body")
@@ -252,7 +267,9 @@ def in_handler(step: Step) -> bool:
 def runs_after(first: Site, second: Site) -> bool:
     """`second` comes after `first` on a path where both run, with neither sitting in an
     except handler that the other is not in (error paths record failures, not success)."""
-    if second.index <= first.index:
+    if second.index in first.outer:
+        return True  # `record(effect())`: the argument runs first
+    if second.index <= first.index or first.index in second.outer:
         return False
     common = 0
     for a, b in zip(first.path, second.path):

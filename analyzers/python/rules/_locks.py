@@ -1,0 +1,365 @@
+"""Distributed locks and leases taken from Python, the region of code each one guards, and the
+writes to shared storage inside that region (ARM201).
+
+In-process locks (threading, asyncio, multiprocessing, file locks) are never recognised: only
+Redis/Redlock locks, Redis `SET NX`-style claims on a lock-like key, SQL lease rows and
+session-level advisory locks.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ._effects import (
+    _chain_of,
+    db_write,
+    flow_text_has,
+    http_method,
+    kwarg,
+    pending_marks,
+    positional,
+    sql_of,
+)
+from ._effects_flow import Flow, Site
+from ._sqltext import ADVISORY_UNLOCK, SESSION_ADVISORY_LOCK, checks_fence, is_lease_sql, string_text, target_table
+
+_REDIS_IMPORTS = {
+    "redis", "aioredis", "django_redis", "valkey", "coredis", "redis_lock", "pottery", "redlock",
+    "aioredlock", "walrus", "rediscluster", "fakeredis",
+}
+_LOCAL_LOCK_HEADS = {"threading", "multiprocessing", "asyncio", "portalocker", "fcntl", "filelock", "os", "trio", "anyio", "gevent", "eventlet", "fasteners"}
+_REDIS_RECEIVER = re.compile(
+    r"(?:^|\.)_?(?:\w*redis\w*|r|rds|rc|valkey|kv|cache|lock_manager|lock_mgr|dlm|locker|redlock|\w*_redis)$", re.I
+)
+_REDIS_CLIENT_CTOR = re.compile(
+    r"(?:^|\.)(?:Redis|StrictRedis|RedisCluster|from_url|get_redis_connection|Redlock|Aioredlock|Valkey)$"
+)
+_LOCK_KWARGS = {"timeout", "blocking_timeout", "blocking", "expire", "lock_timeout", "sleep", "thread_local", "auto_renewal", "ttl"}
+_LOCK_CLASSES = re.compile(
+    r"^(?:redis(?:\.asyncio)?\.lock\.Lock|redis(?:\.asyncio)?\.client\.Lock|redis_lock\.Lock|pottery(?:\.redlock)?\.(?:AIO)?Redlock|"
+    r"redlock\.RedLock|redlock\.lock\.RedLock|sherlock\.RedisLock|valkey\.lock\.Lock)$"
+)
+# Managers whose `.lock(...)` acquires at once (redlock-py, aioredlock) rather than build a Lock.
+_MANAGER_CLASSES = re.compile(r"^(?:redlock\.Redlock|aioredlock\.Aioredlock|Aioredlock)$")
+_LOCKISH_KEY = re.compile(r"lock|lease|leader|mutex|owner|elect|singleton|critical|exclusive", re.I)
+
+_STORAGE_WRITES = {
+    "put_object", "upload_file", "upload_fileobj", "copy_object", "delete_object", "delete_objects",
+    "upload_blob", "upload_from_string", "upload_from_filename", "upload_from_file", "put_item",
+    "update_item", "delete_item", "batch_write_item", "write_text", "write_bytes",
+}
+_REDIS_WRITES = {"set": 2, "hset": 2, "hmset": 2, "mset": 1, "lpush": 2, "rpush": 2, "sadd": 2, "zadd": 2, "xadd": 2, "setex": 3, "psetex": 3}
+_FENCED_CODE = re.compile(
+    r"fenc|\b\w*(?:token|epoch|generation|version|if[-_]?match|ifmatch|if_generation_match|condition\w*)\w*\b[\"']?\s*(?:=|<|>|:)",
+    re.I,
+)
+_ANY_FENCE = re.compile(r"fenc|last_token|token__(?:lt|lte|gt|gte)", re.I)
+_FALSY = ("False", "None", "0")
+
+
+@dataclass
+class Acquisition:
+    node: cst.CSTNode  # what the finding points at
+    index: int
+    start: int  # region of calls guarded: start <= index < end
+    end: int | None
+    key: str | None  # source text of the Redis key, to tell the lock's own key from real writes
+    lease_table: str | None = None
+    guard_if: tuple[int, str] | None = None  # (id of the If whose test acquires, branch where held)
+
+
+@dataclass
+class Write:
+    site: Site
+    fenced: bool
+
+
+def _code(ctx, node: cst.CSTNode | None) -> str:
+    if node is None:
+        return ""
+    try:
+        return ctx.code_for(node)
+    except Exception:
+        return ""
+
+
+def _key_arg(call: cst.Call) -> cst.BaseExpression | None:
+    named = kwarg(call, "name") or kwarg(call, "key")
+    if named is not None:
+        return named.value
+    args = positional(call)
+    return args[0] if args else None
+
+
+def _truthy_kwarg(call: cst.Call, name: str) -> bool:
+    arg = kwarg(call, name)
+    return arg is not None and not (isinstance(arg.value, cst.Name) and arg.value.value in _FALSY)
+
+
+def _strip_await(node: cst.BaseExpression) -> cst.BaseExpression:
+    return node.expression if isinstance(node, cst.Await) else node
+
+
+class LockFinder:
+    def __init__(self, flow: Flow, ctx) -> None:
+        self.flow = flow
+        self.ctx = ctx
+        self.heads = {full.split(".")[0] for full in flow.imports.values()}
+        self.redis_file = bool(self.heads & _REDIS_IMPORTS) or any(
+            full.startswith("django.core.cache") for full in flow.imports.values()
+        )
+
+    # --- acquisitions ---------------------------------------------------------------------
+    def acquisitions(self) -> list[Acquisition]:
+        found: list[Acquisition] = []
+        for site in self.flow.sites:
+            acquisition = (
+                self._claim(site)
+                or self._lock_object(site)
+                or self._sql_lock(site)
+            )
+            if acquisition is not None:
+                acquisition.guard_if = self._guarding_if(site)
+                found.append(acquisition)
+        found.extend(self._module_lock_uses(found))
+        return found
+
+    def _claim(self, site: Site) -> Acquisition | None:
+        call = site.node
+        receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+        if site.method == "set" and _truthy_kwarg(call, "nx"):
+            pass
+        elif site.method == "setnx":
+            pass
+        elif site.method == "add" and receiver.endswith("cache") and len(positional(call)) >= 2:
+            pass
+        else:
+            return None
+        key = _key_arg(call)
+        if key is None:
+            return None
+        key_code = _code(self.ctx, key)
+        release = self._release_of_key(site, key_code)
+        key_text = string_text(key, self.flow.resolver(site.index)) or ""
+        bound = self.flow.value_of(key.value, site.index) if isinstance(key, cst.Name) else None
+        lockish = _LOCKISH_KEY.search(key_text) or _LOCKISH_KEY.search(key_code) or (
+            bound is not None and _LOCKISH_KEY.search(_code(self.ctx, bound))
+        )
+        if not lockish and release is None:
+            return None  # a dedupe marker ("processed:<event id>"), not a lock
+        return Acquisition(call, site.index, site.index + 1, release, key_code)
+
+    def _release_of_key(self, site: Site, key_code: str) -> int | None:
+        for other in self.flow.sites:
+            if other.index <= site.index or other.method not in ("delete", "unlink", "delete_many"):
+                continue
+            args = positional(other.node)
+            if args and _code(self.ctx, args[0]) == key_code:
+                return other.index
+        return None
+
+    def _is_redis_lock_call(self, site: Site) -> bool:
+        if site.method != "lock" or not site.node.args:
+            return False
+        receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+        if not receiver or self.flow.qualify(receiver).split(".")[0] in _LOCAL_LOCK_HEADS:
+            return False
+        if _REDIS_RECEIVER.search(receiver) or self._manager(receiver, site.index):
+            return True
+        bound = self.flow.value_of(receiver, site.index) if not receiver.endswith(")") else None
+        if isinstance(bound, cst.Call) and _REDIS_CLIENT_CTOR.search(self.flow.qualify(_chain_of(bound.func))):
+            return True
+        keywords = {a.keyword.value for a in site.node.args if a.keyword is not None}
+        return self.redis_file and bool(keywords & _LOCK_KWARGS)
+
+    def _manager(self, receiver: str, before: int) -> bool:
+        if receiver.endswith(")"):
+            return bool(_MANAGER_CLASSES.match(self.flow.qualify(receiver.rsplit("(", 1)[0])))
+        bound = self.flow.value_of(receiver, before)
+        if isinstance(bound, cst.Call):
+            chain = self.flow.qualify(_chain_of(bound.func))
+            if _MANAGER_CLASSES.match(chain):
+                return True
+            if chain == "Redlock" and not any(a.keyword is not None and a.keyword.value in ("key", "masters") for a in bound.args):
+                return True
+        return False
+
+    def _is_lock_class(self, site: Site) -> bool:
+        qualified = self.flow.qualify(site.chain)
+        if _LOCK_CLASSES.match(qualified):
+            return True
+        if site.chain in ("Redlock", "RedLock") and qualified in ("Redlock", "RedLock"):
+            # unresolved (relative import): pottery-style when built with key=/masters=
+            return site.chain == "RedLock" or kwarg(site.node, "key") is not None or kwarg(site.node, "masters") is not None
+        return False
+
+    def _lock_object(self, site: Site) -> Acquisition | None:
+        redis_lock = self._is_redis_lock_call(site)
+        if not redis_lock and not self._is_lock_class(site):
+            return None
+        call = site.node
+        key_code = _code(self.ctx, _key_arg(call)) if redis_lock else None
+        # `with r.lock(...):`
+        for block in self.flow.withs:
+            if any(_strip_await(item.item) is call for item in block.node.items):
+                return Acquisition(call, site.index, block.start, block.end, key_code)
+        # `lock = r.lock(...)`, then `with lock:` or `lock.acquire()`
+        name = self._bound_name(call)
+        if name is not None:
+            region = self._acquired_through(name, site.index)
+            if region is not None:
+                return Acquisition(call, site.index, region[0], region[1], key_code)
+        receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+        if redis_lock and (self._manager(receiver, site.index) or self.heads & {"redlock", "aioredlock"}):
+            release = next(
+                (s.index for s in self.flow.sites if s.index > site.index and s.method in ("unlock", "release")), None
+            )
+            return Acquisition(call, site.index, site.index + 1, release, key_code)
+        return None
+
+    def _bound_name(self, call: cst.Call) -> str | None:
+        for name, bindings in self.flow.values.items():
+            for _, value in bindings:
+                if _strip_await(value) is call:
+                    return name
+        return None
+
+    def _acquired_through(self, name: str, after: int) -> tuple[int, int | None] | None:
+        for block in self.flow.withs:
+            if block.start > after and any(
+                isinstance(_strip_await(item.item), cst.Name) and _strip_await(item.item).value == name
+                for item in block.node.items
+            ):
+                return block.start, block.end
+        for site in self.flow.sites:
+            if site.index > after and site.chain == f"{name}.acquire":
+                release = next(
+                    (s.index for s in self.flow.sites if s.index > site.index and s.chain == f"{name}.release"), None
+                )
+                return site.index + 1, release
+        return None
+
+    def _module_lock_uses(self, found: list[Acquisition]) -> list[Acquisition]:
+        """`LOCK = redis_client.lock("x")` at module level, acquired inside this function."""
+        extra: list[Acquisition] = []
+        for name, value in self.flow.module_values.items():
+            if self.flow.bound_here(name) or not isinstance(value, cst.Call):
+                continue
+            chain, method = _chain_of(value.func), value.func.attr.value if isinstance(value.func, cst.Attribute) else ""
+            fake = Site(value, -1, (), chain, method)
+            if not (self._is_redis_lock_call(fake) or self._is_lock_class(fake)):
+                continue
+            for block in self.flow.withs:
+                for item in block.node.items:
+                    expr = _strip_await(item.item)
+                    if isinstance(expr, cst.Name) and expr.value == name:
+                        extra.append(Acquisition(expr, block.start, block.start, block.end, None))
+            for site in self.flow.sites:
+                if site.chain == f"{name}.acquire":
+                    release = next(
+                        (s.index for s in self.flow.sites if s.index > site.index and s.chain == f"{name}.release"), None
+                    )
+                    extra.append(Acquisition(site.node, site.index, site.index + 1, release, None))
+        return extra
+
+    def _sql_lock(self, site: Site) -> Acquisition | None:
+        if site.method in ("pg_advisory_lock", "pg_try_advisory_lock") and site.chain.startswith(("func.", "sa.func.", "sqlalchemy.func.")):
+            return Acquisition(site.node, site.index, site.index + 1, self._advisory_unlock(site), None)
+        text = sql_of(site, self.flow)
+        if not text:
+            return None
+        if is_lease_sql(text):
+            return Acquisition(site.node, site.index, site.index + 1, None, None, target_table(text))
+        if SESSION_ADVISORY_LOCK.search(text):
+            return Acquisition(site.node, site.index, site.index + 1, self._advisory_unlock(site), None)
+        return None
+
+    def _advisory_unlock(self, site: Site) -> int | None:
+        for other in self.flow.sites:
+            if other.index > site.index:
+                text = sql_of(other, self.flow)
+                if (text and ADVISORY_UNLOCK.search(text)) or other.method == "pg_advisory_unlock":
+                    return other.index
+        return None
+
+    def _guarding_if(self, site: Site) -> tuple[int, str] | None:
+        """`if r.set(k, v, nx=True, ex=30):` holds the lock in the body; `if not ...:` in the else
+        branch (and after the if, when the body leaves)."""
+        for if_id, (start, end, node) in self.flow.if_tests.items():
+            if start <= site.index < end:
+                test = node.test
+                held = "else" if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) else "body"
+                return if_id, held
+        return None
+
+    # --- guarded writes ------------------------------------------------------------------
+    def guarded_writes(self, acquisition: Acquisition) -> list[Write]:
+        marks = pending_marks(self.flow)
+        writes: list[Write] = []
+        for site in self.flow.sites:
+            if site.index < acquisition.start or (acquisition.end is not None and site.index >= acquisition.end):
+                continue
+            if site.node is acquisition.node or not self._in_held_branch(site, acquisition):
+                continue
+            if self._is_write(site, acquisition, any(m < site.index for m in marks)):
+                writes.append(Write(site, self._fenced(site)))
+        return writes
+
+    def _in_held_branch(self, site: Site, acquisition: Acquisition) -> bool:
+        if acquisition.guard_if is None:
+            return True
+        if_id, held = acquisition.guard_if
+        for kind, node_id, label in site.path:
+            if kind == "if" and node_id == if_id:
+                return label == held
+        return True
+
+    def _is_write(self, site: Site, acquisition: Acquisition, pending: bool) -> bool:
+        method = site.method
+        write = db_write(site, self.flow, self.ctx, pending)
+        if write is not None:
+            if write.kind == "commit" and not pending:
+                return False
+            if write.sql is not None:
+                if is_lease_sql(write.sql) or SESSION_ADVISORY_LOCK.search(write.sql) or ADVISORY_UNLOCK.search(write.sql):
+                    return False
+                table = target_table(write.sql)
+                if acquisition.lease_table and table == acquisition.lease_table:
+                    return False  # renewing or releasing the lease itself
+            return True
+        if method in _STORAGE_WRITES:
+            return True
+        if http_method(site, self.flow) in ("post", "put", "patch", "delete"):
+            return True
+        if method in _REDIS_WRITES:
+            args = positional(site.node)
+            if len(args) < _REDIS_WRITES[method] or kwarg(site.node, "nx") is not None or kwarg(site.node, "xx") is not None:
+                return False
+            return acquisition.key is None or _code(self.ctx, args[0]) != acquisition.key
+        if site.chain == "open":
+            return _write_mode(site.node)
+        return False
+
+    def _fenced(self, site: Site) -> bool:
+        text = sql_of(site, self.flow)
+        if checks_fence(text):
+            return True
+        pieces = [_code(self.ctx, site.node)]
+        for arg in site.node.args:
+            if isinstance(arg.value, cst.Name):
+                pieces.append(_code(self.ctx, self.flow.value_of(arg.value.value, site.index)))
+        if _FENCED_CODE.search("\n".join(pieces)):
+            return True
+        if site.method == "commit" or site.method == "save":
+            return flow_text_has(self.flow, self.ctx, _ANY_FENCE)
+        return False
+
+
+def _write_mode(call: cst.Call) -> bool:
+    mode = kwarg(call, "mode")
+    args = positional(call)
+    node = mode.value if mode is not None else (args[1] if len(args) > 1 else None)
+    text = string_text(node)
+    return bool(text) and any(ch in text for ch in "wax+")

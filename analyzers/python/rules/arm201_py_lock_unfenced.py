@@ -1,0 +1,161 @@
+"""ARM201: a distributed lock or lease guarding a write that carries no fencing token."""
+from __future__ import annotations
+
+import re
+
+from ...catalog import Example, RuleMeta, Text
+from ..rule import PythonRule
+from ._effects_flow import Flow, FlowRule
+from ._locks import LockFinder
+
+META = RuleMeta(
+    id="ARM201",
+    slug="py-lock-unfenced",
+    family="unfenced-lock",
+    language="python",
+    section_key="unfenced-lock",
+    message=Text(
+        en="Distributed lock guards a write that carries no fencing token: after a pause longer than the "
+        "lease, a stale holder overwrites the new holder's work. Take a monotonic token with the lock "
+        "and make the storage reject older ones.",
+        pt_BR="Lock distribuído protege uma escrita sem fencing token: após uma pausa maior que o lease, "
+        "um dono antigo sobrescreve o trabalho do novo dono. Obtenha um token monotônico com o lock e "
+        "faça o storage rejeitar tokens menores.",
+    ),
+    why=Text(
+        en="A Redis lock, Redlock or lease row expires by time. A GC pause, a slow request or a stalled "
+        "VM can outlast the lease; another worker then takes the lock and writes, and when the first "
+        "worker resumes it still believes it holds the lock and writes too. Nothing in the write tells "
+        "the storage which holder is current, so the older write silently wins.",
+        pt_BR="Lock Redis, Redlock ou linha de lease expira por tempo. Uma pausa de GC, uma requisição "
+        "lenta ou uma VM travada pode durar mais que o lease; outro worker pega o lock e escreve, e quando "
+        "o primeiro volta ainda acredita ter o lock e escreve também. Nada na escrita diz ao storage qual "
+        "dono é o atual, então a escrita antiga vence sem aviso.",
+    ),
+    use_instead=Text(
+        en="Get a fencing token from a monotonic source when you take the lock (`select "
+        "nextval('fencing_tokens_seq')`, or `INCR` on a counter) and pass it with every write; the storage "
+        "keeps the last token it accepted and rejects smaller ones (`update ... set last_token = %s ... "
+        "where id = %s and last_token < %s`). When the lock and the data live in one Postgres transaction, "
+        "`pg_advisory_xact_lock` is enough.",
+        pt_BR="Obtenha um fencing token de uma fonte monotônica ao pegar o lock (`select "
+        "nextval('fencing_tokens_seq')` ou `INCR` num contador) e envie-o em cada escrita; o storage guarda o "
+        "último token aceito e rejeita os menores (`update ... set last_token = %s ... where id = %s and "
+        "last_token < %s`). Quando lock e dados ficam numa só transação Postgres, `pg_advisory_xact_lock` basta.",
+    ),
+    when_fine=Text(
+        en="In-process locks (`threading.Lock`, `asyncio.Lock`, `multiprocessing.Lock`, file locks); locks that "
+        "guard no write (deduplicating reads); writes whose SQL compares a token/fence column with a "
+        "parameter, or that pass the fencing token to the write (`fencing_token=token`); "
+        "`pg_advisory_xact_lock` with the writes in the same transaction.",
+        pt_BR="Locks de processo (`threading.Lock`, `asyncio.Lock`, `multiprocessing.Lock`, locks de arquivo); "
+        "locks que não protegem escrita (só deduplicam leituras); escritas cujo SQL compara uma coluna "
+        "token/fence com um parâmetro, ou que passam o fencing token para a escrita (`fencing_token=token`); "
+        "`pg_advisory_xact_lock` com as escritas na mesma transação.",
+    ),
+    bad=(
+        Example(
+            code='''import redis
+
+r = redis.Redis()
+
+
+def rebuild_report(conn, report_id, value):
+    if r.set(f"lock:report:{report_id}", "1", nx=True, ex=30):
+        expensive = compute(value)
+        with conn.cursor() as cur:
+            cur.execute("update reports set body = %s where id = %s", (expensive, report_id))
+        conn.commit()
+        r.delete(f"lock:report:{report_id}")
+''',
+            lines=(7,),
+        ),
+        Example(
+            code='''from redis import Redis
+
+redis_client = Redis.from_url("redis://cache:6379/0")
+
+
+def sync_inventory(s3, sku, payload):
+    with redis_client.lock(f"inventory:{sku}", timeout=30):
+        s3.put_object(Bucket="inventory", Key=f"{sku}.json", Body=payload)
+''',
+            lines=(7,),
+        ),
+    ),
+    good=(
+        Example(
+            code='''import threading
+
+_lock = threading.Lock()
+
+
+def bump(conn, counter_id):
+    with _lock:
+        with conn.cursor() as cur:
+            cur.execute("update counters set n = n + 1 where id = %s", (counter_id,))
+''',
+        ),
+        Example(
+            code='''import redis
+
+r = redis.Redis()
+
+
+def rebuild_report(conn, report_id, value):
+    with r.lock(f"report:{report_id}", timeout=30):
+        with conn.cursor() as cur:
+            cur.execute("select nextval('fencing_tokens_seq')")
+            token = cur.fetchone()[0]
+            cur.execute(
+                "update reports set body = %s, last_token = %s where id = %s and last_token < %s",
+                (compute(value), token, report_id, token),
+            )
+''',
+        ),
+    ),
+    extra_good=(
+        Example(
+            code='''def move_funds(conn, src, dst, amount):
+    with conn.cursor() as cur:
+        cur.execute("select pg_advisory_xact_lock(%s)", (src,))
+        cur.execute("update accounts set balance = balance - %s where id = %s", (amount, src))
+        cur.execute("update accounts set balance = balance + %s where id = %s", (amount, dst))
+    conn.commit()
+''',
+        ),
+    ),
+)
+
+
+class LockUnfenced(FlowRule, PythonRule):
+    META = META
+    TRIGGERS = re.compile(
+        r"\.lock\(|\bnx\s*=|setnx|[Rr]ed[Ll]ock|redis_lock|redis\.lock|advisory_lock|\blease|cache\.add\("
+        r"|(?i:set\s+(?:holder|owner|locked_by|leader)\b)"
+    )
+
+    def check(self, flow: Flow) -> None:
+        finder = LockFinder(flow, self.ctx)
+        reported = set()
+        for acquisition in finder.acquisitions():
+            if id(acquisition.node) in reported:
+                continue
+            unfenced = [w for w in finder.guarded_writes(acquisition) if not w.fenced]
+            if unfenced:
+                reported.add(id(acquisition.node))
+                self.report(acquisition.node, message=self._message(self.line_of(unfenced[0].site.node)))
+
+    def _message(self, line: int) -> str:
+        if self.ctx.language == "pt-BR":
+            return (
+                f"Lock distribuído protege a escrita da linha {line}, que não leva fencing token: se este "
+                "processo pausar além do lease, outro dono assume e a escrita antiga sobrescreve a nova. Obtenha "
+                "um token monotônico ao pegar o lock e faça o storage rejeitar tokens menores "
+                "(`... where last_token < %s`)."
+            )
+        return (
+            f"Distributed lock guards the write at line {line}, which carries no fencing token: if this process "
+            "pauses past the lease, another holder takes over and this stale write overwrites its work. Take a "
+            "monotonic token with the lock and have the storage reject smaller ones (`... where last_token < %s`)."
+        )

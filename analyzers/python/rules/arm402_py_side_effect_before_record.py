@@ -1,0 +1,194 @@
+"""ARM402: an external side effect performed first and recorded in the database afterwards."""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ...catalog import Example, RuleMeta, Text
+from ..rule import PythonRule
+from ._effects import db_write, flow_text_has, is_record, kwarg, pending_marks, side_effect
+from ._effects_flow import Flow, FlowRule, Site, runs_after
+
+_OUTBOX = re.compile(r"outbox", re.I)
+_TRUTHY_FALSE = ("False", "None", "0")
+
+_KIND = {
+    "email": ("sends a message", "envia uma mensagem"),
+    "sms": ("sends an SMS", "envia um SMS"),
+    "payment": ("makes a payment call", "faz uma chamada de pagamento"),
+    "http": ("makes an HTTP write to another service", "faz uma escrita HTTP em outro serviço"),
+    "queue": ("publishes to a queue", "publica numa fila"),
+}
+
+META = RuleMeta(
+    id="ARM402",
+    slug="py-side-effect-before-record",
+    family="non-idempotent",
+    language="python",
+    section_key="non-idempotent",
+    message=Text(
+        en="Side effect performed before it is recorded: a crash in between makes the retry repeat it. "
+        "Record the intent first (outbox row) and perform it from an idempotent worker.",
+        pt_BR="Efeito colateral executado antes de ser registrado: um crash no meio faz o retry repeti-lo. "
+        "Registre a intenção primeiro (linha de outbox) e execute-o num worker idempotente.",
+    ),
+    why=Text(
+        en="Processes crash, get killed on deploy and time out between any two lines. When the email, "
+        "payment or publish happens first and the row that says \"done\" is written afterwards, a crash "
+        "in between leaves no trace of the effect: the task queue, the webhook sender or the user "
+        "retries, and the customer gets the email (or the charge) twice.",
+        pt_BR="Processos caem, são mortos no deploy e estouram timeout entre quaisquer duas linhas. Se o "
+        "email, o pagamento ou o publish vem primeiro e a linha que diz \"feito\" é gravada depois, um "
+        "crash no meio não deixa rastro do efeito: a fila de tarefas, o remetente do webhook ou o usuário "
+        "tenta de novo e o cliente recebe o email (ou a cobrança) duas vezes.",
+    ),
+    use_instead=Text(
+        en="Write the intent first, in the request's transaction: `insert into email_outbox (user_id, kind) "
+        "values (%s, 'welcome') on conflict (user_id, kind) do nothing`. A worker then claims outbox rows "
+        "and performs the effect with a provider idempotency key derived from the row, so a repeat is "
+        "harmless.",
+        pt_BR="Grave a intenção primeiro, na transação da requisição: `insert into email_outbox (user_id, kind) "
+        "values (%s, 'welcome') on conflict (user_id, kind) do nothing`. Um worker então reivindica as "
+        "linhas do outbox e executa o efeito com uma chave de idempotência do provedor derivada da linha, "
+        "de modo que uma repetição não faz mal.",
+    ),
+    when_fine=Text(
+        en="Record-first code: the insert/update (or an `on conflict do nothing` / Redis `SET NX` claim) "
+        "comes before the effect, or the function works an outbox. Effects that carry an idempotency key "
+        "(the retry is harmless). Records written only in an `except` handler (they record the failure). "
+        "Enqueuing a Celery/RQ task (`.delay`, `.apply_async`) is not treated as an external effect: the "
+        "task runs inside your system and is where the idempotency belongs.",
+        pt_BR="Código que registra primeiro: o insert/update (ou um claim `on conflict do nothing` / Redis "
+        "`SET NX`) vem antes do efeito, ou a função processa um outbox. Efeitos com chave de idempotência "
+        "(o retry é inofensivo). Registros gravados só num `except` (registram a falha). Enfileirar uma "
+        "tarefa Celery/RQ (`.delay`, `.apply_async`) não conta como efeito externo: a tarefa roda dentro "
+        "do seu sistema e é lá que a idempotência deve estar.",
+    ),
+    bad=(
+        Example(
+            code='''from django.core.mail import send_mail
+
+from .models import User
+
+
+def send_welcome_email(user_id):
+    user = User.objects.get(pk=user_id)
+    send_mail("Welcome!", "Glad you are here.", "hello@example.com", [user.email])
+    User.objects.filter(pk=user_id).update(welcome_sent=True)
+''',
+            lines=(8,),
+        ),
+        Example(
+            code='''import stripe
+
+
+def process_payment(conn, payment):
+    charge = stripe.Charge.create(amount=payment.amount, currency="usd", source=payment.token)
+    with conn.cursor() as cur:
+        cur.execute(
+            "insert into payments (order_id, charge_id, amount) values (%s, %s, %s)",
+            (payment.order_id, charge.id, payment.amount),
+        )
+    conn.commit()
+''',
+            lines=(5,),
+        ),
+    ),
+    good=(
+        Example(
+            code='''def request_welcome_email(conn, user_id):
+    with conn.cursor() as cur:
+        cur.execute(
+            "insert into email_outbox (user_id, kind) values (%s, 'welcome') "
+            "on conflict (user_id, kind) do nothing",
+            (user_id,),
+        )
+    conn.commit()
+''',
+        ),
+        Example(
+            code='''from django.core.mail import send_mail
+
+from .models import User
+
+
+def send_welcome_email(user_id):
+    claimed = User.objects.filter(pk=user_id, welcome_sent=False).update(welcome_sent=True)
+    if claimed:
+        user = User.objects.get(pk=user_id)
+        send_mail("Welcome!", "Glad you are here.", "hello@example.com", [user.email])
+''',
+        ),
+    ),
+    extra_good=(
+        Example(
+            code='''from .tasks import send_receipt
+
+
+def checkout(order):
+    send_receipt.delay(order.id)
+    order.status = "paid"
+    order.save()
+''',
+        ),
+    ),
+)
+
+
+class SideEffectBeforeRecord(FlowRule, PythonRule):
+    META = META
+    TRIGGERS = re.compile(
+        r"(?s)\A(?=.*?(?:send|mail|sms|publish|produce|stripe|adyen|mercadopago|pagarme|paypal|messages\.create|"
+        r"\.post\(|\.put\(|\.patch\(|\.request\())"
+        r"(?=.*?(?:\.save\(|\.create\(|\.update\(|\.execute|\.query\(|\.fetch|\.commit\(|\.run\(|_or_create\())"
+    )
+
+    def check(self, flow: Flow) -> None:
+        effects = []
+        for site in flow.sites:
+            effect = side_effect(site, flow, self.ctx)
+            if effect is not None:
+                effects.append(effect)
+        if not effects or flow_text_has(flow, self.ctx, _OUTBOX):
+            return
+        marks = pending_marks(flow)
+        records: list[Site] = []
+        for site in flow.sites:
+            if _is_claim(site):
+                records.append(site)
+                continue
+            write = db_write(site, flow, self.ctx, pending=any(m < site.index for m in marks))
+            if write is not None and is_record(write):
+                records.append(site)
+        for effect in effects:
+            site = effect.site
+            if any(runs_after(record, site) for record in records):
+                continue  # recorded (or claimed) first
+            later = next((r for r in records if runs_after(site, r)), None)
+            if later is not None:
+                self.report(site.node, message=self._message(effect.kind, self.line_of(later.node)))
+
+    def _message(self, kind: str, line: int) -> str:
+        en, pt = _KIND.get(kind, _KIND["http"])
+        if self.ctx.language == "pt-BR":
+            return (
+                f"Este código {pt} e só registra no banco depois (linha {line}): um crash entre os dois faz o "
+                "retry repetir o efeito. Grave a intenção antes (outbox com on conflict do nothing) e execute "
+                "o efeito num worker idempotente."
+            )
+        return (
+            f"This {en} and only records it in the database afterwards (line {line}): a crash in between makes "
+            "the retry repeat the effect. Record the intent first (outbox row with on conflict do nothing) and "
+            "perform the effect from an idempotent worker."
+        )
+
+
+def _is_claim(site: Site) -> bool:
+    """A Redis/cache claim taken before acting (`SET NX`, `setnx`, `cache.add`)."""
+    if site.method == "setnx":
+        return True
+    if site.method == "set":
+        nx = kwarg(site.node, "nx")
+        return nx is not None and not (isinstance(nx.value, cst.Name) and nx.value.value in _TRUTHY_FALSE)
+    return site.method == "add" and site.chain.rsplit(".", 1)[0].endswith("cache")
