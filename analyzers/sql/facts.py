@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .scope import Scope, Unit
-from .tree import WALL_FUNCS, column_fields, func_name, typed, walk
+from .tree import WALL_FUNCS, column_fields, fields_of, func_name, typed, walk
 
 WRITE_STATEMENTS = ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt")
 
@@ -20,8 +20,7 @@ class Write:
 
 
 def table_of(relation) -> str:
-    _, fields = typed(relation)
-    return (fields or {}).get("relname", "").lower()
+    return fields_of(relation).get("relname", "").lower()
 
 
 def writes(unit: Unit) -> Iterator[Write]:
@@ -46,7 +45,7 @@ def writes(unit: Unit) -> Iterator[Write]:
             for row in rows:
                 for column, value in zip(columns, row):
                     yield Write(table, column, value, "insert")
-            _, conflict = typed(fields.get("onConflictClause"))
+            conflict = fields_of(fields.get("onConflictClause"))
             for target in (conflict or {}).get("targetList") or ():
                 _, res = typed(target)
                 yield Write(table, res.get("name", "").lower(), res.get("val"), "update")

@@ -39,6 +39,17 @@ def typed(node) -> tuple[str, dict] | tuple[None, None]:
     return None, None
 
 
+def fields_of(node) -> dict:
+    """The fields of a node, wrapped ({"RangeVar": {...}}) or not (typed pointer fields such as
+    InsertStmt.relation and onConflictClause are emitted without the wrapper)."""
+    if not isinstance(node, dict):
+        return {}
+    kind, fields = typed(node)
+    if kind is not None and kind[:1].isupper():
+        return fields
+    return node
+
+
 def strings(items) -> list[str]:
     return [item["String"]["sval"] for item in items or () if isinstance(item, dict) and "String" in item]
 

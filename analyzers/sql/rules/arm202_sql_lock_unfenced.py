@@ -1,0 +1,190 @@
+"""ARM202: a session-level advisory lock or a lease row guarding later writes that carry no
+fencing predicate (`where last_token < $token`)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ...catalog import Example, RuleMeta, Text, register
+from ..facts import column_refs, table_of, write_statements
+from ..hits import SqlHit
+from ..names import EXPIRY_COLUMN, FENCE_COLUMN, HOLDER_COLUMN
+from ..rule import sql_rule
+from ..scope import Scope, Unit
+from ..tree import COMPARISONS, fields_of, func_name, op_name, typed, walk
+
+SESSION_LOCKS = frozenset({"pg_advisory_lock", "pg_try_advisory_lock"})
+UNLOCKS = frozenset({"pg_advisory_unlock", "pg_advisory_unlock_all"})
+
+META = register(
+    RuleMeta(
+        id="ARM202",
+        slug="sql-lock-unfenced",
+        family="unfenced-lock",
+        language="sql",
+        section_key="unfenced-lock",
+        message=Text(
+            en="This lock/lease guards later writes that no fencing token protects; issue a token (nextval) with the lock and make each write check `last_token < token`.",
+            pt_BR="Este lock/lease protege escritas posteriores sem fencing token; gere um token (nextval) junto com o lock e faça cada escrita conferir `last_token < token`.",
+        ),
+        why=Text(
+            en="A session lock or a lease row outlives pauses: the holder can stall (GC, network, a slow call), its "
+            "lease expires, another worker takes over, and then the first one wakes up and writes anyway. Without "
+            "a monotonic token the storage checks, both writes land (split-brain).",
+            pt_BR="Um lock de sessão ou uma linha de lease sobrevive a pausas: o dono pode travar (GC, rede, uma "
+            "chamada lenta), o lease expira, outro worker assume, e o primeiro acorda e grava mesmo assim. Sem um "
+            "token monotônico conferido pelo storage, as duas escritas entram (split-brain).",
+        ),
+        use_instead=Text(
+            en="pg_advisory_xact_lock(...) + nextval('fencing_tokens_seq') in one transaction, and writes with "
+            "`where id = ... and last_token < token` that also set `last_token = token`.",
+            pt_BR="pg_advisory_xact_lock(...) + nextval('fencing_tokens_seq') numa transação, e escritas com "
+            "`where id = ... and last_token < token` que também gravam `last_token = token`.",
+        ),
+        when_fine=Text(
+            en="pg_advisory_xact_lock whose whole critical section is one transaction; writes fenced by a token comparison.",
+            pt_BR="pg_advisory_xact_lock cuja seção crítica inteira é uma transação; escritas protegidas por comparação de token.",
+        ),
+        bad=(
+            Example(
+                "create or replace function public.rebuild_daily_totals() returns void\n"
+                "language plpgsql as $$\n"
+                "begin\n"
+                "  if not pg_try_advisory_lock(hashtext('daily_totals')) then\n"
+                "    return;\n"
+                "  end if;\n"
+                "  delete from public.daily_totals where day = current_date;\n"
+                "  insert into public.daily_totals (day, total)\n"
+                "  select current_date, sum(amount) from public.orders where created_at >= current_date;\n"
+                "  perform pg_advisory_unlock(hashtext('daily_totals'));\n"
+                "end $$;\n",
+                lines=(4,),
+            ),
+            Example(
+                "create or replace function public.run_billing(p_worker text) returns void\n"
+                "language plpgsql as $$\n"
+                "begin\n"
+                "  update public.job_leases\n"
+                "     set holder = p_worker, expires_at = now() + interval '30 seconds'\n"
+                "   where name = 'billing' and expires_at < now();\n"
+                "  if not found then\n"
+                "    return;\n"
+                "  end if;\n"
+                "  update public.invoices set status = 'sent' where status = 'ready';\n"
+                "end $$;\n",
+                lines=(4,),
+            ),
+        ),
+        good=(
+            Example(
+                "create or replace function public.write_resource(p_id uuid, p_value text) returns boolean\n"
+                "language plpgsql as $$\n"
+                "declare\n"
+                "  v_token bigint;\n"
+                "begin\n"
+                "  perform pg_advisory_xact_lock(hashtext('resource:' || p_id));\n"
+                "  v_token := nextval('fencing_tokens_seq');\n"
+                "  update public.locked_resource\n"
+                "     set value = p_value, last_token = v_token, updated_at = now()\n"
+                "   where id = p_id and last_token < v_token;\n"
+                "  return found;\n"
+                "end $$;\n"
+            ),
+            Example(
+                "create or replace function public.allocate_seat(p_event uuid, p_user uuid) returns void\n"
+                "language plpgsql as $$\n"
+                "begin\n"
+                "  perform pg_advisory_xact_lock(hashtext('seats:' || p_event));\n"
+                "  update public.events set seats_left = seats_left - 1 where id = p_event and seats_left > 0;\n"
+                "  insert into public.tickets (event_id, user_id) values (p_event, p_user)\n"
+                "  on conflict do nothing;\n"
+                "end $$;\n"
+            ),
+        ),
+    )
+)
+
+
+@sql_rule(META)
+def check(scope: Scope) -> Iterator[SqlHit]:
+    guard: tuple[Unit, int, int, str] | None = None  # (unit, start, end, lease table or "")
+    unfenced = False
+    for unit in scope.units:
+        if unit.role == "log":
+            continue
+        started = _session_lock(unit) or _lease(unit)
+        if _unlocks(unit) and guard and guard[3] == "":
+            if unfenced:
+                yield SqlHit(META, guard[1], guard[2])
+            guard, unfenced = None, False
+        if started:
+            if guard and unfenced:
+                yield SqlHit(META, guard[1], guard[2])
+            guard, unfenced = started, False
+            continue
+        if guard and not unfenced:
+            for kind, fields in write_statements(unit):
+                if guard[3] and table_of(fields.get("relation")) == guard[3]:
+                    continue  # renewing or releasing the lease itself
+                if not _fenced(fields):
+                    unfenced = True
+                    break
+    if guard and unfenced:
+        yield SqlHit(META, guard[1], guard[2])
+
+
+def _session_lock(unit: Unit) -> tuple[Unit, int, int, str] | None:
+    for kind, fields in walk(unit.tree):
+        if kind == "FuncCall" and func_name(fields) in SESSION_LOCKS:
+            start, end = unit.span({"FuncCall": fields})
+            return unit, start, end, ""
+    return None
+
+
+def _unlocks(unit: Unit) -> bool:
+    return any(kind == "FuncCall" and func_name(fields) in UNLOCKS for kind, fields in walk(unit.tree))
+
+
+def _lease(unit: Unit) -> tuple[Unit, int, int, str] | None:
+    """`update leases set holder = ..., expires_at = ... where ... expires_at < now()`, or the
+    same as an upsert (`on conflict ... do update set holder = ..., expires_at = ... where ...`)."""
+    if unit.role != "stmt":
+        return None
+    for kind, fields in walk(unit.tree):
+        if kind == "UpdateStmt":
+            targets, where = fields.get("targetList"), fields.get("whereClause")
+        elif kind == "InsertStmt" and fields.get("onConflictClause"):
+            conflict = fields_of(fields["onConflictClause"])
+            targets, where = conflict.get("targetList"), conflict.get("whereClause")
+        else:
+            continue
+        names = {typed(t)[1].get("name", "").lower() for t in targets or ()}
+        if not any(HOLDER_COLUMN.match(n) for n in names) or not any(EXPIRY_COLUMN.search(n) for n in names):
+            continue
+        if where is None or not any(EXPIRY_COLUMN.search(parts[-1]) for parts in column_refs(where)):
+            continue
+        table = table_of(fields.get("relation"))
+        return unit, unit.start, _first_line_end(unit), table or "?"
+    return None
+
+
+def _first_line_end(unit: Unit) -> int:
+    text = unit.snippet.text
+    local = text.find("\n", len(text) - len(text.lstrip()))
+    end = len(text) if local < 0 else local
+    return unit.snippet.offset(max(end - 1, 0)) + 1
+
+
+def _fenced(fields: dict) -> bool:
+    """The write compares a token/fence column in its WHERE (or ON CONFLICT ... WHERE)."""
+    wheres = [fields.get("whereClause")]
+    conflict = fields_of(fields.get("onConflictClause"))
+    if conflict:
+        wheres.append(conflict.get("whereClause"))
+    for where in wheres:
+        if where is None:
+            continue
+        for kind, expr in walk(where):
+            if kind == "A_Expr" and op_name(expr) in COMPARISONS:
+                if any(FENCE_COLUMN.search(parts[-1]) for parts in column_refs({"A_Expr": expr})):
+                    return True
+    return False
