@@ -61,6 +61,7 @@ class AnalysedFile:
     findings: list[Finding]  # all findings in the file at head
     on_diff: list[Finding]  # those starting on a line the PR adds
     clean: bool  # analysed without notes: a missing fingerprint here really means "gone"
+    inline: bool = True  # False when GitHub sent no patch: it accepts no line comments there
 
 
 @dataclass
@@ -109,7 +110,9 @@ class Reviewer:
         posted_fps = {fp for c in ours if c.in_reply_to_id is None and (fp := render.fingerprint_of(c.body))}
 
         fresh = [f for f in on_diff if f.fingerprint not in posted_fps]
-        inline, overflow = fresh[: config.review.max_comments], fresh[config.review.max_comments:]
+        placeable = [f for f in fresh if texts[f.path].inline]
+        unplaceable = [f for f in fresh if not texts[f.path].inline]
+        inline, overflow = placeable[: config.review.max_comments], placeable[config.review.max_comments:]
         comments = [self._comment(f, texts[f.path], pr, skill_path, language) for f in inline]
 
         # Fence: a push that arrived while we worked makes everything above stale.
@@ -121,8 +124,8 @@ class Reviewer:
             return ReviewOutcome("stale", "a newer push arrived during the review", check_run_id=run_id)
 
         posted, rejected = 0, []
-        if comments or overflow:
-            posted, rejected = self._post(pr, comments, inline, overflow, config, language)
+        if comments or overflow or unplaceable:
+            posted, rejected = self._post(pr, comments, inline, overflow, unplaceable, config, language)
 
         conclusion = "success"
         if on_diff:
@@ -131,7 +134,8 @@ class Reviewer:
                                      output=render.check_output(on_diff, notes, rejected, language))
 
         replies = self._answer_fixed(pr, ours, files, changed_paths, language)
-        return ReviewOutcome("posted" if posted else "clean", posted=posted, overflow=len(overflow),
+        return ReviewOutcome("posted" if posted or overflow or unplaceable else "clean", posted=posted,
+                             overflow=len(overflow) + len(unplaceable),
                              rejected=len(rejected), fixed_replies=replies, findings=len(on_diff),
                              check_run_id=run_id)
 
@@ -171,7 +175,8 @@ class Reviewer:
                 base = self.client.file_text(pr.repo, item.previous_path or item.path, pr.base_ref)
                 diff = diff_texts(base, text)
             on_diff = [f for f in report.findings if diff.is_added(f.line)]
-            analysed.append(AnalysedFile(item.path, text, diff, report.findings, on_diff, clean=not report.notes))
+            analysed.append(AnalysedFile(item.path, text, diff, report.findings, on_diff, clean=not report.notes,
+                                         inline=item.patch is not None))
         return analysed, notes, changed_paths
 
     def _skill_path(self, pr: PullRequestInfo) -> str | None:
@@ -200,9 +205,9 @@ class Reviewer:
         return comment
 
     def _post(self, pr: PullRequestInfo, comments: list[dict], inline: list[Finding], overflow: list[Finding],
-              config: RepoConfig, language: str) -> tuple[int, list[Finding]]:
+              unplaceable: list[Finding], config: RepoConfig, language: str) -> tuple[int, list[Finding]]:
         """One review; if GitHub still rejects it (422), bisect so every valid comment lands."""
-        body = render.review_body(len(inline), overflow, config.review.max_comments, language)
+        body = render.review_body(len(inline), overflow, config.review.max_comments, language, unplaceable)
         pairs = list(zip(comments, inline))
         rejected: list[Finding] = []
         posted = 0

@@ -33,6 +33,7 @@ _LABELS = {
         "notes": "Files not analysed",
         "rejected": "GitHub refused these inline comments; they are listed here instead:",
         "clean": "No findings on the lines this pull request adds.",
+        "no_diff": "GitHub shows no diff for these files (too large), so they cannot take inline comments:",
     },
     "pt-BR": {
         "instead": "Use em vez disso",
@@ -46,6 +47,7 @@ _LABELS = {
         "notes": "Arquivos não analisados",
         "rejected": "O GitHub recusou estes comentários na linha; eles estão listados aqui:",
         "clean": "Nenhum achado nas linhas que este pull request adiciona.",
+        "no_diff": "O GitHub não mostra o diff destes arquivos (grandes demais), então eles não aceitam comentários na linha:",
     },
 }
 
@@ -136,12 +138,17 @@ def _finding_line(finding: Finding) -> str:
     return f"- `{finding.path}:{finding.line}` **{finding.rule}**: {finding.message}"
 
 
-def review_body(new_count: int, overflow: list[Finding], limit: int, language: str) -> str:
+def review_body(new_count: int, overflow: list[Finding], limit: int, language: str,
+                unplaceable: list[Finding] = ()) -> str:
     words = labels(language)
-    parts = [words["review"].format(n=new_count + len(overflow), s=_plural(new_count + len(overflow)))]
+    total = new_count + len(overflow) + len(unplaceable)
+    parts = [words["review"].format(n=total, s=_plural(total))]
     if overflow:
         parts.append(words["overflow"].format(n=len(overflow), s=_plural(len(overflow)), limit=limit))
         parts.append("\n".join(_finding_line(f) for f in overflow))
+    if unplaceable:
+        parts.append(words["no_diff"])
+        parts.append("\n".join(_finding_line(f) for f in unplaceable))
     return _cap("\n\n".join(parts))
 
 
