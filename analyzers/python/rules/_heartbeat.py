@@ -1,0 +1,367 @@
+"""ARM301's analysis: a fixed-timeout failure detector.
+
+Three things must be present together: the time since a node's last heartbeat (or the heartbeat
+stamp against a cutoff), a threshold that is a constant, and a consequence that declares the node
+dead (mark dead, evict, fail over, requeue its work). A comparison without a consequence is a
+throttle or a health read-out, not a detector; a latency-derived threshold or a quorum step in the
+consequence makes it the recommended design."""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ._clock import enclosing_test
+from ._clock_scope import Scope, ScopeIndex, call_name, expr_names, last_part, string_value
+
+HB_STRONG = r"heart_?beat|hbeat|last_?ping|last_?pong|pinged_at|last_?beat|keep_?alive|last_?contact|last_?check_?in|checked_in_at"
+HB_WEAK = r"last_?seen|seen_at|last_?alive|alive_at"
+HEARTBEAT = re.compile(f"{HB_STRONG}|{HB_WEAK}", re.IGNORECASE)
+STRONG = re.compile(HB_STRONG, re.IGNORECASE)
+TRIGGER = re.compile(f"{HB_STRONG}|{HB_WEAK}", re.IGNORECASE)
+NODEISH = re.compile(
+    r"node|worker|instance|member|peer|replica|server|host|agent|executor|consumer|leader|follower|shard|broker|"
+    r"machine|pod|container|runner|daemon|primary|standby|backend|cluster|lease",
+    re.IGNORECASE,
+)
+ADAPTIVE = re.compile(r"p9\d|percentile|rtt|latency|stddev|std_dev|variance|sigma|phi|ewma|mean|avg|jitter|adaptive|dynamic", re.IGNORECASE)
+THRESHOLD_WORDS = re.compile(r"interval|timeout|ttl|period|threshold|limit|grace|max_|_max|window|after", re.IGNORECASE)
+ELAPSED_WORDS = re.compile(r"since|elapsed|age|silen|idle|gap|ago|delta|lag|stale", re.IGNORECASE)
+QUORUM = re.compile(r"quorum|votes?\b|voting|majority|agree|consensus|confirm", re.IGNORECASE)
+DEATH_CALL = re.compile(
+    r"dead|evict|fail_?over|promote|re_?queue|reassign|reschedule|redistribute|rebalance|take_?over|kill|terminate|"
+    r"unregister|deregister|^remove|^delete|^discard$|^pop$|^drop|reap|purge|reclaim|steal|start_election|"
+    r"mark_(?:down|offline|failed|lost|unhealthy|unreachable|gone)|set_(?:down|offline|failed|lost|unhealthy)",
+    re.IGNORECASE,
+)
+STATUS_NAMES = re.compile(r"^(?:status|state|health|alive|is_alive|healthy|is_healthy|online|is_online|dead|is_dead|up|is_up|available|is_available)$", re.IGNORECASE)
+DEAD_VALUES = frozenset(
+    {"dead", "offline", "down", "failed", "lost", "unreachable", "unhealthy", "evicted", "timed_out", "timedout",
+     "missing", "gone", "crashed", "disconnected", "unresponsive", "expired"}
+)
+DEADISH_NAME = re.compile(r"dead|stale|expired|evict|lost|failed|down|offline|timed_?out|unresponsive|missing|gone", re.IGNORECASE)
+_ALIVE_NAMES = re.compile(r"alive|healthy|online|up|available", re.IGNORECASE)
+_UPPER = re.compile(r"^_?[A-Z][A-Z0-9_]+$")
+_STMT_PARENTS = (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite)
+
+
+class HeartbeatAnalysis:
+    def __init__(self, qname, index: ScopeIndex, module_constants: dict[str, cst.BaseExpression], ctx) -> None:
+        self.qname = qname
+        self.index = index
+        self.constants = module_constants
+        self.ctx = ctx
+
+    # --- thresholds ---------------------------------------------------------------------------
+    def fixed(self, scope: Scope, expr: cst.CSTNode, depth: int = 0) -> bool:
+        if depth > 4:
+            return False
+        if isinstance(expr, (cst.Integer, cst.Float)):
+            return True
+        if isinstance(expr, cst.UnaryOperation):
+            return self.fixed(scope, expr.expression, depth + 1)
+        if isinstance(expr, cst.BinaryOperation):
+            return self.fixed(scope, expr.left, depth + 1) and self.fixed(scope, expr.right, depth + 1)
+        if isinstance(expr, cst.Name):
+            name = expr.value
+            if ADAPTIVE.search(name) or name in scope.params:
+                return False
+            defs = scope.defs.get(name)
+            if defs:
+                return all(d.value is not None and self.fixed(scope, d.value, depth + 1) for d in defs)
+            if name in self.constants:
+                return self.fixed(scope, self.constants[name], depth + 1)
+            return bool(_UPPER.match(name))
+        if isinstance(expr, cst.Attribute):
+            attr = expr.attr.value
+            if ADAPTIVE.search(attr):
+                return False
+            if _UPPER.match(attr):
+                return True
+            defs = self.index.defs_for(scope, f"self.{attr}") if self._is_self(expr) else []
+            return bool(defs) and all(
+                d.value is not None and self.fixed(d.scope or scope, d.value, depth + 1) for d in defs
+            )
+        if isinstance(expr, cst.Call):
+            name = last_part(self.qname(expr.func) or "")
+            if name in ("timedelta", "int", "float", "Duration", "seconds"):
+                return bool(expr.args) and all(self.fixed(scope, a.value, depth + 1) for a in expr.args)
+        return False
+
+    @staticmethod
+    def _is_self(expr: cst.Attribute) -> bool:
+        return isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls")
+
+    # --- heartbeat stamps and elapsed times ---------------------------------------------------
+    def stamp(self, scope: Scope, expr: cst.CSTNode, depth: int = 0) -> bool:
+        """A node's last-heartbeat instant: `node.last_seen`, `self.heartbeats[n]`, `hb` bound by
+        `for n, hb in self.heartbeats.items()`."""
+        if depth > 3 or isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString)):
+            return False
+        text = expr_names(expr)
+        if HEARTBEAT.search(text):
+            return not THRESHOLD_WORDS.search(text) and not ELAPSED_WORDS.search(text) and not self.fixed(scope, expr)
+        if isinstance(expr, cst.Name):
+            for d in scope.defs.get(expr.value, []):
+                if d.value is not None and self.stamp(scope, d.value, depth + 1):
+                    return True
+                if isinstance(d.stmt, (cst.For, cst.CompFor)) and HEARTBEAT.search(expr_names(d.stmt.iter)):
+                    return True
+        return False
+
+    def elapsed(self, scope: Scope, expr: cst.CSTNode, depth: int = 0) -> bool:
+        if depth > 3:
+            return False
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract):
+            return self.stamp(scope, expr.right) and not self.fixed(scope, expr.left)
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "total_seconds":
+                return self.elapsed(scope, func.value, depth + 1)
+            name = last_part(self.qname(func) or "")
+            if name in ("int", "float", "abs", "round") and expr.args:
+                return self.elapsed(scope, expr.args[0].value, depth + 1)
+            if ELAPSED_WORDS.search(name) and any(self.stamp(scope, a.value) for a in expr.args):
+                return True
+            return False
+        if isinstance(expr, cst.Name):
+            defs = scope.defs.get(expr.value, [])
+            if any(d.value is not None and self.elapsed(scope, d.value, depth + 1) for d in defs):
+                return True
+            if not defs or all(d.value is None for d in defs):
+                return bool(HEARTBEAT.search(expr.value) and ELAPSED_WORDS.search(expr.value))
+        return False
+
+    def cutoff(self, scope: Scope, expr: cst.CSTNode, depth: int = 0) -> bool:
+        """`now - TIMEOUT`: the instant before which a heartbeat counts as missed."""
+        if depth > 3:
+            return False
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract):
+            return self.fixed(scope, expr.right) and not self.fixed(scope, expr.left) and not self.stamp(scope, expr.left)
+        if isinstance(expr, cst.Name):
+            defs = scope.defs.get(expr.value, [])
+            return bool(defs) and all(d.value is not None and self.cutoff(scope, d.value, depth + 1) for d in defs)
+        return False
+
+    def stamp_plus_fixed(self, scope: Scope, expr: cst.CSTNode) -> bool:
+        """`node.last_seen + TIMEOUT` (compared with now)."""
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return (self.stamp(scope, expr.left) and self.fixed(scope, expr.right)) or (
+                self.stamp(scope, expr.right) and self.fixed(scope, expr.left)
+            )
+        return False
+
+    # --- the comparison -----------------------------------------------------------------------
+    def stale_sense(self, scope: Scope, left, op, right) -> bool | None:
+        """True when the comparison is true for a silent node, False when true for a live one,
+        None when it is not a fixed-timeout heartbeat check."""
+        greater = isinstance(op, (cst.GreaterThan, cst.GreaterThanEqual))
+        if self.elapsed(scope, left) and self.fixed(scope, right):
+            return greater
+        if self.elapsed(scope, right) and self.fixed(scope, left):
+            return not greater
+        if self.stamp(scope, left) and self.cutoff(scope, right):
+            return not greater
+        if self.cutoff(scope, left) and self.stamp(scope, right):
+            return greater
+        if self.stamp_plus_fixed(scope, left) and not self.fixed(scope, right):
+            return not greater
+        if self.stamp_plus_fixed(scope, right) and not self.fixed(scope, left):
+            return greater
+        return None
+
+    # --- consequences -------------------------------------------------------------------------
+    def declares_dead(self, nodes) -> bool:
+        stack = list(nodes)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            if isinstance(node, cst.Del):
+                return True
+            if isinstance(node, cst.Call) and self._death_call(node):
+                return True
+            if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, cst.Assign) else [node]
+                for target in targets:
+                    if _status_name(target.target) and _dead_value(node.value, _status_name(target.target)):
+                        return True
+            if isinstance(node, cst.DictElement):
+                key = string_value(node.key)
+                if key is not None and STATUS_NAMES.match(key) and _dead_value(node.value, key):
+                    return True
+            stack.extend(node.children)
+        return False
+
+    def _death_call(self, call: cst.Call) -> bool:
+        func = call.func
+        name = last_part(call_name(self.qname, call))
+        if name and DEATH_CALL.search(name) and not name.startswith(("is_", "get_", "check_")):
+            return True
+        if name in ("append", "add", "put", "extend") and isinstance(func, cst.Attribute):
+            if DEADISH_NAME.search(expr_names(func.value)):
+                return True
+        for arg in call.args:
+            if arg.keyword is not None and STATUS_NAMES.match(arg.keyword.value) and _dead_value(arg.value, arg.keyword.value):
+                return True
+        return False
+
+    def consequence(self, scope: Scope, comparison: cst.CSTNode, stale: bool) -> list[cst.CSTNode] | None:
+        """The code that runs on the verdict, when it declares the node dead; else None."""
+        owner = enclosing_test(self.index, comparison) if isinstance(comparison, cst.Comparison) else None
+        if isinstance(owner, cst.If):
+            block = owner.body if stale else owner.orelse
+            if block is None:
+                return None
+            return [owner.test, block] if self.declares_dead([block]) else None
+        if isinstance(owner, cst.IfExp):
+            value = owner.body if stale else owner.orelse
+            holder = self.index.parent_of(owner)
+            target = _assigned_name(holder)
+            return [owner] if target and _dead_value(value, target) else None
+        if isinstance(owner, cst.CompIf):
+            comp = self.index.parent_of(self.index.parent_of(owner) or owner)
+            while isinstance(comp, cst.CompFor):
+                comp = self.index.parent_of(comp)
+            return self._follow_value(scope, comp) if stale else None
+        if owner is None and stale:
+            return self._follow_value(scope, comparison)
+        return None
+
+    def _follow_value(self, scope: Scope, node: cst.CSTNode | None) -> list[cst.CSTNode] | None:
+        """A selection of silent nodes (a comprehension, an ORM query): dead if what is done
+        with it declares them dead: `.delete()`, `.update(status="dead")`, `for w in stale: evict(w)`."""
+        if node is None:
+            return None
+        statement = self._statement(node)
+        if statement is None:
+            return None
+        if self.declares_dead([statement]):
+            return [statement]
+        holder = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
+        name = _assigned_name(holder)
+        if not name:
+            return None
+        if DEADISH_NAME.search(name) and isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return [statement]
+        for use in scope.uses.get(name, []):
+            later = self._statement(use)
+            if later is None or later is statement:
+                continue
+            if isinstance(later, cst.For):
+                if self.declares_dead([later.body]):
+                    return [later]
+            elif self.declares_dead([later]):
+                return [later]
+        return None
+
+    def _statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        current = node
+        for _ in range(200):
+            parent = self.index.parent_of(current)
+            if parent is None:
+                return None
+            if isinstance(current, cst.For) and isinstance(parent, _STMT_PARENTS):
+                return current
+            if isinstance(current, cst.SimpleStatementLine):
+                return current
+            if isinstance(parent, _STMT_PARENTS) or isinstance(current, cst.BaseCompoundStatement):
+                return current
+            current = parent
+        return None
+
+
+def _assigned_name(holder) -> str | None:
+    if isinstance(holder, cst.Assign) and len(holder.targets) == 1:
+        target = holder.targets[0].target
+        if isinstance(target, cst.Name):
+            return target.value
+        if isinstance(target, cst.Attribute):
+            return target.attr.value
+    return None
+
+
+def _status_name(target: cst.CSTNode) -> str | None:
+    name = None
+    if isinstance(target, cst.Name):
+        name = target.value
+    elif isinstance(target, cst.Attribute):
+        name = target.attr.value
+    elif isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+        name = string_value(target.slice[0].slice.value)
+    return name if name and STATUS_NAMES.match(name) else None
+
+
+def _dead_value(value: cst.CSTNode, status_name: str) -> bool:
+    text = string_value(value)
+    if text is None and isinstance(value, cst.Attribute):
+        text = value.attr.value
+    if text is not None:
+        return text.strip().lower() in DEAD_VALUES
+    if isinstance(value, cst.Name) and value.value in ("True", "False"):
+        alive = bool(_ALIVE_NAMES.search(status_name)) and "dead" not in status_name.lower()
+        return (value.value == "False") == alive
+    return False
+
+
+def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+    seen: set[int] = set()
+    for scope in analysis.index.scopes:
+        if re.search(r"\bphi\b|phi_", analysis.ctx.code_for(scope.node) if not isinstance(scope.node, cst.Module) else ""):
+            continue  # a phi-accrual detector
+        for comparison in scope.comparisons:
+            _check_comparison(analysis, scope, comparison, found, seen)
+        for call in scope.calls:
+            _check_lookup_keywords(analysis, scope, call, found, seen)
+    return found
+
+
+def _check_comparison(analysis, scope, comparison, found, seen) -> None:
+    from ._clock import ordering_pairs
+
+    for left, op, right in ordering_pairs(comparison):
+        stale = analysis.stale_sense(scope, left, op, right)
+        if stale is None:
+            continue
+        block = analysis.consequence(scope, comparison, stale)
+        if block is None or not _context_ok(analysis, scope, [comparison, *block]):
+            continue
+        if id(comparison) not in seen:
+            seen.add(id(comparison))
+            found.append(comparison)
+        return
+
+
+def _check_lookup_keywords(analysis, scope, call, found, seen) -> None:
+    """Django: `Worker.objects.filter(last_heartbeat__lt=now - timedelta(seconds=30)).update(...)`."""
+    for arg in call.args:
+        keyword = arg.keyword.value if arg.keyword is not None else ""
+        if not keyword or "__" not in keyword:
+            continue
+        field, _, lookup = keyword.rpartition("__")
+        if lookup not in ("lt", "lte") or not HEARTBEAT.search(field):
+            continue
+        if not analysis.cutoff(scope, arg.value):
+            continue
+        block = analysis._follow_value(scope, call)
+        if block is None or not _context_ok(analysis, scope, [arg, *block]):
+            continue
+        if id(arg) not in seen:
+            seen.add(id(arg))
+            found.append(arg)
+
+
+def _context_ok(analysis: HeartbeatAnalysis, scope: Scope, nodes) -> bool:
+    text = " ".join(expr_names(node) for node in nodes)
+    if QUORUM.search(text):
+        return False  # suspicion that needs others to agree
+    if STRONG.search(text):
+        return True
+    # `last_seen` alone also describes users and sessions: require a sign it is about nodes.
+    where = text
+    if isinstance(scope.node, cst.FunctionDef):
+        where += " " + scope.node.name.value
+    if scope.cls is not None:
+        where += " " + scope.cls.name.value
+    return bool(NODEISH.search(where))

@@ -1,0 +1,232 @@
+"""ARM301: a node declared dead because its heartbeat is older than a fixed constant."""
+from __future__ import annotations
+
+import libcst as cst
+
+from ...catalog import Example, RuleMeta, Text
+from ..rule import PythonRule
+from ._clock_scope import ScopeIndex
+from ._heartbeat import HEARTBEAT, TRIGGER, HeartbeatAnalysis, find_detectors
+
+
+class FixedTimeoutDetector(PythonRule):
+    META = RuleMeta(
+        id="ARM301",
+        slug="py-fixed-timeout-detector",
+        family="fixed-timeout",
+        language="python",
+        section_key="fixed-timeout",
+        message=Text(
+            en=(
+                "Node declared dead after a fixed silence: a GC pause, a slow network or an overloaded host looks "
+                "the same as a crash, and a one-sided failover can leave two active nodes. Derive the threshold "
+                "from observed heartbeat latency (e.g. `>= 3 * p99`, phi accrual) and require a quorum to agree."
+            ),
+            pt_BR=(
+                "Nó declarado morto após um silêncio de duração fixa: pausa de GC, rede lenta ou host sobrecarregado "
+                "parecem uma queda, e um failover unilateral pode deixar dois nós ativos. Derive o limite da latência "
+                "observada dos heartbeats (ex.: `>= 3 * p99`, phi accrual) e exija que um quórum concorde."
+            ),
+        ),
+        why=Text(
+            en=(
+                "A missed heartbeat only says that nothing arrived in time; it cannot tell a dead node from a slow "
+                "one. Round-trip times grow tenfold under load, and a stop-the-world pause silences a healthy "
+                "process for tens of seconds. A fixed cut-off therefore evicts live nodes, requeues work they are "
+                "still doing and, when the 'dead' node resumes, two of them act as owner."
+            ),
+            pt_BR=(
+                "Um heartbeat perdido só diz que nada chegou a tempo; não distingue nó morto de nó lento. O tempo de "
+                "ida e volta cresce dez vezes sob carga, e uma pausa stop-the-world cala um processo saudável por "
+                "dezenas de segundos. Um corte fixo então remove nós vivos, reenfileira trabalho que eles ainda "
+                "fazem e, quando o nó 'morto' volta, dois deles agem como dono."
+            ),
+        ),
+        use_instead=Text(
+            en=(
+                "An adaptive threshold computed from the heartbeat history (`max(3 * p99_interval, floor)` or a "
+                "phi-accrual detector), a 'suspect' state first, and a quorum of peers (or the broker/coordinator "
+                "that already does this, e.g. the queue's visibility timeout with fenced leases) before declaring "
+                "death and failing over."
+            ),
+            pt_BR=(
+                "Um limite adaptativo calculado do histórico de heartbeats (`max(3 * p99_intervalo, piso)` ou um "
+                "detector phi accrual), um estado 'suspeito' antes, e um quórum de pares (ou o broker/coordenador "
+                "que já faz isso, ex.: visibility timeout da fila com leases cercados por fencing) antes de declarar "
+                "a morte e fazer failover."
+            ),
+        ),
+        when_fine=Text(
+            en=(
+                "Request timeouts (`requests.get(url, timeout=5)`), cache and session TTLs, throttles that only "
+                "skip a write when a stamp is fresh, thresholds derived from observed latency, phi-accrual "
+                "detectors, and suspicion that still needs a quorum are not flagged."
+            ),
+            pt_BR=(
+                "Timeouts de requisição (`requests.get(url, timeout=5)`), TTLs de cache e de sessão, throttles que "
+                "só evitam uma escrita quando o carimbo é recente, limites derivados da latência observada, "
+                "detectores phi accrual e suspeitas que ainda dependem de quórum não são apontados."
+            ),
+        ),
+        bad=(
+            Example(
+                code=(
+                    "import time\n"
+                    "\n"
+                    "HEARTBEAT_TIMEOUT = 30\n"
+                    "\n"
+                    "\n"
+                    "class Membership:\n"
+                    "    def __init__(self):\n"
+                    "        self.last_heartbeat = {}\n"
+                    "\n"
+                    "    def on_heartbeat(self, node_id):\n"
+                    "        self.last_heartbeat[node_id] = time.monotonic()\n"
+                    "\n"
+                    "    def sweep(self):\n"
+                    "        now = time.monotonic()\n"
+                    "        for node_id, seen in list(self.last_heartbeat.items()):\n"
+                    "            if now - seen > HEARTBEAT_TIMEOUT:\n"
+                    "                self.declare_dead(node_id)\n"
+                    "                self.start_failover(node_id)\n"
+                ),
+                lines=(16,),
+            ),
+            Example(
+                code=(
+                    "from datetime import timedelta\n"
+                    "\n"
+                    "from django.utils import timezone\n"
+                    "\n"
+                    "from .models import Worker\n"
+                    "\n"
+                    "\n"
+                    "def reap_workers():\n"
+                    "    cutoff = timezone.now() - timedelta(seconds=60)\n"
+                    "    Worker.objects.filter(last_heartbeat__lt=cutoff).update(status=\"dead\")\n"
+                ),
+                lines=(10,),
+            ),
+        ),
+        good=(
+            Example(
+                code=(
+                    "import time\n"
+                    "\n"
+                    "FLOOR_SECONDS = 30\n"
+                    "\n"
+                    "\n"
+                    "class Membership:\n"
+                    "    def sweep(self):\n"
+                    "        now = time.monotonic()\n"
+                    "        for node_id, seen in list(self.last_heartbeat.items()):\n"
+                    "            threshold = max(3 * self.p99_interval(node_id), FLOOR_SECONDS)\n"
+                    "            if now - seen > threshold:\n"
+                    "                if self.quorum_agrees(node_id):\n"
+                    "                    self.declare_dead(node_id)\n"
+                ),
+            ),
+            Example(
+                code=(
+                    "import time\n"
+                    "\n"
+                    "import requests\n"
+                    "\n"
+                    "GRANULARITY = 60\n"
+                    "\n"
+                    "\n"
+                    "def touch_presence(db, worker_id, last_seen):\n"
+                    "    now = time.time()\n"
+                    "    if now - last_seen > GRANULARITY:\n"
+                    "        db.upsert_worker(worker_id, seen_at=now)\n"
+                    "    requests.post(\"https://status.internal/ping\", json={\"id\": worker_id}, timeout=5)\n"
+                ),
+            ),
+        ),
+        extra_good=(
+            Example(
+                code=(
+                    "import time\n"
+                    "\n"
+                    "SUSPECT_AFTER = 10\n"
+                    "\n"
+                    "\n"
+                    "def check(node, cluster):\n"
+                    "    if time.time() - node.last_heartbeat > SUSPECT_AFTER:\n"
+                    "        votes = cluster.collect_votes(node)\n"
+                    "        if votes.majority():\n"
+                    "            cluster.remove_node(node)\n"
+                ),
+            ),
+        ),
+    )
+    TRIGGERS = TRIGGER
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._stack: list[cst.CSTNode] = []
+        self._functions: dict[int, tuple[cst.FunctionDef, cst.ClassDef | None]] = {}
+        self._class_methods: dict[int, list[cst.FunctionDef]] = {}
+        self._marked: dict[int, cst.FunctionDef] = {}
+        self._module_marked = False
+        self._constants: dict[str, cst.BaseExpression] = {}
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._stack.append(node)
+        self._class_methods[id(node)] = []
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        owner = self._stack[-1] if self._stack and isinstance(self._stack[-1], cst.ClassDef) else None
+        self._functions[id(node)] = (node, owner)
+        if owner is not None:
+            self._class_methods[id(owner)].append(node)
+        self._stack.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._stack.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self._stack:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._constants[target.target.value] = node.value
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if HEARTBEAT.search(node.value):
+            self._mark()
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if HEARTBEAT.search(node.value):
+            self._mark()
+
+    def _mark(self) -> None:
+        for frame in reversed(self._stack):
+            if isinstance(frame, cst.FunctionDef):
+                self._marked[id(frame)] = frame
+                return
+        self._module_marked = True
+
+    def finish(self) -> None:
+        if not self._marked and not self._module_marked:
+            return
+        index = ScopeIndex()
+        classes_done: set[int] = set()
+        done: set[int] = set()
+        for func_id, func in self._marked.items():
+            owner = self._functions[func_id][1]
+            if owner is not None and id(owner) not in classes_done:
+                classes_done.add(id(owner))
+                for method in self._class_methods[id(owner)]:
+                    done.add(id(method))
+                    index.add_function(method, owner)
+        for func_id, func in self._marked.items():
+            if func_id not in done:
+                index.add_function(func, self._functions[func_id][1])
+        if self._module_marked:
+            index.add_module_code(self.ctx.module)
+        analysis = HeartbeatAnalysis(self.qname, index, self._constants, self.ctx)
+        for node in find_detectors(analysis):
+            self.report(node)
