@@ -35,6 +35,7 @@ from .pyliterals import (
     expression_hole,
     format_fields_to_holes,
     formatted_string,
+    percent_fields_to_holes,
     simple_string,
 )
 
@@ -323,8 +324,8 @@ class EmbeddedSqlCollector(PythonRule):
                 node = node.right
         if isinstance(expr, cst.BinaryOperation):
             if isinstance(expr.operator, cst.Modulo):
-                # "... %s" % (x,): the %s are placeholders to the rewriter either way
-                return self._string_value(expr.left, scope, seq, depth + 1)
+                template = self._string_value(expr.left, scope, seq, depth + 1)
+                return None if template is None else percent_fields_to_holes(template)
             if isinstance(expr.operator, cst.Add):
                 left = self._operand(expr.left, scope, seq, depth + 1)
                 right = self._operand(expr.right, scope, seq, depth + 1)

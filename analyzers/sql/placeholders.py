@@ -104,9 +104,6 @@ def normalise(sql: str, *, holes_as_identifiers: bool = False) -> Normalised:
     pyformat = _PYFORMAT.search(sql) is not None
     existing = [int(m.group(1)) for m in _DOLLAR_PARAM.finditer(sql) if len(m.group(1)) < 6]
     counter = max(existing, default=0)
-    # `?` is sqlite's placeholder only when no other style is in use: next to psycopg or
-    # asyncpg parameters it is the jsonb operator.
-    question_marks = not pyformat and not existing
     out = _Builder()
     i = 0
     n = len(sql)
@@ -219,7 +216,7 @@ def normalise(sql: str, *, holes_as_identifiers: bool = False) -> Normalised:
                 end = i + 2 if sql.startswith("::", i) else i + 1
                 out.copy(sql, i, end)
                 i = end
-        elif ch == "?" and question_marks and _is_operand_position(out, sql, i):
+        elif ch == "?" and _is_operand_position(out, sql, i):
             out.replace(next_param(), i, i + 1)
             i += 1
         else:

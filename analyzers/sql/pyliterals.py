@@ -22,6 +22,7 @@ _SIMPLE_ESCAPES = {
 }
 _OCTAL = re.compile(r"[0-7]{1,3}")
 _HEX = {"x": 2, "u": 4, "U": 8}
+_PERCENT_FIELD = re.compile(r"%%|%(?:\([^()]*\))?[#0\- +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa]")
 
 
 @dataclass(frozen=True)
@@ -221,4 +222,21 @@ def format_fields_to_holes(text: LiteralText) -> LiteralText:
                 continue
         out.push(ch, *spans[i])
         i += 1
+    return out.seal()
+
+
+def percent_fields_to_holes(text: LiteralText) -> LiteralText:
+    """Template of `"..." % args` (Python-side interpolation, done before any driver sees the
+    text): each `%s`/`%(name)d` directive becomes a HOLE and `%%` one percent sign."""
+    out = LiteralText(pieces=list(text.pieces))
+    i = 0
+    for match in _PERCENT_FIELD.finditer(text.value):
+        for j in range(i, match.start()):
+            out.push(text.chars[j], *text.spans[j])
+        piece, start, _ = text.spans[match.start()]
+        end_piece, _, end = text.spans[match.end() - 1]
+        out.push("%" if match.group(0) == "%%" else HOLE, piece, start, end if end_piece == piece else start + 1)
+        i = match.end()
+    for j in range(i, len(text.chars)):
+        out.push(text.chars[j], *text.spans[j])
     return out.seal()

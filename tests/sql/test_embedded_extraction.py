@@ -174,6 +174,17 @@ def test_format_template_fields_are_holes():
     assert _only(code).sql == "INSERT INTO hole1 (id) VALUES ({1}) -- hole"
 
 
+def test_python_percent_interpolation_fields_are_holes_and_sqlite_marks_parameters():
+    # huey's SQLite storage: `%s` is filled by Python before sqlite3 sees the `?` parameters
+    code = '''\
+def delete_keys(conn, queue, keys):
+    conn.execute("DELETE FROM kv WHERE queue = ? AND key IN (%s) AND note <> '100%%'" % ", ".join("?" * len(keys)), [queue, *keys])
+    conn.execute("DROP TABLE IF EXISTS %s" % self.table_name)
+'''
+    texts = [f.sql for f in extract_sql_strings(code)]
+    assert texts == ["DELETE FROM kv WHERE queue = $1 AND key IN ($2) AND note <> '100%'", "DROP TABLE IF EXISTS hole1"]
+
+
 def test_a_string_assigned_once_and_used_twice_is_analysed_once():
     code = '''\
 Q = "UPDATE leases SET holder = %s WHERE name = %s AND expires_at < now()"

@@ -26,6 +26,8 @@ from analyzers.sql.placeholders import HOLE, normalise
         ),
         # asyncpg: already $n; a ? next to them is the jsonb operator
         ("SELECT * FROM t WHERE a = $1 AND data ? 'k'", "SELECT * FROM t WHERE a = $1 AND data ? 'k'"),
+        # psycopg: `data ? %s` is the operator with a parameter for the key
+        ("SELECT * FROM t WHERE data ? %s AND a = %s", "SELECT * FROM t WHERE data ? $1 AND a = $2"),
         # placeholders inside literals, comments and dollar quotes are text, not parameters
         (
             "SELECT '12:30', ':x', $$ :y $$, arr[lo:hi] FROM t -- :z\nWHERE a = :a",

@@ -114,8 +114,11 @@ def create_note(request):
 
 # --- ARM202: lease rows and session advisory locks ---------------------------------------------
 
-@needs('ARM202')
-def test_celery_task_taking_a_lease_row_without_a_token_is_flagged():
+@needs("ARM201", "ARM202")
+def test_celery_lease_row_then_a_write_in_another_execute_is_one_python_finding():
+    # The lease UPDATE and the write it guards are two execute() calls: the SQL of either
+    # string alone guards nothing, so ARM202 stays quiet and the Python rule ARM201 (lock
+    # taken through SQL, write after it) reports it once, on the acquiring call.
     code = '''\
 from celery import shared_task
 from django.db import connection
@@ -136,8 +139,38 @@ def nightly_billing(worker):
             return
         cursor.execute("UPDATE invoices SET state = 'issued' WHERE state = 'draft'")
 '''
-    assert [rule for rule, _ in _flagged(code)] == ["ARM202"]
-    assert _flagged(code)[0][1] in (5, 8)  # the lease UPDATE, inside the string
+    assert _flagged(code) == [("ARM201", 15)]
+
+
+ADVISORY_BATCH = '''\
+import psycopg2
+
+
+def rebuild_totals(conn):
+    with conn.cursor() as cur:
+        cur.execute("""
+            SELECT pg_advisory_lock(hashtext('daily_totals'));
+            DELETE FROM daily_totals WHERE day = current_date;
+            INSERT INTO daily_totals (day, total)
+            SELECT current_date, sum(amount) FROM orders WHERE created_at >= current_date;
+            SELECT pg_advisory_unlock(hashtext('daily_totals'));
+        """)
+'''
+
+
+@needs("ARM202")
+def test_session_advisory_lock_guarding_writes_in_one_string_is_flagged_on_its_line():
+    finding = _finding(ADVISORY_BATCH, "ARM202")
+    assert (finding.line, finding.col) == (7, 20)
+    assert finding.fix is None
+
+
+@needs("ARM202")
+def test_transaction_advisory_lock_with_the_writes_in_the_same_transaction_is_not_flagged():
+    code = ADVISORY_BATCH.replace("pg_advisory_lock(", "pg_advisory_xact_lock(").replace(
+        "            SELECT pg_advisory_unlock(hashtext('daily_totals'));\n", ""
+    )
+    assert _flagged(code) == []
 
 
 # --- ARM101: clock_timestamp() feeding a lease expiry, with its fix ----------------------------
