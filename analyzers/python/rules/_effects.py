@@ -112,6 +112,7 @@ def flow_text_has(flow: Flow, ctx, pattern: re.Pattern[str]) -> bool:
     if cache is None:
         pieces = [code(ctx, s.node) for s in flow.sites]
         pieces += [code(ctx, t) + "=" + code(ctx, v) for _, t, v in flow.attr_assigns]
+        pieces += [code(ctx, t) + "=" + code(ctx, v) for _, t, v in flow.item_assigns]
         for bindings in flow.values.values():
             pieces += [code(ctx, v) for _, v in bindings]
         cache = "\n".join(pieces)

@@ -42,6 +42,7 @@ class Flow:
     withs: list[WithBlock] = field(default_factory=list)
     values: dict[str, list[tuple[int, cst.BaseExpression]]] = field(default_factory=dict)
     attr_assigns: list[tuple[int, cst.Attribute, cst.BaseExpression]] = field(default_factory=list)
+    item_assigns: list[tuple[int, cst.Subscript, cst.BaseExpression]] = field(default_factory=list)
     if_tests: dict[int, tuple[int, int, cst.If]] = field(default_factory=dict)  # id(If) -> call range of its test
     counter: int = 0
 
@@ -51,7 +52,7 @@ class Flow:
         function when None), else its module-level value."""
         found = None
         for index, value in self.values.get(name, ()):
-            if before is None or index < before:
+            if before is None or index <= before:
                 found = value
         if found is None:
             found = self.module_values.get(name)
@@ -144,21 +145,23 @@ class _Walker(cst.CSTVisitor):
             name = dotted(target)
             if name is not None:
                 self.flow.values.setdefault(name, []).append((self.flow.counter, value))
+        elif isinstance(target, cst.Subscript):
+            self.flow.item_assigns.append((self.flow.counter, target, value))
 
-    def visit_Assign(self, node: cst.Assign) -> None:
+    # Bindings are recorded once their value has run, with the index of the next call: a
+    # lookup from call index i sees bindings with index <= i.
+    def leave_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._bind(target.target, node.value)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+    def leave_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._bind(node.target, node.value)
 
-    def visit_With(self, node: cst.With) -> None:
+    def visit_With_body(self, node: cst.With) -> None:
         for item in node.items:
             if item.asname is not None and isinstance(item.asname.name, cst.Name):
                 self._bind(item.asname.name, item.item)
-
-    def visit_With_body(self, node: cst.With) -> None:
         block = WithBlock(node, self.flow.counter, self.flow.counter)
         self.open_withs.append(block)
         self.flow.withs.append(block)

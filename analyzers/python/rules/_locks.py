@@ -303,7 +303,7 @@ class LockFinder:
                 continue
             if site.node is acquisition.node or not self._in_held_branch(site, acquisition):
                 continue
-            if self._is_write(site, acquisition, any(m < site.index for m in marks)):
+            if self._is_write(site, acquisition, any(m <= site.index for m in marks)):
                 writes.append(Write(site, self._fenced(site)))
         return writes
 

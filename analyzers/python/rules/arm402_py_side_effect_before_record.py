@@ -158,7 +158,7 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
             if _is_claim(site):
                 records.append(site)
                 continue
-            write = db_write(site, flow, self.ctx, pending=any(m < site.index for m in marks))
+            write = db_write(site, flow, self.ctx, pending=any(m <= site.index for m in marks))
             if write is not None and is_record(write):
                 records.append(site)
         for effect in effects:
