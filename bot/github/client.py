@@ -222,13 +222,14 @@ class InstallationClient:
         self._run(post, f"POST reaction on comment {comment_id} in {repo}")
 
     def create_check_run(self, repo: str, head_sha: str, *, name: str, status: str, external_id: str | None = None,
-                         output: dict | None = None, details_url: str | None = None) -> int:
+                         output: dict | None = None, details_url: str | None = None,
+                         conclusion: str | None = None) -> int:
         first, rest = _split_annotations(output)
 
         def post(gh: Github) -> int:
             run = gh.get_repo(repo).create_check_run(
                 name=name, head_sha=head_sha, status=status, external_id=_opt(external_id),
-                output=_opt(first), details_url=_opt(details_url))
+                output=_opt(first), details_url=_opt(details_url), conclusion=_opt(conclusion))
             return run.id
 
         check_run_id = self._run(post, f"POST check run on {repo}@{head_sha[:12]}")
