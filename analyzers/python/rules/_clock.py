@@ -107,6 +107,7 @@ class ClockAnalysis:
         self.qname = qname
         self.index = index
         self._memo: dict[int, Flow | None] = {}
+        self.module_values: dict[str, cst.BaseExpression] = {}
 
     # --- recognising readings -----------------------------------------------------------------
     def wall_name(self, call: cst.Call) -> str | None:
@@ -243,6 +244,13 @@ class ClockMarker(PythonRule):
         self._marked_classes: dict[int, cst.ClassDef] = {}
         self._marked: dict[int, cst.FunctionDef] = {}
         self._module_marked = False
+        self._module_values: dict[str, cst.BaseExpression] = {}
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self._stack:  # module constants, e.g. SQL text used by the functions below
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    self._module_values[target.target.value] = node.value
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._stack.append(node)
@@ -296,6 +304,7 @@ class ClockMarker(PythonRule):
         if self._module_marked:
             index.add_module_code(self.ctx.module)
         analysis = ClockAnalysis(self.qname, index)
+        analysis.module_values = self._module_values
         sinks = find_sinks(analysis, self.ctx)
         persisted = {id(call) for sink in sinks for call in sink.flow.calls}
         deadlines = find_deadlines(analysis, self.ctx, persisted)

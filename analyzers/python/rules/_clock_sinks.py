@@ -203,6 +203,9 @@ class _Finder:
                     found = self._sql_text(scope, d.value, depth + 1)
                     if found is not None:
                         return found
+            constant = self.analysis.module_values.get(node.value)
+            if constant is not None and node.value not in scope.defs:
+                return self._sql_text(scope, constant, depth + 1)
         return None
 
     def _param_values(self, scope: Scope, node: cst.CSTNode, depth: int = 0):

@@ -101,6 +101,11 @@ class HeartbeatAnalysis:
         text = expr_names(expr)
         if HEARTBEAT.search(text):
             return not THRESHOLD_WORDS.search(text) and not ELAPSED_WORDS.search(text) and not self.fixed(scope, expr)
+        if isinstance(expr, cst.Call) and expr.args:
+            name = last_part(self.qname(expr.func) or "")
+            if name in ("int", "float", "fromtimestamp", "utcfromtimestamp", "parse", "fromisoformat", "decode"):
+                return self.stamp(scope, expr.args[0].value, depth + 1)
+            return False
         if isinstance(expr, cst.Name):
             for d in scope.defs.get(expr.value, []):
                 if d.value is not None and self.stamp(scope, d.value, depth + 1):
