@@ -31,7 +31,7 @@ def writes(unit: Unit) -> Iterator[Write]:
         if value is not None:
             yield Write("", unit.target.split(".")[-1], value, "assign")
         return
-    for kind, fields in walk(unit.tree):
+    for kind, fields in unit.nodes:
         if kind == "InsertStmt":
             table = table_of(fields.get("relation"))
             columns = [typed(c)[1].get("name", "").lower() for c in fields.get("cols") or ()]
@@ -111,6 +111,6 @@ def is_local_variable(scope: Scope, parts: list[str]) -> bool:
 def write_statements(unit: Unit) -> Iterator[tuple[str, dict]]:
     if unit.role not in ("stmt",):
         return
-    for kind, fields in walk(unit.tree):
+    for kind, fields in unit.nodes:
         if kind in WRITE_STATEMENTS:
             yield kind, fields

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from .source import Snippet
-from .tree import max_location, min_location, token_end
+from .tree import max_location, min_location, token_end, walk
 
 
 @dataclass
@@ -21,6 +21,14 @@ class Unit:
     end: int
     in_loop: bool = False  # inside a PL/pgSQL LOOP/WHILE/FOR body
     target: str | None = None  # the assigned variable, for role "assign" ("v_deadline", "new.expires_at")
+
+    @property
+    def nodes(self) -> list[tuple[str, dict]]:
+        """Every typed node of the tree, computed once and shared by all rules."""
+        cached = self.__dict__.get("_nodes")
+        if cached is None:
+            cached = self.__dict__["_nodes"] = list(walk(self.tree))
+        return cached
 
     def offset(self, byte_location: int) -> int:
         return self.snippet.offset_of_byte(byte_location)
@@ -56,6 +64,10 @@ class Scope:
     variables: frozenset[str] = frozenset()  # PL/pgSQL scalar variables and parameters
     records: frozenset[str] = frozenset()  # PL/pgSQL record/row variables (NEW, OLD, r, ...)
     trigger: bool = False  # the body of a trigger function
+
+    def mentions(self, pattern: re.Pattern) -> bool:
+        """Whether any unit's text matches: a cheap gate before a rule walks trees."""
+        return any(pattern.search(unit.snippet.text) for unit in self.units)
 
     @property
     def routine(self) -> bool:

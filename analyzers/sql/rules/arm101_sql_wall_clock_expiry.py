@@ -1,6 +1,7 @@
 """ARM101: clock_timestamp()/timeofday() feeding persisted expiry, TTL, lease or deadline logic."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ...catalog import Example, RuleMeta, Text, register
@@ -100,8 +101,13 @@ META = register(
 )
 
 
+_GATE = re.compile(r"clock_timestamp|timeofday", re.I)
+
+
 @sql_rule(META)
 def check(scope: Scope) -> Iterator[SqlHit]:
+    if not scope.mentions(_GATE):
+        return
     sources = WallSources(scope)
     for unit in scope.units:
         if unit.role == "log":
@@ -115,7 +121,7 @@ def check(scope: Scope) -> Iterator[SqlHit]:
                 yield _hit(source_unit, call)
         if unit.in_loop:
             continue  # a poll loop must read the advancing clock; now() would never move
-        for kind, fields in walk(unit.tree):
+        for kind, fields in unit.nodes:
             if kind != "A_Expr":
                 continue
             if fields.get("kind") == "AEXPR_OP" and op_name(fields) not in COMPARISONS:

@@ -1,6 +1,7 @@
 """ARM102: clock_timestamp() written into an event-time column that rows are ordered by."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ...catalog import Example, RuleMeta, Text, register
@@ -76,8 +77,13 @@ META = register(
 )
 
 
+_GATE = re.compile(r"clock_timestamp|timeofday", re.I)
+
+
 @sql_rule(META)
 def check(scope: Scope) -> Iterator[SqlHit]:
+    if not scope.mentions(_GATE):
+        return
     sources = WallSources(scope)
     ordered = scope.facts.ordered_columns
     for unit in scope.units:

@@ -2,6 +2,7 @@
 fencing predicate (`where last_token < $token`)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ...catalog import Example, RuleMeta, Text, register
@@ -104,8 +105,13 @@ META = register(
 )
 
 
+_GATE = re.compile(r"advisory_lock|holder|held_by|owner|locked_by|leader|claimed_by|acquired_by", re.I)
+
+
 @sql_rule(META)
 def check(scope: Scope) -> Iterator[SqlHit]:
+    if not scope.mentions(_GATE):
+        return
     guard: tuple[Unit, int, int, str] | None = None  # (unit, start, end, lease table or "")
     unfenced = False
     for unit in scope.units:
@@ -133,7 +139,7 @@ def check(scope: Scope) -> Iterator[SqlHit]:
 
 
 def _session_lock(unit: Unit) -> tuple[Unit, int, int, str] | None:
-    for kind, fields in walk(unit.tree):
+    for kind, fields in unit.nodes:
         if kind == "FuncCall" and func_name(fields) in SESSION_LOCKS:
             start, end = unit.span({"FuncCall": fields})
             return unit, start, end, ""
@@ -141,7 +147,7 @@ def _session_lock(unit: Unit) -> tuple[Unit, int, int, str] | None:
 
 
 def _unlocks(unit: Unit) -> bool:
-    return any(kind == "FuncCall" and func_name(fields) in UNLOCKS for kind, fields in walk(unit.tree))
+    return any(kind == "FuncCall" and func_name(fields) in UNLOCKS for kind, fields in unit.nodes)
 
 
 def _lease(unit: Unit) -> tuple[Unit, int, int, str] | None:
@@ -149,7 +155,7 @@ def _lease(unit: Unit) -> tuple[Unit, int, int, str] | None:
     same as an upsert (`on conflict ... do update set holder = ..., expires_at = ... where ...`)."""
     if unit.role != "stmt":
         return None
-    for kind, fields in walk(unit.tree):
+    for kind, fields in unit.nodes:
         if kind == "UpdateStmt":
             targets, where = fields.get("targetList"), fields.get("whereClause")
         elif kind == "InsertStmt" and fields.get("onConflictClause"):

@@ -1,6 +1,7 @@
 """ARM302: nodes/workers declared dead from `last_seen < now() - interval '<constant>'`."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ...catalog import Example, RuleMeta, Text, register
@@ -72,12 +73,17 @@ META = register(
 )
 
 
+_GATE = re.compile(r"heartbeat|seen|ping|alive|contact|check_?in", re.I)
+
+
 @sql_rule(META)
 def check(scope: Scope) -> Iterator[SqlHit]:
+    if not scope.mentions(_GATE):
+        return
     for unit in scope.units:
         if unit.role == "log":
             continue
-        for kind, fields in walk(unit.tree):
+        for kind, fields in unit.nodes:
             if kind == "DeleteStmt":
                 table = table_of(fields.get("relation"))
                 for cmp, column in _fixed_checks(scope, fields.get("whereClause")):

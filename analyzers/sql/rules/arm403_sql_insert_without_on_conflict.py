@@ -85,7 +85,7 @@ def check(scope: Scope) -> Iterator[SqlHit]:
     for unit in scope.units:
         if unit.role not in ("stmt",):
             continue
-        for kind, fields in walk(unit.tree):
+        for kind, fields in unit.nodes:
             if kind != "InsertStmt" or fields.get("onConflictClause"):
                 continue
             if _keyed_by_delivery(fields) and not _guarded(fields) and not _migration_data(scope, fields):
