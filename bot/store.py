@@ -62,6 +62,9 @@ class SqliteStore:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA busy_timeout=30000")
+            # WAL + NORMAL: durable across a process crash; a power cut may forget the last claims,
+            # which only means a redelivery would be processed (and fingerprints stop double posts).
+            db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
         return db
 
