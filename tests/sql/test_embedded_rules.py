@@ -336,3 +336,60 @@ def stale(df: pd.DataFrame, cur, cutoff):
     report = analyze(PATH, code)
     assert report.findings == []
     assert report.notes == []
+
+
+# --- ARM102 and more drivers -----------------------------------------------------------------------
+
+@needs("ARM102")
+def test_asyncpg_event_log_ordered_by_clock_timestamp_is_flagged():
+    code = '''\
+import asyncpg
+
+
+async def record_action(pool: asyncpg.Pool, kind: str, payload: str) -> None:
+    await pool.execute(
+        "INSERT INTO events (kind, payload, occurred_at) VALUES ($1, $2, clock_timestamp())",
+        kind,
+        payload,
+    )
+'''
+    finding = _finding(code, "ARM102")
+    assert (finding.line, finding.col) == (6, 74)
+    assert finding.fix is None  # the remedy is an identity column to order by, not a text edit
+
+
+@needs("ARM403")
+def test_psycopg3_sql_composition_and_executemany_inbox_inserts():
+    code = '''\
+from psycopg import sql
+
+
+def store_batch(conn, messages):
+    with conn.cursor() as cur:
+        cur.executemany(
+            sql.SQL("INSERT INTO {} (message_id, body) VALUES (%s, %s)").format(sql.Identifier("inbox_messages")),
+            [(m.id, m.body) for m in messages],
+        )
+'''
+    assert _flagged(code) == [("ARM403", 7)]
+
+
+@needs("ARM403")
+def test_sqlalchemy_session_insert_of_payment_with_on_conflict_is_not_flagged():
+    code = '''\
+from sqlalchemy import text
+
+UPSERT_PAYMENT = text(
+    """
+    INSERT INTO payments (provider_payment_id, amount_cents, status)
+    VALUES (:pid, :amount, 'paid')
+    ON CONFLICT (provider_payment_id) DO NOTHING
+    """
+)
+
+
+def on_payment_succeeded(session, event):
+    session.execute(UPSERT_PAYMENT, {"pid": event["id"], "amount": event["amount"]})
+'''
+    assert _flagged(code) == []
+    assert _flagged(code.replace("    ON CONFLICT (provider_payment_id) DO NOTHING\n", "")) == [("ARM403", 5)]
