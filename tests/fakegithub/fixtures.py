@@ -31,6 +31,8 @@ def fake_github(app_private_key):
     fake = FakeGitHub(app_id=APP_ID, public_key_pem=public_key_of(app_private_key))
     with fake:
         yield fake
+    # A bug inside the fake is answered with 500, which clients retry; make it visible.
+    assert not fake.internal_errors, f"the fake GitHub failed internally: {fake.internal_errors!r}"
 
 
 @pytest.fixture

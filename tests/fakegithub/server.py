@@ -103,6 +103,7 @@ class FakeGitHub:
         self.app_slug = app_slug
         self.token_lifetime = 3600.0
         self.requests: list[RecordedRequest] = []
+        self.internal_errors: list[Exception] = []  # bugs in the fake itself (answered with 500)
         self._lock = threading.RLock()
         self._ids = itertools.count(1001)
         self._faults: list[Fault] = []
@@ -123,7 +124,8 @@ class FakeGitHub:
     def start(self) -> "FakeGitHub":
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-github", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-github",
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -287,15 +289,18 @@ class FakeGitHub:
     def _handle(self, request: Request) -> Response:
         from .handlers import ROUTES
 
+        bad_json = False
         try:
             payload = json.loads(request.get_data() or b"null")
         except ValueError:
-            payload = None
+            payload, bad_json = None, True
         record = RecordedRequest(request.method, request.path, dict(request.args), dict(request.headers), payload)
         with self._lock:
             self.requests.append(record)
             inst: Installation | None = None
             try:
+                if bad_json:
+                    raise HttpError(400, "Problems parsing JSON")
                 fault = self._take_fault(request.method, request.path)
                 if fault is not None:
                     return self._fault_response(record, fault)
@@ -309,6 +314,9 @@ class FakeGitHub:
                 raise HttpError(404, "Not Found")
             except HttpError as err:
                 return self._respond(record, err.status, err.body(), err.headers, inst)
+            except Exception as exc:  # a bug in the fake: answer 500 and keep it for the test to see
+                self.internal_errors.append(exc)
+                return self._respond(record, 500, {"message": f"fake internal error: {exc!r}"}, {}, inst)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self._faults:

@@ -25,7 +25,13 @@ Tree = dict[str, object]
 
 
 def blob_sha(value: object) -> str:
-    data = value if isinstance(value, bytes) else repr(value).encode() if not isinstance(value, str) else value.encode()
+    """git's blob id for text or bytes (symlinks and submodules get a stable stand-in)."""
+    if isinstance(value, bytes):
+        data = value
+    elif isinstance(value, str):
+        data = value.encode()
+    else:
+        data = repr(value).encode()
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
