@@ -117,3 +117,15 @@ def test_wrong_api_key_yields_none(fake_openai, finding):
     client = openai.OpenAI(base_url=fake_openai.base_url, api_key="sk-wrong", max_retries=0)
     assert propose_fix(finding, CHARGE, client, "gpt-test") is None
     client.close()
+
+
+def test_make_fixer_builds_the_job_fixer_from_app_settings(fake_openai, finding):
+    from bot.llm_fix import make_fixer
+    from bot.settings import AppSettings
+
+    settings = AppSettings(openai_base_url=fake_openai.base_url, openai_api_key=fake_openai.api_key,
+                           llm_model="gpt-small")
+    fake_openai.reply(fence(FIXED_CALL))
+    fix = make_fixer(settings)(finding, CHARGE, "python")
+    assert fix is not None and FIXED_CALL in analyzers.apply_edits(CHARGE, fix.edits)
+    assert fake_openai.requests[0]["model"] == "gpt-small"
