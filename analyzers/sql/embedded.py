@@ -62,13 +62,15 @@ _SQL_KEYWORDS = frozenset({"query", "sql", "statement", "operation", "stmt"})
 # these rules care about. Plain substring tests over the lowercased text: about 20x faster
 # than one case-insensitive regex with alternations (measured on a 1.2 MB file).
 _SINK_WORDS = (".execute", ".fetch", ".query", ".mogrify", ".copy", ".sql", ".raw", ".iterate", "text(", "sql(", "runsql")
+# Aligned with the column vocabularies of analyzers/sql/names.py (holders, heartbeats).
 _SIGNAL_WORDS = (
     "clock_timestamp", "timeofday", "advisory", "insert", "heartbeat", "last_", "lease", "locked_",
-    "lock_owner", "holder",
+    "holder", "owner", "held_by", "leader", "claimed_by", "acquired_by", "seen_at", "ping", "alive",
+    "checkin", "checked_in",
 )
 _RULE_SIGNAL_RE = re.compile(
-    r"clock_timestamp|timeofday|advisory|insert\s+into|heartbeat|last_(?:seen|ping|active|alive|contact|checkin)"
-    r"|\blease|locked_(?:until|by)|lock_owner|holder",
+    r"clock_timestamp|timeofday|advisory|insert\s+into|heartbeat|last_(?:seen|ping|alive|contact|check_?in)"
+    r"|\blease|locked_(?:until|by)|holder|held_by|claimed_by|acquired_by|seen_at|pinged_at|alive_at|checked_in_at",
     re.IGNORECASE,
 )
 
@@ -550,4 +552,4 @@ def _writable(text: str, piece, *, pyformat: bool) -> bool:
         return False
     if pyformat and "%" in text:
         return False
-    return not text or HOLE not in text
+    return HOLE not in text
