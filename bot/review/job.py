@@ -113,7 +113,9 @@ class Reviewer:
         placeable = [f for f in fresh if texts[f.path].inline]
         unplaceable = [f for f in fresh if not texts[f.path].inline]
         inline, overflow = placeable[: config.review.max_comments], placeable[config.review.max_comments:]
-        comments = [self._comment(f, texts[f.path], pr, skill_path, language) for f in inline]
+        # The LLM is only asked for repos that opted in (review.llm_fixes) and only for inline comments.
+        fixer = self.fixer if config.review.llm_fixes else None
+        comments = [self._comment(f, texts[f.path], pr, skill_path, language, fixer) for f in inline]
 
         # Fence: a push that arrived while we worked makes everything above stale.
         if not self.is_newest(request) or self.client.pull_request(pr.repo, pr.number).head_sha != pr.head_sha:
@@ -186,14 +188,14 @@ class Reviewer:
         return None
 
     def _comment(self, finding: Finding, analysed: AnalysedFile, pr: PullRequestInfo,
-                 skill_path: str | None, language: str) -> dict:
+                 skill_path: str | None, language: str, fixer: Fixer | None = None) -> dict:
         start, end = finding.line, max(finding.line, finding.end_line)
         if end != start and not analysed.diff.span_commentable(start, end):
             end = start
         fix = finding.fix
-        if fix is None and self.fixer is not None:
+        if fix is None and fixer is not None:
             try:
-                fix = self.fixer(finding, analysed.text, language)
+                fix = fixer(finding, analysed.text, language)
             except Exception as exc:  # an optional helper must never cost the review
                 log.warning("LLM fix failed for %s: %s", finding.fingerprint, exc)
         suggestion = render.suggestion_for(finding, analysed.text, start, end, fix.edits) if fix else None

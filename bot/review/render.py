@@ -87,9 +87,13 @@ def suggestion_for(finding: Finding, text: str, start_line: int, end_line: int,
         return None
     lo = starts[start_line - 1]
     hi = starts[end_line] - 1 if end_line < len(starts) else len(text)
-    if any(not (lo <= e.start <= e.end <= hi) for e in edits):
+    # Whole-line edits may include the last line's newline; the block then ends with it too.
+    with_newline = hi + 1 if hi < len(text) and text[hi] == "\n" else hi
+    if any(not (lo <= e.start <= e.end <= with_newline) for e in edits):
         return None
-    segment = apply_edits(text[lo:hi], [Edit(e.start - lo, e.end - lo, e.text) for e in edits])
+    segment = apply_edits(text[lo:with_newline], [Edit(e.start - lo, e.end - lo, e.text) for e in edits])
+    if with_newline > hi and segment.endswith("\n"):
+        segment = segment[:-1]
     segment = "\n".join(line.rstrip("\r") for line in segment.split("\n"))
     if "```" in segment:  # would close our fence early; better no suggestion than a broken one
         return None
