@@ -240,3 +240,13 @@ def test_edit_text_that_cannot_live_in_the_literal_is_refused():
     assert found.file_edit(Edit(*span, "'now'")) is None  # closes the quote
     assert found.file_edit(Edit(*span, "{now}")) is None  # an f-string hole
     assert found.file_edit(Edit(*span, "a\nb")) is None  # newline in a one-line string
+
+
+def test_files_without_a_sql_call_or_without_a_rule_word_are_not_parsed_for_embedded_sql():
+    from analyzers.sql.embedded import EmbeddedSqlCollector
+
+    triggers = EmbeddedSqlCollector.TRIGGERS
+    assert triggers.search('cur.execute("INSERT INTO inbox (message_id) VALUES (%s)", (m,))')
+    assert triggers.search('await conn.fetchrow("SELECT pg_try_advisory_lock($1)", 1)')
+    assert not triggers.search('cur.execute("SELECT name FROM users WHERE id = %s", (uid,))')
+    assert not triggers.search('items.insert(0, "clock_timestamp")')
