@@ -307,3 +307,17 @@ class FlowRule:
 
     def line_of(self, node: cst.CSTNode) -> int:
         return self.ctx.position(node).start.line
+
+
+class AllOf:
+    """Stands in for a TRIGGERS regex: matches when every pattern occurs somewhere in the text.
+    Alternatives all start with a literal so the regex engine can scan for them quickly."""
+
+    def __init__(self, *patterns: str) -> None:
+        import re
+
+        self._regexes = tuple(re.compile(p) for p in patterns)
+        self.pattern = " & ".join(patterns)
+
+    def search(self, text: str) -> bool:
+        return all(rx.search(text) for rx in self._regexes)

@@ -130,9 +130,11 @@ def rebuild_report(conn, report_id, value):
 
 class LockUnfenced(FlowRule, PythonRule):
     META = META
+    # Alternatives start with literals (fast scan); "lease" alone would match every "release",
+    # "holder=" every "placeholder=".
     TRIGGERS = re.compile(
-        r"\.lock\(|\bnx\s*=|setnx|[Rr]ed[Ll]ock|redis_lock|redis\.lock|advisory_lock|\blease|cache\.add\("
-        r"|(?i:set\s+(?:holder|owner|locked_by|leader)\b)"
+        r"\.lock\(|nx=|nx =|setnx|Redlock|RedLock|redlock|redis_lock|redis\.lock|advisory_lock|cache\.add\("
+        r"| leases| lease_|,lease_| holder =| holder=| locked_by =| locked_by=|owner = %s|owner=%s"
     )
 
     def check(self, flow: Flow) -> None:

@@ -146,7 +146,8 @@ def balance(api_key):
 class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
     META = META
     TRIGGERS = re.compile(
-        r"stripe|[Aa]dyen|mercadopago|pagarme|pagar\.me|[Pp]ay[Pp]al|/charges|/payments|/refunds|/transfers|/payouts"
+        r"stripe|Stripe|adyen|Adyen|mercadopago|pagarme|pagar\.me|paypal|PayPal|/charges|/payments|/refunds|/transfers"
+        r"|/payouts"
     )
 
     def check(self, flow: Flow) -> None:

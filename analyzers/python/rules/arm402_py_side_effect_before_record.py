@@ -8,7 +8,7 @@ import libcst as cst
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._effects import db_write, flow_text_has, is_record, kwarg, pending_marks, side_effect
-from ._effects_flow import Flow, FlowRule, Site, runs_after
+from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 
 _OUTBOX = re.compile(r"outbox", re.I)
 _TRUTHY_FALSE = ("False", "None", "0")
@@ -138,10 +138,11 @@ def checkout(order):
 
 class SideEffectBeforeRecord(FlowRule, PythonRule):
     META = META
-    TRIGGERS = re.compile(
-        r"(?s)\A(?=.*?(?:send|mail|sms|publish|produce|stripe|adyen|mercadopago|pagarme|paypal|messages\.create|"
-        r"\.post\(|\.put\(|\.patch\(|\.request\())"
-        r"(?=.*?(?:\.save\(|\.create\(|\.update\(|\.execute|\.query\(|\.fetch|\.commit\(|\.run\(|_or_create\())"
+    TRIGGERS = AllOf(  # type: ignore[assignment]
+        r"send_|sendmail|basic_publish|\.publish\(|producer|Producer|EmailMessage|EmailMultiAlternatives|\.send\("
+        r"|\.deliver\(|messages\.create|chat_postMessage|stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal"
+        r"|\.post\(|\.put\(|\.patch\(|\.request\(|mail_admins|mail_managers",
+        r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\(",
     )
 
     def check(self, flow: Flow) -> None:
