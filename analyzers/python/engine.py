@@ -5,7 +5,8 @@ Order of the gates matters for safety and speed:
 2. hostile input (NUL bytes, giant lines) becomes a note before any parser sees it;
 3. CPython's own parser (`ast.parse`) goes first: it refuses deep nesting with an exception,
    where libcst's native parser would kill the process with a segmentation fault;
-4. libcst parses, rules visit, positions are computed only if something was reported.
+4. libcst parses, rules visit in one lean pass (walk.py), positions are computed only if
+   something was reported.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ..sql import embedded as _embedded  # noqa: F401  (SQL inside Python string
 from . import rules as _rules  # noqa: F401  (registers every rule class)
 from .context import FileContext
 from .rule import RULE_CLASSES, PythonRule
+from .walk import walk_batched
 
 MAX_LINE_CHARS = 20_000
 MAX_FILE_CHARS = 5_000_000
@@ -93,7 +95,7 @@ def analyze_python(path: str, text: str, settings: Settings) -> tuple[list[RawFi
     visitors = [cls(ctx) for cls in classes]
     notes: list[Note] = []
     try:
-        wrapper.visit_batched(visitors)
+        walk_batched(wrapper.module, visitors)
         for visitor in visitors:
             visitor.finish()
         ctx.resolve_pending()

@@ -9,7 +9,7 @@ and a false match still needs the rest of a rule's pattern to fire).
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import BatchableMetadataProvider
+from libcst.metadata import BaseMetadataProvider
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -28,37 +28,60 @@ def _module_name(node: cst.BaseExpression | None) -> str:
     return dotted(node) or "" if node is not None else ""
 
 
-class ImportTableProvider(BatchableMetadataProvider[dict]):
-    """Attaches to the Module node a dict: local name -> fully qualified dotted name."""
+class ImportTableProvider(BaseMetadataProvider[dict]):
+    """Attaches to the Module node a dict: local name -> fully qualified dotted name.
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.table: dict[str, str] = {}
+    Imports only ever stand in statement lists, so this walks statements (module, class,
+    function, if/try/with bodies) and never descends into expressions: a batchable provider
+    would visit every node of the file and cost more than the parse."""
 
-    def visit_Module(self, node: cst.Module) -> None:
-        self.set_metadata(node, self.table)
+    def _gen_impl(self, module: cst.Module) -> None:
+        table: dict[str, str] = {}
+        stack: list[cst.CSTNode] = list(reversed(module.body))
+        while stack:
+            node = stack.pop()
+            if isinstance(node, cst.SimpleStatementLine):
+                for small in node.body:
+                    if isinstance(small, cst.Import):
+                        _add_import(table, small)
+                    elif isinstance(small, cst.ImportFrom):
+                        _add_import_from(table, small)
+                continue
+            children: list[cst.CSTNode] = []
+            for attr in ("body", "orelse", "handlers", "finalbody"):
+                value = getattr(node, attr, None)
+                if isinstance(value, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                    children.extend(value.body)
+                elif isinstance(value, (cst.Else, cst.Finally, cst.If)):
+                    children.append(value)
+                elif isinstance(value, (tuple, list)):
+                    children.extend(v for v in value if isinstance(v, cst.CSTNode))
+            if isinstance(node, cst.Match):
+                children.extend(node.cases)
+            stack.extend(reversed(children))
+        self.set_metadata(module, table)
 
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            full = _module_name(alias.name)
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                self.table[alias.asname.name.value] = full
-            else:
-                head = full.split(".")[0]
-                self.table.setdefault(head, head)
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.relative:
-            return  # project-local; never one of the APIs the rules look for
-        module = _module_name(node.module)
-        if isinstance(node.names, cst.ImportStar):
-            return
-        for alias in node.names:
-            name = _module_name(alias.name)
-            local = name
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local = alias.asname.name.value
-            self.table[local] = f"{module}.{name}" if module else name
+def _add_import(table: dict[str, str], node: cst.Import) -> None:
+    for alias in node.names:
+        full = _module_name(alias.name)
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            table[alias.asname.name.value] = full
+        else:
+            head = full.split(".")[0]
+            table.setdefault(head, head)
+
+
+def _add_import_from(table: dict[str, str], node: cst.ImportFrom) -> None:
+    if node.relative or isinstance(node.names, cst.ImportStar):
+        return  # project-local or unknowable; never one of the APIs the rules look for
+    module = _module_name(node.module)
+    for alias in node.names:
+        name = _module_name(alias.name)
+        local = name
+        if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            local = alias.asname.name.value
+        table[local] = f"{module}.{name}" if module else name
 
 
 def qualify(table: dict[str, str], node: cst.BaseExpression) -> str | None:
