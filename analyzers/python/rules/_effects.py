@@ -55,7 +55,7 @@ def dict_keys(node: cst.BaseExpression | None) -> list[str] | None:
     return None
 
 
-IDEMPOTENCY_HEADER = re.compile(r"idempotency|paypal-request-id|request[-_]id", re.I)
+IDEMPOTENCY_HEADER = re.compile(r"idempotency|paypal-request-id", re.I)  # not X-Request-Id: tracing ids change per attempt
 
 
 def code(flow_ctx, node: cst.CSTNode) -> str:
