@@ -11,7 +11,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from ..build import RawFinding
 from ..model import Fix, Note
 from ..settings import Settings
-from .imports import ImportTableProvider, qualify
+from .imports import import_table, qualify
 
 
 class FileContext:
@@ -32,7 +32,7 @@ class FileContext:
     @property
     def imports(self) -> dict[str, str]:
         if self._imports is None:
-            self._imports = self.wrapper.resolve(ImportTableProvider).get(self.module, {})
+            self._imports = import_table(self.module)
         return self._imports
 
     def qname(self, node: cst.BaseExpression) -> str | None:
@@ -52,7 +52,9 @@ class FileContext:
     # --- positions (computed lazily: most files report nothing) -----------------------------
     def position(self, node: cst.CSTNode):
         if self._positions is None:
-            self._positions = self.wrapper.resolve(PositionProvider)
+            # Straight from the provider: `wrapper.resolve` would first run an (empty) batched
+            # traversal of the whole tree, which costs more than the positions themselves.
+            self._positions = PositionProvider()._gen(self.wrapper)
         return self._positions[node]
 
     def offset(self, line: int, col: int) -> int:

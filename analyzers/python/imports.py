@@ -9,7 +9,6 @@ and a false match still needs the rest of a rule's pattern to fire).
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import BaseMetadataProvider
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -28,38 +27,37 @@ def _module_name(node: cst.BaseExpression | None) -> str:
     return dotted(node) or "" if node is not None else ""
 
 
-class ImportTableProvider(BaseMetadataProvider[dict]):
-    """Attaches to the Module node a dict: local name -> fully qualified dotted name.
+def import_table(module: cst.Module) -> dict[str, str]:
+    """Local name -> fully qualified dotted name, for every import in the module.
 
     Imports only ever stand in statement lists, so this walks statements (module, class,
-    function, if/try/with bodies) and never descends into expressions: a batchable provider
-    would visit every node of the file and cost more than the parse."""
-
-    def _gen_impl(self, module: cst.Module) -> None:
-        table: dict[str, str] = {}
-        stack: list[cst.CSTNode] = list(reversed(module.body))
-        while stack:
-            node = stack.pop()
-            if isinstance(node, cst.SimpleStatementLine):
-                for small in node.body:
-                    if isinstance(small, cst.Import):
-                        _add_import(table, small)
-                    elif isinstance(small, cst.ImportFrom):
-                        _add_import_from(table, small)
-                continue
-            children: list[cst.CSTNode] = []
-            for attr in ("body", "orelse", "handlers", "finalbody"):
-                value = getattr(node, attr, None)
-                if isinstance(value, (cst.IndentedBlock, cst.SimpleStatementSuite)):
-                    children.extend(value.body)
-                elif isinstance(value, (cst.Else, cst.Finally, cst.If)):
-                    children.append(value)
-                elif isinstance(value, (tuple, list)):
-                    children.extend(v for v in value if isinstance(v, cst.CSTNode))
-            if isinstance(node, cst.Match):
-                children.extend(node.cases)
-            stack.extend(reversed(children))
-        self.set_metadata(module, table)
+    function, if/try/with bodies) and never descends into expressions. It is deliberately not
+    a libcst metadata provider: resolving any provider through MetadataWrapper costs a full
+    traversal of the tree, several times the price of this walk."""
+    table: dict[str, str] = {}
+    stack: list[cst.CSTNode] = list(reversed(module.body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                if isinstance(small, cst.Import):
+                    _add_import(table, small)
+                elif isinstance(small, cst.ImportFrom):
+                    _add_import_from(table, small)
+            continue
+        children: list[cst.CSTNode] = []
+        for attr in ("body", "orelse", "handlers", "finalbody"):
+            value = getattr(node, attr, None)
+            if isinstance(value, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                children.extend(value.body)
+            elif isinstance(value, (cst.Else, cst.Finally, cst.If)):
+                children.append(value)
+            elif isinstance(value, (tuple, list)):
+                children.extend(v for v in value if isinstance(v, cst.CSTNode))
+        if isinstance(node, cst.Match):
+            children.extend(node.cases)
+        stack.extend(reversed(children))
+    return table
 
 
 def _add_import(table: dict[str, str], node: cst.Import) -> None:

@@ -56,17 +56,35 @@ def child_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
+_HOOK_NAMES: dict[type, tuple[tuple[str, str, str, str], ...]] = {}
+
+
+def _hook_names(cls: type) -> tuple[tuple[str, str, str, str], ...]:
+    """(method name, visit|leave, node class name, field or '') of each hook a visitor class
+    defines; read once per class, since walks of single statements are frequent."""
+    names = _HOOK_NAMES.get(cls)
+    if names is None:
+        found = []
+        for name in dir(cls):
+            prefix, _, rest = name.partition("_")
+            if prefix not in ("visit", "leave") or not rest or not rest[0].isupper():
+                continue
+            owner = next(klass for klass in cls.__mro__ if name in klass.__dict__)
+            if owner.__module__.startswith("libcst."):
+                continue  # libcst's visitor bases define a no-op stub for every node and field
+            node_name, _, field = rest.partition("_")
+            found.append((name, prefix, node_name, field))
+        names = _HOOK_NAMES[cls] = tuple(found)
+    return names
+
+
 def _hooks(visitors: Iterable[object]) -> tuple[dict, dict, dict, dict]:
     visit: dict[str, list[Callable]] = defaultdict(list)
     leave: dict[str, list[Callable]] = defaultdict(list)
     visit_attr: dict[tuple[str, str], list[Callable]] = defaultdict(list)
     leave_attr: dict[tuple[str, str], list[Callable]] = defaultdict(list)
     for visitor in visitors:
-        for name in dir(type(visitor)):
-            prefix, _, rest = name.partition("_")
-            if prefix not in ("visit", "leave") or not rest or not rest[0].isupper():
-                continue
-            node_name, _, field = rest.partition("_")
+        for name, prefix, node_name, field in _hook_names(type(visitor)):
             method = getattr(visitor, name)
             if field:
                 (visit_attr if prefix == "visit" else leave_attr)[(node_name, field)].append(method)
@@ -75,35 +93,90 @@ def _hooks(visitors: Iterable[object]) -> tuple[dict, dict, dict, dict]:
     return visit, leave, visit_attr, leave_attr
 
 
-def walk_batched(module: cst.Module, visitors: list[object]) -> None:
+def _kind(value_type: type) -> int:
+    """0: not a node (str, sentinel...), 1: a node to visit, 2: formatting to skip. Cached per
+    type: CSTNode is an ABC, so isinstance() on it is slow in a loop over millions of values."""
+    kind = _KINDS.get(value_type)
+    if kind is None:
+        if issubclass(value_type, _SKIP):
+            kind = 2
+        elif issubclass(value_type, cst.CSTNode):
+            kind = 1
+        else:
+            kind = 0
+        _KINDS[value_type] = kind
+    return kind
+
+
+_KINDS: dict[type, int] = {}
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The node's children in source order, formatting nodes left out. libcst's own
+    `node.children` runs a visitor that rebuilds the node, for every call."""
+    out: list[cst.CSTNode] = []
+    for child_field in _FIELDS.get(type(node)) or child_fields(type(node)):
+        value = getattr(node, child_field, None)
+        if type(value) is tuple or type(value) is list:
+            out.extend(item for item in value if (_KINDS.get(type(item)) or _kind(type(item))) == 1)
+        elif (_KINDS.get(type(value)) or _kind(type(value))) == 1:
+            out.append(value)
+    return out
+
+
+def walk(root: cst.CSTNode, visitor: object) -> None:
+    """One visitor with CSTVisitor's semantics: `visit_X` returning False skips the node's
+    children (its `leave_X` still runs)."""
+    walk_batched(root, [visitor], prune=True)
+
+
+def walk_batched(module: cst.CSTNode, visitors: list[object], *, prune: bool = False) -> None:
     visit, leave, visit_attr, leave_attr = _hooks(visitors)
     attr_nodes = {name for name, _ in visit_attr} | {name for name, _ in leave_attr}
+    kinds = _KINDS
     stack: list[tuple] = [(_VISIT, module, None)]
     pop, push = stack.pop, stack.append
     while stack:
         kind, node, field = pop()
-        name = type(node).__name__
+        node_type = type(node)
+        name = node_type.__name__
         if kind == _VISIT:
-            for hook in visit.get(name, ()):
-                hook(node)
+            hooks = visit.get(name)
+            skip_children = False
+            if hooks:
+                for hook in hooks:
+                    if hook(node) is False and prune:
+                        skip_children = True
             push((_LEAVE, node, None))
+            if skip_children:
+                continue
             has_attr_hooks = name in attr_nodes
-            for child_field in reversed(child_fields(type(node))):
+            fields = _FIELDS.get(node_type) or child_fields(node_type)
+            for child_field in reversed(fields):
                 value = getattr(node, child_field, None)
                 if has_attr_hooks:
                     push((_LEAVE_ATTR, node, child_field))
-                if isinstance(value, cst.CSTNode):
-                    if not isinstance(value, _SKIP):
-                        push((_VISIT, value, None))
-                elif isinstance(value, (tuple, list)):
+                value_type = type(value)
+                if value_type is tuple or value_type is list:
                     for item in reversed(value):
-                        if isinstance(item, cst.CSTNode) and not isinstance(item, _SKIP):
+                        item_kind = kinds.get(type(item))
+                        if item_kind is None:
+                            item_kind = _kind(type(item))
+                        if item_kind == 1:
                             push((_VISIT, item, None))
+                else:
+                    value_kind = kinds.get(value_type)
+                    if value_kind is None:
+                        value_kind = _kind(value_type)
+                    if value_kind == 1:
+                        push((_VISIT, value, None))
                 if has_attr_hooks:
                     push((_VISIT_ATTR, node, child_field))
         elif kind == _LEAVE:
-            for hook in leave.get(name, ()):
-                hook(node)
+            hooks = leave.get(name)
+            if hooks:
+                for hook in hooks:
+                    hook(node)
         elif kind == _VISIT_ATTR:
             for hook in visit_attr.get((name, field), ()):
                 hook(node)

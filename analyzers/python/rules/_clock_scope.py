@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..imports import dotted
+from ..walk import children
 
 SCOPE_NODES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 # Leaves and formatting nodes: nothing below them matters to a data-flow question.
@@ -220,7 +221,7 @@ class ScopeIndex:
         elif isinstance(node, cst.Call):
             scope.calls.append(node)
             self.scope_of[id(node)] = scope
-        for child in node.children:
+        for child in children(node):
             self.parent[id(child)] = node
             self._walk(child, scope)
 
@@ -287,7 +288,7 @@ def expr_names(node: cst.CSTNode) -> str:
         elif isinstance(current, (cst.SimpleString,)):
             out.append(current.value)
         elif not isinstance(current, _SKIP):
-            stack.extend(current.children)
+            stack.extend(children(current))
     return " ".join(out)
 
 

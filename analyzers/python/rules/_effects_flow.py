@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..imports import dotted
+from ..walk import walk
 
 # One step of the branch path: (kind, id of the If/Try/Match node, label of the branch taken).
 Step = tuple[str, int, object]
@@ -241,9 +242,9 @@ def build_flow(
     walker = _Walker(flow)
     if isinstance(body, cst.Module):
         for statement in body.body:
-            statement.visit(walker)
+            walk(statement, walker)
     else:
-        body.visit(walker)
+        walk(body, walker)
     return flow
 
 

@@ -11,6 +11,7 @@ import re
 
 import libcst as cst
 
+from ..walk import children
 from ._clock import enclosing_test
 from ._clock_scope import Scope, ScopeIndex, call_name, expr_names, last_part, string_value
 
@@ -209,7 +210,7 @@ class HeartbeatAnalysis:
                 key = string_value(node.key)
                 if key is not None and STATUS_NAMES.match(key) and _dead_value(node.value, key):
                     return True
-            stack.extend(node.children)
+            stack.extend(children(node))
         return False
 
     def _death_call(self, call: cst.Call) -> bool:
