@@ -29,6 +29,7 @@ from ..build import RawFinding
 from ..model import Edit, Fix, Note
 from ..python.imports import dotted
 from ..python.rule import PythonRule
+from .names import EXTERNAL_KEY
 from .placeholders import HOLE, Normalised, normalise
 from .pyliterals import (
     LiteralText,
@@ -104,6 +105,9 @@ class _Scope:
     kind: str  # "module" | "class" | "function"
     name: str
     parent: "_Scope | None"
+    # Runs where deliveries arrive (a webhook handler, a queue consumer, a task): an insert
+    # into an events/payments table there is recording something that can come again.
+    delivery: bool = False
     # name -> [(sequence number, "=" or "+=", value expression)]
     events: dict[str, list[tuple[int, str, cst.BaseExpression]]] = field(default_factory=dict)
 
@@ -133,6 +137,7 @@ class EmbeddedSql:
     literal: LiteralText
     normalised: Normalised
     direct: bool  # one literal written at the call (or one plain assignment), not assembled
+    delivery: bool = False  # run by at least one function in a delivery context
 
     @property
     def sql(self) -> str:
@@ -166,7 +171,8 @@ class EmbeddedSqlCollector(PythonRule):
         self._scope = self._scope.parent or self._module
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scope = _Scope("function", node.name.value, self._scope)
+        parent = self._scope
+        self._scope = _Scope("function", node.name.value, parent, _delivery_context(node, parent, self.ctx.code_for))
         # A parameter shadows a module constant of the same name; its value is unknown.
         params = node.params
         every = [*params.posonly_params, *params.params, *params.kwonly_params]
@@ -233,10 +239,16 @@ class EmbeddedSqlCollector(PythonRule):
                 if sink.template:
                     literal = format_fields_to_holes(literal)
                 key = tuple((id(p.node), p.braces) for p in literal.pieces)
-                if key in seen or not literal.value.strip():
+                if not literal.value.strip():
+                    continue
+                if key in seen:
+                    if sink.scope.delivery:
+                        for other in found:
+                            if tuple((id(p.node), p.braces) for p in other.literal.pieces) == key:
+                                other.delivery = True
                     continue
                 seen.add(key)
-                found.append(EmbeddedSql(literal, normalise(literal.value), direct))
+                found.append(EmbeddedSql(literal, normalise(literal.value), direct, sink.scope.delivery))
         return found
 
     def finish(self) -> None:
@@ -258,6 +270,8 @@ class EmbeddedSqlCollector(PythonRule):
                     embedded = EmbeddedSql(embedded.literal, retry, embedded.direct)
                     hits, notes = hits2, notes2
             for hit in hits:
+                if hit.meta.id == "ARM403" and not embedded.delivery and not _keyed_insert(embedded.sql, hit.start):
+                    continue  # an events/payments table alone, in code no delivery reaches
                 if settings.enabled(hit.meta.id):
                     raw = self._locate(embedded, hit)
                     if raw is not None:
@@ -512,6 +526,45 @@ class LocatedSql:
 
     def file_edit(self, edit: Edit) -> Edit | None:
         return self.collector._map_edit(self.embedded, edit)
+
+
+_DELIVERY_FUNCTION = re.compile(
+    r"handle|webhook|consum|on_message|on_event|callback|process|receive|ingest|listen|subscri"
+    r"|deliver|task|job|worker|charge|payment|checkout|refund|notify",
+    re.IGNORECASE,
+)
+_DELIVERY_DECORATOR = re.compile(
+    r"task|actor|job|consum|subscri|listen|receiver|webhook|\.post\(|\.route\(", re.IGNORECASE
+)
+_DELIVERY_PARAMS = frozenset(
+    "event evt message msg payload delivery webhook envelope notification body record".split()
+)
+_INSERT_COLUMNS = re.compile(r"insert\s+into\s+[^(]*?\(([^)]*)\)", re.IGNORECASE | re.DOTALL)
+
+
+def _delivery_context(node: cst.FunctionDef, parent: _Scope, code_for) -> bool:
+    """Is this function where retried deliveries arrive? Tests never are: a `test_*` function
+    inserting into an `events` table is fixture setup, not a consumer."""
+    name = node.name.value
+    if name.startswith("test"):
+        return False
+    if parent.delivery or _DELIVERY_FUNCTION.search(name):
+        return True
+    if any(_DELIVERY_DECORATOR.search(code_for(decorator.decorator)) for decorator in node.decorators):
+        return True
+    params = node.params
+    names = {p.name.value.lower() for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    return bool(names & _DELIVERY_PARAMS)
+
+
+def _keyed_insert(sql: str, start: int) -> bool:
+    """Does the INSERT at `start` name an external/event id column? That alone says the row
+    records a delivery; the table's name alone does not."""
+    match = _INSERT_COLUMNS.match(sql, start) or _INSERT_COLUMNS.search(sql, start)
+    if match is None:
+        return False
+    columns = [c.strip().strip('"').lower() for c in match.group(1).split(",")]
+    return any(EXTERNAL_KEY.match(column) for column in columns)
 
 
 def extract_sql_strings(module_text: str, settings=None) -> list[LocatedSql]:
