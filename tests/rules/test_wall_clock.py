@@ -628,3 +628,50 @@ def test_arm104_look_alikes_are_not_flagged(code):
 def test_unparsable_and_empty_input_give_notes_not_crashes():
     assert analyze("app/x.py", "import time\ndef f(:\n  time.time()\n", BOTH).findings == []
     assert analyze("app/x.py", "", BOTH).findings == []
+
+
+# --- display code: progress bars and spinners read the clock for people, not for decisions ---
+PROGRESS_BAR = '''\
+import time
+
+
+class ProgressBar:
+    def __init__(self, total):
+        self.total = total
+        self.start = self.last_eta = time.time()
+
+    def make_step(self, done):
+        now = time.time()
+        if now - self.last_eta < 1.0:
+            return
+        self.last_eta = now
+        rate = done / (now - self.start)
+        print(f"eta {(self.total - done) / rate:.0f}s")
+'''
+
+THROTTLED_SYNC = '''\
+import time
+
+
+class RateLimiter:
+    def __init__(self, min_interval):
+        self.min_interval = min_interval
+        self.last = 0.0
+
+    def ready(self):
+        now = time.time()
+        return now - self.last >= self.min_interval
+
+    def mark(self):
+        self.last = time.time()
+'''
+
+
+def test_progress_bar_eta_is_display_not_a_deadline():
+    report = analyze("app/progress.py", PROGRESS_BAR, Settings(select=frozenset({"ARM103"})))
+    assert report.findings == []
+
+
+def test_rate_limiter_on_the_wall_clock_is_still_flagged():
+    report = analyze("app/limits.py", THROTTLED_SYNC, Settings(select=frozenset({"ARM103"})))
+    assert [(f.rule, f.line) for f in report.findings] == [("ARM103", 10)]

@@ -56,6 +56,20 @@ def _only_logs(analysis: ClockAnalysis, test_owner: cst.CSTNode | None) -> bool:
     return bool(statements)
 
 
+# Progress bars, spinners and ETAs read the clock to show time to a person; a jump garbles one
+# redraw, it decides nothing (RULES.md: wall clock "only for display" is fine).
+_DISPLAY = re.compile(r"progress|spinner|throbber|(?:^|_)eta(?:_|$)|render|display|redraw|repaint|(?:^|_)draw|meter|ticker", re.IGNORECASE)
+
+
+def _display_only(scope: Scope) -> bool:
+    names = []
+    if isinstance(scope.node, cst.FunctionDef):
+        names.append(scope.node.name.value)
+    if isinstance(scope.cls, cst.ClassDef):
+        names.append(scope.cls.name.value)
+    return any(_DISPLAY.search(name) for name in names)
+
+
 def _classify(left: Flow | None, right: Flow | None) -> Flow | None:
     """The combined flow when a comparison checks a deadline or an elapsed time, else None."""
     if left and right:
@@ -79,6 +93,8 @@ def _report_node(flow: Flow, comparison: cst.Comparison) -> cst.CSTNode:
 def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[Deadline]:
     found: dict[int, Deadline] = {}
     for scope in analysis.index.scopes:
+        if _display_only(scope):
+            continue
         for comparison in scope.comparisons:
             for left, _op, right in ordering_pairs(comparison):
                 flow = _classify(analysis.flow(scope, left), analysis.flow(scope, right))
