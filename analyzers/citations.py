@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from .model import Citation
@@ -85,6 +86,7 @@ def skill_url(section: Section, base_url: str | None = None) -> str:
     return f"{base}#{quote(section.anchor, safe='-_')}"
 
 
+@lru_cache(maxsize=64)  # a handful of sections; called once per finding
 def citation_for(section_key: str, base_url: str | None = None) -> Citation:
     section = SECTIONS[section_key]
     return Citation(
