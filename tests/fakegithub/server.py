@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import jwt
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from ..loopback import LoopbackServer
 
 from . import shapes
 from .state import PullState, Repo, Tree, changed_files, tree_sha
@@ -91,12 +92,9 @@ DEFAULT_PERMISSIONS = {
 }
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:  # keep test output clean
-        pass
+class FakeGitHub(LoopbackServer):
+    THREAD_NAME = "fake-github"
 
-
-class FakeGitHub:
     def __init__(self, *, app_id: int = 4242, public_key_pem: str | None = None, app_slug: str = "armadilhas"):
         self.app_id = app_id
         self.public_key_pem = public_key_pem
@@ -116,30 +114,6 @@ class FakeGitHub:
         self._issue_comments: dict[tuple[str, int], list[dict]] = {}
         self._reactions: dict[int, list[dict]] = {}
         self._check_runs: dict[str, list[dict]] = {}
-        self._server = None
-        self._thread: threading.Thread | None = None
-        self.base_url = ""
-
-    # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> "FakeGitHub":
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-github",
-                                        daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "FakeGitHub":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def next_id(self) -> int:
         return next(self._ids)

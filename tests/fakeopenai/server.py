@@ -16,8 +16,9 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from ..loopback import LoopbackServer
 
 API_KEY = "sk-test-armadilhas"
 
@@ -30,12 +31,10 @@ class _Scripted:
     delay: float
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
+class FakeOpenAI(LoopbackServer):
+    URL_SUFFIX = "/v1"
+    THREAD_NAME = "fake-openai"
 
-
-class FakeOpenAI:
     def __init__(self, api_key: str = API_KEY, default_reply: str = "I cannot help with that."):
         self.api_key = api_key
         self.default_reply = default_reply
@@ -43,26 +42,7 @@ class FakeOpenAI:
         self._script: deque[_Scripted] = deque()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._server = None
-        self.base_url = ""
 
-    def start(self) -> "FakeOpenAI":
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}/v1"
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), name="fake-openai", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "FakeOpenAI":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def reply(self, content: str, delay: float = 0.0) -> None:
         with self._lock:

@@ -19,6 +19,7 @@ import libcst as cst
 
 from ..rule import PythonRule
 from ._clock_scope import Scope, ScopeIndex, last_part, sym_of
+from ._functions import FunctionTracker
 
 WALL, OFFSET, DURATION = "wall", "offset", "duration"
 
@@ -230,7 +231,7 @@ class ClockAnalysis:
 _SHARED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-class ClockMarker(PythonRule):
+class ClockMarker(FunctionTracker, PythonRule):
     """Base of the clock rules: during the batched pass, note which functions read the wall
     clock (and their classes); only those are indexed afterwards."""
 
@@ -238,9 +239,7 @@ class ClockMarker(PythonRule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._stack: list[cst.CSTNode] = []
-        self._functions: dict[int, tuple[cst.FunctionDef, cst.ClassDef | None]] = {}
-        self._class_methods: dict[int, list[cst.FunctionDef]] = {}
+        self._init_functions()
         self._marked_classes: dict[int, cst.ClassDef] = {}
         self._marked: dict[int, cst.FunctionDef] = {}
         self._module_marked = False
@@ -251,23 +250,6 @@ class ClockMarker(PythonRule):
             for target in node.targets:
                 if isinstance(target.target, cst.Name):
                     self._module_values[target.target.value] = node.value
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._stack.append(node)
-        self._class_methods[id(node)] = []
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._stack.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        owner = self._stack[-1] if self._stack and isinstance(self._stack[-1], cst.ClassDef) else None
-        self._functions[id(node)] = (node, owner)
-        if owner is not None:
-            self._class_methods[id(owner)].append(node)
-        self._stack.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._stack.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.qname(node.func) not in WALL_CLOCK_CALLS:

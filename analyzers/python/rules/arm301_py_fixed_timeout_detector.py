@@ -6,10 +6,11 @@ import libcst as cst
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._clock_scope import ScopeIndex
+from ._functions import FunctionTracker
 from ._heartbeat import HEARTBEAT, TRIGGER, HeartbeatAnalysis, find_detectors
 
 
-class FixedTimeoutDetector(PythonRule):
+class FixedTimeoutDetector(FunctionTracker, PythonRule):
     META = RuleMeta(
         id="ARM301",
         slug="py-fixed-timeout-detector",
@@ -164,29 +165,10 @@ class FixedTimeoutDetector(PythonRule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._stack: list[cst.CSTNode] = []
-        self._functions: dict[int, tuple[cst.FunctionDef, cst.ClassDef | None]] = {}
-        self._class_methods: dict[int, list[cst.FunctionDef]] = {}
+        self._init_functions()
         self._marked: dict[int, cst.FunctionDef] = {}
         self._module_marked = False
         self._constants: dict[str, cst.BaseExpression] = {}
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._stack.append(node)
-        self._class_methods[id(node)] = []
-
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._stack.pop()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        owner = self._stack[-1] if self._stack and isinstance(self._stack[-1], cst.ClassDef) else None
-        self._functions[id(node)] = (node, owner)
-        if owner is not None:
-            self._class_methods[id(owner)].append(node)
-        self._stack.append(node)
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._stack.pop()
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self._stack:
