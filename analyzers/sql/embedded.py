@@ -108,6 +108,8 @@ class _Scope:
     # Runs where deliveries arrive (a webhook handler, a queue consumer, a task): an insert
     # into an events/payments table there is recording something that can come again.
     delivery: bool = False
+    # Test code (test functions, fixtures, test files): its inserts set up data, nothing retries.
+    test: bool = False
     # name -> [(sequence number, "=" or "+=", value expression)]
     events: dict[str, list[tuple[int, str, cst.BaseExpression]]] = field(default_factory=dict)
 
@@ -138,6 +140,7 @@ class EmbeddedSql:
     normalised: Normalised
     direct: bool  # one literal written at the call (or one plain assignment), not assembled
     delivery: bool = False  # run by at least one function in a delivery context
+    test: bool = True  # run only from test code
 
     @property
     def sql(self) -> str:
@@ -152,7 +155,7 @@ class EmbeddedSqlCollector(PythonRule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._module = _Scope("module", "", None)
+        self._module = _Scope("module", "", None, test=bool(_TEST_PATH.search(ctx.path)))
         self._scope = self._module
         self._classes: dict[str, _Scope] = {}
         self._sinks: list[_Sink] = []
@@ -164,7 +167,8 @@ class EmbeddedSqlCollector(PythonRule):
         return self._seq
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scope = _Scope("class", node.name.value, self._scope)
+        name = node.name.value
+        self._scope = _Scope("class", name, self._scope, test=self._scope.test or name.startswith("Test"))
         self._classes.setdefault(node.name.value, self._scope)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
@@ -172,7 +176,9 @@ class EmbeddedSqlCollector(PythonRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         parent = self._scope
-        self._scope = _Scope("function", node.name.value, parent, _delivery_context(node, parent, self.ctx.code_for))
+        test = parent.test or _test_function(node, self.ctx.code_for)
+        delivery = not test and _delivery_context(node, parent, self.ctx.code_for)
+        self._scope = _Scope("function", node.name.value, parent, delivery, test)
         # A parameter shadows a module constant of the same name; its value is unknown.
         params = node.params
         every = [*params.posonly_params, *params.params, *params.kwonly_params]
@@ -242,13 +248,15 @@ class EmbeddedSqlCollector(PythonRule):
                 if not literal.value.strip():
                     continue
                 if key in seen:
-                    if sink.scope.delivery:
-                        for other in found:
-                            if tuple((id(p.node), p.braces) for p in other.literal.pieces) == key:
-                                other.delivery = True
+                    for other in found:
+                        if tuple((id(p.node), p.braces) for p in other.literal.pieces) == key:
+                            other.delivery = other.delivery or sink.scope.delivery
+                            other.test = other.test and sink.scope.test
                     continue
                 seen.add(key)
-                found.append(EmbeddedSql(literal, normalise(literal.value), direct, sink.scope.delivery))
+                found.append(
+                    EmbeddedSql(literal, normalise(literal.value), direct, sink.scope.delivery, sink.scope.test)
+                )
         return found
 
     def finish(self) -> None:
@@ -270,8 +278,10 @@ class EmbeddedSqlCollector(PythonRule):
                     embedded = EmbeddedSql(embedded.literal, retry, embedded.direct)
                     hits, notes = hits2, notes2
             for hit in hits:
-                if hit.meta.id == "ARM403" and not embedded.delivery and not _keyed_insert(embedded.sql, hit.start):
-                    continue  # an events/payments table alone, in code no delivery reaches
+                if hit.meta.id == "ARM403" and (
+                    embedded.test or (not embedded.delivery and not _keyed_insert(embedded.sql, hit.start))
+                ):
+                    continue  # test setup, or an events/payments table alone where no delivery arrives
                 if settings.enabled(hit.meta.id):
                     raw = self._locate(embedded, hit)
                     if raw is not None:
@@ -536,18 +546,23 @@ _DELIVERY_FUNCTION = re.compile(
 _DELIVERY_DECORATOR = re.compile(
     r"task|actor|job|consum|subscri|listen|receiver|webhook|\.post\(|\.route\(", re.IGNORECASE
 )
-_DELIVERY_PARAMS = frozenset(
-    "event evt message msg payload delivery webhook envelope notification body record".split()
-)
+# Parameters only consumers take. Not `event` or `payload`: code that emits its own events
+# takes those too.
+_DELIVERY_PARAMS = frozenset("message msg delivery webhook envelope notification".split())
+_TEST_PATH = re.compile(r"(?:^|/)(?:tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
+_FIXTURE = re.compile(r"fixture")
 _INSERT_COLUMNS = re.compile(r"insert\s+into\s+[^(]*?\(([^)]*)\)", re.IGNORECASE | re.DOTALL)
 
 
+def _test_function(node: cst.FunctionDef, code_for) -> bool:
+    return node.name.value.startswith("test") or any(
+        _FIXTURE.search(code_for(decorator.decorator)) for decorator in node.decorators
+    )
+
+
 def _delivery_context(node: cst.FunctionDef, parent: _Scope, code_for) -> bool:
-    """Is this function where retried deliveries arrive? Tests never are: a `test_*` function
-    inserting into an `events` table is fixture setup, not a consumer."""
+    """Is this function where retried deliveries arrive (never true of test code)?"""
     name = node.name.value
-    if name.startswith("test"):
-        return False
     if parent.delivery or _DELIVERY_FUNCTION.search(name):
         return True
     if any(_DELIVERY_DECORATOR.search(code_for(decorator.decorator)) for decorator in node.decorators):

@@ -107,3 +107,40 @@ NOT_FLAGGED = {
 @pytest.mark.parametrize("name", sorted(NOT_FLAGGED))
 def test_not_flagged_without_delivery_context(name):
     assert lines(NOT_FLAGGED[name]) == []
+
+
+TEST_CODE = {
+    "pytest-fixture": ("app/billing.py", """\
+        import pytest
+
+
+        @pytest.fixture
+        def seeded(db):
+            db.execute("insert into webhook_events (event_id, provider) values ('evt_1', 'stripe')")
+            return db
+        """),
+    "testcase-setup-in-tests-dir": ("tests/test_payments.py", """\
+        class PaymentFlowTests:
+            def setUp(self):
+                self.cur.execute("insert into payments (provider_payment_id, amount) values ('pi_1', 10)")
+        """),
+    "conftest": ("tests/conftest.py", """\
+        def load(cur, message):
+            cur.execute("insert into inbox (message_id, body) values (%s, %s)", (message.id, message.body))
+        """),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEST_CODE))
+def test_test_code_is_never_a_delivery_context(name):
+    path, code = TEST_CODE[name]
+    report = analyze(path, textwrap.dedent(code), ONLY_403)
+    assert report.findings == []
+
+
+def test_emitting_own_domain_events_is_not_consuming():
+    code = """\
+        async def record_domain_event(conn, kind, payload):
+            await conn.execute("insert into domain_events (kind, payload) values ($1, $2)", kind, payload)
+        """
+    assert lines(code) == []
