@@ -272,12 +272,38 @@ def http_keyed(site: Site, flow: Flow, ctx) -> bool | None:
         return flow_text_has(flow, ctx, IDEMPOTENCY_HEADER)
     keys = dict_keys(node)
     if keys is None:
-        return None if not IDEMPOTENCY_HEADER.search(code(ctx, node)) else True
+        if IDEMPOTENCY_HEADER.search(code(ctx, node)):
+            return True
+        helper = _local_helper(node, ctx)
+        if helper is not None:  # `headers=_auth()`: read the helper defined in this module
+            return bool(IDEMPOTENCY_HEADER.search(code(ctx, helper)))
+        return None
     if any(IDEMPOTENCY_HEADER.search(k) for k in keys):
         return True
     if any(isinstance(e, cst.StarredDictElement) for e in node.elements):  # type: ignore[union-attr]
         return None
     return False
+
+
+def _local_helper(node: cst.BaseExpression, ctx) -> cst.FunctionDef | None:
+    """The function a `helper()` / `self.helper()` call runs, when this module defines exactly
+    one function of that name (at module level or in a class)."""
+    if not isinstance(node, cst.Call) or node.args and any(a.star for a in node.args):
+        return None
+    func = node.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+        name = func.attr.value
+    elif isinstance(func, cst.Name):
+        name = func.value
+    else:
+        return None
+    found = []
+    for statement in ctx.module.body:
+        bodies = [statement]
+        if isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            bodies = list(statement.body.body)
+        found.extend(b for b in bodies if isinstance(b, cst.FunctionDef) and b.name.value == name)
+    return found[0] if len(found) == 1 else None
 
 
 def http_payment(site: Site, flow: Flow, ctx) -> Payment | None:

@@ -98,6 +98,17 @@ def _truthy_kwarg(call: cst.Call, name: str) -> bool:
     return arg is not None and not (isinstance(arg.value, cst.Name) and arg.value.value in _FALSY)
 
 
+def _holder_with_ttl(call: cst.Call) -> bool:
+    """`set(key, self.node_id, nx=True, px=ttl)`: an expiring claim that records who holds it is
+    a lease, whatever the key is called. Dedupe markers store a constant (`1`, `"done"`)."""
+    args = positional(call)
+    if len(args) < 2 or not any(kwarg(call, name) is not None for name in ("ex", "px", "exat", "pxat")):
+        return False
+    value = args[1]
+    constant = (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)
+    return not isinstance(value, constant) and not (isinstance(value, cst.Name) and value.value in ("True", "False", "None"))
+
+
 def _strip_await(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.expression if isinstance(node, cst.Await) else node
 
@@ -147,7 +158,7 @@ class LockFinder:
         lockish = _LOCKISH_KEY.search(key_text) or _LOCKISH_KEY.search(key_code) or (
             bound is not None and _LOCKISH_KEY.search(_code(self.ctx, bound))
         )
-        if not lockish and release is None:
+        if not lockish and release is None and not _holder_with_ttl(call):
             return None  # a dedupe marker ("processed:<event id>"), not a lock
         return Acquisition(call, site.index, site.index + 1, release, key_code)
 

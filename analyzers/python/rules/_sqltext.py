@@ -37,7 +37,17 @@ def string_text(node: cst.BaseExpression | None, resolve: Resolver | None = None
     if isinstance(node, cst.FormattedString):
         parts = []
         for part in node.parts:
-            parts.append(part.value if isinstance(part, cst.FormattedStringText) else "?")
+            if isinstance(part, cst.FormattedStringText):
+                parts.append(part.value)
+                continue
+            # `f"{API_BASE}/orders"`: a hole naming a known string (a module constant, a local)
+            # reads as that string, so the URL or SQL it builds is recognisable.
+            known = None
+            if resolve is not None and isinstance(part.expression, cst.Name) and part.format_spec is None:
+                bound = resolve(part.expression)
+                if bound is not None and bound is not part.expression:
+                    known = string_text(bound, resolve, _depth + 1)
+            parts.append(known if known is not None else "?")
         return "".join(parts)
     if isinstance(node, cst.BinaryOperation):
         left = string_text(node.left, resolve, _depth + 1)
