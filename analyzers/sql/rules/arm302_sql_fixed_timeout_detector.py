@@ -44,13 +44,13 @@ META = register(
                 "-- remove workers que pararam de mandar heartbeat\n"
                 "delete from public.workers\n"
                 "where last_heartbeat < now() - interval '30 seconds';\n",
-                lines=(3,),
+                lines=(2,),
             ),
             Example(
                 "update public.instances\n"
                 "   set status = 'dead'\n"
                 " where last_seen < now() - interval '1 minute';\n",
-                lines=(3,),
+                lines=(1,),
             ),
         ),
         good=(
@@ -88,13 +88,13 @@ def check(scope: Scope) -> Iterator[SqlHit]:
                 table = table_of(fields.get("relation"))
                 for cmp, column in _fixed_checks(scope, fields.get("whereClause")):
                     if NODE_TABLE.search(table) or STRONG_HEARTBEAT.search(column):
-                        yield _hit(unit, cmp)
+                        yield _statement_hit(unit, cmp)
             elif kind == "UpdateStmt":
                 table = table_of(fields.get("relation"))
                 marks_dead = _marks_dead(fields.get("targetList"))
                 for cmp, column in _fixed_checks(scope, fields.get("whereClause")):
                     if marks_dead or (NODE_TABLE.search(table) and STRONG_HEARTBEAT.search(column)):
-                        yield _hit(unit, cmp)
+                        yield _statement_hit(unit, cmp)
             elif kind == "CaseExpr":
                 for when in fields.get("args") or ():
                     _, clause = typed(when)
@@ -147,3 +147,11 @@ def _fixed_checks(scope: Scope, node) -> Iterator[tuple[dict, str]]:
 def _hit(unit: Unit, cmp: dict) -> SqlHit:
     start, end = unit.span({"A_Expr": cmp})
     return SqlHit(META, start, end)
+
+
+def _statement_hit(unit: Unit, cmp: dict) -> SqlHit:
+    """The UPDATE/DELETE that declares nodes dead, from its first line through the fixed
+    threshold: the statement is the decision, the comparison is what to change (ARM202 and
+    ARM403 also report whole statements from their first line)."""
+    _, end = unit.span({"A_Expr": cmp})
+    return SqlHit(META, unit.start, end)
