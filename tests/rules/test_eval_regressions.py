@@ -91,3 +91,26 @@ def test_arm401_headers_from_a_local_helper_are_read():
             return requests.post(f"{MP_API}/v1/payments", json=body, headers=_auth_with_key(order_id), timeout=15)
         """
     assert found(code, "ARM401") == [15]
+
+
+def test_arm301_dead_nodes_returned_from_a_fixed_threshold_comprehension():
+    code = """\
+        import time
+
+
+        class GossipTable:
+            def __init__(self):
+                self.seen: dict[str, float] = {}
+
+            def mark(self, node: str) -> None:
+                self.seen[node] = time.monotonic()
+
+            def dead_nodes(self) -> list[str]:
+                now = time.monotonic()
+                return [n for n, t in self.seen.items() if now - t >= 15]
+
+            def recently_seen_nodes(self) -> list[str]:
+                now = time.monotonic()
+                return [n for n, t in self.seen.items() if now - t < 15]
+        """
+    assert found(code, "ARM301") == [13]

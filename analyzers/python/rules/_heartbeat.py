@@ -19,6 +19,10 @@ HB_STRONG = r"heart_?beat|hbeat|last_?ping|last_?pong|pinged_at|last_?beat|keep_
 HB_WEAK = r"last_?seen|seen_at|last_?alive|alive_at"
 HEARTBEAT = re.compile(f"{HB_STRONG}|{HB_WEAK}", re.IGNORECASE)
 STRONG = re.compile(HB_STRONG, re.IGNORECASE)
+# Where a node's last-contact instant is kept. A bare `seen` (a gossip table's `self.seen`) counts
+# here, where a time-delta comparison, a fixed threshold, node context and a death consequence
+# must all follow. TRIGGER takes only the rarer `self.seen`, so files are not parsed for `seen`.
+STAMP_SOURCE = re.compile(f"{HB_STRONG}|{HB_WEAK}|\\bseen\\b", re.IGNORECASE)
 
 
 class _LowercaseTrigger:
@@ -33,7 +37,8 @@ class _LowercaseTrigger:
         return self._regex.search(text.lower())
 
 
-TRIGGER = _LowercaseTrigger(f"{HB_STRONG}|{HB_WEAK}")
+# `self.seen` (a gossip table of last-contact instants) is rare enough to be worth a parse.
+TRIGGER = _LowercaseTrigger(f"{HB_STRONG}|{HB_WEAK}|self\\.seen\\b")
 NODEISH = re.compile(
     r"node|worker|instance|member|peer|replica|server|host|agent|executor|consumer|leader|follower|shard|broker|"
     r"machine|pod|container|runner|daemon|primary|standby|backend|cluster|lease",
@@ -125,7 +130,7 @@ class HeartbeatAnalysis:
             for d in scope.defs.get(expr.value, []):
                 if d.value is not None and self.stamp(scope, d.value, depth + 1):
                     return True
-                if isinstance(d.stmt, (cst.For, cst.CompFor)) and HEARTBEAT.search(expr_names(d.stmt.iter)):
+                if isinstance(d.stmt, (cst.For, cst.CompFor)) and STAMP_SOURCE.search(expr_names(d.stmt.iter)):
                     return True
         return False
 
@@ -259,10 +264,18 @@ class HeartbeatAnalysis:
         if self.declares_dead([statement]):
             return [statement]
         holder = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
+        comprehension = isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp))
+        if (
+            isinstance(holder, cst.Return)
+            and comprehension
+            and isinstance(scope.node, cst.FunctionDef)
+            and DEADISH_NAME.search(scope.node.name.value)
+        ):
+            return [statement]  # `def dead_nodes(self): return [n for n, t in ... if now - t > 15]`
         name = _assigned_name(holder)
         if not name:
             return None
-        if DEADISH_NAME.search(name) and isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        if DEADISH_NAME.search(name) and comprehension:
             return [statement]
         for use in scope.uses.get(name, []):
             later = self._statement(use)
