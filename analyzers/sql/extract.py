@@ -182,17 +182,19 @@ class Extractor:
         self.scopes.append(scope)
         hot = bool(HOT_BODY.search(body.text))
 
-        def make(snippet: Snippet, role: str, in_loop: bool, target: str | None, prefix: str) -> None:
+        def make(snippet: Snippet, role: str, in_loop: bool, target: str | None, prefix: str, into: tuple[str, ...] = ()) -> None:
             if role == "execute":
                 self.execute(scope, snippet, in_loop)
                 return
-            wanted = TRIGGERS.search(snippet.text) or (hot and (role != "stmt" or WRITES.search(snippet.text)))
+            # In a body that reads the wall clock, what a SELECT ... INTO loads tells a polling
+            # deadline from an expiry read back from a table.
+            wanted = TRIGGERS.search(snippet.text) or (hot and (role != "stmt" or into or WRITES.search(snippet.text)))
             if not wanted:
                 return
             parsed = snippet.with_prefix(prefix) if prefix else snippet
             for tree in self.parse(parsed, quiet=True):
                 start = snippet.offset(0)
-                new = Unit(parsed, tree, role, start, snippet.offset(len(snippet.text)), in_loop, target)
+                new = Unit(parsed, tree, role, start, snippet.offset(len(snippet.text)), in_loop, target, into)
                 scope.units.append(new)
                 if role == "stmt":
                     self.open_up(new, scope)

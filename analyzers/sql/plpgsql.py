@@ -17,7 +17,7 @@ import pglast
 from .source import LineIndex, Snippet
 from .split import skip_blanks, split_statements
 
-# make(snippet, role, in_loop, target, prefix) -> units; prefix "SELECT " for expressions
+# make(snippet, role, in_loop, target, prefix, into=()) -> units; prefix "SELECT " for expressions
 Make = Callable[..., None]
 
 _STATEMENT_FIELDS = {
@@ -70,7 +70,9 @@ class Body:
             return -1
         return found - (len(query) - len(query.lstrip()))
 
-    def emit(self, query: str, role: str, lineno: int | None, in_loop: bool, target: str | None = None) -> None:
+    def emit(
+        self, query: str, role: str, lineno: int | None, in_loop: bool, target: str | None = None, into: tuple[str, ...] = ()
+    ) -> None:
         text = self.snippet.text
         if role == "stmt" and query[:7].upper() == "SELECT " and (lineno or 0) >= 0:
             # PERFORM x is stored as "SELECT x"; find "x" and parse it behind "SELECT ".
@@ -92,7 +94,7 @@ class Body:
             target = re.sub(r"[\s\"]", "", match.group(1)).lower()
             sub = sub.sub(match.end(), len(sub.text))
         prefix = "" if role == "stmt" else "SELECT "
-        self.make(sub, role, in_loop, target, prefix)
+        self.make(sub, role, in_loop, target, prefix, into=into)
 
 
 def walk_function(body: Body, function: dict) -> None:
@@ -112,10 +114,12 @@ def walk_function(body: Body, function: dict) -> None:
     _walk(body, function.get("action"), None, False, False, None)
 
 
-def _walk(body: Body, node, parent: str | None, in_loop: bool, log: bool, lineno: int | None, field: str = "") -> None:
+def _walk(
+    body: Body, node, parent: str | None, in_loop: bool, log: bool, lineno: int | None, field: str = "", into: tuple[str, ...] = ()
+) -> None:
     if isinstance(node, list):
         for item in node:
-            _walk(body, item, parent, in_loop, log, lineno, field)
+            _walk(body, item, parent, in_loop, log, lineno, field, into)
         return
     if not isinstance(node, dict):
         return
@@ -132,18 +136,31 @@ def _walk(body: Body, node, parent: str | None, in_loop: bool, log: bool, lineno
                 role = "assign"
             else:
                 role = "expr"
-            body.emit(query, role, lineno, in_loop)
+            body.emit(query, role, lineno, in_loop, into=into if role == "stmt" else ())
             continue
         if not isinstance(fields, dict) or not kind.startswith("PLpgSQL_stmt"):
             _walk(body, fields, parent, in_loop, log, lineno, field)
             continue
         line = fields.get("lineno", lineno)
         is_log = log or kind in _LOG_STATEMENTS
+        into = _into_targets(fields) if kind == "PLpgSQL_stmt_execsql" else ()
         for key, value in fields.items():
             if key in ("target", "var"):
                 continue
             inner_loop = in_loop or (kind in _LOOPS and key == "body")
-            _walk(body, value, kind, inner_loop, is_log, line, key)
+            _walk(body, value, kind, inner_loop, is_log, line, key, into if key == "sqlstmt" else ())
+
+
+def _into_targets(fields: dict) -> tuple[str, ...]:
+    """Names a `SELECT ... INTO a, b` (or `RETURNING ... INTO`) stores into, in column order."""
+    if not fields.get("into") or not isinstance(fields.get("target"), dict):
+        return ()
+    for kind, target in fields["target"].items():
+        if kind == "PLpgSQL_row" and isinstance(target, dict):
+            return tuple(str(item.get("name", "")).lower() for item in target.get("fields") or () if isinstance(item, dict))
+        if kind in ("PLpgSQL_rec", "PLpgSQL_var") and isinstance(target, dict):
+            return (str(target.get("refname", "")).lower(),)
+    return ()
 
 
 def parse_body(statement: Snippet, body: Snippet, make: Make) -> tuple[set[str], set[str], str | None]:
@@ -171,6 +188,7 @@ _FOR_QUERY = re.compile(r"for\s+\w+\s+in\s+(select|with)\b", re.I)
 _DECL = re.compile(r"([A-Za-z_]\w*)\s+(?:constant\s+)?[A-Za-z_][\w.%\[\]()\s]*?(?:(?::=|=|\bdefault\b)\s*|$)", re.I | re.S)
 _LOOP_OPEN = re.compile(r"(?<!end )\bloop\b", re.I)
 _LOOP_CLOSE = re.compile(r"\bend\s+loop\b", re.I)
+_INTO = re.compile(r"\binto\s+(?:strict\s+)?([\w.]+(?:\s*,\s*[\w.]+)*)", re.I)
 _SQL_START = re.compile(r"(?:insert|update|delete|select|with|merge|call)\b", re.I)
 
 
@@ -252,11 +270,13 @@ def _emit_statement(body: Body, text: str, pos: int, end: int, in_loop: bool) ->
         _emit_range(body, pos + 7, pos + 7 + (stop.start() if stop else len(head) - 7), "execute", in_loop)
     elif _SQL_START.match(head):
         sub = body.snippet.sub(pos, end)
-        into = re.search(r"\binto\s+(?:strict\s+)?[\w.]+(?:\s*,\s*[\w.]+)*", sub.text, re.I) if lower.startswith(("select", "with")) or "returning" in lower else None
+        into = _INTO.search(sub.text) if lower.startswith(("select", "with")) or "returning" in lower else None
+        names: tuple[str, ...] = ()
         if into and not lower.startswith("insert") or (into and into.start() > lower.find("returning") >= 0):
             blank = sub.text[: into.start()] + " " * (into.end() - into.start()) + sub.text[into.end():]
             sub = sub.replaced(blank)
-        body.make(sub, "stmt", in_loop, None, "")
+            names = tuple(re.sub(r"\s", "", name).lower() for name in into.group(1).split(","))
+        body.make(sub, "stmt", in_loop, None, "", into=names)
     else:
         match = _ASSIGN.match(head)
         if match:

@@ -21,6 +21,7 @@ class Unit:
     end: int
     in_loop: bool = False  # inside a PL/pgSQL LOOP/WHILE/FOR body
     target: str | None = None  # the assigned variable, for role "assign" ("v_deadline", "new.expires_at")
+    into: tuple[str, ...] = ()  # variables a `SELECT/RETURNING ... INTO a, b` statement stores into, in order
 
     @property
     def nodes(self) -> list[tuple[str, dict]]:

@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterator
 
 from ...catalog import Example, RuleMeta, Text, register
+from ..expiry_vars import expiry_variables
 from ..facts import column_refs, is_local_variable, writes
 from ..hits import SqlHit
 from ..names import EXPIRY_COLUMN
@@ -109,6 +110,7 @@ def check(scope: Scope) -> Iterator[SqlHit]:
     if not scope.mentions(_GATE):
         return
     sources = WallSources(scope)
+    loaded = expiry_variables(scope)
     for unit in scope.units:
         if unit.role == "log":
             continue
@@ -131,16 +133,22 @@ def check(scope: Scope) -> Iterator[SqlHit]:
             sides = [fields.get("lexpr"), fields.get("rexpr")]
             for index, side in enumerate(sides):
                 other = sides[1 - index]
-                if not _mentions_expiry_column(scope, other):
+                if not _mentions_expiry(scope, other, loaded):
                     continue
                 for source_unit, call in sources.in_value(unit, side):
                     yield _hit(source_unit, call)
 
 
-def _mentions_expiry_column(scope: Scope, node) -> bool:
-    return any(
-        EXPIRY_COLUMN.search(parts[-1]) and not is_local_variable(scope, parts) for parts in column_refs(node)
-    )
+def _mentions_expiry(scope: Scope, node, loaded: frozenset[str]) -> bool:
+    """An expiry column, or a local variable loaded from one (a variable computed in the body,
+    such as a polling deadline, is not persisted expiry logic)."""
+    for parts in column_refs(node):
+        if is_local_variable(scope, parts):
+            if parts[0] in loaded:
+                return True
+        elif EXPIRY_COLUMN.search(parts[-1]):
+            return True
+    return False
 
 
 def _hit(unit, call) -> SqlHit:
