@@ -6,6 +6,7 @@ request cannot switch its own review off.
 """
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 from dataclasses import dataclass, field
@@ -64,8 +65,10 @@ def _check_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
     for key in mapping:
         if key not in allowed:
             dotted = f"{prefix}{key}"
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            hint = f"did you mean {prefix}{close[0]}? " if close else ""
             known = ", ".join(sorted(allowed))
-            raise ConfigError(str(dotted), f"unknown key (known keys here: {known})")
+            raise ConfigError(str(dotted), f"unknown key ({hint}known keys here: {known})")
 
 
 def _mapping(value, key: str) -> dict:

@@ -89,3 +89,9 @@ def test_invalid_yaml_says_where():
     with pytest.raises(ConfigError) as info:
         load_repo_config("rules:\n  select: [ARM1\n")
     assert "not valid YAML at line" in str(info.value)
+
+
+def test_unknown_key_suggests_the_close_one():
+    with pytest.raises(ConfigError) as info:
+        load_repo_config("review:\n  max_coments: 5\n")
+    assert "did you mean review.max_comments?" in str(info.value)
