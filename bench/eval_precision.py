@@ -18,7 +18,8 @@ unmatched labels false negatives. Look-alikes (lines that must not be flagged) a
 `# ok: ...` / `-- ok: ...` only for the reader's benefit; every unlabelled finding counts as
 a false positive whether or not the line carries such a comment.
 
-Usage: python bench/eval_precision.py [corpus_dir]     (always exits 0)
+Usage: python bench/eval_precision.py [--corpus DIR | corpus_dir]     (always exits 0)
+(default corpus: bench/eval/corpus/)
 """
 from __future__ import annotations
 
@@ -98,7 +99,21 @@ def fmt(x):
 
 
 def main(argv):
-    corpus = Path(argv[1]) if len(argv) > 1 else REPO / "bench" / "eval" / "corpus"
+    args = list(argv[1:])
+    corpus_arg = None
+    for i, a in enumerate(args):
+        if a == "--corpus" and i + 1 < len(args):
+            corpus_arg = args[i + 1]
+            break
+        if a.startswith("--corpus="):
+            corpus_arg = a.split("=", 1)[1]
+            break
+    else:
+        positional = [a for a in args if not a.startswith("--")]
+        corpus_arg = positional[0] if positional else None
+    corpus = Path(corpus_arg) if corpus_arg else REPO / "bench" / "eval" / "corpus"
+    if not corpus.is_absolute() and not corpus.exists() and (REPO / corpus).exists():
+        corpus = REPO / corpus
     files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix in (".py", ".sql"))
     tp = defaultdict(int)
     fpc = defaultdict(int)
