@@ -115,7 +115,7 @@ class Extractor:
         self.finish()
         return self.scopes
 
-    def add_statements(self, scope: Scope, snippet: Snippet, role: str, in_loop: bool, hot: bool) -> None:
+    def add_statements(self, scope: Scope, snippet: Snippet, role: str, in_poll: bool, hot: bool) -> None:
         """Split `snippet` (a body or literal holding SQL statements) and add its units."""
         guarded = hot
         for piece in split_statements(snippet.text):
@@ -126,7 +126,7 @@ class Extractor:
                 continue
             guarded = guarded or bool(GUARD.search(sub.text))
             for tree in self.parse(sub, quiet=True):
-                unit = Unit(sub, tree, role, sub.offset(0), sub.offset(len(sub.text)), in_loop)
+                unit = Unit(sub, tree, role, sub.offset(0), sub.offset(len(sub.text)), in_poll)
                 scope.units.append(unit)
                 self.open_up(unit, scope)
 
@@ -182,9 +182,9 @@ class Extractor:
         self.scopes.append(scope)
         hot = bool(HOT_BODY.search(body.text))
 
-        def make(snippet: Snippet, role: str, in_loop: bool, target: str | None, prefix: str, into: tuple[str, ...] = ()) -> None:
+        def make(snippet: Snippet, role: str, in_poll: bool, target: str | None, prefix: str, into: tuple[str, ...] = ()) -> None:
             if role == "execute":
-                self.execute(scope, snippet, in_loop)
+                self.execute(scope, snippet, in_poll)
                 return
             # In a body that reads the wall clock, what a SELECT ... INTO loads tells a polling
             # deadline from an expiry read back from a table.
@@ -194,7 +194,7 @@ class Extractor:
             parsed = snippet.with_prefix(prefix) if prefix else snippet
             for tree in self.parse(parsed, quiet=True):
                 start = snippet.offset(0)
-                new = Unit(parsed, tree, role, start, snippet.offset(len(snippet.text)), in_loop, target, into)
+                new = Unit(parsed, tree, role, start, snippet.offset(len(snippet.text)), in_poll, target, into)
                 scope.units.append(new)
                 if role == "stmt":
                     self.open_up(new, scope)
@@ -205,7 +205,7 @@ class Extractor:
         if failure:
             self.note(body.offset(0), f"PL/pgSQL body at line {self.line_of(body.offset(0))} analysed statement by statement: {failure}")
 
-    def execute(self, scope: Scope, expr: Snippet, in_loop: bool) -> None:
+    def execute(self, scope: Scope, expr: Snippet, in_poll: bool) -> None:
         """EXECUTE 'literal' / EXECUTE format('literal', ...): analyse the literal's SQL."""
         if not re.search(r"['$]", expr.text) or expr.charmap is not None:
             return
@@ -233,7 +233,7 @@ class Extractor:
         literal = found[0]
         if is_format:
             literal = literal.replaced(_FORMAT_SPEC.sub(_placeholder, literal.text))
-        self.add_statements(scope, literal, "stmt", in_loop, True)
+        self.add_statements(scope, literal, "stmt", in_poll, True)
 
     def cron_jobs(self, unit: Unit) -> None:
         if unit.snippet.charmap is not None:

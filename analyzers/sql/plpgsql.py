@@ -17,7 +17,7 @@ import pglast
 from .source import LineIndex, Snippet
 from .split import skip_blanks, split_statements
 
-# make(snippet, role, in_loop, target, prefix, into=()) -> units; prefix "SELECT " for expressions
+# make(snippet, role, in_poll, target, prefix, into=()) -> units; prefix "SELECT " for expressions
 Make = Callable[..., None]
 
 _STATEMENT_FIELDS = {
@@ -36,15 +36,12 @@ _EXECUTE_FIELDS = {
     ("PLpgSQL_stmt_open", "dynquery"),
 }
 _LOG_STATEMENTS = {"PLpgSQL_stmt_raise", "PLpgSQL_stmt_assert"}
-_LOOPS = {
-    "PLpgSQL_stmt_loop",
-    "PLpgSQL_stmt_while",
-    "PLpgSQL_stmt_fori",
-    "PLpgSQL_stmt_fors",
-    "PLpgSQL_stmt_forc",
-    "PLpgSQL_stmt_foreach_a",
-    "PLpgSQL_stmt_dynfors",
-}
+# Loops that can run until the clock moves: the body of a poll (`exit when clock_timestamp() >
+# v_deadline`) must read the advancing clock. A loop over a query's rows or an array's items
+# just iterates, unless its body sleeps.
+_POLL_LOOPS = {"PLpgSQL_stmt_loop", "PLpgSQL_stmt_while", "PLpgSQL_stmt_fori"}
+_ROW_LOOPS = {"PLpgSQL_stmt_fors", "PLpgSQL_stmt_forc", "PLpgSQL_stmt_foreach_a", "PLpgSQL_stmt_dynfors"}
+_SLEEP = re.compile(r"\bpg_sleep(?:_for|_until)?\s*\(", re.I)
 _ASSIGN = re.compile(r"\s*((?:\"[^\"]+\"|[A-Za-z_][\w$]*)(?:\s*\.\s*(?:\"[^\"]+\"|[A-Za-z_][\w$]*))*(?:\[[^\]]*\])?)\s*(?::=|=)\s*")
 
 
@@ -71,7 +68,7 @@ class Body:
         return found - (len(query) - len(query.lstrip()))
 
     def emit(
-        self, query: str, role: str, lineno: int | None, in_loop: bool, target: str | None = None, into: tuple[str, ...] = ()
+        self, query: str, role: str, lineno: int | None, in_poll: bool, target: str | None = None, into: tuple[str, ...] = ()
     ) -> None:
         text = self.snippet.text
         if role == "stmt" and query[:7].upper() == "SELECT " and (lineno or 0) >= 0:
@@ -79,7 +76,7 @@ class Body:
             pos = self.locate(query[7:], lineno)
             if pos >= 0 and not text[max(pos - 8, 0):pos].strip().lower().endswith("select"):
                 sub = self.snippet.sub(pos, pos + len(query) - 7)
-                self.make(sub.replaced(query[7:]) if len(sub.text) == len(query) - 7 else sub, "stmt", in_loop, None, "SELECT ")
+                self.make(sub.replaced(query[7:]) if len(sub.text) == len(query) - 7 else sub, "stmt", in_poll, None, "SELECT ")
                 return
         pos = self.locate(query, lineno)
         if pos < 0:
@@ -94,7 +91,7 @@ class Body:
             target = re.sub(r"[\s\"]", "", match.group(1)).lower()
             sub = sub.sub(match.end(), len(sub.text))
         prefix = "" if role == "stmt" else "SELECT "
-        self.make(sub, role, in_loop, target, prefix, into=into)
+        self.make(sub, role, in_poll, target, prefix, into=into)
 
 
 def walk_function(body: Body, function: dict) -> None:
@@ -115,11 +112,11 @@ def walk_function(body: Body, function: dict) -> None:
 
 
 def _walk(
-    body: Body, node, parent: str | None, in_loop: bool, log: bool, lineno: int | None, field: str = "", into: tuple[str, ...] = ()
+    body: Body, node, parent: str | None, in_poll: bool, log: bool, lineno: int | None, field: str = "", into: tuple[str, ...] = ()
 ) -> None:
     if isinstance(node, list):
         for item in node:
-            _walk(body, item, parent, in_loop, log, lineno, field, into)
+            _walk(body, item, parent, in_poll, log, lineno, field, into)
         return
     if not isinstance(node, dict):
         return
@@ -136,10 +133,10 @@ def _walk(
                 role = "assign"
             else:
                 role = "expr"
-            body.emit(query, role, lineno, in_loop, into=into if role == "stmt" else ())
+            body.emit(query, role, lineno, in_poll, into=into if role == "stmt" else ())
             continue
         if not isinstance(fields, dict) or not kind.startswith("PLpgSQL_stmt"):
-            _walk(body, fields, parent, in_loop, log, lineno, field)
+            _walk(body, fields, parent, in_poll, log, lineno, field)
             continue
         line = fields.get("lineno", lineno)
         is_log = log or kind in _LOG_STATEMENTS
@@ -147,8 +144,28 @@ def _walk(
         for key, value in fields.items():
             if key in ("target", "var"):
                 continue
-            inner_loop = in_loop or (kind in _LOOPS and key == "body")
-            _walk(body, value, kind, inner_loop, is_log, line, key, into if key == "sqlstmt" else ())
+            inner_poll = in_poll or (key == "body" and _may_wait(kind, value))
+            _walk(body, value, kind, inner_poll, is_log, line, key, into if key == "sqlstmt" else ())
+
+
+def _may_wait(kind: str, body) -> bool:
+    if kind in _POLL_LOOPS:
+        return True
+    return kind in _ROW_LOOPS and any(_SLEEP.search(query) for query in _queries(body))
+
+
+def _queries(node):
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            expr = item.get("PLpgSQL_expr")
+            if isinstance(expr, dict) and isinstance(expr.get("query"), str):
+                yield expr["query"]
+            else:
+                stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _into_targets(fields: dict) -> tuple[str, ...]:
@@ -202,7 +219,7 @@ def fallback(body: Body) -> None:
         start_depth = depth
         depth += len(_LOOP_OPEN.findall(text, pos, chunk_end)) - len(_LOOP_CLOSE.findall(text, pos, chunk_end))
         depth = max(depth, 0)
-        in_loop = start_depth > 0
+        in_poll = start_depth > 0
         while True:
             match = _KEYWORDS.match(text, pos, chunk_end)
             if not match or match.end() == pos:
@@ -213,7 +230,7 @@ def fallback(body: Body) -> None:
             elif word == "begin":
                 declaring = False
             elif word == "loop":
-                in_loop = True
+                in_poll = True
             pos = skip_blanks(text, match.end(), chunk_end)
         if pos >= chunk_end:
             continue
@@ -224,7 +241,7 @@ def fallback(body: Body) -> None:
             if decl:
                 body.variables.add(decl.group(1).lower())
                 if decl.end() < len(head):
-                    _emit_range(body, pos + decl.end(), chunk_end, "assign", in_loop, decl.group(1).lower())
+                    _emit_range(body, pos + decl.end(), chunk_end, "assign", in_poll, decl.group(1).lower())
             continue
         if lower.startswith(("raise", "assert")):
             continue
@@ -239,13 +256,13 @@ def fallback(body: Body) -> None:
         cond = _COND.match(head)
         if cond and cond.group(1):
             loop_opener = head[cond.end(1):cond.end()].strip().lower() == "loop" or lower.startswith("while")
-            _emit_range(body, pos + cond.start(1), pos + cond.end(1), "expr", in_loop or loop_opener)
-            _emit_statement(body, text, pos + cond.end(), chunk_end, in_loop or loop_opener)
+            _emit_range(body, pos + cond.start(1), pos + cond.end(1), "expr", in_poll or loop_opener)
+            _emit_statement(body, text, pos + cond.end(), chunk_end, in_poll or loop_opener)
             continue
-        _emit_statement(body, text, pos, chunk_end, in_loop)
+        _emit_statement(body, text, pos, chunk_end, in_poll)
 
 
-def _emit_statement(body: Body, text: str, pos: int, end: int, in_loop: bool) -> None:
+def _emit_statement(body: Body, text: str, pos: int, end: int, in_poll: bool) -> None:
     pos = skip_blanks(text, pos, end)
     while True:
         match = _KEYWORDS.match(text, pos, end)
@@ -259,15 +276,15 @@ def _emit_statement(body: Body, text: str, pos: int, end: int, in_loop: bool) ->
     if lower.startswith(("raise", "assert")):
         return
     if lower.startswith("return query"):
-        _emit_range(body, pos + 12, end, "stmt", in_loop)
+        _emit_range(body, pos + 12, end, "stmt", in_poll)
     elif lower.startswith("return"):
-        _emit_range(body, pos + 6, end, "expr", in_loop)
+        _emit_range(body, pos + 6, end, "expr", in_poll)
     elif lower.startswith("perform"):
         sub = body.snippet.sub(pos, end)
-        body.make(sub.replaced("select " + sub.text[7:]), "stmt", in_loop, None, "")
+        body.make(sub.replaced("select " + sub.text[7:]), "stmt", in_poll, None, "")
     elif lower.startswith("execute"):
         stop = re.search(r"\b(?:using|into)\b", head[7:], re.I)
-        _emit_range(body, pos + 7, pos + 7 + (stop.start() if stop else len(head) - 7), "execute", in_loop)
+        _emit_range(body, pos + 7, pos + 7 + (stop.start() if stop else len(head) - 7), "execute", in_poll)
     elif _SQL_START.match(head):
         sub = body.snippet.sub(pos, end)
         into = _INTO.search(sub.text) if lower.startswith(("select", "with")) or "returning" in lower else None
@@ -276,15 +293,15 @@ def _emit_statement(body: Body, text: str, pos: int, end: int, in_loop: bool) ->
             blank = sub.text[: into.start()] + " " * (into.end() - into.start()) + sub.text[into.end():]
             sub = sub.replaced(blank)
             names = tuple(re.sub(r"\s", "", name).lower() for name in into.group(1).split(","))
-        body.make(sub, "stmt", in_loop, None, "", into=names)
+        body.make(sub, "stmt", in_poll, None, "", into=names)
     else:
         match = _ASSIGN.match(head)
         if match:
             target = re.sub(r"[\s\"]", "", match.group(1)).lower()
-            _emit_range(body, pos + match.end(), end, "assign", in_loop, target)
+            _emit_range(body, pos + match.end(), end, "assign", in_poll, target)
 
 
-def _emit_range(body: Body, start: int, end: int, role: str, in_loop: bool, target: str | None = None) -> None:
+def _emit_range(body: Body, start: int, end: int, role: str, in_poll: bool, target: str | None = None) -> None:
     text = body.snippet.text
     while end > start and text[end - 1].isspace():
         end -= 1
@@ -292,4 +309,4 @@ def _emit_range(body: Body, start: int, end: int, role: str, in_loop: bool, targ
     if end <= start:
         return
     prefix = "" if role == "stmt" else "SELECT "
-    body.make(body.snippet.sub(start, end), role, in_loop, target, prefix)
+    body.make(body.snippet.sub(start, end), role, in_poll, target, prefix)

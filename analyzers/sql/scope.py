@@ -19,7 +19,7 @@ class Unit:
     role: str  # "stmt" | "expr" (a PL/pgSQL condition/value) | "assign" | "log" (RAISE/ASSERT)
     start: int  # offset in the analysed text where the statement or expression starts
     end: int
-    in_loop: bool = False  # inside a PL/pgSQL LOOP/WHILE/FOR body
+    in_poll: bool = False  # inside a PL/pgSQL loop that may wait for the clock (LOOP, WHILE, FOR i IN 1..n, a row loop that sleeps)
     target: str | None = None  # the assigned variable, for role "assign" ("v_deadline", "new.expires_at")
     into: tuple[str, ...] = ()  # variables a `SELECT/RETURNING ... INTO a, b` statement stores into, in order
 

@@ -216,3 +216,53 @@ end $$;
     report = report_of(sql)
     assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 8)]
     assert apply_edits(sql, report.findings[0].fix.edits) == sql.replace("v_visible_until < clock_timestamp()", "v_visible_until < now()")
+
+
+def test_row_loop_comparing_the_persisted_expiry_of_each_row_is_flagged():
+    sql = """create or replace function public.reap_leases() returns integer
+language plpgsql as $$
+declare
+  r record;
+  v_reaped integer := 0;
+begin
+  for r in select id, worker_id, expires_at from public.leases for update skip locked loop
+    if r.expires_at < clock_timestamp() then
+      delete from public.leases where id = r.id;
+      v_reaped := v_reaped + 1;
+    end if;
+  end loop;
+  for r in select id from public.accounts where plan = 'trial' loop
+    delete from public.sessions where account_id = r.id and expires_at <= clock_timestamp();
+  end loop;
+  return v_reaped;
+end $$;
+"""
+    assert found(sql) == [("ARM101", 8), ("ARM101", 14)]
+
+
+def test_loops_that_wait_for_the_clock_are_never_flagged():
+    sql = """create or replace function public.wait_for_job_deadline(p_id bigint) returns void
+language plpgsql as $$
+declare
+  v_deadline timestamptz;
+  r record;
+begin
+  select deadline into v_deadline from public.jobs where id = p_id;
+  loop
+    exit when clock_timestamp() >= v_deadline;
+    perform pg_sleep(1);
+  end loop;
+  for r in select id, run_after from public.scheduled_jobs order by run_after loop
+    if r.run_after > clock_timestamp() then
+      perform pg_sleep(extract(epoch from r.run_after - clock_timestamp()));
+    end if;
+    perform public.run_job(r.id);
+  end loop;
+  for r in select id, visible_until from public.queue_items loop
+    while clock_timestamp() < r.visible_until loop
+      perform pg_sleep(0.5);
+    end loop;
+  end loop;
+end $$;
+"""
+    assert found(sql) == []

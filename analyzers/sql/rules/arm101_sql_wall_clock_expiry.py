@@ -121,7 +121,7 @@ def check(scope: Scope) -> Iterator[SqlHit]:
                 continue  # a local variable: it matters only if it reaches a column (below)
             for source_unit, call in sources.in_value(unit, write.value):
                 yield _hit(source_unit, call)
-        if unit.in_loop:
+        if unit.in_poll:
             continue  # a poll loop must read the advancing clock; now() would never move
         for kind, fields in unit.nodes:
             if kind != "A_Expr":
