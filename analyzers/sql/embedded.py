@@ -29,6 +29,7 @@ from ..build import RawFinding
 from ..model import Edit, Fix, Note
 from ..python.imports import dotted
 from ..python.rule import PythonRule
+from ..python.rules._delivery import TEST_PATH, delivery_context, is_test_function
 from .names import EXTERNAL_KEY
 from .placeholders import HOLE, Normalised, normalise
 from .pyliterals import (
@@ -155,7 +156,7 @@ class EmbeddedSqlCollector(PythonRule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._module = _Scope("module", "", None, test=bool(_TEST_PATH.search(ctx.path)))
+        self._module = _Scope("module", "", None, test=bool(TEST_PATH.search(ctx.path)))
         self._scope = self._module
         self._classes: dict[str, _Scope] = {}
         self._sinks: list[_Sink] = []
@@ -176,8 +177,8 @@ class EmbeddedSqlCollector(PythonRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         parent = self._scope
-        test = parent.test or _test_function(node, self.ctx.code_for)
-        delivery = not test and _delivery_context(node, parent, self.ctx.code_for)
+        test = parent.test or is_test_function(node, self.ctx.code_for)
+        delivery = not test and delivery_context(node, parent.delivery, self.ctx.code_for)
         self._scope = _Scope("function", node.name.value, parent, delivery, test)
         # A parameter shadows a module constant of the same name; its value is unknown.
         params = node.params
@@ -538,38 +539,7 @@ class LocatedSql:
         return self.collector._map_edit(self.embedded, edit)
 
 
-_DELIVERY_FUNCTION = re.compile(
-    r"handle|webhook|consum|on_message|on_event|callback|process|receive|ingest|listen|subscri"
-    r"|deliver|task|job|worker|charge|payment|checkout|refund|notify",
-    re.IGNORECASE,
-)
-_DELIVERY_DECORATOR = re.compile(
-    r"task|actor|job|consum|subscri|listen|receiver|webhook|\.post\(|\.route\(", re.IGNORECASE
-)
-# Parameters only consumers take. Not `event` or `payload`: code that emits its own events
-# takes those too.
-_DELIVERY_PARAMS = frozenset("message msg delivery webhook envelope notification".split())
-_TEST_PATH = re.compile(r"(?:^|/)(?:tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
-_FIXTURE = re.compile(r"fixture")
 _INSERT_COLUMNS = re.compile(r"insert\s+into\s+[^(]*?\(([^)]*)\)", re.IGNORECASE | re.DOTALL)
-
-
-def _test_function(node: cst.FunctionDef, code_for) -> bool:
-    return node.name.value.startswith("test") or any(
-        _FIXTURE.search(code_for(decorator.decorator)) for decorator in node.decorators
-    )
-
-
-def _delivery_context(node: cst.FunctionDef, parent: _Scope, code_for) -> bool:
-    """Is this function where retried deliveries arrive (never true of test code)?"""
-    name = node.name.value
-    if parent.delivery or _DELIVERY_FUNCTION.search(name):
-        return True
-    if any(_DELIVERY_DECORATOR.search(code_for(decorator.decorator)) for decorator in node.decorators):
-        return True
-    params = node.params
-    names = {p.name.value.lower() for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
-    return bool(names & _DELIVERY_PARAMS)
 
 
 def _keyed_insert(sql: str, start: int) -> bool:

@@ -1,0 +1,368 @@
+"""ARM403 for ORM code: a Django/SQLAlchemy create of a delivered thing (keyed by an external or
+event id, or into an inbox/webhook/payment model) in a handler, consumer or task, with nothing
+that makes the redelivery harmless.
+
+SQL text (files and strings in Python) is covered by the SQL rule of the same id; this visitor
+reports ORM inserts under that rule's metadata, so both read as one rule to users.
+
+What counts as handling the redelivery (never flagged):
+- `get_or_create` / `update_or_create` (not inserts for this rule), `bulk_create` with
+  `ignore_conflicts=True` or `update_conflicts=True`, SQLAlchemy `insert().on_conflict_do_*()`
+  (Core statements are not session adds);
+- the create (or the session's commit) inside `try: ... except IntegrityError` (Django's,
+  SQLAlchemy's, psycopg's UniqueViolation) or `with suppress(IntegrityError)`;
+- an existence check earlier in the function: `Model.objects.filter(...).exists()`,
+  `Model.objects.get(...)` under `except DoesNotExist`, `session.query(Model)...first()`, an
+  `already_processed(...)`-style helper, or a Redis `SET NX` claim. Check-then-insert still
+  races (two concurrent deliveries both see "absent"), but it shows the author knows events
+  repeat; the unique constraint is then one review comment away, not a finding.
+Rows that record the result of our own outbound call (`charge = stripe.Charge.create(...)`,
+then `Payment(charge_id=charge.id)`) are left to ARM401/ARM402: the id is new on every retry,
+so no unique key on it would help.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ...sql.names import EXTERNAL_KEY, NOT_INBOX_TABLE
+from ...sql.rules.arm403_sql_insert_without_on_conflict import META as SQL_META
+from ..rule import PythonRule
+from ._delivery import DELIVERY_PARAMS, TEST_PATH, delivery_context, is_test_function, param_names
+from ._effects import _SESSIONISH, kwarg, payment_call, side_effect
+from ._effects_flow import AllOf, Flow, Site, build_flow, module_values
+from .arm402_py_side_effect_before_record import _is_claim
+
+# A model name alone (no external key among the values) says "delivered thing" only in a
+# context that clearly receives deliveries: the shared predicate also accepts names like
+# `create_payment` and any POST route, which is where ordinary CRUD creates payments too.
+_STRONG_FUNCTION = re.compile(
+    r"handle|webhook|consum|on_message|on_event|callback|receive|ingest|listen|subscri|deliver|task|job|worker",
+    re.IGNORECASE,
+)
+_STRONG_DECORATOR = re.compile(r"task|actor|job|consum|subscri|listen|webhook", re.IGNORECASE)
+# Methods of these classes handle deliveries (`class StripeWebhookView(View): def post(...)`).
+_DELIVERY_CLASS = re.compile(r"webhook|consumer|listener|subscriber|inbox", re.IGNORECASE)
+# Snake-cased model names of rows that record something received from outside.
+_INBOX_MODEL = re.compile(
+    r"(?:^|_)(?:webhooks?|inbox|processed|received|incoming|inbound)(?:_|$)"
+    r"|(?:^|_)(?:payments?|deliver(?:y|ies))$"
+    r"|(?:^|_)(?:provider|stripe|paypal|adyen|mercado_?pago|pagarme|gateway|psp|external|billing)_(?:\w+_)?events?$"
+)
+# Append-only logs of attempts and failures: a second row per redelivery is what they are for.
+_LOG_MODEL = re.compile(r"(?:^|_)(?:logs?|attempts?|audits?|errors?|failures?|retries)$")
+
+_DJANGO_CREATE = re.compile(
+    r"^(?:\w+\.)*?(?P<model>[A-Z]\w*)\.(?:objects|_default_manager|_base_manager)"
+    r"(?:\.(?:using|db_manager)\(\))?\.(?P<method>a?create|a?bulk_create)$"
+)
+_RELATED_CREATE = re.compile(r"(?:^|\.)(?P<model>[a-z]\w*)_set\.(?P<method>a?create)$")
+_GUARD_ERROR = re.compile(r"IntegrityError|UniqueViolation|DuplicateKey|NotUniqueError")
+_READ_METHODS = frozenset(
+    "exists aexists get aget first afirst last alast count acount one one_or_none scalar scalar_one_or_none"
+    " get_or_none".split()
+)
+_DEDUP_HELPER = re.compile(r"already|seen|duplicate|dedup|processed|handled", re.IGNORECASE)
+_WRITE_CHAIN = re.compile(r"\.(?:a?update|a?delete|a?create|a?bulk_\w+)$")
+_FALSY = ("False", "None", "0")
+
+
+@dataclass(frozen=True)
+class Insert:
+    site: Site
+    model: str
+    orm: str  # "django" | "sqlalchemy"
+    keys: tuple[str, ...]  # keyword names of the values inserted
+    values: tuple[cst.BaseExpression, ...]
+    commits: tuple[Site, ...] = ()  # session commits/flushes that persist a SQLAlchemy add
+
+
+@dataclass
+class _Frame:
+    test: bool
+    delivery: bool
+    strong: bool  # delivery context named by the handler itself, not only by a CRUD-ish word
+
+
+class OrmInsertWithoutConflict(PythonRule):
+    EMITS = ("ARM403",)
+    TRIGGERS = AllOf(  # type: ignore[assignment]
+        r"\.create\(|\.acreate\(|bulk_create\(|\.add\(|\.add_all\(|\.save\(|\.asave\(",
+        r"webhook|consum|task|actor|subscri|listen|receiv|deliver|handle|callback|ingest|on_message|on_event"
+        r"|process|job|worker|charge|payment|checkout|refund|notify|message|msg|envelope|notification|\.post\(|\.route\(",
+        r"Event|Webhook|Inbox|Processed|Payment|Deliver|Received|Incoming|Inbound|event_|external_|message_id"
+        r"|delivery_id|webhook_id|idempotency|dedup|provider_|gateway_|psp_reference|payment_intent|charge_id"
+        r"|checkout_session|stripe_|paypal_|adyen_|mercado|mp_|pagarme_|pagar_me_|asaas_|iugu_|braintree_|square_|razorpay_",
+    )
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._frames: list[_Frame] = [_Frame(test=bool(TEST_PATH.search(ctx.path)), delivery=False, strong=False)]
+        self._guarded: set[int] = set()  # ids of calls under an IntegrityError guard
+        self._guard_flags: list[bool] = []  # one per open try/with body: does it guard?
+        self._module_values: dict | None = None
+
+    # --- context -----------------------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        parent = self._frames[-1]
+        test = parent.test or node.name.value.startswith("Test")
+        delivery = not test and (parent.delivery or bool(_DELIVERY_CLASS.search(node.name.value)))
+        self._frames.append(_Frame(test, delivery, delivery))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        parent = self._frames[-1]
+        code_for = self.ctx.code_for
+        test = parent.test or is_test_function(node, code_for)
+        delivery = strong = False
+        if not test and not self._signal_receiver(node):
+            delivery = delivery_context(node, parent.delivery, code_for)
+            strong = delivery and (
+                parent.strong
+                or bool(_STRONG_FUNCTION.search(node.name.value))
+                or any(_STRONG_DECORATOR.search(code_for(d.decorator)) for d in node.decorators)
+                or bool(param_names(node) & DELIVERY_PARAMS)
+            )
+        self._frames.append(_Frame(test, delivery, strong))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        frame = self._frames.pop()
+        if frame.delivery:
+            if self._module_values is None:
+                self._module_values = module_values(self.ctx.module)
+            self._check(build_flow(original_node.body, self.ctx.imports, self._module_values), frame)
+
+    def _signal_receiver(self, node: cst.FunctionDef) -> bool:
+        """Django/Celery signal handlers run inside the sender's own call; nothing redelivers."""
+        for decorator in node.decorators:
+            func = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+            if (self.qname(func) or "").endswith("dispatch.receiver"):
+                return True
+        names = param_names(node)
+        return "sender" in names and ("instance" in names or node.params.star_kwarg is not None)
+
+    # --- IntegrityError guards ---------------------------------------------------------------
+    def visit_Try_body(self, node: cst.Try) -> None:
+        guard = any(h.type is not None and _GUARD_ERROR.search(self.ctx.code_for(h.type)) for h in node.handlers)
+        self._guard_flags.append(guard)
+
+    def leave_Try_body(self, node: cst.Try) -> None:
+        self._guard_flags.pop()
+
+    visit_TryStar_body = visit_Try_body  # type: ignore[assignment]
+    leave_TryStar_body = leave_Try_body  # type: ignore[assignment]
+
+    def visit_With_body(self, node: cst.With) -> None:
+        guard = any(
+            isinstance(item.item, cst.Call) and _GUARD_ERROR.search(self.ctx.code_for(item.item)) for item in node.items
+        )
+        self._guard_flags.append(guard)
+
+    leave_With_body = leave_Try_body  # type: ignore[assignment]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if any(self._guard_flags):
+            self._guarded.add(id(node))
+
+    # --- the check ---------------------------------------------------------------------------
+    def _check(self, flow: Flow, frame: _Frame) -> None:
+        for site in flow.sites:
+            insert = self._insert(site, flow)
+            if insert is None:
+                continue
+            keys = [k for k in insert.keys if EXTERNAL_KEY.match(k)]
+            if not (keys and frame.delivery) and not (_inbox_model(insert.model) and frame.strong):
+                continue
+            if self._handled(insert, flow) or self._own_effect(insert, flow):
+                continue
+            self.report(site.node, message=self._message(insert, keys[0] if keys else None))
+
+    def _insert(self, site: Site, flow: Flow) -> Insert | None:
+        call = site.node
+        if site.method in ("create", "acreate", "bulk_create", "abulk_create"):
+            match = _DJANGO_CREATE.match(site.chain) or _RELATED_CREATE.search(site.chain)
+            if match is None:
+                return None
+            model = _camel(match.group("model"))
+            if "bulk_create" not in site.method:
+                return Insert(site, model, "django", *_kwargs(call))
+            for name in ("ignore_conflicts", "update_conflicts"):
+                flag = kwarg(call, name)
+                if flag is not None and not (isinstance(flag.value, cst.Name) and flag.value.value in _FALSY):
+                    return None
+            rows = _constructed(call.args[0].value if call.args else None, flow, site.index)
+            return Insert(site, model, "django", *_merged(rows))
+        if site.method in ("save", "asave"):
+            if kwarg(site.node, "update_fields") is not None or kwarg(site.node, "force_update") is not None:
+                return None
+            receiver = site.node.func.value if isinstance(site.node.func, cst.Attribute) else None
+            rows = _constructed(receiver, flow, site.index, single=True)
+            return Insert(site, rows[0][0], "django", *_kwargs(rows[0][1])) if rows else None
+        if site.method in ("add", "add_all") and call.args:
+            receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+            if not _SESSIONISH.search(receiver):
+                return None
+            rows = _constructed(call.args[0].value, flow, site.index, single=site.method == "add")
+            if not rows:
+                return None
+            commits = tuple(
+                s
+                for s in flow.sites
+                if s.index > site.index and s.method in ("commit", "flush") and _SESSIONISH.search(s.chain.rsplit(".", 1)[0])
+            )
+            in_begin = any(
+                block.start <= site.index < block.end and "begin(" in self.ctx.code_for(block.node.items[0])
+                for block in flow.withs
+            )
+            if not commits and not in_begin:
+                return None  # persisted by a caller we cannot see
+            return Insert(site, rows[0][0], "sqlalchemy", *_merged(rows), commits=commits)
+        return None
+
+    def _handled(self, insert: Insert, flow: Flow) -> bool:
+        if id(insert.site.node) in self._guarded or any(id(c.node) in self._guarded for c in insert.commits):
+            return True
+        word = re.compile(rf"\b{re.escape(insert.model)}\b")
+        for site in flow.sites:
+            if site.index >= insert.site.index:
+                break
+            if site.method in ("exists", "aexists") and ".filter" in site.chain:
+                return True  # a dedup lookup, possibly in a separate processed-events table
+            if _DEDUP_HELPER.search(site.method) or _is_claim(site):
+                return True
+            text = self.ctx.code_for(site.node)
+            lookup = site.method in _READ_METHODS or ".filter" in site.chain or ".query(" in text or "select(" in text
+            if lookup and word.search(text) and not _WRITE_CHAIN.search(site.chain):
+                return True
+        return False
+
+    def _own_effect(self, insert: Insert, flow: Flow) -> bool:
+        """Does a value come from an outbound call this function just made (a charge, a send)?"""
+        for value in insert.values:
+            root = _root_name(value)
+            if root is None:
+                continue
+            bound = flow.value_of(root, insert.site.index)
+            if isinstance(bound, cst.Await):
+                bound = bound.expression
+            if not isinstance(bound, cst.Call):
+                continue
+            for site in flow.sites:
+                if site.node is bound:
+                    if payment_call(site, flow, self.ctx) is not None or side_effect(site, flow, self.ctx) is not None:
+                        return True
+                    break
+        return False
+
+    # --- message -----------------------------------------------------------------------------
+    def _message(self, insert: Insert, key: str | None) -> str:
+        model = insert.model
+        pt = self.ctx.language == "pt-BR"
+        if insert.orm == "sqlalchemy":
+            where = f"session.add({model}(...))"
+            column = key or "event_id"
+            fix_en = (
+                f"insert with `insert({model}).values(...).on_conflict_do_nothing(index_elements=[\"{column}\"])` "
+                "(sqlalchemy.dialects.postgresql) and skip the work when no row was inserted"
+            )
+            fix_pt = (
+                f"insira com `insert({model}).values(...).on_conflict_do_nothing(index_elements=[\"{column}\"])` "
+                "(sqlalchemy.dialects.postgresql) e pule o trabalho quando nenhuma linha for inserida"
+            )
+        else:
+            where = insert.site.chain.replace("()", "(...)") if insert.site.method not in ("save", "asave") else f"{model}(...).save()"
+            column = key or "<event id>"
+            fix_en = (
+                f"use `{model}.objects.get_or_create({column}=..., defaults={{...}})` and skip the work when "
+                "`created` is False (or `bulk_create(..., ignore_conflicts=True)`)"
+            )
+            fix_pt = (
+                f"use `{model}.objects.get_or_create({column}=..., defaults={{...}})` e pule o trabalho quando "
+                "`created` for False (ou `bulk_create(..., ignore_conflicts=True)`)"
+            )
+        if pt:
+            what = f"chaveado por `{key}`" if key else f"uma linha de `{model}`"
+            return (
+                f"`{where}` grava algo entregue de novo em retentativas ({what}) sem tratar conflito: a reentrega "
+                f"insere de novo ou falha na chave única e volta a ser reenviada. Crie uma constraint única em "
+                f"`{column}` e {fix_pt}."
+            )
+        what = f"keyed by `{key}`" if key else f"a `{model}` row"
+        return (
+            f"`{where}` records something that is delivered again on retries ({what}) with no conflict "
+            f"handling: a redelivery inserts it twice or fails on the unique key and keeps coming back. Put a "
+            f"unique constraint on `{column}` and {fix_en}."
+        )
+
+
+# RuleMeta is the SQL rule's: assigned after the class body so it is not registered twice.
+OrmInsertWithoutConflict.META = SQL_META  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------------
+# shapes
+
+
+def _kwargs(call: cst.Call) -> tuple[tuple[str, ...], tuple[cst.BaseExpression, ...]]:
+    named = [a for a in call.args if a.keyword is not None]
+    return tuple(a.keyword.value for a in named), tuple(a.value for a in named)  # type: ignore[union-attr]
+
+
+def _merged(rows: list[tuple[str, cst.Call]]) -> tuple[tuple[str, ...], tuple[cst.BaseExpression, ...]]:
+    keys: list[str] = []
+    values: list[cst.BaseExpression] = []
+    for _, call in rows:
+        k, v = _kwargs(call)
+        keys += k
+        values += v
+    return tuple(keys), tuple(values)
+
+
+def _constructed(
+    node: cst.BaseExpression | None, flow: Flow, before: int, single: bool = False
+) -> list[tuple[str, cst.Call]]:
+    """(model, constructor call) of the objects an expression builds: `Model(...)`, a name bound
+    to one, or (unless `single`) a list/comprehension of them."""
+    if isinstance(node, cst.Name):
+        node = flow.value_of(node.value, before)
+    if isinstance(node, cst.Call):
+        func = node.func
+        name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        return [(name, node)] if name[:1].isupper() and not name.isupper() else []
+    if single:
+        return []
+    if isinstance(node, (cst.List, cst.Tuple)):
+        rows: list[tuple[str, cst.Call]] = []
+        for element in node.elements:
+            rows += _constructed(element.value, flow, before, single=True)
+        return rows
+    if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
+        return _constructed(node.elt, flow, before, single=True)
+    return []
+
+
+def _root_name(node: cst.BaseExpression) -> str | None:
+    for _ in range(16):
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, (cst.Attribute, cst.Subscript)):
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            node = node.func.value  # `charge.get("id")`
+        else:
+            return None
+    return None
+
+
+def _camel(name: str) -> str:
+    """`payment` (from `order.payment_set`) -> `Payment`; CamelCase names are kept."""
+    return name if name[:1].isupper() else "".join(part.capitalize() for part in name.split("_"))
+
+
+def _inbox_model(model: str) -> bool:
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", model).lower()
+    return bool(_INBOX_MODEL.search(snake)) and not NOT_INBOX_TABLE.search(snake) and not _LOG_MODEL.search(snake)
