@@ -140,6 +140,18 @@ FLAGGED = {
                 ProviderEvent.objects.create(external_id=payload["id"], provider="pagarme")  # ARM403
                 return JsonResponse({"received": True})
     ''',
+    "camel_case_view_and_model_only": '''
+        from django.http import HttpResponse
+        from django.views import View
+
+        from .models import GithubWebhookDelivery
+
+
+        class GithubWebhookView(View):
+            def post(self, request):
+                GithubWebhookDelivery.objects.create(body=request.body, kind=request.headers["X-GitHub-Event"])  # ARM403
+                return HttpResponse(status=204)
+    ''',
     "flask_sqlalchemy_session_begin": '''
         from flask import Blueprint, request
 
@@ -323,6 +335,32 @@ NOT_FLAGGED = {
             order = Order.objects.get(pk=order_id)
             charge = stripe.Charge.create(amount=order.cents, currency="usd", source=order.token)
             Payment.objects.create(order=order, charge_id=charge.id, amount=order.cents)
+    ''',
+    "checkout_session_id_from_our_own_call": '''
+        import stripe
+        from django.shortcuts import redirect
+
+        from shop.models import Order
+
+
+        def checkout(request):
+            session = stripe.checkout.Session.create(mode="payment", line_items=request.session["cart"])
+            Order.objects.create(user=request.user, stripe_checkout_session_id=session.id, status="open")
+            return redirect(session.url)
+    ''',
+    "methods_of_a_webhook_model": '''
+        from django.db import models
+
+
+        class WebhookEndpoint(models.Model):
+            url = models.URLField()
+
+            def record_delivery(self, event):
+                return WebhookDelivery.objects.create(endpoint=self, event=event, status="pending")
+
+
+        class WebhookDelivery(models.Model):
+            endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE)
     ''',
     "django_signal_receiver": '''
         from django.db.models.signals import post_save

@@ -31,7 +31,7 @@ from ...sql.names import EXTERNAL_KEY, NOT_INBOX_TABLE
 from ...sql.rules.arm403_sql_insert_without_on_conflict import META as SQL_META
 from ..rule import PythonRule
 from ._delivery import DELIVERY_PARAMS, TEST_PATH, delivery_context, is_test_function, param_names
-from ._effects import _SESSIONISH, kwarg, payment_call, side_effect
+from ._effects import _SDK_HEADS, _SESSIONISH, import_heads, kwarg, payment_call, side_effect
 from ._effects_flow import AllOf, Flow, Site, build_flow, module_values
 from .arm402_py_side_effect_before_record import _is_claim
 
@@ -67,6 +67,10 @@ _READ_METHODS = frozenset(
 _DEDUP_HELPER = re.compile(r"already|seen|duplicate|dedup|processed|handled", re.IGNORECASE)
 _WRITE_CHAIN = re.compile(r"\.(?:a?update|a?delete|a?create|a?bulk_\w+)$")
 _FALSY = ("False", "None", "0")
+_SDK_CREATES = frozenset({"create", "create_async", "capture", "confirm"})
+# Methods of models, admin pages, serializers and forms are the CRUD layer, even in a webhook
+# feature: `WebhookEndpoint(models.Model).record_delivery()` is the sender's bookkeeping.
+_CRUD_BASE = re.compile(r"Model\b|Admin\b|Serializer\b|Form\b|Factory\b|Schema\b|TestCase\b|(?<![A-Za-z])(?:Declarative)?Base\b")
 
 
 @dataclass(frozen=True)
@@ -84,13 +88,15 @@ class _Frame:
     test: bool
     delivery: bool
     strong: bool  # delivery context named by the handler itself, not only by a CRUD-ish word
+    crud: bool = False  # a model, admin, serializer or form class: its methods are the CRUD layer
 
 
 class OrmInsertWithoutConflict(PythonRule):
     EMITS = ("ARM403",)
     TRIGGERS = AllOf(  # type: ignore[assignment]
         r"\.create\(|\.acreate\(|bulk_create\(|\.add\(|\.add_all\(|\.save\(|\.asave\(",
-        r"webhook|consum|task|actor|subscri|listen|receiv|deliver|handle|callback|ingest|on_message|on_event"
+        r"webhook|Webhook|consum|Consumer|task|actor|subscri|Subscri|listen|Listen|Inbox|receiv|deliver|handle|callback"
+        r"|ingest|on_message|on_event"
         r"|process|job|worker|charge|payment|checkout|refund|notify|message|msg|envelope|notification|\.post\(|\.route\(",
         r"Event|Webhook|Inbox|Processed|Payment|Deliver|Received|Incoming|Inbound|event_|external_|message_id"
         r"|delivery_id|webhook_id|idempotency|dedup|provider_|gateway_|psp_reference|payment_intent|charge_id"
@@ -108,8 +114,9 @@ class OrmInsertWithoutConflict(PythonRule):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         parent = self._frames[-1]
         test = parent.test or node.name.value.startswith("Test")
-        delivery = not test and (parent.delivery or bool(_DELIVERY_CLASS.search(node.name.value)))
-        self._frames.append(_Frame(test, delivery, delivery))
+        crud = any(_CRUD_BASE.search(self.ctx.code_for(base.value)) for base in node.bases)
+        delivery = not test and not crud and (parent.delivery or bool(_DELIVERY_CLASS.search(node.name.value)))
+        self._frames.append(_Frame(test, delivery, delivery, crud))
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._frames.pop()
@@ -119,7 +126,7 @@ class OrmInsertWithoutConflict(PythonRule):
         code_for = self.ctx.code_for
         test = parent.test or is_test_function(node, code_for)
         delivery = strong = False
-        if not test and not self._signal_receiver(node):
+        if not test and not parent.crud and not self._signal_receiver(node):
             delivery = delivery_context(node, parent.delivery, code_for)
             strong = delivery and (
                 parent.strong
@@ -253,7 +260,7 @@ class OrmInsertWithoutConflict(PythonRule):
                 continue
             for site in flow.sites:
                 if site.node is bound:
-                    if payment_call(site, flow, self.ctx) is not None or side_effect(site, flow, self.ctx) is not None:
+                    if _sdk_create(site, flow) or payment_call(site, flow, self.ctx) or side_effect(site, flow, self.ctx):
                         return True
                     break
         return False
@@ -261,41 +268,32 @@ class OrmInsertWithoutConflict(PythonRule):
     # --- message -----------------------------------------------------------------------------
     def _message(self, insert: Insert, key: str | None) -> str:
         model = insert.model
-        pt = self.ctx.language == "pt-BR"
+        column = key or "event_id"
         if insert.orm == "sqlalchemy":
             where = f"session.add({model}(...))"
-            column = key or "event_id"
-            fix_en = (
-                f"insert with `insert({model}).values(...).on_conflict_do_nothing(index_elements=[\"{column}\"])` "
-                "(sqlalchemy.dialects.postgresql) and skip the work when no row was inserted"
-            )
-            fix_pt = (
-                f"insira com `insert({model}).values(...).on_conflict_do_nothing(index_elements=[\"{column}\"])` "
-                "(sqlalchemy.dialects.postgresql) e pule o trabalho quando nenhuma linha for inserida"
-            )
+            statement = f"insert({model}).values(...).on_conflict_do_nothing(index_elements=[\"{column}\"])"
+            fix_en = f"insert with `{statement}` (sqlalchemy.dialects.postgresql), skipping the work when no row was inserted"
+            fix_pt = f"insira com `{statement}` (sqlalchemy.dialects.postgresql), pulando o trabalho se nenhuma linha entrou"
         else:
-            where = insert.site.chain.replace("()", "(...)") if insert.site.method not in ("save", "asave") else f"{model}(...).save()"
-            column = key or "<event id>"
-            fix_en = (
-                f"use `{model}.objects.get_or_create({column}=..., defaults={{...}})` and skip the work when "
-                "`created` is False (or `bulk_create(..., ignore_conflicts=True)`)"
-            )
-            fix_pt = (
-                f"use `{model}.objects.get_or_create({column}=..., defaults={{...}})` e pule o trabalho quando "
-                "`created` for False (ou `bulk_create(..., ignore_conflicts=True)`)"
-            )
-        if pt:
+            if insert.site.method in ("save", "asave"):
+                where = f"{model}(...).{insert.site.method}()"
+            else:
+                where = insert.site.chain.replace("()", "(...)") + "(...)"
+            call = f"{model}.objects.get_or_create({column}=..., defaults={{...}})"
+            fix_en = f"use `{call}`, skipping the work when `created` is False (or `bulk_create(..., ignore_conflicts=True)`)"
+            fix_pt = f"use `{call}`, pulando o trabalho quando `created` for False (ou `bulk_create(..., ignore_conflicts=True)`)"
+        if self.ctx.language == "pt-BR":
             what = f"chaveado por `{key}`" if key else f"uma linha de `{model}`"
+            unique = f"Crie uma constraint única em `{key}`" if key else "Guarde o id do evento do remetente com constraint única"
             return (
-                f"`{where}` grava algo entregue de novo em retentativas ({what}) sem tratar conflito: a reentrega "
-                f"insere de novo ou falha na chave única e volta a ser reenviada. Crie uma constraint única em "
-                f"`{column}` e {fix_pt}."
+                f"`{where}` grava algo que chega de novo em retentativas ({what}) sem tratar conflito: a reentrega "
+                f"insere outra vez ou falha na chave única e continua sendo reenviada. {unique} e {fix_pt}."
             )
         what = f"keyed by `{key}`" if key else f"a `{model}` row"
+        unique = f"Put a unique constraint on `{key}`" if key else "Store the sender's event id under a unique constraint"
         return (
-            f"`{where}` records something that is delivered again on retries ({what}) with no conflict "
-            f"handling: a redelivery inserts it twice or fails on the unique key and keeps coming back. Put a "
-            f"unique constraint on `{column}` and {fix_en}."
+            f"`{where}` records something that is delivered again on retries ({what}) with no conflict handling: "
+            f"a redelivery inserts it twice or fails on the unique key and keeps coming back. {unique} and {fix_en}."
         )
 
 
@@ -305,6 +303,16 @@ OrmInsertWithoutConflict.META = SQL_META  # type: ignore[misc]
 
 # ---------------------------------------------------------------------------------------------
 # shapes
+
+
+def _sdk_create(site: Site, flow: Flow) -> bool:
+    """An object our code just created at a provider (`stripe.checkout.Session.create`,
+    `client.checkout.sessions.create`): its id is new on every retry."""
+    if site.method not in _SDK_CREATES:
+        return False
+    if flow.qualify(site.chain).split(".")[0].lower() in _SDK_HEADS:
+        return True
+    return ".objects" not in site.chain and bool(import_heads(flow) & _SDK_HEADS) and not site.chain[:1].isupper()
 
 
 def _kwargs(call: cst.Call) -> tuple[tuple[str, ...], tuple[cst.BaseExpression, ...]]:
