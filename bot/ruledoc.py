@@ -17,15 +17,17 @@ def rule_title(rule: RuleMeta) -> str:
 
 def render_markdown(rule: RuleMeta, language: str = "en", base_url: str | None = None) -> str:
     what, why, example, instead, fine, ref = _HEADINGS["pt-BR" if language == "pt-BR" else "en"]
-    fence = "sql" if rule.language == "sql" else "python"
+    def fence(example) -> str:
+        return example.language or rule.language
+
     citation = citation_for(rule.section_key, base_url)
     parts = [
         f"# {rule_title(rule)}",
         f"Family: `{rule.family}` · Language: {rule.language}" + (" · Fix available" if rule.fixable else ""),
         f"## {what}\n{rule.message.get(language)}",
         f"## {why}\n{rule.why.get(language)}",
-        f"## {example}\n```{fence}\n{rule.bad[0].code.rstrip()}\n```",
-        f"## {instead}\n{rule.use_instead.get(language)}\n```{fence}\n{rule.good[0].code.rstrip()}\n```",
+        f"## {example}\n```{fence(rule.bad[0])}\n{rule.bad[0].code.rstrip()}\n```",
+        f"## {instead}\n{rule.use_instead.get(language)}\n```{fence(rule.good[0])}\n{rule.good[0].code.rstrip()}\n```",
         f"## {fine}\n{rule.when_fine.get(language)}",
         f"## {ref}\n[{citation.skill} › {citation.section}]({citation.url})",
     ]

@@ -31,6 +31,8 @@ ALIVE_FLAG = re.compile(r"^(?:is_)?(?:alive|online|healthy|active|up|available)$
 EXTERNAL_KEY = re.compile(
     r"^(?:event_id|external_id|external_ref|message_id|delivery_id|webhook_id|idempotency_key|dedup(?:lication)?_key|"
     r"\w+_event_id|provider_\w*id|gateway_\w*id|psp_reference|payment_intent_id|charge_id|checkout_session_id|"
+    # PIX (Brazil's instant payments): end-to-end id, transaction id, return id
+    r"e2e_id|end_to_end_id|txid|rtr_id|return_id|"
     r"(?:stripe|paypal|adyen|mercado_?pago|mp|pagarme|pagar_me|asaas|iugu|braintree|square|razorpay)_\w+)$"
 )
 INBOX_TABLE = re.compile(r"(?:^|_)(?:payments?|events?|webhooks?|webhook_events|webhook_deliveries|deliveries|inbox)$|(?:^|_)(?:inbox|processed)(?:_|$)")

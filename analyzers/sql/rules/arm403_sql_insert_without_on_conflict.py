@@ -33,13 +33,20 @@ META = register(
         ),
         use_instead=Text(
             en="A unique constraint on the external id and `insert ... on conflict (event_id) do nothing` (check "
-            "the row count to skip work already done).",
+            "the row count to skip work already done). With an ORM: Django's `get_or_create(external_id=...)` or "
+            "`bulk_create(..., ignore_conflicts=True)`, SQLAlchemy's `insert(...).on_conflict_do_nothing()`.",
             pt_BR="Uma constraint única no id externo e `insert ... on conflict (event_id) do nothing` (confira o "
-            "número de linhas para pular trabalho já feito).",
+            "número de linhas para pular trabalho já feito). Com ORM: `get_or_create(external_id=...)` ou "
+            "`bulk_create(..., ignore_conflicts=True)` no Django, `insert(...).on_conflict_do_nothing()` no SQLAlchemy.",
         ),
         when_fine=Text(
-            en="INSERT ... ON CONFLICT, and ordinary CRUD inserts with no delivery or retry context (seeds, trigger audit rows).",
-            pt_BR="INSERT ... ON CONFLICT e inserts comuns de CRUD sem contexto de entrega ou retentativa (seeds, linhas de auditoria de trigger).",
+            en="INSERT ... ON CONFLICT, and ordinary CRUD inserts with no delivery or retry context (seeds, trigger "
+            "audit rows, test fixtures, admin forms). In Python, ORM creates count only in a handler, consumer or "
+            "task, and not when guarded by `get_or_create`, `except IntegrityError` or an existence check.",
+            pt_BR="INSERT ... ON CONFLICT e inserts comuns de CRUD sem contexto de entrega ou retentativa (seeds, "
+            "linhas de auditoria de trigger, fixtures de teste, formulários de admin). Em Python, creates de ORM só "
+            "contam em handler, consumidor ou task, e não quando protegidos por `get_or_create`, "
+            "`except IntegrityError` ou checagem de existência.",
         ),
         bad=(
             Example(
@@ -56,6 +63,22 @@ META = register(
                 "values ($1, 'mercadopago', $2);\n",
                 lines=(1,),
             ),
+            Example(
+                "import json\n"
+                "\n"
+                "from django.http import HttpResponse\n"
+                "\n"
+                "from .models import ProviderEvent\n"
+                "\n"
+                "\n"
+                "def stripe_webhook(request):\n"
+                "    event = json.loads(request.body)\n"
+                "    ProviderEvent.objects.create(external_id=event[\"id\"], payload=event)\n"
+                "    return HttpResponse(status=200)\n",
+                lines=(10,),
+                language="python",
+                path="shop/webhooks.py",
+            ),
         ),
         good=(
             Example(
@@ -69,6 +92,19 @@ META = register(
             ),
         ),
         extra_good=(
+            Example(
+                "from django.http import HttpResponse\n"
+                "\n"
+                "from .models import ProviderEvent\n"
+                "\n"
+                "\n"
+                "def stripe_webhook(request):\n"
+                "    event = json.loads(request.body)\n"
+                "    ProviderEvent.objects.get_or_create(external_id=event[\"id\"], defaults={\"payload\": event})\n"
+                "    return HttpResponse(status=200)\n",
+                language="python",
+                path="shop/webhooks.py",
+            ),
             Example(
                 "-- seed\n"
                 "insert into public.payment_methods (code, label) values ('pix', 'Pix'), ('card', 'Cartão');\n"
