@@ -75,20 +75,39 @@ class Payment:
     keyed: bool | None  # None: the key may be there, out of sight (**kwargs, an options param)
 
 
+# Stripe calls that move money (or commit a customer's card to a charge); retrieve/list/modify
+# and other reads are never matched.
 _STRIPE_RESOURCE = re.compile(
-    r"^stripe\.(?:(?:Charge|PaymentIntent|Refund|Transfer|Payout)\.create"
-    r"|PaymentIntent\.(?:confirm|capture)|Charge\.capture)(?:_async)?$"
+    r"^stripe\.(?:(?:Charge|PaymentIntent|Refund|Transfer|Payout|Topup|CreditNote)\.create"
+    r"|PaymentIntent\.(?:confirm|capture|increment_authorization)|Charge\.capture|Invoice\.pay"
+    r"|SetupIntent\.confirm|Transfer\.create_reversal)(?:_async)?$"
 )
 _STRIPE_CLIENT = re.compile(
-    r"\.(?:v1\.)?(?:payment_intents|charges|refunds|transfers|payouts)\.(?:create|confirm|capture)(?:_async)?$"
+    r"\.(?:v1\.)?(?:(?:payment_intents|charges|refunds|transfers|payouts|topups|credit_notes|transfers\.reversals)\.create"
+    r"|payment_intents\.(?:confirm|capture|increment_authorization)|charges\.capture|invoices\.pay"
+    r"|setup_intents\.confirm)(?:_async)?$"
 )
-_ADYEN_METHODS = {
-    "payments",
-    "refund_captured_payment",
-    "capture_authorised_payment",
-    "refund_or_cancel_payment",
-    "cancel_authorised_payment_by_psp_reference",
+# `invoice = stripe.Invoice.retrieve(id); invoice.pay()`: the instance methods that move money.
+_STRIPE_INSTANCE = {
+    "Invoice": {"pay"},
+    "PaymentIntent": {"confirm", "capture", "increment_authorization"},
+    "Charge": {"capture"},
+    "SetupIntent": {"confirm"},
 }
+_STRIPE_FETCH = re.compile(r"^stripe\.(\w+)\.(?:retrieve|create)(?:_async)?$")
+# Adyen Python SDK (`Adyen.Adyen()`): service, then an optional `*_api` group, then the method;
+# every one takes `idempotency_key=`. Only the calls that authorise, capture, refund, cancel,
+# pay out or transfer are listed.
+_ADYEN_CALL = re.compile(
+    r"(?:^|\.)(?:"
+    r"checkout\.(?:\w+_api\.)?(?:payments|donations|refund_captured_payment|capture_authorised_payment|"
+    r"refund_or_cancel_payment|cancel_authorised_payment|cancel_authorised_payment_by_psp_reference)"
+    r"|payment\.(?:\w+_api\.)?(?:authorise|capture|refund|cancel_or_refund|adjust_authorisation|donate)"
+    r"|payout\.(?:\w+_api\.)?(?:payout|submit_payout|store_details_and_submit_payout|confirm_payout|"
+    r"store_detail_and_submit_third_party|submit_third_party|confirm_third_party)"
+    r"|transfers\.(?:\w+_api\.)?(?:transfer_funds|return_transfer)"
+    r")$"
+)
 _MP_CREATE = re.compile(r"\.(payment|advanced_payment|refund|order)\(\)\.create$")
 _PAGARME_KEY_POSITION = {"create_order": 2, "create_charge": 2, "capture_charge": 3, "cancel_charge": 3}
 _PAYPAL_REQUESTS = re.compile(
@@ -152,7 +171,11 @@ def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
         if node is None and has_splat(call):
             return Payment("stripe", None)
         return Payment("stripe", _options_keyed(flow, site, node, ctx))
-    if "adyen" in heads and site.method in _ADYEN_METHODS and ".checkout" in site.chain:
+    if "stripe" in heads and site.method in {m for ms in _STRIPE_INSTANCE.values() for m in ms}:
+        resource = _stripe_object(site, flow)
+        if resource is not None and site.method in _STRIPE_INSTANCE.get(resource, ()):
+            return Payment("stripe", _keyed_by_kwarg(call))
+    if "adyen" in heads and _ADYEN_CALL.search(site.chain) and _adyen_receiver(site.chain):
         return Payment("adyen", _keyed_by_kwarg(call))
     if "mercadopago" in heads and _MP_CREATE.search(site.chain):
         return Payment("mercadopago", _mercadopago_keyed(flow, site, ctx))
@@ -175,6 +198,26 @@ def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
     if http is not None:
         return http
     return None
+
+
+def _adyen_receiver(chain: str) -> bool:
+    """`order.payment.refund()` in a module that also imports Adyen is not Adyen's: the SDK's
+    generated `*_api` groups, a receiver named for Adyen, or its checkout service are."""
+    return "_api." in chain or "adyen" in chain.lower() or ".checkout." in chain or chain.startswith("checkout.")
+
+
+def _stripe_object(site: Site, flow: Flow) -> str | None:
+    """"Invoice" for `invoice.pay()` when `invoice` was last bound to `stripe.Invoice.retrieve(...)`."""
+    receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+    if not receiver or "." in receiver or receiver.endswith(("()", "]")):
+        return None
+    bound = flow.value_of(receiver, site.index)
+    if isinstance(bound, cst.Await):
+        bound = bound.expression
+    if not isinstance(bound, cst.Call):
+        return None
+    match = _STRIPE_FETCH.match(flow.qualify(_chain_of(bound.func)))
+    return match.group(1) if match else None
 
 
 def _chain_of(func: cst.BaseExpression) -> str:
@@ -276,7 +319,7 @@ def http_keyed(site: Site, flow: Flow, ctx) -> bool | None:
             return True
         helper = _local_helper(node, ctx)
         if helper is not None:  # `headers=_auth()`: read the helper defined in this module
-            return bool(IDEMPOTENCY_HEADER.search(code(ctx, helper)))
+            return _helper_keyed(helper, node, ctx)  # type: ignore[arg-type]
         return None
     if any(IDEMPOTENCY_HEADER.search(k) for k in keys):
         return True
@@ -304,6 +347,82 @@ def _local_helper(node: cst.BaseExpression, ctx) -> cst.FunctionDef | None:
             bodies = list(statement.body.body)
         found.extend(b for b in bodies if isinstance(b, cst.FunctionDef) and b.name.value == name)
     return found[0] if len(found) == 1 else None
+
+
+def _helper_keyed(helper: cst.FunctionDef, call: cst.Call, ctx) -> bool:
+    """Whether the headers a local helper builds carry the key for this call. A helper that adds
+    the header only from a parameter (`def _headers(idempotency_key=None): ... if idempotency_key:
+    h["Idempotency-Key"] = idempotency_key`) keys the calls that pass that parameter, not the
+    calls that leave it out."""
+    if not IDEMPOTENCY_HEADER.search(code(ctx, helper)):
+        return False
+    params = helper.params
+    positional_params = [*params.posonly_params, *params.params]
+    if positional_params and positional_params[0].name.value in ("self", "cls") and isinstance(call.func, cst.Attribute):
+        positional_params = positional_params[1:]
+    every = positional_params + list(params.kwonly_params)
+    keys = _key_params(helper, {p.name.value for p in every})
+    if not keys:
+        return True  # the header is always set
+    for param in every:
+        if param.name.value in keys and param.default is not None and not _empty(param.default):
+            return True  # keyed by default
+    for i, value in enumerate(positional(call)):
+        if i < len(positional_params) and positional_params[i].name.value in keys and not _empty(value):
+            return True
+    return any(
+        a.keyword is not None and a.keyword.value in keys and not _empty(a.value) for a in call.args
+    )
+
+
+def _empty(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value in ("None", "False")
+    text = string_text(node)
+    return text is not None and text == ""
+
+
+class _KeyParams(cst.CSTVisitor):
+    """Parameters that end up as the value of an idempotency header inside a helper."""
+
+    def __init__(self, params: set[str]) -> None:
+        super().__init__()
+        self.params = params
+        self.found: set[str] = {p for p in params if re.search(r"idempot|request_id", p, re.I)}
+
+    def _take(self, key: cst.BaseExpression | None, value: cst.BaseExpression) -> None:
+        text = string_text(key) if key is not None else None
+        if text is None or not IDEMPOTENCY_HEADER.search(text):
+            return
+        for name in _names_in(value):
+            if name in self.params:
+                self.found.add(name)
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        self._take(node.key, node.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            sub = target.target
+            if isinstance(sub, cst.Subscript) and len(sub.slice) == 1 and isinstance(sub.slice[0].slice, cst.Index):
+                self._take(sub.slice[0].slice.value, node.value)
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+
+    class _Names(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
+
+    node.visit(_Names())
+    return found
+
+
+def _key_params(helper: cst.FunctionDef, params: set[str]) -> set[str]:
+    visitor = _KeyParams(params)
+    helper.body.visit(visitor)
+    return visitor.found
 
 
 def http_payment(site: Site, flow: Flow, ctx) -> Payment | None:

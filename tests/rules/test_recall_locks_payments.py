@@ -1,0 +1,251 @@
+"""Recall of ARM201/ARM401/ARM402 on shapes a held-out corpus showed missing: money-moving stripe
+and Adyen calls, header helpers that add the key only when asked, `setnx` + `expire` leases, and
+locks taken through a helper function or method. A line whose trailing comment lists rule ids
+(`# ARM401, ARM402`) is where those findings must start; every other line must stay quiet."""
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+from analyzers import Settings, analyze
+
+_MARK = re.compile(r"#\s*(ARM\d{3}(?:\s*,\s*ARM\d{3})*)\s*$")
+
+
+def check(code: str, rules: tuple[str, ...], path: str = "app/worker.py") -> None:
+    code = textwrap.dedent(code)
+    expected = []
+    for lineno, line in enumerate(code.splitlines(), 1):
+        mark = _MARK.search(line)
+        if mark:
+            expected += [(rule.strip(), lineno) for rule in mark.group(1).split(",") if rule.strip() in rules]
+    report = analyze(path, code, Settings(select=frozenset(rules)))
+    assert report.notes == []
+    assert sorted((f.rule, f.line) for f in report.findings) == sorted(expected)
+
+
+PAYMENTS = ("ARM401", "ARM402")
+
+# --------------------------------------------------------------------------------------------
+# ARM401/ARM402: stripe calls that move money
+
+
+def test_stripe_invoice_pay_in_a_dunning_task():
+    check(
+        '''
+        import psycopg
+        import stripe
+        from celery import shared_task
+
+
+        @shared_task(acks_late=True)
+        def collect_overdue(invoice_ids):
+            with psycopg.connect("postgresql:///billing") as conn, conn.cursor() as cur:
+                for invoice_id, stripe_id in invoice_ids:
+                    stripe.Invoice.pay(stripe_id)  # ARM401, ARM402
+                    cur.execute("update invoices set status = 'paid' where id = %s", (invoice_id,))
+                conn.commit()
+
+
+        @shared_task(acks_late=True)
+        def collect_overdue_keyed(invoice_id, stripe_id, attempt):
+            stripe.Invoice.pay(stripe_id, idempotency_key=f"dunning-{invoice_id}-{attempt}")
+
+
+        def show(stripe_id):
+            invoice = stripe.Invoice.retrieve(stripe_id)
+            stripe.Invoice.modify(stripe_id, metadata={"seen": "1"})
+            return stripe.Invoice.list(customer=invoice.customer)
+        ''',
+        PAYMENTS,
+    )
+
+
+def test_stripe_confirm_capture_and_instance_methods():
+    check(
+        '''
+        import stripe
+
+
+        def confirm(intent_id, payment_method):
+            return stripe.PaymentIntent.confirm(intent_id, payment_method=payment_method)  # ARM401
+
+
+        def save_card(setup_intent_id):
+            return stripe.SetupIntent.confirm(setup_intent_id)  # ARM401
+
+
+        def settle(charge_id):
+            stripe.Charge.capture(charge_id)  # ARM401
+
+
+        def pay_fetched(invoice_id):
+            invoice = stripe.Invoice.retrieve(invoice_id)
+            return invoice.pay()  # ARM401
+
+
+        def pay_fetched_keyed(invoice_id):
+            invoice = stripe.Invoice.retrieve(invoice_id)
+            return invoice.pay(idempotency_key=f"pay-{invoice_id}")
+
+
+        def reverse(transfer_id):
+            return stripe.Transfer.create_reversal(transfer_id, amount=500)  # ARM401
+
+
+        def client_pay(client, invoice_id):
+            return client.invoices.pay(invoice_id)  # ARM401
+
+
+        def client_pay_keyed(client, invoice_id):
+            return client.v1.invoices.pay(invoice_id, options={"idempotency_key": f"pay-{invoice_id}"})
+
+
+        def reads(client, invoice_id, order):
+            client.invoices.retrieve(invoice_id)
+            order.pay()  # not a stripe object
+            return stripe.PaymentIntent.retrieve(invoice_id)
+        ''',
+        ("ARM401",),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM401/ARM402: Adyen Python SDK
+
+
+def test_adyen_transfers_payouts_and_checkout():
+    check(
+        '''
+        import Adyen
+        import psycopg
+
+        adyen = Adyen.Adyen()
+        adyen.client.xapikey = "AQE..."
+
+
+        def cash_out(conn: psycopg.Connection, courier, amount, ref):
+            result = adyen.transfers.transfers_api.transfer_funds({"amount": amount, "reference": ref})  # ARM401, ARM402
+            with conn.cursor() as cur:
+                cur.execute("update wallets set balance = balance - %s where courier_id = %s", (amount, courier))
+            conn.commit()
+            return result.message
+
+
+        def cash_out_keyed(conn, courier, amount, ref):
+            with conn.cursor() as cur:
+                cur.execute("insert into cashouts (ref, courier_id) values (%s, %s) on conflict do nothing", (ref, courier))
+            conn.commit()
+            adyen.transfers.transfers_api.transfer_funds({"amount": amount}, idempotency_key=ref)
+
+
+        def instant_payout(card, amount):
+            return adyen.payout.instant_payouts_api.payout({"card": card, "amount": amount})  # ARM401
+
+
+        def charge(order):
+            return adyen.checkout.payments_api.payments({"amount": order.amount, "reference": order.ref})  # ARM401
+
+
+        def charge_keyed(order):
+            return adyen.checkout.payments_api.payments({"amount": order.amount}, idempotency_key=order.ref)
+
+
+        def capture_legacy(psp_reference, amount):
+            return adyen.payment.modifications_api.capture({"originalReference": psp_reference, "amount": amount})  # ARM401
+
+
+        def reads(order):
+            adyen.checkout.payments_api.payment_methods({"merchantAccount": "M"})
+            adyen.transfers.transactions_api.get_all_transactions()
+            order.payment.refund()  # a model's method, not the SDK
+        ''',
+        PAYMENTS,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM401: header helpers that add the key only when the caller passes one
+
+
+HEADERS_HELPER = '''
+    import os
+
+    import requests
+
+    API = "https://api.pagar.me/core/v5"
+
+
+    def _headers(idempotency_key=None):
+        h = {"Authorization": f"Basic {os.environ['PAGARME_KEY']}", "Content-Type": "application/json"}
+        if idempotency_key:
+            h["Idempotency-Key"] = idempotency_key
+        return h
+
+
+    def create_order(body):
+        return requests.post(f"{API}/orders", json=body, headers=_headers(), timeout=20)  # ARM401
+
+
+    def create_order_keyed(body, invoice_id):
+        return requests.post(f"{API}/orders", json=body, headers=_headers(f"order-{invoice_id}"), timeout=20)
+
+
+    def transfer_keyed(recipient_id, amount, ref):
+        return requests.post(
+            f"{API}/recipients/{recipient_id}/transfers",
+            json={"amount": amount},
+            headers=_headers(idempotency_key=ref),
+            timeout=20,
+        )
+
+
+    def transfer_without_key(recipient_id, amount):
+        return requests.post(f"{API}/recipients/{recipient_id}/transfers", json={"amount": amount},  # ARM401
+                             headers=_headers(None), timeout=20)
+
+
+    def get_order(order_id):
+        return requests.get(f"{API}/orders/{order_id}", headers=_headers(), timeout=10).json()
+'''
+
+
+def test_header_helper_with_optional_key():
+    check(HEADERS_HELPER, ("ARM401",))
+
+
+def test_header_helpers_that_always_or_by_default_add_the_key():
+    check(
+        '''
+        import uuid
+
+        import requests
+
+
+        class Gateway:
+            def _headers(self, key):
+                return {"Authorization": "Bearer x", "Idempotency-Key": key}
+
+            def _signed(self, request_key="default-batch"):
+                return {"X-Idempotency-Key": request_key}
+
+            def refund(self, charge_id):
+                return requests.post("https://api.stripe.com/v1/refunds", data={"charge": charge_id},
+                                     headers=self._headers(f"refund-{charge_id}"))
+
+            def payout(self, amount):
+                return requests.post("https://api.example-pay.com/v1/payouts", json={"amount": amount},
+                                     headers=self._signed())
+
+
+        def _always():
+            return {"Idempotency-Key": str(uuid.uuid4())}
+
+
+        def charge(amount):
+            return requests.post("https://api.example-pay.com/v1/charges", json={"amount": amount}, headers=_always())
+        ''',
+        ("ARM401",),
+    )
