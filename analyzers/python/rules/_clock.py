@@ -201,14 +201,19 @@ class ClockAnalysis:
         if not flows:
             return None
         kinds = {flow.kind for flow, _ in flows}
-        if len(kinds) != 1:
+        if kinds == {WALL, OFFSET}:
+            # `next_try = time.time()` then `next_try = time.time() + backoff`: a deadline that
+            # starts out already due. The roots keep their own kinds so only offsets are reported.
+            kind = OFFSET
+        elif len(kinds) != 1:
             return None
-        kind = kinds.pop()
+        else:
+            kind = kinds.pop()
         merged = _merge(kind, *(flow for flow, _ in flows))
         if kind == DURATION:
             roots = merged.roots
         else:
-            roots = tuple((kind, value) for _, value in flows)
+            roots = tuple((flow.kind, value) for flow, value in flows)
         return Flow(kind, merged.calls, roots, merged.syms | {sym})
 
     def sym_is_pure(self, scope: Scope, sym: str) -> bool:

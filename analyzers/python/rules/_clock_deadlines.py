@@ -82,12 +82,16 @@ def _classify(left: Flow | None, right: Flow | None) -> Flow | None:
     return None
 
 
-def _report_node(flow: Flow, comparison: cst.Comparison) -> cst.CSTNode:
-    for wanted in (OFFSET, WALL):
-        for kind, value in flow.roots:
-            if kind == wanted:
-                return value
-    return comparison
+def _report_nodes(flow: Flow, comparison: cst.Comparison) -> list[cst.CSTNode]:
+    """Every assignment that arms the deadline (a loop re-arms it after each flush or retry, and
+    each of those lines needs the monotonic clock), else where the elapsed time starts."""
+    offsets = [value for kind, value in flow.roots if kind == OFFSET]
+    if offsets:
+        return offsets
+    for kind, value in flow.roots:
+        if kind == WALL:
+            return [value]
+    return [comparison]
 
 
 def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[Deadline]:
@@ -102,15 +106,15 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
                     continue
                 if _only_logs(analysis, enclosing_test(analysis.index, comparison)):
                     continue
-                node = _report_node(flow, comparison)
-                if id(node) in found:
-                    continue
-                deadline = Deadline(node, comparison, flow, scope)
-                deadline.uses_datetime = any(
-                    not (analysis.wall_name(call) or "").startswith("time.") for call in flow.calls
-                )
-                _plan_fix(analysis, ctx, deadline)
-                found[id(node)] = deadline
+                for node in _report_nodes(flow, comparison):
+                    if id(node) in found:
+                        continue
+                    deadline = Deadline(node, comparison, flow, scope)
+                    deadline.uses_datetime = any(
+                        not (analysis.wall_name(call) or "").startswith("time.") for call in flow.calls
+                    )
+                    _plan_fix(analysis, ctx, deadline)
+                    found[id(node)] = deadline
     return list(found.values())
 
 

@@ -14,11 +14,19 @@ import libcst as cst
 from ._clock import OFFSET, WALL, ClockAnalysis, Flow
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 
+# Names of an instant that someone else later compares with their own clock: when access ends,
+# a grace period runs out, a hold is released or a plan renews. Stamps of what already happened
+# (created_at, started_at, updated_at, sent_at) stay out.
 EXPIRY_NAME = re.compile(
-    r"expir|valid_until|valid_to|lease_until|lease_expir|deadline|(?:^|_)ttl|^exp$|_exp$|^exp_|^exat$|^pxat$",
+    r"expir|valid_until|valid_to|valid_through|lease_until|lease_expir|deadline|(?:^|_)ttl|^exp$|_exp$|^exp_|"
+    r"^exat$|^pxat$|(?:^|_)ends?_(?:at|on)$|^trial_ends?$|(?:^|_)until$|(?:^|_)renews?_(?:at|on)$",
     re.IGNORECASE,
 )
-EXPIRY_SQL = re.compile(r"expir|valid_until|valid_to|lease_until|lease_expir|deadline|\bttl", re.IGNORECASE)
+EXPIRY_SQL = re.compile(
+    r"expir|valid_until|valid_to|valid_through|lease_until|lease_expir|deadline|\bttl|\b\w*ends?_at\b|\w_until\b|"
+    r"\brenews?_at\b",
+    re.IGNORECASE,
+)
 
 # Calls that write a row or document, or send a message/request/token somewhere else.
 WRITE_CALLS = frozenset(

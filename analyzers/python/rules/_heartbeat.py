@@ -16,13 +16,21 @@ from ._clock import enclosing_test
 from ._clock_scope import Scope, ScopeIndex, call_name, expr_names, last_part, string_value
 
 HB_STRONG = r"heart_?beat|hbeat|last_?ping|last_?pong|pinged_at|last_?beat|keep_?alive|last_?contact|last_?check_?in|checked_in_at"
-HB_WEAK = r"last_?seen|seen_at|last_?alive|alive_at"
+# `last_primary_beat`, `primary_last_ok`, `last_ack_at`: the last good word from a peer. Weak:
+# `last_ok` also describes a health check's result, so node context must follow.
+HB_WEAK = r"last_?seen|seen_at|last_?alive|alive_at|last_\w{0,24}_beat|last_ok\b|last_ok_|last_ack\b|last_ack_"
 HEARTBEAT = re.compile(f"{HB_STRONG}|{HB_WEAK}", re.IGNORECASE)
+# A field or variable that already holds the time since a node was last heard from
+# (`w.silent_ms`, `quiet_for`, `since_last_report`, `hb_age`). `idle` is left out on purpose:
+# an idle worker or connection is one nobody used, and reaping those is pool sizing, not
+# failure detection.
+SILENCE = r"silent_|silence_|_silence\b|quiet_for|quiet_s\b|quiet_ms\b|quiet_secs|since_last_|(?:hb|heartbeat|beat|ping|seen|contact)_age"
+SILENCE_NAME = re.compile(SILENCE, re.IGNORECASE)
 STRONG = re.compile(HB_STRONG, re.IGNORECASE)
 # Where a node's last-contact instant is kept. A bare `seen` (a gossip table's `self.seen`) counts
 # here, where a time-delta comparison, a fixed threshold, node context and a death consequence
 # must all follow. TRIGGER takes only the rarer `self.seen`, so files are not parsed for `seen`.
-STAMP_SOURCE = re.compile(f"{HB_STRONG}|{HB_WEAK}|\\bseen\\b", re.IGNORECASE)
+STAMP_SOURCE = re.compile(f"{HB_STRONG}|{HB_WEAK}|\\bseen\\b|{SILENCE}", re.IGNORECASE)
 
 
 class _LowercaseTrigger:
@@ -38,10 +46,11 @@ class _LowercaseTrigger:
 
 
 # `self.seen` (a gossip table of last-contact instants) is rare enough to be worth a parse.
-TRIGGER = _LowercaseTrigger(f"{HB_STRONG}|{HB_WEAK}|self\\.seen\\b")
+TRIGGER = _LowercaseTrigger(f"{HB_STRONG}|{HB_WEAK}|self\\.seen\\b|{SILENCE.lower()}")
 NODEISH = re.compile(
     r"node|worker|instance|member|peer|replica|server|host|agent|executor|consumer|leader|follower|shard|broker|"
-    r"machine|pod|container|runner|daemon|primary|standby|backend|cluster|lease",
+    r"machine|pod|container|runner|daemon|primary|secondary|standby|backend|cluster|lease|gateway|region|"
+    r"datacenter|data_center|fail_?over",
     re.IGNORECASE,
 )
 ADAPTIVE = re.compile(r"p9\d|percentile|rtt|latency|stddev|std_dev|variance|sigma|phi|ewma|mean|avg|jitter|adaptive|dynamic", re.IGNORECASE)
@@ -139,6 +148,15 @@ class HeartbeatAnalysis:
             return False
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract):
             return self.stamp(scope, expr.right) and not self.fixed(scope, expr.left)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Divide, cst.FloorDivide, cst.Multiply)):
+            # `w.silent_ms / 1000`: a unit conversion of an elapsed time is still one
+            if self.fixed(scope, expr.right):
+                return self.elapsed(scope, expr.left, depth + 1)
+            if isinstance(expr.operator, cst.Multiply) and self.fixed(scope, expr.left):
+                return self.elapsed(scope, expr.right, depth + 1)
+            return False
+        if isinstance(expr, cst.Attribute) and not self._is_self(expr):
+            return self._silence_named(scope, expr.attr.value, expr)
         if isinstance(expr, cst.Call):
             func = expr.func
             if isinstance(func, cst.Attribute) and func.attr.value == "total_seconds":
@@ -154,8 +172,20 @@ class HeartbeatAnalysis:
             if any(d.value is not None and self.elapsed(scope, d.value, depth + 1) for d in defs):
                 return True
             if not defs or all(d.value is None for d in defs):
-                return bool(HEARTBEAT.search(expr.value) and ELAPSED_WORDS.search(expr.value))
+                if HEARTBEAT.search(expr.value) and ELAPSED_WORDS.search(expr.value):
+                    return True
+            if all(d.value is None or _is_difference(d.value) for d in defs):
+                # `quiet_for = now - self.primary_ok_at`: the name says the difference is a silence
+                return self._silence_named(scope, expr.value, expr)
         return False
+
+    def _silence_named(self, scope: Scope, name: str, expr: cst.CSTNode) -> bool:
+        return bool(
+            SILENCE_NAME.search(name)
+            and not THRESHOLD_WORDS.search(name)
+            and not _UPPER.match(name)
+            and not self.fixed(scope, expr)
+        )
 
     def cutoff(self, scope: Scope, expr: cst.CSTNode, depth: int = 0) -> bool:
         """`now - TIMEOUT`: the instant before which a heartbeat counts as missed."""
@@ -304,6 +334,10 @@ class HeartbeatAnalysis:
         return None
 
 
+def _is_difference(value: cst.CSTNode) -> bool:
+    return isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract)
+
+
 def _assigned_name(holder) -> str | None:
     if isinstance(holder, cst.Assign) and len(holder.targets) == 1:
         target = holder.targets[0].target
@@ -322,6 +356,11 @@ def _status_name(target: cst.CSTNode) -> str | None:
         name = target.attr.value
     elif isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
         name = string_value(target.slice[0].slice.value)
+        if name is None:  # `self.status[node_id] = "offline"`: a table of states keyed by node
+            owner = target.value
+            name = owner.attr.value if isinstance(owner, cst.Attribute) else getattr(owner, "value", None)
+            if not isinstance(name, str):
+                name = None
     return name if name and STATUS_NAMES.match(name) else None
 
 
