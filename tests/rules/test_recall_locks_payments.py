@@ -249,3 +249,123 @@ def test_header_helpers_that_always_or_by_default_add_the_key():
         ''',
         ("ARM401",),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM201: claims that are leases although the key does not say "lock"
+
+LOCKS = ("ARM201",)
+
+
+def test_setnx_then_expire_guarding_a_write():
+    check(
+        '''
+        import os
+
+        import psycopg
+        import redis
+
+        r = redis.Redis(host="redis-cron")
+        NODE = os.environ.get("HOSTNAME", "local")
+
+
+        def rotate_daily_digest(conn: psycopg.Connection, build):
+            if r.setnx("cron:daily-digest", NODE):  # ARM201
+                r.expire("cron:daily-digest", 600)
+                body = build()
+                with conn.cursor() as cur:
+                    cur.execute("update digests set body = %s where kind = 'daily'", (body,))
+                conn.commit()
+
+
+        def rebuild_sitemap(conn, build):
+            key = f"cron:sitemap:{conn.info.dbname}"
+            if not r.setnx(key, 1):  # ARM201
+                return
+            r.pexpire(key, 60_000)
+            with conn.cursor() as cur:
+                cur.execute("update sitemaps set xml = %s", (build(),))
+        ''',
+        LOCKS,
+    )
+
+
+def test_holder_values_make_a_claim_a_lock():
+    check(
+        '''
+        import socket
+
+        import redis
+
+        r = redis.Redis()
+        WORKER_ID = f"{socket.gethostname()}-1"
+
+
+        def settle_batch(conn, batch_id):
+            if r.set(f"settle:{batch_id}", WORKER_ID, nx=True):  # ARM201
+                with conn.cursor() as cur:
+                    cur.execute("update batches set settled = true where id = %s", (batch_id,))
+
+
+        def remember_event(conn, event_id):
+            # a "seen it" marker: constant value, no lifetime, key not lock-like
+            if r.setnx(f"seen:{event_id}", 1):
+                with conn.cursor() as cur:
+                    cur.execute("insert into events (id) values (%s)", (event_id,))
+
+
+        def count_visit(conn, page, visitor):
+            if r.set(f"visit:{page}:{visitor}", "1", nx=True):
+                r.expire(f"visit:{page}", 86400)  # another key: not this claim's lifetime
+                with conn.cursor() as cur:
+                    cur.execute("update pages set visits = visits + 1 where id = %s", (page,))
+        ''',
+        LOCKS,
+    )
+
+
+def test_fenced_statement_checked_first_covers_the_rest_of_the_transaction():
+    check(
+        '''
+        import redis
+
+        rds = redis.Redis()
+
+
+        def compact(conn, room_id):
+            with rds.lock(f"compact:{room_id}", timeout=120):
+                token = rds.incr(f"compact:{room_id}:fence")
+                with conn.cursor() as cur:
+                    cur.execute("update rooms set compact_token = %s where id = %s and compact_token < %s",
+                                (token, room_id, token))
+                    if cur.rowcount == 0:
+                        conn.rollback()
+                        return
+                    cur.execute("delete from edits where room_id = %s", (room_id,))
+                conn.commit()
+
+
+        def compact_unchecked(conn, room_id):
+            with rds.lock(f"compact:{room_id}", timeout=120):  # ARM201
+                token = rds.incr(f"compact:{room_id}:fence")
+                with conn.cursor() as cur:
+                    cur.execute("update rooms set compact_token = %s where id = %s and compact_token < %s",
+                                (token, room_id, token))
+                    cur.execute("delete from edits where room_id = %s", (room_id,))
+                conn.commit()
+
+
+        def compact_across_commits(conn, room_id):
+            with rds.lock(f"compact:{room_id}", timeout=120):  # ARM201
+                token = rds.incr(f"compact:{room_id}:fence")
+                with conn.cursor() as cur:
+                    cur.execute("update rooms set compact_token = %s where id = %s and compact_token < %s",
+                                (token, room_id, token))
+                    if cur.rowcount == 0:
+                        return
+                    conn.commit()
+                    cur.execute("delete from edits where room_id = %s", (room_id,))
+                conn.commit()
+        ''',
+        LOCKS,
+    )

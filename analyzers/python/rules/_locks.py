@@ -109,6 +109,29 @@ def _holder_with_ttl(call: cst.Call) -> bool:
     return not isinstance(value, constant) and not (isinstance(value, cst.Name) and value.value in ("True", "False", "None"))
 
 
+_EXPIRE_METHODS = {"expire", "pexpire", "expireat", "pexpireat"}
+# The value names who holds the claim (this node, host, worker or a random owner id): a lock,
+# not a "seen it" marker, which stores a constant.
+_HOLDER_VALUE = re.compile(
+    r"\b(?:node|host|hostname|worker|instance|holder|owner|replica|pod|pid|server|consumer|leader|process)"
+    r"(?:_?id|_?name|_?key|_?token)?\b|gethostname|getpid|uuid",
+    re.I,
+)
+
+
+def _holder_value(call: cst.Call) -> bool:
+    args = positional(call)
+    value = kwarg(call, "value")
+    node = value.value if value is not None else (args[1] if len(args) > 1 else None)
+    if node is None or isinstance(node, (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)):
+        return False
+    try:
+        text = cst.Module([]).code_for_node(node)
+    except Exception:
+        return False
+    return _HOLDER_VALUE.search(text) is not None
+
+
 def _strip_await(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.expression if isinstance(node, cst.Await) else node
 
@@ -158,9 +181,21 @@ class LockFinder:
         lockish = _LOCKISH_KEY.search(key_text) or _LOCKISH_KEY.search(key_code) or (
             bound is not None and _LOCKISH_KEY.search(_code(self.ctx, bound))
         )
-        if not lockish and release is None and not _holder_with_ttl(call):
+        leased = _holder_with_ttl(call) or _holder_value(call) or self._expires_key(site, key_code)
+        if not lockish and release is None and not leased:
             return None  # a dedupe marker ("processed:<event id>"), not a lock
         return Acquisition(call, site.index, site.index + 1, release, key_code)
+
+    def _expires_key(self, site: Site, key_code: str) -> bool:
+        """`setnx(key, v)` then `expire(key, 600)`: the claim was given a lifetime, so it is a
+        lease that can run out under its holder."""
+        return any(
+            other.index > site.index
+            and other.method in _EXPIRE_METHODS
+            and (args := positional(other.node))
+            and _code(self.ctx, args[0]) == key_code
+            for other in self.flow.sites
+        )
 
     def _release_of_key(self, site: Site, key_code: str) -> int | None:
         for other in self.flow.sites:
@@ -316,7 +351,27 @@ class LockFinder:
                 continue
             if self._is_write(site, acquisition, any(m <= site.index for m in marks)):
                 writes.append(Write(site, self._fenced(site)))
+        for write in writes:
+            if not write.fenced and sql_of(write.site, self.flow):
+                write.fenced = any(self._covered_by(earlier.site, write.site) for earlier in writes if earlier.fenced)
         return writes
+
+    def _covered_by(self, fenced: Site, later: Site) -> bool:
+        """A fenced SQL write whose outcome is checked (`if cur.rowcount == 0: rollback; return`)
+        fences the statements after it in the same transaction: a stale holder stops at the check,
+        and the row it locked holds off the new holder until commit."""
+        if later.index <= fenced.index or not sql_of(fenced, self.flow):
+            return False
+        if any(fenced.index < s.index < later.index and s.method == "commit" for s in self.flow.sites):
+            return False
+        outcome = {name for name, bindings in self.flow.values.items() if any(_strip_await(v) is fenced.node for _, v in bindings)}
+        for start, _, node in self.flow.if_tests.values():
+            if not fenced.index < start <= later.index:
+                continue
+            test = _code(self.ctx, node.test)
+            if "rowcount" in test or any(re.search(rf"\b{re.escape(name)}\b", test) for name in outcome):
+                return True
+        return False
 
     def _in_held_branch(self, site: Site, acquisition: Acquisition) -> bool:
         if acquisition.guard_if is None:
