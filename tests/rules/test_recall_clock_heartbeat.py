@@ -134,6 +134,54 @@ def test_start_and_creation_stamps_ending_now_and_read_filters_stay_quiet():
     assert flagged(code, CLOCK) == []
 
 
+def test_in_memory_breaker_window_is_not_persisted_by_an_unrelated_dict_update():
+    code = """\
+    import time
+
+    COOLDOWN_S = 30
+
+
+    def record_failure(breaker, stats):
+        breaker.failures += 1
+        if breaker.failures >= 5:
+            breaker.open_until = time.time() + COOLDOWN_S
+        stats.update({"failures": breaker.failures})
+
+
+    class Breaker:
+        def __init__(self):
+            self.open_until = 0.0
+
+        def trip(self):
+            self.open_until = time.time() + COOLDOWN_S
+
+        def allow(self):
+            return time.time() >= self.open_until
+    """
+    # ARM104 stays quiet (nothing is written); the class's own deadline is ARM103's.
+    assert flagged(code, CLOCK) == [("ARM103", 18)]
+
+
+def test_attribute_expiry_saved_through_the_session_that_loaded_it():
+    code = """\
+    from datetime import datetime, timedelta, timezone
+
+    from .db import SessionLocal
+    from .models import ApiKey
+
+    ROTATION_GRACE = timedelta(hours=12)
+
+
+    def rotate(key_id: int) -> None:
+        with SessionLocal() as session:
+            old = session.get(ApiKey, key_id)
+            old.valid_through = datetime.now(timezone.utc) + ROTATION_GRACE
+            session.add(ApiKey(owner_id=old.owner_id))
+            session.commit()
+    """
+    assert flagged(code, CLOCK) == [("ARM104", 12)]
+
+
 # --- ARM103: a deadline re-armed inside its loop ------------------------------------------------
 
 CONSUMER = """\

@@ -248,15 +248,27 @@ class _Finder:
                 return
         elif not isinstance(owner, cst.Name):
             return
-        if not self._saves(scope) and sym_of(target) is None:
+        if sym_of(target) is None and not self._saves(scope, self.ctx.code_for(owner)):
             return
         code = self.ctx.code_for(owner)
         self.add(flow, value, "orm", f"{code}.{attr} = ... (saved)")
 
-    def _saves(self, scope: Scope) -> bool:
-        return any(
-            last_part(call_name(self.analysis.qname, call)) in PERSIST_EVIDENCE for call in scope.calls
-        )
+    def _saves(self, scope: Scope, owner: str) -> bool:
+        """The object whose attribute was set is written: `sub.save()`, `session.add(sub)`,
+        `bulk_update([sub], ...)`, or a session/connection commit. `stats.update({...})` on some
+        other object is not evidence (a dict update; the breaker it sits next to lives in memory)."""
+        for call in scope.calls:
+            last = last_part(call_name(self.analysis.qname, call))
+            if last not in PERSIST_EVIDENCE:
+                continue
+            if last in ("commit", "flush", "save_changes"):
+                return True
+            func = call.func
+            if isinstance(func, cst.Attribute) and self.ctx.code_for(func.value) == owner:
+                return True
+            if any(_mentions(self.ctx.code_for(arg.value), owner) for arg in call.args):
+                return True
+        return False
 
 
 _MESSAGE_CALLS = frozenset(
@@ -272,6 +284,10 @@ def _is_model_class(cls: cst.ClassDef) -> bool:
         if isinstance(name, str) and MODEL_BASES.search(name):
             return True
     return False
+
+
+def _mentions(text: str, name: str) -> bool:
+    return bool(re.search(rf"(?<![\w.]){re.escape(name)}(?![\w.])", text))
 
 
 def _short(name: str) -> str:
