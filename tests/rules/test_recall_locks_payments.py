@@ -1,7 +1,7 @@
 """Recall of ARM201/ARM401/ARM402 on shapes a held-out corpus showed missing: money-moving stripe
 and Adyen calls, header helpers that add the key only when asked, `setnx` + `expire` leases, and
 locks taken through a helper function or method. A line whose trailing comment lists rule ids
-(`# ARM401, ARM402`) is where those findings must start; every other line must stay quiet."""
+(`# ARM401, ARM402`, or `-- ARM201` inside SQL text) is where those findings must start; every other line must stay quiet."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,7 @@ import pytest
 
 from analyzers import Settings, analyze
 
-_MARK = re.compile(r"#\s*(ARM\d{3}(?:\s*,\s*ARM\d{3})*)\s*$")
+_MARK = re.compile(r"(?:#|--)\s*(ARM\d{3}(?:\s*,\s*ARM\d{3})*)\s*$")
 
 
 def check(code: str, rules: tuple[str, ...], path: str = "app/worker.py") -> None:
@@ -366,6 +366,261 @@ def test_fenced_statement_checked_first_covers_the_rest_of_the_transaction():
                     conn.commit()
                     cur.execute("delete from edits where room_id = %s", (room_id,))
                 conn.commit()
+        ''',
+        LOCKS,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM201: the lock is taken in a helper (function or method of the module), the write in its caller
+
+
+def test_method_wrapping_set_nx_and_caller_writing():
+    check(
+        '''
+        import asyncio
+        import socket
+
+        import asyncpg
+        import redis.asyncio as aioredis
+
+        NODE_ID = socket.gethostname()
+        LEASE_S = 15
+
+
+        class ShardOwner:
+            def __init__(self, shard: int, rds: aioredis.Redis, pool: asyncpg.Pool) -> None:
+                self.shard = shard
+                self.rds = rds
+                self.pool = pool
+                self._local = asyncio.Lock()
+
+            async def claim(self) -> bool:
+                key = f"shards:owner:{self.shard}"
+                return bool(await self.rds.set(key, NODE_ID, nx=True, ex=LEASE_S))  # ARM201
+
+            async def rebalance(self) -> None:
+                async with self._local:
+                    if not await self.claim():
+                        return
+                    async with self.pool.acquire() as conn:
+                        await conn.execute("update shards set owner = $1 where id = $2", NODE_ID, self.shard)
+
+            async def report(self) -> list:
+                if await self.claim():  # a read only: nothing to fence
+                    async with self.pool.acquire() as conn:
+                        return await conn.fetch("select * from shards where id = $1", self.shard)
+                return []
+
+
+        class FencedShardOwner(ShardOwner):
+            async def claim(self) -> int | None:
+                ok = await self.rds.set(f"shards:owner:{self.shard}", NODE_ID, nx=True, ex=LEASE_S)
+                if not ok:
+                    return None
+                return int(await self.rds.incr(f"shards:fence:{self.shard}"))
+
+            async def rebalance(self) -> None:
+                token = await self.claim()
+                if token is None:
+                    return
+                async with self.pool.acquire() as conn:
+                    await conn.execute(
+                        "update shards set owner = $1, fence = $3 where id = $2 and fence < $3", NODE_ID, self.shard, token
+                    )
+
+
+        class Unrelated:
+            def __init__(self, pool):
+                self.pool = pool
+
+            def claim(self) -> bool:
+                return True  # same name, no lock
+
+            async def rebalance(self) -> None:
+                if self.claim():
+                    async with self.pool.acquire() as conn:
+                        await conn.execute("update shards set owner = null")
+        ''',
+        LOCKS,
+    )
+
+
+def test_sql_lease_claimed_in_a_helper():
+    check(
+        '''
+        import psycopg
+
+        LEASE_TTL = 30
+
+
+        def claim(conn: psycopg.Connection, name: str, me: str) -> bool:
+            with conn.cursor() as cur:
+                cur.execute(  # ARM201
+                    "update leases set holder = %s, expires_at = now() + make_interval(secs => %s) "
+                    "where name = %s and expires_at < now()",
+                    (me, LEASE_TTL, name),
+                )
+                return cur.rowcount == 1
+
+
+        def expire_sessions(conn: psycopg.Connection, me: str) -> None:
+            if not claim(conn, "session-reaper", me):
+                return
+            with conn.cursor() as cur:
+                cur.execute("delete from sessions where revoked")
+            conn.commit()
+
+
+        def count_sessions(conn: psycopg.Connection, me: str) -> int:
+            if claim(conn, "session-counter", me):
+                with conn.cursor() as cur:
+                    cur.execute("select count(*) from sessions")
+                    return cur.fetchone()[0]
+            return 0
+        ''',
+        LOCKS,
+    )
+
+
+def test_lease_statement_in_a_module_constant_is_where_a_helper_finding_points():
+    check(
+        '''
+        ACQUIRE = """  -- ARM201
+            update leases
+               set holder = %(me)s, expires_at = now() + interval '20 seconds'
+             where name = %(name)s and (expires_at < now() or holder = %(me)s)
+        """
+
+
+        def acquire(conn, name, me):
+            with conn.cursor() as cur:
+                cur.execute(ACQUIRE, {"me": me, "name": name})
+                got = cur.rowcount == 1
+            conn.commit()
+            return {"name": name, "holder": me} if got else None
+
+
+        def compact(conn, me):
+            lease = acquire(conn, "compactor", me)
+            if lease is None:
+                return
+            with conn.cursor() as cur:
+                cur.execute("update partitions set compacted = true where compacted = false")
+            conn.commit()
+        ''',
+        LOCKS,
+    )
+
+
+def test_advisory_lock_helpers_returning_or_yielding():
+    check(
+        '''
+        from contextlib import contextmanager
+
+        import psycopg
+
+
+        def try_lock(cur, key: str) -> bool:
+            cur.execute("select pg_try_advisory_lock(hashtext(%s))", (key,))  # ARM201
+            return cur.fetchone()[0]
+
+
+        def rebuild_totals(conn: psycopg.Connection, account_id: str) -> None:
+            with conn.cursor() as cur:
+                if try_lock(cur, f"totals:{account_id}"):
+                    cur.execute("update totals set amount = (select sum(v) from entries where a = %s) where a = %s",
+                                (account_id, account_id))
+                    conn.commit()
+
+
+        @contextmanager
+        def session_lock(conn: psycopg.Connection, key: str):
+            with conn.cursor() as cur:
+                cur.execute("select pg_try_advisory_lock(hashtext(%s))", (key,))  # ARM201
+                if not cur.fetchone()[0]:
+                    raise RuntimeError("busy")
+            try:
+                yield
+            finally:
+                with conn.cursor() as cur:
+                    cur.execute("select pg_advisory_unlock(hashtext(%s))", (key,))
+
+
+        def reconcile(conn: psycopg.Connection, account_id: str, fetch_statement) -> None:
+            with session_lock(conn, f"recon:{account_id}"):
+                statement = fetch_statement(account_id)
+                with conn.cursor() as cur:
+                    cur.execute("update accounts set reconciled = %s where id = %s", (statement["balance"], account_id))
+                conn.commit()
+
+
+        def audit(conn: psycopg.Connection, account_id: str) -> list:
+            with session_lock(conn, f"audit:{account_id}"):
+                with conn.cursor() as cur:
+                    cur.execute("select * from entries where account_id = %s", (account_id,))
+                    return cur.fetchall()
+
+
+        @contextmanager
+        def xact_lock(conn: psycopg.Connection, key: str):
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (key,))
+                yield cur
+
+
+        def post(conn: psycopg.Connection, account_id: str, amount) -> None:
+            with xact_lock(conn, f"acct:{account_id}") as cur:
+                cur.execute("update accounts set balance = balance + %s where id = %s", (amount, account_id))
+        ''',
+        LOCKS,
+    )
+
+
+def test_helpers_that_are_not_just_a_lock_stay_quiet():
+    check(
+        '''
+        import threading
+
+        import redis
+
+        r = redis.Redis()
+        _guard = threading.Lock()
+
+
+        def probe(key: str) -> bool:
+            # takes the lock only to see whether someone else holds it, and gives it back
+            ok = r.set(f"lock:{key}", "probe", nx=True, ex=5)
+            if ok:
+                r.delete(f"lock:{key}")
+            return bool(ok)
+
+
+        def local_lock() -> bool:
+            return _guard.acquire(timeout=1)
+
+
+        def refresh(conn, key: str) -> None:
+            if probe(key):
+                with conn.cursor() as cur:
+                    cur.execute("update caches set stale = true where key = %s", (key,))
+            if local_lock():
+                with conn.cursor() as cur:
+                    cur.execute("update caches set stale = false where key = %s", (key,))
+
+
+        def with_own_write(conn, key: str) -> bool:
+            if r.set(f"lock:{key}", "1", nx=True, ex=30):  # ARM201
+                with conn.cursor() as cur:
+                    cur.execute("update jobs set started = true where key = %s", (key,))
+                return True
+            return False
+
+
+        def run(conn, key: str) -> None:
+            if with_own_write(conn, key):
+                with conn.cursor() as cur:
+                    cur.execute("update jobs set finished = true where key = %s", (key,))
         ''',
         LOCKS,
     )

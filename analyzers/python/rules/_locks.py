@@ -68,6 +68,8 @@ class Acquisition:
     key: str | None  # source text of the Redis key, to tell the lock's own key from real writes
     lease_table: str | None = None
     guard_if: tuple[int, str] | None = None  # (id of the If whose test acquires, branch where held)
+    sql: bool = False  # a lease row or advisory lock taken with SQL
+    report: cst.CSTNode | None = None  # where to point when not at `node` (the lock taken in a helper)
 
 
 @dataclass
@@ -137,9 +139,11 @@ def _strip_await(node: cst.BaseExpression) -> cst.BaseExpression:
 
 
 class LockFinder:
-    def __init__(self, flow: Flow, ctx) -> None:
+    def __init__(self, flow: Flow, ctx, helpers: "HelperIndex | None" = None, owner: str | None = None) -> None:
         self.flow = flow
         self.ctx = ctx
+        self.helpers = helpers
+        self.owner = owner  # class whose method this flow is, for `self.helper()`
         self.heads = {full.split(".")[0] for full in flow.imports.values()}
         self.redis_file = bool(self.heads & _REDIS_IMPORTS) or any(
             full.startswith("django.core.cache") for full in flow.imports.values()
@@ -158,6 +162,32 @@ class LockFinder:
                 acquisition.guard_if = self._guarding_if(site)
                 found.append(acquisition)
         found.extend(self._module_lock_uses(found))
+        if self.helpers is not None:
+            found.extend(self._helper_uses())
+        return found
+
+    def _helper_uses(self) -> list[Acquisition]:
+        """Calls of a lock helper of this module: held after the call (or in the branch its
+        test selects) for helpers that return the claim's result, inside the `with` for
+        context managers."""
+        found = []
+        for site in self.flow.sites:
+            helper = self.helpers.resolve(site, self.owner) if self.helpers is not None else None
+            if helper is None:
+                continue
+            if helper.kind == "context":
+                block = next(
+                    (b for b in self.flow.withs if any(_strip_await(i.item) is site.node for i in b.node.items)), None
+                )
+                if block is not None:
+                    found.append(Acquisition(site.node, site.index, block.start, block.end, None, helper.lease_table, report=helper.node))
+                continue
+            release = next(
+                (s.index for s in self.flow.sites if s.index > site.index and re.search(r"release|unlock", s.method)), None
+            )
+            acquisition = Acquisition(site.node, site.index, site.index + 1, release, None, helper.lease_table, report=helper.node)
+            acquisition.guard_if = self._guarding_if(site)
+            found.append(acquisition)
         return found
 
     def _claim(self, site: Site) -> Acquisition | None:
@@ -317,9 +347,9 @@ class LockFinder:
         if not text:
             return None
         if is_lease_sql(text):
-            return Acquisition(site.node, site.index, site.index + 1, None, None, target_table(text))
+            return Acquisition(site.node, site.index, site.index + 1, None, None, target_table(text), sql=True)
         if SESSION_ADVISORY_LOCK.search(text):
-            return Acquisition(site.node, site.index, site.index + 1, self._advisory_unlock(site), None)
+            return Acquisition(site.node, site.index, site.index + 1, self._advisory_unlock(site), None, sql=True)
         return None
 
     def _advisory_unlock(self, site: Site) -> int | None:
@@ -429,3 +459,209 @@ def _write_mode(call: cst.Call) -> bool:
     node = mode.value if mode is not None else (args[1] if len(args) > 1 else None)
     text = string_text(node)
     return bool(text) and any(ch in text for ch in "wax+")
+
+
+# --- locks taken through a helper -----------------------------------------------------------
+# `if await self.try_lead(): write()` where `try_lead` returns the result of a SET NX, or
+# `with account_lock(conn, id): write()` where `account_lock` is a @contextmanager around a
+# session advisory lock: the lock and the write live in different functions of one module.
+
+
+@dataclass
+class LockHelper:
+    node: cst.CSTNode  # the acquisition inside the helper, where findings point
+    kind: str  # "returns": its result says whether the lock is held; "context": held in a `with`
+    lease_table: str | None
+
+
+class _Shape(cst.CSTVisitor):
+    """Returns, yields and if-tests of one function body, nested scopes left out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.returns: list[cst.Return] = []
+        self.yields: list[cst.Yield] = []
+        self.tests: list[cst.BaseExpression] = []
+
+    def visit_FunctionDef(self, node) -> bool:
+        return False
+
+    def visit_ClassDef(self, node) -> bool:
+        return False
+
+    def visit_Lambda(self, node) -> bool:
+        return False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.returns.append(node)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.yields.append(node)
+
+    def visit_If(self, node: cst.If) -> None:
+        self.tests.append(node.test)
+
+
+def _contains(tree: cst.CSTNode | None, target: cst.CSTNode) -> bool:
+    if tree is None:
+        return False
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node is target:
+            return True
+        stack.extend(node.children)
+    return False
+
+
+def _mentions(ctx, node: cst.CSTNode | None, names: set[str]) -> bool:
+    if node is None or not names:
+        return False
+    text = _code(ctx, node)
+    return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for name in names)
+
+
+def _is_context_manager(fn: cst.FunctionDef, ctx) -> bool:
+    return any(_code(ctx, d.decorator).split("(")[0].endswith("contextmanager") for d in fn.decorators)
+
+
+def _after(ctx, node: cst.CSTNode, anchor: cst.CSTNode) -> bool:
+    try:
+        a, b = ctx.position(node).start, ctx.position(anchor).start
+    except Exception:
+        return False
+    return (a.line, a.column) > (b.line, b.column)
+
+
+class HelperIndex:
+    """The module's functions and methods whose body is essentially taking a distributed lock
+    (and that write nothing under it themselves), by (class or None, name)."""
+
+    def __init__(self, module: cst.Module, ctx, imports: dict[str, str], module_values: dict) -> None:
+        from ._effects_flow import build_flow
+
+        self.ctx = ctx
+        self.helpers: dict[tuple[str | None, str], LockHelper] = {}
+        self.owner: dict[int, str | None] = {}  # id(FunctionDef) -> enclosing class
+        self.bases: dict[str, list[str]] = {}
+        candidates: list[tuple[str | None, cst.FunctionDef]] = []
+        for statement in module.body:
+            if isinstance(statement, cst.FunctionDef):
+                candidates.append((None, statement))
+                self._own(statement, None)
+            elif isinstance(statement, cst.ClassDef):
+                name = statement.name.value
+                self.bases[name] = [_code(ctx, b.value) for b in statement.bases]
+                self._own(statement, name)
+                if isinstance(statement.body, cst.IndentedBlock):
+                    candidates += [(name, s) for s in statement.body.body if isinstance(s, cst.FunctionDef)]
+        self.defined = {(owner, fn.name.value) for owner, fn in candidates}
+        seen: dict[tuple[str | None, str], int] = {}
+        for owner, fn in candidates:
+            seen[(owner, fn.name.value)] = seen.get((owner, fn.name.value), 0) + 1
+        for owner, fn in candidates:
+            if seen[(owner, fn.name.value)] != 1:
+                continue  # redefined (overloads, platform branches): cannot tell which runs
+            try:
+                helper = self._helper(fn, build_flow(fn.body, imports, module_values))
+            except Exception:
+                helper = None
+            if helper is not None:
+                self.helpers[(owner, fn.name.value)] = helper
+
+    def _own(self, node: cst.CSTNode, owner: str | None) -> None:
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, cst.FunctionDef):
+                self.owner[id(current)] = owner
+            stack.extend(current.children)
+
+    def _helper(self, fn: cst.FunctionDef, flow: Flow) -> LockHelper | None:
+        finder = LockFinder(flow, self.ctx)
+        acquisitions = finder.acquisitions()
+        if len(acquisitions) != 1:
+            return None
+        acquisition = acquisitions[0]
+        if finder.guarded_writes(acquisition):
+            return None  # the helper is a critical section of its own, judged where it is
+        shape = _Shape()
+        fn.body.visit(shape)
+        node = acquisition.node
+        if _is_context_manager(fn, self.ctx):
+            if any(_after(self.ctx, y, node) for y in shape.yields):
+                return LockHelper(self._report_node(acquisition, flow), "context", acquisition.lease_table)
+            return None
+        if acquisition.end is not None or shape.yields:
+            return None  # released before returning
+        site = next((s for s in flow.sites if s.node is node), None)
+        receiver = site.chain.rsplit(".", 1)[0] if site is not None and "." in site.chain else ""
+        # A cursor's later `fetchone()` / `rowcount` says whether the SQL claim won.
+        cursor = receiver if receiver and acquisition.sql and "." not in receiver and not receiver.endswith(")") else None
+        held = self._holding_names(flow, acquisition, cursor)
+        tested = any(_contains(t, node) or _mentions(self.ctx, t, held) for t in shape.tests)
+        for ret in shape.returns:
+            value = ret.value
+            if value is None or (isinstance(value, cst.Name) and value.value in ("None", "False")):
+                continue
+            if not _after(self.ctx, ret, node) and not _contains(value, node):
+                continue
+            if _contains(value, node) or _mentions(self.ctx, value, held) or tested:
+                return LockHelper(self._report_node(acquisition, flow), "returns", acquisition.lease_table)
+        return None
+
+    def _holding_names(self, flow: Flow, acquisition: Acquisition, cursor: str | None) -> set[str]:
+        """Names bound to the acquisition's result, or to values computed from it (or, for SQL,
+        read from its cursor afterwards)."""
+        names: set[str] = {cursor} if cursor else set()
+        changed = True
+        while changed:
+            changed = False
+            for name, bindings in flow.values.items():
+                if name in names:
+                    continue
+                if any(
+                    _contains(v, acquisition.node) or (index > acquisition.index and _mentions(self.ctx, v, names))
+                    for index, v in bindings
+                ):
+                    names.add(name)
+                    changed = True
+        return names
+
+    def _report_node(self, acquisition: Acquisition, flow: Flow) -> cst.CSTNode:
+        # A helper that runs a lease statement kept in a module constant points at the statement:
+        # its text is the lock's definition, and where the token (`returning token`) goes.
+        return sql_constant(acquisition, flow) or acquisition.node
+
+    def resolve(self, site: Site, owner: str | None) -> LockHelper | None:
+        chain = site.chain
+        if "." not in chain:
+            return self.helpers.get((None, chain))
+        receiver, _, name = chain.rpartition(".")
+        if receiver not in ("self", "cls") or owner is None:
+            return None
+        seen: set[str] = set()
+        todo = [owner]
+        while todo:  # the class, then its bases defined in this module
+            cls = todo.pop(0)
+            if cls in seen:
+                continue
+            seen.add(cls)
+            if (cls, name) in self.defined:
+                return self.helpers.get((cls, name))  # the nearest definition wins
+            todo += [b for b in self.bases.get(cls, ()) if b in self.bases]
+        return None
+
+
+def sql_constant(acquisition: Acquisition, flow: Flow) -> cst.CSTNode | None:
+    """The module-level string a lease/advisory statement was written in (`ACQUIRE_SQL = ...`),
+    which is where the lock is defined and where the fix (a token) goes."""
+    call = acquisition.node
+    if not acquisition.sql or not isinstance(call, cst.Call) or not call.args:
+        return None
+    first = call.args[0].value
+    if isinstance(first, cst.Name) and not flow.bound_here(first.value):
+        value = flow.module_values.get(first.value)
+        if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return value
+    return None

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 
+import libcst as cst
+
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._effects_flow import Flow, FlowRule
-from ._locks import LockFinder
+from ._locks import HelperIndex, LockFinder
 
 META = RuleMeta(
     id="ARM201",
@@ -137,16 +139,30 @@ class LockUnfenced(FlowRule, PythonRule):
         r"| leases| lease_|,lease_| holder =| holder=| locked_by =| locked_by=|owner = %s|owner=%s"
     )
 
+    def visit_Module(self, node: cst.Module) -> None:
+        super().visit_Module(node)
+        self._reported: set[int] = set()
+        self._helpers = HelperIndex(node, self.ctx, self.ctx.imports, self._module_values)
+        self._owner: str | None = None
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._owner = self._helpers.owner.get(id(original_node))
+        super().leave_FunctionDef(original_node)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._owner = None
+        super().leave_Module(original_node)
+
     def check(self, flow: Flow) -> None:
-        finder = LockFinder(flow, self.ctx)
-        reported = set()
+        finder = LockFinder(flow, self.ctx, self._helpers, self._owner)
         for acquisition in finder.acquisitions():
-            if id(acquisition.node) in reported:
+            target = acquisition.report or acquisition.node
+            if id(target) in self._reported:
                 continue
             unfenced = [w for w in finder.guarded_writes(acquisition) if not w.fenced]
             if unfenced:
-                reported.add(id(acquisition.node))
-                self.report(acquisition.node, message=self._message(self.line_of(unfenced[0].site.node)))
+                self._reported.add(id(target))
+                self.report(target, message=self._message(self.line_of(unfenced[0].site.node)))
 
     def _message(self, line: int) -> str:
         if self.ctx.language == "pt-BR":
