@@ -23,7 +23,7 @@ TRIGGERS = re.compile(
     r"last_contact|check_?in|holder|locked_by|lease|leader|\bowner|cron\s*\.|\bexecute\b|"
     r"insert\s+into\s+[\w\".]*(?:payment|webhook|event|inbox|processed|deliver)|"
     r"(?:event|external|message|delivery|webhook|stripe|paypal|provider|gateway|charge|payment_intent|checkout_session)_id|"
-    r"idempotency|dedup",
+    r"idempotency|dedup|e2e_id|end_to_end_id|\btxid|rtr_id|psp_reference",  # keep in step with names.EXTERNAL_KEY
     re.I,
 )
 # Once a lock or lease shows up in a scope, the writes after it matter too.

@@ -213,3 +213,22 @@ begin
 end $$;
 """
     assert found(sql, "ARM403") == [("ARM403", 4)]
+
+
+def test_pix_return_recorded_by_a_psp_webhook_function_without_on_conflict():
+    sql = """-- Webhook do PSP: devolução liquidada (pode ser reenviado)
+create or replace function public.on_pix_devolucao(p_rtr_id text, p_e2e text, p_amount numeric)
+returns void language plpgsql as $$
+begin
+  insert into public.pix_devolucoes (rtr_id, e2e_id, amount)
+  values (p_rtr_id, p_e2e, p_amount);
+end $$;
+
+create or replace function public.on_pix_recebido(p_e2e text, p_amount numeric)
+returns void language plpgsql as $$
+begin
+  insert into public.pix_recebidos (e2e_id, amount) values (p_e2e, p_amount)
+  on conflict (e2e_id) do nothing;
+end $$;
+"""
+    assert found(sql, "ARM403") == [("ARM403", 5)]
