@@ -14,7 +14,7 @@ from pglast import parser as _pg
 from .plpgsql import parse_body
 from .scope import FileFacts, Scope, Unit, ordered_columns
 from .source import LineIndex, Snippet, literal_at
-from .split import skip_blanks, split_statements
+from .split import split_statements
 from .tree import const_string, func_qualname, strings, typed, walk
 
 # A statement is parsed only when it mentions one of these (see each rule for why).

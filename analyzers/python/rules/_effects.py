@@ -512,11 +512,11 @@ def side_effect(site: Site, flow: Flow, ctx) -> Effect | None:
 SQL_METHODS = {"execute", "executemany", "execute_async", "fetch", "fetchrow", "fetchval", "query", "exec_driver_sql", "run"}
 _ORM_WRITES = {"create", "get_or_create", "update_or_create", "bulk_create", "bulk_update", "update", "delete"}
 _QUERYSET = re.compile(r"(?:^|\.)objects(?:\.|$)|\.query\(\)|\.filter\(\)|\.filter_by\(\)|\.exclude\(\)|\.where\(\)")
-_SESSIONISH = re.compile(
+SESSIONISH = re.compile(
     r"(?:^|\.)_?(?:session|db|conn|connection|cnx|con|tx|txn|transaction|database|uow|unit_of_work)$|session$",
     re.I,
 )
-_SDK_HEADS = {"stripe", "openai", "anthropic", "twilio", "boto3", "mercadopago", "adyen", "paypalrestsdk", "sendgrid", "resend"}
+SDK_HEADS = {"stripe", "openai", "anthropic", "twilio", "boto3", "mercadopago", "adyen", "paypalrestsdk", "sendgrid", "resend"}
 _SA_WRITES = re.compile(r"^sqlalchemy(?:\.sql|\.dialects\.\w+)?(?:\.expression)?\.(insert|update|delete)$")
 
 
@@ -569,7 +569,7 @@ def db_write(site: Site, flow: Flow, ctx, pending: bool) -> DbWrite | None:
         if not positional(site.node) and receiver and not receiver.endswith("()"):
             return DbWrite(site, "orm")
         return None
-    if method == "commit" and pending and _SESSIONISH.search(receiver):
+    if method == "commit" and pending and SESSIONISH.search(receiver):
         return DbWrite(site, "commit")
     if method in _ORM_WRITES:
         if _QUERYSET.search(receiver + ".") or _QUERYSET.search(receiver):
@@ -580,7 +580,7 @@ def db_write(site: Site, flow: Flow, ctx, pending: bool) -> DbWrite | None:
                 return DbWrite(site, "delete" if method == "delete" else "orm")
             if method == "create" and receiver[:1].isupper():
                 head = flow.qualify(receiver).split(".")[0].lower()
-                if head not in _SDK_HEADS:
+                if head not in SDK_HEADS:
                     return DbWrite(site, "orm")
     return None
 
@@ -598,6 +598,19 @@ _PENDING_METHODS = {"add", "add_all", "merge", "bulk_save_objects"}
 
 def pending_marks(flow: Flow) -> list[int]:
     """Indexes after which an ORM session holds unflushed changes."""
-    marks = [s.index for s in flow.sites if s.method in _PENDING_METHODS and _SESSIONISH.search(s.chain.rsplit(".", 1)[0])]
+    marks = [s.index for s in flow.sites if s.method in _PENDING_METHODS and SESSIONISH.search(s.chain.rsplit(".", 1)[0])]
     marks += [index for index, target, _ in flow.attr_assigns]
     return marks
+
+
+_TRUTHY_FALSE = ("False", "None", "0")
+
+
+def is_claim(site: Site) -> bool:
+    """A Redis/cache claim taken before acting (`SET NX`, `setnx`, `cache.add`)."""
+    if site.method == "setnx":
+        return True
+    if site.method == "set":
+        nx = kwarg(site.node, "nx")
+        return nx is not None and not (isinstance(nx.value, cst.Name) and nx.value.value in _TRUTHY_FALSE)
+    return site.method == "add" and site.chain.rsplit(".", 1)[0].endswith("cache")

@@ -3,15 +3,12 @@ from __future__ import annotations
 
 import re
 
-import libcst as cst
-
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
-from ._effects import db_write, flow_text_has, is_record, kwarg, pending_marks, side_effect
+from ._effects import db_write, flow_text_has, is_claim, is_record, pending_marks, side_effect
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 
 _OUTBOX = re.compile(r"outbox", re.I)
-_TRUTHY_FALSE = ("False", "None", "0")
 
 _KIND = {
     "email": ("sends a message", "envia uma mensagem"),
@@ -156,7 +153,7 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         marks = pending_marks(flow)
         records: list[Site] = []
         for site in flow.sites:
-            if _is_claim(site):
+            if is_claim(site):
                 records.append(site)
                 continue
             write = db_write(site, flow, self.ctx, pending=any(m <= site.index for m in marks))
@@ -185,11 +182,3 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         )
 
 
-def _is_claim(site: Site) -> bool:
-    """A Redis/cache claim taken before acting (`SET NX`, `setnx`, `cache.add`)."""
-    if site.method == "setnx":
-        return True
-    if site.method == "set":
-        nx = kwarg(site.node, "nx")
-        return nx is not None and not (isinstance(nx.value, cst.Name) and nx.value.value in _TRUTHY_FALSE)
-    return site.method == "add" and site.chain.rsplit(".", 1)[0].endswith("cache")

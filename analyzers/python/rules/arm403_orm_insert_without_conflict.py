@@ -31,9 +31,8 @@ from ...sql.names import EXTERNAL_KEY, NOT_INBOX_TABLE
 from ...sql.rules.arm403_sql_insert_without_on_conflict import META as SQL_META
 from ..rule import PythonRule
 from ._delivery import DELIVERY_PARAMS, TEST_PATH, delivery_context, is_test_function, param_names
-from ._effects import _SDK_HEADS, _SESSIONISH, import_heads, kwarg, payment_call, side_effect
+from ._effects import SDK_HEADS, SESSIONISH, import_heads, is_claim, kwarg, payment_call, side_effect
 from ._effects_flow import AllOf, Flow, Site, build_flow, module_values
-from .arm402_py_side_effect_before_record import _is_claim
 
 # A model name alone (no external key among the values) says "delivered thing" only in a
 # context that clearly receives deliveries: the shared predicate also accepts names like
@@ -211,7 +210,7 @@ class OrmInsertWithoutConflict(PythonRule):
             return Insert(site, rows[0][0], "django", *_kwargs(rows[0][1])) if rows else None
         if site.method in ("add", "add_all") and call.args:
             receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
-            if not _SESSIONISH.search(receiver):
+            if not SESSIONISH.search(receiver):
                 return None
             rows = _constructed(call.args[0].value, flow, site.index, single=site.method == "add")
             if not rows:
@@ -219,7 +218,7 @@ class OrmInsertWithoutConflict(PythonRule):
             commits = tuple(
                 s
                 for s in flow.sites
-                if s.index > site.index and s.method in ("commit", "flush") and _SESSIONISH.search(s.chain.rsplit(".", 1)[0])
+                if s.index > site.index and s.method in ("commit", "flush") and SESSIONISH.search(s.chain.rsplit(".", 1)[0])
             )
             in_begin = any(
                 block.start <= site.index < block.end and "begin(" in self.ctx.code_for(block.node.items[0])
@@ -239,7 +238,7 @@ class OrmInsertWithoutConflict(PythonRule):
                 break
             if site.method in ("exists", "aexists") and ".filter" in site.chain:
                 return True  # a dedup lookup, possibly in a separate processed-events table
-            if _DEDUP_HELPER.search(site.method) or _is_claim(site):
+            if _DEDUP_HELPER.search(site.method) or is_claim(site):
                 return True
             text = self.ctx.code_for(site.node)
             lookup = site.method in _READ_METHODS or ".filter" in site.chain or ".query(" in text or "select(" in text
@@ -310,9 +309,9 @@ def _sdk_create(site: Site, flow: Flow) -> bool:
     `client.checkout.sessions.create`): its id is new on every retry."""
     if site.method not in _SDK_CREATES:
         return False
-    if flow.qualify(site.chain).split(".")[0].lower() in _SDK_HEADS:
+    if flow.qualify(site.chain).split(".")[0].lower() in SDK_HEADS:
         return True
-    return ".objects" not in site.chain and bool(import_heads(flow) & _SDK_HEADS) and not site.chain[:1].isupper()
+    return ".objects" not in site.chain and bool(import_heads(flow) & SDK_HEADS) and not site.chain[:1].isupper()
 
 
 def _kwargs(call: cst.Call) -> tuple[tuple[str, ...], tuple[cst.BaseExpression, ...]]:

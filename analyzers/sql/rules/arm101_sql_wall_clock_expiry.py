@@ -11,7 +11,7 @@ from ..hits import SqlHit
 from ..names import EXPIRY_COLUMN
 from ..rule import sql_rule
 from ..scope import Scope
-from ..tree import COMPARISONS, op_name, walk
+from ..tree import COMPARISONS, op_name
 from ..wallclock import WallSources, call_span, now_fix
 
 META = register(
