@@ -675,3 +675,25 @@ def test_progress_bar_eta_is_display_not_a_deadline():
 def test_rate_limiter_on_the_wall_clock_is_still_flagged():
     report = analyze("app/limits.py", THROTTLED_SYNC, Settings(select=frozenset({"ARM103"})))
     assert [(f.rule, f.line) for f in report.findings] == [("ARM103", 10)]
+
+
+def test_arm104_message_says_where_the_expiry_goes():
+    code = '''\
+from datetime import datetime, timedelta, timezone
+
+from .models import Token
+from .tasks import report
+
+
+def issue(user):
+    Token.objects.create(user=user, expires_at=datetime.now(timezone.utc) + timedelta(hours=1))
+
+
+def schedule(user):
+    report.s(user.id).set(expires=datetime.now(timezone.utc) + timedelta(minutes=5)).delay()
+'''
+    report = analyze("app/tokens.py", code, Settings(select=frozenset({"ARM104"})))
+    by_line = {f.line: f.message for f in report.findings}
+    assert sorted(by_line) == [8, 12]
+    assert "written to the database by `Token.objects.create(expires_at=...)`" in by_line[8]
+    assert "stored or sent by" in by_line[12] and "database" not in by_line[12]

@@ -51,7 +51,7 @@ MODEL_BASES = re.compile(r"Model$|^Base$|Base$|Document$|^Table$")
 class Sink:
     node: cst.CSTNode  # the wall-clock expression to report
     flow: Flow
-    kind: str  # "jwt" | "redis" | "sql" | "orm" | "message"
+    kind: str  # "jwt" | "redis" | "sql" | "orm" | "store" | "message"
     detail: str  # e.g. "Token.objects.create(expires_at=...)"
 
 
@@ -106,7 +106,7 @@ class _Finder:
                 continue
             detail = f"{_short(name)}({keyword}=...)"
             if last in WRITE_CALLS:
-                kind = "redis" if keyword in ("exat", "pxat") else ("message" if last in _MESSAGE_CALLS else "orm")
+                kind = "redis" if keyword in ("exat", "pxat") else _write_kind(last)
                 self.add(flow, arg.value, kind, detail)
             elif last[:1].isupper() and self._persisted_object(scope, call):
                 self.add(flow, arg.value, "orm", detail)
@@ -186,8 +186,7 @@ class _Finder:
                 if is_jwt or key in ("exp",) and last == "encode":
                     self.add(flow, value, "jwt", f'{_short(name)}({{"{key}": ...}})')
                 else:
-                    kind = "message" if last in _MESSAGE_CALLS else "orm"
-                    self.add(flow, value, kind, f'{_short(name)}({{"{key}": ...}})')
+                    self.add(flow, value, _write_kind(last), f'{_short(name)}({{"{key}": ...}})')
 
     def _sql(self, scope: Scope, call: cst.Call, name: str) -> None:
         sql = self._sql_text(scope, call.args[0].value)
@@ -275,6 +274,18 @@ _MESSAGE_CALLS = frozenset(
     {"apply_async", "send_task", "delay", "enqueue", "enqueue_call", "publish", "send", "send_json", "post", "put",
      "patch", "request", "emit"}
 )
+# Calls that unmistakably write a row or document. Other writers (`set`, `add`, `write`,
+# `dumps`...) may be a cache, a task signature or a file: their message says "stored or sent".
+_DATABASE_CALLS = frozenset(
+    {"create", "get_or_create", "update_or_create", "bulk_create", "update", "insert", "insert_one", "insert_many",
+     "update_one", "update_many", "replace_one", "find_one_and_update", "upsert", "put_item", "update_item", "save"}
+)
+
+
+def _write_kind(last: str) -> str:
+    if last in _MESSAGE_CALLS:
+        return "message"
+    return "orm" if last in _DATABASE_CALLS else "store"
 
 
 def _is_model_class(cls: cst.ClassDef) -> bool:

@@ -9,6 +9,7 @@ _WHERE = {
     "sql": Text(en="passed as a SQL parameter to {detail}", pt_BR="passada como parâmetro SQL para {detail}"),
     "redis": Text(en="sent to Redis by {detail}", pt_BR="enviada ao Redis por {detail}"),
     "message": Text(en="sent to another process by {detail}", pt_BR="enviada a outro processo por {detail}"),
+    "store": Text(en="stored or sent by {detail}", pt_BR="guardada ou enviada por {detail}"),
 }
 _GENERIC = Text(
     en=(
