@@ -696,4 +696,5 @@ def schedule(user):
     by_line = {f.line: f.message for f in report.findings}
     assert sorted(by_line) == [8, 12]
     assert "written to the database by `Token.objects.create(expires_at=...)`" in by_line[8]
-    assert "stored or sent by" in by_line[12] and "database" not in by_line[12]
+    assert "stored or sent by `set(expires=...)`" in by_line[12]
+    assert "written to the database" not in by_line[12]
