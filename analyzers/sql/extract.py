@@ -32,6 +32,13 @@ WRITES = re.compile(r"\b(?:insert|update|delete|merge)\b", re.I)
 HOT_BODY = re.compile(r"clock_timestamp|timeofday|advisory_lock|holder|locked_by|lease|leader|\bowner|execute", re.I)
 
 MAX_CHARS = 5_000_000
+# Driver placeholders that PostgreSQL's grammar rejects: psycopg `%(name)s` / `%s`, and `:name`
+# (not a `::` cast, not `:=`). Only tried after a statement failed to parse as written.
+_PLACEHOLDER = re.compile(r"%\(\w+\)s|%s\b|(?<![:\w]):[A-Za-z_]\w*")
+
+
+def pad_placeholders(text: str) -> str:
+    return _PLACEHOLDER.sub(lambda m: "$1" + " " * (len(m.group(0)) - 2), text)
 MAX_PARSE_NOTES = 20
 _FORMAT_SPEC = re.compile(r"%(?:\d+\$)?-?(?:\d+|\*)?([sIL%])")
 
@@ -70,7 +77,17 @@ class Extractor:
     def parse(self, snippet: Snippet, quiet: bool = False) -> list[dict]:
         """Statement nodes of `snippet`; a failure becomes a note (unless quiet) and []."""
         try:
-            data = json.loads(_pg.parse_sql_json(snippet.text))
+            try:
+                data = json.loads(_pg.parse_sql_json(snippet.text))
+            except _pg.ParseError:
+                # `.sql` files read by a driver or query library (procrastinate's `%(queue)s`,
+                # aiosql's `:user_id`) fail only on their placeholders: retry once with them
+                # padded to `$1` of the same length, so every offset still points at the source.
+                padded = pad_placeholders(snippet.text)
+                if padded == snippet.text:
+                    raise
+                data = json.loads(_pg.parse_sql_json(padded))
+                snippet.text = padded
         except _pg.ParseError as exc:
             if not quiet:
                 where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0

@@ -1,0 +1,41 @@
+"""`.sql` files read by drivers and query libraries carry placeholders PostgreSQL rejects; the
+statement is still analysed, and positions and fixes still point at the file's own text."""
+from __future__ import annotations
+
+from analyzers import Settings, analyze, apply_edits
+
+AIOSQL = """-- name: create-session<!
+-- Sessões expiram em 24 horas
+insert into sessions (user_id, token, expires_at)
+values (:user_id, :token, clock_timestamp() + interval '24 hours');
+
+-- name: get-user
+select id, email from users where id = :user_id and created_at > now()::date - 30;
+"""
+
+PSYCOPG = """update leases
+   set holder = %(worker)s, renewed_at = now()
+ where name = %(name)s and expires_at > clock_timestamp();
+"""
+
+
+def test_aiosql_named_parameters_are_analysed_with_exact_positions_and_fix():
+    report = analyze("app/queries/sessions.sql", AIOSQL, Settings(select=frozenset({"ARM101"})))
+    assert report.notes == []
+    [finding] = report.findings
+    assert (finding.rule, finding.line, finding.col) == ("ARM101", 4, 27)
+    fixed = apply_edits(AIOSQL, finding.fix.edits)
+    assert fixed == AIOSQL.replace("clock_timestamp()", "now()")
+    assert ":user_id" in fixed  # the file's own text, never the padded copy
+
+
+def test_psycopg_named_parameters_are_analysed():
+    report = analyze("app/sql/leases.sql", PSYCOPG, Settings(select=frozenset({"ARM101"})))
+    assert report.notes == []
+    assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 3)]
+
+
+def test_casts_and_assignments_are_not_taken_for_placeholders():
+    sql = "do $$ declare v int; begin v := '1'::int; end $$;\nselect :'broken\n"
+    report = analyze("db/x.sql", sql)
+    assert [n.line for n in report.notes] == [2]  # the real error is still reported, once
