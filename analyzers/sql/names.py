@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 EXPIRY_COLUMN = re.compile(
-    r"expir|(?:^|_)until$|(?:^|_)ends?_at$|deadline|(?:^|_)ttl(?:_|$)|lease_(?:end|ends|expires?|until)|timeout_at|valid_to$|(?:^|_)due_at$"
+    r"expir|(?:^|_)until$|(?:^|_)ends?_(?:at|on)$|(?:^|_)closes?_(?:at|on)$|deadline|(?:^|_)ttl(?:_|$)|lease_(?:end|ends|expires?|until)|timeout_at|valid_to$|(?:^|_)due_at$"
 )
 # Columns rows get ordered by across writers (an event's position in time).
 EVENT_COLUMN = re.compile(

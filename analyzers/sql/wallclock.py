@@ -51,3 +51,50 @@ def call_span(unit: Unit, call: dict) -> tuple[int, int, bool]:
 
 def now_fix(start: int, end: int) -> Fix:
     return Fix("use now() (start of the transaction) instead of the wall clock", (Edit(start, end, "now()"),))
+
+
+# Every key of an ORDER BY list (`order by auction_id, amount desc, placed_at asc`): a
+# tie-breaker is ordering evidence too.
+_ORDER_BY = re.compile(r"\border\s+by\b", re.I)
+_LIST_END = re.compile(r"\b(?:limit|offset|fetch|for|window|union|except|intersect)\b", re.I)
+_ORDER_KEY = re.compile(r"^\s*(?:[\w\"]+\s*\.\s*)?([\w\"]+)\s*(?:asc|desc)?\s*(?:nulls\s+(?:first|last))?\s*$", re.I)
+
+
+def order_keys(text: str) -> frozenset[str]:
+    """Plain column names in ORDER BY lists (expressions such as `coalesce(a, b)` are skipped)."""
+    if "rder" not in text and "RDER" not in text:
+        return frozenset()
+    keys = set()
+    for match in _ORDER_BY.finditer(text):
+        for item in _order_items(text, match.end()):
+            key = _ORDER_KEY.match(item)
+            if key:
+                keys.add(key.group(1).strip('"').lower())
+    return frozenset(keys)
+
+
+def _order_items(text: str, start: int) -> list[str]:
+    """The comma-separated items after ORDER BY, up to the end of the list (a closing
+    parenthesis, a semicolon or the next clause), splitting only outside parentheses."""
+    items, depth, begin = [], 0, start
+    stop = min(len(text), start + 2000)
+    index = start
+    while index < stop:
+        char = text[index]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and char == ";":
+            break
+        elif depth == 0 and char == ",":
+            items.append(text[begin:index])
+            begin = index + 1
+        elif depth == 0 and char.isalpha() and (index == 0 or not (text[index - 1].isalnum() or text[index - 1] == "_")):
+            if _LIST_END.match(text, index):
+                break
+        index += 1
+    items.append(text[begin:index])
+    return items

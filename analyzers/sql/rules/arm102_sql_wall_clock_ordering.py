@@ -10,7 +10,7 @@ from ..hits import SqlHit
 from ..names import EVENT_COLUMN, EVENT_TABLE, EXPIRY_COLUMN, TIMESTAMP_COLUMN
 from ..rule import sql_rule
 from ..scope import Scope
-from ..wallclock import WallSources, call_span
+from ..wallclock import WallSources, call_span, order_keys
 
 META = register(
     RuleMeta(
@@ -85,7 +85,7 @@ def check(scope: Scope) -> Iterator[SqlHit]:
     if not scope.mentions(_GATE):
         return
     sources = WallSources(scope)
-    ordered = scope.facts.ordered_columns
+    ordered = scope.facts.ordered_columns | order_keys(scope.facts.text)
     for unit in scope.units:
         if unit.role == "log":
             continue
