@@ -115,7 +115,68 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
                     )
                     _plan_fix(analysis, ctx, deadline)
                     found[id(node)] = deadline
+            for left, _op, right in ordering_pairs(comparison):
+                _ttl_check(analysis, scope, comparison, left, right, found)
+        for call in scope.calls:
+            _remaining_clamp(analysis, ctx, scope, call, persisted, found)
     return list(found.values())
+
+
+# A limit whose name says it bounds an age: `time.time() - quote_created < QUOTE_TTL_S`.
+_AGE_LIMIT = re.compile(r"ttl|max_?age|expir|lease|valid_for|fresh", re.IGNORECASE)
+# Stamps a heartbeat check compares (ARM301's business, not a TTL).
+_HEARTBEAT_STAMP = re.compile(r"heart_?beat|ping|pong|last_?seen|seen_at|alive|contact|check_?in", re.IGNORECASE)
+
+
+def _ttl_check(analysis: ClockAnalysis, scope: Scope, comparison, left, right, found) -> None:
+    """`now - stamp < TTL` where the stamp comes from outside the function (a parameter, an
+    attribute): the age of a wall-clock stamp checked against a TTL. The stamp's origin is
+    unknown, so no rewrite is offered."""
+    for age, limit in ((left, right), (right, left)):
+        if not (isinstance(age, cst.BinaryOperation) and isinstance(age.operator, cst.Subtract)):
+            continue
+        stamp = age.right
+        if not isinstance(stamp, (cst.Name, cst.Attribute)) or analysis.flow(scope, stamp) is not None:
+            continue
+        reading = analysis.flow(scope, age.left)
+        if reading is None or reading.kind != WALL:
+            continue
+        limit_name = limit.value if isinstance(limit, cst.Name) else limit.attr.value if isinstance(limit, cst.Attribute) else ""
+        stamp_name = stamp.value if isinstance(stamp, cst.Name) else stamp.attr.value
+        if not _AGE_LIMIT.search(limit_name) or _HEARTBEAT_STAMP.search(stamp_name):
+            continue
+        if _only_logs(analysis, enclosing_test(analysis.index, comparison)) or id(comparison) in found:
+            continue
+        deadline = Deadline(comparison, comparison, reading, scope)
+        deadline.uses_datetime = not (analysis.wall_name(reading.calls[0]) or "").startswith("time.")
+        found[id(comparison)] = deadline
+        return
+
+
+def _remaining_clamp(analysis: ClockAnalysis, ctx, scope: Scope, call: cst.Call, persisted, found) -> None:
+    """`max(0.0, self.deadline - time.time())`: the time left before a wall-clock deadline,
+    clamped at zero, is a deadline check even without a comparison operator."""
+    if not isinstance(call.func, cst.Name) or call.func.value not in ("max", "min") or len(call.args) != 2:
+        return
+    for arg in call.args:
+        value = arg.value
+        if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract)):
+            continue
+        flow = analysis.flow(scope, value)
+        if flow is None or flow.kind != DURATION or any(id(c) in persisted for c in flow.calls):
+            continue
+        deadline_side = analysis.flow(scope, value.left)
+        if deadline_side is None or deadline_side.kind != OFFSET:
+            continue  # `now - start` is an elapsed time; clamping it decides nothing
+        for kind, root in deadline_side.roots:
+            if kind != OFFSET or id(root) in found:
+                continue
+            deadline = Deadline(root, call, flow, scope)
+            deadline.uses_datetime = any(
+                not (analysis.wall_name(c) or "").startswith("time.") for c in flow.calls
+            )
+            _plan_fix(analysis, ctx, deadline)
+            found[id(root)] = deadline
 
 
 # --- the deterministic fix ----------------------------------------------------------------------

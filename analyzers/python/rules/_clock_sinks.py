@@ -19,12 +19,12 @@ from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 # (created_at, started_at, updated_at, sent_at) stay out.
 EXPIRY_NAME = re.compile(
     r"expir|valid_until|valid_to|valid_through|lease_until|lease_expir|deadline|(?:^|_)ttl|^exp$|_exp$|^exp_|"
-    r"^exat$|^pxat$|(?:^|_)ends?_(?:at|on)$|^trial_ends?$|(?:^|_)until$|(?:^|_)renews?_(?:at|on)$",
+    r"^exat$|^pxat$|(?:^|_)ends?_(?:at|on)$|(?:^|_)closes?_(?:at|on)$|^trial_ends?$|(?:^|_)until$|(?:^|_)renews?_(?:at|on)$",
     re.IGNORECASE,
 )
 EXPIRY_SQL = re.compile(
     r"expir|valid_until|valid_to|valid_through|lease_until|lease_expir|deadline|\bttl|\b\w*ends?_at\b|\w_until\b|"
-    r"\brenews?_at\b",
+    r"\brenews?_at\b|\bcloses?_(?:at|on)\b|\bends?_on\b",
     re.IGNORECASE,
 )
 
@@ -42,6 +42,9 @@ WRITE_CALLS = frozenset(
 # Calls that make an ORM object persistent.
 PERSIST_CALLS = frozenset({"add", "add_all", "merge", "save", "bulk_create", "bulk_save_objects", "insert", "persist"})
 PERSIST_EVIDENCE = PERSIST_CALLS | {"commit", "flush", "bulk_update", "update", "upsert", "save_changes"}
+# SQLAlchemy's `with session.begin():` flushes and commits loaded objects' changes on exit.
+SESSION_TRANSACTIONS = frozenset({"begin", "begin_nested"})
+_SQL_WRITE = re.compile(r"\b(?:insert|update|upsert|merge|replace|set|values|call)\b", re.IGNORECASE)
 EXECUTE_CALLS = frozenset({"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetch_one", "fetch_all", "fetch_val", "query", "mogrify"})
 EXPIREAT_CALLS = frozenset({"expireat", "pexpireat"})
 MODEL_BASES = re.compile(r"Model$|^Base$|Base$|Document$|^Table$")
@@ -190,8 +193,8 @@ class _Finder:
 
     def _sql(self, scope: Scope, call: cst.Call, name: str) -> None:
         sql = self._sql_text(scope, call.args[0].value)
-        if sql is None or not EXPIRY_SQL.search(sql):
-            return
+        if sql is None or not EXPIRY_SQL.search(sql) or not _SQL_WRITE.search(sql):
+            return  # a read (`where closes_at < :horizon`) compares; it stores nothing
         for arg in call.args[1:]:
             for element in self._param_values(scope, arg.value):
                 flow = self.offset(scope, element)
@@ -258,6 +261,8 @@ class _Finder:
         other object is not evidence (a dict update; the breaker it sits next to lives in memory)."""
         for call in scope.calls:
             last = last_part(call_name(self.analysis.qname, call))
+            if last in SESSION_TRANSACTIONS and isinstance(self.analysis.index.parent_of(call), cst.WithItem):
+                return True  # `with session.begin():` commits what changed on its objects
             if last not in PERSIST_EVIDENCE:
                 continue
             if last in ("commit", "flush", "save_changes"):

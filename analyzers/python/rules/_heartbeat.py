@@ -69,6 +69,12 @@ DEAD_VALUES = frozenset(
      "missing", "gone", "crashed", "disconnected", "unresponsive", "expired"}
 )
 DEADISH_NAME = re.compile(r"dead|stale|expired|evict|lost|failed|down|offline|timed_?out|unresponsive|missing|gone", re.IGNORECASE)
+# A function whose True answer is the death verdict: its caller fails over or evicts.
+VERDICT_NAME = re.compile(
+    r"^(?:is|should|must|needs?_to)_(?:\w+_)?(?:dead|failover|fail_over|evict|unresponsive|down|offline|timed_?out|lost|gone)"
+    r"|^(?:should|must)_(?:failover|fail_over|evict|fence|reap|take_?over|promote)",
+    re.IGNORECASE,
+)
 _ALIVE_NAMES = re.compile(r"alive|healthy|online|up|available", re.IGNORECASE)
 _UPPER = re.compile(r"^_?[A-Z][A-Z0-9_]+$")
 _STMT_PARENTS = (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite)
@@ -302,6 +308,13 @@ class HeartbeatAnalysis:
             and DEADISH_NAME.search(scope.node.name.value)
         ):
             return [statement]  # `def dead_nodes(self): return [n for n, t in ... if now - t > 15]`
+        if (
+            isinstance(holder, cst.Return)
+            and isinstance(holder.value, cst.Comparison)
+            and isinstance(scope.node, cst.FunctionDef)
+            and VERDICT_NAME.search(scope.node.name.value)
+        ):
+            return [statement]  # `def should_failover(...): silent = now - last_ping; return silent > 30`
         name = _assigned_name(holder)
         if not name:
             return None
