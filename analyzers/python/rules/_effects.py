@@ -110,6 +110,12 @@ _ADYEN_CALL = re.compile(
 )
 _MP_CREATE = re.compile(r"\.(payment|advanced_payment|refund|order)\(\)\.create$")
 _PAGARME_KEY_POSITION = {"create_order": 2, "create_charge": 2, "capture_charge": 3, "cancel_charge": 3}
+# pagarme-python (the v4 API's SDK): module-level resources. It has no idempotency-key option,
+# so every call that moves money is unkeyed.
+_PAGARME_V4 = re.compile(
+    r"^pagarme\.(?:resources\.handlers\.)?(?:transaction\.(?:create|capture|refund|collect_payment)"
+    r"|transfer\.create|bulk_anticipation\.create|payable\.create)$"
+)
 _PAYPAL_REQUESTS = re.compile(
     r"(?:^|\.)(OrdersCreateRequest|OrdersCaptureRequest|OrdersAuthorizeRequest|"
     r"AuthorizationsCaptureRequest|CapturesRefundRequest|PayoutsPostRequest)$"
@@ -179,6 +185,8 @@ def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
         return Payment("adyen", _keyed_by_kwarg(call))
     if "mercadopago" in heads and _MP_CREATE.search(site.chain):
         return Payment("mercadopago", _mercadopago_keyed(flow, site, ctx))
+    if _PAGARME_V4.match(qualified):
+        return Payment("pagar.me v4", None if has_splat(call) else False)
     if "pagarmeapisdk" in heads and site.method in _PAGARME_KEY_POSITION:
         keyed = _keyed_by_kwarg(call)
         if keyed is False and len(positional(call)) >= _PAGARME_KEY_POSITION[site.method]:
@@ -271,16 +279,40 @@ def http_method(site: Site, flow: Flow) -> str | None:
             if _HTTP_CLIENTS.match(flow.qualify(receiver[:-2])):
                 verb = method
         elif receiver:
-            bound = flow.value_of(receiver, site.index)
-            if isinstance(bound, cst.Call) and _HTTP_CLIENTS.match(flow.qualify(_chain_of(bound.func))):
-                verb = method
-            elif _HTTP_ATTR_RECEIVER.search(receiver):
+            if _HTTP_ATTR_RECEIVER.search(receiver) or http_client_name(receiver, site.index, flow):
                 verb = method
     if verb == "request":
         args = positional(site.node)
         text = string_text(args[0]) if args else None
         return text.lower() if text and text.lower() in ("post", "put", "patch", "delete") else None
     return verb
+
+
+_DOTTED = re.compile(r"[A-Za-z_][\w.]*")
+_RENDER = cst.Module(body=[])
+
+
+def _client_call(node: cst.BaseExpression | None, flow: Flow) -> bool:
+    if isinstance(node, cst.Await):
+        node = node.expression
+    if isinstance(node, cst.BooleanOperation):  # `client = client or httpx.Client()`
+        return _client_call(node.left, flow) or _client_call(node.right, flow)
+    return isinstance(node, cst.Call) and bool(_HTTP_CLIENTS.match(flow.qualify(_chain_of(node.func))))
+
+
+def http_client_name(receiver: str, before: int, flow: Flow) -> bool:
+    """Whether `receiver` holds a requests/httpx/aiohttp client: bound to one here or at module
+    level, a parameter annotated with one (`session: requests.Session`), or a `self.x` that
+    every assignment in the module sets to one."""
+    bound = flow.value_of(receiver, before)
+    if bound is not None:
+        return _client_call(bound, flow)
+    annotation = flow.annotations.get(receiver)
+    if annotation is not None:
+        text = _RENDER.code_for_node(annotation)
+        return any(_HTTP_CLIENTS.match(flow.qualify(name)) for name in _DOTTED.findall(text.strip("\"'")))
+    values = flow.self_values.get(receiver) if receiver.startswith("self.") else None
+    return bool(values) and all(_client_call(v, flow) for v in values)
 
 
 def http_url(site: Site, flow: Flow) -> str | None:
@@ -456,6 +488,28 @@ _NOT_AN_EFFECT_URL = re.compile(
 )
 
 
+# Push notifications: firebase_admin's messaging module, APNs clients (apns2, aioapns), pyfcm
+# and Expo's PushClient. `send_notification` alone is also the name of in-app helpers that only
+# write a Notification row, so the receiver or the imports must name a push service.
+_FIREBASE_SEND = re.compile(r"^firebase_admin\.messaging\.(?:send|send_all|send_each|send_multicast|send_each_for_multicast)(?:_async)?$")
+_PUSH_RECEIVER = re.compile(r"(?i)(?:apns|apn|fcm|gcm|firebase|push|expo|onesignal)\w*$")
+_PUSH_HEADS = {"apns2", "aioapns", "pyapns", "pyapns2", "pyfcm", "exponent_server_sdk", "onesignal_sdk", "gobiko"}
+_PUSH_METHODS = {"send_notification", "send_notification_batch", "send_notification_async"}
+_FCM_METHODS = {"notify_single_device", "notify_multiple_devices", "notify_topic_subscribers", "multiple_devices_data_message", "single_device_data_message"}
+
+
+def _push_call(site: Site, qualified: str, receiver: str, flow: Flow) -> bool:
+    if _FIREBASE_SEND.match(qualified):
+        return True
+    method = site.method
+    last = receiver.rsplit(".", 1)[-1].removesuffix("()")
+    if method in _FCM_METHODS:
+        return bool(_PUSH_RECEIVER.search(last) or import_heads(flow) & _PUSH_HEADS)
+    if method in _PUSH_METHODS:
+        return bool(_PUSH_RECEIVER.search(last) or import_heads(flow) & _PUSH_HEADS)
+    return method == "publish" and bool(re.search(r"(?i)push_?client$", last))
+
+
 @dataclass(frozen=True)
 class Effect:
     kind: str  # "email", "payment", "http", "queue"
@@ -478,6 +532,8 @@ def side_effect(site: Site, flow: Flow, ctx) -> Effect | None:
             kind = "queue"
         return Effect(kind, site)
     receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+    if _push_call(site, qualified, receiver, flow):
+        return Effect("push", site)
     if method in ("send", "deliver", "send_now"):
         if _MAIL_RECEIVER.search(receiver) or _MAIL_OBJECTS.search(receiver):
             return Effect("email", site)
@@ -555,6 +611,9 @@ def db_write(site: Site, flow: Flow, ctx, pending: bool) -> DbWrite | None:
     """A write to the database. `pending` says an ORM session has unflushed changes (an add,
     a merge, an attribute assignment) so that a `commit()` persists something."""
     method = site.method
+    rest = rest_write(site, flow)
+    if rest is not None:
+        return DbWrite(site, rest.kind)
     if method in SQL_METHODS:
         text = sql_of(site, flow)
         if text is None:
@@ -583,6 +642,53 @@ def db_write(site: Site, flow: Flow, ctx, pending: bool) -> DbWrite | None:
                 if head not in SDK_HEADS:
                     return DbWrite(site, "orm")
     return None
+
+
+# supabase-py / postgrest-py: `sb.table("invoices").update({...}).eq("id", x).execute()`. The
+# builder only reaches the database at `.execute()`, so that call is the write.
+_REST_WRITE = re.compile(
+    r"(?:^|\.)(?:table|from_)\(\)(?:\.schema\(\))?\.(?P<kind>insert|update|upsert|delete)\(\)(?:\.\w+\(\))*\.execute$"
+)
+_REST_HEADS = {"supabase", "postgrest", "supabase_py", "supabase_client"}
+_REST_RECEIVER = re.compile(r"(?i)(?:^|[._])(?:supabase|sb|postgrest)\w*(?:\(\))?\.")
+
+
+@dataclass(frozen=True)
+class RestWrite:
+    kind: str  # "insert" / "update" / "upsert" / "delete"
+    table: str | None
+    call: cst.Call  # the `.insert(...)` / `.upsert(...)` call with the rows and options
+
+
+def rest_write(site: Site, flow: Flow) -> RestWrite | None:
+    """A supabase/PostgREST write, recognised at its `.execute()`."""
+    if site.method != "execute" or site.node.args:
+        return None
+    match = _REST_WRITE.search(site.chain)
+    if match is None:
+        return None
+    if not (import_heads(flow) & _REST_HEADS or _REST_RECEIVER.search(site.chain)):
+        return None
+    node: cst.BaseExpression = site.node.func
+    write_call = table = None
+    for _ in range(32):
+        if isinstance(node, cst.Attribute):
+            node = node.value
+        elif isinstance(node, cst.Call):
+            func = node.func
+            if isinstance(func, cst.Attribute):
+                name = func.attr.value
+                if name == match.group("kind") and write_call is None:
+                    write_call = node
+                elif name in ("table", "from_") and node.args:
+                    table = string_text(node.args[0].value, flow.resolver(site.index))
+                    break
+            node = func
+        else:
+            break
+    if write_call is None:
+        return None
+    return RestWrite(match.group("kind"), table, write_call)
 
 
 def is_record(write: DbWrite) -> bool:

@@ -46,6 +46,10 @@ class Flow:
     item_assigns: list[tuple[int, cst.Subscript, cst.BaseExpression]] = field(default_factory=list)
     if_tests: dict[int, tuple[int, int, cst.If]] = field(default_factory=dict)  # id(If) -> call range of its test
     counter: int = 0
+    # parameter name -> its annotation (`session: requests.Session`), for receivers passed in
+    annotations: dict[str, cst.BaseExpression] = field(default_factory=dict)
+    # `self.x` -> every value assigned to it anywhere in the module (`self.http = httpx.Client()`)
+    self_values: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
 
     # --- data flow ---------------------------------------------------------------------------
     def value_of(self, name: str, before: int | None = None) -> cst.BaseExpression | None:
@@ -236,9 +240,19 @@ class _Walker(cst.CSTVisitor):
 
 
 def build_flow(
-    body: cst.CSTNode, imports: dict[str, str], module_values: dict[str, cst.BaseExpression]
+    body: cst.CSTNode,
+    imports: dict[str, str],
+    module_values: dict[str, cst.BaseExpression],
+    params: cst.Parameters | None = None,
+    self_values: dict[str, list[cst.BaseExpression]] | None = None,
 ) -> Flow:
     flow = Flow(imports, module_values)
+    if params is not None:
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.annotation is not None:
+                flow.annotations[param.name.value] = param.annotation.annotation
+    if self_values is not None:
+        flow.self_values = self_values
     walker = _Walker(flow)
     if isinstance(body, cst.Module):
         for statement in body.body:
@@ -262,6 +276,31 @@ def module_values(module: cst.Module) -> dict[str, cst.BaseExpression]:
                     if isinstance(small.target, cst.Name):
                         values[small.target.value] = small.value
     return values
+
+
+class _SelfAssigns(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: dict[str, list[cst.BaseExpression]] = {}
+
+    def _take(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+            self.found.setdefault("self." + target.attr.value, []).append(value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._take(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._take(node.target, node.value)
+
+
+def self_assignments(module: cst.Module) -> dict[str, list[cst.BaseExpression]]:
+    """`self.x = value` anywhere in the module: what a method's `self.x` may hold."""
+    visitor = _SelfAssigns()
+    walk(module, visitor)
+    return visitor.found
 
 
 def in_handler(step: Step) -> bool:
@@ -296,9 +335,14 @@ class FlowRule:
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module_values = module_values(node)
+        self._self_values: dict[str, list[cst.BaseExpression]] | None = None
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.check(build_flow(original_node.body, self.ctx.imports, self._module_values))
+        if self._self_values is None:
+            self._self_values = self_assignments(self.ctx.module)
+        self.check(
+            build_flow(original_node.body, self.ctx.imports, self._module_values, original_node.params, self._self_values)
+        )
 
     def leave_Module(self, original_node: cst.Module) -> None:
         self.check(build_flow(original_node, self.ctx.imports, self._module_values))

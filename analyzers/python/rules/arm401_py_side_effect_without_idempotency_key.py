@@ -20,6 +20,18 @@ _HOW = {
              "um header Idempotency-Key (PayPal: PayPal-Request-Id)"),
 }
 
+# pagarme-python (v4 API) has no way to send an idempotency key.
+_PAGARME_V4_MESSAGE = (
+    "Pagar.me v4 call that moves money, and the v4 SDK cannot send an idempotency key: a retry after a "
+    "timeout or crash can transfer or charge twice. Move the call to pagarmeapisdk (v5) with "
+    "idempotency_key=... derived from the operation, or record the intent first and look the operation up "
+    "by your own reference before retrying.",
+    "Chamada do Pagar.me v4 que movimenta dinheiro, e o SDK v4 não envia chave de idempotência: um retry "
+    "após timeout ou crash pode transferir ou cobrar duas vezes. Migre a chamada para o pagarmeapisdk (v5) "
+    "com idempotency_key=... derivada da operação, ou registre a intenção antes e procure a operação pela "
+    "sua própria referência antes de tentar de novo.",
+)
+
 META = RuleMeta(
     id="ARM401",
     slug="py-side-effect-without-idempotency-key",
@@ -158,6 +170,8 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
             self.report(site.node, message=self._message(payment.provider))
 
     def _message(self, provider: str) -> str:
+        if provider == "pagar.me v4":
+            return _PAGARME_V4_MESSAGE[self.ctx.language == "pt-BR"]
         en, pt = _HOW.get(provider, _HOW["http"])
         if self.ctx.language == "pt-BR":
             return (

@@ -16,6 +16,7 @@ _KIND = {
     "payment": ("makes a payment call", "faz uma chamada de pagamento"),
     "http": ("makes an HTTP write to another service", "faz uma escrita HTTP em outro serviço"),
     "queue": ("publishes to a queue", "publica numa fila"),
+    "push": ("sends a push notification", "envia uma notificação push"),
 }
 
 META = RuleMeta(
@@ -137,7 +138,7 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
     META = META
     TRIGGERS = AllOf(  # type: ignore[assignment]
         r"send_|sendmail|basic_publish|\.publish\(|producer|Producer|EmailMessage|EmailMultiAlternatives|\.send\("
-        r"|\.deliver\(|messages\.create|chat_postMessage|stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal"
+        r"|\.deliver\(|messages\.create|chat_postMessage|messaging|notify_|PushClient|stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal"
         r"|\.post\(|\.put\(|\.patch\(|\.request\(|mail_admins|mail_managers",
         r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\(",
     )

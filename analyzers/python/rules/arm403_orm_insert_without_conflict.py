@@ -27,11 +27,21 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ...sql.names import EXTERNAL_KEY, NOT_INBOX_TABLE
+from ...sql.names import EXTERNAL_KEY, INBOX_TABLE, NOT_INBOX_TABLE
 from ...sql.rules.arm403_sql_insert_without_on_conflict import META as SQL_META
 from ..rule import PythonRule
 from ._delivery import DELIVERY_PARAMS, TEST_PATH, delivery_context, is_test_function, param_names
-from ._effects import SDK_HEADS, SESSIONISH, import_heads, is_claim, kwarg, payment_call, side_effect
+from ._effects import (
+    SDK_HEADS,
+    SESSIONISH,
+    import_heads,
+    is_claim,
+    kwarg,
+    payment_call,
+    rest_write,
+    side_effect,
+)
+from ._sqltext import string_text
 from ._effects_flow import AllOf, Flow, Site, build_flow, module_values
 
 # A model name alone (no external key among the values) says "delivered thing" only in a
@@ -58,7 +68,9 @@ _DJANGO_CREATE = re.compile(
     r"(?:\.(?:using|db_manager)\(\))?\.(?P<method>a?create|a?bulk_create)$"
 )
 _RELATED_CREATE = re.compile(r"(?:^|\.)(?P<model>[a-z]\w*)_set\.(?P<method>a?create)$")
-_GUARD_ERROR = re.compile(r"IntegrityError|UniqueViolation|DuplicateKey|NotUniqueError")
+# postgrest's APIError is what supabase-py raises for a unique violation (code 23505).
+_GUARD_ERROR = re.compile(r"IntegrityError|UniqueViolation|DuplicateKey|NotUniqueError|APIError")
+_REST_HINT = re.compile(r"\.(?:table|from_)\(")
 _READ_METHODS = frozenset(
     "exists aexists get aget first afirst last alast count acount one one_or_none scalar scalar_one_or_none"
     " get_or_none".split()
@@ -76,7 +88,7 @@ _CRUD_BASE = re.compile(r"Model\b|Admin\b|Serializer\b|Form\b|Factory\b|Schema\b
 class Insert:
     site: Site
     model: str
-    orm: str  # "django" | "sqlalchemy"
+    orm: str  # "django" | "sqlalchemy" | "supabase" (then `model` is the table name)
     keys: tuple[str, ...]  # keyword names of the values inserted
     values: tuple[cst.BaseExpression, ...]
     commits: tuple[Site, ...] = ()  # session commits/flushes that persist a SQLAlchemy add
@@ -93,7 +105,7 @@ class _Frame:
 class OrmInsertWithoutConflict(PythonRule):
     EMITS = ("ARM403",)
     TRIGGERS = AllOf(  # type: ignore[assignment]
-        r"\.create\(|\.acreate\(|bulk_create\(|\.add\(|\.add_all\(|\.save\(|\.asave\(",
+        r"\.create\(|\.acreate\(|bulk_create\(|\.add\(|\.add_all\(|\.save\(|\.asave\(|\.insert\(",
         r"webhook|Webhook|consum|Consumer|task|actor|subscri|Subscri|listen|Listen|Inbox|receiv|deliver|handle|callback"
         r"|ingest|on_message|on_event"
         r"|process|job|worker|charge|payment|checkout|refund|notify|message|msg|envelope|notification|\.post\(|\.route\(",
@@ -137,7 +149,9 @@ class OrmInsertWithoutConflict(PythonRule):
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         frame = self._frames.pop()
-        if frame.delivery:
+        # A supabase insert keyed by an external id records a delivery wherever it is (as the
+        # same INSERT in SQL text would), so those functions are read even outside a handler.
+        if frame.delivery or (not frame.test and not frame.crud and _REST_HINT.search(self.ctx.text)):
             if self._module_values is None:
                 self._module_values = module_values(self.ctx.module)
             self._check(build_flow(original_node.body, self.ctx.imports, self._module_values), frame)
@@ -181,7 +195,13 @@ class OrmInsertWithoutConflict(PythonRule):
             if insert is None:
                 continue
             keys = [k for k in insert.keys if EXTERNAL_KEY.match(k)]
-            if not (keys and frame.delivery) and not (_inbox_model(insert.model) and frame.strong):
+            if insert.orm == "supabase":
+                inbox = bool(INBOX_TABLE.search(insert.model)) and not NOT_INBOX_TABLE.search(insert.model)
+                if not (keys and (frame.delivery or inbox)) and not (inbox and frame.strong):
+                    continue
+            elif not frame.delivery:
+                continue
+            elif not (keys and frame.delivery) and not (_inbox_model(insert.model) and frame.strong):
                 continue
             if self._handled(insert, flow) or self._own_effect(insert, flow):
                 continue
@@ -189,6 +209,14 @@ class OrmInsertWithoutConflict(PythonRule):
 
     def _insert(self, site: Site, flow: Flow) -> Insert | None:
         call = site.node
+        rest = rest_write(site, flow)
+        if rest is not None:
+            if rest.kind != "insert" or not rest.table or not rest.call.args:
+                return None  # upsert(..., on_conflict=...) is the idempotent form
+            if any(kwarg(rest.call, name) is not None for name in ("upsert", "on_conflict")):
+                return None
+            rows = _rows(rest.call.args[0].value, flow, site.index)
+            return Insert(site, rest.table.lower(), "supabase", *rows)
         if site.method in ("create", "acreate", "bulk_create", "abulk_create"):
             match = _DJANGO_CREATE.match(site.chain) or _RELATED_CREATE.search(site.chain)
             if match is None:
@@ -241,7 +269,9 @@ class OrmInsertWithoutConflict(PythonRule):
             if _DEDUP_HELPER.search(site.method) or is_claim(site):
                 return True
             text = self.ctx.code_for(site.node)
-            lookup = site.method in _READ_METHODS or ".filter" in site.chain or ".query(" in text or "select(" in text
+            lookup = (
+                site.method in _READ_METHODS or ".filter" in site.chain or ".query(" in text or "select(" in text
+            )
             if lookup and word.search(text) and not _WRITE_CHAIN.search(site.chain):
                 return True
         return False
@@ -268,7 +298,14 @@ class OrmInsertWithoutConflict(PythonRule):
     def _message(self, insert: Insert, key: str | None) -> str:
         model = insert.model
         column = key or "event_id"
-        if insert.orm == "sqlalchemy":
+        if insert.orm == "supabase":
+            where = self.ctx.code_for(insert.site.node.func).removesuffix(".execute")
+            if len(where) > 60:
+                where = f'.table("{model}").insert(...)'
+            statement = f'.table("{model}").upsert(row, on_conflict="{column}", ignore_duplicates=True)'
+            fix_en = f"write it with `{statement}`, skipping the work when no row comes back"
+            fix_pt = f"grave com `{statement}`, pulando o trabalho quando nenhuma linha voltar"
+        elif insert.orm == "sqlalchemy":
             where = f"session.add({model}(...))"
             statement = f"insert({model}).values(...).on_conflict_do_nothing(index_elements=[\"{column}\"])"
             fix_en = f"insert with `{statement}` (sqlalchemy.dialects.postgresql), skipping the work when no row was inserted"
@@ -312,6 +349,26 @@ def _sdk_create(site: Site, flow: Flow) -> bool:
     if flow.qualify(site.chain).split(".")[0].lower() in SDK_HEADS:
         return True
     return ".objects" not in site.chain and bool(import_heads(flow) & SDK_HEADS) and not site.chain[:1].isupper()
+
+
+def _rows(node: cst.BaseExpression, flow: Flow, before: int) -> tuple[tuple[str, ...], tuple[cst.BaseExpression, ...]]:
+    """Keys and values of the row(s) a supabase insert writes: a dict, a name bound to one, or a
+    list of them."""
+    if isinstance(node, cst.Name):
+        node = flow.value_of(node.value, before) or node
+    dicts = [node]
+    if isinstance(node, (cst.List, cst.Tuple)):
+        dicts = [e.value for e in node.elements]
+    keys: list[str] = []
+    values: list[cst.BaseExpression] = []
+    for row in dicts:
+        if isinstance(row, cst.Dict):
+            for element in row.elements:
+                key = string_text(element.key) if isinstance(element, cst.DictElement) else None
+                if key is not None:
+                    keys.append(key)
+                    values.append(element.value)
+    return tuple(keys), tuple(values)
 
 
 def _kwargs(call: cst.Call) -> tuple[tuple[str, ...], tuple[cst.BaseExpression, ...]]:
