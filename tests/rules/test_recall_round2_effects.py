@@ -361,3 +361,54 @@ def test_pagarme_v4_message_says_the_sdk_has_no_key():
     [finding] = report.findings
     assert "v4 SDK cannot send an idempotency key" in finding.message
     assert "pagarmeapisdk" in finding.message
+
+
+# --------------------------------------------------------------------------------------------
+# ARM401: a key passed on another request does not key this one
+
+
+def test_pix_transfer_without_key_next_to_a_keyed_one():
+    check(
+        '''
+        import httpx
+
+        PSP_BASE = "https://api.psp.example.com.br"
+
+
+        class PspClient:
+            def __init__(self, token: str) -> None:
+                self.http = httpx.Client(base_url=PSP_BASE, headers={"Authorization": f"Bearer {token}"})
+
+            def send_pix(self, withdrawal) -> dict:
+                # PSP dedups on X-Idempotency-Key, but this call does not send one
+                r = self.http.post("/v2/pix/transfers", json={"valor": str(withdrawal.amount)})  # ARM401
+                return r.json()
+
+            def send_pix_keyed(self, withdrawal) -> dict:
+                r = self.http.post(
+                    "/v2/pix/transfers",
+                    json={"valor": str(withdrawal.amount)},
+                    headers={"X-Idempotency-Key": f"withdrawal-{withdrawal.id}"},
+                )
+                return r.json()
+        '''
+    )
+
+
+def test_client_with_default_idempotency_header_may_be_keyed():
+    check(
+        '''
+        import uuid
+
+        import httpx
+
+
+        class PspClient:
+            def __init__(self, token: str) -> None:
+                self.http = httpx.Client(base_url="https://api.psp.example.com.br")
+                self.http.headers["X-Idempotency-Key"] = str(uuid.uuid4())
+
+            def send_pix(self, withdrawal) -> dict:
+                return self.http.post("/v2/pix/transfers", json={"valor": str(withdrawal.amount)}).json()
+        '''
+    )

@@ -339,7 +339,7 @@ def http_keyed(site: Site, flow: Flow, ctx) -> bool | None:
         if _HTTP_MODULES.match(flow.qualify(site.chain)):
             return False
         # a client object may carry default headers set elsewhere
-        return None if IDEMPOTENCY_HEADER.search(ctx.text) else False
+        return None if _key_outside_requests(ctx) else False
     node = headers.value
     if isinstance(node, cst.Name):
         if not flow.bound_here(node.value):
@@ -358,6 +358,58 @@ def http_keyed(site: Site, flow: Flow, ctx) -> bool | None:
     if any(isinstance(e, cst.StarredDictElement) for e in node.elements):  # type: ignore[union-attr]
         return None
     return False
+
+
+_WRITE_VERBS = frozenset({"post", "put", "patch", "delete", "request"})
+
+
+class _KeyMentions(cst.CSTVisitor):
+    """Finds an idempotency key named in code (a string or a name, not a comment) outside the
+    arguments of HTTP write calls: where a client's default headers could get it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _WRITE_VERBS:
+            self.depth += 1
+
+    def leave_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value in _WRITE_VERBS:
+            self.depth -= 1
+
+    def _see(self, text: str) -> None:
+        if not self.depth and IDEMPOTENCY_HEADER.search(text):
+            self.found = True
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self._see(node.value)
+
+    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
+        self._see(node.value)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self._see(node.value)
+
+
+def _key_outside_requests(ctx) -> bool:
+    """Whether the module could set an idempotency header on a client once (`session.headers[
+    "Idempotency-Key"] = ...`, a default-headers helper); keys passed per request on other calls
+    say nothing about this one."""
+    cached = getattr(ctx, "_arm4_key_outside_requests", None)
+    if cached is None:
+        cached = False
+        if IDEMPOTENCY_HEADER.search(ctx.text):
+            visitor = _KeyMentions()
+            ctx.module.visit(visitor)
+            cached = visitor.found
+        try:
+            ctx._arm4_key_outside_requests = cached
+        except Exception:
+            pass
+    return cached
 
 
 def _local_helper(node: cst.BaseExpression, ctx) -> cst.FunctionDef | None:
