@@ -412,3 +412,48 @@ def test_client_with_default_idempotency_header_may_be_keyed():
                 return self.http.post("/v2/pix/transfers", json={"valor": str(withdrawal.amount)}).json()
         '''
     )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM402: a method of this module that wraps the effect
+
+
+def test_settlement_loop_calls_a_client_method_that_posts_the_transfer():
+    check(
+        '''
+        import httpx
+        import psycopg
+
+
+        class PspClient:
+            def __init__(self, token: str) -> None:
+                self.http = httpx.Client(base_url="https://api.psp.example.com.br")
+
+            def send_pix(self, withdrawal) -> dict:
+                r = self.http.post("/v2/pix/transfers", json={"valor": str(withdrawal.amount)})  # ARM401
+                return r.json()
+
+            def balance(self) -> dict:
+                return self.http.get("/v2/balance").json()
+
+            def send_pix_logged(self, conn, withdrawal) -> dict:
+                conn.execute("insert into pix_outbox (withdrawal_id) values (%s) on conflict do nothing", (withdrawal.id,))
+                return {}
+
+
+        def settle(conn: psycopg.Connection, psp: PspClient, withdrawals) -> None:
+            for w in withdrawals:
+                res = psp.send_pix(w)  # ARM402
+                conn.execute("update withdrawals set status = 'paid', e2e_id = %s where id = %s", (res["e2e"], w.id))
+
+
+        def snapshot(conn: psycopg.Connection, token: str) -> None:
+            psp = PspClient(token)
+            conn.execute("update psp_state set balance = %s", (psp.balance()["available"],))
+
+
+        def settle_with_outbox(conn: psycopg.Connection, psp: PspClient, w) -> None:
+            psp.send_pix_logged(conn, w)
+            conn.execute("update withdrawals set status = 'queued' where id = %s", (w.id,))
+        '''
+    )

@@ -568,7 +568,7 @@ class Effect:
     site: Site
 
 
-def side_effect(site: Site, flow: Flow, ctx) -> Effect | None:
+def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | None:
     """An external effect a retry would repeat (celery `.delay`/`.apply_async` are not: they
     enqueue work inside our own system, and the task itself is where idempotency belongs)."""
     method = site.method
@@ -611,7 +611,87 @@ def side_effect(site: Site, flow: Flow, ctx) -> Effect | None:
         if http_keyed(site, flow, ctx):
             return None
         return Effect("http", site)
+    if receiver and not deep:
+        kind = _wrapped_effect(site, receiver, flow, ctx)
+        if kind is not None:
+            return Effect(kind, site)
     return None
+
+
+def _module_classes(ctx) -> dict[str, cst.ClassDef]:
+    cached = getattr(ctx, "_arm4_classes", None)
+    if cached is None:
+        cached = {}
+        for statement in ctx.module.body:
+            if isinstance(statement, cst.ClassDef):
+                cached[statement.name.value] = statement
+        try:
+            ctx._arm4_classes = cached
+        except Exception:
+            pass
+    return cached
+
+
+def _receiver_class(receiver: str, before: int, flow: Flow, ctx) -> cst.ClassDef | None:
+    """The class of this module a receiver is an instance of: a parameter annotated with it
+    (`psp: PspClient`) or a name bound to `PspClient(...)`."""
+    if "." in receiver or receiver.endswith(("()", "]")):
+        return None
+    classes = _module_classes(ctx)
+    if not classes:
+        return None
+    bound = flow.value_of(receiver, before)
+    if isinstance(bound, cst.Call) and isinstance(bound.func, cst.Name):
+        return classes.get(bound.func.value)
+    if bound is None:
+        annotation = flow.annotations.get(receiver)
+        if isinstance(annotation, cst.Name):
+            return classes.get(annotation.value)
+        text = string_text(annotation) if annotation is not None else None
+        return classes.get(text) if text else None
+    return None
+
+
+def _wrapped_effect(site: Site, receiver: str, flow: Flow, ctx) -> str | None:
+    """`psp.send_pix(w)` where `send_pix` is a method of a class in this module whose body
+    performs an external effect with no database write of its own: the call is that effect."""
+    cls = _receiver_class(receiver, site.index, flow, ctx)
+    if cls is None or not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    methods = [f for f in cls.body.body if isinstance(f, cst.FunctionDef) and f.name.value == site.method]
+    if len(methods) != 1:
+        return None
+    method = methods[0]
+    cache = getattr(ctx, "_arm4_wrapped", None)
+    if cache is None:
+        cache = {}
+        try:
+            ctx._arm4_wrapped = cache
+        except Exception:
+            return None
+    if id(method) not in cache:
+        cache[id(method)] = _effect_kind_of(method, flow, ctx)
+    return cache[id(method)]
+
+
+def _effect_kind_of(method: cst.FunctionDef, flow: Flow, ctx) -> str | None:
+    from ._effects_flow import build_flow, self_assignments
+
+    if flow_text_has_outbox(code(ctx, method)):
+        return None
+    inner = build_flow(method.body, flow.imports, flow.module_values, method.params, self_assignments(ctx.module))
+    kind = None
+    for s in inner.sites:
+        if db_write(s, inner, ctx, pending=False) is not None:
+            return None  # the method keeps its own record; judge it where it is defined
+        effect = side_effect(s, inner, ctx, deep=True)
+        if effect is not None and kind is None:
+            kind = effect.kind
+    return kind
+
+
+def flow_text_has_outbox(text: str) -> bool:
+    return re.search(r"outbox", text, re.I) is not None
 
 
 # ---------------------------------------------------------------------------------------------
