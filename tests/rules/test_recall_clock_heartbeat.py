@@ -4,18 +4,9 @@ ARM103 deadlines re-armed inside a loop, and ARM301 silences computed into a var
 from a field before the comparison. Each shape has look-alikes that must stay quiet."""
 from __future__ import annotations
 
-import textwrap
+from analyzers import analyze, apply_edits
 
-from analyzers import Settings, analyze, apply_edits
-
-CLOCK = Settings(select=frozenset({"ARM103", "ARM104"}))
-HEARTBEAT = Settings(select=frozenset({"ARM301"}))
-
-
-def flagged(code: str, settings: Settings, path: str = "app/module.py"):
-    report = analyze(path, textwrap.dedent(code), settings)
-    assert report.notes == []
-    return [(f.rule, f.line) for f in report.findings]
+from .helpers import CLOCK, HEARTBEAT, flagged
 
 
 # --- ARM104: persisted instants that say when something ends ------------------------------------

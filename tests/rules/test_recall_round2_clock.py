@@ -5,18 +5,9 @@ method and TTL checks on a wall-clock stamp passed in; ARM301 verdict functions 
 fixed-threshold silence comparison. Each shape has look-alikes that must stay quiet."""
 from __future__ import annotations
 
-import textwrap
+from analyzers import Settings
 
-from analyzers import Settings, analyze
-
-CLOCK = Settings(select=frozenset({"ARM103", "ARM104"}))
-HEARTBEAT = Settings(select=frozenset({"ARM301"}))
-
-
-def flagged(code: str, settings: Settings, path: str = "app/module.py"):
-    report = analyze(path, textwrap.dedent(code), settings)
-    assert report.notes == []
-    return [(f.rule, f.line) for f in report.findings]
+from .helpers import CLOCK, HEARTBEAT, flagged
 
 
 # --- ARM104 ---------------------------------------------------------------------------------------
