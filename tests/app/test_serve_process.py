@@ -1,6 +1,5 @@
 """`armadilhas serve` as a real process (gunicorn + in-process SQLite worker) against the fake
 GitHub: a signed pull_request.opened delivery ends as a posted review and a completed Check Run."""
-import json
 import os
 import socket
 import subprocess

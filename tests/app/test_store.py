@@ -2,8 +2,6 @@
 for both backends (the Redis one against a real redis-server)."""
 import time
 
-import pytest
-
 from bot.store import SqliteStore, pr_key
 
 

@@ -1,5 +1,4 @@
 """POST /webhook: verify before parsing, de-duplicate redeliveries, enqueue and answer fast."""
-import json
 
 import pytest
 from huey import SqliteHuey

@@ -299,7 +299,7 @@ def create_review(fake, req, m, body, inst):
     event = body.get("event")
     states = {"COMMENT": "COMMENTED", "APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", None: "PENDING"}
     if event not in states:
-        raise HttpError(422, "Unprocessable Entity", [f"Event is not included in the list"], doc=REVIEW_DOC)
+        raise HttpError(422, "Unprocessable Entity", ["Event is not included in the list"], doc=REVIEW_DOC)
     comments = body.get("comments") or []
     if event in ("COMMENT", "REQUEST_CHANGES") and not body.get("body") and not comments:
         raise HttpError(422, "Unprocessable Entity", ["Review body can't be blank"], doc=REVIEW_DOC)

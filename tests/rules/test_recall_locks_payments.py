@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import textwrap
 
-
 from analyzers import Settings, analyze
 
 _MARK = re.compile(r"(?:#|--)\s*(ARM\d{3}(?:\s*,\s*ARM\d{3})*)\s*$")
