@@ -124,6 +124,20 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+class OneScopeVisitor(cst.CSTVisitor):
+    """Visits one function or module body: nested functions, classes and lambdas are other
+    scopes, analysed on their own, so their code never counts as this body's (use with walk())."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
 def walk(root: cst.CSTNode, visitor: object) -> None:
     """One visitor with CSTVisitor's semantics: `visit_X` returning False skips the node's
     children (its `leave_X` still runs)."""

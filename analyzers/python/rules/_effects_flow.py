@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..imports import dotted
-from ..walk import walk
+from ..walk import OneScopeVisitor, walk
 
 # One step of the branch path: (kind, id of the If/Try/Match node, label of the branch taken).
 Step = tuple[str, int, object]
@@ -111,7 +111,7 @@ def callee_chain(func: cst.BaseExpression) -> tuple[str, str]:
     return text, method
 
 
-class _Walker(cst.CSTVisitor):
+class _Walker(OneScopeVisitor):
     def __init__(self, flow: Flow) -> None:
         super().__init__()
         self.flow = flow
@@ -120,16 +120,6 @@ class _Walker(cst.CSTVisitor):
         self.matches: list[cst.CSTNode] = []
         self.open_withs: list[WithBlock] = []
         self.calls: list[int] = []
-
-    # separate flows
-    def visit_FunctionDef(self, node) -> bool:
-        return False
-
-    def visit_ClassDef(self, node) -> bool:
-        return False
-
-    def visit_Lambda(self, node) -> bool:
-        return False
 
     def visit_Call(self, node: cst.Call) -> None:
         chain, method = callee_chain(node.func)

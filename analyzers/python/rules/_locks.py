@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from ..walk import OneScopeVisitor, walk
 from ._effects import (
     _chain_of,
     db_write,
@@ -474,7 +475,7 @@ class LockHelper:
     lease_table: str | None
 
 
-class _Shape(cst.CSTVisitor):
+class _Shape(OneScopeVisitor):
     """Returns, yields and if-tests of one function body, nested scopes left out."""
 
     def __init__(self) -> None:
@@ -482,15 +483,6 @@ class _Shape(cst.CSTVisitor):
         self.returns: list[cst.Return] = []
         self.yields: list[cst.Yield] = []
         self.tests: list[cst.BaseExpression] = []
-
-    def visit_FunctionDef(self, node) -> bool:
-        return False
-
-    def visit_ClassDef(self, node) -> bool:
-        return False
-
-    def visit_Lambda(self, node) -> bool:
-        return False
 
     def visit_Return(self, node: cst.Return) -> None:
         self.returns.append(node)
@@ -586,7 +578,7 @@ class HelperIndex:
         if finder.guarded_writes(acquisition):
             return None  # the helper is a critical section of its own, judged where it is
         shape = _Shape()
-        fn.body.visit(shape)
+        walk(fn.body, shape)
         node = acquisition.node
         if _is_context_manager(fn, self.ctx):
             if any(_after(self.ctx, y, node) for y in shape.yields):
