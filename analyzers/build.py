@@ -21,6 +21,7 @@ class RawFinding:
     message: str | None  # None: the rule's default message in the settings' language
     code: str  # the flagged source text, hashed into the fingerprint
     fix: Fix | None = None
+    confidence: str = "high"
 
 
 # `# armadilhas: ignore[ARM103, ARM201]`, `-- armadilhas: ignore`, on the line or the line above.
@@ -78,6 +79,7 @@ def build_findings(path: str, text: str, raws: list[RawFinding], settings: Setti
                 citation=citation_for(raw.meta.section_key, settings.citation_base_url),
                 fingerprint=fingerprint(raw.meta.id, path, raw.code, occurrence),
                 fix=raw.fix,
+                confidence=raw.confidence,
             )
         )
     return findings

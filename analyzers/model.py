@@ -45,10 +45,16 @@ class Finding:
     citation: Citation
     fingerprint: str = ""
     fix: Fix | None = None
+    # "high": the form is unmistakable. "medium": a form that cannot be told from a look-alike
+    # without noise (the App comments inline only on high by default; review.min_confidence).
+    confidence: str = "high"
 
     @property
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.col, self.rule)
+
+
+CONFIDENCES = ("high", "medium")
 
 
 @dataclass(frozen=True)

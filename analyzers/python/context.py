@@ -43,8 +43,8 @@ class FileContext:
         return self.settings.language
 
     # --- reporting ---------------------------------------------------------------------------
-    def add_report(self, rule, node, end_node, message, fix) -> None:
-        self._pending.append((rule.META, node, end_node or node, message, fix))
+    def add_report(self, rule, node, end_node, message, fix, confidence="high") -> None:
+        self._pending.append((rule.META, node, end_node or node, message, fix, confidence))
 
     def add_located(self, located: RawFinding) -> None:
         self.located.append(located)
@@ -81,7 +81,7 @@ class FileContext:
         return self.offset(rng.start.line, rng.start.column), self.offset(rng.end.line, rng.end.column)
 
     def resolve_pending(self) -> None:
-        for meta, node, end_node, message, fix in self._pending:
+        for meta, node, end_node, message, fix, confidence in self._pending:
             start = self.position(node).start
             end = self.position(end_node).end
             resolved_fix = fix(self) if callable(fix) else fix
@@ -97,6 +97,7 @@ class FileContext:
                         self.offset(start.line, start.column) : self.offset(end.line, end.column)
                     ],
                     fix=resolved_fix,
+                    confidence=confidence,
                 )
             )
         self._pending.clear()

@@ -450,6 +450,7 @@ class EmbeddedSqlCollector(PythonRule):
             message=hit.message,
             code=embedded.sql[hit.start : hit.end],
             fix=self._map_fix(embedded, hit.fix),
+            confidence=hit.confidence,
         )
 
     def _map_fix(self, embedded: EmbeddedSql, fix: Fix | None) -> Fix | None:

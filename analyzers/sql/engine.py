@@ -17,6 +17,6 @@ def analyze_sql(path: str, text: str, settings: Settings) -> tuple[list[RawFindi
     for hit in hits:
         line, col = lines.line_col(hit.start)
         end_line, end_col = lines.line_col(max(hit.end, hit.start))
-        raws.append(RawFinding(hit.meta, line, col, end_line, end_col, hit.message, text[hit.start:hit.end], hit.fix))
+        raws.append(RawFinding(hit.meta, line, col, end_line, end_col, hit.message, text[hit.start:hit.end], hit.fix, hit.confidence))
     notes = [Note(path, note.message, lines.line_col(note.offset)[0]) for note in sql_notes]
     return raws, notes

@@ -15,6 +15,7 @@ class SqlHit:
     end: int  # exclusive
     message: str | None = None  # None: the rule's default message
     fix: Fix | None = None  # edits with character offsets into the analysed SQL text
+    confidence: str = "high"  # see model.Finding.confidence
 
 
 @dataclass(frozen=True)
