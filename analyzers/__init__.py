@@ -11,6 +11,7 @@ import io
 import tokenize
 
 from .build import build_findings
+from .paths import is_test_path
 from .model import Citation, Edit, Finding, Fix, Note, Report, apply_edits
 from .settings import DEFAULT, Settings
 
@@ -39,10 +40,11 @@ def language_of(path: str, settings: Settings = DEFAULT) -> str | None:
 
 
 def analyze(path: str, text: str, settings: Settings = DEFAULT) -> Report:
-    """Findings and notes for one file. Unsupported extensions yield an empty report."""
+    """Findings and notes for one file. Unsupported extensions, and test code unless
+    `settings.include_tests`, yield an empty report."""
     report = Report(path)
     language = language_of(path, settings)
-    if language is None:
+    if language is None or (not settings.include_tests and is_test_path(path)):
         return report
     try:
         if language == "python":
@@ -65,7 +67,7 @@ def analyze(path: str, text: str, settings: Settings = DEFAULT) -> Report:
 def analyze_bytes(path: str, data: bytes, settings: Settings = DEFAULT) -> Report:
     """Decode then analyse. Python files honour a PEP 263 coding cookie; SQL must be UTF-8."""
     language = language_of(path, settings)
-    if language is None:
+    if language is None or (not settings.include_tests and is_test_path(path)):
         return Report(path)
     if b"\0" in data:
         return Report(path, notes=[Note(path, "skipped: the file contains NUL bytes (binary or corrupt)")])

@@ -18,6 +18,9 @@ class Settings:
     python_extensions: tuple[str, ...] = DEFAULT_PYTHON_EXTENSIONS
     # Where citation links point when the reviewed repo has no copy of the skill.
     citation_base_url: str | None = None
+    # Test code (tests/, test_*.py, *_test.py, conftest.py) is not reported unless a repository
+    # opts in: a wall-clock wait loop in a test is not a production pitfall.
+    include_tests: bool = False
 
     def enabled(self, rule_id: str) -> bool:
         if rule_id in self.ignore or rule_id[:4] in self.ignore or rule_id[:5] in self.ignore:

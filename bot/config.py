@@ -18,6 +18,7 @@ from analyzers.settings import DEFAULT_SQL_EXTENSIONS, LANGUAGES
 
 CONFIG_PATH = ".github/armadilhas.yml"
 CONCLUSIONS = ("neutral", "failure")
+CONFIDENCES = ("high", "medium")
 _RULE_SELECTOR = re.compile(r"^ARM[1-4]?\d{0,2}$")
 
 
@@ -33,6 +34,8 @@ class ReviewOptions:
     drafts: bool = False
     conclusion: str = "neutral"
     llm_fixes: bool = False
+    # Findings below this confidence go to the Check Run only, not inline comments.
+    min_confidence: str = "high"
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,10 @@ def _glob_match(path: str, pattern: str) -> bool:
     return pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:])
 
 
-_TOP_KEYS = {"rules", "exclude", "language", "sql", "citation_url", "review"}
+_TOP_KEYS = {"rules", "exclude", "include_tests", "language", "sql", "citation_url", "review"}
 _RULES_KEYS = {"select", "ignore"}
 _SQL_KEYS = {"extensions"}
-_REVIEW_KEYS = {"max_comments", "drafts", "conclusion", "llm_fixes"}
+_REVIEW_KEYS = {"max_comments", "drafts", "conclusion", "llm_fixes", "min_confidence"}
 
 
 def _check_keys(mapping: dict, allowed: set[str], prefix: str) -> None:
@@ -152,6 +155,11 @@ def load_repo_config(text: str | None) -> RepoConfig:
     conclusion = review.get("conclusion", "neutral")
     if conclusion not in CONCLUSIONS:
         raise ConfigError("review.conclusion", f"must be one of {', '.join(CONCLUSIONS)}, got {conclusion!r}")
+    min_confidence = review.get("min_confidence", "high")
+    if min_confidence not in CONFIDENCES:
+        raise ConfigError(
+            "review.min_confidence", f"must be one of {', '.join(CONFIDENCES)}, got {min_confidence!r}"
+        )
 
     return RepoConfig(
         settings=Settings(
@@ -160,6 +168,7 @@ def load_repo_config(text: str | None) -> RepoConfig:
             language=language,
             sql_extensions=extensions,
             citation_base_url=citation_url,
+            include_tests=_bool(data.get("include_tests"), "include_tests", False),
         ),
         exclude=tuple(_string_list(data.get("exclude"), "exclude")),
         review=ReviewOptions(
@@ -167,5 +176,6 @@ def load_repo_config(text: str | None) -> RepoConfig:
             drafts=_bool(review.get("drafts"), "review.drafts", False),
             conclusion=conclusion,
             llm_fixes=_bool(review.get("llm_fixes"), "review.llm_fixes", False),
+            min_confidence=min_confidence,
         ),
     )

@@ -19,7 +19,8 @@ def render(result: ScanResult) -> str:
         if f.line == f.end_line:
             props += f",col={f.col},endColumn={f.end_col}"
         props += f",title={_prop(f.rule + ' ' + f.citation.section.split(' — ')[0])}"
-        lines.append(f"::warning {props}::{_data(f.message + chr(10) + 'See ' + f.citation.url)}")
+        level = "warning" if f.confidence == "high" else "notice"
+        lines.append(f"::{level} {props}::{_data(f.message + chr(10) + 'See ' + f.citation.url)}")
     for note in result.notes:
         lines.append(f"::notice file={_prop(note.path)}::{_data(note.message)}")
     return "\n".join(lines) + ("\n" if lines else "")

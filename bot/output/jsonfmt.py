@@ -25,6 +25,7 @@ def finding_dict(finding: Finding) -> dict:
             "url": finding.citation.url,
         },
         "fingerprint": finding.fingerprint,
+        "confidence": finding.confidence,
     }
     if finding.fix is not None:
         data["fix"] = {

@@ -43,7 +43,7 @@ def render(result: ScanResult, version: str, base_url: str | None = None) -> str
             {
                 "ruleId": f.rule,
                 "ruleIndex": index[f.rule],
-                "level": "warning",
+                "level": "warning" if f.confidence == "high" else "note",
                 "message": {"text": f"{f.message} ({f.citation.url})"},
                 "locations": [
                     {
@@ -54,6 +54,7 @@ def render(result: ScanResult, version: str, base_url: str | None = None) -> str
                     }
                 ],
                 "partialFingerprints": {"armadilhas/v1": f.fingerprint},
+                "properties": {"confidence": f.confidence},
             }
         )
     notifications = [

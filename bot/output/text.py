@@ -16,7 +16,8 @@ def render(result: ScanResult, *, color: bool, elapsed: float | None = None, lan
     out = []
     for f in result.findings:
         where = paint(_BOLD, f"{f.path}:{f.line}:{f.col}:")
-        out.append(f"{where} {paint(_RED, f.rule)} {f.message}")
+        hedge = "" if f.confidence == "high" else paint(_DIM, f" [{f.confidence} confidence]")
+        out.append(f"{where} {paint(_RED, f.rule)}{hedge} {f.message}")
         out.append(f"    {paint(_DIM, '→')} {paint(_CYAN, f.citation.skill + ' › ' + f.citation.section)}")
         out.append(f"      {paint(_DIM, f.citation.url)}")
         if f.fix is not None:

@@ -109,7 +109,9 @@ class Reviewer:
         ours = [c for c in existing if self._is_ours(c)]
         posted_fps = {fp for c in ours if c.in_reply_to_id is None and (fp := render.fingerprint_of(c.body))}
 
-        fresh = [f for f in on_diff if f.fingerprint not in posted_fps]
+        # Medium-confidence findings stay in the Check Run unless the repository lowered the bar.
+        confident = {"high"} if config.review.min_confidence == "high" else {"high", "medium"}
+        fresh = [f for f in on_diff if f.fingerprint not in posted_fps and f.confidence in confident]
         placeable = [f for f in fresh if texts[f.path].inline]
         unplaceable = [f for f in fresh if not texts[f.path].inline]
         inline, overflow = placeable[: config.review.max_comments], placeable[config.review.max_comments:]

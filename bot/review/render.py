@@ -34,6 +34,7 @@ _LABELS = {
         "rejected": "GitHub refused these inline comments; they are listed here instead:",
         "clean": "No findings on the lines this pull request adds.",
         "no_diff": "GitHub shows no diff for these files (too large), so they cannot take inline comments:",
+        "medium": "Medium-confidence findings (commented inline only with `review.min_confidence: medium`):",
     },
     "pt-BR": {
         "instead": "Use em vez disso",
@@ -48,6 +49,7 @@ _LABELS = {
         "rejected": "O GitHub recusou estes comentários na linha; eles estão listados aqui:",
         "clean": "Nenhum achado nas linhas que este pull request adiciona.",
         "no_diff": "O GitHub não mostra o diff destes arquivos (grandes demais), então eles não aceitam comentários na linha:",
+        "medium": "Achados de confiança média (comentados na linha só com `review.min_confidence: medium`):",
     },
 }
 
@@ -171,6 +173,10 @@ def check_output(findings: list[Finding], notes: list[str], rejected: list[Findi
         parts.append("\n".join(rows))
     else:
         parts.append(words["clean"])
+    quiet = [f for f in findings if f.confidence != "high"]
+    if quiet:
+        # Listed here rather than commented inline (review.min_confidence), so they are not lost.
+        parts.append(words["medium"] + "\n" + "\n".join(_finding_line(f) for f in quiet))
     if rejected:
         parts.append(words["rejected"] + "\n" + "\n".join(_finding_line(f) for f in rejected))
     if notes:
@@ -181,8 +187,9 @@ def check_output(findings: list[Finding], notes: list[str], rejected: list[Findi
             "path": f.path,
             "start_line": f.line,
             "end_line": max(f.line, f.end_line),
-            "annotation_level": "warning",
-            "title": f"{f.rule} {get_rule(f.rule).slug if get_rule(f.rule) else ''}".strip()[:255],
+            "annotation_level": "warning" if f.confidence == "high" else "notice",
+            "title": (f"{f.rule} {get_rule(f.rule).slug if get_rule(f.rule) else ''}".strip()
+                      + ("" if f.confidence == "high" else f" ({f.confidence} confidence)"))[:255],
             "message": f"{f.message}\n{f.citation.url}"[:60000],
         }
         if f.end_line == f.line and f.end_col > f.col:
