@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .facts import expression_of, wall_calls
-from .names import EXPIRY_COLUMN
 from .scope import Scope, Unit
 from .tree import column_fields, func_name, op_name, typed
+from .wallclock import is_expiry_column
 
 _MAX_DEPTH = 16
 _PASSES = 4  # `v_b := v_a` copies: a few passes settle any realistic chain
@@ -89,7 +89,7 @@ def _reads_expiry(scope: Scope, node, loaded: set[str], depth: int) -> bool:
             return False
         if len(parts) == 1 and parts[0] in scope.variables:
             return parts[0] in loaded
-        return bool(EXPIRY_COLUMN.search(parts[-1]))
+        return bool(is_expiry_column(parts[-1]))
     if kind == "TypeCast":
         return _reads_expiry(scope, fields.get("arg"), loaded, depth + 1)
     if kind in ("CoalesceExpr", "MinMaxExpr"):

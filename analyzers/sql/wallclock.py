@@ -7,7 +7,24 @@ from collections.abc import Iterator
 
 from ..model import Edit, Fix
 from .facts import column_refs, expression_of, wall_calls
+from .names import EXPIRY_COLUMN
 from .scope import Scope, Unit
+
+# Queue and scheduler columns that are leases or expiries under another name: a message's
+# visibility timeout (`vt`, `visible_at`), a delay (`run_at`, `not_before`, `available_at`), a
+# claim (`locked_until`). Whoever reads the row compares them with its own clock.
+LEASE_COLUMN = re.compile(
+    r"^vt$|visib|invisible_until|not_before|^nbf$|(?:^|_)run_after$|"
+    r"^(?:run|visible|available|scheduled|execute|process|retry|wake|deliver|fire)_?(?:at|after|for)$|"
+    r"lock(?:ed)?_?(?:until|expires?|expiry|timeout)|(?:^|_)(?:delay(?:ed)?|hold|snooze(?:d)?)_until$|"
+    r"^next_(?:run|attempt|retry|try)(?:_?(?:at|time))?$"
+)
+
+
+def is_expiry_column(name: str) -> bool:
+    """A column holding an instant after which something lapses or becomes due."""
+    return bool(EXPIRY_COLUMN.search(name) or LEASE_COLUMN.search(name))
+
 
 _CALL = re.compile(r"(?:pg_catalog\s*\.\s*)?(?:clock_timestamp|timeofday)\s*\(\s*\)", re.I)
 

@@ -8,11 +8,11 @@ from ...catalog import Example, RuleMeta, Text, register
 from ..expiry_vars import expiry_variables
 from ..facts import column_refs, is_local_variable, writes
 from ..hits import SqlHit
-from ..names import EXPIRY_COLUMN
+
 from ..rule import sql_rule
 from ..scope import Scope
 from ..tree import COMPARISONS, op_name
-from ..wallclock import WallSources, call_span, now_fix
+from ..wallclock import WallSources, call_span, is_expiry_column, now_fix
 
 META = register(
     RuleMeta(
@@ -115,7 +115,7 @@ def check(scope: Scope) -> Iterator[SqlHit]:
         if unit.role == "log":
             continue
         for write in writes(unit):
-            if not EXPIRY_COLUMN.search(write.column):
+            if not is_expiry_column(write.column):
                 continue
             if write.how == "assign" and unit.target in scope.variables:
                 continue  # a local variable: it matters only if it reaches a column (below)
@@ -146,7 +146,7 @@ def _mentions_expiry(scope: Scope, node, loaded: frozenset[str]) -> bool:
         if is_local_variable(scope, parts):
             if parts[0] in loaded:
                 return True
-        elif EXPIRY_COLUMN.search(parts[-1]):
+        elif is_expiry_column(parts[-1]):
             return True
     return False
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from ...catalog import Example, RuleMeta, Text, register
 from ..facts import writes
 from ..hits import SqlHit
-from ..names import EVENT_COLUMN, EVENT_TABLE, EXPIRY_COLUMN, TIMESTAMP_COLUMN
+from ..names import EVENT_COLUMN, EVENT_TABLE, TIMESTAMP_COLUMN
 from ..rule import sql_rule
 from ..scope import Scope
-from ..wallclock import WallSources, call_span, order_keys
+from ..wallclock import WallSources, call_span, is_expiry_column, order_keys
 
 META = register(
     RuleMeta(
@@ -78,6 +78,19 @@ META = register(
 
 
 _GATE = re.compile(r"clock_timestamp|timeofday", re.I)
+# ORMs that quote camelCase names (Prisma: "createdAt") lose the underscore the shared
+# vocabulary expects once lowercased.
+_CAMEL_STAMP = re.compile(r"(?:ed|ion|ent)at$")
+# Tables that keep a history readers replay in time order: run status and job logs, state
+# transitions, attempts.
+_HISTORY_TABLE = re.compile(
+    r"(?:^|_)(?:logs?|history|histories|transitions|state_changes|status_changes|statuses|audit|audits|attempts|"
+    r"runs?_status|step_states|task_states)$|(?:^|_)(?:event|events)(?:_|$)|log$"
+)
+
+
+def _is_stamp(column: str) -> bool:
+    return bool(TIMESTAMP_COLUMN.search(column) or _CAMEL_STAMP.search(column))
 
 
 @sql_rule(META)
@@ -91,10 +104,11 @@ def check(scope: Scope) -> Iterator[SqlHit]:
             continue
         for write in writes(unit):
             column = write.column
-            if EXPIRY_COLUMN.search(column) or (write.how == "assign" and unit.target in scope.variables):
+            if is_expiry_column(column) or (write.how == "assign" and unit.target in scope.variables):
                 continue
             event_time = EVENT_COLUMN.search(column) or (
-                TIMESTAMP_COLUMN.search(column) and (EVENT_TABLE.search(write.table) or column in ordered)
+                _is_stamp(column)
+                and (EVENT_TABLE.search(write.table) or _HISTORY_TABLE.search(write.table) or column in ordered)
             )
             if not event_time:
                 continue
