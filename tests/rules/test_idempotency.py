@@ -208,14 +208,19 @@ ARM401_GOOD = {
                 "https://api-m.paypal.com/v1/oauth2/token", auth=(client_id, secret), data={"grant_type": "client_credentials"}
             )
     ''',
-    "not_money_movement": '''
+    # Customers and sessions are objects a retry duplicates (tests/rules/test_realcode_effects.py);
+    # catalog objects and tokens are not: a setup script makes them once, a token is inert.
+    "catalog_objects_and_tokens": '''
         import stripe
 
 
-        def onboard(email):
-            customer = stripe.Customer.create(email=email)
-            session = stripe.checkout.Session.create(customer=customer.id, mode="setup")
-            return session.url
+        def seed_catalog():
+            product = stripe.Product.create(name="Gold")
+            stripe.Price.create(product=product.id, unit_amount=1000, currency="usd")
+
+
+        def tokenize(card):
+            return stripe.Token.create(card=card)
     ''',
 }
 

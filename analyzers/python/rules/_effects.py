@@ -73,19 +73,67 @@ def code(flow_ctx, node: cst.CSTNode) -> str:
 class Payment:
     provider: str
     keyed: bool | None  # None: the key may be there, out of sight (**kwargs, an options param)
+    # What a repeated call leaves twice when it creates an object rather than moving money
+    # ("customer", "subscription"); None for charges, refunds, transfers and other money moves.
+    creates: str | None = None
+    confidence: str = "high"
+
+    @property
+    def moves_money(self) -> bool:
+        return self.creates is None
 
 
 # Stripe calls that move money (or commit a customer's card to a charge); retrieve/list/modify
 # and other reads are never matched.
-_STRIPE_RESOURCE = re.compile(
-    r"^stripe\.(?:(?:Charge|PaymentIntent|Refund|Transfer|Payout|Topup|CreditNote)\.create"
+_STRIPE_MONEY = (
+    r"(?:Charge|PaymentIntent|Refund|Transfer|Payout|Topup|CreditNote)\.create"
     r"|PaymentIntent\.(?:confirm|capture|increment_authorization)|Charge\.capture|Invoice\.pay"
-    r"|SetupIntent\.confirm|Transfer\.create_reversal)(?:_async)?$"
+    r"|SetupIntent\.confirm|Transfer\.create_reversal|ApplicationFee\.create_refund"
+    r"|Customer\.create_balance_transaction"
+)
+_STRIPE_RESOURCE = re.compile(rf"^stripe\.(?:{_STRIPE_MONEY})(?:_async)?$")
+# Stripe objects a retry would create twice: a second customer, a second open invoice or
+# subscription that bills again. Tokens, ephemeral keys and catalog objects (products, prices,
+# coupons) are left out: a duplicate is inert or made once by a setup script.
+_STRIPE_OBJECTS = {
+    "Customer": "customer",
+    "Invoice": "invoice",
+    "InvoiceItem": "invoice item",
+    "Subscription": "subscription",
+    "SubscriptionItem": "subscription item",
+    "SubscriptionSchedule": "subscription schedule",
+    "SetupIntent": "setup intent",
+    "Quote": "quote",
+    "Account": "connected account",
+    "checkout.Session": "checkout session",
+}
+_STRIPE_OBJECT_CREATE = re.compile(
+    r"^stripe\.(?P<resource>" + "|".join(re.escape(r) for r in _STRIPE_OBJECTS) + r")\.create(?:_async)?$"
 )
 _STRIPE_CLIENT = re.compile(
-    r"\.(?:v1\.)?(?:(?:payment_intents|charges|refunds|transfers|payouts|topups|credit_notes|transfers\.reversals)\.create"
+    r"\.(?:v1\.)?(?:(?:payment_intents|charges|refunds|transfers|payouts|topups|credit_notes|transfers\.reversals"
+    r"|application_fees\.refunds|customers\.balance_transactions)\.create"
     r"|payment_intents\.(?:confirm|capture|increment_authorization)|charges\.capture|invoices\.pay"
     r"|setup_intents\.confirm)(?:_async)?$"
+)
+# `client.v1.customers.create(params, options)` / `client.customers.create(...)` (StripeClient).
+_STRIPE_CLIENT_OBJECTS = {
+    "customers": "customer",
+    "invoices": "invoice",
+    "invoice_items": "invoice item",
+    "invoiceitems": "invoice item",
+    "subscriptions": "subscription",
+    "subscription_items": "subscription item",
+    "subscription_schedules": "subscription schedule",
+    "setup_intents": "setup intent",
+    "quotes": "quote",
+    "accounts": "connected account",
+    "checkout.sessions": "checkout session",
+}
+_STRIPE_CLIENT_OBJECT = re.compile(
+    r"(?P<receiver>[\w.()\[\]]*?)\.(?:v1\.)?(?P<resource>"
+    + "|".join(re.escape(r) for r in _STRIPE_CLIENT_OBJECTS)
+    + r")\.create(?:_async)?$"
 )
 # `invoice = stripe.Invoice.retrieve(id); invoice.pay()`: the instance methods that move money.
 _STRIPE_INSTANCE = {
@@ -108,13 +156,23 @@ _ADYEN_CALL = re.compile(
     r"|transfers\.(?:\w+_api\.)?(?:transfer_funds|return_transfer)"
     r")$"
 )
-_MP_CREATE = re.compile(r"\.(payment|advanced_payment|refund|order)\(\)\.create$")
+_MP_CREATE = re.compile(r"\.(payment|advanced_payment|refund|order|customer|card|preapproval)\(\)\.create$")
+_MP_OBJECTS = {"customer": "payer", "card": "card", "preapproval": "preapproval"}
 _PAGARME_KEY_POSITION = {"create_order": 2, "create_charge": 2, "capture_charge": 3, "cancel_charge": 3}
+# pagarmeapisdk (v5) creates that leave a duplicate object: `create_customer(body, idempotency_key)`,
+# `create_subscription(body, idempotency_key)`, `create_card(customer_id, body, idempotency_key)`.
+_PAGARME_OBJECTS = {"create_customer": (2, "customer"), "create_subscription": (2, "subscription"), "create_card": (3, "card")}
 # pagarme-python (the v4 API's SDK): module-level resources. It has no idempotency-key option,
 # so every call that moves money is unkeyed.
 _PAGARME_V4 = re.compile(
     r"^pagarme\.(?:resources\.handlers\.)?(?:transaction\.(?:create|capture|refund|collect_payment)"
     r"|transfer\.create|bulk_anticipation\.create|payable\.create)$"
+)
+# checkout-sdk-python (Checkout.com): `idempotency_key` is an optional trailing argument.
+_CHECKOUT_COM_KEY_POSITION = {"request_payment": 2, "capture_payment": 3, "refund_payment": 3, "request_payout": 2}
+# paypal-server-sdk: controller methods take one options dict; the key is its "paypal_request_id".
+_PAYPAL_SERVER_METHODS = frozenset(
+    {"create_order", "capture_order", "authorize_order", "refund_captured_payment", "capture_authorized_payment"}
 )
 _PAYPAL_REQUESTS = re.compile(
     r"(?:^|\.)(OrdersCreateRequest|OrdersCaptureRequest|OrdersAuthorizeRequest|"
@@ -170,13 +228,16 @@ def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
     heads = import_heads(flow)
     if _STRIPE_RESOURCE.match(qualified):
         return Payment("stripe", _keyed_by_kwarg(call))
+    created = _STRIPE_OBJECT_CREATE.match(qualified)
+    if created:
+        return _stripe_object_payment(created.group("resource"), _STRIPE_OBJECTS, _keyed_by_kwarg(call))
     if "stripe" in heads and _STRIPE_CLIENT.search(site.chain):
-        args = positional(call)
-        options = kwarg(call, "options")
-        node = options.value if options is not None else (args[1] if len(args) > 1 else None)
-        if node is None and has_splat(call):
-            return Payment("stripe", None)
-        return Payment("stripe", _options_keyed(flow, site, node, ctx))
+        return Payment("stripe", _stripe_client_keyed(site, flow, ctx))
+    if "stripe" in heads and site.method in ("create", "create_async"):
+        created = _STRIPE_CLIENT_OBJECT.search(site.chain)
+        if created and _stripe_client_shape(site, created.group("receiver")):
+            keyed = _stripe_client_keyed(site, flow, ctx)
+            return _stripe_object_payment(created.group("resource"), _STRIPE_CLIENT_OBJECTS, keyed)
     if "stripe" in heads and site.method in {m for ms in _STRIPE_INSTANCE.values() for m in ms}:
         resource = _stripe_object(site, flow)
         if resource is not None and site.method in _STRIPE_INSTANCE.get(resource, ()):
@@ -184,7 +245,9 @@ def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
     if "adyen" in heads and _ADYEN_CALL.search(site.chain) and _adyen_receiver(site.chain):
         return Payment("adyen", _keyed_by_kwarg(call))
     if "mercadopago" in heads and _MP_CREATE.search(site.chain):
-        return Payment("mercadopago", _mercadopago_keyed(flow, site, ctx))
+        noun = _MP_OBJECTS.get(_MP_CREATE.search(site.chain).group(1))
+        return Payment("mercadopago", _mercadopago_keyed(flow, site, ctx), creates=noun,
+                       confidence="medium" if noun == "card" else "high")
     if _PAGARME_V4.match(qualified):
         return Payment("pagar.me v4", None if has_splat(call) else False)
     if "pagarmeapisdk" in heads and site.method in _PAGARME_KEY_POSITION:
@@ -192,6 +255,19 @@ def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
         if keyed is False and len(positional(call)) >= _PAGARME_KEY_POSITION[site.method]:
             keyed = True
         return Payment("pagar.me", keyed)
+    if "pagarmeapisdk" in heads and site.method in _PAGARME_OBJECTS:
+        position, noun = _PAGARME_OBJECTS[site.method]
+        keyed = _keyed_by_kwarg(call)
+        if keyed is False and len(positional(call)) >= position:
+            keyed = True
+        return Payment("pagar.me", keyed, creates=noun, confidence="medium" if noun == "card" else "high")
+    if "checkout_sdk" in heads and site.method in _CHECKOUT_COM_KEY_POSITION:
+        keyed = _keyed_by_kwarg(call)
+        if keyed is False and len(positional(call)) >= _CHECKOUT_COM_KEY_POSITION[site.method]:
+            keyed = True
+        return Payment("checkout.com", keyed)
+    if "paypalserversdk" in heads and site.method in _PAYPAL_SERVER_METHODS:
+        return Payment("paypal", _paypal_options_keyed(site, flow))
     if site.method == "execute" and call.args:
         request = call.args[0].value
         if isinstance(request, cst.Name):
@@ -206,6 +282,54 @@ def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
     if http is not None:
         return http
     return None
+
+
+# A duplicate of these stays inert until someone acts on it (pays the session, accepts the
+# quote, confirms the intent): worth a review, not an inline comment.
+_INERT_DUPLICATES = frozenset({"setup intent", "quote", "checkout session"})
+
+
+def _stripe_object_payment(resource: str, names: dict[str, str], keyed: bool | None) -> Payment:
+    noun = names[resource]
+    return Payment("stripe", keyed, creates=noun, confidence="medium" if noun in _INERT_DUPLICATES else "high")
+
+
+def _stripe_client_keyed(site: Site, flow: Flow, ctx) -> bool | None:
+    """StripeClient methods take `(params, options)`; the key lives in `options`."""
+    call = site.node
+    args = positional(call)
+    options = kwarg(call, "options")
+    node = options.value if options is not None else (args[1] if len(args) > 1 else None)
+    if node is None and has_splat(call):
+        return None
+    return _options_keyed(flow, site, node, ctx)
+
+
+def _stripe_client_shape(site: Site, receiver: str) -> bool:
+    """`client.customers.create(...)` is also how a Django related manager reads
+    (`org.customers.create(name=...)`); StripeClient's calls go through `.v1`, a receiver named
+    for Stripe, or take only `params`/`options`."""
+    if ".v1." in site.chain or "stripe" in receiver.lower():
+        return True
+    call = site.node
+    keywords = {a.keyword.value for a in call.args if a.keyword is not None}
+    if keywords - {"params", "options"} or has_splat(call):
+        return False
+    args = positional(call)
+    return bool(call.args) and len(args) <= 2 and (not args or not isinstance(args[0], (cst.SimpleString, cst.Integer)))
+
+
+def _paypal_options_keyed(site: Site, flow: Flow) -> bool | None:
+    args = positional(site.node)
+    node = args[0] if args else None
+    if isinstance(node, cst.Name):
+        node = flow.value_of(node.value, site.index) if flow.bound_here(node.value) else None
+    keys = dict_keys(node)
+    if keys is None:
+        return None
+    if "paypal_request_id" in keys:
+        return True
+    return None if any(isinstance(e, cst.StarredDictElement) for e in getattr(node, "elements", ())) else False
 
 
 def _adyen_receiver(chain: str) -> bool:
@@ -243,7 +367,7 @@ def _keyed_by_kwarg(call: cst.Call) -> bool | None:
 def _mercadopago_keyed(flow: Flow, site: Site, ctx) -> bool | None:
     call = site.node
     args = positional(call)
-    data_args = 2 if ".refund()" in site.chain else 1
+    data_args = 2 if ".refund()" in site.chain or ".card()" in site.chain else 1
     options = kwarg(call, "request_options")
     node = options.value if options is not None else (args[data_args] if len(args) > data_args else None)
     if node is None:
@@ -576,7 +700,9 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
         return None
     payment = payment_call(site, flow, ctx)
     if payment is not None:
-        return Effect("payment", site) if payment.keyed is False else None
+        # ARM402 is about effects a crash repeats before they are recorded; a duplicate object
+        # (a second customer) is ARM401's finding at the same call, not a second one here.
+        return Effect("payment", site) if payment.keyed is False and payment.moves_money else None
     qualified = flow.qualify(site.chain)
     if _MAIL_FUNCS.match(qualified) or _SEND_NAME.match(method):
         kind = "queue" if method in ("basic_publish", "send_message_batch") else "email"

@@ -15,7 +15,9 @@ _HOW = {
     "mercadopago": ("a RequestOptions with custom_headers={\"x-idempotency-key\": ...}",
                     "um RequestOptions com custom_headers={\"x-idempotency-key\": ...}"),
     "pagar.me": ("idempotency_key=...", "idempotency_key=..."),
-    "paypal": ("a PayPal-Request-Id header on the request", "um header PayPal-Request-Id na requisição"),
+    "paypal": ("a PayPal-Request-Id header on the request (paypal-server-sdk: \"paypal_request_id\")",
+               "um header PayPal-Request-Id na requisição (paypal-server-sdk: \"paypal_request_id\")"),
+    "checkout.com": ("idempotency_key=...", "idempotency_key=..."),
     "http": ("an Idempotency-Key header (PayPal: PayPal-Request-Id)",
              "um header Idempotency-Key (PayPal: PayPal-Request-Id)"),
 }
@@ -158,7 +160,7 @@ def balance(api_key):
 class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
     META = META
     TRIGGERS = re.compile(
-        r"stripe|Stripe|adyen|Adyen|mercadopago|pagarme|pagar\.me|paypal|PayPal|/charges|/payments|/refunds|/transfers"
+        r"stripe|Stripe|adyen|Adyen|mercadopago|pagarme|pagar\.me|paypal|PayPal|checkout_sdk|/charges|/payments|/refunds|/transfers"
         r"|/payouts"
     )
 
@@ -167,18 +169,55 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
             payment = payment_call(site, flow, self.ctx)
             if payment is None or payment.keyed is not False:
                 continue
-            self.report(site.node, message=self._message(payment.provider))
+            self.report(site.node, message=self._message(payment.provider, payment.creates), confidence=payment.confidence)
 
-    def _message(self, provider: str) -> str:
+    def _message(self, provider: str, creates: str | None = None) -> str:
         if provider == "pagar.me v4":
             return _PAGARME_V4_MESSAGE[self.ctx.language == "pt-BR"]
         en, pt = _HOW.get(provider, _HOW["http"])
+        if creates is not None:
+            return self._object_message(en, pt, creates)
         if self.ctx.language == "pt-BR":
             return (
-                "Chamada de pagamento sem chave de idempotência: um retry após timeout ou crash pode cobrar "
-                f"duas vezes. Passe {pt} com uma chave estável da operação (ex.: o id do pedido)."
+                "Chamada de pagamento sem chave de idempotência: um retry após timeout ou crash pode cobrar, "
+                f"estornar ou transferir duas vezes. Passe {pt} com uma chave estável da operação (ex.: o id do pedido)."
             )
         return (
-            "Payment call without an idempotency key: a retry after a timeout or crash can charge twice. "
-            f"Pass {en} with a key that is stable for the operation (e.g. the order id)."
+            "Payment call without an idempotency key: a retry after a timeout or crash can charge, refund or "
+            f"transfer twice. Pass {en} with a key that is stable for the operation (e.g. the order id)."
         )
+
+    def _object_message(self, en: str, pt: str, creates: str) -> str:
+        if self.ctx.language == "pt-BR":
+            noun = _NOUNS_PT.get(creates, creates)
+            return (
+                f"Criação de {noun} no provedor de pagamento sem chave de idempotência: um retry após timeout ou "
+                f"crash cria {noun} em duplicidade, que depois cobra de novo ou divide os registros do cliente. Passe {pt} com uma chave "
+                "estável da operação (ex.: o id do usuário ou do pedido)."
+            )
+        return (
+            f"Payment provider call that creates {_article(creates)} {creates} without an idempotency key: a retry after a timeout "
+            f"or crash creates a second {creates}, which then bills again or splits the customer's records. Pass "
+            f"{en} with a key that is stable for the operation (e.g. the user or order id)."
+        )
+
+
+_NOUNS_PT = {
+    "customer": "cliente",
+    "invoice": "fatura",
+    "invoice item": "item de fatura",
+    "subscription": "assinatura",
+    "subscription item": "item de assinatura",
+    "subscription schedule": "agenda de assinatura",
+    "setup intent": "setup intent",
+    "quote": "cotação",
+    "connected account": "conta conectada",
+    "checkout session": "sessão de checkout",
+    "payer": "pagador",
+    "card": "cartão",
+    "preapproval": "assinatura (preapproval)",
+}
+
+
+def _article(noun: str) -> str:
+    return "an" if noun[:1] in "aeiou" else "a"
