@@ -142,14 +142,12 @@ def test_adaptive_thresholds_parameters_and_ttl_cleanups_are_fine():
    set status = 'suspected_dead'
  where extract(epoch from (now() - last_seen)) * 1000 >= 3 * rtt_p99_ms;
 
-delete from public.workers where last_heartbeat < now() - $1::interval;
-
 delete from public.sessions where last_seen < now() - interval '30 days';
 
 delete from public.cache_entries where created_at < now() - interval '1 hour';
-
-select id from public.workers where last_heartbeat < now() - interval '30 seconds';
 """
+    # A `$1` window and a bare SELECT of silent workers are detectors since RULES.md's real-code
+    # forms (tests/sql/test_realcode_sql_locks_timeouts.py).
     assert found(sql, "ARM302") == []
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ...catalog import Example, RuleMeta, Text, register
 from ..facts import table_of
@@ -10,7 +11,7 @@ from ..hits import SqlHit
 from ..names import ALIVE_FLAG, DEAD_VALUE, HEARTBEAT_COLUMN, NODE_TABLE, STRONG_HEARTBEAT
 from ..rule import sql_rule
 from ..scope import Scope, Unit
-from ..tree import column_fields, const_string, is_time_call, op_name, typed, walk
+from ..tree import column_fields, const_string, func_name, is_time_call, op_name, typed, walk
 
 META = register(
     RuleMeta(
@@ -73,7 +74,30 @@ META = register(
 )
 
 
-_GATE = re.compile(r"heartbeat|seen|ping|alive|contact|check_?in", re.I)
+_GATE = re.compile(r"heartbeat|seen|ping|alive|contact|check_?in|claimed|started|locked|picked|leased", re.I)
+# When a job was taken: a job still running past a shared window is declared stalled and
+# handed to another worker, the same verdict as a missed heartbeat.
+_TAKEN_AT = re.compile(
+    r"^(?:claimed|started|locked|picked|leased|dequeued|acquired|reserved|taken|fetched|run_started|processing_started)"
+    r"_?(?:at|on|time|ts)$"
+)
+_REQUEUE_VALUE = re.compile(
+    r"^(?:queued|pending|ready|available|new|scheduled|retry|retrying|stalled|failed|timed_?out|timeout|abandoned|dead|lost|"
+    r"expired|error|orphaned|crashed|zombie)$",
+    re.I,
+)
+_OWNER_COLUMN = re.compile(r"^(?:worker|worker_id|locked_by|claimed_by|owner|owner_id|holder|consumer|consumer_id|node_id|picked_by|runner_id|instance_id|queue_manager_id)$")
+# A threshold held in a variable or parameter whose name says it comes from observed latency.
+_ADAPTIVE = re.compile(r"p9\d|percentile|rtt|latency|stddev|variance|sigma|phi|ewma|mean|avg|jitter", re.I)
+_DEATH_WORDS = re.compile(r"fail_?over|promote|dead|evict|reassign|requeue|take_?over|offline|unreachable|fence", re.I)
+
+
+@dataclass(frozen=True)
+class _Check:
+    cmp: dict
+    column: str
+    stale: bool | None  # True: true for a silent node; False: true for a live one; None: unknown
+    fixed: bool  # literal or setting (True) or a variable/parameter (False: medium confidence)
 
 
 @sql_rule(META)
@@ -83,24 +107,86 @@ def check(scope: Scope) -> Iterator[SqlHit]:
     for unit in scope.units:
         if unit.role == "log":
             continue
+        seen: set[int] = set()
+        if unit.role == "expr":
+            yield from _condition(scope, unit, seen)
+            continue
+        takes_over = any(kind == "UpdateStmt" and _takes_over(fields.get("targetList")) for kind, fields in unit.nodes)
         for kind, fields in unit.nodes:
             if kind == "DeleteStmt":
                 table = table_of(fields.get("relation"))
-                for cmp, column in _fixed_checks(scope, fields.get("whereClause")):
-                    if NODE_TABLE.search(table) or STRONG_HEARTBEAT.search(column):
-                        yield _statement_hit(unit, cmp)
+                for found in _fixed_checks(scope, fields.get("whereClause"), seen):
+                    if NODE_TABLE.search(table) or STRONG_HEARTBEAT.search(found.column):
+                        yield _statement_hit(unit, found)
             elif kind == "UpdateStmt":
                 table = table_of(fields.get("relation"))
                 marks_dead = _marks_dead(fields.get("targetList"))
-                for cmp, column in _fixed_checks(scope, fields.get("whereClause")):
-                    if marks_dead or (NODE_TABLE.search(table) and STRONG_HEARTBEAT.search(column)):
-                        yield _statement_hit(unit, cmp)
+                requeues = _takes_over(fields.get("targetList"))
+                for found in _fixed_checks(scope, fields.get("whereClause"), seen, taken=requeues):
+                    heartbeat = HEARTBEAT_COLUMN.search(found.column)
+                    if (
+                        (heartbeat and (marks_dead or requeues or (NODE_TABLE.search(table) and STRONG_HEARTBEAT.search(found.column))))
+                        or (not heartbeat and requeues and found.stale)
+                    ):
+                        yield _statement_hit(unit, found)
             elif kind == "CaseExpr":
                 for when in fields.get("args") or ():
                     _, clause = typed(when)
                     if clause and DEAD_VALUE.match(const_string(clause.get("result")) or ""):
-                        for cmp, _column in _fixed_checks(scope, clause.get("expr")):
-                            yield _hit(unit, cmp)
+                        for found in _fixed_checks(scope, clause.get("expr"), seen):
+                            yield _hit(unit, found)
+            elif kind == "SelectStmt":
+                yield from _stale_selection(scope, unit, fields, seen, takes_over)
+
+
+def _stale_selection(scope: Scope, unit: Unit, fields: dict, seen: set[int], takes_over: bool) -> Iterator[SqlHit]:
+    """`select ... from workers where last_heartbeat_at < now() - interval '30 seconds'`: the
+    silent ones, listed to be reassigned or reaped by whoever runs the query; a job selected by
+    `claimed_at < now() - ...` in a statement that hands it back to the queue."""
+    nodeish = any(NODE_TABLE.search(table_of(r)) for r in _relations(fields.get("fromClause")))
+    for found in _fixed_checks(scope, fields.get("whereClause"), seen, taken=takes_over):
+        if not found.stale:
+            continue
+        if HEARTBEAT_COLUMN.search(found.column):
+            if STRONG_HEARTBEAT.search(found.column) or nodeish:
+                yield _hit(unit, found)
+        elif takes_over:
+            yield _hit(unit, found)
+
+
+def _condition(scope: Scope, unit: Unit, seen: set[int]) -> Iterator[SqlHit]:
+    """A PL/pgSQL condition: `if v_last_ping >= now() - interval '15 seconds' then ... else
+    <failover>`. The branches are not in the unit; a death word in the body says what follows."""
+    after = scope.facts.text[unit.end:unit.end + 1500]
+    stop = re.search(r"\bend\s+if\b", after, re.I)
+    body = after[: stop.start()] if stop else after
+    for found in _fixed_checks(scope, unit.tree, seen, variables_as_columns=True):
+        if STRONG_HEARTBEAT.search(found.column) or HEARTBEAT_COLUMN.search(found.column):
+            confident = found.fixed and bool(_DEATH_WORDS.search(body))
+            yield _hit(unit, found, confident)
+
+
+def _relations(node) -> Iterator[dict]:
+    for kind, fields in walk(node) if node is not None else ():
+        if kind == "RangeVar":
+            yield fields
+
+
+def _takes_over(targets) -> bool:
+    """An UPDATE that hands a job back (`status = 'queued'`, `locked_by = null`) or declares it
+    stalled/failed."""
+    for target in targets or ():
+        _, res = typed(target)
+        if not res:
+            continue
+        name = res.get("name", "").lower()
+        value = const_string(res.get("val"))
+        if value is not None and _REQUEUE_VALUE.match(value) and name in ("status", "state", "phase"):
+            return True
+        kind, fields = typed(res.get("val"))
+        if _OWNER_COLUMN.match(name) and kind == "A_Const" and fields.get("isnull"):
+            return True
+    return False
 
 
 def _marks_dead(targets) -> bool:
@@ -118,40 +204,77 @@ def _marks_dead(targets) -> bool:
     return False
 
 
-def _fixed_checks(scope: Scope, node) -> Iterator[tuple[dict, str]]:
-    """Comparisons of a heartbeat column's age with a constant: `last_seen < now() - interval '30s'`,
-    `now() - last_seen > interval '30s'`, `extract(epoch from now() - last_seen) > 30`."""
+def _fixed_checks(
+    scope: Scope, node, seen: set[int], taken: bool = False, variables_as_columns: bool = False
+) -> Iterator[_Check]:
+    """Comparisons of a heartbeat column's age with a shared threshold: `last_seen < now() -
+    interval '30s'`, `now() - last_seen > interval '30s'`, `extract(epoch from now() - last_seen)
+    > 30`, `heartbeat < now() - $1::interval`, `claimed_at < now() - v_timeout` (with `taken`).
+    A threshold read from another column (per-entity or adaptive) is not a detector."""
     if node is None:
         return
     for kind, fields in walk(node):
         if kind != "A_Expr" or fields.get("kind") != "AEXPR_OP" or op_name(fields) not in ("<", "<=", ">", ">="):
             continue
-        columns, clocks, constants, unknown = [], 0, 0, False
-        for sub_kind, sub in walk({"A_Expr": fields}):
-            if sub_kind == "ColumnRef":
-                parts = column_fields(sub)
-                if parts and HEARTBEAT_COLUMN.search(parts[-1]) and not (len(parts) == 1 and parts[0] in scope.variables):
-                    columns.append(parts[-1])
-                else:
-                    unknown = True  # another column or a variable: possibly an adaptive threshold
-            elif sub_kind == "ParamRef":
-                unknown = True
-            elif is_time_call(sub_kind, sub):
-                clocks += 1
-            elif sub_kind == "A_Const":
-                constants += 1
-        if columns and clocks and constants and not unknown:
-            yield fields, columns[0]
+        if id(fields) in seen:
+            continue
+        sides = [_side(scope, fields.get(key), taken, variables_as_columns) for key in ("lexpr", "rexpr")]
+        if any(side is None for side in sides):
+            continue
+        (l_cols, l_clock, l_const, l_vars), (r_cols, r_clock, r_const, r_vars) = sides
+        columns = l_cols + r_cols
+        if len(columns) != 1 or not (l_clock or r_clock) or not (l_const or r_const or l_vars or r_vars):
+            continue
+        less = op_name(fields) in ("<", "<=")
+        if l_cols and not l_clock:
+            stale = less  # `hb < now() - x`
+        elif r_cols and not r_clock:
+            stale = not less  # `now() - x > hb`
+        elif l_cols:
+            stale = not less  # `now() - hb > x`
+        else:
+            stale = less  # `x < now() - hb`
+        seen.add(id(fields))
+        yield _Check(fields, columns[0], stale, not (l_vars or r_vars))
 
 
-def _hit(unit: Unit, cmp: dict) -> SqlHit:
-    start, end = unit.span({"A_Expr": cmp})
-    return SqlHit(META, start, end)
+def _side(scope: Scope, node, taken: bool, variables_as_columns: bool):
+    """(watched columns, clock calls, constants, variable thresholds) of one side of a
+    comparison; None when it reads another column or an adaptive value."""
+    columns: list[str] = []
+    clocks = constants = variables = 0
+    for kind, sub in walk(node) if node is not None else ():
+        if kind == "ColumnRef":
+            parts = column_fields(sub)
+            name = parts[-1] if parts else ""
+            is_variable = len(parts) == 1 and name in scope.variables
+            watched = HEARTBEAT_COLUMN.search(name) or (taken and _TAKEN_AT.match(name))
+            if watched and (not is_variable or variables_as_columns):
+                columns.append(name)
+            elif is_variable and not _ADAPTIVE.search(name):
+                variables += 1  # `v_timeout`, `p_stale_after`: one window for every node
+            else:
+                return None
+        elif kind == "ParamRef":
+            variables += 1
+        elif is_time_call(kind, sub):
+            clocks += 1
+        elif kind == "A_Const":
+            constants += 1
+        elif kind == "FuncCall" and func_name(sub) == "current_setting":
+            constants += 1  # a setting is still one fixed window
+    return columns, clocks, constants, variables
 
 
-def _statement_hit(unit: Unit, cmp: dict) -> SqlHit:
+def _hit(unit: Unit, found: _Check, confident: bool | None = None) -> SqlHit:
+    start, end = unit.span({"A_Expr": found.cmp})
+    high = found.fixed if confident is None else confident
+    return SqlHit(META, start, end, confidence="high" if high else "medium")
+
+
+def _statement_hit(unit: Unit, found: _Check) -> SqlHit:
     """The UPDATE/DELETE that declares nodes dead, from its first line through the fixed
     threshold: the statement is the decision, the comparison is what to change (ARM202 and
     ARM403 also report whole statements from their first line)."""
-    _, end = unit.span({"A_Expr": cmp})
-    return SqlHit(META, unit.start, end)
+    _, end = unit.span({"A_Expr": found.cmp})
+    return SqlHit(META, unit.start, end, confidence="high" if found.fixed else "medium")

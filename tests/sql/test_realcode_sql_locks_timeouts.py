@@ -1,0 +1,124 @@
+"""ARM202 and ARM302 on the shapes real repositories use (RULES.md, "How the pitfalls look in
+real code"): query files, job takeovers, lease upserts; each with look-alikes that stay quiet."""
+from __future__ import annotations
+
+from analyzers import Settings, analyze
+
+PATH = "db/queries/workers.sql"
+
+
+def found(sql: str, *rules: str, path: str = PATH) -> list[tuple[str, int, str]]:
+    report = analyze(path, sql, Settings(select=frozenset(rules) if rules else None))
+    assert report.notes == [], report.notes
+    return [(f.rule, f.line, f.confidence) for f in report.findings]
+
+
+# --- ARM302: listing the silent ones ------------------------------------------------------------
+
+
+def test_select_of_dispatchers_silent_past_a_fixed_window_is_flagged():
+    sql = """-- name: ListStaleDispatchers :many
+SELECT d.id, d.hostname
+FROM dispatchers d
+WHERE
+    d.last_heartbeat_at < NOW() - INTERVAL '15 seconds'
+    AND d.is_active = true;
+
+-- name: TasksOfLostWorkers :many
+WITH lost AS (
+    SELECT id FROM pool_members WHERE NOW() - last_seen_at > INTERVAL '1 minute'
+)
+SELECT t.id FROM tasks t JOIN lost ON lost.id = t.member_id;
+"""
+    assert found(sql, "ARM302") == [("ARM302", 5, "high"), ("ARM302", 10, "high")]
+
+
+def test_select_of_live_workers_and_user_activity_are_not_flagged():
+    sql = """SELECT id FROM workers WHERE last_heartbeat_at > NOW() - INTERVAL '5 seconds';
+
+SELECT id FROM accounts WHERE last_seen < NOW() - INTERVAL '90 days';
+
+SELECT id FROM workers w JOIN worker_settings s ON s.worker_id = w.id
+ WHERE w.last_heartbeat_at < NOW() - s.grace_period;
+"""
+    assert found(sql, "ARM302") == []
+
+
+def test_heartbeat_window_passed_as_a_parameter_is_medium():
+    sql = """SELECT j.id
+  FROM jobs j
+ WHERE j.status = 'picked'
+   AND j.heartbeat < NOW() - $3::interval
+ FOR UPDATE SKIP LOCKED;
+"""
+    assert found(sql, "ARM302") == [("ARM302", 4, "medium")]
+
+
+def test_adaptive_variable_threshold_is_not_flagged():
+    sql = """create or replace function ops.suspects(p_rtt_p99 interval) returns setof uuid
+language sql as $$
+  select id from ops.nodes where last_heartbeat < now() - 3 * p_rtt_p99;
+$$;
+"""
+    assert found(sql, "ARM302") == []
+
+
+# --- ARM302: job takeovers ----------------------------------------------------------------------
+
+
+def test_claimed_jobs_past_a_default_timeout_are_handed_back():
+    sql = """create or replace function queue.recover(p_timeout interval default interval '5 minutes')
+returns integer
+language plpgsql as $$
+declare
+  v_count integer;
+begin
+  update queue.jobs
+     set status = 'queued', locked_by = null
+   where status = 'running'
+     and claimed_at < now() - p_timeout;
+  get diagnostics v_count = row_count;
+  return v_count;
+end $$;
+"""
+    assert found(sql, "ARM302", path="db/schema/queue.sql") == [("ARM302", 7, "medium")]
+
+
+def test_started_long_ago_marked_stalled_with_a_literal_window():
+    sql = """update background_jobs
+   set state = 'stalled'
+ where state = 'running'
+   and started_at < now() - interval '2 hours';
+"""
+    assert found(sql, "ARM302") == [("ARM302", 1, "high")]
+
+
+def test_per_flow_timeout_column_and_reporting_queries_are_not_flagged():
+    sql = """update steps st
+   set status = 'queued', started_at = null
+  from flows f
+ where f.slug = st.flow_slug
+   and st.started_at < now() - (f.opt_timeout * interval '1 second');
+
+select count(*) from background_jobs where started_at < now() - interval '1 day';
+
+update background_jobs set archived = true where started_at < now() - interval '30 days';
+"""
+    assert found(sql, "ARM302") == []
+
+
+def test_plpgsql_condition_on_a_peer_ping_before_failover():
+    sql = """create or replace function ha.check_primary() returns void
+language plpgsql as $$
+declare
+  v_last_ping timestamptz;
+begin
+  select last_ping into v_last_ping from ha.members where role = 'primary';
+  if v_last_ping >= now() - interval '15 seconds' then
+    return;
+  else
+    perform ha.promote_standby();
+  end if;
+end $$;
+"""
+    assert found(sql, "ARM302") == [("ARM302", 7, "high")]
