@@ -122,3 +122,46 @@ begin
 end $$;
 """
     assert found(sql, "ARM302") == [("ARM302", 7, "high")]
+
+
+# --- ARM202: leases taken by a query file -------------------------------------------------------
+
+
+def test_leader_election_upsert_in_a_query_file_is_flagged():
+    sql = """-- name: TryBecomeLeader :one
+insert into leader_election (name, leader_id, expires_at)
+values (@name, @candidate, now() + interval '15 seconds')
+on conflict (name) do update
+   set leader_id = excluded.leader_id, expires_at = excluded.expires_at
+ where leader_election.expires_at < now() or leader_election.leader_id = excluded.leader_id
+returning leader_id;
+"""
+    assert found(sql, "ARM202") == [("ARM202", 2, "medium")]
+
+
+def test_lease_table_without_holder_column_is_flagged():
+    sql = """insert into resource_leases (resource_id, expires_at)
+select unnest($1::text[]), now() + interval '30 seconds'
+on conflict (resource_id) do update
+   set expires_at = excluded.expires_at
+ where resource_leases.expires_at < now()
+returning *;
+"""
+    assert found(sql, "ARM202") == [("ARM202", 1, "medium")]
+
+
+def test_lease_that_bumps_an_epoch_and_plain_upserts_are_not_flagged():
+    sql = """insert into leader_election (name, leader_id, expires_at, epoch)
+values ($1, $2, now() + interval '15 seconds', 1)
+on conflict (name) do update
+   set leader_id = excluded.leader_id, expires_at = excluded.expires_at,
+       epoch = leader_election.epoch + 1
+ where leader_election.expires_at < now()
+returning epoch;
+"""
+    assert found(sql, "ARM202") == []
+    sql = """insert into api_cache (key, body, expires_at) values ($1, $2, now() + interval '1 hour')
+on conflict (key) do update set body = excluded.body, expires_at = excluded.expires_at
+ where api_cache.expires_at < now();
+"""
+    assert found(sql, "ARM202") == []

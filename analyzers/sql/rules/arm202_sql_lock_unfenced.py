@@ -105,7 +105,7 @@ META = register(
 )
 
 
-_GATE = re.compile(r"advisory_lock|holder|held_by|owner|locked_by|leader|claimed_by|acquired_by", re.I)
+_GATE = re.compile(r"advisory_lock|lease|lock|holder|held_by|owner|locked_by|leader|claimed_by|acquired_by", re.I)
 
 
 @sql_rule(META)
@@ -136,6 +136,25 @@ def check(scope: Scope) -> Iterator[SqlHit]:
                     break
     if guard and unfenced:
         yield SqlHit(META, guard[1], guard[2])
+    yield from _standalone_leases(scope)
+
+
+def _standalone_leases(scope: Scope) -> Iterator[SqlHit]:
+    """A query file's lease acquisition (`-- name: AcquireLease`, a leader-election upsert): the
+    writes it guards live in the application, so the acquisition is the evidence unless it
+    hands out a token/epoch. Only in SQL files: for SQL inside Python, ARM201 follows the
+    writes itself."""
+    if scope.facts.embedded or scope.routine:
+        return
+    for unit in scope.units:
+        lease = _lease(unit, loose=True)
+        if lease is not None and not _issues_token(unit):
+            yield SqlHit(META, lease[1], lease[2], confidence="medium")
+
+
+def _issues_token(unit: Unit) -> bool:
+    """The acquisition bumps or returns an epoch/term/token the writes can compare."""
+    return bool(_TOKEN_WORD.search(unit.snippet.text))
 
 
 def _session_lock(unit: Unit) -> tuple[Unit, int, int, str] | None:
@@ -150,7 +169,12 @@ def _unlocks(unit: Unit) -> bool:
     return any(kind == "FuncCall" and func_name(fields) in UNLOCKS for kind, fields in unit.nodes)
 
 
-def _lease(unit: Unit) -> tuple[Unit, int, int, str] | None:
+_TOKEN_WORD = re.compile(r"token|fenc|epoch|\bterm\b|generation|range_id|nextval", re.I)
+# Without a holder column, the table's name says it holds leases (`"Lease"`, `leader_lock`).
+_LEASE_TABLE = re.compile(r"lease|lock|leader|election|mutex", re.I)
+
+
+def _lease(unit: Unit, loose: bool = False) -> tuple[Unit, int, int, str] | None:
     """`update leases set holder = ..., expires_at = ... where ... expires_at < now()`, or the
     same as an upsert (`on conflict ... do update set holder = ..., expires_at = ... where ...`)."""
     if unit.role != "stmt":
@@ -164,11 +188,20 @@ def _lease(unit: Unit) -> tuple[Unit, int, int, str] | None:
         else:
             continue
         names = {typed(t)[1].get("name", "").lower() for t in targets or ()}
-        if not any(HOLDER_COLUMN.match(n) for n in names) or not any(EXPIRY_COLUMN.search(n) for n in names):
+        relation = fields_of(fields.get("relation"))
+        table = table_of(relation)
+        holder = any(HOLDER_COLUMN.match(n) for n in names) or (
+            loose
+            and (bool(_LEASE_TABLE.search(table)) or any(_LEASE_TABLE.search(n) and not EXPIRY_COLUMN.search(n) for n in names))
+        )
+        if not holder or not any(EXPIRY_COLUMN.search(n) for n in names):
             continue
         if where is None or not any(EXPIRY_COLUMN.search(parts[-1]) for parts in column_refs(where)):
             continue
-        table = table_of(fields.get("relation"))
+        if loose and isinstance(relation.get("location"), int):
+            # point at the INSERT/UPDATE itself, not at the CTEs that feed it
+            start, end = unit.point(relation["location"])
+            return unit, start, end, table or "?"
         return unit, unit.start, _first_line_end(unit), table or "?"
     return None
 
