@@ -18,6 +18,16 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ..rule import PythonRule
+from ._clock_helpers import (
+    HIGH,
+    MEDIUM,
+    called_key,
+    clock_object_reading,
+    guessed_reading,
+    is_clock_reference,
+    param_default,
+    returned_values,
+)
 from ._clock_scope import Scope, ScopeIndex, last_part, sym_of
 from ._functions import FunctionTracker
 
@@ -41,9 +51,12 @@ WALL_CLOCK_CALLS = frozenset(
 )
 # The only rewrites that are exact: same unit, same type, different clock.
 MONOTONIC_OF = {"time.time": "monotonic", "time.time_ns": "monotonic_ns"}
-CLOCK_TRIGGER = re.compile(r"\btime(?:_ns)?\s*\(|\b(?:utc)?now\s*\(|\btoday\s*\(")
+CLOCK_TRIGGER = re.compile(
+    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\("
+)
 
 _PASS_METHODS = frozenset({"timestamp", "replace", "astimezone", "isoformat", "strftime", "total_seconds"})
+_SHIFT_METHODS = frozenset({"add", "shift", "subtract"})
 _PASS_FUNCS = frozenset({"int", "float", "round", "floor", "ceil", "fromtimestamp", "utcfromtimestamp", "str"})
 _ORDERING = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
 _LOG_CALL = re.compile(
@@ -109,11 +122,119 @@ class ClockAnalysis:
         self.index = index
         self._memo: dict[int, Flow | None] = {}
         self.module_values: dict[str, cst.BaseExpression] = {}
+        self.module_functions: dict[str, cst.FunctionDef] = {}
+        self.class_methods: dict[int, dict[str, cst.FunctionDef]] = {}
+        self.imported: frozenset[str] = frozenset()  # local names bound by imports
+        # Indirect readings (helpers, aliases, clock objects): id(call) -> (clock, confidence)
+        self.readings: dict[int, tuple[str, str]] = {}
+        self._summaries: dict[int, tuple[str, str, str] | None] = {}
+
+    def forget(self) -> None:
+        """Drop memoised flows after more scopes were indexed."""
+        self._memo.clear()
+        self._summaries.clear()
 
     # --- recognising readings -----------------------------------------------------------------
     def wall_name(self, call: cst.Call) -> str | None:
         name = self.qname(call.func)
-        return name if name in WALL_CLOCK_CALLS else None
+        if name in WALL_CLOCK_CALLS:
+            return name
+        hit = self.readings.get(id(call))
+        return hit[0] if hit else None
+
+    def is_direct(self, call: cst.Call) -> bool:
+        return self.qname(call.func) in WALL_CLOCK_CALLS
+
+    def confidence(self, flow: Flow) -> str:
+        """Medium when every reading behind the value is a guess (a helper known by name)."""
+        if flow.calls and all(self.readings.get(id(c), ("", HIGH))[1] == MEDIUM for c in flow.calls):
+            return MEDIUM
+        return HIGH
+
+    def _reading(self, call: cst.Call, kind: str, clock: str, confidence: str) -> Flow:
+        self.readings[id(call)] = (clock, confidence)
+        return Flow(kind, (call,), (), frozenset())
+
+    def _indirect(self, scope: Scope, call: cst.Call) -> Flow | None:
+        """A reading through another name (see _clock_helpers)."""
+        key = called_key(call)
+        if key is not None and not key.startswith("self."):
+            helper = self.module_functions.get(key)
+            if helper is not None:
+                return self._helper(call, helper)
+            local = self.index.defs_for(scope, key)
+            if local:
+                for d in local:
+                    clock = is_clock_reference(self.qname, d.value, WALL_CLOCK_CALLS)
+                    if clock:
+                        return self._reading(call, WALL, clock, HIGH)
+                return None
+            clock = is_clock_reference(self.qname, self.module_values.get(key), WALL_CLOCK_CALLS)
+            if clock:
+                return self._reading(call, WALL, clock, HIGH)
+            if key in self.imported:
+                guess = guessed_reading(self.qname(call.func), set())
+                if guess:
+                    return self._reading(call, WALL, *guess)
+            return None
+        if key is not None:
+            method = self.class_methods.get(id(scope.cls), {}).get(key[5:]) if scope.cls is not None else None
+            if method is not None:
+                return self._helper(call, method)
+            for d in self.index.defs_for(scope, key):
+                clock = is_clock_reference(self.qname, d.value, WALL_CLOCK_CALLS)
+                if clock is None and isinstance(d.value, cst.Name) and d.scope is not None:
+                    clock = is_clock_reference(self.qname, param_default(d.scope.node, d.value.value), WALL_CLOCK_CALLS)
+                if clock:
+                    return self._reading(call, WALL, clock, HIGH)
+            return None
+        found = clock_object_reading(call)
+        if found:
+            return self._reading(call, WALL, *found)
+        func = call.func
+        if isinstance(func, cst.Attribute) and not call.args:
+            head = func
+            while isinstance(head, cst.Attribute):
+                head = head.value
+            if isinstance(head, cst.Name) and head.value in self.imported:
+                guess = guessed_reading(self.qname(func), set())
+                if guess:
+                    return self._reading(call, WALL, *guess)
+        return None
+
+    def _helper(self, call: cst.Call, helper: cst.FunctionDef) -> Flow | None:
+        summary = self.summary(helper)
+        if summary is None:
+            return None
+        kind, clock, confidence = summary
+        return self._reading(call, kind, clock, confidence)
+
+    def summary(self, helper: cst.FunctionDef) -> tuple[str, str, str] | None:
+        """(kind, clock, confidence) when every value the helper returns is the wall clock, a
+        deadline or an elapsed time computed from it (a returned parameter or None aside)."""
+        key = id(helper)
+        if key in self._summaries:
+            return self._summaries[key]
+        self._summaries[key] = None  # recursion guard
+        scope = next((s for s in self.index.scopes if s.node is helper), None)
+        if scope is None:
+            return None
+        flows: list[Flow] = []
+        for value in returned_values(helper):
+            if value is None or (isinstance(value, cst.Name) and (value.value == "None" or value.value in scope.params)):
+                continue
+            flow = self.flow(scope, value)
+            if flow is None:
+                return None
+            flows.append(flow)
+        kinds = {flow.kind for flow in flows}
+        if len(kinds) != 1:
+            return None
+        merged = _merge(kinds.pop(), *flows)
+        clock = next((self.wall_name(c) for c in merged.calls if self.wall_name(c)), "time.time")
+        result = (merged.kind, clock, self.confidence(merged))
+        self._summaries[key] = result
+        return result
 
     # --- flow of an expression ---------------------------------------------------------------
     def flow(self, scope: Scope, expr: cst.CSTNode, visiting: frozenset[str] = frozenset()) -> Flow | None:
@@ -132,13 +253,20 @@ class ClockAnalysis:
                 return None
             return self.sym_flow(scope, sym, visiting)
         if isinstance(expr, cst.Call):
-            if self.wall_name(expr):
+            if self.is_direct(expr):
                 return Flow(WALL, (expr,), (), frozenset())
+            indirect = self._indirect(scope, expr)
+            if indirect is not None:
+                return indirect
             func = expr.func
             if isinstance(func, cst.Attribute):
                 attr = func.attr.value
                 if attr in _PASS_METHODS:
                     return self.flow(scope, func.value, visiting)
+                if attr in _SHIFT_METHODS and (expr.args or attr == "add"):
+                    base = self.flow(scope, func.value, visiting)  # pendulum `.add(hours=1)`, arrow `.shift(...)`
+                    if base is not None and base.kind != DURATION:
+                        return _merge(OFFSET, base)
                 if attr in ("get", "pop") and expr.args:
                     container = sym_of(func.value)
                     if container is not None and not container.endswith("[]"):
@@ -249,6 +377,14 @@ class ClockMarker(FunctionTracker, PythonRule):
         self._marked: dict[int, cst.FunctionDef] = {}
         self._module_marked = False
         self._module_values: dict[str, cst.BaseExpression] = {}
+        self._top_functions: dict[str, cst.FunctionDef] = {}
+        # Functions that call something that may read the clock under another name.
+        self._candidates: dict[int, cst.FunctionDef] = {}
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not self._stack:
+            self._top_functions[node.name.value] = node
+        super().visit_FunctionDef(node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self._stack:  # module constants, e.g. SQL text used by the functions below
@@ -258,6 +394,10 @@ class ClockMarker(FunctionTracker, PythonRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.qname(node.func) not in WALL_CLOCK_CALLS:
+            if self._stack and _may_read_indirectly(node):
+                frame = self._innermost_function()
+                if frame is not None:
+                    self._candidates[id(frame)] = frame
             return
         for frame in reversed(self._stack):
             if isinstance(frame, cst.FunctionDef):
@@ -267,6 +407,12 @@ class ClockMarker(FunctionTracker, PythonRule):
                     self._marked_classes[id(owner)] = owner
                 return
         self._module_marked = True
+
+    def _innermost_function(self) -> cst.FunctionDef | None:
+        for frame in reversed(self._stack):
+            if isinstance(frame, cst.FunctionDef):
+                return frame
+        return None
 
     def shared(self) -> "ClockResults":
         results = _SHARED.get(self.ctx)
@@ -292,16 +438,81 @@ class ClockMarker(FunctionTracker, PythonRule):
             index.add_module_code(self.ctx.module)
         analysis = ClockAnalysis(self.qname, index)
         analysis.module_values = self._module_values
+        analysis.module_functions = {name: f for name, f in self._top_functions.items() if id(f) in done or id(f) in self._marked}
+        analysis.imported = frozenset(self.ctx.imports) | _relative_imports(self.ctx.module)
+        for cls_id, methods in self._class_methods.items():
+            analysis.class_methods[cls_id] = {m.name.value: m for m in methods}
+        self._index_callers(index, analysis, done)
         sinks = find_sinks(analysis, self.ctx)
         persisted = {id(call) for sink in sinks for call in sink.flow.calls}
         deadlines = find_deadlines(analysis, self.ctx, persisted)
-        return ClockResults(deadlines, sinks)
+        return ClockResults(deadlines, sinks, analysis)
+
+
+    def _index_callers(self, index: ScopeIndex, analysis: "ClockAnalysis", done: set[int]) -> None:
+        """Index the functions that read the clock only through a helper, an alias or a clock
+        object (with every method of their class, whose attributes they share)."""
+        added = False
+        for func_id, func in self._candidates.items():
+            if func_id in done:
+                continue
+            owner = self._functions[func_id][1]
+            methods = self._class_methods.get(id(owner), []) if owner is not None else [func]
+            for method in methods:
+                if id(method) not in done:
+                    done.add(id(method))
+                    index.add_function(method, owner)
+                    added = True
+        if added:
+            analysis.forget()
+
+
+def _may_read_indirectly(call: cst.Call) -> bool:
+    """Cheap filter for calls `ClockAnalysis._indirect` might resolve."""
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value not in _BUILTINS
+    if isinstance(func, cst.Attribute):
+        if isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            return True
+        receiver = func.value
+        name = receiver.attr.value if isinstance(receiver, cst.Attribute) else receiver.value if isinstance(receiver, cst.Name) else ""
+        return not call.args and bool(_INDIRECT_ATTR.search(func.attr.value) or _INDIRECT_ATTR.search(name))
+    return False
+
+
+_BUILTINS = frozenset(
+    {"int", "float", "str", "len", "isinstance", "print", "range", "list", "dict", "set", "tuple", "bool", "min",
+     "max", "round", "sorted", "getattr", "setattr", "hasattr", "super", "type", "repr", "enumerate", "zip", "any",
+     "all", "sum", "abs", "iter", "next", "open", "format", "id", "hash", "map", "filter", "vars", "callable"}
+)
+_INDIRECT_ATTR = re.compile(r"now|time|clock|millis|_ms$|_ts$|epoch", re.IGNORECASE)
+
+
+def _relative_imports(module: cst.Module) -> frozenset[str]:
+    """Names bound by `from .x import y` at module level (the import table leaves them out)."""
+    names: set[str] = set()
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.ImportFrom) and small.relative and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        names.add(alias.asname.name.value)
+                    elif isinstance(alias.name, cst.Name):
+                        names.add(alias.name.value)
+    return frozenset(names)
 
 
 @dataclass
 class ClockResults:
     deadlines: list  # _clock_deadlines.Deadline
     sinks: list  # _clock_sinks.Sink
+    analysis: "ClockAnalysis"
+
+    def confidence(self, flow: Flow) -> str:
+        return self.analysis.confidence(flow)
 
 
 def is_logging_call(qname, call: cst.Call) -> bool:

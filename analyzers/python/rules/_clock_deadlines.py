@@ -194,7 +194,12 @@ def _plan_fix(analysis: ClockAnalysis, ctx, deadline: Deadline) -> None:
         return
     for call in calls:
         name = analysis.wall_name(call)
-        if name not in MONOTONIC_OF or not isinstance(call.func, cst.Attribute) or call.args:
+        if (
+            not analysis.is_direct(call)
+            or name not in MONOTONIC_OF
+            or not isinstance(call.func, cst.Attribute)
+            or call.args
+        ):
             return
     deadline.calls = calls
     deadline.fixable = bool(calls)

@@ -199,6 +199,12 @@ class WallClockDeadline(ClockMarker):
 
     def finish(self) -> None:
         language = self.ctx.language
-        for deadline in self.shared().deadlines:
+        results = self.shared()
+        for deadline in results.deadlines:
             message = _DATETIME_HINT.get(language) if deadline.uses_datetime else None
-            self.report(deadline.node, message=message, fix=build_fix(deadline, language))
+            self.report(
+                deadline.node,
+                message=message,
+                fix=build_fix(deadline, language),
+                confidence=results.confidence(deadline.flow),
+            )

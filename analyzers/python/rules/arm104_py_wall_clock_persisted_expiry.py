@@ -200,7 +200,8 @@ class WallClockPersistedExpiry(ClockMarker):
 
     def finish(self) -> None:
         language = self.ctx.language
-        for sink in self.shared().sinks:
+        results = self.shared()
+        for sink in results.sinks:
             if sink.kind == "jwt":
                 key = sink.detail.split('"')[1] if '"' in sink.detail else "exp"
                 message = _JWT.get(language).format(key=key)
@@ -208,4 +209,4 @@ class WallClockPersistedExpiry(ClockMarker):
                 where = _WHERE[sink.kind].get(language).format(detail=f"`{sink.detail}`")
                 extra = _REDIS_EXTRA.get(language) if sink.kind == "redis" else ""
                 message = _GENERIC.get(language).format(where=where, extra=extra)
-            self.report(sink.node, message=message)
+            self.report(sink.node, message=message, confidence=results.confidence(sink.flow))

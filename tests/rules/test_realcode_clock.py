@@ -1,0 +1,159 @@
+"""ARM103/ARM104 on the forms real projects write: clock readings through helpers, aliases
+and clock objects; deadlines handed between methods; expiries compared in queries."""
+from __future__ import annotations
+
+import textwrap
+
+from analyzers import Settings, analyze
+
+from .helpers import CLOCK, flagged
+
+
+def graded(code: str, path: str = "app/module.py") -> list[tuple[str, int, str]]:
+    report = analyze(path, textwrap.dedent(code), CLOCK)
+    assert report.notes == []
+    return [(f.rule, f.line, f.confidence) for f in report.findings]
+
+
+# --- readings through other names ------------------------------------------------------------
+def test_module_helper_wrapping_time_time_is_followed_one_level():
+    code = """
+    import time
+
+
+    def now_ms():
+        return int(time.time() * 1000)
+
+
+    def wait_for(client, timeout_ms=5000):
+        deadline = now_ms() + timeout_ms
+        while now_ms() < deadline:
+            if client.poll():
+                return True
+        return False
+    """
+    assert graded(code) == [("ARM103", 10, "high")]
+
+
+def test_module_alias_of_utcnow_and_method_returning_the_clock():
+    code = """
+    import datetime
+
+    utcnow = datetime.datetime.utcnow
+
+
+    class Poller:
+        def _now(self):
+            return utcnow()
+
+        def wait(self, job, seconds):
+            give_up = self._now() + datetime.timedelta(seconds=seconds)
+            while not job.done:
+                if self._now() > give_up:
+                    raise TimeoutError(job)
+                job.refresh()
+    """
+    assert flagged(code, CLOCK) == [("ARM103", 12)]
+
+
+def test_injected_clock_defaulting_to_time_time():
+    code = """
+    import time
+
+
+    class RateWindow:
+        def __init__(self, per_seconds, clock=time.time):
+            self._clock = clock
+            self._per = per_seconds
+            self._opened = self._clock()
+
+        def expired(self):
+            return self._clock() - self._opened > self._per
+    """
+    assert flagged(code, CLOCK) == [("ARM103", 9)]
+
+
+def test_clock_objects_and_pendulum_readings():
+    code = """
+    import pendulum
+
+
+    class Lease:
+        def __init__(self, clock, ttl):
+            self.clock = clock
+            self.until = self.clock.now() + ttl
+
+        def held(self):
+            return self.clock.now() < self.until
+
+
+    def wait(conn):
+        deadline = pendulum.now().add(seconds=30)
+        while pendulum.now() < deadline:
+            conn.poll()
+    """
+    assert graded(code) == [("ARM103", 8, "high"), ("ARM103", 15, "high")]
+
+
+def test_helpers_known_only_by_name_are_medium_confidence():
+    code = """
+    from app.metrics import time
+    from .utils import utcnow
+    from datetime import timedelta
+
+
+    class Batcher:
+        def send_soon(self):
+            if self.next_deadline is not None and time() < self.next_deadline:
+                return
+            self.next_deadline = time() + self.interval
+
+
+    def wait(c):
+        deadline = utcnow() + timedelta(seconds=30)
+        while utcnow() < deadline:
+            c.poll()
+    """
+    assert graded(code) == [("ARM103", 11, "medium"), ("ARM103", 15, "medium")]
+
+
+def test_look_alike_helpers_stay_quiet():
+    code = """
+    import time
+    from datetime import timedelta
+
+    from sqlalchemy import func
+    from trio import current_time
+    from app.clock import monotonic_now
+
+
+    def elapsed():
+        return time.monotonic()
+
+
+    def wait(c, timeout):
+        deadline = elapsed() + timeout
+        while elapsed() < deadline:
+            c.poll()
+
+
+    def wait_trio(c):
+        deadline = current_time() + 5
+        while current_time() < deadline:
+            c.poll()
+
+
+    def wait_mono(c):
+        deadline = monotonic_now() + 5
+        while monotonic_now() < deadline:
+            c.poll()
+
+
+    def expired_rows(session, Token):
+        return session.query(Token).filter(Token.created_at < func.now() - timedelta(days=1))
+
+
+    def label(clock):
+        return f"report-{clock.now():%Y%m%d}.csv"
+    """
+    assert flagged(code, CLOCK) == []
