@@ -157,3 +157,101 @@ def test_look_alike_helpers_stay_quiet():
         return f"report-{clock.now():%Y%m%d}.csv"
     """
     assert flagged(code, CLOCK) == []
+
+
+# --- ARM104: expiries and leases compared in queries against the app clock -------------------
+def test_expiry_compared_with_the_app_clock_in_orm_sql_and_mongo_queries():
+    code = """
+    import time
+    from datetime import datetime
+
+    from django.utils import timezone
+
+
+    def purge_tokens(Token):
+        Token.objects.filter(expires__lt=timezone.now()).delete()
+
+
+    def live_sessions(session, Session):
+        return session.query(Session).filter(Session.expires_at > datetime.utcnow()).all()
+
+
+    def purge_cache(conn):
+        now = time.time()
+        conn.execute("DELETE FROM cache WHERE expires < ?", (now,))
+
+
+    def purge_messages(coll):
+        coll.delete_many({"expire_at": {"$lt": datetime.utcnow()}})
+    """
+    assert flagged(code, CLOCK) == [("ARM104", 9), ("ARM104", 13), ("ARM104", 18), ("ARM104", 22)]
+
+
+def test_orm_queue_lease_claimed_through_a_method_and_scanned_against_the_clock():
+    code = """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+
+    class OrmBroker:
+        def lease_end(self):
+            return timezone.now() + timedelta(seconds=60)
+
+        def dequeue(self, queue):
+            ready = queue.filter(lock__lt=timezone.now())
+            for task in ready:
+                queue.filter(id=task.id, lock=task.lock).update(lock=self.lease_end())
+    """
+    assert flagged(code, CLOCK) == [("ARM104", 12), ("ARM104", 14)]
+
+
+def test_run_at_scores_written_to_a_redis_sorted_set():
+    code = """
+    import time
+
+
+    def now_ms():
+        return int(time.time() * 1000)
+
+
+    def enqueue(redis, queue, job_id, defer_ms):
+        score = now_ms() + defer_ms
+        redis.zadd(queue, {job_id: score})
+    """
+    assert flagged(code, CLOCK) == [("ARM104", 10)]
+
+
+def test_query_look_alikes_stay_quiet():
+    code = """
+    import time
+    from datetime import timedelta
+
+    from django.db.models.functions import Now
+    from django.utils import timezone
+
+
+    def expiring_soon(Subscription):
+        return Subscription.objects.filter(trial_ends_at__lt=timezone.now() + timedelta(days=3))
+
+
+    def purge_with_db_clock(Token):
+        Token.objects.filter(expires__lt=Now()).delete()
+
+
+    def dead_workers(Worker):
+        return Worker.objects.filter(last_seen__lt=timezone.now() - timedelta(seconds=30))
+
+
+    def this_week(Order):
+        return Order.objects.filter(created_at__gte=timezone.now() - timedelta(days=7))
+
+
+    def mark_seen(redis, worker):
+        redis.zadd("workers", {worker: time.time()})
+
+
+    def recent(cur):
+        cur.execute("select * from orders where created_at > %s", (time.time() - 3600,))
+    """
+    assert flagged(code, CLOCK) == []

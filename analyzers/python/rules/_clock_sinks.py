@@ -2,8 +2,11 @@
 flow: `datetime.utcnow() + timedelta(hours=24)`) that are written to storage or sent to another
 process, where some other machine will compare them with its own clock.
 
-Only writes and messages count: a read query that compares a stored expiry with the app's clock
-(`filter(expires_at__gt=now)`) is left alone, and so is an in-process deadline (ARM103's)."""
+A query that compares a stored expiry or lease with the app's clock
+(`filter(expires__lt=timezone.now())`, `where(Token.expires_at < datetime.utcnow())`,
+`"... WHERE expires < ?", (now,)`) counts too: the row was stamped by some other node's clock,
+and the database's own `now()` is the one clock both sides can share. In-process deadlines are
+ARM103's."""
 from __future__ import annotations
 
 import re
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ._clock import OFFSET, WALL, ClockAnalysis, Flow
+from ._clock import OFFSET, WALL, ClockAnalysis, Flow, ordering_pairs
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 
 # Names of an instant that someone else later compares with their own clock: when access ends,
@@ -19,14 +22,34 @@ from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 # (created_at, started_at, updated_at, sent_at) stay out.
 EXPIRY_NAME = re.compile(
     r"expir|valid_until|valid_to|valid_through|lease_until|lease_expir|deadline|(?:^|_)ttl|^exp$|_exp$|^exp_|"
-    r"^exat$|^pxat$|(?:^|_)ends?_(?:at|on)$|(?:^|_)closes?_(?:at|on)$|^trial_ends?$|(?:^|_)until$|(?:^|_)renews?_(?:at|on)$",
+    r"^exat$|^pxat$|(?:^|_)ends?_(?:at|on)$|(?:^|_)closes?_(?:at|on)$|^trial_ends?$|(?:^|_)until$|(?:^|_)renews?_(?:at|on)$|"
+    # leases and delays under queue names: claims, visibility timeouts, run-at times
+    r"^lock$|lock(?:ed)?_(?:until|expir\w*|timeout_at)$|^vt$|visible_(?:at|after|from)|not_before|^nbf$|"
+    r"^(?:run|available|scheduled|execute|process|retry|deliver)_(?:at|after|for)$|^eta$|^next_(?:run|attempt|retry)(?:_at|_time)?$",
     re.IGNORECASE,
 )
 EXPIRY_SQL = re.compile(
     r"expir|valid_until|valid_to|valid_through|lease_until|lease_expir|deadline|\bttl|\b\w*ends?_at\b|\w_until\b|"
-    r"\brenews?_at\b|\bcloses?_(?:at|on)\b|\bends?_on\b",
+    r"\brenews?_at\b|\bcloses?_(?:at|on)\b|\bends?_on\b|\bvt\b|visible_(?:at|after)|\brun_at\b|not_before|"
+    r"available_at|locked_until|scheduled_at|next_run_at|\block_expir",
     re.IGNORECASE,
 )
+# `<expiry column> < placeholder` (or the reverse) in SQL text: a comparison with a value the
+# application supplies.
+_PLACEHOLDER = r"(?:\?|%s|%\(\w+\)s|:\w+|\$\d+|\{\})"
+_SQL_COMPARES_PARAM = re.compile(
+    rf"(?P<col>[\w.\"]+)\s*(?:<=|>=|<|>)\s*{_PLACEHOLDER}|{_PLACEHOLDER}\s*(?:<=|>=|<|>)\s*(?P<col2>[\w.\"]+)",
+    re.IGNORECASE,
+)
+# Django lookups and query-builder methods that compare a column with a value. Only the clock
+# itself counts: `expires__lt=now() + timedelta(days=3)` asks what lapses soon (a report or a
+# reminder), where a few seconds of skew decide nothing.
+_ORDER_LOOKUPS = frozenset({"lt", "lte", "gt", "gte", "range"})
+QUERY_CALLS = frozenset(
+    {"filter", "exclude", "get", "where", "filter_by", "having", "and_", "or_", "delete", "select", "update",
+     "first", "count", "exists", "Q", "find", "find_one", "delete_many", "update_many", "count_documents"}
+)
+_MONGO_COMPARE = frozenset({"$lt", "$lte", "$gt", "$gte"})
 
 # Calls that write a row or document, or send a message/request/token somewhere else.
 WRITE_CALLS = frozenset(
@@ -75,8 +98,8 @@ class _Finder:
         flow = self.analysis.flow(scope, value)
         return flow if flow is not None and flow.kind in kinds else None
 
-    def add(self, flow: Flow, value: cst.CSTNode, kind: str, detail: str) -> None:
-        node = _report_node(flow, value)
+    def add(self, flow: Flow, value: cst.CSTNode, kind: str, detail: str, at_value: bool = False) -> None:
+        node = value if at_value else _report_node(flow, value)
         self.sinks.setdefault(id(node), Sink(node, flow, kind, detail))
 
     # --- per scope ----------------------------------------------------------------------------
@@ -90,8 +113,84 @@ class _Finder:
                 self._sql(scope, call, name)
             self._keywords(scope, call, name, last)
             self._dicts(scope, call, name, last)
+            self._lookups(scope, call, name)
+            if last == "zadd":
+                self._scores(scope, call, name)
+        for comparison in scope.comparisons:
+            self._query_comparison(scope, comparison)
         for target, value in scope.attr_assigns:
             self._attribute(scope, target, value)
+
+    # --- comparisons in queries ---------------------------------------------------------------
+    def _lookups(self, scope: Scope, call: cst.Call, name: str) -> None:
+        """`filter(expires__lt=timezone.now())`, `{"expires_at": {"$lt": now}}`."""
+        for arg in call.args:
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            if keyword is None or "__" not in keyword:
+                continue
+            *fields, lookup = keyword.split("__")
+            if lookup not in _ORDER_LOOKUPS or not fields or not EXPIRY_NAME.search(fields[-1]):
+                continue
+            flow = self.offset(scope, arg.value, (WALL,))
+            if flow is not None:
+                self.add(flow, arg.value, "query", f"{_short(name)}({keyword}=...)", at_value=True)
+        if last_part(name) not in QUERY_CALLS or not call.args:
+            return
+        for arg in call.args:
+            for key, value in self._dict_entries(scope, arg.value):
+                if not EXPIRY_NAME.search(key) or not isinstance(value, cst.Dict):
+                    continue
+                for element in value.elements:
+                    if isinstance(element, cst.DictElement) and string_value(element.key) in _MONGO_COMPARE:
+                        flow = self.offset(scope, element.value, (WALL,))
+                        if flow is not None:
+                            self.add(flow, element.value, "query", f'{_short(name)}({{"{key}": ...}})', at_value=True)
+
+    def _query_comparison(self, scope: Scope, comparison: cst.Comparison) -> None:
+        """`Token.expires_at < datetime.utcnow()` inside `.filter(...)`/`.where(...)`."""
+        query = self._enclosing_query(comparison)
+        if query is None:
+            return
+        for left, _op, right in ordering_pairs(comparison):
+            for column, other in ((left, right), (right, left)):
+                if not isinstance(column, cst.Attribute) or sym_of(column) is not None:
+                    continue
+                if not EXPIRY_NAME.search(column.attr.value):
+                    continue
+                flow = self.offset(scope, other, (WALL,))
+                if flow is not None:
+                    detail = f"{_short(call_name(self.analysis.qname, query))}({self.ctx.code_for(column)} ...)"
+                    self.add(flow, other, "query", detail, at_value=True)
+
+    def _enclosing_query(self, node: cst.CSTNode) -> cst.Call | None:
+        index = self.analysis.index
+        current = node
+        for _ in range(6):
+            parent = index.parent_of(current)
+            if parent is None:
+                return None
+            if isinstance(parent, cst.Arg):
+                call = index.parent_of(parent)
+                if isinstance(call, cst.Call) and last_part(call_name(self.analysis.qname, call)) in QUERY_CALLS:
+                    return call
+                return None
+            if not isinstance(parent, (cst.BooleanOperation, cst.UnaryOperation, cst.ComparisonTarget, cst.Comparison)):
+                return None
+            current = parent
+        return None
+
+    def _scores(self, scope: Scope, call: cst.Call, name: str) -> None:
+        """`zadd(queue, {job_id: now + delay})`: a run-at time in a sorted set that every worker
+        compares with its own clock."""
+        for arg in call.args[1:]:
+            value = arg.value
+            if not isinstance(value, cst.Dict):
+                continue
+            for element in value.elements:
+                if isinstance(element, cst.DictElement):
+                    flow = self.offset(scope, element.value)
+                    if flow is not None:
+                        self.add(flow, element.value, "redis", f"{_short(name)}({{member: score}})")
 
     def _expireat(self, scope: Scope, call: cst.Call, name: str) -> None:
         for arg in call.args[1:]:
@@ -193,8 +292,16 @@ class _Finder:
 
     def _sql(self, scope: Scope, call: cst.Call, name: str) -> None:
         sql = self._sql_text(scope, call.args[0].value)
-        if sql is None or not EXPIRY_SQL.search(sql) or not _SQL_WRITE.search(sql):
-            return  # a read (`where closes_at < :horizon`) compares; it stores nothing
+        if sql is None or not EXPIRY_SQL.search(sql):
+            return
+        if any(EXPIRY_SQL.search(m.group("col") or m.group("col2") or "") for m in _SQL_COMPARES_PARAM.finditer(sql)):
+            for arg in call.args[1:]:
+                for element in self._param_values(scope, arg.value):
+                    flow = self.offset(scope, element, (WALL,))
+                    if flow is not None:
+                        self.add(flow, element, "query", f"{_short(name)}(...)", at_value=True)
+        if not _SQL_WRITE.search(sql):
+            return
         for arg in call.args[1:]:
             for element in self._param_values(scope, arg.value):
                 flow = self.offset(scope, element)

@@ -11,6 +11,19 @@ _WHERE = {
     "message": Text(en="sent to another process by {detail}", pt_BR="enviada a outro processo por {detail}"),
     "store": Text(en="stored or sent by {detail}", pt_BR="guardada ou enviada por {detail}"),
 }
+_QUERY = Text(
+    en=(
+        "A stored expiry or lease is compared in a query ({detail}) with this server's wall clock; the row was "
+        "stamped by whichever node wrote it, so skew between the two clocks makes it lapse early or late. "
+        "Compare with the database's clock instead: `now()` in SQL, Django `Now()`, SQLAlchemy `func.now()`."
+    ),
+    pt_BR=(
+        "Uma expiração ou lease gravado é comparado numa consulta ({detail}) com o relógio de parede deste "
+        "servidor; a linha foi carimbada pelo nó que a gravou, e a diferença entre os relógios a faz vencer "
+        "cedo ou tarde. Compare com o relógio do banco: `now()` no SQL, Django `Now()`, SQLAlchemy "
+        "`func.now()`."
+    ),
+)
 _GENERIC = Text(
     en=(
         "Expiry computed from this server's wall clock is {where}; other nodes will compare it with their own "
@@ -91,14 +104,16 @@ class WallClockPersistedExpiry(ClockMarker):
         ),
         when_fine=Text(
             en=(
-                "Relative TTLs (`cache.set(key, v, timeout=300)`, `redis.setex`), plain `created_at` stamps, read "
-                "queries and in-process deadlines are not flagged. A JWT `exp` signed with the app's clock is "
+                "Relative TTLs (`cache.set(key, v, timeout=300)`, `redis.setex`), plain `created_at` stamps, queries "
+                "that ask what lapses within a horizon (`expires_at__lt=now() + timedelta(days=3)`) and in-process "
+                "deadlines are not flagged. A JWT `exp` signed with the app's clock is "
                 "flagged with a softer message: it is the standard, so verify it with a leeway and keep clocks "
                 "synchronised rather than rewriting it."
             ),
             pt_BR=(
                 "TTLs relativos (`cache.set(key, v, timeout=300)`, `redis.setex`), simples carimbos `created_at`, "
-                "consultas de leitura e prazos internos ao processo não são apontados. Um `exp` de JWT assinado "
+                "consultas sobre o que vence dentro de um horizonte (`expires_at__lt=now() + timedelta(days=3)`) e "
+                "prazos internos ao processo não são apontados. Um `exp` de JWT assinado "
                 "com o relógio da aplicação é apontado com mensagem mais branda: é o padrão, então valide com "
                 "tolerância e mantenha os relógios sincronizados em vez de reescrevê-lo."
             ),
@@ -154,6 +169,18 @@ class WallClockPersistedExpiry(ClockMarker):
                 ),
                 lines=(7,),
             ),
+            Example(
+                code=(
+                    "from django.utils import timezone\n"
+                    "\n"
+                    "from .models import Session\n"
+                    "\n"
+                    "\n"
+                    "def purge_expired_sessions():\n"
+                    "    Session.objects.filter(expires_at__lt=timezone.now()).delete()\n"
+                ),
+                lines=(7,),
+            ),
         ),
         good=(
             Example(
@@ -202,7 +229,9 @@ class WallClockPersistedExpiry(ClockMarker):
         language = self.ctx.language
         results = self.shared()
         for sink in results.sinks:
-            if sink.kind == "jwt":
+            if sink.kind == "query":
+                message = _QUERY.get(language).format(detail=f"`{sink.detail}`")
+            elif sink.kind == "jwt":
                 key = sink.detail.split('"')[1] if '"' in sink.detail else "exp"
                 message = _JWT.get(language).format(key=key)
             else:
