@@ -175,12 +175,8 @@ def test_suppression_comment():
                     self.db.upsert_heartbeat(self.worker_id, now)
                     self.last_heartbeat = now
         """,
-        # health read-out only
-        """\
-        import time
-        def is_alive(node):
-            return time.time() - node.last_heartbeat < 30
-        """,
+        # (`def is_alive(node): return time.time() - node.last_heartbeat < 30` is a liveness
+        # verdict since RULES.md's real-code forms: tests/rules/test_realcode_timeouts.py)
         # adaptive threshold from observed latency
         """\
         import time

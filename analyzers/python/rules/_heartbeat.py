@@ -18,13 +18,20 @@ from ._clock_scope import Scope, ScopeIndex, call_name, expr_names, last_part, s
 HB_STRONG = r"heart_?beat|hbeat|last_?ping|last_?pong|pinged_at|last_?beat|keep_?alive|last_?contact|last_?check_?in|checked_in_at"
 # `last_primary_beat`, `primary_last_ok`, `last_ack_at`: the last good word from a peer. Weak:
 # `last_ok` also describes a health check's result, so node context must follow.
-HB_WEAK = r"last_?seen|seen_at|last_?alive|alive_at|last_\w{0,24}_beat|last_ok\b|last_ok_|last_ack\b|last_ack_"
+HB_WEAK = (
+    r"last_?seen|seen_at|last_?alive|alive_at|last_\w{0,24}_beat|last_ok\b|last_ok_|last_ack\b|last_ack_|"
+    # a worker's last activity or a lease's last refresh: node context must follow
+    r"last_?active\b|last_?activity|last_?refresh|refreshed_at|last_?renew\w*|renewed_at"
+)
 HEARTBEAT = re.compile(f"{HB_STRONG}|{HB_WEAK}", re.IGNORECASE)
 # A field or variable that already holds the time since a node was last heard from
 # (`w.silent_ms`, `quiet_for`, `since_last_report`, `hb_age`). `idle` is left out on purpose:
 # an idle worker or connection is one nobody used, and reaping those is pool sizing, not
 # failure detection.
-SILENCE = r"silent_|silence_|_silence\b|quiet_for|quiet_s\b|quiet_ms\b|quiet_secs|since_last_|(?:hb|heartbeat|beat|ping|seen|contact)_age"
+SILENCE = (
+    r"silent_|silence_|_silence\b|quiet_for|quiet_s\b|quiet_ms\b|quiet_secs|since_last_|(?:hb|heartbeat|beat|ping|seen|contact)_age|"
+    r"since_(?:refresh|renew)"  # a lease's time since its holder last refreshed it
+)
 SILENCE_NAME = re.compile(SILENCE, re.IGNORECASE)
 STRONG = re.compile(HB_STRONG, re.IGNORECASE)
 # Where a node's last-contact instant is kept. A bare `seen` (a gossip table's `self.seen`) counts
@@ -46,7 +53,7 @@ class _LowercaseTrigger:
 
 
 # `self.seen` (a gossip table of last-contact instants) is rare enough to be worth a parse.
-TRIGGER = _LowercaseTrigger(f"{HB_STRONG}|{HB_WEAK}|self\\.seen\\b|{SILENCE.lower()}")
+TRIGGER = _LowercaseTrigger(f"{HB_STRONG}|{HB_WEAK}|self\\.seen\\b|{SILENCE.lower()}|rangebyscore")
 NODEISH = re.compile(
     r"node|worker|instance|member|peer|replica|server|host|agent|executor|consumer|leader|follower|shard|broker|"
     r"machine|pod|container|runner|daemon|primary|secondary|standby|backend|cluster|lease|gateway|region|"
@@ -54,12 +61,17 @@ NODEISH = re.compile(
     re.IGNORECASE,
 )
 ADAPTIVE = re.compile(r"p9\d|percentile|rtt|latency|stddev|std_dev|variance|sigma|phi|ewma|mean|avg|jitter|adaptive|dynamic", re.IGNORECASE)
-THRESHOLD_WORDS = re.compile(r"interval|timeout|ttl|period|threshold|limit|grace|max_|_max|window|after", re.IGNORECASE)
+THRESHOLD_WORDS = re.compile(r"interval|timeout|ttl|period|threshold|limit|grace|max_|_max|window|after|delay", re.IGNORECASE)
+# Where configuration lives: a value read from these is one window for every node, however it
+# was set (a settings module, a CLI option, a config object handed in).
+CONFIG_OWNER = re.compile(r"conf|setting|option|opts|param|env|cfg|args", re.IGNORECASE)
+_CONFIG_READERS = frozenset({"get", "getenv", "getint", "getfloat", "parse_timedelta", "parse_duration", "timedelta", "Duration"})
 ELAPSED_WORDS = re.compile(r"since|elapsed|age|silen|idle|gap|ago|delta|lag|stale", re.IGNORECASE)
 QUORUM = re.compile(r"quorum|votes?\b|voting|majority|agree|consensus|confirm", re.IGNORECASE)
 DEATH_CALL = re.compile(
     r"dead|evict|fail_?over|promote|re_?queue|reassign|reschedule|redistribute|rebalance|take_?over|kill|terminate|"
-    r"unregister|deregister|^remove|^delete|^discard$|^pop$|^drop|reap|purge|reclaim|steal|start_election|"
+    r"unregister|deregister|^remove|^delete|^discard$|^pop$|^drop|reap|purge|reclaim|steal|start_election|restart|"
+    r"^_?release|^_?restore|inactivate|"
     r"mark_(?:down|offline|failed|lost|unhealthy|unreachable|gone)|set_(?:down|offline|failed|lost|unhealthy)",
     re.IGNORECASE,
 )
@@ -68,7 +80,12 @@ DEAD_VALUES = frozenset(
     {"dead", "offline", "down", "failed", "lost", "unreachable", "unhealthy", "evicted", "timed_out", "timedout",
      "missing", "gone", "crashed", "disconnected", "unresponsive", "expired"}
 )
-DEADISH_NAME = re.compile(r"dead|stale|expired|evict|lost|failed|down|offline|timed_?out|unresponsive|missing|gone", re.IGNORECASE)
+DEADISH_NAME = re.compile(r"dead|stale|expired|evict|lost|failed|down|offline|timed_?out|unresponsive|missing|gone|restart|orphan|inactive", re.IGNORECASE)
+# A method or property whose answer is the liveness verdict itself (`def prune(self, config)`,
+# `@property def alive`): either sense of its comparison is the detector.
+LIVENESS_NAME = re.compile(
+    r"^(?:is_|should_|needs_to_)?(?:alive|dead|expired|stale|timed_?out|lost|down|offline|prune|unresponsive)$", re.IGNORECASE
+)
 # A function whose True answer is the death verdict: its caller fails over or evicts.
 VERDICT_NAME = re.compile(
     r"^(?:is|should|must|needs?_to)_(?:\w+_)?(?:dead|failover|fail_over|evict|unresponsive|down|offline|timed_?out|lost|gone)"
@@ -89,38 +106,65 @@ class HeartbeatAnalysis:
 
     # --- thresholds ---------------------------------------------------------------------------
     def fixed(self, scope: Scope, expr: cst.CSTNode, depth: int = 0) -> bool:
-        if depth > 4:
+        if depth > 7:
             return False
         if isinstance(expr, (cst.Integer, cst.Float)):
             return True
         if isinstance(expr, cst.UnaryOperation):
             return self.fixed(scope, expr.expression, depth + 1)
+        if isinstance(expr, cst.BooleanOperation):
+            # `worker_ttl or config.get("worker-ttl")`: the configured fallback is what runs
+            return self.fixed(scope, expr.left, depth + 1) or self.fixed(scope, expr.right, depth + 1)
         if isinstance(expr, cst.BinaryOperation):
             return self.fixed(scope, expr.left, depth + 1) and self.fixed(scope, expr.right, depth + 1)
         if isinstance(expr, cst.Name):
             name = expr.value
-            if ADAPTIVE.search(name) or name in scope.params:
+            if ADAPTIVE.search(name):
                 return False
+            if name in scope.params:
+                # `def reap(session, timeout=60)`: the default is the window almost every caller
+                # gets; a parameter without one is the caller's choice (possibly adaptive)
+                default = _param_default(scope, name)
+                return default is not None and self.fixed(scope, default, depth + 1)
             defs = scope.defs.get(name)
             if defs:
                 return all(d.value is not None and self.fixed(scope, d.value, depth + 1) for d in defs)
             if name in self.constants:
                 return self.fixed(scope, self.constants[name], depth + 1)
-            return bool(_UPPER.match(name))
+            return bool(_UPPER.match(name)) or bool(THRESHOLD_WORDS.search(name))
         if isinstance(expr, cst.Attribute):
             attr = expr.attr.value
             if ADAPTIVE.search(attr):
                 return False
             if _UPPER.match(attr):
                 return True
-            defs = self.index.defs_for(scope, f"self.{attr}") if self._is_self(expr) else []
-            return bool(defs) and all(
-                d.value is not None and self.fixed(d.scope or scope, d.value, depth + 1) for d in defs
-            )
+            if not self._is_self(expr):
+                # `config.worker_disconnect_delay`, `settings.node_timeout`; not `check.timeout`,
+                # a per-entity threshold the user set on that row
+                return bool(THRESHOLD_WORDS.search(attr) and CONFIG_OWNER.search(expr_names(expr.value)))
+            defs = self.index.defs_for(scope, f"self.{attr}")
+            if not defs:
+                return bool(THRESHOLD_WORDS.search(attr))  # a class attribute or an injected option
+            return all(d.value is not None and self.fixed(d.scope or scope, d.value, depth + 1) for d in defs)
+        if isinstance(expr, cst.Subscript):
+            # `self.lease_timeouts[name]`: a table of configured windows
+            owner = expr_names(expr.value)
+            return bool(THRESHOLD_WORDS.search(owner)) and not ADAPTIVE.search(owner)
         if isinstance(expr, cst.Call):
-            name = last_part(self.qname(expr.func) or "")
+            name = last_part(self.qname(expr.func) or "") or last_part(call_name(self.qname, expr))
             if name in ("timedelta", "int", "float", "Duration", "seconds"):
                 return bool(expr.args) and all(self.fixed(scope, a.value, depth + 1) for a in expr.args)
+            if ADAPTIVE.search(expr_names(expr)):
+                return False
+            if name in ("max", "min"):
+                # `max(self.worker_ttl, 10 * interval(n))`: a floor that is a fixed window
+                return any(self.fixed(scope, a.value, depth + 1) for a in expr.args)
+            receiver = expr_names(expr.func)
+            if name in _CONFIG_READERS and (CONFIG_OWNER.search(receiver + " " + name) or THRESHOLD_WORDS.search(receiver)):
+                # `dask.config.get("...worker-ttl")`, `os.environ.get("TIMEOUT")`, `self.lease_timeouts.get(name)`
+                return True
+            if name in ("parse_timedelta", "parse_duration"):
+                return bool(expr.args) and self.fixed(scope, expr.args[0].value, depth + 1)
         return False
 
     @staticmethod
@@ -270,11 +314,19 @@ class HeartbeatAnalysis:
     def consequence(self, scope: Scope, comparison: cst.CSTNode, stale: bool) -> list[cst.CSTNode] | None:
         """The code that runs on the verdict, when it declares the node dead; else None."""
         owner = enclosing_test(self.index, comparison) if isinstance(comparison, cst.Comparison) else None
+        verdict = isinstance(scope.node, cst.FunctionDef) and LIVENESS_NAME.match(scope.node.name.value.lstrip("_"))
         if isinstance(owner, cst.If):
             block = owner.body if stale else owner.orelse
+            if verdict and _returns_bool(owner.body):
+                return [owner.test, owner.body]  # `def prune(self, config): if ...: return True`
             if block is None:
                 return None
             return [owner.test, block] if self.declares_dead([block]) else None
+        if owner is None and verdict:
+            statement = self._statement(comparison)
+            holder = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
+            if isinstance(holder, cst.Return):
+                return [statement]  # `@property def alive(self): return now - self.last_beat < 30`
         if isinstance(owner, cst.IfExp):
             value = owner.body if stale else owner.orelse
             holder = self.index.parent_of(owner)
@@ -347,6 +399,25 @@ class HeartbeatAnalysis:
         return None
 
 
+def _param_default(scope: Scope, name: str) -> cst.BaseExpression | None:
+    func = scope.node
+    if not isinstance(func, cst.FunctionDef):
+        return None
+    params = func.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value == name:
+            return param.default
+    return None
+
+
+def _returns_bool(block: cst.CSTNode) -> bool:
+    for statement in getattr(block, "body", ()):
+        for small in getattr(statement, "body", ()):
+            if isinstance(small, cst.Return) and isinstance(small.value, cst.Name) and small.value.value in ("True", "False"):
+                return True
+    return False
+
+
 def _is_difference(value: cst.CSTNode) -> bool:
     return isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract)
 
@@ -399,7 +470,36 @@ def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
             _check_comparison(analysis, scope, comparison, found, seen)
         for call in scope.calls:
             _check_lookup_keywords(analysis, scope, call, found, seen)
+            _check_registry(analysis, scope, call, found, seen)
     return found
+
+
+RANGE_BY_SCORE = frozenset({"zrangebyscore", "zrevrangebyscore", "zremrangebyscore", "zcount"})
+# Sorted sets scored by the last time a member reported: workers, delivered-but-unacked
+# messages, jobs in progress. A rate limiter's or cache index's window is not one.
+_REGISTRY_KEY = re.compile(
+    r"heart_?beat|worker|node|consumer|member|instance|unack|visib|in_?progress|inflight|processing|claimed|lease|alive|ping",
+    re.IGNORECASE,
+)
+
+
+def _check_registry(analysis, scope, call, found, seen) -> None:
+    """Redis: `zrangebyscore(key, 0, time.time() - TIMEOUT)` and what is done with the members
+    (requeued, restored), or `zremrangebyscore(...)` dropping them outright."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in RANGE_BY_SCORE or len(call.args) < 3:
+        return
+    bounds = [a.value for a in call.args[1:3] if a.keyword is None]
+    if not any(analysis.cutoff(scope, bound) for bound in bounds):
+        return
+    key_text = expr_names(call.args[0].value)
+    if not _REGISTRY_KEY.search(key_text) or QUORUM.search(key_text):
+        return
+    if func.attr.value != "zremrangebyscore" and analysis._follow_value(scope, call) is None:
+        return
+    if id(call) not in seen:
+        seen.add(id(call))
+        found.append(call)
 
 
 def _check_comparison(analysis, scope, comparison, found, seen) -> None:

@@ -7,7 +7,7 @@ from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._clock_scope import ScopeIndex
 from ._functions import FunctionTracker
-from ._heartbeat import HEARTBEAT, STAMP_SOURCE, TRIGGER, HeartbeatAnalysis, find_detectors
+from ._heartbeat import RANGE_BY_SCORE, HEARTBEAT, STAMP_SOURCE, TRIGGER, HeartbeatAnalysis, find_detectors
 
 
 class FixedTimeoutDetector(FunctionTracker, PythonRule):
@@ -177,7 +177,7 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
                     self._constants[target.target.value] = node.value
 
     def visit_Name(self, node: cst.Name) -> None:
-        if STAMP_SOURCE.search(node.value):
+        if STAMP_SOURCE.search(node.value) or node.value in RANGE_BY_SCORE:
             self._mark()
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
