@@ -255,3 +255,74 @@ def test_query_look_alikes_stay_quiet():
         cur.execute("select * from orders where created_at > %s", (time.time() - 3600,))
     """
     assert flagged(code, CLOCK) == []
+
+
+# --- deadlines handed between methods: in-memory TTL stores ------------------------------------
+def test_ttl_store_keeping_value_and_expiry_tuples_per_key():
+    code = """
+    import time
+
+
+    class TTLCache:
+        def __init__(self):
+            self._entries = {}
+
+        def _expiry(self, ttl):
+            return time.time() + ttl
+
+        def put(self, key, value, ttl=60):
+            self._entries[key] = (value, self._expiry(ttl))
+
+        def get(self, key):
+            value, expires = self._entries[key]
+            if expires < time.time():
+                del self._entries[key]
+                return None
+            return value
+
+
+    class Memo:
+        def __init__(self):
+            self._store = {}
+
+        def remember(self, key, value, ttl):
+            self._store[key] = (value, time.time() + ttl)
+
+        def recall(self, key):
+            entry = self._store.get(key)
+            if entry is None or entry[1] < time.time():
+                return None
+            return entry[0]
+    """
+    assert flagged(code, CLOCK) == [("ARM103", 13), ("ARM103", 28)]
+
+
+def test_ttl_store_look_alikes_stay_quiet():
+    code = """
+    import time
+
+
+    class MonotonicCache:
+        def __init__(self):
+            self._entries = {}
+
+        def put(self, key, value, ttl=60):
+            self._entries[key] = (value, time.monotonic() + ttl)
+
+        def get(self, key):
+            value, expires = self._entries[key]
+            return None if expires < time.monotonic() else value
+
+
+    class History:
+        def __init__(self):
+            self._rows = []
+
+        def record(self, event):
+            self._rows.append((event, time.time()))
+
+        def describe(self, index):
+            event, stamp = self._rows[index]
+            return f"{event} at {time.ctime(stamp)}"
+    """
+    assert flagged(code, CLOCK) == []

@@ -85,6 +85,13 @@ def _merge(kind: str, *flows: Flow) -> Flow:
     return Flow(kind, tuple(calls.values()), tuple(roots.values()), frozenset(syms))
 
 
+def _int_index(node: cst.Subscript) -> int | None:
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    value = node.slice[0].slice.value
+    return int(value.value) if isinstance(value, cst.Integer) and value.value.isdigit() else None
+
+
 def is_neutral(value: cst.BaseExpression) -> bool:
     """`deadline = None` / `start = 0` before the real assignment: no clock, no harm."""
     if isinstance(value, cst.Name) and value.value in ("None", "False"):
@@ -247,6 +254,15 @@ class ClockAnalysis:
         return result
 
     def _flow(self, scope: Scope, expr, visiting) -> Flow | None:
+        if isinstance(expr, cst.Subscript):
+            position = _int_index(expr)
+            if position is not None:
+                found = self.item_flow(scope, expr.value, position, visiting)
+                if found is not None:
+                    flow, element = found
+                    if flow.kind == DURATION or flow.roots:
+                        return flow
+                    return Flow(flow.kind, flow.calls, ((flow.kind, element),), flow.syms)
         if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
             sym = sym_of(expr)
             if sym is None:
@@ -312,6 +328,39 @@ class ClockAnalysis:
             return one  # milliseconds of a reading are still a reading
         return None
 
+    def item_flow(self, scope: Scope, node, position: int, visiting: frozenset[str], depth: int = 0):
+        """(flow, element) of the `position`-th item of a tuple a value holds: the TTL store that
+        keeps `(value, time.time() + ttl)` per key and unpacks it on read."""
+        if depth > 3:
+            return None
+        if isinstance(node, (cst.Tuple, cst.List)):
+            elements = node.elements
+            if position < len(elements) and not any(isinstance(e, cst.StarredElement) for e in elements):
+                element = elements[position].value
+                flow = self.flow(scope, element, visiting)
+                return (flow, element) if flow is not None else None
+            return None
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("get", "pop", "setdefault"):
+            container = sym_of(node.func.value)
+            sym = f"{container}[]" if container is not None and not container.endswith("[]") else None
+        elif isinstance(node, cst.Await):
+            return self.item_flow(scope, node.expression, position, visiting, depth + 1)
+        else:
+            sym = sym_of(node) if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)) else None
+        if sym is None or sym in visiting:
+            return None
+        inner = visiting | {sym}
+        found = []
+        for d in self.index.defs_for(scope, sym):
+            if d.value is None or d.augmented:
+                continue
+            item = self.item_flow(d.scope or scope, d.value, position, inner, depth + 1)
+            if item is not None:
+                found.append(item)
+        if not found or len({flow.kind for flow, _ in found}) != 1:
+            return None
+        return _merge(found[0][0].kind, *(flow for flow, _ in found)), found[0][1]
+
     def sym_flow(self, scope: Scope, sym: str, visiting: frozenset[str]) -> Flow | None:
         if sym in visiting:
             return None
@@ -321,6 +370,11 @@ class ClockAnalysis:
         inner = visiting | {sym}
         flows: list[tuple[Flow, cst.BaseExpression]] = []
         for d in defs:
+            if d.value is None and d.unpacked is not None:
+                item = self.item_flow(d.scope or scope, d.unpacked[0], d.unpacked[1], inner)
+                if item is not None:
+                    flows.append(item)
+                continue
             if d.augmented or d.value is None or is_neutral(d.value):
                 continue
             flow = self.flow(d.scope or scope, d.value, inner)

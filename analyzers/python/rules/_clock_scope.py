@@ -49,6 +49,7 @@ class Def:
     stmt: cst.CSTNode
     augmented: bool = False
     scope: "Scope | None" = None  # where `value` is evaluated (methods share `self.` attributes)
+    unpacked: tuple[cst.BaseExpression, int] | None = None  # `a, b = source`: (source, position)
 
 
 @dataclass
@@ -125,11 +126,11 @@ class ScopeIndex:
         self.parent[id(block)] = parent
         self._walk(block, scope)
 
-    def _def(self, scope: Scope, sym: str, value, stmt, augmented: bool = False) -> None:
+    def _def(self, scope: Scope, sym: str, value, stmt, augmented: bool = False, unpacked=None) -> None:
         if sym.startswith("self.") and scope.cls is not None:
-            self.class_defs[id(scope.cls)].setdefault(sym, []).append(Def(value, stmt, augmented, scope))
+            self.class_defs[id(scope.cls)].setdefault(sym, []).append(Def(value, stmt, augmented, scope, unpacked))
         else:
-            scope.add_def(sym, value, stmt, augmented)
+            scope.defs.setdefault(sym, []).append(Def(value, stmt, augmented, scope, unpacked))
 
     def _use(self, scope: Scope, sym: str, node: cst.CSTNode) -> None:
         if sym.startswith("self.") and scope.cls is not None:
@@ -137,20 +138,22 @@ class ScopeIndex:
         else:
             scope.uses.setdefault(sym, []).append(node)
 
-    def _bind_target(self, target: cst.BaseExpression, value, stmt, scope: Scope, augmented=False) -> None:
+    def _bind_target(self, target: cst.BaseExpression, value, stmt, scope: Scope, augmented=False, unpacked=None) -> None:
         """Record a binding and walk the parts of a target that are reads (`d[key]`'s key)."""
         if isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
+            starred = any(isinstance(element, cst.StarredElement) for element in target.elements)
+            for position, element in enumerate(target.elements):
                 self.parent[id(element)] = target
                 self.parent[id(element.value)] = element
-                self._bind_target(element.value, None, stmt, scope)
+                item = (value, position) if value is not None and not starred and not augmented else None
+                self._bind_target(element.value, None, stmt, scope, unpacked=item)
             return
         if isinstance(target, cst.StarredElement):
             self._bind_target(target.value, None, stmt, scope)
             return
         sym = sym_of(target)
         if sym is not None:
-            self._def(scope, sym, value, stmt, augmented)
+            self._def(scope, sym, value, stmt, augmented, unpacked)
         if isinstance(target, cst.Subscript):
             for element in target.slice:
                 self.parent[id(element)] = target
