@@ -258,3 +258,30 @@ def test_customer_created_then_recorded_is_reported_once():
             order.save()
         '''
     )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM403 in Python: one-shot scripts copy stored data, nothing redelivers it
+
+_HANDLER = '''
+from .models import StripeEvent
+
+
+def process_event(event):
+    StripeEvent.objects.create(stripe_event_id=event["id"], kind=event["type"], payload=event)  # ARM403
+'''
+
+
+def test_orm_create_of_a_provider_event_in_a_handler():
+    check(_HANDLER, path="billing/webhooks.py", rules=("ARM403",))
+
+
+def test_same_create_in_migrations_backfills_and_port_scripts_stays_quiet():
+    quiet = _HANDLER.replace("  # ARM403", "")
+    for path in (
+        "billing/migrations/0012_backfill_stripe_events.py",
+        "alembic/versions/3f2a_copy_events.py",
+        "scripts/backfill_stripe_events.py",
+        "tools/port_stripe_events.py",
+    ):
+        check(quiet, path=path, rules=("ARM403",))

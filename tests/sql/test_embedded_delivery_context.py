@@ -62,7 +62,7 @@ FLAGGED = {
         """\
         def save_delivery(cur, delivery):
             cur.execute(
-                "INSERT INTO audit_log (delivery_id, payload) VALUES (%s, %s)",
+                "INSERT INTO shipments (delivery_id, payload) VALUES (%s, %s)",
                 (delivery.id, delivery.payload),
             )
         """,

@@ -20,6 +20,16 @@ DELIVERY_DECORATOR = re.compile(
 DELIVERY_PARAMS = frozenset("message msg delivery webhook envelope notification".split())
 TEST_PATH = re.compile(r"(?:^|/)(?:tests?/|test_[^/]*\.py$|[^/]*_test\.py$|conftest\.py$)")
 _FIXTURE = re.compile(r"fixture")
+# Code that runs once over stored data, never per delivery: schema/data migrations (Django,
+# Alembic, yoyo...) and backfill, port, seed or maintenance scripts named for what they do.
+ONE_SHOT_PATH = re.compile(
+    r"(?:^|/)(?:migrations|alembic|migrate|backfills?)/"
+    r"|(?:^|/|_|-)(?:backfills?|port|ports|migrate|migration|migrations|seed|seeds|maintenance|repair)(?:_|-|\.py$)"
+)
+
+
+def one_shot_path(path: str) -> bool:
+    return bool(ONE_SHOT_PATH.search(path.replace("\\", "/")))
 
 
 def is_test_function(node: cst.FunctionDef, code_for) -> bool:

@@ -30,7 +30,7 @@ import libcst as cst
 from ...sql.names import EXTERNAL_KEY, INBOX_TABLE, NOT_INBOX_TABLE
 from ...sql.rules.arm403_sql_insert_without_on_conflict import META as SQL_META
 from ..rule import PythonRule
-from ._delivery import DELIVERY_PARAMS, TEST_PATH, delivery_context, is_test_function, param_names
+from ._delivery import DELIVERY_PARAMS, TEST_PATH, delivery_context, is_test_function, one_shot_path, param_names
 from ._effects import (
     SDK_HEADS,
     SESSIONISH,
@@ -116,7 +116,10 @@ class OrmInsertWithoutConflict(PythonRule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._frames: list[_Frame] = [_Frame(test=bool(TEST_PATH.search(ctx.path)), delivery=False, strong=False)]
+        # Tests set up data and one-shot scripts (migrations, backfills, ports) copy it: neither
+        # runs per delivery, so their creates are never redelivered facts.
+        quiet = bool(TEST_PATH.search(ctx.path)) or one_shot_path(ctx.path)
+        self._frames: list[_Frame] = [_Frame(test=quiet, delivery=False, strong=False)]
         self._guarded: set[int] = set()  # ids of calls under an IntegrityError guard
         self._guard_flags: list[bool] = []  # one per open try/with body: does it guard?
         self._module_values: dict | None = None

@@ -1,16 +1,38 @@
 """ARM403: an INSERT of something that arrives again on retries (an external/event id, or a
-payments/webhook/event/inbox/processed table) with no ON CONFLICT."""
+payments/webhook/event/inbox/processed table) with no ON CONFLICT.
+
+Flagged only when a retry or redelivery would insert the same fact twice: the row's key comes
+from the caller or the delivered message, in a routine or query that receives deliveries or into
+an inbox table. Quiet: keys minted by the statement, INSERT ... SELECT copies, DO blocks and
+migration data, logs of attempts, trigger rows (see _delivered_inserts.py)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ...catalog import Example, RuleMeta, Text, register
-from ..facts import table_of
 from ..hits import SqlHit
-from ..names import EXTERNAL_KEY, INBOX_TABLE, NOT_INBOX_TABLE
+from ..names import NOT_INBOX_TABLE
 from ..rule import sql_rule
 from ..scope import Scope, Unit
 from ..tree import typed, walk
+from ._delivered_inserts import (
+    DELIVERY_PARAM,
+    KEYISH,
+    LOG_TABLE,
+    STRONG_INBOX,
+    WEAK_INBOX,
+    column_values,
+    delivery_routine,
+    external_keys,
+    is_copy,
+    minted_key,
+    minted_variables,
+    origin,
+    query_name_before,
+    routine_around,
+    table_name,
+)
 
 META = register(
     RuleMeta(
@@ -41,10 +63,16 @@ META = register(
         ),
         when_fine=Text(
             en="INSERT ... ON CONFLICT, and ordinary CRUD inserts with no delivery or retry context (seeds, trigger "
-            "audit rows, test fixtures, admin forms). In Python, ORM creates count only in a handler, consumer or "
-            "task, and not when guarded by `get_or_create`, `except IntegrityError` or an existence check.",
+            "audit rows, test fixtures, admin forms). Rows whose key is minted in the statement or routine "
+            "(`gen_random_uuid()`, `nextval`), `INSERT ... SELECT` copies between tables, DO blocks, migrations, "
+            "backfill and port scripts, and logs of attempts (`*_attempts`, `*_log`, `*_history`). In Python, ORM "
+            "creates count only in a handler, consumer or task, and not when guarded by `get_or_create`, "
+            "`except IntegrityError` or an existence check.",
             pt_BR="INSERT ... ON CONFLICT e inserts comuns de CRUD sem contexto de entrega ou retentativa (seeds, "
-            "linhas de auditoria de trigger, fixtures de teste, formulários de admin). Em Python, creates de ORM só "
+            "linhas de auditoria de trigger, fixtures de teste, formulários de admin). Linhas cuja chave nasce no "
+            "próprio comando ou rotina (`gen_random_uuid()`, `nextval`), cópias `INSERT ... SELECT` entre tabelas, "
+            "blocos DO, migrations, scripts de backfill e de port, e logs de tentativas (`*_attempts`, `*_log`, "
+            "`*_history`). Em Python, creates de ORM só "
             "contam em handler, consumidor ou task, e não quando protegidos por `get_or_create`, "
             "`except IntegrityError` ou checagem de existência.",
         ),
@@ -106,6 +134,15 @@ META = register(
                 path="shop/webhooks.py",
             ),
             Example(
+                "create or replace function public.handle_order_paid(p_payload jsonb) returns void\n"
+                "language plpgsql as $$\n"
+                "begin\n"
+                "  insert into public.payment_events (id, kind, payload) values (gen_random_uuid(), 'paid', p_payload);\n"
+                "  insert into public.payments_archive (provider_payment_id, cents)\n"
+                "  select provider_payment_id, cents from public.payments where paid_at < now() - interval '1 year';\n"
+                "end $$;\n"
+            ),
+            Example(
                 "-- seed\n"
                 "insert into public.payment_methods (code, label) values ('pix', 'Pix'), ('card', 'Cartão');\n"
             ),
@@ -116,24 +153,100 @@ META = register(
 
 @sql_rule(META)
 def check(scope: Scope) -> Iterator[SqlHit]:
-    if scope.trigger:
-        return  # a trigger's insert follows its row's transaction; it is not a delivery
+    # A trigger's insert follows its row's transaction, and a DO block runs once (a migration
+    # or maintenance script): neither is where a delivery arrives again.
+    if scope.trigger or scope.kind == "do":
+        return
     for unit in scope.units:
         if unit.role not in ("stmt",):
             continue
         for kind, fields in unit.nodes:
             if kind != "InsertStmt" or fields.get("onConflictClause"):
                 continue
-            if _keyed_by_delivery(fields) and not _guarded(fields) and not _migration_data(scope, fields):
-                yield SqlHit(META, unit.start, _line_end(unit))
+            if _guarded(fields) or is_copy(fields) or _migration_data(scope, fields):
+                continue
+            verdict = _verdict(scope, unit, fields)
+            if verdict is not None:
+                confidence, column = verdict
+                yield SqlHit(META, unit.start, _line_end(unit), _message(scope, fields, column), confidence=confidence)
 
 
-def _keyed_by_delivery(fields: dict) -> bool:
-    table = table_of(fields.get("relation"))
-    if INBOX_TABLE.search(table) and not NOT_INBOX_TABLE.search(table):
+def _verdict(scope: Scope, unit: Unit, fields: dict) -> tuple[str, str | None] | None:
+    """(confidence, key column) when a retry of this INSERT would record the same fact twice."""
+    table = table_name(fields)
+    if LOG_TABLE.search(table):
+        return None
+    pairs = column_values(fields)
+    minted = _minted_here(scope, unit)
+    keys = external_keys(pairs, minted)
+    delivered = [column for column, where in keys if where == "caller"]
+    context = _delivery_context(scope, unit)
+    usable = not NOT_INBOX_TABLE.search(table)
+    strong = usable and bool(STRONG_INBOX.search(table))
+    weak = usable and bool(WEAK_INBOX.search(table))
+    if delivered:
+        return ("high" if strong or weak or context else "medium"), delivered[0]
+    if keys or minted_key(pairs, minted):
+        return None  # the key is minted here or constant: ON CONFLICT could never match
+    from_caller = [column for column, value in pairs if origin(value, minted) == "caller"]
+    if not from_caller:
+        return None
+    if strong or (weak and context):
+        return "high", None
+    if context and scope.routine:
+        # a consumer routine keyed by what the message carries (`id`, `msg_id`, `order_id`)
+        keyed = [column for column in from_caller if KEYISH.match(column)]
+        if keyed:
+            own = [c for c in keyed if c in ("id", "uuid") or _MESSAGE_KEY.match(c)]
+            return ("high", own[0]) if own else ("medium", keyed[0])
+    return None
+
+
+_MESSAGE_KEY = re.compile(r"^(?:msg|message|event|delivery|webhook|notification)_?(?:id|key|uuid)$")
+
+
+def _minted_here(scope: Scope, unit: Unit) -> frozenset[str]:
+    """Variables of the enclosing routine that hold an id minted before this statement."""
+    if not scope.routine:
+        return frozenset()
+    text = scope.facts.text
+    start = 0
+    for match in _ROUTINE_START.finditer(text, 0, unit.start):
+        start = match.start()
+    return minted_variables(text, start, unit.start)
+
+
+_ROUTINE_START = re.compile(r"\bcreate\s+(?:or\s+replace\s+)?(?:function|procedure)\b|\bdo\s+\$", re.IGNORECASE)
+
+
+def _delivery_context(scope: Scope, unit: Unit) -> bool | None:
+    """Whether deliveries arrive where this statement runs: the routine's name or parameters,
+    or the name of a sqlc/aiosql query. Embedded SQL is judged by the Python function that runs
+    it (analyzers/sql/embedded.py), so it counts as a delivery context here. None: nothing tells."""
+    if scope.facts.embedded:
         return True
-    columns = [typed(c)[1].get("name", "").lower() for c in fields.get("cols") or ()]
-    return any(EXTERNAL_KEY.match(column) for column in columns)
+    text = scope.facts.text
+    if scope.routine:
+        routine = routine_around(text, unit.start)
+        if routine is None:
+            return bool(set(scope.variables) and any(DELIVERY_PARAM.match(v) for v in scope.variables)) or None
+        name, params = routine
+        return delivery_routine(name, params + sorted(scope.variables))
+    name = query_name_before(text, unit.start)
+    return None if name is None else delivery_routine(name, [])
+
+
+def _message(scope: Scope, fields: dict, column: str | None) -> str | None:
+    table = table_name(fields)
+    if not table:
+        return None
+    if column:
+        return (
+            f"This insert into `{table}` keys its row by `{column}`, which arrives again when the delivery is "
+            f"retried, and has no ON CONFLICT: the retry records it twice or fails on the unique key. Add a unique "
+            f"key on `{column}` and `on conflict ({column}) do nothing`, skipping the work when no row was inserted."
+        )
+    return None
 
 
 def _guarded(fields: dict) -> bool:
