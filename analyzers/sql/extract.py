@@ -11,16 +11,20 @@ import re
 
 from pglast import parser as _pg
 
+from . import dynamic
 from .plpgsql import parse_body
 from .scope import FileFacts, Scope, Unit, ordered_columns
 from .source import LineIndex, Snippet, literal_at
 from .split import split_statements
+from .dialect import foreign_dialect
+from .stats import current as current_stats
+from .templates import stand_ins
 from .tree import const_string, func_qualname, strings, typed, walk
 
 # A statement is parsed only when it mentions one of these (see each rule for why).
 TRIGGERS = re.compile(
     r"clock_timestamp|timeofday|advisory|heartbeat|last_seen|seen_at|last_ping|pinged_at|last_alive|"
-    r"last_contact|check_?in|holder|locked_by|lease|leader|\bowner|cron\s*\.|\bexecute\b|"
+    r"last_contact|check_?in|(?:claimed|started|picked)_?at\b|holder|locked_by|lease|leader|\bowner|cron\s*\.|\bexecute\b|"
     r"insert\s+into\s+[\w\".]*(?:payment|webhook|event|inbox|processed|deliver)|"
     r"(?:event|external|message|delivery|webhook|stripe|paypal|provider|gateway|charge|payment_intent|checkout_session)_id|"
     r"idempotency|dedup|e2e_id|end_to_end_id|\btxid|rtr_id|psp_reference",  # keep in step with names.EXTERNAL_KEY
@@ -40,17 +44,27 @@ _PLACEHOLDER = re.compile(r"%\(\w+\)s|%s\b|(?<![:\w]):[A-Za-z_]\w*")
 def pad_placeholders(text: str) -> str:
     return _PLACEHOLDER.sub(lambda m: "$1" + " " * (len(m.group(0)) - 2), text)
 MAX_PARSE_NOTES = 20
-_FORMAT_SPEC = re.compile(r"%(?:\d+\$)?-?(?:\d+|\*)?([sIL%])")
 
 
 class Extractor:
     def __init__(self, text: str, embedded: bool):
-        self.text = text
+        # Files are query files and templates as often as plain scripts (sqlc, psql variables,
+        # {{schema}}); SQL from Python had its driver placeholders rewritten already.
+        self.text = text if embedded else stand_ins(text)
+        text = self.text
         self.facts = FileFacts(text, embedded, ordered_columns(text) if "rder" in text or "RDER" in text else frozenset())
         self.scopes: list[Scope] = []
         self.notes: list[tuple[int, str]] = []
         self._parse_failures = 0
         self._lines: LineIndex | None = None
+        self._dynamic_done: set[int] = set()  # literals already read as SQL (by their first offset)
+        self._dynamic_scopes: dict[int, Scope] = {}  # id(body scope) -> the scope of the SQL it builds
+        self.stats = None if embedded else current_stats()
+        self._dialect: list[str | None] = []  # computed on the first failure
+        if self.stats is not None:
+            self.stats.files += 1
+            self.stats.dialect = self.dialect()
+            self.stats.foreign_files += self.stats.dialect is not None
 
     # --- notes ------------------------------------------------------------------------
 
@@ -61,6 +75,11 @@ class Extractor:
 
     def note(self, offset: int, message: str) -> None:
         self.notes.append((offset, message))
+
+    def dialect(self) -> str | None:
+        if not self._dialect:
+            self._dialect.append(None if self.facts.embedded else foreign_dialect(self.text))
+        return self._dialect[0]
 
     def parse_failed(self, offset: int, message: str) -> None:
         self._parse_failures += 1
@@ -74,8 +93,9 @@ class Extractor:
 
     # --- parsing ----------------------------------------------------------------------
 
-    def parse(self, snippet: Snippet, quiet: bool = False) -> list[dict]:
-        """Statement nodes of `snippet`; a failure becomes a note (unless quiet) and []."""
+    def parse(self, snippet: Snippet, quiet: bool = False, count: bool = False) -> list[dict]:
+        """Statement nodes of `snippet`; a failure becomes a note (unless quiet) and [].
+        `count`: the snippet is one statement of the file, for the optional counter."""
         try:
             try:
                 data = json.loads(_pg.parse_sql_json(snippet.text))
@@ -89,16 +109,24 @@ class Extractor:
                 data = json.loads(_pg.parse_sql_json(padded))
                 snippet.text = padded
         except _pg.ParseError as exc:
+            if count and self.stats is not None:
+                self.stats.saw(False, str(exc.args[0]), snippet.text)
             if not quiet:
                 where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
                 offset = snippet.offset_of_byte(where)
-                self.parse_failed(offset, f"statement not analysed (line {self.line_of(offset)}): {exc.args[0]}")
+                dialect = self.dialect()
+                why = f"written for {dialect}, not PostgreSQL ({exc.args[0]})" if dialect else exc.args[0]
+                self.parse_failed(offset, f"statement not analysed (line {self.line_of(offset)}): {why}")
             return []
         except (RecursionError, MemoryError, ValueError):
+            if count and self.stats is not None:
+                self.stats.saw(False, "nested too deeply", snippet.text)
             if not quiet:
                 offset = snippet.offset(0)
                 self.parse_failed(offset, f"statement not analysed (line {self.line_of(offset)}): nested too deeply")
             return []
+        if count and self.stats is not None:
+            self.stats.saw(True)
         return [item["stmt"] for item in data.get("stmts", ()) if "stmt" in item]
 
     # --- top level --------------------------------------------------------------------
@@ -113,36 +141,49 @@ class Extractor:
         meta_seen = False
         for piece in split_statements(self.text):
             if piece.meta:
+                if self.stats is not None:
+                    self.stats.meta_commands += 1
                 if not meta_seen:
                     meta_seen = True
                     self.note(piece.start, f"psql meta-commands skipped (first at line {self.line_of(piece.start)})")
                 continue
             if piece.problem:
+                if self.stats is not None:
+                    self.stats.saw(False, piece.problem, self.text[piece.start:piece.start + 200])
                 self.note(piece.start, f"{piece.problem} from line {self.line_of(piece.start)} to the end; that text was not analysed")
                 continue
             body = self.text[piece.start:piece.end]
             if not (TRIGGERS.search(body) or (guarded and WRITES.search(body))):
+                if self.stats is not None:
+                    self.parse(Snippet(body, piece.start), quiet=True, count=True)
                 continue
             guarded = guarded or bool(GUARD.search(body))
             snippet = Snippet(body, piece.start)
-            for tree in self.parse(snippet):
+            for tree in self.parse(snippet, count=True):
                 unit = Unit(snippet, tree, "stmt", piece.start, piece.end)
                 top.units.append(unit)
                 self.open_up(unit, top)
         self.finish()
         return self.scopes
 
-    def add_statements(self, scope: Scope, snippet: Snippet, role: str, in_poll: bool, hot: bool) -> None:
-        """Split `snippet` (a body or literal holding SQL statements) and add its units."""
+    def add_statements(self, scope: Scope, snippet: Snippet, role: str, in_poll: bool, hot: bool, loud: bool = False) -> None:
+        """Split `snippet` (a body or literal holding SQL statements) and add its units.
+        `loud`: a statement the rules would read that fails to parse becomes a note."""
         guarded = hot
         for piece in split_statements(snippet.text):
-            if piece.meta or piece.problem:
+            if piece.meta:
                 continue
             sub = snippet.sub(piece.start, piece.end)
+            if piece.problem:
+                if self.stats is not None:
+                    self.stats.saw(False, piece.problem, sub.text)
+                continue
             if not (TRIGGERS.search(sub.text) or (guarded and WRITES.search(sub.text))):
+                if self.stats is not None:
+                    self.parse(sub, quiet=True, count=True)
                 continue
             guarded = guarded or bool(GUARD.search(sub.text))
-            for tree in self.parse(sub, quiet=True):
+            for tree in self.parse(sub, quiet=not loud, count=True):
                 unit = Unit(sub, tree, role, sub.offset(0), sub.offset(len(sub.text)), in_poll)
                 scope.units.append(unit)
                 self.open_up(unit, scope)
@@ -206,51 +247,53 @@ class Extractor:
             # In a body that reads the wall clock, what a SELECT ... INTO loads tells a polling
             # deadline from an expiry read back from a table.
             wanted = TRIGGERS.search(snippet.text) or (hot and (role != "stmt" or into or WRITES.search(snippet.text)))
-            if not wanted:
+            builds_sql = dynamic.hint(snippet.text)
+            counted = role == "stmt"
+            if not (wanted or builds_sql or (counted and self.stats is not None)):
                 return
             parsed = snippet.with_prefix(prefix) if prefix else snippet
-            for tree in self.parse(parsed, quiet=True):
+            for tree in self.parse(parsed, quiet=not (wanted and counted), count=counted):
                 start = snippet.offset(0)
                 new = Unit(parsed, tree, role, start, snippet.offset(len(snippet.text)), in_poll, target, into)
-                scope.units.append(new)
-                if role == "stmt":
-                    self.open_up(new, scope)
+                if wanted:
+                    scope.units.append(new)
+                    if role == "stmt":
+                        self.open_up(new, scope)
+                if builds_sql:
+                    self.dynamic(new, scope, in_poll)
 
         variables, records, failure = parse_body(unit.snippet, body, make)
         scope.variables = frozenset(variables)
         scope.records = frozenset(records) | {"new", "old"} if trigger else frozenset(records)
         if failure:
+            if self.stats is not None:
+                self.stats.fallbacks += 1
             self.note(body.offset(0), f"PL/pgSQL body at line {self.line_of(body.offset(0))} analysed statement by statement: {failure}")
 
     def execute(self, scope: Scope, expr: Snippet, in_poll: bool) -> None:
-        """EXECUTE 'literal' / EXECUTE format('literal', ...): analyse the literal's SQL."""
-        if not re.search(r"['$]", expr.text) or expr.charmap is not None:
+        """EXECUTE 'literal' / format('literal', ...) / 'a' || quote_ident(t) || 'b': the SQL
+        it runs. (EXECUTE v_sql reads the text where v_sql was built, in its assignment.)"""
+        if expr.charmap is not None or not re.search(r"['$]", expr.text):
             return
         parsed = expr.with_prefix("SELECT ")
-        trees = self.parse(parsed, quiet=True)
-        if not trees:
-            return
-        _, select = typed(trees[0])
-        targets = (select or {}).get("targetList") or []
-        if not targets:
-            return
-        value = targets[0]["ResTarget"].get("val")
-        kind, fields = typed(value)
-        is_format = False
-        if kind == "FuncCall" and func_qualname(fields).endswith("format") and fields.get("args"):
-            value, is_format = fields["args"][0], True
-            kind, fields = typed(value)
-        if kind == "TypeCast":
-            kind, fields = typed(fields.get("arg"))
-        if kind != "A_Const" or "sval" not in fields:
-            return
-        found = literal_at(self.text, parsed.offset_of_byte(fields["location"]))
-        if not found:
-            return
-        literal = found[0]
-        if is_format:
-            literal = literal.replaced(_FORMAT_SPEC.sub(_placeholder, literal.text))
-        self.add_statements(scope, literal, "stmt", in_poll, True)
+        for tree in self.parse(parsed, quiet=True):
+            self.dynamic(Unit(parsed, tree, "expr", expr.offset(0), expr.offset(len(expr.text))), scope, in_poll, whole=True)
+
+    def dynamic(self, unit: Unit, body: Scope, in_poll: bool, whole: bool = False) -> None:
+        """Read the SQL `unit` builds. It runs in a scope of its own: the body's variables are
+        not visible to EXECUTEd text (a `vt` there is a column even when `vt` is a parameter)."""
+        for literal in dynamic.dynamic_sql(unit, self.text, whole):
+            key = literal.offset(0)
+            if key in self._dynamic_done:
+                continue
+            self._dynamic_done.add(key)
+            if self.stats is not None:
+                self.stats.dynamic += 1
+            scope = self._dynamic_scopes.get(id(body))
+            if scope is None:
+                scope = self._dynamic_scopes[id(body)] = Scope("dynamic", self.facts, trigger=body.trigger)
+                self.scopes.append(scope)
+            self.add_statements(scope, literal, "stmt", in_poll, True, loud=True)
 
     def cron_jobs(self, unit: Unit) -> None:
         if unit.snippet.charmap is not None:
@@ -279,11 +322,3 @@ class Extractor:
                 self.scopes.append(scope)
                 self.add_statements(scope, found[0], "stmt", False, True)
 
-
-def _placeholder(match: re.Match) -> str:
-    spec, size = match.group(1), len(match.group())
-    if spec == "%":
-        return match.group()
-    if spec == "L":
-        return ("$1" + " " * size)[:size]
-    return ("_" * (size - 1) + "x")  # an identifier of the same length

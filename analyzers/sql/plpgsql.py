@@ -184,14 +184,42 @@ def parse_body(statement: Snippet, body: Snippet, make: Make) -> tuple[set[str],
     """Units of a PL/pgSQL body; returns (variables, records, fallback reason or None)."""
     walker = Body(body, make)
     try:
-        parsed = pglast.parse_plpgsql(statement.text)
-        function = parsed[0]["PLpgSQL_function"]
+        function = _compile(statement.text)
     except Exception as exc:  # pglast raises ParseError, and others on unsupported input
         reason = str(exc).split("\n", 1)[0][:160] or type(exc).__name__
-        fallback(walker)
-        return walker.variables, walker.records, reason
+        retry = _without_schema_types(statement.text, body.offset(0) - statement.offset(0))
+        try:
+            if retry == statement.text:
+                raise
+            function = _compile(retry)
+        except Exception:
+            fallback(walker)
+            return walker.variables, walker.records, reason
     walk_function(walker, function)
     return walker.variables, walker.records, None
+
+
+def _compile(text: str) -> dict:
+    return pglast.parse_plpgsql(text)[0]["PLpgSQL_function"]
+
+
+# pglast compiles PL/pgSQL without a catalog: a type in another schema than public/pg_catalog
+# (`r pgmq.message_record`, `returns setof queue.job`, `a jobs.id%TYPE` as a parameter) fails
+# the lookup, and so does an array of a type it does not know (`v job_state[]`). The structure of the body does not depend on those types, so they are replaced
+# (on the same lines) by ones it can resolve before trying again.
+_QUALIFIED = r'(?:"[^"\n]+"|[A-Za-z_]\w*)\s*\.\s*(?:"[^"\n]+"|[A-Za-z_]\w*)(?:\s*\.\s*(?:"[^"\n]+"|[A-Za-z_]\w*))?'
+_SIGNATURE_TYPE = re.compile(rf"(?<![\w.\"])(?!(?:public|pg_catalog)\s*\.)({_QUALIFIED}(?:\s*%\s*(?:row)?type)?)(?![\w\".%])(?!\s*[(.])", re.I)
+_DECLARED_TYPE = re.compile(
+    r"(?:^|(?<=;)|(?<=declare))(\s*(?!(?:perform|return|raise|execute|call|open|fetch|move|close|get|exit|continue|assert|null|select|insert|update|delete)\b)"
+    rf"[A-Za-z_]\w*\s+(?:constant\s+)?)(?!(?:public|pg_catalog)\s*\.)({_QUALIFIED}|[A-Za-z_]\w*(?=\s*\[))(?=\s*(?:\[|;|:=|=|default\b|not\s+null\b|collate\b))",
+    re.I | re.M,
+)
+
+
+def _without_schema_types(statement: str, body_start: int) -> str:
+    signature = _SIGNATURE_TYPE.sub(lambda m: "text" if "%" in m.group(1) else "record", statement[:body_start])
+    rest = _DECLARED_TYPE.sub(lambda m: m.group(1) + ("text" if m.string.startswith("[", m.end()) else "record"), statement[body_start:])
+    return signature + rest
 
 
 # --- tolerant fallback -------------------------------------------------------------------

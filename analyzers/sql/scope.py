@@ -1,6 +1,7 @@
 """What SQL rules see: `Unit`s (one parsed statement or PL/pgSQL expression each, with its
 position in the analysed text) grouped in `Scope`s (a file's top level, one function or DO
-body, one pg_cron command), so a rule can reason across statements, as squawk does: a lease
+body, the SQL text one body builds and runs with EXECUTE, one pg_cron command), so a rule can
+reason across statements, as squawk does: a lease
 taken by one statement and the writes that follow it in the same body.
 """
 from __future__ import annotations
@@ -59,7 +60,7 @@ class FileFacts:
 
 @dataclass
 class Scope:
-    kind: str  # "file" | "plpgsql" | "sql" | "do" | "cron"
+    kind: str  # "file" | "plpgsql" | "sql" | "do" | "cron" | "dynamic" (SQL a body builds and EXECUTEs)
     facts: FileFacts
     units: list[Unit] = field(default_factory=list)
     variables: frozenset[str] = frozenset()  # PL/pgSQL scalar variables and parameters

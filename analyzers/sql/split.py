@@ -3,7 +3,10 @@
 pglast parses one statement at a time here so that one broken statement (a template, a psql
 meta-command, a typo) costs that statement only. The splitter knows just enough lexical
 structure to find the `;` that really end statements: quotes, E'' strings, quoted identifiers,
-dollar quotes, nested block comments, line comments and `BEGIN ATOMIC ... END` bodies.
+dollar quotes, nested block comments, line comments and `BEGIN ATOMIC ... END` bodies. Scripts
+also end statements the way their runners do: a psql meta-command (`\\gset` after a query, `\\set`
+on its own line) and a migration tool's marker (`-- +goose Down`, `-- migrate:up`), which goose
+and dbmate treat as a boundary even when the `;` before it is missing.
 It never fails: an unterminated quote ends the last statement at the end of the text and
 is reported as a problem.
 """
@@ -13,12 +16,17 @@ import re
 from dataclasses import dataclass
 
 # The next character that can change the lexical state.
-_INTERESTING = re.compile(r"""['"$;\-/]""")
+_INTERESTING = re.compile(r"""['"$;\-/\\]""")
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\u0080-\uffff][A-Za-z_0-9\u0080-\uffff]*)?\$")
 _LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
 _BEGIN_ATOMIC = re.compile(r"\bbegin\s+atomic\b", re.I)
 _ENDS_WITH_END = re.compile(r"\bend\s*$", re.I)
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$\u0080-\uffff]")
+# goose, sql-migrate and dbmate section markers.
+_MIGRATION_MARKER = re.compile(
+    r"--\s*(?:\+goose\s+(?:up|down|statementbegin|statementend)|\+migrate\s+(?:up|down|statementbegin|statementend)|migrate:(?:up|down))\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,13 @@ def split_statements(text: str, start: int = 0, end: int | None = None) -> list[
             break
         i = match.start()
         char = text[i]
+        if char == "\\":  # a psql meta-command after a query (`select ... \\gset`) sends it
+            _close(pieces, text, stmt_start, i)
+            line_end = text.find("\n", i, end)
+            line_end = end if line_end < 0 else line_end
+            pieces.append(Piece(i, line_end, meta=True))
+            pos = stmt_start = skip_blanks(text, line_end, end)
+            continue
         if char == ";":
             body = text[stmt_start:i]
             if "tomic" in body and _BEGIN_ATOMIC.search(body) and not _ENDS_WITH_END.search(body):
@@ -97,6 +112,10 @@ def split_statements(text: str, start: int = 0, end: int | None = None) -> list[
             continue
         if char == "-":
             if text.startswith("--", i):
+                if i > stmt_start and text[i + 2:i + 3] in (" ", "+", "m") and _MIGRATION_MARKER.match(text, i, end):
+                    _close(pieces, text, stmt_start, i)
+                    pos = stmt_start = skip_blanks(text, i, end)
+                    continue
                 newline = text.find("\n", i, end)
                 pos = end if newline < 0 else newline + 1
             else:
@@ -104,7 +123,7 @@ def split_statements(text: str, start: int = 0, end: int | None = None) -> list[
             continue
         if char == "/":
             if text.startswith("/*", i):
-                pos = _block_comment_end(text, i, end)
+                pos = block_comment_end(text, i, end)
                 if pos < 0:
                     pieces.append(Piece(stmt_start, end, problem="unterminated /* comment"))
                     return pieces
@@ -125,15 +144,19 @@ def split_statements(text: str, start: int = 0, end: int | None = None) -> list[
             pieces.append(Piece(stmt_start, end, problem=f"unterminated {kind}"))
             return pieces
         pos = close
-    tail_end = end
-    while tail_end > stmt_start and text[tail_end - 1].isspace():
-        tail_end -= 1
-    if tail_end > stmt_start:
-        pieces.append(Piece(stmt_start, tail_end))
+    _close(pieces, text, stmt_start, end)
     return pieces
 
 
-def _block_comment_end(text: str, pos: int, end: int) -> int:
+def _close(pieces: list[Piece], text: str, start: int, end: int) -> None:
+    """Add text[start:end] as a statement unless it is blank."""
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        pieces.append(Piece(start, end))
+
+
+def block_comment_end(text: str, pos: int, end: int) -> int:
     depth = 0
     i = pos
     while i < end:

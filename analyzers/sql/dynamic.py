@@ -1,0 +1,164 @@
+"""Dynamic SQL in PL/pgSQL: the text of `format('…', …)` / `format($QUERY$ … $QUERY$, …)`,
+of `'… ' || quote_ident(t) || ' …'` chains and of a literal handed to EXECUTE, read back as SQL.
+
+A queue that sets a visibility timeout in `EXECUTE format($Q$ UPDATE %I SET vt =
+clock_timestamp() + %L … $Q$, …)` holds the same pitfall as one that writes it plainly, so
+the rules must see that text. Format directives and concatenated expressions are holes: a
+hole becomes a parameter (`%L`, `quote_literal(x)`, a value) or a name (`%I`,
+`quote_ident(x)`, a hole glued to a name or after FROM/INTO/UPDATE...). Every character of
+the result keeps its offset in the analysed text, so findings land on the line of the file
+where the literal is written; a hole maps to the start of the expression it stands for.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from .scope import Unit
+from .source import Snippet, literal_at
+from .tree import func_name, func_qualname, op_name, typed
+
+FORMAT_SPEC = re.compile(r"%(?:\d+\$)?-?(?:\d+|\*(?:\d+\$)?)?([sIL%])")
+# Only literals that read as a statement are SQL; `format('%s-%s', a, b)` is a label.
+_STATEMENT_START = re.compile(
+    r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(*\s*(?:select|insert|update|delete|with|merge|create|alter|drop|truncate|"
+    r"lock|grant|revoke|comment|copy|refresh|call|do|set|reset|analyze|vacuum|cluster|reindex|values|table|listen|notify)\b",
+    re.I | re.S,
+)
+_NAME_WORDS = frozenset(
+    "from into update join table only exists truncate using schema index on view sequence partition to role trigger function"
+    " like references inherits".split()
+)
+_WORD_BEFORE = re.compile(r"([A-Za-z_]+)\s*$")
+_QUOTE_NAME = frozenset({"quote_ident", "format_table_name"})
+_QUOTE_VALUE = frozenset({"quote_literal", "quote_nullable"})
+
+
+def is_statement(text: str) -> bool:
+    return _STATEMENT_START.match(text) is not None
+
+
+def hint(text: str) -> bool:
+    """Cheap test before walking a tree: can this unit's text build SQL at all?"""
+    return ("'" in text or "$" in text) and ("||" in text or "ormat" in text or "ORMAT" in text)
+
+
+def format_text(literal: Snippet) -> Snippet:
+    """The literal of a format() call with each directive replaced by a same-length stand-in."""
+    return literal.replaced(FORMAT_SPEC.sub(_directive, literal.text))
+
+
+def _directive(match: re.Match) -> str:
+    spec, size = match.group(1), len(match.group())
+    if spec == "%":
+        return match.group()
+    if spec == "L":
+        return "$1".ljust(size)
+    text, start, end = match.string, match.start(), match.end()
+    if spec == "I" or _wants_name(text[max(0, start - 40):start], text[end:end + 1]):
+        return "_" * (size - 1) + "x"  # a name of the same length
+    return "0".ljust(size)  # %s as a value: a number parses where a parameter cannot (`modulus %s`)
+
+
+def dynamic_sql(unit: Unit, text: str, whole: bool = False) -> Iterator[Snippet]:
+    """SQL texts built in `unit` (a parsed statement or expression whose snippet maps linearly
+    onto `text`). `whole`: the unit is the expression of an EXECUTE, so a bare literal counts."""
+    if unit.snippet.charmap is not None:
+        return
+    inside_chain: set[int] = set()
+    for kind, fields in unit.nodes:
+        if id(fields) in inside_chain:
+            continue
+        if kind == "A_Expr" and op_name(fields) == "||":
+            operands = _flatten(fields, inside_chain)
+            built = _concatenation(unit, text, operands)
+            if built is not None and is_statement(built.text):
+                yield built
+        elif kind == "FuncCall" and _is_format(fields):
+            built = _format_call(unit, text, fields)
+            if built is not None and is_statement(built.text):
+                yield built
+    if whole:
+        _, select = typed(unit.tree)
+        targets = (select or {}).get("targetList") or []
+        if targets:
+            value = targets[0]["ResTarget"].get("val")
+            literal = _literal(unit, text, value)
+            if literal is not None and is_statement(literal.text):
+                yield literal
+
+
+def _is_format(fields: dict) -> bool:
+    return func_qualname(fields) in ("format", "pg_catalog.format") and bool(fields.get("args"))
+
+
+def _flatten(fields: dict, inside_chain: set[int]) -> list:
+    """Operands of a `a || b || c` chain, left to right; nested chain nodes are marked done."""
+    operands: list = []
+    stack = [fields.get("rexpr"), fields.get("lexpr")]
+    while stack:
+        node = stack.pop()
+        kind, inner = typed(node)
+        if kind == "A_Expr" and op_name(inner) == "||":
+            inside_chain.add(id(inner))
+            stack.extend([inner.get("rexpr"), inner.get("lexpr")])
+        else:
+            if kind == "FuncCall" and _is_format(inner):
+                inside_chain.add(id(inner))
+            operands.append(node)
+    return operands
+
+
+def _literal(unit: Unit, text: str, node) -> Snippet | None:
+    kind, fields = typed(node)
+    if kind == "TypeCast":
+        kind, fields = typed(fields.get("arg"))
+    if kind != "A_Const" or "sval" not in fields:
+        return None
+    found = literal_at(text, unit.offset(fields.get("location", -1)))
+    return found[0] if found else None
+
+
+def _format_call(unit: Unit, text: str, fields: dict) -> Snippet | None:
+    literal = _literal(unit, text, fields["args"][0])
+    return format_text(literal) if literal is not None else None
+
+
+def _concatenation(unit: Unit, text: str, operands: list) -> Snippet | None:
+    parts: list[Snippet | tuple[str, int]] = []  # a literal, or (hole kind, offset) for an expression
+    for node in operands:
+        kind, fields = typed(node)
+        literal = _format_call(unit, text, fields) if kind == "FuncCall" and _is_format(fields) else _literal(unit, text, node)
+        if literal is not None:
+            parts.append(literal)
+            continue
+        start, _ = unit.span(node)
+        name = func_name(fields) if kind == "FuncCall" else ""
+        parts.append(("name" if name in _QUOTE_NAME else "value" if name in _QUOTE_VALUE else "", start))
+    if not any(isinstance(part, Snippet) for part in parts):
+        return None
+    out: list[str] = []
+    charmap: list[int] = []
+    for index, part in enumerate(parts):
+        if isinstance(part, Snippet):
+            out.append(part.text)
+            charmap.extend(part.offset(i) for i in range(len(part.text)))
+            continue
+        how, offset = part
+        if not how:
+            following = parts[index + 1] if index + 1 < len(parts) else None
+            how = "name" if _wants_name("".join(out), following.text if isinstance(following, Snippet) else "") else "value"
+        stand_in = "_hole" if how == "name" else "$1"
+        out.append(stand_in)
+        charmap.extend([offset] * len(stand_in))
+    return Snippet("".join(out), 0, charmap)
+
+
+def _wants_name(before: str, after: str) -> bool:
+    if before[-1:] and (before[-1].isalnum() or before[-1] in '_."'):
+        return True
+    if after[:1] and (after[0].isalnum() or after[0] in '_."'):
+        return True
+    word = _WORD_BEFORE.search(before[-40:])
+    return word is not None and word.group(1).lower() in _NAME_WORDS
+

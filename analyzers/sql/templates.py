@@ -1,0 +1,160 @@
+"""SQL files as repositories write them: query files and templates that PostgreSQL's grammar
+rejects as written, rewritten into plain SQL of exactly the same length (so every offset, and
+so every line and column, still points at the file).
+
+- sqlc: `@user_id`, `sqlc.arg(user_id)`, `sqlc.narg('x')`, `sqlc.slice(ids)`;
+- psql variables (also aiosql/yesql's `:name`): `:var`, `:'var'` (a string), `:"var"` (an
+  identifier); psycopg's `%(name)s` in query files;
+- schema and environment placeholders substituted as text before the SQL runs: `{{schema}}`,
+  `{{ .Schema }}`, `@extschema@`, `${GOOSE_ENV_REGION}`, `${VAR:-default}`, `$VAR`.
+
+A parameter becomes `$1` padded with blanks; where the grammar needs a name (`from :tbl`,
+`:schema.jobs`, `create schema :name`) it becomes a name of the same length. psql and sqlc
+never look inside quotes or comments, and neither does this rewrite; textual placeholders
+(`{{x}}`, `@extschema@`) are substituted everywhere, function bodies included.
+"""
+from __future__ import annotations
+
+import re
+
+from .split import block_comment_end, quote_end
+
+# Substituted as plain text by a migration tool or template engine before PostgreSQL sees it.
+_TEXTUAL = re.compile(
+    r"\{\{[^{}\n]{1,80}\}\}|@extschema(?::\w+)?@|\$\{\w{1,80}(?::?[-=?+][^{}\n]{0,80})?\}|(?<![\w$])\$[A-Za-z_]\w*(?![\w$])"
+)
+# Quick test: does the file use any placeholder the lexical pass rewrites?
+_LEXICAL_HINT = re.compile(r"(?<![:\w\]]):(?![:=])['\"A-Za-z_]|(?<![<@&\w])@[A-Za-z_]|\bsqlc\.|%\(\w+\)s")
+_TOKEN = re.compile(
+    r"""--|/\*|[eE]?'|"|\$(?:[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$|:[:=]|:['"A-Za-z_]|@[A-Za-z_]"""
+    r"""|\bsqlc\s*\.\s*(?:arg|narg|slice|embed)\s*\(|%\(\w+\)s""",
+    re.I,
+)
+_NAME = re.compile(r"[A-Za-z_][\w$]*")
+_IDENT_CHAR = re.compile(r"[\w$\u0080-\uffff]")
+_WORD_BEFORE = re.compile(r"([A-Za-z_]+)\s*$")
+# After these words a placeholder names an object, so a parameter cannot stand in for it.
+_NAME_WORDS = frozenset(
+    """from into update join table schema only exists truncate using to role user owner index
+    view sequence function procedure extension database references grant tablespace type
+    trigger domain policy publication subscription server""".split()
+)
+
+
+def stand_ins(text: str) -> str:
+    """`text` with every template placeholder replaced by plain SQL of the same length."""
+    if "{{" in text or "@extschema" in text or "$" in text:
+        text = _TEXTUAL.sub(lambda m: re.sub(r"\W", "_", m.group()), text)
+    if not _LEXICAL_HINT.search(text):
+        return text
+    out: list[str] = []
+    done = 0  # text[:done] is settled (copied to out or replaced)
+    pos = 0
+    end = len(text)
+    while True:
+        match = _TOKEN.search(text, pos)
+        if match is None:
+            break
+        token, at = match.group(), match.start()
+        head = token[:1]
+        if token == "--":
+            newline = text.find("\n", at)
+            pos = end if newline < 0 else newline + 1
+        elif token == "/*":
+            close = block_comment_end(text, at, end)
+            pos = end if close < 0 else close
+        elif head in "'\"eE" or (head == "$" and not _glued_before(text, at)):
+            close = quote_end(text, at, end)
+            pos = end if close < 0 else close
+        elif head == "$" or token in ("::", ":="):
+            pos = at + len(token)
+        elif head == ":":
+            replacement, stop = _psql_variable(text, at)
+            pos = stop
+            if replacement is not None:
+                out.append(text[done:at])
+                out.append(replacement)
+                done = stop
+        elif head == "@":
+            name = _NAME.match(text, at + 1)
+            stop = name.end() if name else at + 1
+            pos = stop
+            if name and not (at > 0 and text[at - 1] in "<@&" or _glued_before(text, at)):
+                out.append(text[done:at])
+                out.append(_stand_in(text, at, stop, name.group()))
+                done = stop
+        elif head == "%":
+            out.append(text[done:at])
+            out.append(_parameter(len(token)))
+            pos = done = at + len(token)
+        else:  # sqlc.arg( ... )
+            close = _call_end(text, match.end() - 1, end)
+            if close < 0:
+                pos = match.end()
+                continue
+            out.append(text[done:at])
+            out.append(_parameter(close - at))
+            pos = done = close
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _psql_variable(text: str, at: int) -> tuple[str | None, int]:
+    """(replacement or None, index after the variable) for a `:` at `at`."""
+    if at > 0 and (_glued_before(text, at) or text[at - 1] in "]):"):
+        return None, at + 1  # `arr[lo:hi]`, `x::int` already skipped
+    quote = text[at + 1]
+    if quote in "'\"":
+        name = _NAME.match(text, at + 2)
+        if name and text.startswith(quote, name.end()):
+            return " ", at + 1  # :'v' is a string and :"v" a name once the colon is gone
+        return None, at + 1
+    name = _NAME.match(text, at + 1)
+    return _stand_in(text, at, name.end(), name.group()), name.end()
+
+
+def _stand_in(text: str, start: int, stop: int, name: str) -> str:
+    size = stop - start
+    before = _WORD_BEFORE.search(text, max(0, start - 40), start)
+    wants_name = (
+        text.startswith(".", stop)
+        or (start > 0 and text[start - 1] == ".")
+        or (before is not None and before.group(1).lower() in _NAME_WORDS)
+    )
+    if wants_name:
+        return "_" + name[: size - 1].ljust(size - 1, "_")
+    return _parameter(size)
+
+
+def _parameter(size: int) -> str:
+    return "$1".ljust(size) if size >= 2 else "0"
+
+
+def _glued_before(text: str, at: int) -> bool:
+    return at > 0 and bool(_IDENT_CHAR.match(text[at - 1]))
+
+
+def _call_end(text: str, paren: int, end: int) -> int:
+    """Index after the `)` closing text[paren]; quotes respected; -1 if it never closes."""
+    depth = 0
+    i = paren
+    while i < end:
+        char = text[i]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif char in "'\"":
+            close = quote_end(text, i, end)
+            if close < 0:
+                return -1
+            i = close
+            continue
+        elif char == "\n" and depth > 3:
+            return -1
+        i += 1
+    return -1
