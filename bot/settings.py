@@ -40,6 +40,7 @@ class AppSettings:
     web_threads: int = 8
     worker_threads: int = 2
     job_retries: int = 6
+    lease_ttl: float = 30.0  # seconds a worker's claim on a job lasts without a heartbeat (bot/leases.py)
     dedupe_ttl: int = 8 * 24 * 3600  # GitHub lets a delivery be redelivered for 3 days (7 on GHES)
     recheck_interval: int = 60  # seconds between two accepted `/armadilhas recheck` on one PR
     max_body_bytes: int = MAX_BODY_BYTES
@@ -170,5 +171,6 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | o
         web_threads=_int(env, "ARMADILHAS_WEB_THREADS", 8, 1, 256),
         worker_threads=_int(env, "ARMADILHAS_WORKERS", 2, 1, 64),
         job_retries=_int(env, "ARMADILHAS_JOB_RETRIES", 6, 0, 50),
+        lease_ttl=_float(env, "ARMADILHAS_LEASE_TTL", 30.0, 1, 3600),
         recheck_interval=_int(env, "ARMADILHAS_RECHECK_INTERVAL", 60, 0, 86400),
     )

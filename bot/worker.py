@@ -62,11 +62,13 @@ class Runtime:
                 self._bot_login = f"{self.gateway.app_slug()}[bot]"
             return self._bot_login
 
-    def handle(self, kind: str, payload: dict) -> None:
+    def handle(self, kind: str, payload: dict, guard: Callable[[], None] | None = None) -> None:
+        """Run one job. `guard` comes from the job's lease: called before every write to GitHub,
+        it raises LeaseLost once another worker has taken the job over."""
         from .github.models import GitHubError, RateLimited
 
         try:
-            outcome = self._dispatch(kind, payload)
+            outcome = self._dispatch(kind, payload, guard)
         except RateLimited:
             raise  # the queue re-schedules it for the reset time
         except GitHubError as exc:
@@ -78,10 +80,14 @@ class Runtime:
         self.outcomes.append((kind, outcome))
         del self.outcomes[:-100]
 
-    def _dispatch(self, kind: str, payload: dict):
+    def _dispatch(self, kind: str, payload: dict, guard: Callable[[], None] | None):
+        from .github.fenced import FencedClient
+
         if self.gateway is None:
             raise PermanentFailure("no GitHub App credentials configured in this process")
         client = self.gateway.installation(int(payload["installation"]))
+        if guard is not None:
+            client = FencedClient(client, guard)
         if kind == "review":
             request = ReviewRequest.from_payload(payload)
             store = self.store
@@ -101,7 +107,8 @@ class Runtime:
 
 def build_runtime(settings: AppSettings, *, gateway=None, huey=None, store: Store | None = None) -> Runtime:
     """Wire queue, store, GitHub gateway and fixer. Tests pass their own gateway and huey."""
-    queue = JobQueue(huey if huey is not None else make_huey(settings), retries=settings.job_retries)
+    queue = JobQueue(huey if huey is not None else make_huey(settings), retries=settings.job_retries,
+                     lease_ttl=settings.lease_ttl)
     runtime = Runtime(
         settings=settings,
         queue=queue,

@@ -127,7 +127,9 @@ def test_server_errors_are_retried_with_backoff(app_world):
     huey = app_world.runtime.queue.huey
     app_world.work()
     [task] = huey.scheduled()
-    assert task.retries == app_world.settings.job_retries - 1
+    # The job waits in the lease journal, released for its retry: no worker holds it.
+    assert app_world.runtime.queue.leases.pending() == 1
+    assert app_world.runtime.queue.leases.due() == []  # the scheduled retry, not the reaper, runs it
     fake._faults.clear()
     run_scheduled_now(huey, datetime.datetime.utcnow() + datetime.timedelta(hours=1))
     app_world.work()

@@ -29,8 +29,9 @@ def queued(queue):
     """The (kind, payload) of every queued job, without running them."""
     jobs = []
     while (task := queue.huey.dequeue()) is not None:
-        args, _ = task.data
-        jobs.append(args)
+        (job_id,), _ = task.data  # huey carries the id; the job itself is in the lease journal
+        lease = queue.leases.claim(job_id, 60)
+        jobs.append((lease.kind, lease.payload))
     return jobs
 
 
