@@ -53,7 +53,7 @@ _STORAGE_WRITES = {
 }
 _REDIS_WRITES = {"set": 2, "hset": 2, "hmset": 2, "mset": 1, "lpush": 2, "rpush": 2, "sadd": 2, "zadd": 2, "xadd": 2, "setex": 3, "psetex": 3}
 _FENCED_CODE = re.compile(
-    r"fenc|\b\w*(?:token|epoch|generation|version|if[-_]?match|ifmatch|if_generation_match|condition\w*)\w*\b[\"']?\s*(?:=|<|>|:)",
+    r"fenc|\b\w*(?:token|epoch|generation|expected_version|if_version|version__\w+|if[-_]?match|ifmatch|if_generation_match|condition\w*)\w*\b[\"']?\s*(?:=|<|>|:)",
     re.I,
 )
 _ANY_FENCE = re.compile(r"fenc|last_token|token__(?:lt|lte|gt|gte)", re.I)
@@ -657,3 +657,77 @@ def sql_constant(acquisition: Acquisition, flow: Flow) -> cst.CSTNode | None:
         if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
             return value
     return None
+
+
+# --- locks whose lease runs out --------------------------------------------------------------
+_LIFETIME_KWARGS = ("ex", "px", "exat", "pxat", "timeout", "expire", "ttl", "lock_timeout", "auto_release_time", "lease_time")
+# Redlock-style locks always expire (a default TTL when none is given).
+_ALWAYS_EXPIRE = re.compile(r"(?:^|\.)(?:Redlock|RedLock|AIORedlock|Aioredlock|RedisLock|lock_manager|dlm|redlock)", re.I)
+
+
+def has_lifetime(acquisition: Acquisition, helpers: "HelperIndex | None") -> bool:
+    """Whether the lock expires by itself (a TTL, a lease row), which is what lets a paused
+    holder come back after another took over."""
+    if acquisition.lease_table:
+        return True
+    node = acquisition.report if acquisition.report is not None else acquisition.node
+    if not isinstance(node, cst.Call):
+        return False
+    if any(kwarg(node, name) is not None and not _is_none(kwarg(node, name).value) for name in _LIFETIME_KWARGS):
+        return True
+    func = node.func
+    method = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    chain = _chain_of(func)
+    if method in ("setex", "psetex"):
+        return True
+    if method in ("lock", "add") and len(positional(node)) >= (2 if method == "lock" else 3):
+        return True  # `r.lock(name, 30)`, `cache.add(key, owner, 60)`
+    return bool(_ALWAYS_EXPIRE.search(chain))
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value in ("None", "False")
+
+
+# A Lua script that takes a lock: SET with an expiry, conditional on the key being free (NX, or
+# a GET of the key compared with the caller's id first).
+_LUA_SET = re.compile(r"redis\.call\(\s*['\"]set['\"][^)]*['\"](?:px|ex)['\"]", re.I)
+_LUA_GUARD = re.compile(r"['\"]nx['\"]|redis\.call\(\s*['\"](?:get|exists)['\"]\s*,\s*KEYS\[1\]", re.I)
+
+
+def lua_lock_script(text: str) -> bool:
+    return bool(_LUA_SET.search(text) and _LUA_GUARD.search(text))
+
+
+# Calls under a lock that are part of holding it.
+_LOCK_KEEPING = re.compile(
+    r"acquire|release|unlock|extend|renew|refresh|reacquire|sleep|wait|^log|debug|info|warning|warn|error|exception|"
+    r"^bool$|^int$|^str$|^len$|^isinstance$|^time$|^monotonic$|^uuid\d?$|^hex$|^encode$|^decode$|^format$",
+    re.I,
+)
+_READ_NAME = re.compile(r"^_?(?:get|is|has|read|load|fetch|find|check|exists|count|list)(?:_|$)", re.I)
+
+
+def work_out_of_sight(flow: Flow, finder: LockFinder, acquisition: Acquisition, helpers: "HelperIndex | None", owner: str | None) -> bool:
+    """The guarded work is not in this function: the lock is still held when the function
+    returns and nothing else happens under it here (a library's acquire(), a helper returning
+    the claim), or the work is a method or function of this module called under the lock.
+    A lock taken and given back around reads only, or around nothing (a probe), guards nothing."""
+    region = [
+        site
+        for site in flow.sites
+        if site.index >= acquisition.start
+        and (acquisition.end is None or site.index < acquisition.end)
+        and site.node is not acquisition.node
+        and finder._in_held_branch(site, acquisition)
+        and not _LOCK_KEEPING.search(site.method or site.chain)
+    ]
+    if not region:
+        return acquisition.end is None and not any(block.start == acquisition.start for block in flow.withs)
+    for site in region:
+        receiver, _, name = site.chain.rpartition(".")
+        if receiver in ("self", "cls") and not _READ_NAME.match(name):
+            return True
+        if not receiver and helpers is not None and (None, site.chain) in helpers.defined and not _READ_NAME.match(site.chain):
+            return True
+    return False

@@ -7,8 +7,12 @@ import libcst as cst
 
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
+from ._effects import flow_text_has
 from ._effects_flow import Flow, FlowRule
-from ._locks import HelperIndex, LockFinder
+from ._locks import HelperIndex, LockFinder, has_lifetime, lua_lock_script, work_out_of_sight
+
+# A token the holder could pass on: drawn from a counter or sequence, or named for fencing.
+_MONOTONIC = re.compile(r"fenc|nextval|\.incr\(|\bincr\(|epoch|generation|last_token", re.I)
 
 META = RuleMeta(
     id="ARM201",
@@ -141,7 +145,7 @@ class LockUnfenced(FlowRule, PythonRule):
 
     def visit_Module(self, node: cst.Module) -> None:
         super().visit_Module(node)
-        self._reported: set[int] = set()
+        self._candidates: dict[int, tuple[cst.CSTNode, str, str]] = {}
         self._helpers = HelperIndex(node, self.ctx, self.ctx.imports, self._module_values)
         self._owner: str | None = None
 
@@ -149,20 +153,40 @@ class LockUnfenced(FlowRule, PythonRule):
         self._owner = self._helpers.owner.get(id(original_node))
         super().leave_FunctionDef(original_node)
 
-    def leave_Module(self, original_node: cst.Module) -> None:
-        self._owner = None
-        super().leave_Module(original_node)
-
     def check(self, flow: Flow) -> None:
         finder = LockFinder(flow, self.ctx, self._helpers, self._owner)
         for acquisition in finder.acquisitions():
             target = acquisition.report or acquisition.node
-            if id(target) in self._reported:
-                continue
-            unfenced = [w for w in finder.guarded_writes(acquisition) if not w.fenced]
+            writes = finder.guarded_writes(acquisition)
+            unfenced = [w for w in writes if not w.fenced]
             if unfenced:
-                self._reported.add(id(target))
-                self.report(target, message=self._message(self.line_of(unfenced[0].site.node)))
+                self._offer(target, self._message(self.line_of(unfenced[0].site.node)), "high")
+            elif (
+                not writes
+                and has_lifetime(acquisition, self._helpers)
+                and work_out_of_sight(flow, finder, acquisition, self._helpers, self._owner)
+                and not flow_text_has(flow, self.ctx, _MONOTONIC)
+            ):
+                # The guarded work is out of sight (the caller's, a method called under the
+                # lock): the acquisition of a lock that expires is the evidence.
+                self._offer(target, self._acquisition_message(), "medium")
+
+    def _offer(self, target: cst.CSTNode, message: str, confidence: str) -> None:
+        """One finding per acquisition: a visible unfenced write beats the acquisition alone
+        (a helper's body is analysed before, or after, the callers whose writes it guards)."""
+        held = self._candidates.get(id(target))
+        if held is None or (held[2] == "medium" and confidence == "high"):
+            self._candidates[id(target)] = (target, message, confidence)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._owner = None
+        super().leave_Module(original_node)
+        for target, message, confidence in self._candidates.values():
+            self.report(target, message=message, confidence=confidence)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if "redis.call" in node.value and lua_lock_script(node.value):
+            self._offer(node, self._acquisition_message(), "medium")
 
     def _message(self, line: int) -> str:
         if self.ctx.language == "pt-BR":
@@ -176,4 +200,17 @@ class LockUnfenced(FlowRule, PythonRule):
             f"Distributed lock guards the write at line {line}, which carries no fencing token: if this process "
             "pauses past the lease, another holder takes over and this stale write overwrites its work. Take a "
             "monotonic token with the lock and have the storage reject smaller ones (`... where last_token < %s`)."
+        )
+
+    def _acquisition_message(self) -> str:
+        if self.ctx.language == "pt-BR":
+            return (
+                "Lock com tempo de vida, sem fencing token: o que ele protege pode ser escrito por dois donos "
+                "depois de uma pausa maior que o lease. Entregue um token monotônico (INCR, nextval) junto com o "
+                "lock e faça o storage rejeitar tokens menores, ou torne o trabalho protegido idempotente."
+            )
+        return (
+            "Lock with a lifetime and no fencing token: what it guards can be written by two holders after a "
+            "pause longer than the lease. Hand out a monotonic token (INCR, nextval) with the lock and have the "
+            "storage reject smaller ones, or make the guarded work idempotent."
         )

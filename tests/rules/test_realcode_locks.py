@@ -1,0 +1,155 @@
+"""ARM201 on the shapes real repositories use (RULES.md, "How the pitfalls look in real code"):
+the acquisition of an expiring lock is the evidence even when the guarded work is out of sight;
+look-alikes (probes, read-only sections, locks that never expire, counters handing out tokens)
+stay quiet."""
+from __future__ import annotations
+
+import textwrap
+
+from analyzers import Settings, analyze
+
+LOCKS = Settings(select=frozenset({"ARM201"}))
+
+
+def flagged(code: str, path: str = "app/locking.py") -> list[tuple[str, int, str]]:
+    report = analyze(path, textwrap.dedent(code), LOCKS)
+    assert report.notes == []
+    return [(f.rule, f.line, f.confidence) for f in report.findings]
+
+
+def test_a_lock_librarys_acquire_is_flagged_at_medium():
+    code = """\
+    import uuid
+
+
+    class Lease:
+        def __init__(self, client, name, expire=60):
+            self._client = client
+            self._name = "lease:" + name
+            self._expire = expire
+            self._id = uuid.uuid4().hex
+
+        def acquire(self):
+            acquired = self._client.set(self._name, self._id, nx=True, ex=self._expire)
+            return bool(acquired)
+
+        def __enter__(self):
+            self.acquire()
+            return self
+    """
+    assert flagged(code) == [("ARM201", 12, "medium")]
+
+
+def test_context_manager_helper_guarding_a_method_of_the_class():
+    code = """\
+    from contextlib import contextmanager
+
+    import redis
+
+
+    @contextmanager
+    def exclusive(client, name, expire):
+        lock = client.lock(name, timeout=expire)
+        if lock.acquire(blocking=False):
+            try:
+                yield
+            finally:
+                lock.release()
+
+
+    class Sweeper:
+        def sweep(self, client):
+            with exclusive(client, "sweeper", 300):
+                for tag in client.zrange("pending", 0, 10):
+                    self.requeue(tag, client)
+    """
+    assert flagged(code) == [("ARM201", 8, "medium")]
+
+
+def test_lua_script_taking_an_expiring_lock():
+    code = '''\
+    class Backend:
+        ACQUIRE = """
+        local holder = redis.call('get', KEYS[1])
+        if not holder or holder == ARGV[1] then
+            return redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        end
+        return false"""
+    '''
+    assert flagged(code) == [("ARM201", 2, "medium")]
+
+
+def test_a_cache_key_version_is_not_a_fencing_token():
+    code = """\
+    from django_redis.cache import RedisCache
+
+
+    class LockingCache(RedisCache):
+        def fill(self, key, make, version=None):
+            with self.lock("fill:" + key, expire=30):
+                value = make()
+                self.set(key, value, timeout=300, version=version)
+                return value
+    """
+    assert flagged(code) == [("ARM201", 6, "high")]
+
+
+# --- look-alikes ----------------------------------------------------------------------------------
+
+
+def test_probe_read_only_section_and_lock_without_lifetime_are_quiet():
+    code = """\
+    import redis
+
+    r = redis.Redis()
+
+
+    def someone_holds(key):
+        ok = r.set("lock:" + key, "probe", nx=True, ex=5)
+        if ok:
+            r.delete("lock:" + key)
+        return not ok
+
+
+    def cached(key):
+        with r.lock("fill:" + key, timeout=5):
+            return r.get(key)
+
+
+    class Forever:
+        def acquire(self, client, name):
+            return client.lock(name).acquire(blocking=False)
+    """
+    assert flagged(code) == []
+
+
+def test_lock_handing_out_a_counter_token_is_quiet():
+    code = """\
+    import uuid
+
+
+    class FencedLease:
+        def acquire(self, client, name):
+            if client.set("lease:" + name, uuid.uuid4().hex, nx=True, px=30000):
+                return client.incr("lease-token:" + name)
+            return None
+    """
+    assert flagged(code) == []
+
+
+def test_in_process_locks_are_quiet():
+    code = """\
+    import asyncio
+    import threading
+
+
+    class Pool:
+        def __init__(self):
+            self._lock = threading.Lock()
+            self._alock = asyncio.Lock()
+
+        def take(self):
+            self._lock.acquire(timeout=5)
+            self.rebalance()
+    """
+    assert flagged(code) == []
