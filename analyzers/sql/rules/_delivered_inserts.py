@@ -10,6 +10,8 @@ is new on every attempt, so ON CONFLICT could never match and the advice would b
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from functools import lru_cache
 
 from ..names import EXTERNAL_KEY
 from ..tree import column_fields, fields_of, func_name, paren_end, typed, walk
@@ -51,28 +53,50 @@ _QUERY_NAME = re.compile(r"^\s*--\s*name:\s*(?P<name>[\w-]+)", re.IGNORECASE | r
 _PARAM_NAME = re.compile(r"(?:^|,)\s*(?:(?:in|out|inout|variadic)\s+)?\"?(?P<name>[A-Za-z_]\w*)\"?\s+[A-Za-z_]", re.IGNORECASE)
 
 
+@lru_cache(maxsize=8)
+def _headers(text: str) -> tuple[list[int], list[tuple[int, str, list[str]]]]:
+    """Every CREATE FUNCTION/PROCEDURE header of a text: (start offsets, [(end of the parameter
+    list, name, parameter names)]), computed once per text however many inserts ask."""
+    starts: list[int] = []
+    entries: list[tuple[int, str, list[str]]] = []
+    for header in _ROUTINE_HEADER.finditer(text):
+        open_paren = header.end() - 1
+        close = paren_end(text, open_paren)
+        name = header.group("name").replace('"', "").split(".")[-1].strip()
+        params = [m.group("name") for m in _PARAM_NAME.finditer(text[open_paren + 1 : close - 1])]
+        starts.append(header.start())
+        entries.append((close, name, params))
+    return starts, entries
+
+
+@lru_cache(maxsize=8)
+def _query_names(text: str) -> tuple[list[int], list[str]]:
+    matches = list(_QUERY_NAME.finditer(text))
+    return [m.start() for m in matches], [m.group("name") for m in matches]
+
+
 def routine_around(text: str, offset: int) -> tuple[str, list[str]] | None:
     """(name, parameter names) of the CREATE FUNCTION/PROCEDURE whose body holds `offset`."""
-    header = None
-    for match in _ROUTINE_HEADER.finditer(text, 0, offset):
-        header = match
-    if header is None:
+    starts, entries = _headers(text)
+    index = bisect_right(starts, offset) - 1
+    if index < 0:
         return None
-    open_paren = header.end() - 1
-    close = paren_end(text, open_paren)
-    if close > offset:
-        return None
-    name = header.group("name").replace('"', "").split(".")[-1].strip()
-    params = [m.group("name") for m in _PARAM_NAME.finditer(text[open_paren + 1 : close - 1])]
-    return name, params
+    close, name, params = entries[index]
+    return None if close > offset else (name, params)
+
+
+def routine_start(text: str, offset: int) -> int:
+    """Where the routine holding `offset` begins (0 when no header precedes it)."""
+    starts, _ = _headers(text)
+    index = bisect_right(starts, offset) - 1
+    return starts[index] if index >= 0 else 0
 
 
 def query_name_before(text: str, offset: int) -> str | None:
     """The sqlc/aiosql name of the top-level query at `offset` (`-- name: RecordEvent :exec`)."""
-    name = None
-    for match in _QUERY_NAME.finditer(text, 0, offset):
-        name = match.group("name")
-    return name
+    starts, names = _query_names(text)
+    index = bisect_right(starts, offset) - 1
+    return names[index] if index >= 0 else None
 
 
 _CRUD_VERB = re.compile(r"^(?:create|update|delete|get|list|find|count|set|register|add|remove|disable|enable|rotate|upsert)_")

@@ -31,6 +31,7 @@ from ._delivered_inserts import (
     origin,
     query_name_before,
     routine_around,
+    routine_start,
     table_name,
 )
 
@@ -210,13 +211,7 @@ def _minted_here(scope: Scope, unit: Unit) -> frozenset[str]:
     if not scope.routine:
         return frozenset()
     text = scope.facts.text
-    start = 0
-    for match in _ROUTINE_START.finditer(text, 0, unit.start):
-        start = match.start()
-    return minted_variables(text, start, unit.start)
-
-
-_ROUTINE_START = re.compile(r"\bcreate\s+(?:or\s+replace\s+)?(?:function|procedure)\b|\bdo\s+\$", re.IGNORECASE)
+    return minted_variables(text, routine_start(text, unit.start), unit.start)
 
 
 def _delivery_context(scope: Scope, unit: Unit) -> bool | None:
