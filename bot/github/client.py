@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from github import Auth, Github, GithubIntegration, GithubObject, UnknownObjectException
 
+from .. import metrics
 from . import calls
 from .errors import GitHubError, ReviewRejected
 from .models import ChangedFile, PostedComment, PullRequestInfo
@@ -72,7 +73,8 @@ class GitHubGateway:
             self._clients.clear()
 
     def _run(self, call: Callable[[], T], what: str, remint: Callable[[], None] | None = None) -> T:
-        return calls.run(call, what=what, policy=self._policy, sleep=self._sleep, remint=remint)
+        with metrics.github_call(what):
+            return calls.run(call, what=what, policy=self._policy, sleep=self._sleep, remint=remint)
 
     def _connect(self, installation_id: int) -> Github:
         return Github(auth=self._app_auth.get_installation_auth(installation_id), base_url=self.api_url,
@@ -103,7 +105,10 @@ class InstallationClient:
         old.close()
 
     def _run(self, call: Callable[[Github], T], what: str) -> T:
-        return self._gateway._run(lambda: call(self._github), what, remint=self._remint)
+        try:
+            return self._gateway._run(lambda: call(self._github), what, remint=self._remint)
+        finally:  # what the last answer said; PyGithub keeps it without another request
+            metrics.rate_limit(self.installation_id, self._github.requester.rate_limiting[0])
 
     # -- reading ---------------------------------------------------------------------------
     def pull_request(self, repo: str, number: int) -> PullRequestInfo:

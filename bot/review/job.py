@@ -14,6 +14,7 @@ import analyzers
 from analyzers import Finding, Fix, Report, language_of
 from analyzers.citations import REPO_SKILL_PATHS
 from bot.config import CONFIG_PATH, ConfigError, RepoConfig, load_repo_config
+from bot import metrics
 from bot.github.models import ChangedFile, PostedComment, PullRequestInfo, ReviewRejected
 
 from . import render
@@ -102,6 +103,7 @@ class Reviewer:
         )
         files, notes, changed_paths = self._analyse(pr, config)
         on_diff = sorted((f for a in files for f in a.on_diff), key=lambda f: f.sort_key)
+        metrics.findings(f.rule for f in on_diff)
         skill_path = self._skill_path(pr) if on_diff else None
         texts = {a.path: a for a in files}
 
@@ -221,6 +223,7 @@ class Reviewer:
             try:
                 self.client.create_review(pr.repo, pr.number, pr.head_sha, text, [c for c, _ in group])
                 posted += len(group)
+                metrics.comments_posted(f.rule for _, f in group)
             except ReviewRejected:
                 if len(group) <= 1:
                     rejected.extend(f for _, f in group)
