@@ -22,11 +22,16 @@ def run(
     policy: RetryPolicy,
     sleep: Callable[[float], None],
     remint: Callable[[], None] | None = None,
+    idempotent: bool = True,
 ) -> T:
     """call() until it succeeds, sleeping through `sleep` as GitHub asks.
 
     `remint` is called once on a 401 (an installation token expired or was revoked early), then
-    the call is retried; a second 401 is final.
+    the call is retried; a second 401 is final. A call that creates something (`idempotent=False`)
+    is not repeated after a 5xx or a timeout: GitHub may have applied it before failing to answer,
+    and a blind retry would post it twice. The error goes up instead and the whole job runs again,
+    which skips what already landed (fingerprints, the Check Run's external_id). Rate-limit answers
+    are refusals, so those are retried either way.
     """
     server_tries = rate_tries = 0
     reminted = False
@@ -52,7 +57,7 @@ def run(
                     log.warning("GitHub rate limit on %s (%s); waiting %.1fs", what, status, wait)
                     sleep(wait)
                     continue
-            if status is not None and status >= 500:
+            if status is not None and status >= 500 and idempotent:
                 server_tries += 1
                 delay = policy.server_delay(server_tries)
                 if delay is not None:
@@ -62,7 +67,7 @@ def run(
             raise GitHubError(f"GitHub answered {status} to {what}: {message}", status, exc.data) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
             server_tries += 1
-            delay = policy.server_delay(server_tries)
+            delay = policy.server_delay(server_tries) if idempotent else None
             if delay is None:
                 raise GitHubError(f"GitHub unreachable for {what}: {type(exc).__name__}") from None
             log.warning("GitHub unreachable for %s (%s); retrying in %.1fs", what, type(exc).__name__, delay)

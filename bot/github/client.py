@@ -18,7 +18,7 @@ from github import Auth, Github, GithubIntegration, GithubObject, UnknownObjectE
 from .. import metrics
 from . import calls
 from .errors import GitHubError, ReviewRejected
-from .models import ChangedFile, PostedComment, PullRequestInfo
+from .models import ChangedFile, CheckRunInfo, PostedComment, PullRequestInfo
 from .retry import RetryPolicy
 
 T = TypeVar("T")
@@ -72,9 +72,11 @@ class GitHubGateway:
                 client.close()
             self._clients.clear()
 
-    def _run(self, call: Callable[[], T], what: str, remint: Callable[[], None] | None = None) -> T:
+    def _run(self, call: Callable[[], T], what: str, remint: Callable[[], None] | None = None,
+             idempotent: bool = True) -> T:
         with metrics.github_call(what):
-            return calls.run(call, what=what, policy=self._policy, sleep=self._sleep, remint=remint)
+            return calls.run(call, what=what, policy=self._policy, sleep=self._sleep, remint=remint,
+                             idempotent=idempotent)
 
     def _connect(self, installation_id: int) -> Github:
         return Github(auth=self._app_auth.get_installation_auth(installation_id), base_url=self.api_url,
@@ -104,9 +106,9 @@ class InstallationClient:
             old, self._github = self._github, self._gateway._connect(self.installation_id)
         old.close()
 
-    def _run(self, call: Callable[[Github], T], what: str) -> T:
+    def _run(self, call: Callable[[Github], T], what: str, idempotent: bool = True) -> T:
         try:
-            return self._gateway._run(lambda: call(self._github), what, remint=self._remint)
+            return self._gateway._run(lambda: call(self._github), what, remint=self._remint, idempotent=idempotent)
         finally:  # what the last answer said; PyGithub keeps it without another request
             metrics.rate_limit(self.installation_id, self._github.requester.rate_limiting[0])
 
@@ -201,7 +203,7 @@ class InstallationClient:
             return review.id
 
         try:
-            return self._run(post, f"POST review on {repo}#{number}")
+            return self._run(post, f"POST review on {repo}#{number}", idempotent=False)
         except GitHubError as exc:
             if exc.status == 422:
                 errors = exc.data.get("errors", []) if isinstance(exc.data, dict) else []
@@ -212,7 +214,7 @@ class InstallationClient:
         def post(gh: Github) -> int:
             return gh.get_repo(repo).get_pull(number).create_review_comment_reply(comment_id, body).id
 
-        return self._run(post, f"POST reply to review comment {comment_id} on {repo}#{number}")
+        return self._run(post, f"POST reply to review comment {comment_id} on {repo}#{number}", idempotent=False)
 
     def create_issue_comment(self, repo: str, number: int, body: str) -> int:
         def post(gh: Github) -> int:
@@ -237,9 +239,20 @@ class InstallationClient:
                 output=_opt(first), details_url=_opt(details_url), conclusion=_opt(conclusion))
             return run.id
 
-        check_run_id = self._run(post, f"POST check run on {repo}@{head_sha[:12]}")
+        check_run_id = self._run(post, f"POST check run on {repo}@{head_sha[:12]}", idempotent=False)
         self._send_annotations(repo, check_run_id, output, rest)
         return check_run_id
+
+    def find_check_run(self, repo: str, head_sha: str, name: str, external_id: str) -> CheckRunInfo | None:
+        """Our Check Run for this head and job, if a previous attempt of the job created one."""
+        def fetch(gh: Github) -> CheckRunInfo | None:
+            for run in gh.get_repo(repo).get_commit(head_sha).get_check_runs(check_name=name):
+                raw = run._rawData
+                if raw.get("external_id") == external_id:
+                    return CheckRunInfo(raw["id"], raw.get("status") or "", raw.get("conclusion"))
+            return None
+
+        return self._run(fetch, f"GET check runs of {repo}@{head_sha[:12]}")
 
     def update_check_run(self, repo: str, check_run_id: int, *, status: str | None = None,
                          conclusion: str | None = None, output: dict | None = None) -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from .errors import GitHubError, RateLimited, ReviewRejected
 
-__all__ = ["ChangedFile", "GitHubError", "PostedComment", "PullRequestInfo", "RateLimited", "ReviewRejected"]
+__all__ = ["ChangedFile", "CheckRunInfo", "GitHubError", "PostedComment", "PullRequestInfo", "RateLimited", "ReviewRejected"]
 
 
 @dataclass(frozen=True)
@@ -38,3 +38,10 @@ class PostedComment:
     body: str
     in_reply_to_id: int | None
     user_login: str
+
+
+@dataclass(frozen=True)
+class CheckRunInfo:
+    id: int
+    status: str  # queued | in_progress | completed
+    conclusion: str | None

@@ -21,6 +21,7 @@ from . import render
 from .diffmap import FileDiff, diff_texts, parse_patch
 
 log = logging.getLogger("armadilhas.review")
+SUPERSEDED = {"title": "Superseded", "summary": "A newer commit was pushed; it is reviewed instead."}
 
 Analyze = Callable[[str, str, analyzers.Settings], Report]
 # (finding, file text, language) -> a validated Fix or None; bot/llm_fix.py provides the real one.
@@ -35,11 +36,18 @@ class ReviewRequest:
     head_sha: str
     job: int = 0  # number taken from Store.next_job for this PR (0: unfenced, e.g. a manual run)
     trigger: str = ""
+    attempt: int = 1  # > 1: an earlier run of this job may have left a Check Run and comments behind
 
     @classmethod
     def from_payload(cls, payload: dict) -> "ReviewRequest":
         return cls(int(payload["installation"]), str(payload["repo"]), int(payload["number"]),
-                   str(payload["head_sha"]), int(payload.get("job", 0)), str(payload.get("trigger", "")))
+                   str(payload["head_sha"]), int(payload.get("job", 0)), str(payload.get("trigger", "")),
+                   int(payload.get("attempt", 1)))
+
+    @property
+    def external_id(self) -> str:
+        """Names this job's Check Run, so that a re-run finds it instead of opening a second one."""
+        return f"{self.number}:{self.job}"
 
 
 @dataclass
@@ -79,11 +87,14 @@ class Reviewer:
     # -- the job -------------------------------------------------------------------------------
     def run(self, request: ReviewRequest) -> ReviewOutcome:
         if not self.is_newest(request):
+            self._settle_leftover(request)
             return ReviewOutcome("superseded", "a newer job exists for this pull request")
         pr: PullRequestInfo = self.client.pull_request(request.repo, request.number)
         if pr.state != "open":
+            self._settle_leftover(request)
             return ReviewOutcome("closed", "the pull request is closed")
         if pr.head_sha != request.head_sha:
+            self._settle_leftover(request)
             return ReviewOutcome("stale", f"head moved to {pr.head_sha[:7]}")
 
         # The default branch only: a pull request cannot switch its own review off.
@@ -96,11 +107,7 @@ class Reviewer:
             return ReviewOutcome("draft", "draft pull requests are not reviewed (review.drafts: false)")
 
         language = config.settings.language
-        run_id = self.client.create_check_run(
-            pr.repo, pr.head_sha, name=render.CHECK_NAME, status="in_progress",
-            external_id=f"{pr.number}:{request.job}",
-            output={"title": "Reviewing", "summary": "armadilhas is analysing the changed files."},
-        )
+        run_id, completed = self._open_check_run(pr, request)
         files, notes, changed_paths = self._analyse(pr, config)
         on_diff = sorted((f for a in files for f in a.on_diff), key=lambda f: f.sort_key)
         metrics.findings(f.rule for f in on_diff)
@@ -123,10 +130,9 @@ class Reviewer:
 
         # Fence: a push that arrived while we worked makes everything above stale.
         if not self.is_newest(request) or self.client.pull_request(pr.repo, pr.number).head_sha != pr.head_sha:
-            self.client.update_check_run(
-                pr.repo, run_id, status="completed", conclusion="skipped",
-                output={"title": "Superseded", "summary": "A newer commit was pushed; it is reviewed instead."},
-            )
+            if not completed:
+                self.client.update_check_run(pr.repo, run_id, status="completed", conclusion="skipped",
+                                             output=SUPERSEDED)
             return ReviewOutcome("stale", "a newer push arrived during the review", check_run_id=run_id)
 
         posted, rejected = 0, []
@@ -136,8 +142,9 @@ class Reviewer:
         conclusion = "success"
         if on_diff:
             conclusion = "failure" if config.review.conclusion == "failure" else "neutral"
-        self.client.update_check_run(pr.repo, run_id, status="completed", conclusion=conclusion,
-                                     output=render.check_output(on_diff, notes, rejected, language))
+        if not completed:  # an earlier run of this job completed it: a Check Run is completed once
+            self.client.update_check_run(pr.repo, run_id, status="completed", conclusion=conclusion,
+                                         output=render.check_output(on_diff, notes, rejected, language))
 
         replies = self._answer_fixed(pr, ours, files, changed_paths, language)
         return ReviewOutcome("posted" if posted or overflow or unplaceable else "clean", posted=posted,
@@ -146,6 +153,26 @@ class Reviewer:
                              check_run_id=run_id)
 
     # -- steps ---------------------------------------------------------------------------------
+    def _open_check_run(self, pr: PullRequestInfo, request: ReviewRequest) -> tuple[int, bool]:
+        """(id, already completed). A re-run of a job adopts the Check Run its earlier run opened."""
+        if request.attempt > 1:
+            found = self.client.find_check_run(pr.repo, pr.head_sha, render.CHECK_NAME, request.external_id)
+            if found is not None:
+                return found.id, found.status == "completed"
+        run_id = self.client.create_check_run(
+            pr.repo, pr.head_sha, name=render.CHECK_NAME, status="in_progress", external_id=request.external_id,
+            output={"title": "Reviewing", "summary": "armadilhas is analysing the changed files."})
+        return run_id, False
+
+    def _settle_leftover(self, request: ReviewRequest) -> None:
+        """A re-run that finds its job superseded completes the Check Run the earlier run left open."""
+        if request.attempt <= 1:
+            return
+        found = self.client.find_check_run(request.repo, request.head_sha, render.CHECK_NAME, request.external_id)
+        if found is not None and found.status != "completed":
+            self.client.update_check_run(request.repo, found.id, status="completed", conclusion="skipped",
+                                         output=SUPERSEDED)
+
     def _failed_config_run(self, pr: PullRequestInfo, exc: ConfigError) -> int:
         run_id = self.client.create_check_run(
             pr.repo, pr.head_sha, name=render.CHECK_NAME, status="in_progress",
