@@ -11,24 +11,30 @@ _MARKERS = (
     ("MySQL", re.compile(
         r"`\w+`|\bauto_increment\b|\bengine\s*=\s*\w|\bunsigned\b|\b(?:tiny|medium|long)(?:int|text|blob)\b|"
         r"^\s*delimiter\b|\bmodify\s+column\b|\bfulltext\b|\bflush\s+privileges\b|"
-        r"\b(?:character\s+set|charset)\s*=?\s*utf8|'\w+'@'[^']*'|\bdrop\s+index\s+(?:if\s+exists\s+)?\w+\s+on\b|"
-        r"\bsql\s+security\s+(?:invoker|definer)\b|\blast_insert_id\s*\(",
+        r"\b(?:character\s+set|charset)\s*=?\s*utf8|\bdrop\s+index\s+(?:if\s+exists\s+)?\w+\s+on\b|"
+        r"\bview\s+\S+\s+sql\s+security\b|\blast_insert_id\s*\(|\bdate_(?:add|sub)\s*\(|\bdelete\s+\w+\s+from\b",
         re.I | re.M,
     )),
     ("SQLite", re.compile(r"\bautoincrement\b|^\s*pragma\s|\bwithout\s+rowid\b|\bcreate\s+virtual\s+table\b", re.I | re.M)),
     ("ClickHouse", re.compile(r"\b(?:U?Int(?:8|16|32|64)|FixedString|LowCardinality|MergeTree)\b|\bcreate\s+dictionary\b|\*\s+EXCEPT\s*\(")),
-    ("Spanner", re.compile(r"\bnull_filtered\b|\binterleave\s+in\s+parent\b|\bstring\s*\(\s*max\s*\)", re.I)),
-    ("T-SQL", re.compile(r"^\s*go\s*$|\bidentity\s*\(\s*\d+\s*,\s*\d+\s*\)|\bnvarchar\s*\(\s*max\s*\)", re.I | re.M)),
+    ("Spanner", re.compile(
+        r"\bnull_filtered\b|\binterleave\s+in\s+parent\b|\bstring\s*\(\s*max\s*\)|\b(?:int64|float64)\b", re.I
+    )),
+    ("T-SQL", re.compile(r"^\s*go\s*$|\boutput\s+inserted\.|\bidentity\s*\(\s*\d+\s*,\s*\d+\s*\)|\bnvarchar\s*\(\s*max\s*\)", re.I | re.M)),
 )
 
 
-_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_MYSQL_USER = re.compile(r"'\w+'@'[^'\n]*'")
+# Comments, strings and dollar-quoted bodies do not count: PostgreSQL migrations quote names
+# `like this` in comments and COMMENT ON strings.
+_NOT_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\$(\w*)\$.*?\$\1\$", re.S)
 
 
 def foreign_dialect(text: str) -> str | None:
-    """The name of the other database this SQL is written for, or None. Comments do not
-    count: PostgreSQL migrations often quote names `like this` in them."""
-    text = _COMMENTS.sub(" ", text)
+    """The name of the other database this SQL is written for, or None."""
+    if _MYSQL_USER.search(text):
+        return "MySQL"
+    text = _NOT_CODE.sub(" ", text)
     for name, pattern in _MARKERS:
         if pattern.search(text):
             return name

@@ -71,11 +71,11 @@ def dynamic_sql(unit: Unit, text: str, whole: bool = False) -> Iterator[Snippet]
             continue
         if kind == "A_Expr" and op_name(fields) == "||":
             operands = _flatten(fields, inside_chain)
-            built = _concatenation(unit, text, operands)
+            built = _concatenation(unit, text, operands, inside_chain)
             if built is not None and is_statement(built.text):
                 yield built
         elif kind == "FuncCall" and _is_format(fields):
-            built = _format_call(unit, text, fields)
+            built = _format_call(unit, text, fields, inside_chain)
             if built is not None and is_statement(built.text):
                 yield built
     if whole:
@@ -119,16 +119,26 @@ def _literal(unit: Unit, text: str, node) -> Snippet | None:
     return found[0] if found else None
 
 
-def _format_call(unit: Unit, text: str, fields: dict) -> Snippet | None:
-    literal = _literal(unit, text, fields["args"][0])
+def _format_call(unit: Unit, text: str, fields: dict, inside_chain: set[int]) -> Snippet | None:
+    """The text of format(template, ...), also when the template is itself concatenated
+    (`format('select to_jsonb(%L::' || type_ || ')', val)`)."""
+    kind, first = typed(fields["args"][0])
+    if kind == "A_Expr" and op_name(first) == "||":
+        inside_chain.add(id(first))
+        literal = _concatenation(unit, text, _flatten(first, inside_chain), inside_chain)
+    else:
+        literal = _literal(unit, text, fields["args"][0])
     return format_text(literal) if literal is not None else None
 
 
-def _concatenation(unit: Unit, text: str, operands: list) -> Snippet | None:
+def _concatenation(unit: Unit, text: str, operands: list, inside_chain: set[int]) -> Snippet | None:
     parts: list[Snippet | tuple[str, int]] = []  # a literal, or (hole kind, offset) for an expression
     for node in operands:
         kind, fields = typed(node)
-        literal = _format_call(unit, text, fields) if kind == "FuncCall" and _is_format(fields) else _literal(unit, text, node)
+        if kind == "FuncCall" and _is_format(fields):
+            literal = _format_call(unit, text, fields, inside_chain)
+        else:
+            literal = _literal(unit, text, node)
         if literal is not None:
             parts.append(literal)
             continue
@@ -155,7 +165,7 @@ def _concatenation(unit: Unit, text: str, operands: list) -> Snippet | None:
 
 
 def _wants_name(before: str, after: str) -> bool:
-    if before[-1:] and (before[-1].isalnum() or before[-1] in '_."'):
+    if before[-1:] and (before[-1].isalnum() or before[-1] in '_.":'):  # `::` before: a type
         return True
     if after[:1] and (after[0].isalnum() or after[0] in '_."'):
         return True

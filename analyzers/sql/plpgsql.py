@@ -192,7 +192,9 @@ def parse_body(statement: Snippet, body: Snippet, make: Make) -> tuple[set[str],
             if retry == statement.text:
                 raise
             function = _compile(retry)
-        except Exception:
+        except Exception as again:
+            if retry != statement.text:  # the types were not the (only) problem: say what is
+                reason = str(again).split("\n", 1)[0][:160] or type(again).__name__
             fallback(walker)
             return walker.variables, walker.records, reason
     walk_function(walker, function)
@@ -229,7 +231,8 @@ _KEYWORDS = re.compile(
     re.I,
 )
 _COND = re.compile(r"(?:if|elsif|while|exit\s+when|continue\s+when|when|exit|continue)\b\s*(.*?)\s*(?:\bthen\b|\bloop\b|$)", re.I | re.S)
-_FOR_QUERY = re.compile(r"for\s+\w+\s+in\s+(select|with)\b", re.I)
+_FOR_QUERY = re.compile(r"for\s+[\w.]+(?:\s*,\s*[\w.]+)*\s+in\s+(select|with|execute)\b", re.I)
+_OPEN_EXECUTE = re.compile(r"(?:return\s+query|open\s+\w+(?:\s+(?:no\s+)?scroll)?\s+for)\s+execute\b", re.I)
 _DECL = re.compile(r"([A-Za-z_]\w*)\s+(?:constant\s+)?[A-Za-z_][\w.%\[\]()\s]*?(?:(?::=|=|\bdefault\b)\s*|$)", re.I | re.S)
 _LOOP_OPEN = re.compile(r"(?<!end )\bloop\b", re.I)
 _LOOP_CLOSE = re.compile(r"\bend\s+loop\b", re.I)
@@ -277,7 +280,10 @@ def fallback(body: Body) -> None:
         if for_query:
             stop = re.search(r"\bloop\b", head[for_query.start(1):], re.I)
             end = pos + for_query.start(1) + (stop.start() if stop else len(head) - for_query.start(1))
-            _emit_range(body, pos + for_query.start(1), end, "stmt", True)
+            if for_query.group(1).lower() == "execute":
+                _emit_execute(body, text, pos + for_query.end(1), end, True)
+            else:
+                _emit_range(body, pos + for_query.start(1), end, "stmt", True)
             rest = pos + for_query.start(1) + (stop.end() if stop else 0)
             _emit_statement(body, text, rest, chunk_end, True)
             continue
@@ -303,7 +309,10 @@ def _emit_statement(body: Body, text: str, pos: int, end: int, in_poll: bool) ->
     lower = head.lower()
     if lower.startswith(("raise", "assert")):
         return
-    if lower.startswith("return query"):
+    dynamic = _OPEN_EXECUTE.match(head)
+    if dynamic:
+        _emit_execute(body, text, pos + dynamic.end(), end, in_poll)
+    elif lower.startswith("return query"):
         _emit_range(body, pos + 12, end, "stmt", in_poll)
     elif lower.startswith("return"):
         _emit_range(body, pos + 6, end, "expr", in_poll)
@@ -311,8 +320,7 @@ def _emit_statement(body: Body, text: str, pos: int, end: int, in_poll: bool) ->
         sub = body.snippet.sub(pos, end)
         body.make(sub.replaced("select " + sub.text[7:]), "stmt", in_poll, None, "")
     elif lower.startswith("execute"):
-        stop = re.search(r"\b(?:using|into)\b", head[7:], re.I)
-        _emit_range(body, pos + 7, pos + 7 + (stop.start() if stop else len(head) - 7), "execute", in_poll)
+        _emit_execute(body, text, pos + 7, end, in_poll)
     elif _SQL_START.match(head):
         sub = body.snippet.sub(pos, end)
         into = _INTO.search(sub.text) if lower.startswith(("select", "with")) or "returning" in lower else None
@@ -327,6 +335,12 @@ def _emit_statement(body: Body, text: str, pos: int, end: int, in_poll: bool) ->
         if match:
             target = re.sub(r"[\s\"]", "", match.group(1)).lower()
             _emit_range(body, pos + match.end(), end, "assign", in_poll, target)
+
+
+def _emit_execute(body: Body, text: str, start: int, end: int, in_poll: bool) -> None:
+    """The expression of an EXECUTE, without its INTO/USING clauses."""
+    stop = re.compile(r"\b(?:using|into)\b", re.I).search(text, start, end)
+    _emit_range(body, start, stop.start() if stop else end, "execute", in_poll)
 
 
 def _emit_range(body: Body, start: int, end: int, role: str, in_poll: bool, target: str | None = None) -> None:

@@ -29,14 +29,14 @@ class SqlStats:
     dynamic: int = 0  # dynamic-SQL literals (EXECUTE, format(), concatenations) read as SQL
     fallbacks: int = 0  # PL/pgSQL bodies read statement by statement (parse_plpgsql failed)
     meta_commands: int = 0  # psql meta-command lines (\set, \i, ...): not SQL, not counted as seen
-    foreign_files: int = 0  # files written for another database (MySQL, SQLite...): not counted as seen
-    foreign: int = 0  # their statements
+    foreign_files: int = 0  # files written for another database (MySQL, SQLite...)
+    foreign: int = 0  # their statements that PostgreSQL's grammar rejects: not counted as seen
     reasons: Counter = field(default_factory=Counter)  # why statements were not analysed
     samples: dict = field(default_factory=dict)  # reason -> the first statement that failed so
     dialect: str | None = None  # the other database the file being analysed is written for
 
     def saw(self, ok: bool, reason: str = "", sample: str = "") -> None:
-        if self.dialect is not None:
+        if not ok and self.dialect is not None:
             self.foreign += 1
             return
         self.seen += 1

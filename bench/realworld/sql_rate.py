@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {count:>5}  {reason}")
                 if args.samples:
                     print(f"           e.g. {stats.samples.get(reason, '')}")
+        if stats.foreign_files:
+            print(f"  written for another database: {stats.foreign_files} files, {stats.foreign} statements rejected by PostgreSQL's grammar (not counted)")
         if stats.meta_commands:
             print(f"  psql meta-command lines skipped: {stats.meta_commands}")
         print("  findings: " + (", ".join(f"{rule} {count}" for rule, count in sorted(rules.items())) or "none"))
