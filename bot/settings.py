@@ -44,6 +44,12 @@ class AppSettings:
     dedupe_ttl: int = 8 * 24 * 3600  # GitHub lets a delivery be redelivered for 3 days (7 on GHES)
     recheck_interval: int = 60  # seconds between two accepted `/armadilhas recheck` on one PR
     max_body_bytes: int = MAX_BODY_BYTES
+    public_url: str | None = None  # where GitHub reaches the bot; else taken from each request
+    ready_p99: float = 120.0  # /readyz fails when the p99 of delivery-to-done latency exceeds this
+    ready_window: int = 300  # ... measured over the jobs finished in the last this many seconds
+    metrics_port: int | None = None  # `armadilhas worker` serves /metrics here when set
+    log_level: str = "INFO"
+    log_format: str = "json"  # or "text" for people at a terminal
 
     @property
     def has_app_credentials(self) -> bool:
@@ -90,6 +96,29 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
         raise SettingsError(name, f"must be a number of seconds, got {raw!r}") from None
     if not low <= value <= high:
         raise SettingsError(name, f"must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("json", "text")
+
+# Every variable load_settings reads: the Docker image, compose file and docs are checked against it.
+ENV_NAMES = (
+    "APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "GITHUB_API_URL", "PUBLIC_URL", "HOST", "PORT",
+    "ARMADILHAS_DATA_DIR", "REDIS_URL", "OPENAI_BASE_URL", "OPENAI_API_KEY", "ARMADILHAS_LLM_MODEL",
+    "ARMADILHAS_MAX_WAIT", "ARMADILHAS_WEB_THREADS", "ARMADILHAS_WORKERS", "ARMADILHAS_JOB_RETRIES",
+    "ARMADILHAS_RECHECK_INTERVAL", "ARMADILHAS_READY_P99", "ARMADILHAS_READY_WINDOW", "ARMADILHAS_METRICS_PORT",
+    "ARMADILHAS_LEASE_TTL", "LOG_LEVEL", "LOG_FORMAT",
+)
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...], upper: bool) -> str:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    value = raw.upper() if upper else raw.lower()
+    if value not in choices:
+        raise SettingsError(name, f"must be one of {', '.join(choices)}, got {raw!r}")
     return value
 
 
@@ -149,6 +178,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | o
     api_url = _url(env, "GITHUB_API_URL", ("https", "http")) or "https://api.github.com"
     redis_url = _url(env, "REDIS_URL", ("redis", "rediss", "unix"))
     openai_base_url = _url(env, "OPENAI_BASE_URL", ("https", "http"))
+    public_url = _url(env, "PUBLIC_URL", ("https", "http"))
+    metrics_port = _int(env, "ARMADILHAS_METRICS_PORT", 0, 0, 65535) or None
 
     host = (env.get("HOST") or "0.0.0.0").strip()
     data_dir = Path((env.get("ARMADILHAS_DATA_DIR") or ".armadilhas").strip()).expanduser()
@@ -173,4 +204,10 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | o
         job_retries=_int(env, "ARMADILHAS_JOB_RETRIES", 6, 0, 50),
         lease_ttl=_float(env, "ARMADILHAS_LEASE_TTL", 30.0, 1, 3600),
         recheck_interval=_int(env, "ARMADILHAS_RECHECK_INTERVAL", 60, 0, 86400),
+        public_url=public_url,
+        ready_p99=_float(env, "ARMADILHAS_READY_P99", 120.0, 0.1, 86400),
+        ready_window=_int(env, "ARMADILHAS_READY_WINDOW", 300, 10, 86400),
+        metrics_port=metrics_port,
+        log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
+        log_format=_choice(env, "LOG_FORMAT", "json", LOG_FORMATS, upper=False),
     )

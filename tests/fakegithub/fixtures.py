@@ -29,6 +29,7 @@ def public_key_of(private_pem: str) -> str:
 @pytest.fixture
 def fake_github(app_private_key):
     fake = FakeGitHub(app_id=APP_ID, public_key_pem=public_key_of(app_private_key))
+    fake.app_private_key_pem = app_private_key  # what the manifest conversion hands out
     with fake:
         yield fake
     # A bug inside the fake is answered with 500, which clients retry; make it visible.

@@ -503,12 +503,19 @@ def list_check_runs_for_ref(fake, req, m, body, inst):
                  "check_runs": [shapes.check_run(fake.base_url, r, app, cr) for cr in runs]}, {}
 
 
+def _manifest_conversion(fake, req, m, body, inst):
+    from .manifests import convert
+
+    return convert(fake, req, m, body, inst)
+
+
 def _route(method: str, pattern: str, auth: str, handler):
     return method, re.compile(pattern), auth, handler
 
 
 ROUTES = [
     _route("GET", r"/app", "jwt", get_app),
+    _route("POST", r"/app-manifests/(?P<code>[^/]+)/conversions", "none", _manifest_conversion),
     _route("POST", r"/app/installations/(?P<id>\d+)/access_tokens", "jwt", create_token),
     _route("GET", REPO + r"/installation", "jwt", get_repo_installation),
     _route("GET", r"/rate_limit", "rate", rate_limit),

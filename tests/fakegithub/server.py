@@ -114,6 +114,12 @@ class FakeGitHub(LoopbackServer):
         self._issue_comments: dict[tuple[str, int], list[dict]] = {}
         self._reactions: dict[int, list[dict]] = {}
         self._check_runs: dict[str, list[dict]] = {}
+        # The manifest flow (manifests.py): codes handed out, manifests received, what conversion returns.
+        self.app_private_key_pem: str | None = None
+        self.manifest_codes: dict = {}
+        self.manifests_received: list[dict] = []
+        self.webhook_secret: str | None = None
+        self.client_secret: str | None = None
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -256,8 +262,10 @@ class FakeGitHub(LoopbackServer):
 
     # -- HTTP ------------------------------------------------------------------------------
     def _wsgi(self, environ, start_response):
+        from .manifests import handle_web
+
         request = Request(environ)
-        response = self._handle(request)
+        response = handle_web(self, request) or self._handle(request)
         return response(environ, start_response)
 
     def _handle(self, request: Request) -> Response:
@@ -345,6 +353,8 @@ class FakeGitHub(LoopbackServer):
     def _authenticate(self, request: Request, auth: str, match) -> Installation | None:
         header = request.headers.get("Authorization", "")
         scheme, _, credential = header.partition(" ")
+        if auth == "none":
+            return None
         if auth == "jwt":
             self._check_jwt(scheme, credential)
             return None
