@@ -111,3 +111,74 @@ def app_world(fake_github, github_gateway, tmp_path):
     fake_github.add_repo(REPO, files={"README.md": "# shop\n"})
     fake_github.add_installation(INSTALLATION, repos=[REPO])
     return AppWorld(fake_github, github_gateway, tmp_path)
+
+
+# -- real worker processes (crash tests) ---------------------------------------------------------
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:
+    """Poll `predicate` until it holds or `timeout` seconds pass (monotonic clock)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+class WorkerProcess:
+    """`armadilhas worker` as a real process against the fake GitHub: SIGKILL/SIGSTOP it like a host would."""
+
+    def __init__(self, fake, private_key: str, data_dir, *, redis_url: str | None = None, lease_ttl: float = 1.5,
+                 threads: int = 1):
+        import os
+        import sys
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = data_dir / "app.pem"
+        key.write_text(private_key)
+        env = dict(os.environ, APP_ID=str(fake.app_id), PRIVATE_KEY_PATH=str(key), WEBHOOK_SECRET=SECRET,
+                   GITHUB_API_URL=fake.base_url, ARMADILHAS_DATA_DIR=str(data_dir),
+                   ARMADILHAS_LEASE_TTL=str(lease_ttl), ARMADILHAS_WORKERS=str(threads), LOG_FORMAT="text")
+        env.pop("REDIS_URL", None)
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        code = "import sys; from bot.cli import main; sys.exit(main(['worker', '--env-file', '/nonexistent']))"
+        self.log = open(data_dir / f"worker-{time.monotonic_ns()}.log", "wb")
+        self.proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=data_dir,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        self.proc.kill()  # SIGKILL: no handler, no cleanup, like an OOM kill
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+    def output(self) -> str:
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log.name, "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+def end_state(fake, repo: str, number: int) -> dict:
+    """What a pull request shows after its reviews: compared between a faulty run and a calm one."""
+    from bot.review import render
+
+    head = fake.pulls[(repo, number)].head_sha
+    comments = fake.review_comments(repo, number)
+    fingerprints = [render.fingerprint_of(c["body"]) for c in comments if c.get("in_reply_to_id") is None]
+    runs = [r for r in fake.check_runs(repo) if r["head_sha"] == head]
+    return {
+        "comments": sorted((c["path"], c["line"], render.fingerprint_of(c["body"])) for c in comments),
+        "duplicates": len(fingerprints) - len(set(fingerprints)),
+        "reviews_on_other_heads": sum(1 for r in fake.reviews(repo, number) if r.get("commit_id") != head),
+        "head_run_conclusions": sorted(r["conclusion"] or "-" for r in runs if r["conclusion"] != "skipped"),
+        "runs_not_completed": sum(1 for r in fake.check_runs(repo) if r["status"] != "completed"),
+    }

@@ -1,0 +1,64 @@
+"""Faults the plain FakeGitHub cannot play: requests that hang (GitHub slow or timing out), with or
+without the request being applied once the hang ends (GitHub did the work but the client gave up).
+
+    fake = FaultyGitHub(...); fake.hang_next("POST", r"/reviews$", seconds=3, apply=True)
+
+The hang happens before the fake takes its lock, so other requests go on being answered.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+from werkzeug.wrappers import Response
+
+from .server import FakeGitHub, RecordedRequest
+
+
+@dataclass
+class Hang:
+    method: str
+    path: re.Pattern
+    seconds: float
+    apply: bool  # after the hang: process the request normally (True) or answer 502 without applying it
+    started: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+
+class FaultyGitHub(FakeGitHub):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._hangs: list[Hang] = []
+
+    def hang_next(self, method: str, path_regex: str, seconds: float, *, apply: bool = True) -> Hang:
+        hang = Hang(method.upper(), re.compile(path_regex), seconds, apply)
+        with self._lock:
+            self._hangs.append(hang)
+        return hang
+
+    def release_hangs(self) -> None:
+        with self._lock:
+            hangs, self._hangs = list(self._hangs), []
+        for hang in hangs:
+            hang.released.set()
+
+    def _take_hang(self, method: str, path: str) -> Hang | None:
+        with self._lock:
+            for hang in self._hangs:
+                if hang.method == method and hang.path.search(path):
+                    self._hangs.remove(hang)
+                    return hang
+        return None
+
+    def _handle(self, request):
+        hang = self._take_hang(request.method, request.path)
+        if hang is not None:
+            hang.started.set()
+            hang.released.wait(hang.seconds)
+            if not hang.apply:
+                with self._lock:
+                    self.requests.append(RecordedRequest(request.method, request.path, dict(request.args),
+                                                         dict(request.headers), None, 502))
+                return Response('{"message": "Bad Gateway"}', status=502, content_type="application/json")
+        return super()._handle(request)
