@@ -29,7 +29,7 @@ from ..build import RawFinding
 from ..model import Edit, Fix, Note
 from ..python.imports import dotted
 from ..python.rule import PythonRule
-from ..python.rules._delivery import TEST_PATH, delivery_context, is_test_function
+from ..python.rules._delivery import TEST_PATH, delivery_context, is_test_function, one_shot_path
 from .names import EXTERNAL_KEY
 from .placeholders import HOLE, Normalised, normalise
 from .pyliterals import (
@@ -156,7 +156,8 @@ class EmbeddedSqlCollector(PythonRule):
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
-        self._module = _Scope("module", "", None, test=bool(TEST_PATH.search(ctx.path)))
+        # Tests and one-shot scripts (migrations, backfills) are never where a redelivery repeats an insert.
+        self._module = _Scope("module", "", None, test=bool(TEST_PATH.search(ctx.path)) or one_shot_path(ctx.path))
         self._scope = self._module
         self._classes: dict[str, _Scope] = {}
         self._sinks: list[_Sink] = []

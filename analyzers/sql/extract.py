@@ -27,7 +27,9 @@ TRIGGERS = re.compile(
     r"last_contact|check_?in|(?:claimed|started|picked)_?at\b|holder|locked_by|lease|leader|\bowner|cron\s*\.|\bexecute\b|"
     r"insert\s+into\s+[\w\".]*(?:payment|webhook|event|inbox|processed|deliver)|"
     r"(?:event|external|message|delivery|webhook|stripe|paypal|provider|gateway|charge|payment_intent|checkout_session)_id|"
-    r"idempotency|dedup|e2e_id|end_to_end_id|\btxid|rtr_id|psp_reference",  # keep in step with names.EXTERNAL_KEY
+    r"idempotency|dedup|e2e_id|end_to_end_id|\btxid|rtr_id|psp_reference|"  # keep in step with names.EXTERNAL_KEY
+    # a consumer's insert keyed by a field of the delivered message (ARM403), whatever the table
+    r"msg_id|(?:message|payload|msg|event|body)\w*\s*->>",
     re.I,
 )
 # Once a lock or lease shows up in a scope, the writes after it matter too.
