@@ -112,24 +112,30 @@ def check(scope: Scope) -> Iterator[SqlHit]:
             yield from _condition(scope, unit, seen)
             continue
         takes_over = any(kind == "UpdateStmt" and _takes_over(fields.get("targetList")) for kind, fields in unit.nodes)
+        filters = _status_filters(unit)
+        seen.update(filters)  # their comparisons too: no listing of the silent ones either
         for kind, fields in unit.nodes:
             if kind == "DeleteStmt":
                 table = table_of(fields.get("relation"))
-                for found in _fixed_checks(scope, fields.get("whereClause"), seen):
+                for found in _fixed_checks(scope, fields.get("whereClause"), set(seen)):
                     if NODE_TABLE.search(table) or STRONG_HEARTBEAT.search(found.column):
+                        seen.add(id(found.cmp))
                         yield _statement_hit(unit, found)
             elif kind == "UpdateStmt":
                 table = table_of(fields.get("relation"))
                 marks_dead = _marks_dead(fields.get("targetList"))
                 requeues = _takes_over(fields.get("targetList"))
-                for found in _fixed_checks(scope, fields.get("whereClause"), seen, taken=requeues):
+                # Comparisons not reported here stay open for the subquery that holds them
+                # (`where not exists (select 1 from workers where hb > now() - ...)`).
+                for found in _fixed_checks(scope, fields.get("whereClause"), set(seen), taken=requeues):
                     heartbeat = HEARTBEAT_COLUMN.search(found.column)
                     if (
                         (heartbeat and (marks_dead or requeues or (NODE_TABLE.search(table) and STRONG_HEARTBEAT.search(found.column))))
                         or (not heartbeat and requeues and found.stale)
                     ):
+                        seen.add(id(found.cmp))
                         yield _statement_hit(unit, found)
-            elif kind == "CaseExpr":
+            elif kind == "CaseExpr" and id(fields) not in filters:
                 for when in fields.get("args") or ():
                     _, clause = typed(when)
                     if clause and DEAD_VALUE.match(const_string(clause.get("result")) or ""):
@@ -142,16 +148,80 @@ def check(scope: Scope) -> Iterator[SqlHit]:
 def _stale_selection(scope: Scope, unit: Unit, fields: dict, seen: set[int], takes_over: bool) -> Iterator[SqlHit]:
     """`select ... from workers where last_heartbeat_at < now() - interval '30 seconds'`: the
     silent ones, listed to be reassigned or reaped by whoever runs the query; a job selected by
-    `claimed_at < now() - ...` in a statement that hands it back to the queue."""
+    `claimed_at < now() - ...` in a statement that hands it back to the queue. The mirror image,
+    `last_heartbeat_at > now() - interval '5 seconds'`, picks the live set that gets work (or
+    whose members keep what they own): everyone outside the window is treated as dead, but what
+    the caller does with the set is out of sight, hence medium."""
     nodeish = any(NODE_TABLE.search(table_of(r)) for r in _relations(fields.get("fromClause")))
-    for found in _fixed_checks(scope, fields.get("whereClause"), seen, taken=takes_over):
-        if not found.stale:
+    where = fields.get("whereClause")
+    for found in _fixed_checks(scope, where, seen, taken=takes_over):
+        heartbeat = HEARTBEAT_COLUMN.search(found.column)
+        if found.stale is False:
+            if heartbeat and (STRONG_HEARTBEAT.search(found.column) or nodeish) and not _metering(fields):
+                yield _hit(unit, found, confident=False)
             continue
-        if HEARTBEAT_COLUMN.search(found.column):
+        if not found.stale or _already_declared_dead(where):
+            continue  # a reaper of nodes some other statement already declared dead
+        if heartbeat:
             if STRONG_HEARTBEAT.search(found.column) or nodeish:
                 yield _hit(unit, found)
         elif takes_over:
             yield _hit(unit, found)
+
+
+# `is_active`, `isActive` (quoted identifiers keep no underscore), `alive`, `online`...
+_ALIVE_COLUMN = re.compile(r"^(?:is_?)?(?:alive|online|healthy|active|up|available)$")
+
+
+def _already_declared_dead(where) -> bool:
+    """`... and is_active = false` / `status = 'offline'`: the rows were declared dead before;
+    listing them again (for cleanup) is no verdict."""
+    for kind, fields in walk(where) if where is not None else ():
+        if kind != "A_Expr" or op_name(fields) != "=":
+            continue
+        sides = [typed(fields.get(key)) for key in ("lexpr", "rexpr")]
+        column = next((column_fields(f)[-1] for k, f in sides if k == "ColumnRef" and column_fields(f)), "")
+        const = next((f for k, f in sides if k == "A_Const"), None)
+        if column and const is not None:
+            if _ALIVE_COLUMN.match(column) and const.get("boolval") is not None and not const["boolval"].get("boolval", False):
+                return True
+            if DEAD_VALUE.match(const_string({"A_Const": const}) or ""):
+                return True
+    return False
+
+
+def _metering(fields: dict) -> bool:
+    """`select tenant_id, sum(slots) ... group by tenant_id`: a count of live capacity for
+    metrics or limits, which no node's work depends on. Grouping by the node's id still names
+    nodes."""
+    if not any(_aggregate(target) for target in fields.get("targetList") or ()):
+        return False
+    for kind, sub in walk(fields.get("groupClause") or ()):
+        if kind == "ColumnRef" and column_fields(sub)[-1:] in (["id"], ["worker_id"], ["node_id"], ["instance_id"]):
+            return False
+    return True
+
+
+def _aggregate(target) -> bool:
+    """A select-list item that is an aggregate (`sum(x)::int`), not one inside a subquery."""
+    _, res = typed(target)
+    kind, sub = typed((res or {}).get("val"))
+    while kind == "TypeCast":
+        kind, sub = typed(sub.get("arg"))
+    return kind == "FuncCall" and func_name(sub) in ("sum", "count", "avg", "min", "max")
+
+
+def _status_filters(unit: Unit) -> set[int]:
+    """CASE expressions inside the WHERE clause of a query: a status computed only to filter a
+    listing (`case when hb < now() - ... then 'INACTIVE' ... end = any($1)`) is neither stored
+    nor returned, so nobody acts on it."""
+    found: set[int] = set()
+    for kind, fields in unit.nodes:
+        if kind == "SelectStmt" and fields.get("whereClause") is not None:
+            for k, sub in walk(fields["whereClause"]):
+                if k == "CaseExpr":
+                    found.update(id(inner) for _, inner in walk({k: sub}))
+    return found
 
 
 def _condition(scope: Scope, unit: Unit, seen: set[int]) -> Iterator[SqlHit]:
