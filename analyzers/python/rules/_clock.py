@@ -28,7 +28,7 @@ from ._clock_helpers import (
     param_default,
     returned_values,
 )
-from ._clock_scope import Scope, ScopeIndex, last_part, sym_of
+from ._clock_scope import Scope, ScopeIndex, last_part, string_key, sym_of
 from ._functions import FunctionTracker
 
 WALL, OFFSET, DURATION = "wall", "offset", "duration"
@@ -135,11 +135,15 @@ class ClockAnalysis:
         # Indirect readings (helpers, aliases, clock objects): id(call) -> (clock, confidence)
         self.readings: dict[int, tuple[str, str]] = {}
         self._summaries: dict[int, tuple[str, str, str] | None] = {}
+        self._fields: dict[str, list[tuple[Scope, cst.BaseExpression]]] | None = None
+        self.text = ""  # the file's source, to check that every write of a field was indexed
+        self._spelled: dict[str, int] = {}
 
     def forget(self) -> None:
         """Drop memoised flows after more scopes were indexed."""
         self._memo.clear()
         self._summaries.clear()
+        self._fields = None
 
     # --- recognising readings -----------------------------------------------------------------
     def wall_name(self, call: cst.Call) -> str | None:
@@ -263,11 +267,25 @@ class ClockAnalysis:
                     if flow.kind == DURATION or flow.roots:
                         return flow
                     return Flow(flow.kind, flow.calls, ((flow.kind, element),), flow.syms)
+        if isinstance(expr, cst.Subscript):
+            key = string_key(expr)
+            if key is not None:
+                found = self.field_flow(f'["{key}"]', visiting)
+                if found is not None:
+                    return found
+        if isinstance(expr, cst.Attribute) and not _on_self(expr):
+            return self.field_flow(f".{expr.attr.value}", visiting)
         if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
             sym = sym_of(expr)
             if sym is None:
                 return None
             return self.sym_flow(scope, sym, visiting)
+        if isinstance(expr, cst.BooleanOperation):
+            # `self.idle_since or datetime.now()`: a stamp set once, on first use
+            flows = [f for f in (self.flow(scope, expr.left, visiting), self.flow(scope, expr.right, visiting)) if f]
+            if flows and len({f.kind for f in flows}) == 1:
+                return _merge(flows[0].kind, *flows)
+            return None
         if isinstance(expr, cst.Call):
             if self.is_direct(expr):
                 return Flow(WALL, (expr,), (), frozenset())
@@ -366,6 +384,8 @@ class ClockAnalysis:
             return None
         defs = self.index.defs_for(scope, sym)
         if not defs:
+            if sym in scope.params and isinstance(scope.node, cst.FunctionDef):
+                return self.param_flow(scope, sym, visiting)
             return None
         inner = visiting | {sym}
         flows: list[tuple[Flow, cst.BaseExpression]] = []
@@ -396,6 +416,101 @@ class ClockAnalysis:
             roots = merged.roots
         else:
             roots = tuple((flow.kind, value) for flow, value in flows)
+        return Flow(kind, merged.calls, roots, merged.syms | {sym})
+
+    # --- values that cross functions ------------------------------------------------------------
+    def field_flow(self, field_name: str, visiting: frozenset[str]) -> Flow | None:
+        """A record field read off another object (`task.retry`, `job["run_at"]`) when every write
+        of that field in the file is a clock value: the scheduler that stamps `task.retry =
+        time.time() + delay` in one method and checks `task.retry < time.time()` in another."""
+        sym = "*" + field_name
+        if sym in visiting:
+            return None
+        writes = self._field_writes().get(field_name, [])
+        if not writes:
+            return None
+        if field_name not in self._spelled:
+            self._spelled[field_name] = _written_in_text(self.text, field_name) if _owned(self.text, field_name) else -1
+        if self._spelled[field_name] < 0 or len(writes) < self._spelled[field_name]:
+            return None  # some write is in code we did not index: its value is unknown
+        inner = visiting | {sym}
+        flows: list[tuple[Flow, cst.BaseExpression]] = []
+        for scope, value in writes:
+            if is_neutral(value):
+                continue
+            flow = self.flow(scope, value, inner)
+            if flow is None:
+                return None
+            flows.append((flow, value))
+        return self._combine(flows, sym)
+
+    def _field_writes(self) -> dict[str, list[tuple[Scope, cst.BaseExpression]]]:
+        if self._fields is None:
+            fields: dict[str, list[tuple[Scope, cst.BaseExpression]]] = {}
+            for scope in self.index.scopes:
+                for target, value in scope.attr_assigns:
+                    fields.setdefault("." + target.attr.value, []).append((scope, value))
+                for key, value in scope.key_assigns:
+                    fields.setdefault(f'["{key}"]', []).append((scope, value))
+            self._fields = fields
+        return self._fields
+
+    def param_flow(self, scope: Scope, name: str, visiting: frozenset[str]) -> Flow | None:
+        """A parameter every caller in the file passes a clock value to: `now = utc_now()` handed
+        to the helper method that does the comparison."""
+        func = scope.node
+        tag = f"{id(func)}:{name}"
+        if tag in visiting:
+            return None
+        params = [p.name.value for p in (*func.params.posonly_params, *func.params.params)]
+        if scope.cls is not None:
+            params = params[1:]  # self / cls
+        position = params.index(name) if name in params else None
+        callee = func.name.value
+        inner = visiting | {tag}
+        flows: list[tuple[Flow, cst.BaseExpression]] = []
+        for caller in self.index.scopes:
+            for call in caller.calls:
+                key = called_key(call)
+                wanted = f"self.{callee}" if scope.cls is not None else callee
+                if key != wanted or (scope.cls is not None and caller.cls is not scope.cls):
+                    continue
+                value = _argument(call, name, position)
+                if value is None:
+                    return None
+                flow = self.flow(caller, value, inner)
+                if flow is None:
+                    return None
+                flows.append((flow, value))
+        if not flows or len(flows) < _called_in_text(self.text, callee, scope.cls is not None):
+            return None
+        combined = self._combine(flows, name)
+        if combined is None or combined.kind == DURATION:
+            return combined
+        merged = _merge(combined.kind, *(flow for flow, _ in flows))
+        return Flow(combined.kind, merged.calls, merged.roots, merged.syms | {name})
+
+    @staticmethod
+    def _combine(flows: list[tuple[Flow, cst.BaseExpression]], sym: str) -> Flow | None:
+        if not flows:
+            return None
+        kinds = {flow.kind for flow, _ in flows}
+        if kinds == {WALL, OFFSET}:
+            kind = OFFSET
+        elif len(kinds) != 1:
+            return None
+        else:
+            kind = kinds.pop()
+        merged = _merge(kind, *(flow for flow, _ in flows))
+        if kind == DURATION:
+            roots = merged.roots
+        else:
+            # a field written from a local variable (`"run_at": ea`) is armed where `ea` is
+            roots = tuple(
+                root
+                for flow, value in flows
+                for root in (flow.roots if isinstance(value, cst.Name) and flow.roots else ((flow.kind, value),))
+            )
         return Flow(kind, merged.calls, roots, merged.syms | {sym})
 
     def sym_is_pure(self, scope: Scope, sym: str) -> bool:
@@ -492,6 +607,7 @@ class ClockMarker(FunctionTracker, PythonRule):
             index.add_module_code(self.ctx.module)
         analysis = ClockAnalysis(self.qname, index)
         analysis.module_values = self._module_values
+        analysis.text = self.ctx.text
         analysis.module_functions = {name: f for name, f in self._top_functions.items() if id(f) in done or id(f) in self._marked}
         analysis.imported = frozenset(self.ctx.imports) | _relative_imports(self.ctx.module)
         for cls_id, methods in self._class_methods.items():
@@ -541,6 +657,57 @@ _BUILTINS = frozenset(
      "all", "sum", "abs", "iter", "next", "open", "format", "id", "hash", "map", "filter", "vars", "callable"}
 )
 _INDIRECT_ATTR = re.compile(r"now|time|clock|millis|_ms$|_ts$|epoch", re.IGNORECASE)
+
+
+def _on_self(node: cst.Attribute) -> bool:
+    return isinstance(node.value, cst.Name) and node.value.value in ("self", "cls")
+
+
+def _argument(call: cst.Call, name: str, position: int | None) -> cst.BaseExpression | None:
+    positional = 0
+    for arg in call.args:
+        if arg.star:
+            return None
+        if arg.keyword is not None:
+            if arg.keyword.value == name:
+                return arg.value
+            continue
+        if positional == position:
+            return arg.value
+        positional += 1
+    return None
+
+
+def _written_in_text(text: str, field_name: str) -> int:
+    """How many writes of a field the source spells (`.retry =`, `["run_at"] =`, `"run_at":`)."""
+    if field_name.startswith("."):
+        pattern = rf"\.{re.escape(field_name[1:])}\s*(?::[^=\n]*)?=(?!=)"
+    else:
+        key = re.escape(field_name[2:-2])
+        pattern = rf"\[\s*['\"]{key}['\"]\s*\]\s*=(?!=)|['\"]{key}['\"]\s*:"
+    # placeholders (`self.retry = None` in a constructor we did not index) hold no clock
+    pattern = rf"(?:{pattern})(?!\s*(?:None|False|0|0\.0)\s*(?:[,}}#\n]|$))"
+    return len(re.findall(pattern, text))
+
+
+def _owned(text: str, field_name: str) -> bool:
+    """The record is shaped in this file: a class here sets the attribute (`self.retry = ...`,
+    a dataclass field) or a dict literal here has the key. Otherwise writes elsewhere in the
+    project (`cron_job.calculate_next()` in another module) are unseen."""
+    if field_name.startswith("."):
+        name = re.escape(field_name[1:])
+        pattern = rf"\bself\.{name}\s*(?::[^=\n]*)?=(?!=)|^[ \t]+{name}\s*:\s*[^,=\n]+(?:=[^\n]*)?$"
+    else:
+        pattern = rf"['\"]{re.escape(field_name[2:-2])}['\"]\s*:"
+    return re.search(pattern, text, re.MULTILINE) is not None
+
+
+def _called_in_text(text: str, callee: str, method: bool) -> int:
+    if method:
+        return len(re.findall(rf"\.{re.escape(callee)}\s*\(", text))
+    return len(re.findall(rf"(?<![\w.]){re.escape(callee)}\s*\(", text)) - len(
+        re.findall(rf"\bdef\s+{re.escape(callee)}\s*\(", text)
+    )
 
 
 def _relative_imports(module: cst.Module) -> frozenset[str]:

@@ -82,16 +82,29 @@ def _classify(left: Flow | None, right: Flow | None) -> Flow | None:
     return None
 
 
-def _report_nodes(flow: Flow, comparison: cst.Comparison) -> list[cst.CSTNode]:
+def _report_nodes(analysis: ClockAnalysis, flow: Flow, comparison: cst.Comparison) -> list[cst.CSTNode]:
     """Every assignment that arms the deadline (a loop re-arms it after each flush or retry, and
-    each of those lines needs the monotonic clock), else where the elapsed time starts."""
+    each of those lines needs the monotonic clock), else where the elapsed time starts. When the
+    comparison reads the clock itself and the stamp it measures from is set in several places
+    (`time() > self.idle_since + self.idle_timeout`), the comparison is where the fix starts."""
     offsets = [value for kind, value in flow.roots if kind == OFFSET]
     if offsets:
         return offsets
-    for kind, value in flow.roots:
-        if kind == WALL:
-            return [value]
-    return [comparison]
+    stamps = [value for kind, value in flow.roots if kind == WALL]
+    if len(stamps) > 1 and any(_inside(analysis, call, comparison) for call in flow.calls):
+        return [comparison]
+    here = analysis.index.scope_of.get(id(comparison))
+    local = [stamp for stamp in stamps if here is not None and _inside(analysis, stamp, here.node)]
+    return local[:1] or stamps[:1] or [comparison]
+
+
+def _inside(analysis: ClockAnalysis, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
+    current = analysis.index.parent_of(node)
+    while current is not None:
+        if current is ancestor:
+            return True
+        current = analysis.index.parent_of(current)
+    return False
 
 
 def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[Deadline]:
@@ -106,7 +119,7 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
                     continue
                 if _only_logs(analysis, enclosing_test(analysis.index, comparison)):
                     continue
-                for node in _report_nodes(flow, comparison):
+                for node in _report_nodes(analysis, flow, comparison):
                     if id(node) in found:
                         continue
                     deadline = Deadline(node, comparison, flow, scope)
@@ -232,7 +245,7 @@ def _component(analysis: ClockAnalysis, ctx, scope: Scope, flow: Flow):
             if sym in syms:
                 continue
             syms.add(sym)
-            if sym.startswith("self.") or sym.endswith("[]"):
+            if sym.startswith(("self.", "*")) or sym.endswith("[]"):
                 raise _Unsafe  # shared state: other code may read the absolute value
             if not analysis.sym_is_pure(scope, sym):
                 raise _Unsafe

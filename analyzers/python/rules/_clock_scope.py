@@ -31,14 +31,16 @@ _SKIP = (
 
 
 def sym_of(node: cst.BaseExpression) -> str | None:
-    """The variable a target/expression denotes: `x`, `self.x`, or a container `x[]`/`self.x[]`."""
+    """The variable a target/expression denotes: `x`, `self.x`, or a container `x[]`/`self.x[]`
+    (`x[][]` for a container of containers)."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in ("self", "cls"):
         return f"self.{node.attr.value}"
     if isinstance(node, cst.Subscript):
         inner = sym_of(node.value)
-        if inner is not None and not inner.endswith("[]"):
+        # two levels at most: `self.leases[name][lease_id]` is a per-name table of stamps
+        if inner is not None and not inner.endswith("[][]"):
             return f"{inner}[]"
     return None
 
@@ -63,6 +65,8 @@ class Scope:
     comparisons: list[cst.Comparison] = field(default_factory=list)
     calls: list[cst.Call] = field(default_factory=list)
     attr_assigns: list[tuple[cst.Attribute, cst.BaseExpression]] = field(default_factory=list)
+    # Record fields written by string key: `job["run_at"] = v`, `{"run_at": v}` -> ("run_at", v)
+    key_assigns: list[tuple[str, cst.BaseExpression]] = field(default_factory=list)
     nested: list[cst.CSTNode] = field(default_factory=list)  # nested defs/lambdas (closures)
 
     def add_def(self, sym: str, value, stmt, augmented: bool = False) -> None:
@@ -155,6 +159,9 @@ class ScopeIndex:
         if sym is not None:
             self._def(scope, sym, value, stmt, augmented, unpacked)
         if isinstance(target, cst.Subscript):
+            key = string_key(target)
+            if key is not None and value is not None and not augmented:
+                scope.key_assigns.append((key, value))
             for element in target.slice:
                 self.parent[id(element)] = target
                 self._walk(element, scope)
@@ -218,6 +225,12 @@ class ScopeIndex:
             self.parent[id(node.body)] = node
             self._walk(node.body, scope)
             return
+        if isinstance(node, cst.Dict):
+            for element in node.elements:
+                if isinstance(element, cst.DictElement):
+                    key = string_value(element.key) if isinstance(element.key, cst.SimpleString) else None
+                    if key is not None:
+                        scope.key_assigns.append((key, element.value))
         if isinstance(node, cst.Comparison):
             scope.comparisons.append(node)
             self.scope_of[id(node)] = scope
@@ -242,6 +255,14 @@ class ScopeIndex:
                 self._bind_target(node.target, value, node, scope)
         else:
             self._bind_target(node.target, value, node, scope, augmented=True)
+
+
+def string_key(node: cst.Subscript) -> str | None:
+    """`"run_at"` of `job["run_at"]`: a record field named by a literal key."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    value = node.slice[0].slice.value
+    return string_value(value) if isinstance(value, cst.SimpleString) else None
 
 
 def call_name(qname, call: cst.Call) -> str:
@@ -295,4 +316,6 @@ def expr_names(node: cst.CSTNode) -> str:
     return " ".join(out)
 
 
-__all__ = ["Def", "Scope", "ScopeIndex", "call_name", "dotted", "expr_names", "last_part", "string_value", "sym_of"]
+__all__ = [
+    "Def", "Scope", "ScopeIndex", "call_name", "dotted", "expr_names", "last_part", "string_key", "string_value", "sym_of"
+]
