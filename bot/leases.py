@@ -45,6 +45,11 @@ class Lease:
     attempts: int  # claims so far, this one included (crash re-runs count)
     kind: str
     payload: dict
+    refunds: int = 0  # claims that ended in a rate-limit wait: they do not spend the retry budget
+
+    @property
+    def spent(self) -> int:
+        return self.attempts - self.refunds
 
 
 class LeaseBook(Protocol):

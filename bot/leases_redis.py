@@ -25,7 +25,8 @@ local token = redis.call('HINCRBY', KEYS[1], 'token', 1)
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('SET', KEYS[2], token, 'PX', ARGV[1])
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[1]), ARGV[2])
-return {token, attempts, redis.call('HGET', KEYS[1], 'kind'), redis.call('HGET', KEYS[1], 'payload')}
+return {token, attempts, redis.call('HGET', KEYS[1], 'kind'), redis.call('HGET', KEYS[1], 'payload'),
+        tonumber(redis.call('HGET', KEYS[1], 'refunds') or '0')}
 """
 # KEYS: lease key, due zset. ARGV: token, ttl ms, job id.
 _RENEW = _NOW + """
@@ -38,7 +39,7 @@ return 1
 _RELEASE = _NOW + """
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[2])
-redis.call('HINCRBY', KEYS[1], 'attempts', -tonumber(ARGV[4]))
+redis.call('HINCRBY', KEYS[1], 'refunds', tonumber(ARGV[4]))
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), ARGV[3])
 return 1
 """
@@ -94,8 +95,8 @@ class RedisLeases:
                           args=[int(ttl * 1000), job_id])
         if not row:
             return None
-        token, attempts, kind, payload = row
-        return Lease(job_id, int(token), int(attempts), _text(kind), json.loads(_text(payload)))
+        token, attempts, kind, payload, refunds = row
+        return Lease(job_id, int(token), int(attempts), _text(kind), json.loads(_text(payload)), int(refunds))
 
     def renew(self, lease: Lease, ttl: float) -> bool:
         return bool(self._renew(keys=[self._lease(lease.job_id), self._due_key],

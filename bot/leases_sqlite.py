@@ -25,6 +25,7 @@ class SqliteLeases:
                 payload TEXT NOT NULL,
                 token INTEGER NOT NULL DEFAULT 0,
                 attempts INTEGER NOT NULL DEFAULT 0,
+                refunds INTEGER NOT NULL DEFAULT 0,
                 lease_until REAL NOT NULL DEFAULT 0,
                 visible_at REAL NOT NULL
             );
@@ -51,11 +52,11 @@ class SqliteLeases:
         row = self._db().execute(
             f"UPDATE armadilhas_jobs SET token = token + 1, attempts = attempts + 1, "
             f"lease_until = {NOW} + ?1, visible_at = {NOW} + ?1 "
-            f"WHERE id = ?2 AND lease_until <= {NOW} RETURNING token, attempts, kind, payload",
+            f"WHERE id = ?2 AND lease_until <= {NOW} RETURNING token, attempts, kind, payload, refunds",
             (float(ttl), job_id)).fetchone()
         if row is None:
             return None
-        return Lease(job_id, int(row[0]), int(row[1]), row[2], json.loads(row[3]))
+        return Lease(job_id, int(row[0]), int(row[1]), row[2], json.loads(row[3]), int(row[4]))
 
     def renew(self, lease: Lease, ttl: float) -> bool:
         cur = self._db().execute(
@@ -66,7 +67,7 @@ class SqliteLeases:
 
     def release(self, lease: Lease, delay: float, refund: bool = False) -> bool:
         cur = self._db().execute(
-            f"UPDATE armadilhas_jobs SET lease_until = 0, visible_at = {NOW} + ?1, attempts = attempts - ?4 "
+            f"UPDATE armadilhas_jobs SET lease_until = 0, visible_at = {NOW} + ?1, refunds = refunds + ?4 "
             f"WHERE id = ?2 AND token = ?3",
             (float(delay) + self.grace, lease.job_id, lease.token, 1 if refund else 0))
         return cur.rowcount == 1

@@ -97,8 +97,8 @@ class JobQueue:
         if lease is None:
             log.debug("job %s: finished already or held by a live worker; message dropped", job_id)
             return
-        if lease.attempts > self.max_attempts:
-            log.error("job %s (%s) given up after %d attempts", job_id, lease.kind, lease.attempts - 1)
+        if lease.spent > self.max_attempts:
+            log.error("job %s (%s) given up after %d attempts", job_id, lease.kind, lease.spent - 1)
             self.leases.finish(lease)
             return
         payload = dict(lease.payload, attempt=lease.attempts)
@@ -124,13 +124,13 @@ class JobQueue:
             log.info("job %s rate limited, re-scheduled in %.0fs", lease.job_id, delay)
             self.leases.release(lease, delay, refund=True)
             raise RetryTask(delay=delay) from exc
-        if lease.attempts >= self.max_attempts:
+        if lease.spent >= self.max_attempts:
             log.error("job %s (%s) failed for the last time: %s", lease.job_id, lease.kind, exc)
             self.leases.finish(lease)
             raise exc
-        delay = self.retry_delay * self.retry_backoff ** (lease.attempts - 1)
+        delay = self.retry_delay * self.retry_backoff ** (lease.spent - 1)
         log.warning("job %s (%s) failed (%s); retry %d in %.0fs", lease.job_id, lease.kind, exc,
-                    lease.attempts, delay)
+                    lease.spent, delay)
         self.leases.release(lease, delay)
         raise RetryTask(delay=delay) from exc
 
