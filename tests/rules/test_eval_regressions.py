@@ -35,7 +35,7 @@ def test_arm201_async_lease_recorded_by_holder_under_a_property_key():
                         await conn.execute("update shard_owner set owner = $1 where shard = $2", self.node_id, self.shard)
                     return True
         """
-    assert found(code, "ARM201") == [15]
+    assert found(code, "ARM201") == [19]  # at the guarded write (RULES.md: at the write when visible)
 
 
 def test_arm201_dedupe_marker_with_constant_value_is_not_a_lock():

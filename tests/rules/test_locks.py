@@ -27,10 +27,10 @@ BAD = {
 
 
         def publish_snapshot(s3, resource_id, value):
-            lock_id = r.set(f"resource:{resource_id}", "locked", ex=30, nx=True)  # ARM201
+            lock_id = r.set(f"resource:{resource_id}", "locked", ex=30, nx=True)
             if lock_id:
                 body = do_expensive_work(value)
-                s3.put_object(Bucket="snapshots", Key=f"{resource_id}.json", Body=body)
+                s3.put_object(Bucket="snapshots", Key=f"{resource_id}.json", Body=body)  # ARM201
                 r.delete(f"resource:{resource_id}")
     ''',
     "leader_election_loop": '''
@@ -43,9 +43,9 @@ BAD = {
 
         def leader_loop(conn, node_id):
             while True:
-                if r.set("leader:billing", node_id, nx=True, px=10_000):  # ARM201
+                if r.set("leader:billing", node_id, nx=True, px=10_000):
                     with conn.cursor() as cur:
-                        cur.execute("update invoices set status = 'issued' where status = 'draft'")
+                        cur.execute("update invoices set status = 'issued' where status = 'draft'")  # ARM201
                     conn.commit()
                 time.sleep(5)
     ''',
@@ -60,9 +60,9 @@ BAD = {
         def refresh(job_id):
             client = get_redis_connection("default")
             key = f"lock:refresh:{job_id}"
-            if client.setnx(key, os.getpid()):  # ARM201
+            if client.setnx(key, os.getpid()):
                 client.expire(key, 60)
-                Report.objects.filter(job_id=job_id).update(status="fresh")
+                Report.objects.filter(job_id=job_id).update(status="fresh")  # ARM201
                 client.delete(key)
     ''',
     "lock_object_acquire_release_save": '''
@@ -74,13 +74,13 @@ BAD = {
 
 
         def settle(wallet_id, amount):
-            lock = redis_conn.lock(f"wallet:{wallet_id}", timeout=10)  # ARM201
+            lock = redis_conn.lock(f"wallet:{wallet_id}", timeout=10)
             if not lock.acquire(blocking=False):
                 return False
             try:
                 wallet = Wallet.objects.get(pk=wallet_id)
                 wallet.balance -= amount
-                wallet.save()
+                wallet.save()  # ARM201
             finally:
                 lock.release()
             return True
@@ -96,10 +96,10 @@ BAD = {
 
 
         def export(user_id, rows):
-            with Lock(r, f"export:{user_id}", timeout=60):  # ARM201
+            with Lock(r, f"export:{user_id}", timeout=60):
                 session = Session()
                 session.add(Export(user_id=user_id, rows=rows))
-                session.commit()
+                session.commit()  # ARM201
     ''',
     "pottery_redlock_http_put": '''
         import requests
@@ -110,9 +110,9 @@ BAD = {
 
 
         def push_config(service, config):
-            printer_lock = Redlock(key=f"config:{service}", masters={redis}, auto_release_time=15)  # ARM201
+            printer_lock = Redlock(key=f"config:{service}", masters={redis}, auto_release_time=15)
             with printer_lock:
-                requests.put(f"https://consul.internal/v1/kv/{service}", data=config, timeout=5)
+                requests.put(f"https://consul.internal/v1/kv/{service}", data=config, timeout=5)  # ARM201
     ''',
     "redlock_py_manager": '''
         from redlock import Redlock
@@ -121,11 +121,11 @@ BAD = {
 
 
         def close_day(conn, day):
-            my_lock = dlm.lock(f"close:{day}", 10_000)  # ARM201
+            my_lock = dlm.lock(f"close:{day}", 10_000)
             if not my_lock:
                 return
             with conn.cursor() as cur:
-                cur.execute("insert into closings (day, closed_at) values (%s, now())", (day,))
+                cur.execute("insert into closings (day, closed_at) values (%s, now())", (day,))  # ARM201
             conn.commit()
             dlm.unlock(my_lock)
     ''',
@@ -139,21 +139,21 @@ BAD = {
 
         def run_compaction(conn, me):
             with conn.cursor() as cur:
-                cur.execute(LEASE, (me, "compactor"))  # ARM201
+                cur.execute(LEASE, (me, "compactor"))
                 if cur.rowcount == 0:
                     return
-                cur.execute("delete from events where created_at < now() - interval '90 days'")
+                cur.execute("delete from events where created_at < now() - interval '90 days'")  # ARM201
                 cur.execute("update leases set holder = null where name = %s and holder = %s", ("compactor", me))
             conn.commit()
     ''',
     "session_advisory_lock": '''
         def rebuild_search_index(conn):
             cur = conn.cursor()
-            cur.execute("select pg_try_advisory_lock(%s)", (4242,))  # ARM201
+            cur.execute("select pg_try_advisory_lock(%s)", (4242,))
             if not cur.fetchone()[0]:
                 return
             try:
-                cur.execute("insert into search_index (doc_id, body) select id, body from docs")
+                cur.execute("insert into search_index (doc_id, body) select id, body from docs")  # ARM201
                 conn.commit()
             finally:
                 cur.execute("select pg_advisory_unlock(%s)", (4242,))
@@ -168,8 +168,8 @@ BAD = {
 
 
         async def expire_orders(session, batch):
-            async with redis.lock("orders:expire", timeout=20):  # ARM201
-                await session.execute(update(Order).where(Order.id.in_(batch)).values(status="expired"))
+            async with redis.lock("orders:expire", timeout=20):
+                await session.execute(update(Order).where(Order.id.in_(batch)).values(status="expired"))  # ARM201
                 await session.commit()
     ''',
     "method_in_class_upload": '''
@@ -183,8 +183,8 @@ BAD = {
                 self.s3 = boto3.client("s3")
 
             def publish(self, name, path):
-                with self.redis.lock(f"publish:{name}", timeout=30, blocking_timeout=5):  # ARM201
-                    self.s3.upload_file(path, "artifacts", name)
+                with self.redis.lock(f"publish:{name}", timeout=30, blocking_timeout=5):
+                    self.s3.upload_file(path, "artifacts", name)  # ARM201
     ''',
     "django_cache_add_recipe": '''
         from django.core.cache import cache
@@ -194,11 +194,11 @@ BAD = {
 
         def import_feed(feed_url):
             lock_id = f"import-feed-lock-{feed_url}"
-            if cache.add(lock_id, "true", 60 * 10):  # ARM201
+            if cache.add(lock_id, "true", 60 * 10):
                 try:
                     feed = Feed.objects.get(url=feed_url)
                     feed.last_import = "now"
-                    feed.save()
+                    feed.save()  # ARM201
                 finally:
                     cache.delete(lock_id)
     ''',
@@ -209,8 +209,8 @@ BAD = {
 
 
         def write_report(rows):
-            with conn.lock("nightly-report", blocking_timeout=5):  # ARM201
-                with open("/mnt/shared/report.csv", "w") as out:
+            with conn.lock("nightly-report", blocking_timeout=5):
+                with open("/mnt/shared/report.csv", "w") as out:  # ARM201
                     out.write("\\n".join(rows))
     ''',
     "redis_write_of_another_key": '''
@@ -222,9 +222,9 @@ BAD = {
 
 
         def rebuild_leaderboard(scores):
-            if not r.set("lock:leaderboard", "1", nx=True, ex=30):  # ARM201
+            if not r.set("lock:leaderboard", "1", nx=True, ex=30):
                 return
-            r.set("leaderboard", json.dumps(sorted(scores)))
+            r.set("leaderboard", json.dumps(sorted(scores)))  # ARM201
             r.delete("lock:leaderboard")
     ''',
 }
@@ -423,8 +423,8 @@ def test_one_finding_per_acquisition_even_with_several_writes():
 
 
         def sync(conn, s3, key):
-            with r.lock(f"sync:{key}", timeout=30):  # ARM201
-                s3.put_object(Bucket="b", Key=key, Body=b"")
+            with r.lock(f"sync:{key}", timeout=30):
+                s3.put_object(Bucket="b", Key=key, Body=b"")  # ARM201
                 with conn.cursor() as cur:
                     cur.execute("update sync_state set done = true where k = %s", (key,))
     ''')
@@ -439,8 +439,8 @@ def test_suppression_comment_silences_it():
 
 
         def sync(s3, key):
-            # armadilhas: ignore[ARM201]
             with r.lock(f"sync:{key}", timeout=30):
+                # armadilhas: ignore[ARM201]
                 s3.put_object(Bucket="b", Key=key, Body=b"")
     ''')
     check(code)

@@ -71,6 +71,7 @@ class Acquisition:
     guard_if: tuple[int, str] | None = None  # (id of the If whose test acquires, branch where held)
     sql: bool = False  # a lease row or advisory lock taken with SQL
     report: cst.CSTNode | None = None  # where to point when not at `node` (the lock taken in a helper)
+    row_claim: bool = False  # a compare-and-set of a row's lease column: the claimed row is handed on
 
 
 @dataclass
@@ -135,6 +136,46 @@ def _holder_value(call: cst.Call) -> bool:
     return _HOLDER_VALUE.search(text) is not None
 
 
+# A column that holds a lease: who holds the row, or until when.
+_LEASE_COLUMN = re.compile(
+    r"^(?:lock|locked|lock_until|locked_until|lock_expires?(?:_at)?|lock_time|locked_at|lease|lease_until|"
+    r"lease_expires?(?:_at)?|leased_until|leased_at|claimed_until|claimed_at|visible_at|invisible_until)$",
+    re.I,
+)
+_TIME_VALUE = re.compile(r"now|time|timeout|expir|delta|until|deadline|lease|ttl", re.I)
+
+
+def _time_value(ctx, node: cst.BaseExpression) -> bool:
+    """`now() + timedelta(...)`, `self.timeout(task)`, `timezone.now()`: a stamp, not a flag."""
+    if isinstance(node, (cst.SimpleString, cst.Integer, cst.Float)) or (
+        isinstance(node, cst.Name) and node.value in ("True", "False", "None")
+    ):
+        return False
+    return bool(_TIME_VALUE.search(_code(ctx, node)))
+
+
+def _set_clause(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    for element in node.elements if isinstance(node, cst.Dict) else ():
+        if isinstance(element, cst.DictElement) and string_text(element.key) == "$set":
+            return element.value
+    return None
+
+
+def _set_items(node: cst.BaseExpression) -> list[tuple[str, cst.BaseExpression]]:
+    inner = _set_clause(node)
+    return [
+        (string_text(e.key) or "", e.value)
+        for e in (inner.elements if isinstance(inner, cst.Dict) else ())
+        if isinstance(e, cst.DictElement)
+    ]
+
+
+def _dict_keys(node: cst.BaseExpression | None) -> set[str]:
+    if not isinstance(node, cst.Dict):
+        return set()
+    return {string_text(e.key) or "" for e in node.elements if isinstance(e, cst.DictElement)}
+
+
 def _strip_await(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.expression if isinstance(node, cst.Await) else node
 
@@ -158,6 +199,7 @@ class LockFinder:
                 self._claim(site)
                 or self._lock_object(site)
                 or self._sql_lock(site)
+                or self._row_lease(site)
             )
             if acquisition is not None:
                 acquisition.guard_if = self._guarding_if(site)
@@ -216,6 +258,34 @@ class LockFinder:
         if not lockish and release is None and not leased:
             return None  # a dedupe marker ("processed:<event id>"), not a lock
         return Acquisition(call, site.index, site.index + 1, release, key_code)
+
+    def _row_lease(self, site: Site) -> Acquisition | None:
+        """A lease stamped on a row or document by a conditional update: Django
+        `filter(id=..., lock=old).update(lock=now + RETRY)`, Mongo `find_one_and_update({"lock":
+        {"$lte": cutoff}}, {"$set": {"lock": now}})`. Only the winner's update matches; the row is
+        its until the stamp runs out, and whoever finds it expired takes it over."""
+        call = site.node
+        if site.method == "update" and ".filter(" in site.chain + "(" and isinstance(call.func, cst.Attribute):
+            stamped = [a for a in call.args if a.keyword is not None and _LEASE_COLUMN.match(a.keyword.value)]
+            selector = call.func.value
+            if not stamped or not all(_time_value(self.ctx, a.value) for a in stamped) or not isinstance(selector, cst.Call):
+                return None
+            columns = {a.keyword.value for a in stamped}
+            tested = any(a.keyword is not None and a.keyword.value.split("__")[0] in columns for a in selector.args)
+            if not tested:
+                return None
+        elif site.method in ("find_one_and_update", "find_and_modify", "update_one"):
+            args = positional(call)
+            if len(args) < 2:
+                return None
+            tested = _dict_keys(args[0])
+            stamped = _dict_keys(_set_clause(args[1]))
+            columns = {k for k in stamped if _LEASE_COLUMN.match(k)} & tested
+            if not columns or not all(_time_value(self.ctx, v) for k, v in _set_items(args[1]) if k in columns):
+                return None
+        else:
+            return None
+        return Acquisition(call, site.index, site.index + 1, None, None, lease_table="<row>", row_claim=True)
 
     def _expires_key(self, site: Site, key_code: str) -> bool:
         """`setnx(key, v)` then `expire(key, 600)`: the claim was given a lifetime, so it is a
@@ -415,6 +485,10 @@ class LockFinder:
 
     def _is_write(self, site: Site, acquisition: Acquisition, pending: bool) -> bool:
         method = site.method
+        if acquisition.row_claim and any(
+            arg.keyword is not None and _LEASE_COLUMN.match(arg.keyword.value) for arg in site.node.args
+        ):
+            return False  # renewing or releasing the claimed row's lease
         write = db_write(site, self.flow, self.ctx, pending)
         if write is not None:
             if write.kind == "commit" and not pending:

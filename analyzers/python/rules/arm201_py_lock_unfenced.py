@@ -74,7 +74,7 @@ def rebuild_report(conn, report_id, value):
         conn.commit()
         r.delete(f"lock:report:{report_id}")
 ''',
-            lines=(7,),
+            lines=(10,),
         ),
         Example(
             code='''from redis import Redis
@@ -86,7 +86,7 @@ def sync_inventory(s3, sku, payload):
     with redis_client.lock(f"inventory:{sku}", timeout=30):
         s3.put_object(Bucket="inventory", Key=f"{sku}.json", Body=payload)
 ''',
-            lines=(7,),
+            lines=(8,),
         ),
     ),
     good=(
@@ -141,6 +141,8 @@ class LockUnfenced(FlowRule, PythonRule):
     TRIGGERS = re.compile(
         r"\.lock\(|nx=|nx =|setnx|Redlock|RedLock|redlock|redis_lock|redis\.lock|advisory_lock|cache\.add\("
         r"| leases| lease_|,lease_| holder =| holder=| locked_by =| locked_by=|owner = %s|owner=%s"
+        # a lease stamped on a row by a conditional update (Django ORM, Mongo)
+        r"|find_one_and_update|\.update\((?:[^()]*, *)?(?:lock|locked|lease)\w* ?="
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -160,23 +162,29 @@ class LockUnfenced(FlowRule, PythonRule):
             writes = finder.guarded_writes(acquisition)
             unfenced = [w for w in writes if not w.fenced]
             if unfenced:
-                self._offer(target, self._message(self.line_of(unfenced[0].site.node)), "high")
-            elif (
-                not writes
-                and has_lifetime(acquisition, self._helpers)
+                # The write is where the token has to go: point there when the lock is taken in
+                # this function too. A lock taken in a helper is pointed at in the helper, the
+                # one place every caller's token would come from.
+                write = unfenced[0].site.node
+                at = write if acquisition.report is None else None
+                self._offer(target, self._message(self.line_of(write)), "high", at=at)
+            elif writes or flow_text_has(flow, self.ctx, _MONOTONIC):
+                continue
+            elif acquisition.row_claim or (
+                has_lifetime(acquisition, self._helpers)
                 and work_out_of_sight(flow, finder, acquisition, self._helpers, self._owner)
-                and not flow_text_has(flow, self.ctx, _MONOTONIC)
             ):
                 # The guarded work is out of sight (the caller's, a method called under the
-                # lock): the acquisition of a lock that expires is the evidence.
+                # lock, the row a claim hands on): the acquisition of a lock that expires is
+                # the evidence.
                 self._offer(target, self._acquisition_message(), "medium")
 
-    def _offer(self, target: cst.CSTNode, message: str, confidence: str) -> None:
+    def _offer(self, target: cst.CSTNode, message: str, confidence: str, at: cst.CSTNode | None = None) -> None:
         """One finding per acquisition: a visible unfenced write beats the acquisition alone
         (a helper's body is analysed before, or after, the callers whose writes it guards)."""
         held = self._candidates.get(id(target))
         if held is None or (held[2] == "medium" and confidence == "high"):
-            self._candidates[id(target)] = (target, message, confidence)
+            self._candidates[id(target)] = (at if at is not None else target, message, confidence)
 
     def leave_Module(self, original_node: cst.Module) -> None:
         self._owner = None
