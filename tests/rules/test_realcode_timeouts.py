@@ -253,3 +253,50 @@ def test_lease_silence_read_from_a_table_of_refresh_times():
                             self._release_value(name=name, lease_id=lease_id)
     """
     assert flagged(code, HEARTBEAT) == [("ARM301", 11)]
+
+
+def test_held_job_with_a_quiet_heartbeat_is_restamped_and_taken_over():
+    code = """\
+    from datetime import datetime, timezone
+
+
+    class MemoryQueue:
+        def __init__(self, manager_id):
+            self.manager_id = manager_id
+            self.jobs = {}
+
+        def next_batch(self):
+            now = datetime.now(timezone.utc)
+            batch = []
+            for job in self.jobs.values():
+                if job["status"] == "queued":
+                    job["status"] = "picked"
+                    job["heartbeat"] = now
+                    batch.append(job)
+                elif job["status"] == "picked" and (now - job["heartbeat"]).total_seconds() > 45:
+                    job["owner"] = self.manager_id
+                    batch.append(job)
+            return batch
+    """
+    assert flagged(code, HEARTBEAT) == [("ARM301", 17)]
+
+
+def test_heartbeat_sender_restamping_its_own_or_a_peers_ping_is_quiet():
+    code = """\
+    import time
+
+    PING_EVERY = 5
+
+
+    class Pinger:
+        def tick(self, peers):
+            now = time.time()
+            if now - self.last_heartbeat > PING_EVERY:
+                self.last_heartbeat = now
+                self.send_heartbeat()
+            for peer in peers:
+                if peer.state == "connected" and now - peer.last_ping > PING_EVERY:
+                    peer.send_ping()
+                    peer.last_ping_sent = now
+    """
+    assert flagged(code, HEARTBEAT) == []

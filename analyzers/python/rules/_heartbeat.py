@@ -321,7 +321,9 @@ class HeartbeatAnalysis:
                 return [owner.test, owner.body]  # `def prune(self, config): if ...: return True`
             if block is None:
                 return None
-            return [owner.test, block] if self.declares_dead([block]) else None
+            if self.declares_dead([block]) or (stale and _takes_over(owner.test, block)):
+                return [owner.test, block]
+            return None
         if owner is None and verdict:
             statement = self._statement(comparison)
             holder = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
@@ -397,6 +399,55 @@ class HeartbeatAnalysis:
                 return current
             current = parent
         return None
+
+
+# A job or schedule some worker holds: a stale heartbeat on it is the holder's.
+_HELD_VALUES = frozenset({"picked", "running", "started", "claimed", "locked", "processing", "in_progress", "leased", "reserved", "active"})
+_OWNER_FIELD = re.compile(r"^(?:owner|owner_id|holder|locked_by|claimed_by|picked_by|worker|worker_id|node_id|consumer_id|\w*manager_id)$")
+
+
+def _takes_over(test: cst.BaseExpression, block: cst.CSTNode) -> bool:
+    """`elif job["status"] == "picked" and now - job["heartbeat"] > 30: job["heartbeat"] = now`:
+    a held item whose holder went quiet is stamped (or owned) by this process, which runs it
+    again. The holder is not this process: a re-stamp of `self.last_beat` is a sender's throttle."""
+    held = False
+    stack = [test]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Comparison) and any(isinstance(c.operator, (cst.Equal, cst.In)) for c in node.comparisons):
+            names = expr_names(node.left)
+            values = [string_value(c.comparator) for c in node.comparisons]
+            if re.search(r"status|state", names, re.I) and any(v and v.lower() in _HELD_VALUES for v in values):
+                held = True
+        stack.extend(children(node))
+    if not held:
+        return False
+    stack = [block]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                field = _field_name(target.target)
+                if field and (STRONG.search(field) or _OWNER_FIELD.match(field)):
+                    return True
+        stack.extend(children(node))
+    return False
+
+
+def _field_name(target: cst.CSTNode) -> str | None:
+    """`job["heartbeat"]`, `job.heartbeat`: a field of an item, not of `self`."""
+    if isinstance(target, cst.Attribute):
+        base = target.value
+        if isinstance(base, cst.Name) and base.value in ("self", "cls"):
+            return None
+        return target.attr.value
+    if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+        if isinstance(target.value, cst.Name) and target.value.value in ("self", "cls"):
+            return None
+        return string_value(target.slice[0].slice.value)
+    return None
 
 
 def _param_default(scope: Scope, name: str) -> cst.BaseExpression | None:
