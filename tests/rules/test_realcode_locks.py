@@ -219,3 +219,55 @@ def test_row_updates_that_are_not_lease_claims_are_quiet():
         collection.find_one_and_update({"_id": doc_id}, {"$set": {"lock": timezone.now()}})
     """
     assert flagged(code) == []
+
+
+# --- WATCH / EXISTS / PSETEX: SET NX PX spelt as a transaction ------------------------------------
+
+
+def test_watched_claim_of_an_in_progress_key_is_flagged():
+    code = """\
+    import redis.asyncio as redis
+    from redis.exceptions import WatchError
+
+
+    class Runner:
+        async def start(self, job_id):
+            busy_key = f"jobs:in-progress:{job_id}"
+            async with self.redis.pipeline(transaction=True) as pipe:
+                await pipe.watch(busy_key)
+                if await pipe.exists(busy_key):
+                    return False
+                pipe.multi()
+                pipe.psetex(busy_key, 60_000, b"1")
+                try:
+                    await pipe.execute()
+                except WatchError:
+                    return False
+            self.spawn(self.execute_job(job_id))
+            return True
+    """
+    assert flagged(code) == [("ARM201", 13, "medium")]
+
+
+def test_watched_insert_if_absent_of_a_record_is_quiet():
+    code = """\
+    import redis.asyncio as redis
+    from redis.exceptions import WatchError
+
+
+    async def enqueue(pool, job_id, payload, ttl_ms):
+        record_key = f"jobs:record:{job_id}"
+        async with pool.pipeline(transaction=True) as pipe:
+            await pipe.watch(record_key)
+            if await pipe.exists(record_key):
+                return None
+            pipe.multi()
+            pipe.psetex(record_key, ttl_ms, payload)
+            pipe.zadd("jobs:queue", {job_id: 0})
+            try:
+                await pipe.execute()
+            except WatchError:
+                return None
+        return job_id
+    """
+    assert flagged(code) == []

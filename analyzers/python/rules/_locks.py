@@ -44,6 +44,8 @@ _LOCK_CLASSES = re.compile(
 )
 # Managers whose `.lock(...)` acquires at once (redlock-py, aioredlock) rather than build a Lock.
 _MANAGER_CLASSES = re.compile(r"^(?:redlock\.Redlock|aioredlock\.Aioredlock|Aioredlock)$")
+# Keys that say "someone is working on this": a claim when set only if absent.
+_BUSY_KEY = re.compile(r"in_?progress|running|busy|claim|processing|ongoing", re.I)
 _LOCKISH_KEY = re.compile(r"lock|lease|leader|mutex|owner|elect|singleton|critical|exclusive", re.I)
 
 _STORAGE_WRITES = {
@@ -236,6 +238,9 @@ class LockFinder:
     def _claim(self, site: Site) -> Acquisition | None:
         call = site.node
         receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+        watched = self._watched_claim(site)
+        if watched is not None:
+            return watched
         if site.method == "set" and _truthy_kwarg(call, "nx"):
             pass
         elif site.method == "setnx":
@@ -286,6 +291,28 @@ class LockFinder:
         else:
             return None
         return Acquisition(call, site.index, site.index + 1, None, None, lease_table="<row>", row_claim=True)
+
+    def _watched_claim(self, site: Site) -> Acquisition | None:
+        """Optimistic claim: `watch(k)`, `exists(k)` (or `get(k)`), then `psetex(k, ttl, v)` in a
+        MULTI: the same check-and-set as `SET NX PX`, spelt as a transaction."""
+        call = site.node
+        expiring = site.method in ("psetex", "setex") or (
+            site.method == "set" and any(kwarg(call, name) is not None for name in ("ex", "px"))
+        )
+        args = positional(call)
+        if not expiring or not args:
+            return None
+        key_code = _code(self.ctx, args[0])
+        earlier = [
+            other.method
+            for other in self.flow.sites
+            if other.index < site.index and (a := positional(other.node)) and _code(self.ctx, a[0]) == key_code
+        ]
+        if "watch" not in earlier or not {"exists", "get"} & set(earlier):
+            return None
+        if not (_LOCKISH_KEY.search(key_code) or _BUSY_KEY.search(key_code) or _holder_value(call)):
+            return None  # insert-if-absent of a record (a job payload), not a claim
+        return Acquisition(call, site.index, site.index + 1, self._release_of_key(site, key_code), key_code)
 
     def _expires_key(self, site: Site, key_code: str) -> bool:
         """`setnx(key, v)` then `expire(key, 600)`: the claim was given a lifetime, so it is a

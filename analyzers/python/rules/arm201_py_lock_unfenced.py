@@ -142,7 +142,7 @@ class LockUnfenced(FlowRule, PythonRule):
         r"\.lock\(|nx=|nx =|setnx|Redlock|RedLock|redlock|redis_lock|redis\.lock|advisory_lock|cache\.add\("
         r"| leases| lease_|,lease_| holder =| holder=| locked_by =| locked_by=|owner = %s|owner=%s"
         # a lease stamped on a row by a conditional update (Django ORM, Mongo)
-        r"|find_one_and_update|\.update\((?:[^()]*, *)?(?:lock|locked|lease)\w* ?="
+        r"|\.watch\(|find_one_and_update|\.update\((?:[^()]*, *)?(?:lock|locked|lease)\w* ?="
     )
 
     def visit_Module(self, node: cst.Module) -> None:
