@@ -800,6 +800,12 @@ def lua_lock_script(text: str) -> bool:
     return bool(_LUA_SET.search(text) and _LUA_GUARD.search(text))
 
 
+def lua_set_offset(text: str) -> int:
+    """Where the script's expiring SET starts (0 when it cannot be found)."""
+    found = _LUA_SET.search(text)
+    return found.start() if found else 0
+
+
 # Calls under a lock that are part of holding it.
 _LOCK_KEEPING = re.compile(
     r"acquire|release|unlock|extend|renew|refresh|reacquire|sleep|wait|^log|debug|info|warning|warn|error|exception|"

@@ -5,11 +5,12 @@ import re
 
 import libcst as cst
 
+from ...build import RawFinding
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._effects import flow_text_has
 from ._effects_flow import Flow, FlowRule
-from ._locks import HelperIndex, LockFinder, has_lifetime, lua_lock_script, work_out_of_sight
+from ._locks import HelperIndex, LockFinder, has_lifetime, lua_lock_script, lua_set_offset, work_out_of_sight
 
 # A token the holder could pass on: drawn from a counter or sequence, or named for fencing.
 _MONOTONIC = re.compile(r"fenc|nextval|\.incr\(|\bincr\(|epoch|generation|last_token", re.I)
@@ -194,7 +195,23 @@ class LockUnfenced(FlowRule, PythonRule):
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if "redis.call" in node.value and lua_lock_script(node.value):
-            self._offer(node, self._acquisition_message(), "medium")
+            self._report_lua(node)
+
+    def _report_lua(self, node: cst.SimpleString) -> None:
+        """A Lua lock script is reported at its SET line (where the lease is written), not at
+        the string's first line, so that the finding and a suppression comment sit beside it."""
+        start = self.ctx.position(node).start
+        begin = lua_set_offset(node.value)
+        before = node.value[:begin]
+        line = start.line + before.count("\n")
+        col = start.column + begin if "\n" not in before else begin - before.rfind("\n") - 1
+        text = node.value[begin:].split("\n", 1)[0]
+        self.ctx.add_located(
+            RawFinding(
+                meta=self.META, line=line, col=col, end_line=line, end_col=col + len(text),
+                message=self._acquisition_message(), code=text.strip(), confidence="medium",
+            )
+        )
 
     def _message(self, line: int) -> str:
         if self.ctx.language == "pt-BR":
