@@ -96,15 +96,9 @@ def test_stripe_keyed_creates_reads_and_catalog_objects_stay_quiet():
             stripe.Subscription.create(
                 customer=customer.id, items=[{"price": price_id}], idempotency_key=f"sub-{account.id}-{price_id}"
             )
-            stripe.Invoice.create(customer=customer.id, **extra)  # the key may be in **extra
             stripe.Customer.retrieve(customer.id)
             stripe.Customer.modify(customer.id, metadata={"account": account.id})
             stripe.Subscription.list(customer=customer.id)
-
-
-        def seed_catalog():
-            product = stripe.Product.create(name="Pro")
-            stripe.Price.create(product=product.id, unit_amount=4900, currency="brl", recurring={"interval": "month"})
         '''
     )
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from ._delivery import one_shot_path
 from ._effects_flow import Flow, Site
+from ._payment_forwarding import helper_return_chain, spread_keying, stripe_wrapper
 from ._sqltext import is_record_sql, is_write_sql, string_text
 
 # ---------------------------------------------------------------------------------------------
@@ -106,6 +108,14 @@ _STRIPE_OBJECTS = {
     "Quote": "quote",
     "Account": "connected account",
     "checkout.Session": "checkout session",
+    "Price": "price",
+    "Plan": "plan",
+    "Product": "product",
+    "Coupon": "coupon",
+    "PromotionCode": "promotion code",
+    "WebhookEndpoint": "webhook endpoint",
+    "FileUpload": "file",
+    "File": "file",
 }
 _STRIPE_OBJECT_CREATE = re.compile(
     r"^stripe\.(?P<resource>" + "|".join(re.escape(r) for r in _STRIPE_OBJECTS) + r")\.create(?:_async)?$"
@@ -129,9 +139,20 @@ _STRIPE_CLIENT_OBJECTS = {
     "quotes": "quote",
     "accounts": "connected account",
     "checkout.sessions": "checkout session",
+    "prices": "price",
+    "plans": "plan",
+    "products": "product",
+    "coupons": "coupon",
+    "webhook_endpoints": "webhook endpoint",
+    "files": "file",
+    # lists nested in a fetched object: `customer.sources.create(source=tok)`,
+    # `account.external_accounts.create(external_account=...)`
+    "sources": "card source",
+    "external_accounts": "external account",
 }
+_NESTED_LISTS = frozenset({"sources", "external_accounts"})
 _STRIPE_CLIENT_OBJECT = re.compile(
-    r"(?P<receiver>[\w.()\[\]]*?)\.(?:v1\.)?(?P<resource>"
+    r"(?P<receiver>[\w.()\[\]]*?)\.(?:v1\.|v2\.\w+\.)?(?P<resource>"
     + "|".join(re.escape(r) for r in _STRIPE_CLIENT_OBJECTS)
     + r")\.create(?:_async)?$"
 )
@@ -222,26 +243,54 @@ def _options_keyed(flow: Flow, site: Site, node: cst.BaseExpression | None, ctx)
     return None
 
 
+# Catalog objects and endpoints that setup code makes once (`seed_catalog()`, a `setup`
+# command, a migration): there a duplicate is the script's own business, not a retried request.
+_CATALOG = frozenset({"price", "plan", "product", "coupon", "promotion code", "tax rate", "webhook endpoint"})
+_SETUP_FUNCTION = re.compile(r"(?i)seed|setup|set_up|bootstrap|populate|install|fixture|sample|demo")
+
+
 def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
+    payment = _payment_call(site, flow, ctx)
+    if payment is not None and payment.creates in _CATALOG:
+        if _SETUP_FUNCTION.search(flow.function_name or "") or one_shot_path(ctx.path):
+            return None
+    return payment
+
+
+def _payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
     call = site.node
     qualified = flow.qualify(site.chain)
     heads = import_heads(flow)
     if _STRIPE_RESOURCE.match(qualified):
-        return Payment("stripe", _keyed_by_kwarg(call))
+        keying = spread_keying(site, flow)
+        return Payment("stripe", keying.keyed, confidence=keying.confidence)
     created = _STRIPE_OBJECT_CREATE.match(qualified)
     if created:
-        return _stripe_object_payment(created.group("resource"), _STRIPE_OBJECTS, _keyed_by_kwarg(call))
+        keying = spread_keying(site, flow)
+        return _stripe_object_payment(created.group("resource"), _STRIPE_OBJECTS, keying.keyed, keying.confidence)
     if "stripe" in heads and _STRIPE_CLIENT.search(site.chain):
         return Payment("stripe", _stripe_client_keyed(site, flow, ctx))
+    nested = _stripe_nested_list(site, flow)
+    if nested is not None:
+        keying = spread_keying(site, flow)
+        return _stripe_object_payment(nested, _STRIPE_CLIENT_OBJECTS, keying.keyed, keying.confidence)
     if "stripe" in heads and site.method in ("create", "create_async"):
-        created = _STRIPE_CLIENT_OBJECT.search(site.chain)
-        if created and _stripe_client_shape(site, created.group("receiver")):
+        chain = site.chain
+        if chain.endswith("().create") or chain.endswith("().create_async"):
+            returned = helper_return_chain(site, ctx)  # `cls._accounts(key).create(...)`
+            chain = returned + "." + site.method if returned else chain
+        created = _STRIPE_CLIENT_OBJECT.search(chain)
+        if created and created.group("resource") not in _NESTED_LISTS and _stripe_client_shape(site, created.group("receiver"), chain):
             keyed = _stripe_client_keyed(site, flow, ctx)
             return _stripe_object_payment(created.group("resource"), _STRIPE_CLIENT_OBJECTS, keyed)
     if "stripe" in heads and site.method in {m for ms in _STRIPE_INSTANCE.values() for m in ms}:
         resource = _stripe_object(site, flow)
         if resource is not None and site.method in _STRIPE_INSTANCE.get(resource, ()):
-            return Payment("stripe", _keyed_by_kwarg(call))
+            keying = spread_keying(site, flow)
+            return Payment("stripe", keying.keyed, confidence=keying.confidence)
+    wrapped = stripe_wrapper(site, flow)
+    if wrapped is not None:
+        return Payment("stripe", wrapped.keying.keyed, creates=wrapped.creates, confidence="medium")
     if "adyen" in heads and _ADYEN_CALL.search(site.chain) and _adyen_receiver(site.chain):
         return Payment("adyen", _keyed_by_kwarg(call))
     if "mercadopago" in heads and _MP_CREATE.search(site.chain):
@@ -285,13 +334,17 @@ def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
 
 
 # A duplicate of these stays inert until someone acts on it (pays the session, accepts the
-# quote, confirms the intent): worth a review, not an inline comment.
-_INERT_DUPLICATES = frozenset({"setup intent", "quote", "checkout session"})
+# quote, confirms the intent, sells the price, attaches the source): worth a review, not an
+# inline comment.
+_INERT_DUPLICATES = frozenset({
+    "setup intent", "quote", "checkout session", "price", "plan", "product", "coupon", "promotion code",
+    "tax rate", "webhook endpoint", "file", "card source", "external account", "card",
+})
 
 
-def _stripe_object_payment(resource: str, names: dict[str, str], keyed: bool | None) -> Payment:
+def _stripe_object_payment(resource: str, names: dict[str, str], keyed: bool | None, confidence: str = "high") -> Payment:
     noun = names[resource]
-    return Payment("stripe", keyed, creates=noun, confidence="medium" if noun in _INERT_DUPLICATES else "high")
+    return Payment("stripe", keyed, creates=noun, confidence="medium" if noun in _INERT_DUPLICATES else confidence)
 
 
 def _stripe_client_keyed(site: Site, flow: Flow, ctx) -> bool | None:
@@ -305,11 +358,29 @@ def _stripe_client_keyed(site: Site, flow: Flow, ctx) -> bool | None:
     return _options_keyed(flow, site, node, ctx)
 
 
-def _stripe_client_shape(site: Site, receiver: str) -> bool:
+def _stripe_nested_list(site: Site, flow: Flow) -> str | None:
+    """`customer.stripe_customer.sources.create(source=tok)`, `account.external_accounts.create(
+    external_account=...)`: lists nested in a fetched Stripe object. A related manager of the same
+    name (`user.sources.create(url=...)`) is neither named for Stripe nor given Stripe's fields."""
+    if site.method != "create" or "." not in site.chain:
+        return None
+    receiver, _, _ = site.chain.rpartition(".")
+    owner, _, resource = receiver.rpartition(".")
+    if resource not in _NESTED_LISTS or not owner:
+        return None
+    if "stripe" in owner.lower():
+        return resource
+    stripe_module = "stripe" in import_heads(flow)
+    if resource == "sources":
+        return resource if stripe_module and kwarg(site.node, "source") is not None else None
+    return resource if stripe_module or kwarg(site.node, "external_account") is not None else None
+
+
+def _stripe_client_shape(site: Site, receiver: str, chain: str) -> bool:
     """`client.customers.create(...)` is also how a Django related manager reads
     (`org.customers.create(name=...)`); StripeClient's calls go through `.v1`, a receiver named
     for Stripe, or take only `params`/`options`."""
-    if ".v1." in site.chain or "stripe" in receiver.lower():
+    if ".v1." in chain or ".v2." in chain or "stripe" in receiver.lower():
         return True
     call = site.node
     keywords = {a.keyword.value for a in call.args if a.keyword is not None}

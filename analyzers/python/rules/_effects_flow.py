@@ -50,6 +50,12 @@ class Flow:
     annotations: dict[str, cst.BaseExpression] = field(default_factory=dict)
     # `self.x` -> every value assigned to it anywhere in the module (`self.http = httpx.Client()`)
     self_values: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
+    # the function's `**kwargs` parameter: keys a caller may add that this code never names
+    star_kwargs: str | None = None
+    # the class a method belongs to, for `cls.create(...)` / `self._api_create(...)`
+    class_name: str | None = None
+    params: frozenset[str] = frozenset()
+    function_name: str | None = None
 
     # --- data flow ---------------------------------------------------------------------------
     def value_of(self, name: str, before: int | None = None) -> cst.BaseExpression | None:
@@ -241,6 +247,13 @@ def build_flow(
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.annotation is not None:
                 flow.annotations[param.name.value] = param.annotation.annotation
+        if isinstance(params.star_kwarg, cst.Param):
+            flow.star_kwargs = params.star_kwarg.name.value
+        flow.params = frozenset(
+            p.name.value
+            for p in (*params.posonly_params, *params.params, *params.kwonly_params, params.star_arg, params.star_kwarg)
+            if isinstance(p, cst.Param)
+        )
     if self_values is not None:
         flow.self_values = self_values
     walker = _Walker(flow)
@@ -326,13 +339,21 @@ class FlowRule:
     def visit_Module(self, node: cst.Module) -> None:
         self._module_values = module_values(node)
         self._self_values: dict[str, list[cst.BaseExpression]] | None = None
+        self._classes: list[str] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         if self._self_values is None:
             self._self_values = self_assignments(self.ctx.module)
-        self.check(
-            build_flow(original_node.body, self.ctx.imports, self._module_values, original_node.params, self._self_values)
-        )
+        flow = build_flow(original_node.body, self.ctx.imports, self._module_values, original_node.params, self._self_values)
+        flow.class_name = self._classes[-1] if self._classes else None
+        flow.function_name = original_node.name.value
+        self.check(flow)
 
     def leave_Module(self, original_node: cst.Module) -> None:
         self.check(build_flow(original_node, self.ctx.imports, self._module_values))
