@@ -16,6 +16,16 @@ import libcst as cst
 from ._delivery import one_shot_path
 from ._effects_flow import Flow, Site
 from ._payment_forwarding import helper_return_chain, spread_keying, stripe_wrapper
+from ._payment_providers import (
+    braintree_call,
+    gocardless_create,
+    no_key_domain,
+    no_key_provider,
+    nvp_confidence,
+    nvp_keyed,
+    paypal_nvp_method,
+    url_text,
+)
 from ._sqltext import is_record_sql, is_write_sql, string_text
 
 # ---------------------------------------------------------------------------------------------
@@ -327,6 +337,13 @@ def _payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
             if _PAYPAL_REQUESTS.search(chain):
                 keyed = flow_text_has(flow, ctx, re.compile(r"paypal[-_]?request[-_]?id", re.I))
                 return Payment("paypal", keyed)
+    if braintree_call(site, flow):
+        return Payment("braintree", False)
+    gocardless = gocardless_create(site, flow)
+    if gocardless is not None:
+        headers = kwarg(call, "headers")
+        keyed = _options_keyed(flow, site, headers.value if headers is not None else None, ctx)
+        return Payment("gocardless", keyed, creates=gocardless[0], confidence=gocardless[1])
     http = http_payment(site, flow, ctx)
     if http is not None:
         return http
@@ -458,6 +475,8 @@ _HTTP_CLIENTS = re.compile(
     r"^(?:requests\.Session|requests\.session|requests\.sessions\.Session|httpx\.Client|httpx\.AsyncClient|"
     r"aiohttp\.ClientSession|aiohttp\.client\.ClientSession)$"
 )
+# Frameworks' own request helpers: `frappe.integrations.utils.make_post_request(url, data=...)`.
+_FRAMEWORK_HTTP = re.compile(r"^frappe\.integrations\.utils\.make_(post|put|patch)_request$")
 _HTTP_ATTR_RECEIVER = re.compile(r"(?:^|\.)_?(?:http|http_client|http_session|requests_session|httpx_client)$")
 
 
@@ -468,6 +487,8 @@ def http_method(site: Site, flow: Flow) -> str | None:
     verb = None
     if _HTTP_MODULES.match(qualified):
         verb = method
+    elif _FRAMEWORK_HTTP.match(qualified):
+        verb = _FRAMEWORK_HTTP.match(qualified).group(1)
     elif method in ("post", "put", "patch", "delete", "request"):
         receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
         if receiver.endswith("()"):
@@ -531,7 +552,7 @@ def http_keyed(site: Site, flow: Flow, ctx) -> bool | None:
             return True
     headers = kwarg(call, "headers")
     if headers is None:
-        if _HTTP_MODULES.match(flow.qualify(site.chain)):
+        if _HTTP_MODULES.match(flow.qualify(site.chain)) or _FRAMEWORK_HTTP.match(flow.qualify(site.chain)):
             return False
         # a client object may carry default headers set elsewhere
         return None if _key_outside_requests(ctx) else False
@@ -708,9 +729,29 @@ def http_payment(site: Site, flow: Flow, ctx) -> Payment | None:
     if http_method(site, flow) != "post":
         return None
     url = http_url(site, flow)
-    if not url or not PAYMENT_URL.search(url) or NOT_A_PAYMENT_URL.search(url):
+    if url is None or "paypal" in url.lower():
+        method = paypal_nvp_method(_flow_source(flow, ctx))
+        if method is not None:
+            return Payment("paypal nvp", nvp_keyed(_flow_source(flow, ctx)), confidence=nvp_confidence(method))
+    args = positional(site.node)
+    node = kwarg(site.node, "url").value if kwarg(site.node, "url") is not None else (args[0] if args else None)
+    text = url_text(node, flow, site)
+    provider = no_key_provider(text)
+    if provider is None:
+        if url and PAYMENT_URL.search(url) and not NOT_A_PAYMENT_URL.search(url) and not no_key_domain(url):
+            return Payment("http", http_keyed(site, flow, ctx))
         return None
-    return Payment("http", http_keyed(site, flow, ctx))
+    if re.search(r"/orders(?=[\s?]|$)", text or ""):
+        return Payment(provider, False, creates="order", confidence="medium")  # inert until paid
+    if re.search(r"/subscriptions(?=[\s?]|$)", text or ""):
+        return Payment(provider, False, creates="subscription")
+    return Payment(provider, False)
+
+
+def _flow_source(flow: Flow, ctx) -> str:
+    """Every call and assignment of the function as text (dict fields included)."""
+    flow_text_has(flow, ctx, IDEMPOTENCY_HEADER)
+    return flow._text_cache  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------------------------

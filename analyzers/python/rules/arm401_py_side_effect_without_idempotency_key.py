@@ -20,7 +20,11 @@ _HOW = {
     "checkout.com": ("idempotency_key=...", "idempotency_key=..."),
     "http": ("an Idempotency-Key header (PayPal: PayPal-Request-Id)",
              "um header Idempotency-Key (PayPal: PayPal-Request-Id)"),
+    "paypal nvp": ("a MSGSUBID field with the request parameters", "um campo MSGSUBID nos parâmetros da requisição"),
+    "gocardless": ("headers={\"Idempotency-Key\": ...}", "headers={\"Idempotency-Key\": ...}"),
 }
+# APIs that accept no idempotency key: the fix is on our side.
+_NO_KEY = {"razorpay": "Razorpay", "m-pesa": "M-Pesa", "braintree": "Braintree"}
 
 # pagarme-python (v4 API) has no way to send an idempotency key.
 _PAGARME_V4_MESSAGE = (
@@ -161,7 +165,7 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
     META = META
     TRIGGERS = re.compile(
         r"stripe|Stripe|adyen|Adyen|mercadopago|pagarme|pagar\.me|paypal|PayPal|checkout_sdk|/charges|/payments|/refunds|/transfers"
-        r"|/payouts"
+        r"|/payouts|razorpay|mpesa|braintree|gocardless"
     )
 
     def check(self, flow: Flow) -> None:
@@ -174,6 +178,8 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
     def _message(self, provider: str, creates: str | None = None) -> str:
         if provider == "pagar.me v4":
             return _PAGARME_V4_MESSAGE[self.ctx.language == "pt-BR"]
+        if provider in _NO_KEY:
+            return self._no_key_message(_NO_KEY[provider], creates)
         en, pt = _HOW.get(provider, _HOW["http"])
         if creates is not None:
             return self._object_message(en, pt, creates)
@@ -185,6 +191,21 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
         return (
             "Payment call without an idempotency key: a retry after a timeout or crash can charge, refund or "
             f"transfer twice. Pass {en} with a key that is stable for the operation (e.g. the order id)."
+        )
+
+    def _no_key_message(self, name: str, creates: str | None) -> str:
+        if self.ctx.language == "pt-BR":
+            what = f"cria {_NOUNS_PT.get(creates, creates)}" if creates else "movimenta dinheiro"
+            return (
+                f"Chamada ao {name} que {what}, e essa API não aceita chave de idempotência: um retry após timeout ou "
+                "crash repete a operação. Registre a tentativa antes da chamada com uma referência sua (o id do pedido) e, "
+                "antes de tentar de novo, consulte o provedor ou o registro por essa referência."
+            )
+        what = f"creates {_article(creates)} {creates}" if creates else "moves money"
+        return (
+            f"{name} call that {what}, and this API takes no idempotency key: a retry after a timeout or crash "
+            "repeats it. Record the attempt before the call under your own reference (the order id) and, before "
+            "retrying, look the operation up by that reference."
         )
 
     def _object_message(self, en: str, pt: str, creates: str) -> str:
@@ -216,6 +237,17 @@ _NOUNS_PT = {
     "payer": "pagador",
     "card": "cartão",
     "preapproval": "assinatura (preapproval)",
+    "order": "pedido",
+    "price": "preço",
+    "plan": "plano",
+    "product": "produto",
+    "file": "arquivo",
+    "webhook endpoint": "endpoint de webhook",
+    "external account": "conta externa",
+    "card source": "cartão (source)",
+    "mandate": "mandato",
+    "redirect flow": "fluxo de redirecionamento",
+    "bank account": "conta bancária",
 }
 
 

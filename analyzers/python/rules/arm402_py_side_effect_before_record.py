@@ -138,7 +138,7 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
     META = META
     TRIGGERS = AllOf(  # type: ignore[assignment]
         r"send_|sendmail|basic_publish|\.publish\(|producer|Producer|EmailMessage|EmailMultiAlternatives|\.send\("
-        r"|\.deliver\(|messages\.create|chat_postMessage|messaging|notify_|PushClient|stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal"
+        r"|\.deliver\(|messages\.create|chat_postMessage|messaging|notify_|PushClient|stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|mpesa"
         r"|\.post\(|\.put\(|\.patch\(|\.request\(|mail_admins|mail_managers",
         r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\(",
     )
