@@ -1,20 +1,20 @@
 """SQL analysis speed: `analyzers.analyze` on .sql text vs raw `pglast.parse_sql` on the same text.
 
-Corpus: the real migrations shipped in a procrastinate wheel when one is given (download it with
-`pip download procrastinate --no-deps -d DIR` and pass `--wheel DIR/procrastinate-*.whl`), plus
+Corpus: the .sql files of a public project at a pinned commit when a bare git mirror is given
+(`--mirror /work/.mirror/hatchet-dev+hatchet/repo@89d130f303c9`: sqlc query files and goose
+migrations of a Postgres-backed workflow engine from the development half of bench/realworld), plus
 a synthetic Supabase-style migration corpus built from varied realistic migrations (tables,
 policies, triggers, PL/pgSQL workers with leases and heartbeats, pg_cron jobs, webhook inboxes),
 repeated with renamed objects up to --lines lines.
 
-    python bench/bench_sql.py [--lines 200000] [--wheel path.whl]
+    python bench/bench_sql.py [--lines 200000] [--mirror GITDIR[@COMMIT]]
 """
 from __future__ import annotations
 
 import argparse
-import glob
+import subprocess
 import resource
 import time
-import zipfile
 
 import pglast
 
@@ -105,14 +105,17 @@ def synthetic(lines: int) -> str:
     return "".join(parts)
 
 
-def real_files(wheel: str | None) -> list[str]:
-    texts = []
-    for path in glob.glob(wheel) if wheel else []:
-        with zipfile.ZipFile(path) as archive:
-            for name in archive.namelist():
-                if name.endswith(".sql"):
-                    texts.append(archive.read(name).decode("utf-8"))
-    return texts
+def real_files(mirror: str | None) -> list[str]:
+    """Every .sql file of COMMIT (default HEAD) in a bare git mirror, read blob by blob."""
+    if not mirror:
+        return []
+    git_dir, _, commit = mirror.partition("@")
+    git = ["git", f"--git-dir={git_dir}"]
+    listing = subprocess.run([*git, "ls-tree", "-r", "--name-only", commit or "HEAD"],
+                             capture_output=True, text=True, check=True).stdout.split("\n")
+    return [subprocess.run([*git, "show", f"{commit or 'HEAD'}:{name}"], capture_output=True,
+                           check=True).stdout.decode("utf-8", "replace")
+            for name in listing if name.endswith(".sql")]
 
 
 def measure(label: str, texts: list[str], fn) -> float:
@@ -138,13 +141,13 @@ def raw_parse(text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=200_000)
-    parser.add_argument("--wheel", default=None, help="a wheel (glob) whose .sql files form the real corpus")
+    parser.add_argument("--mirror", default=None, help="GITDIR[@COMMIT]: its .sql files form the real corpus")
     args = parser.parse_args()
     settings = Settings()
     corpora = [("synthetic migrations", [synthetic(args.lines)])]
-    real = real_files(args.wheel)
+    real = real_files(args.mirror)
     if real:
-        corpora.insert(0, (f"real .sql from wheel ({len(real)} files)", real))
+        corpora.insert(0, (f"real .sql files ({len(real)} files)", real))
     for name, texts in corpora:
         print(f"== {name}")
         findings = sum(len(analyze("supabase/migrations/x.sql", t, settings).findings) for t in texts)
