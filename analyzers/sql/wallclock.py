@@ -3,6 +3,7 @@ shared by ARM101 (expiry) and ARM102 (ordering)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterator
 
 from ..model import Edit, Fix
@@ -77,8 +78,11 @@ _LIST_END = re.compile(r"\b(?:limit|offset|fetch|for|window|union|except|interse
 _ORDER_KEY = re.compile(r"^\s*(?:[\w\"]+\s*\.\s*)?([\w\"]+)\s*(?:asc|desc)?\s*(?:nulls\s+(?:first|last))?\s*$", re.I)
 
 
+@lru_cache(maxsize=16)
 def order_keys(text: str) -> frozenset[str]:
-    """Plain column names in ORDER BY lists (expressions such as `coalesce(a, b)` are skipped)."""
+    """Plain column names in ORDER BY lists (expressions such as `coalesce(a, b)` are skipped).
+    Cached: every scope of a file asks about the same whole-file text, and a migration with
+    hundreds of functions would otherwise rescan it once per scope (quadratic)."""
     if "rder" not in text and "RDER" not in text:
         return frozenset()
     keys = set()
