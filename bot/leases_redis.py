@@ -23,7 +23,7 @@ _CLAIM = _NOW + """
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local token = redis.call('HINCRBY', KEYS[1], 'token', 1)
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('SET', KEYS[2], token, 'PX', ARGV[1])
+redis.call('SET', KEYS[2], token, 'PX', ARGV[1])  -- armadilhas: ignore[ARM201] the value is the fencing token just issued
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[1]), ARGV[2])
 return {token, attempts, redis.call('HGET', KEYS[1], 'kind'), redis.call('HGET', KEYS[1], 'payload'),
         tonumber(redis.call('HGET', KEYS[1], 'refunds') or '0')}
