@@ -233,3 +233,19 @@ def test_now_parameter_from_an_unseen_caller_stays_quiet():
             return [p for p, rec in self.peers.items() if now - rec["seen"] > window]
     """
     assert flagged(code, CLOCK) == []
+
+
+def test_other_keys_of_the_same_dict_do_not_lend_their_clock():
+    # `report["checked_at"]` is a clock stamp; `report.get("valid_through")` is not
+    code = """
+    import time
+
+
+    def summarise(report, warn_before):
+        report["checked_at"] = int(time.time())
+        valid_through = int(report.get("valid_through", 0) or 0)
+        left = valid_through - int(time.time())
+        report["warning"] = left < warn_before
+        return report
+    """
+    assert flagged(code, CLOCK) == []

@@ -28,7 +28,7 @@ from ._clock_helpers import (
     param_default,
     returned_values,
 )
-from ._clock_scope import Scope, ScopeIndex, last_part, string_key, sym_of
+from ._clock_scope import Scope, ScopeIndex, last_part, string_key, string_value, sym_of
 from ._functions import FunctionTracker
 
 WALL, OFFSET, DURATION = "wall", "offset", "duration"
@@ -134,7 +134,7 @@ class ClockAnalysis:
         self.imported: frozenset[str] = frozenset()  # local names bound by imports
         # Indirect readings (helpers, aliases, clock objects): id(call) -> (clock, confidence)
         self.readings: dict[int, tuple[str, str]] = {}
-        self._summaries: dict[int, tuple[str, str, str] | None] = {}
+        self._summaries: dict[int, tuple[str, str, str, tuple] | None] = {}
         self._fields: dict[str, list[tuple[Scope, cst.BaseExpression]]] | None = None
         self.text = ""  # the file's source, to check that every write of a field was indexed
         self._spelled: dict[str, int] = {}
@@ -217,10 +217,12 @@ class ClockAnalysis:
         summary = self.summary(helper)
         if summary is None:
             return None
-        kind, clock, confidence = summary
-        return self._reading(call, kind, clock, confidence)
+        kind, clock, confidence, roots = summary
+        self.readings[id(call)] = (clock, confidence)
+        # the deadline is armed inside the helper: that is where a fix starts
+        return Flow(kind, (call,), roots if kind != WALL else (), frozenset())
 
-    def summary(self, helper: cst.FunctionDef) -> tuple[str, str, str] | None:
+    def summary(self, helper: cst.FunctionDef) -> tuple[str, str, str, tuple] | None:
         """(kind, clock, confidence) when every value the helper returns is the wall clock, a
         deadline or an elapsed time computed from it (a returned parameter or None aside)."""
         key = id(helper)
@@ -230,20 +232,21 @@ class ClockAnalysis:
         scope = next((s for s in self.index.scopes if s.node is helper), None)
         if scope is None:
             return None
-        flows: list[Flow] = []
+        flows: list[tuple[Flow, cst.BaseExpression]] = []
         for value in returned_values(helper):
             if value is None or (isinstance(value, cst.Name) and (value.value == "None" or value.value in scope.params)):
                 continue
             flow = self.flow(scope, value)
             if flow is None:
                 return None
-            flows.append(flow)
-        kinds = {flow.kind for flow in flows}
+            flows.append((flow, value))
+        kinds = {flow.kind for flow, _ in flows}
         if len(kinds) != 1:
             return None
-        merged = _merge(kinds.pop(), *flows)
+        merged = _merge(kinds.pop(), *(flow for flow, _ in flows))
         clock = next((self.wall_name(c) for c in merged.calls if self.wall_name(c)), "time.time")
-        result = (merged.kind, clock, self.confidence(merged))
+        roots = merged.roots if merged.kind == DURATION else _armed_at(flows)
+        result = (merged.kind, clock, self.confidence(merged), roots)
         self._summaries[key] = result
         return result
 
@@ -269,10 +272,8 @@ class ClockAnalysis:
                     return Flow(flow.kind, flow.calls, ((flow.kind, element),), flow.syms)
         if isinstance(expr, cst.Subscript):
             key = string_key(expr)
-            if key is not None:
-                found = self.field_flow(f'["{key}"]', visiting)
-                if found is not None:
-                    return found
+            if key is not None:  # one field of a record, not whatever else the container holds
+                return self.field_flow(f'["{key}"]', visiting)
         if isinstance(expr, cst.Attribute) and not _on_self(expr):
             return self.field_flow(f".{expr.attr.value}", visiting)
         if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
@@ -302,6 +303,9 @@ class ClockAnalysis:
                     if base is not None and base.kind != DURATION:
                         return _merge(OFFSET, base)
                 if attr in ("get", "pop") and expr.args:
+                    key = string_value(expr.args[0].value) if isinstance(expr.args[0].value, cst.SimpleString) else None
+                    if key is not None:
+                        return self.field_flow(f'["{key}"]', visiting)
                     container = sym_of(func.value)
                     if container is not None and not container.endswith("[]"):
                         return self.sym_flow(scope, f"{container}[]", visiting)
@@ -412,10 +416,7 @@ class ClockAnalysis:
         else:
             kind = kinds.pop()
         merged = _merge(kind, *(flow for flow, _ in flows))
-        if kind == DURATION:
-            roots = merged.roots
-        else:
-            roots = tuple((flow.kind, value) for flow, value in flows)
+        roots = merged.roots if kind == DURATION else _armed_at(flows)
         return Flow(kind, merged.calls, roots, merged.syms | {sym})
 
     # --- values that cross functions ------------------------------------------------------------
@@ -502,15 +503,7 @@ class ClockAnalysis:
         else:
             kind = kinds.pop()
         merged = _merge(kind, *(flow for flow, _ in flows))
-        if kind == DURATION:
-            roots = merged.roots
-        else:
-            # a field written from a local variable (`"run_at": ea`) is armed where `ea` is
-            roots = tuple(
-                root
-                for flow, value in flows
-                for root in (flow.roots if isinstance(value, cst.Name) and flow.roots else ((flow.kind, value),))
-            )
+        roots = merged.roots if kind == DURATION else _armed_at(flows)
         return Flow(kind, merged.calls, roots, merged.syms | {sym})
 
     def sym_is_pure(self, scope: Scope, sym: str) -> bool:
@@ -659,6 +652,16 @@ _BUILTINS = frozenset(
 _INDIRECT_ATTR = re.compile(r"now|time|clock|millis|_ms$|_ts$|epoch", re.IGNORECASE)
 
 
+def _armed_at(flows) -> tuple:
+    """Where each binding was armed: a copy of another variable (`expires = max_caching_time`,
+    `"run_at": ea`) was armed where that variable was."""
+    roots: dict[int, tuple[str, cst.BaseExpression]] = {}
+    for flow, value in flows:
+        for root in flow.roots if isinstance(value, cst.Name) and flow.roots else ((flow.kind, value),):
+            roots.setdefault(id(root[1]), root)
+    return tuple(roots.values())
+
+
 def _on_self(node: cst.Attribute) -> bool:
     return isinstance(node.value, cst.Name) and node.value.value in ("self", "cls")
 
@@ -692,13 +695,14 @@ def _written_in_text(text: str, field_name: str) -> int:
 
 def _owned(text: str, field_name: str) -> bool:
     """The record is shaped in this file: a class here sets the attribute (`self.retry = ...`,
-    a dataclass field) or a dict literal here has the key. Otherwise writes elsewhere in the
-    project (`cron_job.calculate_next()` in another module) are unseen."""
+    a dataclass field), or code here writes the key. Otherwise writes elsewhere in the project
+    (`cron_job.calculate_next()` in another module) are unseen."""
     if field_name.startswith("."):
         name = re.escape(field_name[1:])
         pattern = rf"\bself\.{name}\s*(?::[^=\n]*)?=(?!=)|^[ \t]+{name}\s*:\s*[^,=\n]+(?:=[^\n]*)?$"
     else:
-        pattern = rf"['\"]{re.escape(field_name[2:-2])}['\"]\s*:"
+        key = re.escape(field_name[2:-2])
+        pattern = rf"['\"]{key}['\"]\s*:|\[\s*['\"]{key}['\"]\s*\]\s*=(?!=)"
     return re.search(pattern, text, re.MULTILINE) is not None
 
 

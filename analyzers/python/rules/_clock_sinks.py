@@ -93,6 +93,7 @@ class _Finder:
         self.analysis = analysis
         self.ctx = ctx
         self.sinks: dict[int, Sink] = {}
+        self._ranged: set[str] | None = None
 
     def offset(self, scope: Scope, value: cst.CSTNode, kinds=(OFFSET,)) -> Flow | None:
         flow = self.analysis.flow(scope, value)
@@ -116,8 +117,15 @@ class _Finder:
             self._lookups(scope, call, name)
             if last == "zadd":
                 self._scores(scope, call, name)
+            elif last == "zincrby" and len(call.args) >= 2:
+                flow = self.offset(scope, call.args[1].value)
+                if flow is not None:  # the new score is the old one moved by this clock
+                    self.add(flow, call.args[1].value, "redis", f"{_short(name)}(key, amount, member)")
+            elif last in _SCORE_RANGES:
+                self._score_range(scope, call, name, last)
         for comparison in scope.comparisons:
             self._query_comparison(scope, comparison)
+            self._stored_expiry(scope, comparison)
         for target, value in scope.attr_assigns:
             self._attribute(scope, target, value)
 
@@ -162,6 +170,22 @@ class _Finder:
                     detail = f"{_short(call_name(self.analysis.qname, query))}({self.ctx.code_for(column)} ...)"
                     self.add(flow, other, "query", detail, at_value=True)
 
+    def _stored_expiry(self, scope: Scope, comparison: cst.Comparison) -> None:
+        """`timezone.now() >= self.expires` in a model's method: the column was set by whichever
+        node issued the token, from its own clock."""
+        if scope.cls is None or not _is_model_class(scope.cls):
+            return
+        for left, _op, right in ordering_pairs(comparison):
+            for column, other in ((left, right), (right, left)):
+                sym = sym_of(column) if isinstance(column, cst.Attribute) else None
+                if sym is None or not sym.startswith("self.") or not _OWN_EXPIRY.search(column.attr.value):
+                    continue
+                if self.analysis.flow(scope, column) is not None:
+                    continue  # set from this process's clock: an in-process deadline, ARM103's
+                flow = self.offset(scope, other, (WALL,))
+                if flow is not None:
+                    self.add(flow, other, "stored", f"{self.ctx.code_for(column)}", at_value=True)
+
     def _enclosing_query(self, node: cst.CSTNode) -> cst.Call | None:
         index = self.analysis.index
         current = node
@@ -181,16 +205,46 @@ class _Finder:
 
     def _scores(self, scope: Scope, call: cst.Call, name: str) -> None:
         """`zadd(queue, {job_id: now + delay})`: a run-at time in a sorted set that every worker
-        compares with its own clock."""
-        for arg in call.args[1:]:
-            value = arg.value
-            if not isinstance(value, cst.Dict):
-                continue
+        compares with its own clock. A plain stamp (`{tag: time()}`) counts when this file also
+        ranges over the same set by the clock (`zrangebyscore(key, 0, time() - timeout)`): the
+        sweep on one node ages entries another node stamped."""
+        key = self.ctx.code_for(call.args[0].value) if call.args else ""
+        for value in _score_dicts(scope, call.args[1:]):
             for element in value.elements:
                 if isinstance(element, cst.DictElement):
                     flow = self.offset(scope, element.value)
                     if flow is not None:
                         self.add(flow, element.value, "redis", f"{_short(name)}({{member: score}})")
+                    elif key and key in self._clock_ranged_keys():
+                        stamp = self.offset(scope, element.value, (WALL,))
+                        if stamp is not None:
+                            self.add(stamp, element.value, "redis", f"{_short(name)}({{member: score}})")
+
+    def _clock_ranged_keys(self) -> set[str]:
+        """Sorted sets some range query here bounds by this machine's clock."""
+        if self._ranged is None:
+            self._ranged = set()
+            for scope in self.analysis.index.scopes:
+                for call in scope.calls:
+                    if last_part(call_name(self.analysis.qname, call)) in _SCORE_RANGES and call.args:
+                        if any(self.offset(scope, arg.value, (WALL, OFFSET)) for arg in call.args[1:]):
+                            self._ranged.add(self.ctx.code_for(call.args[0].value))
+        return self._ranged
+
+    def _score_range(self, scope: Scope, call: cst.Call, name: str, last: str) -> None:
+        """`zrangebyscore(queue, "-inf", now)`: the jobs due by this worker's clock, among scores
+        other nodes wrote from theirs. A removal by age (`zremrangebyscore(key, 0, now - ttl)`) is
+        reported where the scores are stamped, if that is in this file (see `_scores`)."""
+        if last not in _DUE_READS:
+            return
+        for arg in call.args[1:]:
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            if keyword not in (None, "max", "min"):
+                continue
+            flow = self.offset(scope, arg.value, (WALL,))
+            if flow is not None:
+                self.add(flow, arg.value, "query", f"{_short(name)}(key, ..., now)", at_value=True)
+                return
 
     def _expireat(self, scope: Scope, call: cst.Call, name: str) -> None:
         for arg in call.args[1:]:
@@ -392,6 +446,27 @@ _DATABASE_CALLS = frozenset(
     {"create", "get_or_create", "update_or_create", "bulk_create", "update", "insert", "insert_one", "insert_many",
      "update_one", "update_many", "replace_one", "find_one_and_update", "upsert", "put_item", "update_item", "save"}
 )
+
+
+# Expiries an application issues itself (tokens, grants, leases). Period and trial ends are
+# usually the provider's dates mirrored locally (a subscription's `current_period_end`).
+_OWN_EXPIRY = re.compile(r"expir|valid_(?:until|to|through)|lease_(?:until|expir)|lock(?:ed)?_until|(?:^|_)ttl", re.IGNORECASE)
+_SCORE_RANGES = frozenset({"zrangebyscore", "zrevrangebyscore", "zremrangebyscore", "zcount"})
+_DUE_READS = frozenset({"zrangebyscore", "zrevrangebyscore"})
+
+
+def _score_dicts(scope: Scope, args):
+    """`{member: score}` mappings passed to zadd, directly or through `*args` built beforehand."""
+    for arg in args:
+        value = arg.value
+        if isinstance(value, cst.Dict):
+            yield value
+        elif arg.star == "*" and isinstance(value, cst.Name):
+            for d in scope.defs.get(value.value, []):
+                if isinstance(d.value, (cst.List, cst.Tuple)):
+                    for element in d.value.elements:
+                        if isinstance(element.value, cst.Dict):
+                            yield element.value
 
 
 def _write_kind(last: str) -> str:

@@ -24,6 +24,18 @@ _QUERY = Text(
         "`func.now()`."
     ),
 )
+_STORED = Text(
+    en=(
+        "A stored expiry ({detail}) is compared with this server's wall clock; whichever node issued it "
+        "computed it from its own clock, so skew between the two makes it lapse early or late. Decide "
+        "expiry in the query with the database's clock (`filter(expires__gt=Now())`, `func.now()`)."
+    ),
+    pt_BR=(
+        "Uma expiração gravada ({detail}) é comparada com o relógio de parede deste servidor; o nó que a "
+        "emitiu a calculou com o próprio relógio, e a diferença entre os dois a faz vencer cedo ou tarde. "
+        "Decida a expiração na consulta com o relógio do banco (`filter(expires__gt=Now())`, `func.now()`)."
+    ),
+)
 _GENERIC = Text(
     en=(
         "Expiry computed from this server's wall clock is {where}; other nodes will compare it with their own "
@@ -231,6 +243,8 @@ class WallClockPersistedExpiry(ClockMarker):
         for sink in results.sinks:
             if sink.kind == "query":
                 message = _QUERY.get(language).format(detail=f"`{sink.detail}`")
+            elif sink.kind == "stored":
+                message = _STORED.get(language).format(detail=f"`{sink.detail}`")
             elif sink.kind == "jwt":
                 key = sink.detail.split('"')[1] if '"' in sink.detail else "exp"
                 message = _JWT.get(language).format(key=key)

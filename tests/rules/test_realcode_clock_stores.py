@@ -1,0 +1,176 @@
+"""ARM104 on shared stores real projects keep: a model's stored expiry checked against this
+server's clock, sorted-set scores stamped and swept by the app clock, due jobs picked by
+`zrangebyscore(..., max=now)`, retry scores moved with `zincrby`, and an expiry copied through
+another variable before it is written."""
+from __future__ import annotations
+
+from .helpers import CLOCK, flagged
+
+
+def test_model_method_compares_its_stored_expiry_with_the_app_clock():
+    code = """
+    from django.db import models
+    from django.utils import timezone
+
+
+    class ApiKey(models.Model):
+        expires_at = models.DateTimeField()
+
+        def is_expired(self):
+            if not self.expires_at:
+                return True
+            return timezone.now() >= self.expires_at
+    """
+    assert flagged(code, CLOCK, "keys/models.py") == [("ARM104", 12)]
+
+
+def test_stamp_scored_in_a_sorted_set_swept_by_age():
+    code = """
+    import time
+    import uuid
+
+
+    class Slots:
+        def __init__(self, redis, key, limit, max_age):
+            self.redis, self.key, self.limit, self.max_age = redis, key, limit, max_age
+
+        def take(self):
+            holder = str(uuid.uuid4())
+            stamp = time.time()
+            pipe = self.redis.pipeline()
+            pipe.zremrangebyscore(self.key, "-inf", stamp - self.max_age)
+            pipe.zadd(self.key, {holder: stamp})
+            pipe.zrank(self.key, holder)
+            return holder if pipe.execute()[-1] < self.limit else None
+    """
+    assert flagged(code, CLOCK, "app/slots.py") == [("ARM104", 15)]
+
+
+def test_zadd_arguments_built_beforehand_and_swept_elsewhere():
+    code = """
+    from time import time
+
+
+    class Unacked:
+        def remember(self, client, tag):
+            args = [{tag: time()}]
+            client.zadd(self.index_key, *args)
+
+        def restore(self, client, timeout):
+            ceiling = time() - timeout
+            for tag, _ in client.zrevrangebyscore(self.index_key, ceiling, 0, withscores=True):
+                self.requeue(tag)
+    """
+    assert flagged(code, CLOCK, "app/unacked.py") == [("ARM104", 7)]
+
+
+def test_due_jobs_picked_by_score_against_the_local_clock():
+    code = """
+    from app.utils import now_ms
+
+
+    class Poller:
+        async def poll(self, redis, queue):
+            now = now_ms()
+            ids = await redis.zrangebyscore(queue, min=float("-inf"), max=now)
+            return ids
+    """
+    assert flagged(code, CLOCK, "app/poller.py") == [("ARM104", 8)]
+
+
+def test_retry_score_moved_by_the_local_clock():
+    code = """
+    import time
+
+
+    class Worker:
+        def fail(self, tr, queue, job_id, score, backoff_ms):
+            bump = backoff_ms + (int(time.time() * 1000) - score)
+            tr.zincrby(queue, bump, job_id)
+    """
+    assert flagged(code, CLOCK, "app/worker.py") == [("ARM104", 7)]
+
+
+def test_expiry_copied_through_another_variable_is_reported_where_computed():
+    code = """
+    from datetime import datetime, timedelta
+
+
+    def cache_introspection(token, content, seconds):
+        limit = datetime.now() + timedelta(seconds=seconds)
+        expires = limit
+        if "exp" in content:
+            expires = datetime.utcfromtimestamp(content["exp"])
+        Token.objects.update_or_create(token=token, defaults={"expires": expires})
+    """
+    assert flagged(code, CLOCK, "app/introspect.py") == [("ARM104", 6)]
+
+
+# --- look-alikes -------------------------------------------------------------------------------
+def test_model_comparing_a_provider_period_end_stays_quiet():
+    code = """
+    from django.db import models
+    from django.utils import timezone
+
+
+    class Subscription(models.Model):
+        current_period_end = models.DateTimeField()
+        trial_end = models.DateTimeField(null=True)
+
+        def is_period_current(self):
+            return self.current_period_end > timezone.now()
+
+        def in_trial(self):
+            return self.trial_end is not None and self.trial_end > timezone.now()
+    """
+    assert flagged(code, CLOCK, "billing/models.py") == []
+
+
+def test_plain_class_with_an_in_memory_expiry_is_not_a_stored_one():
+    code = """
+    from datetime import datetime
+
+
+    class Ticket:
+        def __init__(self, expires):
+            self.expires = expires
+
+        def expired(self):
+            return datetime.now() >= self.expires
+    """
+    assert flagged(code, CLOCK, "app/tickets.py") == []
+
+
+def test_sorted_set_of_stamps_never_ranged_by_the_clock_stays_quiet():
+    code = """
+    import time
+
+
+    def record_login(redis, user_id):
+        redis.zadd("recent-logins", {user_id: time.time()})
+        return redis.zrevrange("recent-logins", 0, 9)
+    """
+    assert flagged(code, CLOCK, "app/logins.py") == []
+
+
+def test_removal_by_age_of_a_set_stamped_elsewhere_stays_quiet():
+    # retention pruning: the scores are written in another module; only their age is trimmed
+    code = """
+    import time
+
+
+    def prune(redis, key, keep_for):
+        redis.zremrangebyscore(key, "-inf", time.time() - keep_for)
+    """
+    assert flagged(code, CLOCK, "app/prune.py") == []
+
+
+def test_score_range_with_monotonic_bound_stays_quiet():
+    code = """
+    import time
+
+
+    def due(redis, key):
+        return redis.zrangebyscore(key, 0, time.monotonic())
+    """
+    assert flagged(code, CLOCK, "app/due.py") == []
