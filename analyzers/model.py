@@ -26,10 +26,22 @@ class Edit:
     text: str
 
 
+APPLICABILITIES = ("safe", "unsafe")
+
+
 @dataclass(frozen=True)
 class Fix:
+    """A mechanical repair. `applicability` follows ruff: "safe" fixes remove the pitfall and
+    nothing else (`armadilhas check --fix` applies them); "unsafe" ones may change behaviour
+    beyond it (applied only with `--unsafe-fixes`, and offered to reviewers, not assumed)."""
+
     description: str
     edits: tuple[Edit, ...]
+    applicability: str = "safe"
+
+    @property
+    def safe(self) -> bool:
+        return self.applicability == "safe"
 
 
 @dataclass(frozen=True)
