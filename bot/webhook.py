@@ -48,6 +48,16 @@ def _installation(payload: dict) -> int | None:
     return None
 
 
+def _obj(value) -> dict:
+    """A field GitHub sends as an object, or {} when a payload carries anything else there: a
+    malformed delivery is ignored with a reason, never a 500."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _repo(payload: dict) -> str | None:
     repo = payload.get("repository")
     if isinstance(repo, dict) and isinstance(repo.get("full_name"), str):
@@ -57,15 +67,15 @@ def _repo(payload: dict) -> str | None:
 
 def route(event: str, payload: dict) -> Decision:
     """Map (event, action) to work. New actions GitHub adds later are acknowledged and ignored."""
-    action = payload.get("action") if isinstance(payload, dict) else None
+    action = _text(payload.get("action")) if isinstance(payload, dict) else None
     if event in ACK_ONLY_EVENTS:
         return Decision(None, f"{event} acknowledged")
     installation = _installation(payload)
     repo = _repo(payload)
 
     if event == "pull_request" and action in PULL_REQUEST_ACTIONS:
-        pr = payload.get("pull_request") or {}
-        head = (pr.get("head") or {}).get("sha")
+        pr = _obj(payload.get("pull_request"))
+        head = _text(_obj(pr.get("head")).get("sha"))
         if installation is None or repo is None or not isinstance(pr.get("number"), int) or not head:
             return Decision(None, "pull_request without installation, repository, number or head sha")
         return Decision(
@@ -75,27 +85,28 @@ def route(event: str, payload: dict) -> Decision:
         )
 
     if event == "issue_comment" and action == "created":
-        issue = payload.get("issue") or {}
-        comment = payload.get("comment") or {}
+        issue = _obj(payload.get("issue"))
+        comment = _obj(payload.get("comment"))
         if not issue.get("pull_request"):
             return Decision(None, "comment on an issue, not a pull request")
-        body = comment.get("body") or ""
+        body = _text(comment.get("body")) or ""
         if "/armadilhas" not in body:
             return Decision(None, "no /armadilhas command")
-        user = comment.get("user") or {}
+        user = _obj(comment.get("user"))
         if installation is None or repo is None or not isinstance(issue.get("number"), int):
             return Decision(None, "issue_comment without installation, repository or number")
         return Decision(
             Work("command", {"installation": installation, "repo": repo, "number": issue["number"],
-                             "comment_id": comment.get("id"), "body": body,
-                             "user_login": user.get("login") or "", "user_type": user.get("type") or ""}),
+                             "comment_id": comment.get("id") if isinstance(comment.get("id"), int) else None,
+                             "body": body, "user_login": _text(user.get("login")) or "",
+                             "user_type": _text(user.get("type")) or ""}),
             f"command queued for {repo}#{issue['number']}",
         )
 
     if event == "check_run" and action == "rerequested":
-        run = payload.get("check_run") or {}
-        pulls = run.get("pull_requests") or []
-        head = run.get("head_sha")
+        run = _obj(payload.get("check_run"))
+        pulls = run.get("pull_requests") if isinstance(run.get("pull_requests"), list) else []
+        head = _text(run.get("head_sha"))
         if installation is None or repo is None or not head:
             return Decision(None, "check_run without installation, repository or head sha")
         # GitHub leaves pull_requests empty for heads in forks: nothing to map the run back to.
