@@ -28,6 +28,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 VERDICTS = ("real", "debatable", "false")
 
+sys.path.insert(0, str(HERE))
+from score import mirror_dir  # noqa: E402  (the same mirror layout rules as the scorer)
+
 
 def export(git_dir: Path, commit: str, dest: Path) -> tuple[int, int]:
     """Write the .py/.sql files of `commit` under dest; (files, lines) of non-test code.
@@ -90,7 +93,7 @@ def main() -> int:
     for project in projects:
         if args.project and project["name"] not in args.project:
             continue
-        git_dir = args.mirrors / project["repo"].replace("/", "+") / "repo"
+        git_dir = mirror_dir(args.mirrors, project["repo"])
         with tempfile.TemporaryDirectory() as scratch:
             files, lines = export(git_dir, project["commit"], Path(scratch))
             result = check(Path(scratch))

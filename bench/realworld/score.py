@@ -91,7 +91,9 @@ def load_projects(split: str) -> list[Project]:
 
 
 def mirror_dir(root: Path, repo: str) -> Path:
-    return root / repo.replace("/", "+") / "repo"
+    """The git directory of a repository's mirror: bare (`repo/`) or with a `.git` inside."""
+    base = root / repo.replace("/", "+") / "repo"
+    return base / ".git" if (base / ".git").is_dir() else base
 
 
 def read_at(git_dir: Path, commit: str, path: str) -> str | None:
