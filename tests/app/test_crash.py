@@ -122,6 +122,8 @@ def test_worker_paused_past_its_lease_cannot_post(fake_github, github_gateway, a
         fake.release_hangs()
         os.kill(paused.proc.pid, signal.SIGCONT)
         assert wait_until(lambda: "its new holder carries on" in paused.output(), 20), paused.output()
+        # It woke with the answer it was waiting for, not after its HTTP client gave up.
+        assert "ReadTimeout" not in paused.output(), paused.output()
     finally:
         paused.stop()
         if other is not None:

@@ -30,6 +30,7 @@ class FaultyGitHub(FakeGitHub):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._hangs: list[Hang] = []
+        self._hanging: list[Hang] = []  # taken by a request that is waiting now
 
     def hang_next(self, method: str, path_regex: str, seconds: float, *, apply: bool = True) -> Hang:
         hang = Hang(method.upper(), re.compile(path_regex), seconds, apply)
@@ -38,8 +39,9 @@ class FaultyGitHub(FakeGitHub):
         return hang
 
     def release_hangs(self) -> None:
+        """End every hang: those waiting now answer at once, those not yet taken never happen."""
         with self._lock:
-            hangs, self._hangs = list(self._hangs), []
+            hangs, self._hangs, self._hanging = self._hangs + self._hanging, [], []
         for hang in hangs:
             hang.released.set()
 
@@ -48,6 +50,7 @@ class FaultyGitHub(FakeGitHub):
             for hang in self._hangs:
                 if hang.method == method and hang.path.search(path):
                     self._hangs.remove(hang)
+                    self._hanging.append(hang)
                     return hang
         return None
 
