@@ -6,6 +6,7 @@ statements seen and analysed (test files included: their SQL is SQL to read), th
 top reasons for what was not analysed, and the findings per rule (outside test files, as the
 CLI reports them).
 
+    python bench/realworld/sql_rate.py --set all     # every project of the real-code set, pinned
     python bench/realworld/sql_rate.py /work/.mirror/pgflow-dev+pgflow/repo \\
         /work/.mirror/sqlc-dev+sqlc/repo@HEAD --paths-prefix examples/ [--min-rate 0.99] [--notes]
 
@@ -95,15 +96,39 @@ def measure(git_dir: str, commit: str, prefixes: list[str], excludes: list[str],
     return stats, rules, len(files)
 
 
+def set_specs(split: str, mirrors: str) -> list[str]:
+    """DIR@COMMIT of every labelled project of the real-code set in `split` that has .sql files."""
+    from pathlib import Path
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from score import load_projects, mirror_dir
+
+    specs = []
+    for project in load_projects(split):
+        git_dir = mirror_dir(Path(mirrors), project.repo)
+        names = subprocess.run(["git", "--git-dir", str(git_dir), "ls-tree", "-r", "--name-only", project.commit],
+                               capture_output=True, text=True).stdout.split("\n")
+        if any(name.endswith(".sql") for name in names):
+            specs.append(f"{git_dir}@{project.commit}")
+    return specs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("repos", nargs="+", metavar="DIR[@COMMIT]")
+    parser.add_argument("repos", nargs="*", metavar="DIR[@COMMIT]")
+    parser.add_argument("--set", choices=("dev", "test", "all"),
+                        help="every project of the real-code set (bench/realworld) at its pinned commit")
+    parser.add_argument("--mirrors", default=os.environ.get("ARMADILHAS_MIRRORS", "/work/.mirror"))
     parser.add_argument("--paths-prefix", action="append", default=[], metavar="[DIR=]PREFIX")
     parser.add_argument("--exclude", action="append", default=[], metavar="SUBSTRING")
     parser.add_argument("--min-rate", type=float, default=None, help="exit 1 when a project is below this rate")
     parser.add_argument("--notes", action="store_true", help="print every note (why a statement was not analysed)")
     parser.add_argument("--samples", action="store_true", help="print the first failing statement of each reason")
     args = parser.parse_args(argv)
+    if args.set:
+        args.repos += set_specs(args.set, args.mirrors)
+    if not args.repos:
+        parser.error("give DIR[@COMMIT] arguments or --set")
 
     total = SqlStats()
     total_rules: Counter = Counter()
