@@ -94,6 +94,8 @@ def cmd_check(args) -> int:
     from .scan import iter_files, scan
 
     config = _load_config(args)
+    if args.unsafe_fixes and not (args.fix or args.diff):
+        args.fix = True  # like ruff: --unsafe-fixes alone means "apply them"
     started = time.perf_counter()
     files, notes = iter_files(args.paths, config, Path.cwd())
     result = scan(files, config.settings, jobs=args.jobs, progress=Progress())
@@ -102,6 +104,45 @@ def cmd_check(args) -> int:
         for note in notes:
             print(f"armadilhas: {note.path}: {note.message}", file=sys.stderr)
         return 2
+    if args.fix or args.diff:
+        return _apply_fixes(result, files, args, config, started)
+    return _emit(result, args, config, time.perf_counter() - started)
+
+
+def _apply_fixes(result, files, args, config: RepoConfig, started: float) -> int:
+    """--fix writes the fixes and reports what is left; --diff prints them and writes nothing."""
+    from .fixes import fix_file, unified_diff
+    from .scan import MAX_FILE_BYTES
+
+    unsafe = bool(args.unsafe_fixes)
+    fixable = {f.path for f in result.findings if f.fix is not None}
+    applied = unsafe_left = 0
+    diffs: list[str] = []
+    for file, shown in files:
+        if shown not in fixable:
+            continue
+        outcome, notes = fix_file(file, shown, config.settings, unsafe=unsafe, write=not args.diff,
+                                  max_bytes=MAX_FILE_BYTES)
+        result.notes.extend(notes)
+        if outcome is None:
+            continue
+        result.notes.extend(outcome.notes)
+        unsafe_left += outcome.unsafe_skipped
+        if outcome.changed:
+            applied += len(outcome.applied)
+            diffs.append(unified_diff(shown, outcome.original, outcome.fixed))
+            result.findings = [f for f in result.findings if f.path != shown] + outcome.remaining
+    result.findings.sort(key=lambda f: f.sort_key)
+    noun = "fix" if applied == 1 else "fixes"
+    hint = (f" ({unsafe_left} more with --unsafe-fixes)" if unsafe_left else "")
+    if args.diff:
+        sys.stdout.write("".join(diffs))
+        for note in result.notes:
+            print(f"armadilhas: {note.path}: {note.message}", file=sys.stderr)
+        print(f"armadilhas: would apply {applied} {noun} in {len(diffs)} file(s){hint}", file=sys.stderr)
+        return 1 if diffs else 0
+    print(f"armadilhas: applied {applied} {noun} in {len(diffs)} file(s), {len(result.findings)} finding(s) "
+          f"remaining{hint}", file=sys.stderr)
     return _emit(result, args, config, time.perf_counter() - started)
 
 
@@ -184,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="analyse files and folders")
     check.add_argument("paths", nargs="+", metavar="PATH")
     scan_options(check)
+    check.add_argument("--fix", action="store_true", help="apply the safe fixes in place")
+    check.add_argument("--diff", action="store_true",
+                       help="print the fixes as a unified diff instead of writing them (exit 1 if there are any)")
+    check.add_argument("--unsafe-fixes", action="store_true",
+                       help="also apply fixes that may change behaviour beyond the pitfall")
     check.set_defaults(func=cmd_check)
 
     diff = sub.add_parser("diff", help="only findings on lines changed against a git ref")

@@ -30,6 +30,7 @@ def finding_dict(finding: Finding) -> dict:
     if finding.fix is not None:
         data["fix"] = {
             "description": finding.fix.description,
+            "applicability": finding.fix.applicability,
             "edits": [{"start": e.start, "end": e.end, "text": e.text} for e in finding.fix.edits],
         }
     return data

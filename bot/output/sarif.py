@@ -33,6 +33,25 @@ def _rule_descriptor(rule, base_url):
     }
 
 
+def _fixes(f) -> list[dict]:
+    """SARIF `fixes`: character-offset replacements (columnKind unicodeCodePoints), with ruff's
+    applicability in the property bag."""
+    if f.fix is None or not f.fix.edits:
+        return []
+    return [{
+        "description": {"text": f.fix.description},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+            "replacements": [
+                {"deletedRegion": {"charOffset": e.start, "charLength": e.end - e.start},
+                 "insertedContent": {"text": e.text}}
+                for e in sorted(f.fix.edits, key=lambda e: e.start)
+            ],
+        }],
+        "properties": {"applicability": f.fix.applicability},
+    }]
+
+
 def render(result: ScanResult, version: str, base_url: str | None = None) -> str:
     rules = all_rules()
     index = {rule.id: i for i, rule in enumerate(rules)}
@@ -57,6 +76,8 @@ def render(result: ScanResult, version: str, base_url: str | None = None) -> str
                 "properties": {"confidence": f.confidence},
             }
         )
+        if f.fix is not None and f.fix.edits:
+            results[-1]["fixes"] = _fixes(f)
     notifications = [
         {
             "level": "note",

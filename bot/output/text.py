@@ -21,7 +21,8 @@ def render(result: ScanResult, *, color: bool, elapsed: float | None = None, lan
         out.append(f"    {paint(_DIM, '→')} {paint(_CYAN, f.citation.skill + ' › ' + f.citation.section)}")
         out.append(f"      {paint(_DIM, f.citation.url)}")
         if f.fix is not None:
-            out.append(f"    {paint(_DIM, 'fix:')} {f.fix.description}")
+            unsafe = "" if f.fix.safe else " (unsafe: applied only with --unsafe-fixes)"
+            out.append(f"    {paint(_DIM, 'fix:')} {f.fix.description}{unsafe}")
     for note in result.notes:
         line = f":{note.line}" if note.line else ""
         out.append(f"{note.path}{line}: note: {note.message}")
