@@ -278,3 +278,14 @@ def test_watched_insert_if_absent_of_a_record_is_quiet():
         return job_id
     """
     assert flagged(code) == []
+
+
+def test_lua_script_that_hands_out_a_counter_token_is_quiet():
+    code = '''\
+    CLAIM = """
+    if redis.call('exists', KEYS[1]) == 1 then return false end
+    local token = redis.call('incr', KEYS[2])
+    redis.call('set', KEYS[1], token, 'PX', ARGV[1])
+    return token"""
+    '''
+    assert flagged(code) == []

@@ -796,8 +796,12 @@ _LUA_SET = re.compile(r"redis\.call\(\s*['\"]set['\"][^)]*['\"](?:px|ex)['\"]", 
 _LUA_GUARD = re.compile(r"['\"]nx['\"]|redis\.call\(\s*['\"](?:get|exists)['\"]\s*,\s*KEYS\[1\]", re.I)
 
 
+# A script that also increments a counter hands out a fencing token with the lease.
+_LUA_TOKEN = re.compile(r"redis\.call\(\s*['\"](?:h?incr|h?incrby)['\"]", re.I)
+
+
 def lua_lock_script(text: str) -> bool:
-    return bool(_LUA_SET.search(text) and _LUA_GUARD.search(text))
+    return bool(_LUA_SET.search(text) and _LUA_GUARD.search(text)) and not _LUA_TOKEN.search(text)
 
 
 def lua_set_offset(text: str) -> int:
