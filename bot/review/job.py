@@ -229,7 +229,17 @@ class Reviewer:
                 fix = fixer(finding, analysed.text, language)
             except Exception as exc:  # an optional helper must never cost the review
                 log.warning("LLM fix failed for %s: %s", finding.fingerprint, exc)
-        suggestion = render.suggestion_for(finding, analysed.text, start, end, fix.edits) if fix else None
+        suggestion = None
+        if fix is not None:
+            # The comment spans exactly the lines the fix edits (and the flagged line), when GitHub
+            # accepts that span; else the fix is described but offered as a block only if it fits.
+            span = render.edited_lines(analysed.text, fix.edits)
+            if span is not None:
+                lo, hi = min(span[0], finding.line), max(span[1], finding.line)
+                if (lo, hi) != (start, end) and (lo == hi or analysed.diff.span_commentable(lo, hi)) \
+                        and analysed.diff.is_added(lo) and analysed.diff.is_added(hi):
+                    start, end = lo, hi
+            suggestion = render.suggestion_for(finding, analysed.text, start, end, fix.edits)
         link = render.citation_url(finding, pr.repo_html_url, pr.head_sha, skill_path)
         body = render.comment_body(finding, language, link, suggestion, fix.description if suggestion else None)
         comment = {"path": finding.path, "line": end, "side": "RIGHT", "body": body}

@@ -66,7 +66,20 @@ def _plural(n: int) -> str:
 class Suggestion:
     start_line: int
     end_line: int
-    replacement: str
+    replacement: str  # the new text of lines start_line..end_line, without the final newline
+    delete: bool = False  # the fix removes these lines: an empty suggestion block
+
+    @property
+    def block(self) -> str:
+        """The fenced block, byte for byte: the fence is longer than any run of backticks inside."""
+        longest = max((len(run) for run in _BACKTICKS.findall(self.replacement)), default=0)
+        fence = "`" * max(3, longest + 1)
+        if self.delete:
+            return f"{fence}suggestion\n{fence}"
+        return f"{fence}suggestion\n{self.replacement}\n{fence}"
+
+
+_BACKTICKS = re.compile(r"`+")
 
 
 def line_starts(text: str) -> list[int]:
@@ -75,6 +88,19 @@ def line_starts(text: str) -> list[int]:
         if char == "\n":
             starts.append(index + 1)
     return starts
+
+
+def edited_lines(text: str, edits: tuple[Edit, ...]) -> tuple[int, int] | None:
+    """First and last line (1-based) the edits touch. An edit that ends right after a newline
+    does not touch the next line; a pure insertion touches the line it is inserted into."""
+    if not edits:
+        return None
+    lo = min(e.start for e in edits)
+    hi = max(e.end for e in edits)
+    first = text.count("\n", 0, lo) + 1
+    last_offset = hi - 1 if hi > lo and hi > 0 and text[hi - 1] == "\n" else hi
+    last = text.count("\n", 0, max(lo, last_offset)) + 1
+    return first, max(first, last)
 
 
 def suggestion_for(finding: Finding, text: str, start_line: int, end_line: int,
@@ -94,11 +120,13 @@ def suggestion_for(finding: Finding, text: str, start_line: int, end_line: int,
     if any(not (lo <= e.start <= e.end <= with_newline) for e in edits):
         return None
     segment = apply_edits(text[lo:with_newline], [Edit(e.start - lo, e.end - lo, e.text) for e in edits])
-    if with_newline > hi and segment.endswith("\n"):
+    if with_newline > hi:
+        if segment == "":
+            return Suggestion(start_line, end_line, "", delete=True)
+        if not segment.endswith("\n"):
+            return None  # the fix joins the last line with the next one: no block can say that
         segment = segment[:-1]
     segment = "\n".join(line.rstrip("\r") for line in segment.split("\n"))
-    if "```" in segment:  # would close our fence early; better no suggestion than a broken one
-        return None
     return Suggestion(start_line, end_line, segment)
 
 
@@ -119,7 +147,7 @@ def comment_body(finding: Finding, language: str, link: str, suggestion: Suggest
         parts.append(f"**{words['instead']}:** {rule.use_instead.get(language).strip()}")
     if suggestion is not None:
         title = f"{words['fix']}" + (f" ({fix_description})" if fix_description else "")
-        parts.append(f"{title}:\n```suggestion\n{suggestion.replacement}\n```")
+        parts.append(f"{title}:\n{suggestion.block}")
     parts.append(f"📖 [{finding.citation.skill} › {finding.citation.section}]({link})")
     parts.append(f"<!-- armadilhas:fingerprint={finding.fingerprint} -->")
     return "\n\n".join(parts)
