@@ -174,3 +174,27 @@ def test_score_range_with_monotonic_bound_stays_quiet():
         return redis.zrangebyscore(key, 0, time.monotonic())
     """
     assert flagged(code, CLOCK, "app/due.py") == []
+
+
+def test_expiry_returned_by_a_method_is_reported_where_the_method_arms_it():
+    code = """
+    from datetime import datetime, timedelta, timezone
+
+
+    class Outbox:
+        def clock(self):
+            return datetime.now(timezone.utc)
+
+        def _message_expiry(self, headers):
+            ttl_ms = headers.get("ttl_ms")
+            if ttl_ms is not None:
+                return self.clock() + timedelta(milliseconds=int(ttl_ms))
+
+        def push(self, collection, body, headers):
+            doc = {"body": body}
+            expiry = self._message_expiry(headers)
+            if expiry is not None:
+                doc["expire_at"] = expiry
+            collection.insert_one(doc)
+    """
+    assert flagged(code, CLOCK, "app/outbox.py") == [("ARM104", 12)]

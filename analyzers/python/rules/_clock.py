@@ -654,10 +654,12 @@ _INDIRECT_ATTR = re.compile(r"now|time|clock|millis|_ms$|_ts$|epoch", re.IGNOREC
 
 def _armed_at(flows) -> tuple:
     """Where each binding was armed: a copy of another variable (`expires = max_caching_time`,
-    `"run_at": ea`) was armed where that variable was."""
+    `"run_at": ea`) was armed where that variable was; a value a same-file helper returned
+    (`msg_expire = self._message_expiry(m)`) was armed inside the helper."""
     roots: dict[int, tuple[str, cst.BaseExpression]] = {}
     for flow, value in flows:
-        for root in flow.roots if isinstance(value, cst.Name) and flow.roots else ((flow.kind, value),):
+        copied = isinstance(value, cst.Name) or (isinstance(value, cst.Call) and flow.calls == (value,))
+        for root in flow.roots if copied and flow.roots else ((flow.kind, value),):
             roots.setdefault(id(root[1]), root)
     return tuple(roots.values())
 
