@@ -71,6 +71,30 @@ def now_fix(start: int, end: int) -> Fix:
     return Fix("use now() (start of the transaction) instead of the wall clock", (Edit(start, end, "now()"),))
 
 
+# `col < now() - interval '5 minutes'`, `col >= current_timestamp - v_debounce` (either side),
+# `now() - col > interval '1 hour'`: a stamp whose age gates something (a debounce, a retry, a
+# cooldown). A stamp of that kind written from the wall clock is judged against another clock.
+_CLOCK_EXPR = r"(?:now\s*\(\s*\)|current_timestamp|localtimestamp|(?:clock|statement|transaction)_timestamp\s*\(\s*\))"
+_CMP = r"(?:<=|>=|<|>)"
+_COL = r"(?:[\w\"]+\s*\.\s*)?\"?(\w+)\"?"
+_WINDOWS = (
+    re.compile(rf"{_COL}\s*{_CMP}\s*{_CLOCK_EXPR}\s*[-+]|{_CLOCK_EXPR}\s*-\s*{_COL}\s*{_CMP}", re.I),
+    re.compile(rf"{_CLOCK_EXPR}\s*-\s*(?:interval\s*'[^']*'|[\w.\"]+|\([^()]*\))\s*{_CMP}\s*{_COL}", re.I),
+)
+_NOT_COLUMNS = frozenset({"interval", "now", "current_timestamp", "localtimestamp"})
+
+
+@lru_cache(maxsize=16)
+def window_columns(text: str) -> frozenset[str]:
+    """Columns some query of the text compares with the clock shifted by an amount (their age
+    decides something). Cached for the same reason as `order_keys`."""
+    lowered = text.lower()
+    if "now" not in lowered and "_timestamp" not in lowered:
+        return frozenset()
+    found = {next(g for g in m.groups() if g).lower() for pattern in _WINDOWS for m in pattern.finditer(text)}
+    return frozenset(found - _NOT_COLUMNS)
+
+
 # Every key of an ORDER BY list (`order by auction_id, amount desc, placed_at asc`): a
 # tie-breaker is ordering evidence too.
 _ORDER_BY = re.compile(r"\border\s+by\b", re.I)

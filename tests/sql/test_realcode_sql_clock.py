@@ -71,3 +71,49 @@ create table accounts (id bigint, last_login_at timestamptz default clock_timest
 create table audit_log (id bigint generated always as identity, created_at timestamptz default now());
 """
     assert found(sql, "ARM102") == []
+
+
+def test_stamp_from_clock_timestamp_whose_age_gates_the_next_action():
+    sql = """create or replace function ops.ping_idle_consumers() returns setof text
+language sql as $$
+  with due as (
+    select c.name from ops.consumers as c
+     where c.enabled
+       and (c.last_pinged_at is null or c.last_pinged_at < now() - c.cooldown)
+  ),
+  pinged as (
+    update ops.consumers as c
+       set last_pinged_at = clock_timestamp()
+      from due
+     where c.name = due.name
+    returning c.name
+  )
+  select name from pinged
+$$;
+
+update ops.agents set seen_at = clock_timestamp() where id = $1;
+select id from ops.agents where now() - seen_at > interval '2 minutes';
+"""
+    assert found(sql, "ARM101", "ARM102") == [("ARM101", 10), ("ARM101", 18)]
+
+
+def test_clock_timestamp_stamps_nobody_ages_stay_quiet():
+    sql = """update ops.consumers set last_pinged_at = clock_timestamp() where name = $1;
+select name, last_pinged_at from ops.consumers where enabled;
+
+create or replace function ops.drain(p_budget interval) returns void
+language plpgsql as $$
+declare
+  v_started timestamptz := clock_timestamp();
+begin
+  loop
+    exit when clock_timestamp() - v_started > p_budget;
+    perform ops.drain_one();
+  end loop;
+  update ops.consumers set drained_at = clock_timestamp() where name = 'main';
+end $$;
+
+update ops.agents set seen_at = now() where id = $1;
+select id from ops.agents where seen_at < now() - interval '2 minutes';
+"""
+    assert found(sql, "ARM101", "ARM102") == []

@@ -12,7 +12,7 @@ from ..hits import SqlHit
 from ..rule import sql_rule
 from ..scope import Scope
 from ..tree import COMPARISONS, op_name
-from ..wallclock import WallSources, call_span, is_expiry_column, now_fix
+from ..wallclock import WallSources, call_span, is_expiry_column, now_fix, window_columns
 
 META = register(
     RuleMeta(
@@ -111,11 +111,12 @@ def check(scope: Scope) -> Iterator[SqlHit]:
         return
     sources = WallSources(scope)
     loaded = expiry_variables(scope)
+    windowed = window_columns(scope.facts.text)
     for unit in scope.units:
         if unit.role == "log":
             continue
         for write in writes(unit):
-            if not is_expiry_column(write.column):
+            if not (is_expiry_column(write.column) or write.column in windowed):
                 continue
             if write.how == "assign" and unit.target in scope.variables:
                 continue  # a local variable: it matters only if it reaches a column (below)
