@@ -84,8 +84,12 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
 
     projects = yaml.safe_load((HERE / "noise.yml").read_text())["projects"]
-    review = yaml.safe_load((HERE / "noise_review.yml").read_text()) if (HERE / "noise_review.yml").exists() else None
-    verdicts = {(r["project"], r["path"], r["rule"], r["fingerprint"]): r for r in (review or {}).get("findings") or ()}
+    verdicts = {}
+    for path in sorted(HERE.glob("noise_review*.yml")):  # one file per reviewer or per round
+        for r in (yaml.safe_load(path.read_text()) or {}).get("findings") or ():
+            if r.get("verdict") not in VERDICTS:
+                raise SystemExit(f"{path.name}: {r.get('path')}:{r.get('line')}: verdict must be one of {VERDICTS}")
+            verdicts[(r["project"], r["path"], r["rule"], r["fingerprint"])] = r
 
     total_lines = 0
     found, pending = [], []
