@@ -11,6 +11,7 @@ import binascii
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from github import Auth, Github, GithubIntegration, GithubObject, UnknownObjectException
@@ -18,7 +19,7 @@ from github import Auth, Github, GithubIntegration, GithubObject, UnknownObjectE
 from .. import metrics
 from . import calls
 from .errors import GitHubError, ReviewRejected
-from .models import ChangedFile, CheckRunInfo, PostedComment, PullRequestInfo
+from .models import ChangedFile, CheckRunInfo, PostedComment, PostedReview, PullRequestInfo
 from .retry import RetryPolicy
 
 T = TypeVar("T")
@@ -177,10 +178,25 @@ class InstallationClient:
                 raw = c._rawData
                 comments.append(PostedComment(
                     id=raw["id"], path=raw.get("path") or "", line=raw.get("line"), body=raw.get("body") or "",
-                    in_reply_to_id=raw.get("in_reply_to_id"), user_login=(raw.get("user") or {}).get("login", "")))
+                    in_reply_to_id=raw.get("in_reply_to_id"), user_login=(raw.get("user") or {}).get("login", ""),
+                    review_id=raw.get("pull_request_review_id")))
             return comments
 
         return self._run(fetch, f"GET review comments of {repo}#{number}")
+
+    def reviews(self, repo: str, number: int) -> list[PostedReview]:
+        """Submitted reviews of a pull request (their bodies carry the App's per-job markers)."""
+        def fetch(gh: Github) -> list[PostedReview]:
+            return [_posted(r._rawData) for r in gh.get_repo(repo).get_pull(number).get_reviews()]
+
+        return self._run(fetch, f"GET reviews of {repo}#{number}")
+
+    def issue_comments(self, repo: str, number: int) -> list[PostedReview]:
+        """Conversation comments of an issue or pull request (slash commands and the App's replies)."""
+        def fetch(gh: Github) -> list[PostedReview]:
+            return [_posted(c._rawData) for c in gh.get_repo(repo).get_issue(number).get_comments()]
+
+        return self._run(fetch, f"GET issue comments of {repo}#{number}")
 
     def permission(self, repo: str, username: str) -> str:
         def fetch(gh: Github) -> str:
@@ -194,7 +210,42 @@ class InstallationClient:
             raise
         return _PERMISSION.get(value, "none")
 
+    def review_threads(self, repo: str, number: int) -> dict[int, ReviewThread]:
+        """The PR's review threads by the id of their first comment (GraphQL: REST has no threads)."""
+        owner, name = repo.split("/", 1)
+
+        def fetch(gh: Github) -> dict[int, ReviewThread]:
+            threads: dict[int, ReviewThread] = {}
+            cursor = None
+            for _page in range(MAX_FILES // 100):  # bounded, like the REST listings
+                _, data = gh.requester.graphql_query(REVIEW_THREADS, {"owner": owner, "name": name, "number": number,
+                                                                      "cursor": cursor})
+                pull = (((data.get("data") or {}).get("repository") or {}).get("pullRequest") or {})
+                connection = pull.get("reviewThreads") or {}
+                for node in connection.get("nodes") or []:
+                    first = ((node.get("comments") or {}).get("nodes") or [{}])[0] or {}
+                    if first.get("databaseId") is not None:
+                        threads[int(first["databaseId"])] = ReviewThread(
+                            node["id"], bool(node.get("isResolved")), bool(node.get("viewerCanResolve")))
+                page = connection.get("pageInfo") or {}
+                if not page.get("hasNextPage"):
+                    break
+                cursor = page.get("endCursor")
+            return threads
+
+        return self._run(fetch, f"GraphQL review threads of {repo}#{number}")
+
     # -- writing ---------------------------------------------------------------------------
+    def resolve_review_thread(self, thread_id: str) -> bool:
+        """Mark a review thread resolved (GraphQL resolveReviewThread); True if it now is."""
+        def post(gh: Github) -> bool:
+            _, data = gh.requester.graphql_query(RESOLVE_THREAD, {"id": thread_id})
+            thread = (((data.get("data") or {}).get("resolveReviewThread") or {}).get("thread") or {})
+            return bool(thread.get("isResolved"))
+
+        # Resolving twice is harmless, so a failed attempt may be repeated.
+        return self._run(post, f"GraphQL resolve review thread {thread_id}")
+
     def create_review(self, repo: str, number: int, commit_sha: str, body: str, comments: list[dict]) -> int:
         def post(gh: Github) -> int:
             r = gh.get_repo(repo)
@@ -220,7 +271,7 @@ class InstallationClient:
         def post(gh: Github) -> int:
             return gh.get_repo(repo).get_issue(number).create_comment(body).id
 
-        return self._run(post, f"POST comment on {repo}#{number}")
+        return self._run(post, f"POST comment on {repo}#{number}", idempotent=False)
 
     def add_reaction(self, repo: str, number: int, comment_id: int, content: str) -> None:
         def post(gh: Github) -> None:
@@ -275,6 +326,36 @@ class InstallationClient:
                 gh.get_repo(repo).get_check_run(check_run_id).edit(output=more)
 
             self._run(patch, f"PATCH annotations of check run {check_run_id} on {repo}")
+
+
+def _posted(raw: dict) -> PostedReview:
+    return PostedReview(id=raw["id"], body=raw.get("body") or "", user_login=(raw.get("user") or {}).get("login", ""))
+
+
+REVIEW_THREADS = """
+query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviewThreads(first: 100, after: $cursor) {
+        pageInfo { hasNextPage endCursor }
+        nodes { id isResolved viewerCanResolve comments(first: 1) { nodes { databaseId } } }
+      }
+    }
+  }
+}
+"""
+RESOLVE_THREAD = """
+mutation($id: ID!) {
+  resolveReviewThread(input: {threadId: $id}) { thread { id isResolved } }
+}
+"""
+
+
+@dataclass(frozen=True)
+class ReviewThread:
+    id: str  # GraphQL node id (PRRT_...)
+    is_resolved: bool
+    can_resolve: bool
 
 
 def _split_annotations(output: dict | None) -> tuple[dict | None, list[list]]:

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from .errors import GitHubError, RateLimited, ReviewRejected
 
-__all__ = ["ChangedFile", "CheckRunInfo", "GitHubError", "PostedComment", "PullRequestInfo", "RateLimited", "ReviewRejected"]
+__all__ = ["ChangedFile", "CheckRunInfo", "GitHubError", "PostedComment", "PostedReview", "PullRequestInfo", "RateLimited",
+           "ReviewRejected"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,15 @@ class PostedComment:
     line: int | None
     body: str
     in_reply_to_id: int | None
+    user_login: str
+    review_id: int | None = None  # the review it was posted with (None: a reply or a lone comment)
+
+
+@dataclass(frozen=True)
+class PostedReview:
+    """A submitted review's body (where the App's markers say which job posted it) or an issue comment."""
+    id: int
+    body: str
     user_login: str
 
 
