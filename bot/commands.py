@@ -3,6 +3,10 @@
 Only people who can push to the repository may start a run (asked of the API, not inferred from
 the payload's author_association); other bots and the App itself are ignored, so two bots can
 never talk each other into a loop.
+
+Every reply names the comment it answers (`<!-- armadilhas:reply-to=ID -->`), and a command job
+run again (its worker died after replying) looks for that marker first: a command is answered once.
+A re-run also passes the recheck gate its first run took, instead of being told "too soon".
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from .review import render
 from .store import Store, pr_key
 
 _COMMAND = re.compile(r"^[ \t]*/armadilhas(?:[ \t]+([A-Za-z-]+))?[ \t]*$", re.MULTILINE)
@@ -68,28 +73,42 @@ class CommandHandler:
         if word is None:
             return "ignored: no command"
         comment_id = payload.get("comment_id")
-        if isinstance(comment_id, int):
-            self.client.add_reaction(repo, number, comment_id, "eyes")
+        if not isinstance(comment_id, int):
+            comment_id = None
+        if comment_id is not None:
+            self.client.add_reaction(repo, number, comment_id, "eyes")  # GitHub keeps one per user
 
         if word in ("", "help"):
-            self.client.create_issue_comment(repo, number, HELP)
+            self._reply(repo, number, comment_id, HELP)
             return "help"
         if word != "recheck":
-            self.client.create_issue_comment(repo, number, UNKNOWN.format(word=word) + HELP)
+            self._reply(repo, number, comment_id, UNKNOWN.format(word=word) + HELP)
             return f"unknown command {word}"
 
         permission = self.client.permission(repo, login)
         if permission not in ALLOWED:
-            self.client.create_issue_comment(repo, number, REFUSED.format(user=login))
+            self._reply(repo, number, comment_id, REFUSED.format(user=login))
             return f"refused: {login} has {permission} permission"
         key = pr_key(repo, number)
-        if not self.store.allow(f"recheck:{key}", self.recheck_interval):
-            self.client.create_issue_comment(repo, number, TOO_SOON.format(seconds=self.recheck_interval))
+        # The gate remembers which comment took it: a re-run of this command passes it again.
+        owner = f"comment:{comment_id}" if comment_id is not None else ""
+        if not self.store.allow(f"recheck:{key}", self.recheck_interval, owner=owner):
+            self._reply(repo, number, comment_id, TOO_SOON.format(seconds=self.recheck_interval))
             return "rate limited"
         pr = self.client.pull_request(repo, number)
         if pr.state != "open":
-            self.client.create_issue_comment(repo, number, CLOSED)
+            self._reply(repo, number, comment_id, CLOSED)
             return "closed"
         self.enqueue_review({"installation": payload["installation"], "repo": repo, "number": number,
                              "head_sha": pr.head_sha, "job": self.store.next_job(key), "trigger": "recheck"})
         return "recheck queued"
+
+    def _reply(self, repo: str, number: int, comment_id: int | None, text: str) -> None:
+        if comment_id is None:
+            self.client.create_issue_comment(repo, number, text)
+            return
+        for posted in self.client.issue_comments(repo, number):
+            if render.reply_to_of(posted.body) == comment_id and (
+                    self.bot_login is None or posted.user_login == self.bot_login):
+                return  # answered by an earlier run of this job
+        self.client.create_issue_comment(repo, number, render.with_reply_marker(text, comment_id))

@@ -29,8 +29,9 @@ class Store(Protocol):
     def newest_job(self, key: str) -> int:
         """The last number taken for `key`, 0 if none."""
 
-    def allow(self, key: str, interval: int) -> bool:
-        """True at most once per `interval` seconds for `key`."""
+    def allow(self, key: str, interval: int, owner: str = "") -> bool:
+        """True at most once per `interval` seconds for `key`, and again for the same non-empty
+        `owner` (a re-run of the job that took the gate)."""
 
     def close(self) -> None: ...
 
@@ -55,6 +56,11 @@ class SqliteStore:
                 CREATE TABLE IF NOT EXISTS gates (key TEXT PRIMARY KEY, expires INTEGER NOT NULL);
                 """
             )
+            if "owner" not in {row[1] for row in db.execute("PRAGMA table_info(gates)")}:
+                try:
+                    db.execute("ALTER TABLE gates ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+                except sqlite3.OperationalError:  # another process added it meanwhile
+                    pass
 
     def _connect(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -68,20 +74,26 @@ class SqliteStore:
             self._local.db = db
         return db
 
-    def _claim(self, table: str, key: str, ttl: int) -> bool:
+    def _claim(self, table: str, key: str, ttl: int, owner: str = "") -> bool:
         # `table` is one of two literals below, never user input.
         db = self._connect()
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute(f"DELETE FROM {table} WHERE key = ? AND expires <= unixepoch()", (key,))
-            cur = db.execute(
-                f"INSERT OR IGNORE INTO {table} (key, expires) VALUES (?, unixepoch() + ?)", (key, int(ttl))
-            )
+            if owner:
+                cur = db.execute(f"INSERT OR IGNORE INTO {table} (key, expires, owner) VALUES (?, unixepoch() + ?, ?)",
+                                 (key, int(ttl), owner))
+                taken = cur.rowcount == 1 or db.execute(
+                    f"SELECT 1 FROM {table} WHERE key = ? AND owner = ?", (key, owner)).fetchone() is not None
+            else:
+                cur = db.execute(f"INSERT OR IGNORE INTO {table} (key, expires) VALUES (?, unixepoch() + ?)",
+                                 (key, int(ttl)))
+                taken = cur.rowcount == 1
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return cur.rowcount == 1
+        return taken
 
     def claim_delivery(self, delivery_id: str, ttl: int) -> bool:
         return self._claim("deliveries", delivery_id, ttl)
@@ -89,10 +101,10 @@ class SqliteStore:
     def forget_delivery(self, delivery_id: str) -> None:
         self._connect().execute("DELETE FROM deliveries WHERE key = ?", (delivery_id,))
 
-    def allow(self, key: str, interval: int) -> bool:
+    def allow(self, key: str, interval: int, owner: str = "") -> bool:
         if interval <= 0:
             return True
-        return self._claim("gates", key, interval)
+        return self._claim("gates", key, interval, owner)
 
     def next_job(self, key: str) -> int:
         db = self._connect()
@@ -134,10 +146,14 @@ class RedisStore:
     def forget_delivery(self, delivery_id: str) -> None:
         self.client.delete(f"{self.prefix}delivery:{delivery_id}")
 
-    def allow(self, key: str, interval: int) -> bool:
+    def allow(self, key: str, interval: int, owner: str = "") -> bool:
         if interval <= 0:
             return True
-        return bool(self.client.set(f"{self.prefix}gate:{key}", 1, nx=True, ex=int(interval)))
+        gate = f"{self.prefix}gate:{key}"
+        if self.client.set(gate, owner or "1", nx=True, ex=int(interval)):
+            return True
+        # The value is written once, by the SET above: a match means this owner took the gate.
+        return bool(owner) and self.client.get(gate) == owner.encode()
 
     def next_job(self, key: str) -> int:
         return int(self.client.incr(f"{self.prefix}job:{key}"))

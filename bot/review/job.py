@@ -15,7 +15,7 @@ from analyzers import Finding, Fix, Report, language_of
 from analyzers.citations import REPO_SKILL_PATHS
 from bot.config import CONFIG_PATH, ConfigError, RepoConfig, load_repo_config
 from bot import metrics
-from bot.github.models import ChangedFile, PostedComment, PullRequestInfo, ReviewRejected
+from bot.github.models import ChangedFile, GitHubError, PostedComment, PullRequestInfo, RateLimited, ReviewRejected
 
 from . import render
 from .diffmap import FileDiff, diff_texts, parse_patch
@@ -48,6 +48,11 @@ class ReviewRequest:
     def external_id(self) -> str:
         """Names this job's Check Run, so that a re-run finds it instead of opening a second one."""
         return f"{self.number}:{self.job}"
+
+    @property
+    def review_key(self) -> str:
+        """Marks this job's review bodies, so that a re-run finds what it already posted."""
+        return f"{self.number}:{self.job}@{self.head_sha[:12]}"
 
 
 @dataclass
@@ -101,7 +106,7 @@ class Reviewer:
         try:
             config = load_repo_config(self.client.file_text(pr.repo, CONFIG_PATH, pr.default_branch))
         except ConfigError as exc:
-            run_id = self._failed_config_run(pr, exc)
+            run_id = self._failed_config_run(pr, request, exc)
             return ReviewOutcome("config_error", str(exc), check_run_id=run_id)
         if pr.draft and not config.review.drafts:
             return ReviewOutcome("draft", "draft pull requests are not reviewed (review.drafts: false)")
@@ -116,14 +121,25 @@ class Reviewer:
 
         existing = self.client.review_comments(pr.repo, pr.number)
         ours = [c for c in existing if self._is_ours(c)]
-        posted_fps = {fp for c in ours if c.in_reply_to_id is None and (fp := render.fingerprint_of(c.body))}
+        reviews = [r for r in self.client.reviews(pr.repo, pr.number) if self._is_ours(r)]
+        # Reviews an earlier attempt of this very job posted (it died before finishing): what they
+        # said counts as this job's, so the re-run computes the same split and posts only the rest.
+        mine = {r.id for r in reviews if render.review_key_of(r.body) == request.review_key}
+        said_before = {fp for c in ours if c.in_reply_to_id is None and c.review_id not in mine
+                       and (fp := render.fingerprint_of(c.body))}
+        said_before.update(fp for r in reviews if r.id not in mine for fp in render.listed_of(r.body))
+        landed = {fp for c in ours if c.in_reply_to_id is None and c.review_id in mine
+                  and (fp := render.fingerprint_of(c.body))}
 
         # Medium-confidence findings stay in the Check Run unless the repository lowered the bar.
         confident = {"high"} if config.review.min_confidence == "high" else {"high", "medium"}
-        fresh = [f for f in on_diff if f.fingerprint not in posted_fps and f.confidence in confident]
+        fresh = [f for f in on_diff if f.fingerprint not in said_before and f.confidence in confident]
         placeable = [f for f in fresh if texts[f.path].inline]
         unplaceable = [f for f in fresh if not texts[f.path].inline]
         inline, overflow = placeable[: config.review.max_comments], placeable[config.review.max_comments:]
+        if mine:  # this job's review body (and its list) landed already: only missing comments remain
+            inline = [f for f in inline if f.fingerprint not in landed]
+            overflow, unplaceable = [], []
         # The LLM is only asked for repos that opted in (review.llm_fixes) and only for inline comments.
         fixer = self.fixer if config.review.llm_fixes else None
         comments = [self._comment(f, texts[f.path], pr, skill_path, language, fixer) for f in inline]
@@ -137,7 +153,7 @@ class Reviewer:
 
         posted, rejected = 0, []
         if comments or overflow or unplaceable:
-            posted, rejected = self._post(pr, comments, inline, overflow, unplaceable, config, language)
+            posted, rejected = self._post(pr, request, comments, inline, overflow, unplaceable, config, language)
 
         conclusion = "success"
         if on_diff:
@@ -153,7 +169,8 @@ class Reviewer:
                              check_run_id=run_id)
 
     # -- steps ---------------------------------------------------------------------------------
-    def _open_check_run(self, pr: PullRequestInfo, request: ReviewRequest) -> tuple[int, bool]:
+    def _open_check_run(self, pr: PullRequestInfo, request: ReviewRequest,
+                        output: dict | None = None) -> tuple[int, bool]:
         """(id, already completed). A re-run of a job adopts the Check Run its earlier run opened."""
         if request.attempt > 1:
             found = self.client.find_check_run(pr.repo, pr.head_sha, render.CHECK_NAME, request.external_id)
@@ -161,7 +178,7 @@ class Reviewer:
                 return found.id, found.status == "completed"
         run_id = self.client.create_check_run(
             pr.repo, pr.head_sha, name=render.CHECK_NAME, status="in_progress", external_id=request.external_id,
-            output={"title": "Reviewing", "summary": "armadilhas is analysing the changed files."})
+            output=output or {"title": "Reviewing", "summary": "armadilhas is analysing the changed files."})
         return run_id, False
 
     def _settle_leftover(self, request: ReviewRequest) -> None:
@@ -173,10 +190,11 @@ class Reviewer:
             self.client.update_check_run(request.repo, found.id, status="completed", conclusion="skipped",
                                          output=SUPERSEDED)
 
-    def _failed_config_run(self, pr: PullRequestInfo, exc: ConfigError) -> int:
-        run_id = self.client.create_check_run(
-            pr.repo, pr.head_sha, name=render.CHECK_NAME, status="in_progress",
-            output={"title": f"Invalid {CONFIG_PATH}", "summary": str(exc)})
+    def _failed_config_run(self, pr: PullRequestInfo, request: ReviewRequest, exc: ConfigError) -> int:
+        run_id, completed = self._open_check_run(
+            pr, request, {"title": f"Invalid {CONFIG_PATH}", "summary": str(exc)})
+        if completed:
+            return run_id
         self.client.update_check_run(
             pr.repo, run_id, status="completed", conclusion="failure",
             output={"title": f"Invalid {CONFIG_PATH}",
@@ -247,10 +265,12 @@ class Reviewer:
             comment.update(start_line=start, start_side="RIGHT")
         return comment
 
-    def _post(self, pr: PullRequestInfo, comments: list[dict], inline: list[Finding], overflow: list[Finding],
-              unplaceable: list[Finding], config: RepoConfig, language: str) -> tuple[int, list[Finding]]:
+    def _post(self, pr: PullRequestInfo, request: ReviewRequest, comments: list[dict], inline: list[Finding],
+              overflow: list[Finding], unplaceable: list[Finding], config: RepoConfig,
+              language: str) -> tuple[int, list[Finding]]:
         """One review; if GitHub still rejects it (422), bisect so every valid comment lands."""
-        body = render.review_body(len(inline), overflow, config.review.max_comments, language, unplaceable)
+        body = render.review_body(len(inline), overflow, config.review.max_comments, language, unplaceable,
+                                  key=request.review_key)
         pairs = list(zip(comments, inline))
         rejected: list[Finding] = []
         posted = 0
@@ -267,7 +287,8 @@ class Reviewer:
                     return
                 middle = len(group) // 2
                 attempt(group[:middle], text)
-                attempt(group[middle:], render.labels(language)["review"].format(n=len(group) - middle, s="s"))
+                attempt(group[middle:], render.labels(language)["review"].format(n=len(group) - middle, s="s")
+                        + render.review_marks(request.review_key))
 
         if pairs:
             attempt(pairs, body)
@@ -283,6 +304,7 @@ class Reviewer:
         current = {a.path: {f.fingerprint for f in a.findings} for a in files if a.clean}
         answered = {fp for c in ours if c.in_reply_to_id is not None and (fp := render.fixed_marker_of(c.body))}
         replies = 0
+        threads = None  # fetched (GraphQL) only when something was fixed
         for comment in ours:
             fp = render.fingerprint_of(comment.body)
             if comment.in_reply_to_id is not None or not fp or fp in answered:
@@ -295,9 +317,34 @@ class Reviewer:
                 continue
             rule = render.RULE_OF_COMMENT.search(comment.body)
             rule_id = rule.group(1) if rule else "finding"
+            if threads is None:
+                threads = self._review_threads(pr)
+            self._resolve_thread(threads.get(comment.id))
             self.client.reply_to_review_comment(pr.repo, pr.number, comment.id,
                                                 render.fixed_reply(rule_id, fp, pr.head_sha, language))
             answered.add(fp)
             replies += 1
         return replies
+
+    # Resolution comes before the reply and only where no "fixed" reply exists yet: a re-run after a
+    # crash between the two posts the reply (the thread is resolved already), and a thread that a
+    # person re-opened after our reply is never resolved again.
+    def _review_threads(self, pr: PullRequestInfo) -> dict:
+        try:
+            return self.client.review_threads(pr.repo, pr.number)
+        except RateLimited:
+            raise
+        except GitHubError as exc:  # e.g. an old GitHub Enterprise Server: the reply still goes out
+            log.warning("review threads of %s#%s not readable: %s", pr.repo, pr.number, exc)
+            return {}
+
+    def _resolve_thread(self, thread) -> None:
+        if thread is None or thread.is_resolved or not thread.can_resolve:
+            return
+        try:
+            self.client.resolve_review_thread(thread.id)
+        except RateLimited:
+            raise
+        except GitHubError as exc:
+            log.warning("could not resolve review thread %s: %s", thread.id, exc)
 

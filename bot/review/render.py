@@ -16,6 +16,11 @@ from analyzers.model import Edit
 
 FINGERPRINT = re.compile(r"<!-- armadilhas:fingerprint=([0-9a-f]{8,64}) -->")
 FIXED = re.compile(r"<!-- armadilhas:fixed=([0-9a-f]{8,64}) -->")
+# A review body names the job that posted it, and the findings it lists instead of commenting on
+# them inline; a slash-command reply names the comment it answers. Re-runs read them back.
+REVIEW_KEY = re.compile(r"<!-- armadilhas:review=([0-9A-Za-z:@._-]{1,120}) -->")
+LISTED = re.compile(r"<!-- armadilhas:listed=([0-9a-f,]*) -->")
+REPLY_TO = re.compile(r"<!-- armadilhas:reply-to=(\d{1,20}) -->")
 RULE_OF_COMMENT = re.compile(r"^\*\*(ARM\d{3})\b")
 CHECK_NAME = "armadilhas"
 MAX_OUTPUT_CHARS = 65535  # GitHub's cap on output.summary / output.text
@@ -27,6 +32,7 @@ _LABELS = {
         "fixed": "Fixed: `{rule}` is no longer reported here as of {sha}.",
         "review": "**armadilhas** found {n} distributed-systems pitfall{s} in the lines this pull request adds.",
         "overflow": "{n} more finding{s} not commented inline (limit of {limit} comments per review):",
+        "unlisted": "… and {n} more, listed in the Check Run.",
         "title_none": "No pitfalls found",
         "title_some": "{n} pitfall{s} found",
         "rule": "Rule", "name": "Name", "count": "Findings",
@@ -42,6 +48,7 @@ _LABELS = {
         "fixed": "Corrigido: `{rule}` não aparece mais aqui em {sha}.",
         "review": "**armadilhas** encontrou {n} armadilha{s} de sistemas distribuídos nas linhas que este pull request adiciona.",
         "overflow": "Mais {n} achado{s} sem comentário na linha (limite de {limit} comentários por revisão):",
+        "unlisted": "… e mais {n}, listados no Check Run.",
         "title_none": "Nenhuma armadilha encontrada",
         "title_some": "{n} armadilha{s} encontrada{s}",
         "rule": "Regra", "name": "Nome", "count": "Achados",
@@ -172,18 +179,64 @@ def _finding_line(finding: Finding) -> str:
     return f"- `{finding.path}:{finding.line}` **{finding.rule}**: {finding.message}"
 
 
+def review_key_of(body: str) -> str | None:
+    match = REVIEW_KEY.search(body or "")
+    return match.group(1) if match else None
+
+
+def listed_of(body: str) -> set[str]:
+    """Fingerprints a review body lists (findings beyond max_comments or without a diff)."""
+    match = LISTED.search(body or "")
+    return {fp for fp in match.group(1).split(",") if fp} if match else set()
+
+
+def reply_to_of(body: str) -> int | None:
+    match = REPLY_TO.search(body or "")
+    return int(match.group(1)) if match else None
+
+
+def with_reply_marker(text: str, comment_id: int) -> str:
+    return f"{text}\n\n<!-- armadilhas:reply-to={int(comment_id)} -->"
+
+
 def review_body(new_count: int, overflow: list[Finding], limit: int, language: str,
-                unplaceable: list[Finding] = ()) -> str:
+                unplaceable: list[Finding] = (), key: str = "") -> str:
+    """The review's text. It lists what is not commented inline, as many lines as GitHub's cap
+    allows (the rest are counted; the Check Run has them all), and ends with two markers: the job
+    that posted it (`key`) and the fingerprints it lists, so a re-run neither repeats the review
+    nor turns a listed finding into a second comment."""
     words = labels(language)
     total = new_count + len(overflow) + len(unplaceable)
     parts = [words["review"].format(n=total, s=_plural(total))]
-    if overflow:
-        parts.append(words["overflow"].format(n=len(overflow), s=_plural(len(overflow)), limit=limit))
-        parts.append("\n".join(_finding_line(f) for f in overflow))
-    if unplaceable:
-        parts.append(words["no_diff"])
-        parts.append("\n".join(_finding_line(f) for f in unplaceable))
-    return _cap("\n\n".join(parts))
+    sections = [(words["overflow"].format(n=len(overflow), s=_plural(len(overflow)), limit=limit), overflow),
+                (words["no_diff"], unplaceable)]
+    budget = MAX_OUTPUT_CHARS - 400 - len(parts[0])
+    listed: list[str] = []
+    left = 0
+    for title, findings in sections:
+        if not findings:
+            continue
+        lines = []
+        for finding in findings:
+            line = _finding_line(finding)
+            cost = len(line) + len(finding.fingerprint) + 2
+            if left or cost > budget - len(title):
+                left += 1
+                continue
+            budget -= cost
+            lines.append(line)
+            listed.append(finding.fingerprint)
+        if lines:
+            budget -= len(title)
+            parts.extend([title, "\n".join(lines)])
+    if left:
+        parts.append(words["unlisted"].format(n=left))
+    return "\n\n".join(parts) + review_marks(key, listed)
+
+
+def review_marks(key: str, listed: list[str] = ()) -> str:
+    marks = f"\n\n<!-- armadilhas:review={key} -->" if key else ""
+    return marks + (f"\n<!-- armadilhas:listed={','.join(listed)} -->" if listed else "")
 
 
 def check_output(findings: list[Finding], notes: list[str], rejected: list[Finding], language: str) -> dict:

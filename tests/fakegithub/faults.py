@@ -3,7 +3,9 @@ without the request being applied once the hang ends (GitHub did the work but th
 
     fake = FaultyGitHub(...); fake.hang_next("POST", r"/reviews$", seconds=3, apply=True)
 
-The hang happens before the fake takes its lock, so other requests go on being answered.
+The hang happens before the fake takes its lock, so other requests go on being answered. With
+`lost_answer=True` the request is applied at once and only its answer hangs: GitHub did the work,
+the client gave up waiting, and anything the client does next sees the work done.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class Hang:
     path: re.Pattern
     seconds: float
     apply: bool  # after the hang: process the request normally (True) or answer 502 without applying it
+    lost_answer: bool = False  # apply first, then hang the answer
     started: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
 
@@ -32,8 +35,9 @@ class FaultyGitHub(FakeGitHub):
         self._hangs: list[Hang] = []
         self._hanging: list[Hang] = []  # taken by a request that is waiting now
 
-    def hang_next(self, method: str, path_regex: str, seconds: float, *, apply: bool = True) -> Hang:
-        hang = Hang(method.upper(), re.compile(path_regex), seconds, apply)
+    def hang_next(self, method: str, path_regex: str, seconds: float, *, apply: bool = True,
+                  lost_answer: bool = False) -> Hang:
+        hang = Hang(method.upper(), re.compile(path_regex), seconds, apply or lost_answer, lost_answer)
         with self._lock:
             self._hangs.append(hang)
         return hang
@@ -56,6 +60,11 @@ class FaultyGitHub(FakeGitHub):
 
     def _handle(self, request):
         hang = self._take_hang(request.method, request.path)
+        if hang is not None and hang.lost_answer:
+            response = super()._handle(request)
+            hang.started.set()
+            hang.released.wait(hang.seconds)
+            return response
         if hang is not None:
             hang.started.set()
             hang.released.wait(hang.seconds)
