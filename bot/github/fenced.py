@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable
 
 WRITES = frozenset({"create_check_run", "update_check_run", "create_review", "reply_to_review_comment",
-                    "create_issue_comment", "add_reaction"})
+                    "create_issue_comment", "add_reaction", "resolve_review_thread"})
 
 
 class FencedClient:

@@ -509,12 +509,20 @@ def _manifest_conversion(fake, req, m, body, inst):
     return convert(fake, req, m, body, inst)
 
 
+def graphql(fake, req, m, body, inst):
+    from .graphql import execute
+
+    status, answer = execute(fake, body, inst)
+    return status, answer, {}
+
+
 def _route(method: str, pattern: str, auth: str, handler):
     return method, re.compile(pattern), auth, handler
 
 
 ROUTES = [
     _route("GET", r"/app", "jwt", get_app),
+    _route("POST", r"/graphql", "token", graphql),
     _route("POST", r"/app-manifests/(?P<code>[^/]+)/conversions", "none", _manifest_conversion),
     _route("POST", r"/app/installations/(?P<id>\d+)/access_tokens", "jwt", create_token),
     _route("GET", REPO + r"/installation", "jwt", get_repo_installation),

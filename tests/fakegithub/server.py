@@ -114,6 +114,9 @@ class FakeGitHub(LoopbackServer):
         self._issue_comments: dict[tuple[str, int], list[dict]] = {}
         self._reactions: dict[int, list[dict]] = {}
         self._check_runs: dict[str, list[dict]] = {}
+        # Review threads (graphql.py): root comment id -> {"resolved", "by"}; resolve/unresolve log.
+        self.thread_states: dict[int, dict] = {}
+        self.thread_events: list[tuple[str, int, str]] = []
         # The manifest flow (manifests.py): codes handed out, manifests received, what conversion returns.
         self.app_private_key_pem: str | None = None
         self.manifest_codes: dict = {}
@@ -252,6 +255,15 @@ class FakeGitHub(LoopbackServer):
 
     def check_runs(self, repo: str) -> list[dict]:
         return list(self._check_runs.get(repo, []))
+
+    def thread_resolved(self, root_comment_id: int) -> bool:
+        return bool(self.thread_states.get(root_comment_id, {}).get("resolved"))
+
+    def set_thread_resolved(self, root_comment_id: int, resolved: bool, by: str = "octocat") -> None:
+        """A person resolving or re-opening a thread in the UI."""
+        with self._lock:
+            self.thread_states[root_comment_id] = {"resolved": resolved, "by": by if resolved else None}
+            self.thread_events.append(("resolve" if resolved else "unresolve", root_comment_id, by))
 
     def reactions(self, comment_id: int) -> list[dict]:
         return list(self._reactions.get(comment_id, []))
