@@ -110,11 +110,23 @@ class JobQueue:
                 return
             except PermanentFailure as exc:
                 log.warning("job %s (%s) dropped: %s", job_id, lease.kind, exc)
-                self.leases.finish(lease)
+                self._settle(self.leases.finish, lease)
                 return
             except Exception as exc:
-                self._retry_later(lease, exc)
-        self.leases.finish(lease)
+                self._retry_later(lease, exc)  # raises RetryTask, or leaves the lease to run out
+                return
+        self._settle(self.leases.finish, lease)
+
+    def _settle(self, step: Callable, lease, *args) -> bool:
+        """Finish or release a lease. When the store cannot be reached (Redis restarting) the lease
+        stays as it is and runs out: the reaper hands the job out again and the re-run, idempotent,
+        finds its work done. Nothing is lost and nothing is raised into huey."""
+        try:
+            return step(lease, *args)
+        except Exception as exc:
+            log.warning("job %s: the job store did not answer (%s); it runs again when its lease runs out",
+                        lease.job_id, exc)
+            return False
 
     def _retry_later(self, lease, exc: Exception) -> None:
         retry_at = getattr(exc, "retry_at", None)  # bot.github.models.RateLimited
@@ -122,16 +134,18 @@ class JobQueue:
             # The reset time is GitHub's epoch timestamp: only the wall clock can compare with it.
             delay = max(1.0, retry_at - time.time() + 1.0)
             log.info("job %s rate limited, re-scheduled in %.0fs", lease.job_id, delay)
-            self.leases.release(lease, delay, refund=True)
+            if not self._settle(self.leases.release, lease, delay, True):
+                return
             raise RetryTask(delay=delay) from exc
         if lease.spent >= self.max_attempts:
             log.error("job %s (%s) failed for the last time: %s", lease.job_id, lease.kind, exc)
-            self.leases.finish(lease)
+            self._settle(self.leases.finish, lease)
             raise exc
         delay = self.retry_delay * self.retry_backoff ** (lease.spent - 1)
         log.warning("job %s (%s) failed (%s); retry %d in %.0fs", lease.job_id, lease.kind, exc,
                     lease.spent, delay)
-        self.leases.release(lease, delay)
+        if not self._settle(self.leases.release, lease, delay):
+            return
         raise RetryTask(delay=delay) from exc
 
     # -- consuming ---------------------------------------------------------------------------
