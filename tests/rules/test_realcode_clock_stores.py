@@ -198,3 +198,79 @@ def test_expiry_returned_by_a_method_is_reported_where_the_method_arms_it():
             collection.insert_one(doc)
     """
     assert flagged(code, CLOCK, "app/outbox.py") == [("ARM104", 12)]
+
+
+def test_imported_helper_named_like_an_expiry_it_computes_is_persisted():
+    code = """
+    from app.security.helpers import get_lockout_expiration
+    from app.security import helpers
+    from app.models import Lockout, Grant
+
+
+    def record_failure(request, account):
+        Lockout.objects.create(account=account, expires_at=get_lockout_expiration(request))
+
+
+    def issue_grant(user):
+        return Grant.objects.create(user=user, valid_until=helpers.compute_grant_deadline(user))
+    """
+    assert flagged(code, CLOCK, "app/security/handlers.py") == [("ARM104", 8), ("ARM104", 12)]
+
+
+def test_imported_expiry_checks_ages_and_in_process_comparisons_stay_quiet():
+    code = """
+    import time
+
+    from app.tokens import get_expiry_age, is_expired, parse_expiration, token_expiration
+    from app.models import Session
+
+
+    def refresh(session, token):
+        Session.objects.filter(pk=session.pk).update(max_age=get_expiry_age(session))
+        if is_expired(token) or parse_expiration(token) < time.time():
+            return None
+        if token_expiration(token) < time.time():
+            return None
+        return token
+    """
+    assert flagged(code, CLOCK, "app/sessions.py") == []
+
+
+def test_claim_set_with_exp_written_as_epoch_text_is_a_jwt_expiry():
+    code = """
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import dateformat, timezone
+
+
+    class IdTokens:
+        def claims_for(self, request, lifetime):
+            claims = {"sub": str(request.user.pk)}
+            expires = timezone.now() + timedelta(seconds=lifetime)
+            claims.update(
+                **{
+                    "iss": self.issuer,
+                    "exp": int(dateformat.format(expires, "U")),
+                    "jti": str(uuid.uuid4()),
+                }
+            )
+            return claims
+    """
+    assert flagged(code, CLOCK, "app/oidc.py") == [("ARM104", 11)]
+
+
+def test_formatted_instants_in_messages_and_non_claim_dicts_stay_quiet():
+    code = """
+    from datetime import timedelta
+
+    from django.utils import dateformat, timezone
+
+
+    def banner(context, lifetime):
+        expires = timezone.now() + timedelta(seconds=lifetime)
+        context.update({"title": "Offer", "exp": "ends {}".format(expires)})
+        context.update(**{"label": dateformat.format(expires, "N j, Y")})
+        return context
+    """
+    assert flagged(code, CLOCK, "app/views.py") == []

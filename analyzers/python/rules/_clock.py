@@ -22,7 +22,9 @@ from ._clock_helpers import (
     HIGH,
     MEDIUM,
     called_key,
+    EXPIRY_GUESS,
     clock_object_reading,
+    guessed_expiry,
     guessed_reading,
     is_clock_reference,
     param_default,
@@ -52,7 +54,9 @@ WALL_CLOCK_CALLS = frozenset(
 # The only rewrites that are exact: same unit, same type, different clock.
 MONOTONIC_OF = {"time.time": "monotonic", "time.time_ns": "monotonic_ns"}
 CLOCK_TRIGGER = re.compile(
-    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\("
+    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\(|"
+    # a project helper computing an expiry (see _clock_helpers.guessed_expiry)
+    r"(?:expiration|expiry_(?:date|time|datetime|at)|expires_(?:at|on)|expire_(?:at|time)|deadline|valid_until)\s*\("
 )
 
 _PASS_METHODS = frozenset({"timestamp", "replace", "astimezone", "isoformat", "strftime", "total_seconds"})
@@ -187,6 +191,9 @@ class ClockAnalysis:
                 guess = guessed_reading(self.qname(call.func), set())
                 if guess:
                     return self._reading(call, WALL, *guess)
+                guess = guessed_expiry(self.qname(call.func))
+                if guess:
+                    return self._reading(call, OFFSET, *guess)
             return None
         if key is not None:
             method = self.class_methods.get(id(scope.cls), {}).get(key[5:]) if scope.cls is not None else None
@@ -211,7 +218,16 @@ class ClockAnalysis:
                 guess = guessed_reading(self.qname(func), set())
                 if guess:
                     return self._reading(call, WALL, *guess)
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in self.imported:
+            guess = guessed_expiry(self.qname(func))  # `helpers.get_attempt_expiration(request)`
+            if guess:
+                return self._reading(call, OFFSET, *guess)
         return None
+
+    def only_guessed_expiries(self, flow: Flow) -> bool:
+        """Every reading behind the value is an imported helper known only by its expiry name:
+        what it returns may be a stored value, so it is no in-process deadline evidence."""
+        return bool(flow.calls) and all(self.readings.get(id(c), ("",))[0] == EXPIRY_GUESS for c in flow.calls)
 
     def _helper(self, call: cst.Call, helper: cst.FunctionDef) -> Flow | None:
         summary = self.summary(helper)
@@ -585,6 +601,7 @@ class ClockMarker(FunctionTracker, PythonRule):
 
     def _analyse(self) -> "ClockResults":
         from ._clock_deadlines import find_deadlines
+        from ._clock_exports import find_exported
         from ._clock_sinks import find_sinks
 
         index = ScopeIndex()
@@ -609,6 +626,8 @@ class ClockMarker(FunctionTracker, PythonRule):
         sinks = find_sinks(analysis, self.ctx)
         persisted = {id(call) for sink in sinks for call in sink.flow.calls}
         deadlines = find_deadlines(analysis, self.ctx, persisted)
+        taken = {id(sink.node) for sink in sinks} | {id(deadline.node) for deadline in deadlines}
+        sinks += find_exported(analysis, self._top_functions, taken)
         return ClockResults(deadlines, sinks, analysis)
 
 
@@ -640,6 +659,8 @@ def _may_read_indirectly(call: cst.Call) -> bool:
             return True
         receiver = func.value
         name = receiver.attr.value if isinstance(receiver, cst.Attribute) else receiver.value if isinstance(receiver, cst.Name) else ""
+        if _EXPIRY_ATTR.search(func.attr.value):
+            return True
         return not call.args and bool(_INDIRECT_ATTR.search(func.attr.value) or _INDIRECT_ATTR.search(name))
     return False
 
@@ -650,6 +671,7 @@ _BUILTINS = frozenset(
      "all", "sum", "abs", "iter", "next", "open", "format", "id", "hash", "map", "filter", "vars", "callable"}
 )
 _INDIRECT_ATTR = re.compile(r"now|time|clock|millis|_ms$|_ts$|epoch", re.IGNORECASE)
+_EXPIRY_ATTR = re.compile(r"expir|deadline|valid_until", re.IGNORECASE)
 
 
 def _armed_at(flows) -> tuple:

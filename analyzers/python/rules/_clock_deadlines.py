@@ -117,6 +117,8 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
                 flow = _classify(analysis.flow(scope, left), analysis.flow(scope, right))
                 if flow is None or any(id(call) in persisted for call in flow.calls):
                     continue
+                if any(analysis.only_guessed_expiries(side) for side in (analysis.flow(scope, left), analysis.flow(scope, right)) if side):
+                    continue
                 if _only_logs(analysis, enclosing_test(analysis.index, comparison)):
                     continue
                 for node in _report_nodes(analysis, flow, comparison):
@@ -179,7 +181,7 @@ def _remaining_clamp(analysis: ClockAnalysis, ctx, scope: Scope, call: cst.Call,
         if flow is None or flow.kind != DURATION or any(id(c) in persisted for c in flow.calls):
             continue
         deadline_side = analysis.flow(scope, value.left)
-        if deadline_side is None or deadline_side.kind != OFFSET:
+        if deadline_side is None or deadline_side.kind != OFFSET or analysis.only_guessed_expiries(deadline_side):
             continue  # `now - start` is an elapsed time; clamping it decides nothing
         for kind, root in deadline_side.roots:
             if kind != OFFSET or id(root) in found:

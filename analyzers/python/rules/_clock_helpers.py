@@ -71,6 +71,33 @@ def guessed_reading(qname: str | None, local_defs: set[str]) -> tuple[str, str] 
     return clock, MEDIUM
 
 
+# Imported helpers whose name says they compute an instant when something lapses
+# (`get_attempt_expiration(request)`, `compute_expiry_date()`, `token_deadline()`). Their body
+# is in another module; almost always it is `now() + lifetime`. Ages and checks (`get_expiry_age`,
+# `is_expired`, `check_expiration`) are not instants.
+_EXPIRY_HELPER = re.compile(
+    r"^_?(?:(?:get|compute|calc|calculate|make|new|build|default|next)_)?(?:\w+_)?"
+    r"(?:expiration(?:_(?:date|time|datetime|at))?|expiry_(?:date|time|datetime|at)|expires_(?:at|on)|"
+    r"expire_(?:at|time)|deadline|valid_until)$",
+    re.IGNORECASE,
+)
+_NOT_COMPUTED = re.compile(r"^_?(?:is|has|check|validate|verify|parse|read|load|format|clean)_", re.IGNORECASE)
+EXPIRY_GUESS = "imported expiry helper"
+
+
+def guessed_expiry(qname: str | None) -> tuple[str, str] | None:
+    """An imported helper named like an expiry it computes: an OFFSET known only by its name."""
+    if not qname:
+        return None
+    root, _, _ = qname.partition(".")
+    last = qname.rsplit(".", 1)[-1]
+    if root in _NOT_WALL_ROOTS or root in ("time", "datetime", "self", "cls"):
+        return None
+    if _NOT_COMPUTED.match(last) or not _EXPIRY_HELPER.match(last):
+        return None
+    return EXPIRY_GUESS, MEDIUM
+
+
 def returned_values(func: cst.FunctionDef) -> list[cst.BaseExpression | None]:
     """Values of the function's own `return` statements (nested defs excluded)."""
     found: list[cst.BaseExpression | None] = []

@@ -49,22 +49,36 @@ _GENERIC = Text(
         "`func.now() + ...`){extra}."
     ),
 )
+_RETURNED = Text(
+    en=(
+        "Expiry computed from this server's wall clock is returned by {detail} to the rest of the package, "
+        "whose callers store or send it; other nodes will compare it with their own clocks, so skew makes it "
+        "expire early or late. Return the lifetime instead and let the writing statement add it to the "
+        "database's clock (`now() + interval '...'`, Django `Now() + timedelta(...)`)."
+    ),
+    pt_BR=(
+        "Expiração calculada com o relógio de parede deste servidor e devolvida por {detail} ao resto do "
+        "pacote, cujos chamadores a gravam ou enviam; outros nós a comparam com o próprio relógio, e a "
+        "diferença entre eles a faz expirar cedo ou tarde. Devolva a duração e deixe o comando que grava "
+        "somá-la ao relógio do banco (`now() + interval '...'`, Django `Now() + timedelta(...)`)."
+    ),
+)
 _REDIS_EXTRA = Text(
     en=", or give Redis a relative TTL (`ex=`/`EXPIRE`) so its own clock decides",
     pt_BR=", ou passe ao Redis um TTL relativo (`ex=`/`EXPIRE`) para que o relógio dele decida",
 )
 _JWT = Text(
     en=(
-        "JWT `{key}` comes from this server's clock and is checked by whichever machine verifies the token: "
-        "standard practice, but keep hosts NTP-synchronised and verify with a small leeway "
-        "(`jwt.decode(..., leeway=30)`); if revocation matters, keep the expiry server-side with the database's "
-        "`now() + interval`."
+        "JWT `{key}` comes from this server's clock and is checked against the clock of whichever machine "
+        "verifies the token, so skew between the two makes it lapse early or outlive its lifetime. Have verifiers "
+        "allow a leeway sized to the skew you tolerate (`jwt.decode(..., leeway=30)`); if revocation matters, keep "
+        "the expiry server-side with the database's `now() + interval`."
     ),
     pt_BR=(
-        "O `{key}` do JWT vem do relógio deste servidor e é conferido pela máquina que validar o token: é prática "
-        "comum, mas mantenha os hosts sincronizados por NTP e valide com uma pequena tolerância "
-        "(`jwt.decode(..., leeway=30)`); se revogação importa, guarde a expiração no servidor com o "
-        "`now() + interval` do banco."
+        "O `{key}` do JWT vem do relógio deste servidor e é conferido com o relógio da máquina que validar o "
+        "token, e a diferença entre os dois o faz vencer cedo ou durar além do prazo. Faça os validadores aceitarem "
+        "uma tolerância do tamanho da diferença admitida (`jwt.decode(..., leeway=30)`); se revogação importa, "
+        "guarde a expiração no servidor com o `now() + interval` do banco."
     ),
 )
 
@@ -245,6 +259,10 @@ class WallClockPersistedExpiry(ClockMarker):
                 message = _QUERY.get(language).format(detail=f"`{sink.detail}`")
             elif sink.kind == "stored":
                 message = _STORED.get(language).format(detail=f"`{sink.detail}`")
+            elif sink.kind == "returned":
+                message = _RETURNED.get(language).format(detail=f"`{sink.detail}`")
+                self.report(sink.node, message=message, confidence="medium")  # the callers are unseen
+                continue
             elif sink.kind == "jwt":
                 key = sink.detail.split('"')[1] if '"' in sink.detail else "exp"
                 message = _JWT.get(language).format(key=key)
