@@ -333,13 +333,15 @@ class _Finder:
         if not (is_jwt or last in WRITE_CALLS):
             return
         for arg in call.args:
-            for key, value in self._dict_entries(scope, arg.value):
+            entries = list(self._dict_entries(scope, arg.value))
+            claims = is_jwt or _JWT_CLAIMS.issuperset(key for key, _ in entries) and len(entries) > 1
+            for key, value in entries:
                 if not EXPIRY_NAME.search(key):
                     continue
-                flow = self.offset(scope, value)
+                flow = self.offset(scope, _formatted_instant(value))
                 if flow is None:
                     continue
-                if is_jwt or key in ("exp",) and last == "encode":
+                if is_jwt or key in ("exp", "nbf") and (last == "encode" or claims):
                     self.add(flow, value, "jwt", f'{_short(name)}({{"{key}": ...}})')
                 else:
                     self.add(flow, value, _write_kind(last), f'{_short(name)}({{"{key}": ...}})')
@@ -436,6 +438,9 @@ class _Finder:
         return False
 
 
+# Registered JWT claim names (RFC 7519) and the OpenID Connect ID-token ones: a dict made only of
+# these is a token's claim set, whoever signs it later.
+_JWT_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "auth_time", "nonce", "azp", "at_hash", "c_hash", "acr", "amr", "sid"})
 _MESSAGE_CALLS = frozenset(
     {"apply_async", "send_task", "delay", "enqueue", "enqueue_call", "publish", "send", "send_json", "post", "put",
      "patch", "request", "emit"}
@@ -453,6 +458,25 @@ _DATABASE_CALLS = frozenset(
 _OWN_EXPIRY = re.compile(r"expir|valid_(?:until|to|through)|lease_(?:until|expir)|lock(?:ed)?_until|(?:^|_)ttl", re.IGNORECASE)
 _SCORE_RANGES = frozenset({"zrangebyscore", "zrevrangebyscore", "zremrangebyscore", "zcount"})
 _DUE_READS = frozenset({"zrangebyscore", "zrevrangebyscore"})
+
+
+def _formatted_instant(value: cst.BaseExpression) -> cst.BaseExpression:
+    """The instant inside `int(dateformat.format(when, "U"))` / `format(when, "%s")`: a claim or
+    field written as epoch seconds or text. Only where the value is written: elsewhere a
+    formatted instant is a message."""
+    current = value
+    for _ in range(3):
+        if not isinstance(current, cst.Call) or not current.args:
+            break
+        func = current.func
+        name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
+        if name in ("int", "str", "float"):
+            current = current.args[0].value
+        elif name == "format" and (isinstance(func, cst.Name) or isinstance(func.value, (cst.Name, cst.Attribute))):
+            current = current.args[0].value  # not `"{}".format(...)`: its receiver is the template
+        else:
+            break
+    return current
 
 
 def _score_dicts(scope: Scope, args):
