@@ -17,7 +17,7 @@ from bot.config import CONFIG_PATH, ConfigError, RepoConfig, load_repo_config
 from bot import metrics
 from bot.github.models import ChangedFile, GitHubError, PostedComment, PullRequestInfo, RateLimited, ReviewRejected
 
-from . import render
+from . import render, vet
 from .diffmap import FileDiff, diff_texts, parse_patch
 
 log = logging.getLogger("armadilhas.review")
@@ -242,9 +242,10 @@ class Reviewer:
         if end != start and not analysed.diff.span_commentable(start, end):
             end = start
         fix = finding.fix
-        if fix is None and fixer is not None:
+        # Code that talks to a model is not shown to one; what the model answers is vetted (vet.py).
+        if fix is None and fixer is not None and not vet.addressed_to_a_model(analysed.text, finding):
             try:
-                fix = fixer(finding, analysed.text, language)
+                fix = vet.vet(finding, analysed.text, fixer(finding, analysed.text, language))
             except Exception as exc:  # an optional helper must never cost the review
                 log.warning("LLM fix failed for %s: %s", finding.fingerprint, exc)
         suggestion = None

@@ -5,7 +5,8 @@
         fake.fail(429, headers={"retry-after": "0"})  # or an error answer
         client = openai.OpenAI(base_url=fake.base_url, api_key="test", max_retries=0)
 
-Every request body is kept in `fake.requests`. With nothing scripted it answers `default_reply`.
+Every request body is kept in `fake.requests`. With nothing scripted it answers `default_reply`,
+or what `fake.responder(request_body)` returns when one is set (a model that reads the prompt).
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ class FakeOpenAI(LoopbackServer):
         self._script: deque[_Scripted] = deque()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self.responder = None  # (request body) -> reply text, when nothing is scripted
 
 
     def reply(self, content: str, delay: float = 0.0) -> None:
@@ -67,7 +69,9 @@ class FakeOpenAI(LoopbackServer):
             return _error(400, "We could not parse the JSON body of your request.", "invalid_request_error")
         with self._lock:
             self.requests.append(body)
-            step = self._script.popleft() if self._script else _Scripted(200, self.default_reply, {}, 0.0)
+            step = self._script.popleft() if self._script else None
+        if step is None:
+            step = _Scripted(200, self.responder(body) if self.responder else self.default_reply, {}, 0.0)
         if step.delay:
             time.sleep(step.delay)
         if step.status != 200:
