@@ -142,6 +142,8 @@ class Reviewer:
             overflow, unplaceable = [], []
         # The LLM is only asked for repos that opted in (review.llm_fixes) and only for inline comments.
         fixer = self.fixer if config.review.llm_fixes else None
+        if fixer is not None and hasattr(fixer, "for_pull_request"):
+            fixer = fixer.for_pull_request(pr.repo, pr.number)  # budgets are per pull request
         comments = [self._comment(f, texts[f.path], pr, skill_path, language, fixer) for f in inline]
 
         # Fence: a push that arrived while we worked makes everything above stale.

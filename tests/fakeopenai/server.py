@@ -44,6 +44,8 @@ class FakeOpenAI(LoopbackServer):
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self.responder = None  # (request body) -> reply text, when nothing is scripted
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests answered at once (concurrency limits)
 
 
     def reply(self, content: str, delay: float = 0.0) -> None:
@@ -72,8 +74,15 @@ class FakeOpenAI(LoopbackServer):
             step = self._script.popleft() if self._script else None
         if step is None:
             step = _Scripted(200, self.responder(body) if self.responder else self.default_reply, {}, 0.0)
-        if step.delay:
-            time.sleep(step.delay)
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if step.delay:
+                time.sleep(step.delay)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
         if step.status != 200:
             kind = "rate_limit_exceeded" if step.status == 429 else "server_error"
             response = _error(step.status, "Scripted failure from the fake.", kind)
