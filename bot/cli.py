@@ -95,7 +95,7 @@ def cmd_check(args) -> int:
 
     config = _load_config(args)
     if args.unsafe_fixes and not (args.fix or args.diff):
-        args.fix = True  # like ruff: --unsafe-fixes alone means "apply them"
+        raise UsageError("--unsafe-fixes goes with --fix or --diff")
     started = time.perf_counter()
     files, notes = iter_files(args.paths, config, Path.cwd())
     result = scan(files, config.settings, jobs=args.jobs, progress=Progress())

@@ -208,5 +208,7 @@ def test_a_fix_loop_that_never_settles_is_bounded():
 def test_bad_invocations_are_clear_errors(tmp_path):
     done = run("check", "missing.py", "--fix", cwd=tmp_path)
     assert done.returncode == 2 and "no such file" in done.stderr and "Traceback" not in done.stderr
+    done = run("check", ".", "--unsafe-fixes", cwd=tmp_path)
+    assert done.returncode == 2 and "--unsafe-fixes goes with --fix or --diff" in done.stderr
     done = run("diff", "--fix", cwd=tmp_path)
     assert done.returncode == 2 and "unrecognized arguments: --fix" in done.stderr
