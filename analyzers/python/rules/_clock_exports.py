@@ -12,7 +12,7 @@ import re
 import libcst as cst
 
 from ._clock import OFFSET, ClockAnalysis, Flow
-from ._clock_helpers import returned_values
+from ._clock_helpers import MEDIUM, returned_values
 from ._clock_sinks import Sink
 
 # A function whose name says it produces an expiry or a run-at time. `deadline`/`timeout`
@@ -63,5 +63,5 @@ def find_exported(analysis: ClockAnalysis, top_functions: dict[str, cst.Function
         for root, flow in armed:
             if id(root) not in taken:
                 taken.add(id(root))
-                found.append(Sink(root, flow, "returned", f"{name}()"))
+                found.append(Sink(root, flow, "returned", f"{name}()", MEDIUM))  # the callers are unseen
     return found

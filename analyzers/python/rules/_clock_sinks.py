@@ -77,8 +77,9 @@ MODEL_BASES = re.compile(r"Model$|^Base$|Base$|Document$|^Table$")
 class Sink:
     node: cst.CSTNode  # the wall-clock expression to report
     flow: Flow
-    kind: str  # "jwt" | "redis" | "sql" | "orm" | "store" | "message"
+    kind: str  # "jwt" | "redis" | "sql" | "orm" | "store" | "message" | "query" | "stored" | "returned"
     detail: str  # e.g. "Token.objects.create(expires_at=...)"
+    confidence: str | None = None  # None: as sure as the readings behind the flow
 
 
 def _report_node(flow: Flow, value: cst.CSTNode) -> cst.CSTNode:

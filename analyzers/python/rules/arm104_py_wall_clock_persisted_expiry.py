@@ -261,8 +261,6 @@ class WallClockPersistedExpiry(ClockMarker):
                 message = _STORED.get(language).format(detail=f"`{sink.detail}`")
             elif sink.kind == "returned":
                 message = _RETURNED.get(language).format(detail=f"`{sink.detail}`")
-                self.report(sink.node, message=message, confidence="medium")  # the callers are unseen
-                continue
             elif sink.kind == "jwt":
                 key = sink.detail.split('"')[1] if '"' in sink.detail else "exp"
                 message = _JWT.get(language).format(key=key)
@@ -270,4 +268,4 @@ class WallClockPersistedExpiry(ClockMarker):
                 where = _WHERE[sink.kind].get(language).format(detail=f"`{sink.detail}`")
                 extra = _REDIS_EXTRA.get(language) if sink.kind == "redis" else ""
                 message = _GENERIC.get(language).format(where=where, extra=extra)
-            self.report(sink.node, message=message, confidence=results.confidence(sink.flow))
+            self.report(sink.node, message=message, confidence=sink.confidence or results.confidence(sink.flow))
