@@ -6,7 +6,11 @@ The collector visits the module once (in the Python engine's batched pass) and r
   `text()` and psycopg's `sql.SQL()`; the SQL is the first positional argument or a
   `query=`/`sql=`/`statement=`/`operation=` keyword;
 - string assignments to names (module constants, locals, class attributes), so that
-  `cur.execute(INSERT_EVENT, params)` finds the text assigned to `INSERT_EVENT`.
+  `cur.execute(INSERT_EVENT, params)` finds the text assigned to `INSERT_EVENT`;
+- SQL that leaves the module without a visible call: a literal returned by a query-builder
+  function (`def build_dequeue(self) -> str: return f"WITH ..."`) or assigned to a module or
+  class constant. Nothing says these strings are SQL, so only text that starts like a statement
+  and parses cleanly is read (a parse failure there is silence, not a note).
 
 After the pass every SQL text is rewritten to PostgreSQL placeholders (placeholders.py),
 analysed by the SQL rules, and each hit is mapped back through the placeholder rewrite and
@@ -78,15 +82,29 @@ _RULE_SIGNAL_RE = re.compile(
 
 
 class _AllWords:
-    """Stands in for a TRIGGERS regex: `search` is truthy when each group has a word in the text."""
+    """Stands in for a TRIGGERS regex: `search` is truthy when each group has a word in the text
+    (or, for a group paired with a regex, the regex matches: tried only when no word did)."""
 
-    def __init__(self, *groups: tuple[str, ...]) -> None:
+    def __init__(self, *groups: tuple[str, ...], fallbacks: dict[int, re.Pattern[str]] | None = None) -> None:
         self.groups = groups
+        self.fallbacks = fallbacks or {}
         self.pattern = " & ".join("|".join(group) for group in groups)
 
     def search(self, text: str) -> bool:
         low = text.lower()
-        return all(any(word in low for word in group) for group in self.groups)
+        missing = [index for index, group in enumerate(self.groups) if not any(word in low for word in group)]
+        if any(index not in self.fallbacks for index in missing):
+            return False
+        return all(self.fallbacks[index].search(text) is not None for index in missing)
+
+
+# A string literal that opens with a DML statement right after `return` or `NAME =`: the text
+# a query builder hands to code elsewhere. Tried only on files with a signal word and no sink.
+_RETURNED_SQL = re.compile(
+    r"(?:\breturn|^\s*[A-Za-z_][\w.]*\s*(?::[^=\n]+)?=)\s*\(?\s*[rRfFbBuU]{0,2}(?:\"\"\"|\'\'\'|\"|\')\s*"
+    r"(?:select|insert|update|delete|with)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 _STATEMENT_START = re.compile(
@@ -126,11 +144,13 @@ class _Scope:
 
 @dataclass
 class _Sink:
-    call: cst.Call
+    call: cst.Call | None  # None for SQL returned or stored (implicit)
     arg: cst.BaseExpression
     scope: _Scope
     seq: int
     template: bool  # psycopg's sql.SQL(): `{}` are format fields, read as holes
+    # Returned or stored, never seen running: read only when it is unmistakably SQL.
+    implicit: bool = False
 
 
 @dataclass
@@ -140,6 +160,7 @@ class EmbeddedSql:
     literal: LiteralText
     normalised: Normalised
     direct: bool  # one literal written at the call (or one plain assignment), not assembled
+    implicit: bool = False  # returned or stored, never seen running (see _Sink.implicit)
     delivery: bool = False  # run by at least one function in a delivery context
     test: bool = True  # run only from test code
 
@@ -152,7 +173,7 @@ class EmbeddedSqlCollector(PythonRule):
     EMITS = ("ARM101", "ARM102", "ARM202", "ARM302", "ARM403")
     # Both a call that runs SQL and a word the SQL rules care about must occur, or the file is
     # not even parsed for this collector.
-    TRIGGERS = _AllWords(_SINK_WORDS, _SIGNAL_WORDS)  # type: ignore[assignment]
+    TRIGGERS = _AllWords(_SINK_WORDS, _SIGNAL_WORDS, fallbacks={0: _RETURNED_SQL})  # type: ignore[assignment]
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -212,10 +233,21 @@ class EmbeddedSqlCollector(PythonRule):
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._record(target.target, "=", node.value)
+        self._constant(node.value)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._record(node.target, "=", node.value)
+            self._constant(node.value)
+
+    def _constant(self, value: cst.BaseExpression) -> None:
+        """A literal stored in a module or class constant may be run by another module."""
+        if self._scope.kind != "function" and _literal_like(value):
+            self._sinks.append(_Sink(None, value, self._scope, self._next(), False, implicit=True))
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None and _literal_like(node.value):
+            self._sinks.append(_Sink(None, node.value, self._scope, self._next(), False, implicit=True))
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.operator, cst.AddAssign):
@@ -242,12 +274,15 @@ class EmbeddedSqlCollector(PythonRule):
         """Every distinct SQL text reaching a sink, in source order of discovery."""
         found: list[EmbeddedSql] = []
         seen: set[tuple] = set()
-        for sink in self._sinks:
+        # Texts seen running come first: their scope says who runs them (tests, deliveries).
+        for sink in sorted(self._sinks, key=lambda sink: sink.implicit):
             for literal, direct in self._texts(sink.arg, sink.scope, sink.seq, 0):
                 if sink.template:
                     literal = format_fields_to_holes(literal)
                 key = tuple((id(p.node), p.braces) for p in literal.pieces)
                 if not literal.value.strip():
+                    continue
+                if key in seen and sink.implicit:
                     continue
                 if key in seen:
                     for other in found:
@@ -256,8 +291,13 @@ class EmbeddedSqlCollector(PythonRule):
                             other.test = other.test and sink.scope.test
                     continue
                 seen.add(key)
+                normalised = normalise(literal.value)
+                if sink.implicit:
+                    normalised = _as_sql(literal)
+                    if normalised is None:
+                        continue
                 found.append(
-                    EmbeddedSql(literal, normalise(literal.value), direct, sink.scope.delivery, sink.scope.test)
+                    EmbeddedSql(literal, normalised, direct, sink.implicit, sink.scope.delivery, sink.scope.test)
                 )
         return found
 
@@ -277,11 +317,14 @@ class EmbeddedSqlCollector(PythonRule):
                 retry = normalise(embedded.literal.value, holes_as_identifiers=True)
                 hits2, notes2 = analyze_sql_text(retry.text, settings, embedded=True)
                 if len(notes2) < len(notes):
-                    embedded = EmbeddedSql(embedded.literal, retry, embedded.direct)
+                    embedded = EmbeddedSql(embedded.literal, retry, embedded.direct, embedded.implicit)
                     hits, notes = hits2, notes2
+            if embedded.implicit and notes:
+                continue  # a string that only looked like SQL
             for hit in hits:
                 if hit.meta.id == "ARM403" and (
-                    embedded.test or (not embedded.delivery and not _keyed_insert(embedded.sql, hit.start))
+                    embedded.implicit  # who runs it, and for which delivery, is out of sight
+                    or embedded.test or (not embedded.delivery and not _keyed_insert(embedded.sql, hit.start))
                 ):
                     continue  # test setup, or an events/payments table alone where no delivery arrives
                 if settings.enabled(hit.meta.id):
@@ -566,6 +609,36 @@ def extract_sql_strings(module_text: str, settings=None) -> list[LocatedSql]:
     collector = EmbeddedSqlCollector(ctx)
     wrapper.visit_batched([collector])
     return [LocatedSql(embedded, collector) for embedded in collector.collect()]
+
+
+def _as_sql(literal: LiteralText) -> Normalised | None:
+    """The text of a returned or stored literal when it is unmistakably SQL: it starts like a
+    statement and parses (holes read as values, or else as identifiers); None otherwise."""
+    if _STATEMENT_START.match(literal.value) is None:
+        return None
+    from pglast import parser  # only for files that hold such literals
+
+    for holes_as_identifiers in (False, True) if literal.has_holes else (False,):
+        normalised = normalise(literal.value, holes_as_identifiers=holes_as_identifiers)
+        try:
+            parser.parse_sql(normalised.text)
+        except Exception:  # pglast.parser.ParseError, and anything else pglast rejects
+            continue
+        return normalised
+    return None
+
+
+def _literal_like(expr: cst.BaseExpression) -> bool:
+    """A string literal, possibly assembled (`+`, `%`, implicit concatenation, `.format`, dedent)."""
+    if isinstance(expr, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+        return True
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Modulo)):
+        return _literal_like(expr.left) or _literal_like(expr.right)
+    if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        return expr.func.attr.value in ("format", "strip") and _literal_like(expr.func.value)
+    if isinstance(expr, cst.Call) and expr.args:
+        return dotted(expr.func) in _PASS_THROUGH and _literal_like(expr.args[0].value)
+    return False
 
 
 def _sql_argument(call: cst.Call) -> cst.BaseExpression | None:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ...catalog import Example, RuleMeta, Text, register
 from ..facts import column_refs, table_of, write_statements
 from ..hits import SqlHit
-from ..names import EXPIRY_COLUMN, FENCE_COLUMN, HOLDER_COLUMN
+from ..names import EXPIRY_COLUMN, FENCE_COLUMN, HEARTBEAT_COLUMN, HOLDER_COLUMN
 from ..rule import sql_rule
 from ..scope import Scope, Unit
 from ..tree import COMPARISONS, fields_of, func_name, op_name, typed, walk
@@ -105,11 +105,14 @@ META = register(
 )
 
 
+_HEARTBEAT_GATE = re.compile(HEARTBEAT_COLUMN.pattern, re.I)
 _GATE = re.compile(r"advisory_lock|lease|lock|holder|held_by|owner|locked_by|leader|claimed_by|acquired_by", re.I)
 
 
 @sql_rule(META)
 def check(scope: Scope) -> Iterator[SqlHit]:
+    if scope.mentions(_HEARTBEAT_GATE):
+        yield from _takeover_claims(scope)
     if not scope.mentions(_GATE):
         return
     guard: tuple[Unit, int, int, str] | None = None  # (unit, start, end, lease table or "")
@@ -137,6 +140,32 @@ def check(scope: Scope) -> Iterator[SqlHit]:
     if guard and unfenced:
         yield SqlHit(META, guard[1], guard[2])
     yield from _standalone_leases(scope)
+
+
+def _takeover_claims(scope: Scope) -> Iterator[SqlHit]:
+    """A claim that takes rows over by heartbeat age: `update jobs set status = 'picked',
+    heartbeat = now(), worker_id = $1 where id in (... heartbeat < now() - $2 ...)`, or ownership
+    reassigned to the caller when the owner's heartbeat is too old (`set ticker_id = $1 where
+    not exists (select 1 from tickers where id = ticker_id and heartbeat > now() - '10s')`). The row
+    is a lease whose expiry is the silence: the displaced holder, only slow, keeps working and
+    completes by id. The completions live elsewhere (the application, another function), hence
+    medium, unless the claim hands out a token/attempt the completion can compare."""
+    from .arm302_sql_fixed_timeout_detector import _fixed_checks, claims_rows  # one reading of "heartbeat age"
+
+    for unit in scope.units:
+        if unit.role != "stmt" or _issues_token(unit):
+            continue
+        claims = [fields for kind, fields in unit.nodes if kind == "UpdateStmt" and claims_rows(fields.get("targetList"))]
+        if not claims:
+            continue
+        if not any(HEARTBEAT_COLUMN.search(found.column) for found in _fixed_checks(scope, unit.tree, set())):
+            continue
+        relation = fields_of(claims[0].get("relation"))
+        if isinstance(relation.get("location"), int):
+            start, end = unit.point(relation["location"])
+        else:
+            start, end = unit.start, _first_line_end(unit)
+        yield SqlHit(META, start, end, confidence="medium")
 
 
 def _standalone_leases(scope: Scope) -> Iterator[SqlHit]:

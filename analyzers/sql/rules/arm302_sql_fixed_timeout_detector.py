@@ -125,12 +125,14 @@ def check(scope: Scope) -> Iterator[SqlHit]:
                 table = table_of(fields.get("relation"))
                 marks_dead = _marks_dead(fields.get("targetList"))
                 requeues = _takes_over(fields.get("targetList"))
+                # the caller taking silent rows for itself (`status = 'picked', heartbeat = now()`)
+                claims = claims_rows(fields.get("targetList"))
                 # Comparisons not reported here stay open for the subquery that holds them
                 # (`where not exists (select 1 from workers where hb > now() - ...)`).
                 for found in _fixed_checks(scope, fields.get("whereClause"), set(seen), taken=requeues):
                     heartbeat = HEARTBEAT_COLUMN.search(found.column)
                     if (
-                        (heartbeat and (marks_dead or requeues or (NODE_TABLE.search(table) and STRONG_HEARTBEAT.search(found.column))))
+                        (heartbeat and (marks_dead or requeues or (claims and found.stale) or (NODE_TABLE.search(table) and STRONG_HEARTBEAT.search(found.column))))
                         or (not heartbeat and requeues and found.stale)
                     ):
                         seen.add(id(found.cmp))
@@ -162,6 +164,8 @@ def _stale_selection(scope: Scope, unit: Unit, fields: dict, seen: set[int], tak
             continue
         if not found.stale or _already_declared_dead(where):
             continue  # a reaper of nodes some other statement already declared dead
+        if not takes_over and _reports_silence(fields, found.column):
+            continue
         if heartbeat:
             if STRONG_HEARTBEAT.search(found.column) or nodeish:
                 yield _hit(unit, found)
@@ -187,6 +191,20 @@ def _already_declared_dead(where) -> bool:
                 return True
             if DEAD_VALUE.match(const_string({"A_Const": const}) or ""):
                 return True
+    return False
+
+
+def _reports_silence(fields: dict, column: str) -> bool:
+    """`select id, now() - heartbeat as silent_for ... where heartbeat < now() - $1`: a report that
+    shows each row's silence to a person (a diagnostics page, a CLI listing); it takes nothing
+    over (no FOR UPDATE) and the age it returns is what it is for."""
+    if fields.get("lockingClause"):
+        return False
+    for target in fields.get("targetList") or ():
+        nodes = list(walk(target))
+        watches = any(kind == "ColumnRef" and column_fields(sub)[-1:] == [column] for kind, sub in nodes)
+        if watches and any(is_time_call(kind, sub) for kind, sub in nodes):
+            return True
     return False
 
 
@@ -257,6 +275,35 @@ def _takes_over(targets) -> bool:
         if _OWNER_COLUMN.match(name) and kind == "A_Const" and fields.get("isnull"):
             return True
     return False
+
+
+# A column naming who holds a row (a role noun: `worker_id`, `queue_manager_id`, `"tickerId"`: quoted camel case
+# is lowercased without an underscore), or `locked_by`.
+_CLAIMANT_COLUMN = re.compile(
+    r"^(?:last_)?(?:\w*(?:er|or)|node|instance|agent|host|process)_?id$|^(?:locked|claimed|picked|held|leased|acquired)_by$"
+)
+_CLAIMED_STATUS = re.compile(r"^(?:picked|started|running|claimed|locked|leased|processing|in_progress|active|taken|reserved)$", re.I)
+
+
+def claims_rows(targets) -> bool:
+    """SET gives the row to the caller (`worker_id = $1`) or renews its heartbeat in a taken
+    status (`status = 'picked', heartbeat = now()`)."""
+    claimant = heartbeat = status = False
+    for target in targets or ():
+        _, res = typed(target)
+        if not res:
+            continue
+        name = res.get("name", "").lower()
+        kind, value = typed(res.get("val"))
+        while kind == "TypeCast":
+            kind, value = typed(value.get("arg"))
+        if _CLAIMANT_COLUMN.match(name) and kind in ("ParamRef", "ColumnRef"):
+            claimant = True
+        elif HEARTBEAT_COLUMN.search(name) and is_time_call(kind, value):
+            heartbeat = True
+        elif name in ("status", "state") and _CLAIMED_STATUS.match(const_string(res.get("val")) or ""):
+            status = True
+    return claimant or (heartbeat and status)
 
 
 def _marks_dead(targets) -> bool:
