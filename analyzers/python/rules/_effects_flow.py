@@ -56,6 +56,9 @@ class Flow:
     class_name: str | None = None
     params: frozenset[str] = frozenset()
     function_name: str | None = None
+    # (index of the next call, branch path) of each `return` (and `raise` outside a try): code
+    # after it in the same or an enclosing block never runs once that block has run.
+    exits: list[tuple[int, tuple[Step, ...]]] = field(default_factory=list)
 
     # --- data flow ---------------------------------------------------------------------------
     def value_of(self, name: str, before: int | None = None) -> cst.BaseExpression | None:
@@ -169,6 +172,13 @@ class _Walker(OneScopeVisitor):
 
     def leave_With_body(self, node: cst.With) -> None:
         self.open_withs.pop().end = self.flow.counter
+
+    def leave_Return(self, node: cst.Return) -> None:
+        self.flow.exits.append((self.flow.counter, tuple(self.path)))
+
+    def leave_Raise(self, node: cst.Raise) -> None:
+        if not self.trys:  # inside a try, an except clause may catch it and carry on
+            self.flow.exits.append((self.flow.counter, tuple(self.path)))
 
     # branches
     def _push(self, kind: str, node: cst.CSTNode, label: object) -> None:
@@ -310,9 +320,10 @@ def in_handler(step: Step) -> bool:
     return isinstance(step[2], tuple) and step[2][0] == "handler"
 
 
-def runs_after(first: Site, second: Site) -> bool:
+def runs_after(first: Site, second: Site, flow: Flow | None = None) -> bool:
     """`second` comes after `first` on a path where both run, with neither sitting in an
-    except handler that the other is not in (error paths record failures, not success)."""
+    except handler that the other is not in (error paths record failures, not success), and
+    (given the flow) no `return` between them in a block `first` runs in."""
     if second.index in first.outer:
         return True  # `record(effect())`: the argument runs first
     if second.index <= first.index or first.index in second.outer:
@@ -329,6 +340,10 @@ def runs_after(first: Site, second: Site) -> bool:
             return False  # different branches of one decision
     if any(in_handler(step) for step in rest_a) or any(in_handler(step) for step in rest_b):
         return False
+    if flow is not None:
+        for index, path in flow.exits:
+            if first.index < index <= second.index and first.path[: len(path)] == path:
+                return False  # `send(); return` before the record: the record never follows it
     return True
 
 

@@ -7,6 +7,7 @@ from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._effects import db_write, flow_text_has, is_claim, is_record, pending_marks, side_effect
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
+from ._effects_named import named_money_call, records_by_name
 
 _OUTBOX = re.compile(r"outbox", re.I)
 
@@ -139,17 +140,22 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
     TRIGGERS = AllOf(  # type: ignore[assignment]
         r"send_|sendmail|basic_publish|\.publish\(|producer|Producer|EmailMessage|EmailMultiAlternatives|\.send\("
         r"|\.deliver\(|messages\.create|chat_postMessage|messaging|notify_|PushClient|stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|mpesa"
-        r"|\.post\(|\.put\(|\.patch\(|\.request\(|mail_admins|mail_managers",
-        r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\(",
+        r"|\.post\(|\.put\(|\.patch\(|\.request\(|mail_admins|mail_managers"
+        r"|charge|capture_|refund|payout|stk_push|_txn|_transaction\(|transfer_|pay_|_payments?\(",
+        r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\("
+        r"|place_order|order_placement|mark_\w+\(|_updates\(|_log\(",
     )
 
     def check(self, flow: Flow) -> None:
         effects = []
+        named: list[Site] = []
         for site in flow.sites:
             effect = side_effect(site, flow, self.ctx)
             if effect is not None:
                 effects.append(effect)
-        if not effects or flow_text_has(flow, self.ctx, _OUTBOX):
+            elif named_money_call(site, flow, self.ctx):
+                named.append(site)
+        if not (effects or named) or flow_text_has(flow, self.ctx, _OUTBOX):
             return
         marks = pending_marks(flow)
         records: list[Site] = []
@@ -162,11 +168,34 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
                 records.append(site)
         for effect in effects:
             site = effect.site
-            if any(runs_after(record, site) for record in records):
+            if any(runs_after(record, site, flow) for record in records):
                 continue  # recorded (or claimed) first
-            later = next((r for r in records if runs_after(site, r)), None)
+            later = next((r for r in records if runs_after(site, r, flow)), None)
             if later is not None:
                 self.report(site.node, message=self._message(effect.kind, self.line_of(later.node)))
+        if named:
+            self._check_named(flow, named, records)
+
+    def _check_named(self, flow: Flow, named: list[Site], records: list[Site]) -> None:
+        """Money moved by a wrapper known only by its name, then recorded: medium confidence.
+        The project's own record helpers (`mark_as_paid()`, `place_order()`) count here."""
+        records = records + [s for s in flow.sites if s not in records and records_by_name(s, flow, self.ctx)]
+        for site in named:
+            # Recorded first only by a write that runs whenever the payment does: a setting
+            # cached in an earlier `if` says nothing about this payment.
+            if any(
+                runs_after(record, site, flow) and site.path[: len(record.path)] == record.path
+                for record in records
+                if record is not site
+            ):
+                continue
+            later = next((r for r in records if r is not site and runs_after(site, r, flow)), None)
+            if later is not None:
+                self.report(
+                    site.node,
+                    message=self._message("payment", self.line_of(later.node)),
+                    confidence="medium",
+                )
 
     def _message(self, kind: str, line: int) -> str:
         en, pt = _KIND.get(kind, _KIND["http"])

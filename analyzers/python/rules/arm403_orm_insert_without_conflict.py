@@ -88,7 +88,7 @@ _CRUD_BASE = re.compile(r"Model\b|Admin\b|Serializer\b|Form\b|Factory\b|Schema\b
 class Insert:
     site: Site
     model: str
-    orm: str  # "django" | "sqlalchemy" | "supabase" (then `model` is the table name)
+    orm: str  # "django" | "sqlalchemy" | "supabase" (then `model` is the table name) | "document" (frappe)
     keys: tuple[str, ...]  # keyword names of the values inserted
     values: tuple[cst.BaseExpression, ...]
     commits: tuple[Site, ...] = ()  # session commits/flushes that persist a SQLAlchemy add
@@ -111,7 +111,8 @@ class OrmInsertWithoutConflict(PythonRule):
         r"|process|job|worker|charge|payment|checkout|refund|notify|message|msg|envelope|notification|\.post\(|\.route\(",
         r"Event|Webhook|Inbox|Processed|Payment|Deliver|Received|Incoming|Inbound|event_|external_|message_id"
         r"|delivery_id|webhook_id|idempotency|dedup|provider_|gateway_|psp_reference|payment_intent|charge_id"
-        r"|checkout_session|stripe_|paypal_|adyen_|mercado|mp_|pagarme_|pagar_me_|asaas_|iugu_|braintree_|square_|razorpay_",
+        r"|checkout_session|stripe_|paypal_|adyen_|mercado|mp_|pagarme_|pagar_me_|asaas_|iugu_|braintree_|square_|razorpay_"
+        r"|form_dict|request\.body",
     )
 
     def __init__(self, ctx) -> None:
@@ -205,10 +206,42 @@ class OrmInsertWithoutConflict(PythonRule):
             elif not frame.delivery:
                 continue
             elif not (keys and frame.delivery) and not (_inbox_model(insert.model) and frame.strong):
+                if frame.strong and not keys and self._queued_log(insert, flow) and not self._handled(insert, flow):
+                    self.report(site.node, message=self._log_message(insert), confidence="medium")
                 continue
             if self._handled(insert, flow) or self._own_effect(insert, flow):
                 continue
             self.report(site.node, message=self._message(insert, keys[0] if keys else None))
+
+    def _queued_log(self, insert: Insert, flow: Flow) -> bool:
+        """A handler that stores the raw delivery as a new row (a key minted here) and queues
+        the processing by that row: each redelivery becomes one more job. A log processed inline
+        (where the processing can dedupe by the event id) is not this shape."""
+        if not any(_RAW_DELIVERY.search(self.ctx.code_for(value)) for value in insert.values):
+            return False
+        name = _bound_name(insert.site, flow)
+        if name is None:
+            return False
+        mention = re.compile(rf"(?<![\w.]){re.escape(name)}\b")
+        return any(
+            site.index > insert.site.index
+            and site.method in _ENQUEUE
+            and any(mention.search(self.ctx.code_for(arg.value)) for arg in site.node.args)
+            for site in flow.sites
+        )
+
+    def _log_message(self, insert: Insert) -> str:
+        if self.ctx.language == "pt-BR":
+            return (
+                f"Cada entrega grava uma nova linha `{insert.model}` (chave criada aqui) e enfileira o processamento "
+                "por ela: quando o remetente reenvia, o mesmo evento vira outro job. Guarde o id do evento do "
+                "remetente sob uma constraint única e só enfileire quando a linha for nova."
+            )
+        return (
+            f"Each delivery stores a new `{insert.model}` row (its key minted here) and queues the processing by "
+            "that row: when the sender redelivers, the same event becomes another job. Store the sender's event id "
+            "under a unique constraint and queue only when the row is new."
+        )
 
     def _insert(self, site: Site, flow: Flow) -> Insert | None:
         call = site.node
@@ -233,6 +266,12 @@ class OrmInsertWithoutConflict(PythonRule):
                     return None
             rows = _constructed(call.args[0].value if call.args else None, flow, site.index)
             return Insert(site, model, "django", *_merged(rows))
+        if site.method == "insert":
+            document = _document(site, flow)
+            if document is None:
+                return None
+            doctype, keys, values = document
+            return Insert(site, doctype, "document", keys, values)
         if site.method in ("save", "asave"):
             if kwarg(site.node, "update_fields") is not None or kwarg(site.node, "force_update") is not None:
                 return None
@@ -422,6 +461,55 @@ def _root_name(node: cst.BaseExpression) -> str | None:
             node = node.func.value  # `charge.get("id")`
         else:
             return None
+    return None
+
+
+# Values that carry the delivery itself: its body, form fields, headers or payload.
+_RAW_DELIVERY = re.compile(
+    r"json\.dumps|form_dict|\bpayload\b|\bbody\b|request\.(?:data|POST|GET|json|body|form|headers)|\bheaders\b|\braw\b"
+)
+_ENQUEUE = frozenset(
+    "enqueue enqueue_call enqueue_in enqueue_at enqueue_doc delay apply_async send_task async_task defer kiq".split()
+)
+_DOCUMENT = re.compile(r"(?:^|\.)(?:get_doc|new_doc)\(\)$")
+
+
+def _document(site: Site, flow: Flow) -> tuple[str, tuple[str, ...], tuple[cst.BaseExpression, ...]] | None:
+    """(doctype, keys, values) of a document built from a dict and inserted:
+    `frappe.get_doc({"doctype": "X", ...}).insert()`, or through a name bound to it."""
+    receiver_node = site.node.func.value if isinstance(site.node.func, cst.Attribute) else None
+    if isinstance(receiver_node, cst.Name):
+        receiver_node = flow.value_of(receiver_node.value, site.index)
+    if not isinstance(receiver_node, cst.Call) or not _DOCUMENT.search(_chain(receiver_node.func) + "()"):
+        return None
+    if not receiver_node.args or not isinstance(receiver_node.args[0].value, cst.Dict):
+        return None
+    keys, values = _rows(receiver_node.args[0].value, flow, site.index)
+    doctype = next((string_text(v) for k, v in zip(keys, values) if k == "doctype"), None)
+    if not doctype:
+        return None
+    pairs = [(k, v) for k, v in zip(keys, values) if k != "doctype"]
+    return doctype, tuple(k for k, _ in pairs), tuple(v for _, v in pairs)
+
+
+def _chain(func: cst.BaseExpression) -> str:
+    parts = []
+    while isinstance(func, cst.Attribute):
+        parts.append(func.attr.value)
+        func = func.value
+    if isinstance(func, cst.Name):
+        parts.append(func.value)
+    return ".".join(reversed(parts))
+
+
+def _bound_name(site: Site, flow: Flow) -> str | None:
+    """The name that holds the inserted row: `doc = ....insert()` or the receiver of `doc.insert()`."""
+    func = site.node.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        return func.value.value
+    for name, bindings in flow.values.items():
+        if any(value is site.node or (isinstance(value, cst.Await) and value.expression is site.node) for _, value in bindings):
+            return name
     return None
 
 
