@@ -477,12 +477,53 @@ class LockFinder:
                 continue
             if site.node is acquisition.node or not self._in_held_branch(site, acquisition):
                 continue
+            if self.cache_fill(site, acquisition):
+                continue
             if self._is_write(site, acquisition, any(m <= site.index for m in marks)):
                 writes.append(Write(site, self._fenced(site)))
         for write in writes:
             if not write.fenced and sql_of(write.site, self.flow):
                 write.fenced = any(self._covered_by(earlier.site, write.site) for earlier in writes if earlier.fenced)
         return writes
+
+    def cache_fill(self, site: Site, acquisition: Acquisition) -> bool:
+        """`with lock: val = cache.get(key); if val is None: val = compute(); cache.set(key, val)`:
+        stampede protection. The lock only spares the backend duplicate work; a second holder
+        writes the same derived value again, which is harmless. A value computed from what was
+        read (`set(key, int(old) + 1)`) is a read-modify-write, which the lock does guard."""
+        if site.method not in ("set", "setex", "add", "set_many") or isinstance(site.node.func, cst.Name):
+            return False
+        args = positional(site.node)
+        key = _key_arg(site.node)
+        if key is None or len(args) < 2:
+            return False
+        key_code = _code(self.ctx, key)
+        reads = [
+            other
+            for other in self.flow.sites
+            if acquisition.start <= other.index < site.index
+            and other.method == "get"
+            and (other_key := _key_arg(other.node)) is not None
+            and _code(self.ctx, other_key) == key_code
+        ]
+        if not reads:
+            return False
+        value = args[2] if site.method == "setex" and len(args) > 2 else args[1]
+        return not self._derived_from(value, {id(r.node) for r in reads}, site.index)
+
+    def _derived_from(self, value: cst.BaseExpression, reads: set[int], before: int, depth: int = 0) -> bool:
+        """Whether `value` is, or is computed from, one of the `reads` calls (through names)."""
+        stack: list[cst.CSTNode] = [value]
+        while stack:
+            node = stack.pop()
+            if id(node) in reads:
+                return True
+            if isinstance(node, cst.Name) and depth < 3:
+                bound = self.flow.value_of(node.value, before)
+                if bound is not None and bound is not value and self._derived_from(bound, reads, before, depth + 1):
+                    return True
+            stack.extend(node.children)
+        return False
 
     def _covered_by(self, fenced: Site, later: Site) -> bool:
         """A fenced SQL write whose outcome is checked (`if cur.rowcount == 0: rollback; return`)
@@ -595,6 +636,9 @@ class _Shape(OneScopeVisitor):
         self.tests.append(node.test)
 
 
+_OPTIMISTIC = re.compile(r"\.transaction\(\s*\w+\s*,|\.watch\((?s:.*)\.multi\(\)")
+
+
 def _contains(tree: cst.CSTNode | None, target: cst.CSTNode) -> bool:
     if tree is None:
         return False
@@ -649,6 +693,11 @@ class HelperIndex:
                 if isinstance(statement.body, cst.IndentedBlock):
                     candidates += [(name, s) for s in statement.body.body if isinstance(s, cst.FunctionDef)]
         self.defined = {(owner, fn.name.value) for owner, fn in candidates}
+        # Functions that write only through an optimistic transaction (redis-py
+        # `client.transaction(fn, *watched)`, or WATCH ... MULTI): the storage refuses their
+        # writes when a watched key changed, so a stale lock holder calling them cannot
+        # overwrite the new holder's work.
+        self.optimistic = {(owner, fn.name.value) for owner, fn in candidates if _OPTIMISTIC.search(_code(ctx, fn.body))}
         seen: dict[tuple[str | None, str], int] = {}
         for owner, fn in candidates:
             seen[(owner, fn.name.value)] = seen.get((owner, fn.name.value), 0) + 1
@@ -832,13 +881,16 @@ def work_out_of_sight(flow: Flow, finder: LockFinder, acquisition: Acquisition, 
         and site.node is not acquisition.node
         and finder._in_held_branch(site, acquisition)
         and not _LOCK_KEEPING.search(site.method or site.chain)
+        and not finder.cache_fill(site, acquisition)
     ]
     if not region:
         return acquisition.end is None and not any(block.start == acquisition.start for block in flow.withs)
     for site in region:
         receiver, _, name = site.chain.rpartition(".")
         if receiver in ("self", "cls") and not _READ_NAME.match(name):
-            return True
+            if helpers is None or (owner, name) not in helpers.optimistic:
+                return True
         if not receiver and helpers is not None and (None, site.chain) in helpers.defined and not _READ_NAME.match(site.chain):
-            return True
+            if (None, site.chain) not in helpers.optimistic:
+                return True
     return False

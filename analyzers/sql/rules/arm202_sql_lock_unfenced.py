@@ -227,12 +227,42 @@ def _lease(unit: Unit, loose: bool = False) -> tuple[Unit, int, int, str] | None
             continue
         if where is None or not any(EXPIRY_COLUMN.search(parts[-1]) for parts in column_refs(where)):
             continue
+        if _holder_gated_write(targets):
+            continue
         if loose and isinstance(relation.get("location"), int):
             # point at the INSERT/UPDATE itself, not at the CTEs that feed it
             start, end = unit.point(relation["location"])
             return unit, start, end, table or "?"
         return unit, unit.start, _first_line_end(unit), table or "?"
     return None
+
+
+def _holderish(name: str) -> bool:
+    return bool(HOLDER_COLUMN.match(name)) or (bool(_LEASE_TABLE.search(name)) and not EXPIRY_COLUMN.search(name))
+
+
+def _holder_gated_write(targets) -> bool:
+    """`set last_offset = case when excluded.holder = t.holder then excluded.last_offset else
+    t.last_offset end, holder = excluded.holder, ...`: the state the lease guards lives in the
+    lease row and is written by the acquisition itself, only when the caller still is the holder.
+    The holder id compared in the very statement that writes is a fence: a displaced holder's
+    write keeps the new holder's value."""
+    for target in targets or ():
+        _, res = typed(target)
+        name = (res or {}).get("name", "").lower()
+        if not name or EXPIRY_COLUMN.search(name) or _holderish(name):
+            continue
+        for kind, case in walk(res.get("val")):
+            if kind != "CaseExpr":
+                continue
+            for when in case.get("args") or ():
+                _, clause = typed(when)
+                for k, expr in walk((clause or {}).get("expr")):
+                    if k == "A_Expr" and op_name(expr) == "=":
+                        refs = list(column_refs({"A_Expr": expr}))
+                        if len(refs) == 2 and all(_holderish(parts[-1]) for parts in refs):
+                            return True
+    return False
 
 
 def _first_line_end(unit: Unit) -> int:

@@ -104,50 +104,117 @@ class _Check:
 def check(scope: Scope) -> Iterator[SqlHit]:
     if not scope.mentions(_GATE):
         return
+    migration = _migration_file(scope)
+    stale_listings = _stale_listings(scope)
     for unit in scope.units:
-        if unit.role == "log":
+        if unit.role == "log" or (migration and unit.role == "stmt"):
             continue
-        seen: set[int] = set()
         if unit.role == "expr":
-            yield from _condition(scope, unit, seen)
+            yield from _condition(scope, unit, set())
             continue
-        takes_over = any(kind == "UpdateStmt" and _takes_over(fields.get("targetList")) for kind, fields in unit.nodes)
-        filters = _status_filters(unit)
-        seen.update(filters)  # their comparisons too: no listing of the silent ones either
-        for kind, fields in unit.nodes:
-            if kind == "DeleteStmt":
-                table = table_of(fields.get("relation"))
-                for found in _fixed_checks(scope, fields.get("whereClause"), set(seen)):
-                    if NODE_TABLE.search(table) or STRONG_HEARTBEAT.search(found.column):
-                        seen.add(id(found.cmp))
-                        yield _statement_hit(unit, found)
-            elif kind == "UpdateStmt":
-                table = table_of(fields.get("relation"))
-                marks_dead = _marks_dead(fields.get("targetList"))
-                requeues = _takes_over(fields.get("targetList"))
-                # the caller taking silent rows for itself (`status = 'picked', heartbeat = now()`)
-                claims = claims_rows(fields.get("targetList"))
-                # Comparisons not reported here stay open for the subquery that holds them
-                # (`where not exists (select 1 from workers where hb > now() - ...)`).
-                for found in _fixed_checks(scope, fields.get("whereClause"), set(seen), taken=requeues):
-                    heartbeat = HEARTBEAT_COLUMN.search(found.column)
-                    if (
-                        (heartbeat and (marks_dead or requeues or (claims and found.stale) or (NODE_TABLE.search(table) and STRONG_HEARTBEAT.search(found.column))))
-                        or (not heartbeat and requeues and found.stale)
-                    ):
-                        seen.add(id(found.cmp))
-                        yield _statement_hit(unit, found)
-            elif kind == "CaseExpr" and id(fields) not in filters:
-                for when in fields.get("args") or ():
-                    _, clause = typed(when)
-                    if clause and DEAD_VALUE.match(const_string(clause.get("result")) or ""):
-                        for found in _fixed_checks(scope, clause.get("expr"), seen):
-                            yield _hit(unit, found)
-            elif kind == "SelectStmt":
-                yield from _stale_selection(scope, unit, fields, seen, takes_over)
+        live: set[int] = set()
+        hits = list(_unit_hits(scope, unit, live))
+        if any(id(hit) not in live for hit in hits):
+            # the live half of a takeover (`active as (... hb > now() - x), lost as (... hb <= now() - x)`):
+            # one detector, reported where the silent ones are chosen
+            hits = [hit for hit in hits if id(hit) not in live]
+        elif hits and _mirrored_listing(scope, unit, stale_listings):
+            hits = []
+        yield from hits
 
 
-def _stale_selection(scope: Scope, unit: Unit, fields: dict, seen: set[int], takes_over: bool) -> Iterator[SqlHit]:
+# Top-level DDL or a migration tool's marker: the file is a schema migration, and its top-level
+# statements run once over stored data (backfills, copies). Function bodies it defines are
+# other scopes and are still judged.
+_MIGRATION = re.compile(
+    r"^\s*(?:--\s*\+goose\s+up|--\s*migrate:up|--\s*\+migrate\s+up|(?:create|alter)\s+(?:unique\s+)?(?:table|index|type)\b)",
+    re.I | re.M,
+)
+
+
+def _migration_file(scope: Scope) -> bool:
+    return scope.kind == "file" and not scope.facts.embedded and bool(_MIGRATION.search(scope.facts.text))
+
+
+def _read_only(unit: Unit) -> dict | None:
+    """The statement's top SELECT when it writes and locks nothing."""
+    kind, fields = typed(unit.tree)
+    if kind != "SelectStmt" or fields.get("lockingClause"):
+        return None
+    if any(k in ("UpdateStmt", "DeleteStmt", "InsertStmt") for k, _ in unit.nodes):
+        return None
+    return fields
+
+
+def _listed_checks(scope: Scope, unit: Unit) -> Iterator[tuple[str, str, bool]]:
+    """(table, heartbeat column, stale?) of each fixed-window comparison of a read-only listing."""
+    fields = _read_only(unit) if unit.role == "stmt" else None
+    if fields is None:
+        return
+    tables = [table_of(r) for r in _relations(fields.get("fromClause"))]
+    if len(tables) != 1:
+        return
+    for found in _fixed_checks(scope, fields.get("whereClause"), set()):
+        if found.stale is not None and HEARTBEAT_COLUMN.search(found.column):
+            yield tables[0], found.column, found.stale
+
+
+def _stale_listings(scope: Scope) -> set[tuple[str, str]]:
+    if scope.kind != "file":
+        return set()
+    return {(table, column) for unit in scope.units for table, column, stale in _listed_checks(scope, unit) if stale}
+
+
+def _mirrored_listing(scope: Scope, unit: Unit, stale_listings: set[tuple[str, str]]) -> bool:
+    """A query file that lists both the silent and the live members of one table by one
+    heartbeat column (`ListStaleX` / `ListActiveX`): the two are one detector, judged at the
+    silent listing; the live one is its complement, not a second verdict."""
+    listed = list(_listed_checks(scope, unit))
+    return bool(listed) and all(not stale and (table, column) in stale_listings for table, column, stale in listed)
+
+
+def _unit_hits(scope: Scope, unit: Unit, live: set[int]) -> Iterator[SqlHit]:
+    """Hits of one statement; the ids of those that only pick a live set go to `live`."""
+    seen: set[int] = set()
+    takes_over = any(kind == "UpdateStmt" and _takes_over(fields.get("targetList")) for kind, fields in unit.nodes)
+    filters = _status_filters(unit)
+    seen.update(filters)  # their comparisons too: no listing of the silent ones either
+    for kind, fields in unit.nodes:
+        if kind == "DeleteStmt":
+            table = table_of(fields.get("relation"))
+            for found in _fixed_checks(scope, fields.get("whereClause"), set(seen)):
+                if NODE_TABLE.search(table) or STRONG_HEARTBEAT.search(found.column):
+                    seen.add(id(found.cmp))
+                    yield _statement_hit(unit, found)
+        elif kind == "UpdateStmt":
+            table = table_of(fields.get("relation"))
+            marks_dead = _marks_dead(fields.get("targetList"))
+            requeues = _takes_over(fields.get("targetList"))
+            # the caller taking silent rows for itself (`status = 'picked', heartbeat = now()`)
+            claims = claims_rows(fields.get("targetList"))
+            # Comparisons not reported here stay open for the subquery that holds them
+            # (`where not exists (select 1 from workers where hb > now() - ...)`).
+            for found in _fixed_checks(scope, fields.get("whereClause"), set(seen), taken=requeues):
+                heartbeat = HEARTBEAT_COLUMN.search(found.column)
+                if (
+                    (heartbeat and (marks_dead or requeues or (claims and found.stale) or (NODE_TABLE.search(table) and STRONG_HEARTBEAT.search(found.column))))
+                    or (not heartbeat and requeues and found.stale)
+                ):
+                    seen.add(id(found.cmp))
+                    yield _statement_hit(unit, found)
+        elif kind == "CaseExpr" and id(fields) not in filters:
+            for when in fields.get("args") or ():
+                _, clause = typed(when)
+                if clause and DEAD_VALUE.match(const_string(clause.get("result")) or ""):
+                    for found in _fixed_checks(scope, clause.get("expr"), seen):
+                        yield _hit(unit, found)
+        elif kind == "SelectStmt":
+            yield from _stale_selection(scope, unit, fields, seen, takes_over, live)
+
+
+def _stale_selection(
+    scope: Scope, unit: Unit, fields: dict, seen: set[int], takes_over: bool, live: set[int]
+) -> Iterator[SqlHit]:
     """`select ... from workers where last_heartbeat_at < now() - interval '30 seconds'`: the
     silent ones, listed to be reassigned or reaped by whoever runs the query; a job selected by
     `claimed_at < now() - ...` in a statement that hands it back to the queue. The mirror image,
@@ -159,8 +226,10 @@ def _stale_selection(scope: Scope, unit: Unit, fields: dict, seen: set[int], tak
     for found in _fixed_checks(scope, where, seen, taken=takes_over):
         heartbeat = HEARTBEAT_COLUMN.search(found.column)
         if found.stale is False:
-            if heartbeat and (STRONG_HEARTBEAT.search(found.column) or nodeish) and not _metering(fields):
-                yield _hit(unit, found, confident=False)
+            if heartbeat and (STRONG_HEARTBEAT.search(found.column) or nodeish) and not _metering(fields) and not _counts_only(unit):
+                hit = _hit(unit, found, confident=False)
+                live.add(id(hit))
+                yield hit
             continue
         if not found.stale or _already_declared_dead(where):
             continue  # a reaper of nodes some other statement already declared dead
@@ -218,6 +287,27 @@ def _metering(fields: dict) -> bool:
         if kind == "ColumnRef" and column_fields(sub)[-1:] in (["id"], ["worker_id"], ["node_id"], ["instance_id"]):
             return False
     return True
+
+
+def _counts_only(unit: Unit) -> bool:
+    """`with active as (select id from workers where hb > now() - '5s') select (select count(*)
+    from active) as workers, coalesce((select sum(units) ...), 0) as used`: a statement that returns
+    only figures (counts, sums) for usage or billing; no row, hence no node, is acted on."""
+    fields = _read_only(unit) if unit.role == "stmt" else None
+    return fields is not None and bool(fields.get("targetList")) and all(_figure(t) for t in fields["targetList"])
+
+
+def _figure(target) -> bool:
+    _, res = typed(target)
+    kind, sub = typed((res or {}).get("val"))
+    while kind in ("TypeCast", "CoalesceExpr"):
+        kind, sub = typed(sub.get("arg") if kind == "TypeCast" else (sub.get("args") or [None])[0])
+    if kind == "FuncCall":
+        return func_name(sub) in ("sum", "count", "avg", "min", "max")
+    if kind == "SubLink" and sub.get("subLinkType") == "EXPR_SUBLINK":
+        _, inner = typed(sub.get("subselect"))
+        return bool(inner.get("targetList")) and all(_figure(t) for t in inner["targetList"])
+    return False
 
 
 def _aggregate(target) -> bool:
