@@ -541,6 +541,16 @@ def http_url(site: Site, flow: Flow) -> str | None:
     return string_text(node, flow.resolver(site.index))
 
 
+def http_url_source(site: Site, ctx) -> str | None:
+    """The URL argument as written (`introspection_url`, `settings.TOKEN_ENDPOINT`) when its
+    value cannot be resolved: the name often says what kind of endpoint it is."""
+    call = site.node
+    arg = kwarg(call, "url")
+    args = positional(call)[1:] if site.method == "request" else positional(call)
+    node = arg.value if arg is not None else (args[0] if args else None)
+    return code(ctx, node) if node is not None else None
+
+
 def http_keyed(site: Site, flow: Flow, ctx) -> bool | None:
     """Whether an HTTP call carries an idempotency key (header or body field)."""
     call = site.node
@@ -774,6 +784,13 @@ _NOT_AN_EFFECT_URL = re.compile(
     r"/validate|/verify|/lookup|/estimate|/introspect|/userinfo|/refresh|completions|/embeddings|localhost|127\.0\.0\.1",
     re.I,
 )
+# The same kinds of read-only endpoints named by the variable that holds the URL (RFC 7662 token
+# introspection, userinfo, token verification are POSTs that change nothing).
+_READ_ENDPOINT_NAME = re.compile(
+    r"introspect|userinfo|token_?(?:url|uri|endpoint)|verif\w*_(?:url|uri|endpoint)|validat\w*_(?:url|uri|endpoint)|"
+    r"lookup_(?:url|uri|endpoint)|search_(?:url|uri|endpoint)|graphql",
+    re.I,
+)
 
 
 # Push notifications: firebase_admin's messaging module, APNs clients (apns2, aioapns), pyfcm
@@ -845,6 +862,8 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
     if verb in ("post", "put", "patch"):
         url = http_url(site, flow)
         if url is not None and _NOT_AN_EFFECT_URL.search(url):
+            return None
+        if url is None and _READ_ENDPOINT_NAME.search(http_url_source(site, ctx) or ""):
             return None
         if http_keyed(site, flow, ctx):
             return None
