@@ -35,39 +35,127 @@ class Deadline:
     uses_datetime: bool = False
 
 
+# Calls that record a measurement (a metrics sample, a start/stop pair appended to a history)
+# rather than act on it.
+_RECORD_METHODS = frozenset({"observe", "inc", "record", "timing", "histogram", "gauge", "digest_metric", "add_metric"})
+# Appending to a field of a record keeps a history (`task.startstops.append(...)`); appending to
+# a local list, or to a list named for work to do, collects what the caller acts on next.
+_APPENDS = frozenset({"append", "appendleft", "extend"})
+_WORK_LIST = re.compile(r"restart|remov|evict|kill|expir|retr|requeue|cancel|close|todo|pending|stale|dead|timed?_?out", re.I)
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "log"})
+
+
+def _branch_statements(block) -> list | None:
+    if isinstance(block, cst.Else):
+        block = block.body
+    if not isinstance(block, cst.IndentedBlock):
+        return list(block.body)
+    statements = []
+    for line in block.body:
+        if isinstance(line, cst.If):
+            statements.append(line)
+            continue
+        if not isinstance(line, cst.SimpleStatementLine):
+            return None
+        statements.extend(line.body)
+    return statements
+
+
+def _observes(analysis: ClockAnalysis, statement) -> bool:
+    """A statement that only logs or records: a logging call, a metrics/history append, or picking
+    which logger method to use (`to_log = logger.info`)."""
+    if isinstance(statement, cst.If):
+        return _only_logs(analysis, statement)
+    if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
+        call = statement.value
+        if is_logging_call(analysis.qname, call):
+            return True
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in _RECORD_METHODS:
+            return True
+        if isinstance(call.func, cst.Attribute) and call.func.attr.value in _APPENDS:
+            owner = call.func.value
+            return isinstance(owner, cst.Attribute) and not _WORK_LIST.search(owner.attr.value)
+        return last_part(analysis.qname(call.func) or "") in {"warn", "print"}
+    if isinstance(statement, cst.Assign) and isinstance(statement.value, cst.Attribute):
+        return statement.value.attr.value in _LOG_METHODS
+    return isinstance(statement, cst.Pass)
+
+
 def _only_logs(analysis: ClockAnalysis, test_owner: cst.CSTNode | None) -> bool:
-    """`if time.time() - t0 > 2: log.warning("slow")`: the clock only decides what to log."""
-    if not isinstance(test_owner, cst.If) or test_owner.orelse is not None:
+    """`if time.time() - t0 > 2: log.warning("slow")`, `if stop - start > 0.005: history.append(...)`:
+    the clock only decides what to log or record (RULES.md: measurement is never a deadline)."""
+    if not isinstance(test_owner, cst.If):
         return False
-    body = test_owner.body
-    if not isinstance(body, cst.IndentedBlock):
-        statements = list(body.body)
-    else:
-        statements = []
-        for line in body.body:
-            if not isinstance(line, cst.SimpleStatementLine):
+    branches = [test_owner.body]
+    orelse = test_owner.orelse
+    if orelse is not None:
+        branches.append(orelse)
+    seen = False
+    for branch in branches:
+        if isinstance(branch, cst.If):
+            if not _only_logs(analysis, branch):
                 return False
-            statements.extend(line.body)
-    for statement in statements:
-        if not (isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call)):
+            seen = True
+            continue
+        statements = _branch_statements(branch)
+        if statements is None or not all(_observes(analysis, st) for st in statements):
             return False
-        if not is_logging_call(analysis.qname, statement.value):
-            return False
-    return bool(statements)
+        seen = seen or bool(statements)
+    return seen
 
 
 # Progress bars, spinners and ETAs read the clock to show time to a person; a jump garbles one
-# redraw, it decides nothing (RULES.md: wall clock "only for display" is fine).
-_DISPLAY = re.compile(r"progress|spinner|throbber|(?:^|_)eta(?:_|$)|render|display|redraw|repaint|(?:^|_)draw|meter|ticker", re.IGNORECASE)
+# redraw, it decides nothing (RULES.md: wall clock "only for display" is fine). Statistics,
+# metrics and dashboards are the same: a step shifts a sample or a flush, no deadline moves.
+_DISPLAY = re.compile(
+    r"progress|spinner|throbber|(?:^|_)eta(?:_|$)|render|display|redraw|repaint|(?:^|_)draw|meter|ticker"
+    r"|dashboard|chart|plot|statistic|(?:^|_)stats?(?:_|$)|metric|telemetry|analytic",
+    re.IGNORECASE,
+)
+# Modules whose folder or file name says they observe (dashboards, diagnostics, analytics, metrics).
+_DISPLAY_PATH = re.compile(
+    r"(?:^|/)(?:dashboards?|diagnostics|analytics|metrics|telemetry|stats)(?:/|\.py$)"
+    r"|(?:^|/)[^/]*(?:_metrics|_stats|_dashboard)\.py$",
+    re.IGNORECASE,
+)
 
 
-def _display_only(scope: Scope) -> bool:
+def _display_only(scope: Scope, path: str = "") -> bool:
     names = []
     if isinstance(scope.node, cst.FunctionDef):
         names.append(scope.node.name.value)
     if isinstance(scope.cls, cst.ClassDef):
         names.append(scope.cls.name.value)
-    return any(_DISPLAY.search(name) for name in names)
+    return any(_DISPLAY.search(name) for name in names) or bool(_DISPLAY_PATH.search(path.replace("\\", "/")))
+
+
+# A refresh or sync interval re-reads something that is still valid when stale (a cache of a
+# remote listing): a clock step refreshes it early or late, nothing expires.
+_REFRESH = re.compile(r"refresh|(?:^|_)sync(?:_|$)|_sync_interval", re.IGNORECASE)
+_LEASE = re.compile(r"lease|timeout|expir|deadline|ttl|lock", re.IGNORECASE)
+# A web session is stored outside the process: its stamps must be wall-clock, monotonic time
+# would mean nothing to the next request (served by another process).
+_SESSION_STORE = re.compile(r"\brequest\.session\b|\bsession\[\s*[\"']|\bsession\.modified\b")
+
+
+def _names_in(node: cst.CSTNode) -> list[str]:
+    names: list[str] = []
+
+    class _Collect(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            names.append(n.value)
+
+    node.visit(_Collect())
+    return names
+
+
+def _refresh_interval(comparison: cst.Comparison) -> bool:
+    names = _names_in(comparison)
+    return any(_REFRESH.search(name) for name in names) and not any(_LEASE.search(name) for name in names)
+
+
+def _keeps_session(ctx, scope: Scope) -> bool:
+    return isinstance(scope.node, cst.FunctionDef) and bool(_SESSION_STORE.search(ctx.code_for(scope.node)))
 
 
 def _classify(left: Flow | None, right: Flow | None) -> Flow | None:
@@ -110,9 +198,13 @@ def _inside(analysis: ClockAnalysis, node: cst.CSTNode, ancestor: cst.CSTNode) -
 def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[Deadline]:
     found: dict[int, Deadline] = {}
     for scope in analysis.index.scopes:
-        if _display_only(scope):
+        if _display_only(scope, getattr(ctx, "path", "")):
+            continue
+        if scope.comparisons and _keeps_session(ctx, scope):
             continue
         for comparison in scope.comparisons:
+            if _refresh_interval(comparison):
+                continue
             for left, _op, right in ordering_pairs(comparison):
                 flow = _classify(analysis.flow(scope, left), analysis.flow(scope, right))
                 if flow is None or any(id(call) in persisted for call in flow.calls):

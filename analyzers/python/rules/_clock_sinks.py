@@ -50,6 +50,22 @@ QUERY_CALLS = frozenset(
      "first", "count", "exists", "Q", "find", "find_one", "delete_many", "update_many", "count_documents"}
 )
 _MONGO_COMPARE = frozenset({"$lt", "$lte", "$gt", "$gte"})
+# A query chain that ends by counting: a number for a monitor or a report.
+_READ_ONLY_ENDS = frozenset({"count", "exists", "aggregate", "count_documents"})
+_QUERY_CHAIN = frozenset({"filter", "exclude", "select_related", "prefetch_related", "using", "order_by", "values",
+                          "values_list", "distinct", "only", "defer", "annotate", "where", "filter_by", "all"})
+
+
+def _date_window(call: cst.Call) -> bool:
+    """`filter(trial_end__gte=now, trial_end__lte=now + 7 days)`: rows whose date falls in a window
+    from now; a listing of what lapses soon (a reminder, a report), not an expiry being enforced."""
+    seen: dict[str, set[str]] = {}
+    for arg in call.args:
+        keyword = arg.keyword.value if arg.keyword is not None else ""
+        field, _, lookup = keyword.rpartition("__")
+        if field and lookup in _ORDER_LOOKUPS:
+            seen.setdefault(field, set()).add(lookup[:2])
+    return any(len(directions) == 2 for directions in seen.values())
 
 # Calls that write a row or document, or send a message/request/token somewhere else.
 WRITE_CALLS = frozenset(
@@ -133,6 +149,8 @@ class _Finder:
     # --- comparisons in queries ---------------------------------------------------------------
     def _lookups(self, scope: Scope, call: cst.Call, name: str) -> None:
         """`filter(expires__lt=timezone.now())`, `{"expires_at": {"$lt": now}}`."""
+        if self._only_counted(call) or _date_window(call):
+            return
         for arg in call.args:
             keyword = arg.keyword.value if arg.keyword is not None else None
             if keyword is None or "__" not in keyword:
@@ -158,7 +176,7 @@ class _Finder:
     def _query_comparison(self, scope: Scope, comparison: cst.Comparison) -> None:
         """`Token.expires_at < datetime.utcnow()` inside `.filter(...)`/`.where(...)`."""
         query = self._enclosing_query(comparison)
-        if query is None:
+        if query is None or self._only_counted(query):
             return
         for left, _op, right in ordering_pairs(comparison):
             for column, other in ((left, right), (right, left)):
@@ -170,6 +188,25 @@ class _Finder:
                 if flow is not None:
                     detail = f"{_short(call_name(self.analysis.qname, query))}({self.ctx.code_for(column)} ...)"
                     self.add(flow, other, "query", detail, at_value=True)
+
+    def _only_counted(self, query: cst.Call) -> bool:
+        """`filter(expire_date__gte=now()).count()`: a statistic for a monitor; the count decides
+        no expiry (a take or delete of the rows would be another call)."""
+        index = self.analysis.index
+        current: cst.CSTNode = query
+        for _ in range(8):
+            attribute = index.parent_of(current)
+            if not isinstance(attribute, cst.Attribute) or attribute.value is not current:
+                return False
+            call = index.parent_of(attribute)
+            if not isinstance(call, cst.Call):
+                return False
+            if attribute.attr.value in _READ_ONLY_ENDS:
+                return True
+            if attribute.attr.value not in _QUERY_CHAIN:
+                return False
+            current = call
+        return False
 
     def _stored_expiry(self, scope: Scope, comparison: cst.Comparison) -> None:
         """`timezone.now() >= self.expires` in a model's method: the column was set by whichever

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ...catalog import Example, RuleMeta, Text
+from ...paths import is_python_migration
 from ._clock import ClockMarker
 from ._clock_deadlines import build_fix
 
@@ -199,6 +200,8 @@ class WallClockDeadline(ClockMarker):
 
     def finish(self) -> None:
         language = self.ctx.language
+        if is_python_migration(self.ctx.path):
+            return
         results = self.shared()
         for deadline in results.deadlines:
             message = _DATETIME_HINT.get(language) if deadline.uses_datetime else None
