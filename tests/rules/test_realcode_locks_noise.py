@@ -1,6 +1,7 @@
-"""ARM201 look-alikes found by the noise review of whole codebases: locks that guard no
-correctness (a cache fill behind stampede protection; a scan whose every write is an optimistic
-WATCH/MULTI transaction). Each next to the form that stays flagged."""
+"""ARM201 look-alikes found by the noise review of whole codebases: a cache fill behind stampede
+protection (medium: a paused holder can only put back an older derived value) and a scan whose
+every write is an optimistic WATCH/MULTI transaction (quiet). Each next to the form that stays
+flagged at high confidence."""
 from __future__ import annotations
 
 import textwrap
@@ -16,7 +17,9 @@ def flagged(code: str, path: str = "app/caching.py") -> list[tuple[str, int, str
     return [(f.rule, f.line, f.confidence) for f in report.findings]
 
 
-def test_lock_around_a_double_checked_cache_fill_is_not_flagged():
+def test_lock_around_a_double_checked_cache_fill_is_medium():
+    # A paused holder can still put back an older derived value after the next holder's fill:
+    # a pitfall of small consequence, so it is reported at medium (Check Run only by default).
     code = """\
     from django.core.cache import cache
 
@@ -34,10 +37,10 @@ def test_lock_around_a_double_checked_cache_fill_is_not_flagged():
             cache.set(key, table, timeout=ttl)
             return table
     """
-    assert flagged(code) == []
+    assert flagged(code) == [("ARM201", 14, "medium")]
 
 
-def test_cache_class_method_filling_under_its_own_lock_is_not_flagged():
+def test_cache_class_method_filling_under_its_own_lock_is_medium():
     code = """\
     import redis
 
@@ -67,7 +70,7 @@ def test_cache_class_method_filling_under_its_own_lock_is_not_flagged():
                 self.set(key, value, timeout=timeout)
                 return value
     """
-    assert flagged(code) == []
+    assert flagged(code) == [("ARM201", 26, "medium")]
 
 
 def test_read_modify_write_of_the_same_key_under_a_lock_is_still_flagged():

@@ -80,6 +80,9 @@ class Acquisition:
 class Write:
     site: Site
     fenced: bool
+    # a cache set filled under a stampede lock: a second holder mostly rewrites the same derived
+    # value, but a paused one can still put back an older value (medium confidence)
+    cache_fill: bool = False
 
 
 def _code(ctx, node: cst.CSTNode | None) -> str:
@@ -478,6 +481,7 @@ class LockFinder:
             if site.node is acquisition.node or not self._in_held_branch(site, acquisition):
                 continue
             if self.cache_fill(site, acquisition):
+                writes.append(Write(site, False, cache_fill=True))
                 continue
             if self._is_write(site, acquisition, any(m <= site.index for m in marks)):
                 writes.append(Write(site, self._fenced(site)))
@@ -488,8 +492,9 @@ class LockFinder:
 
     def cache_fill(self, site: Site, acquisition: Acquisition) -> bool:
         """`with lock: val = cache.get(key); if val is None: val = compute(); cache.set(key, val)`:
-        stampede protection. The lock only spares the backend duplicate work; a second holder
-        writes the same derived value again, which is harmless. A value computed from what was
+        stampede protection. The lock mostly spares the backend duplicate work; a second holder
+        writes the same derived value again, unless a paused one puts back an older value, so
+        such writes are reported at medium confidence. A value computed from what was
         read (`set(key, int(old) + 1)`) is a read-modify-write, which the lock does guard."""
         if site.method not in ("set", "setex", "add", "set_many") or isinstance(site.node.func, cst.Name):
             return False

@@ -166,9 +166,10 @@ class LockUnfenced(FlowRule, PythonRule):
                 # The write is where the token has to go: point there when the lock is taken in
                 # this function too. A lock taken in a helper is pointed at in the helper, the
                 # one place every caller's token would come from.
-                write = unfenced[0].site.node
+                sure = [w for w in unfenced if not w.cache_fill]
+                write = (sure or unfenced)[0].site.node
                 at = write if acquisition.report is None else None
-                self._offer(target, self._message(self.line_of(write)), "high", at=at)
+                self._offer(target, self._message(self.line_of(write)), "high" if sure else "medium", at=at)
             elif writes or flow_text_has(flow, self.ctx, _MONOTONIC):
                 continue
             elif acquisition.row_claim or (
