@@ -119,12 +119,13 @@ def test_wrong_api_key_yields_none(fake_openai, finding):
     client.close()
 
 
-def test_make_fixer_builds_the_job_fixer_from_app_settings(fake_openai, finding):
+def test_make_fixer_builds_the_job_fixer_from_app_settings(fake_openai, finding, tmp_path):
     from bot.llm_fix import make_fixer
     from bot.settings import AppSettings
 
+    # The fixer keeps its cache and budgets in the data directory's state store: a fresh one here.
     settings = AppSettings(openai_base_url=fake_openai.base_url, openai_api_key=fake_openai.api_key,
-                           llm_model="gpt-small")
+                           llm_model="gpt-small", data_dir=tmp_path)
     fake_openai.reply(fence(FIXED_CALL))
     fix = make_fixer(settings)(finding, CHARGE, "python")
     assert fix is not None and FIXED_CALL in analyzers.apply_edits(CHARGE, fix.edits)
