@@ -91,7 +91,8 @@ def _emit(result, args, config: RepoConfig, elapsed: float) -> int:
 
 def cmd_check(args) -> int:
     from .output.text import Progress
-    from .scan import iter_files, scan
+    from .scan import iter_files, scan, sql_files
+    from .superseded import drop_superseded
 
     config = _load_config(args)
     if args.unsafe_fixes and not (args.fix or args.diff):
@@ -100,6 +101,7 @@ def cmd_check(args) -> int:
     files, notes = iter_files(args.paths, config, Path.cwd())
     result = scan(files, config.settings, jobs=args.jobs, progress=Progress())
     result.notes = notes + result.notes
+    result.findings = drop_superseded(result.findings, sql_files(files, config.settings))
     if notes and not files:
         for note in notes:
             print(f"armadilhas: {note.path}: {note.message}", file=sys.stderr)

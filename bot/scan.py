@@ -58,6 +58,10 @@ def iter_files(paths: Iterable[str], config: RepoConfig, root: Path) -> tuple[li
     return found, notes
 
 
+def sql_files(files: list[tuple[Path, str]], settings: Settings) -> list[tuple[Path, str]]:
+    return [(file, shown) for file, shown in files if language_of(shown, settings) == "sql"]
+
+
 def _analyze_file(args: tuple[str, str, Settings]):
     file, shown, settings = args
     try:
