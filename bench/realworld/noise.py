@@ -84,12 +84,16 @@ def main() -> int:
     sys.path.insert(0, str(REPO))
 
     projects = yaml.safe_load((HERE / "noise.yml").read_text())["projects"]
-    verdicts = {}
+    # The code is pinned, so a finding at the same line of the same file is the same finding;
+    # fingerprints are the fallback (they count occurrences of identical code, so one finding
+    # going quiet would hand its verdict to the next look-alike of the file).
+    verdicts, by_line = {}, {}
     for path in sorted(HERE.glob("noise_review*.yml")):  # one file per reviewer or per round
         for r in (yaml.safe_load(path.read_text()) or {}).get("findings") or ():
             if r.get("verdict") not in VERDICTS:
                 raise SystemExit(f"{path.name}: {r.get('path')}:{r.get('line')}: verdict must be one of {VERDICTS}")
             verdicts[(r["project"], r["path"], r["rule"], r["fingerprint"])] = r
+            by_line[(r["project"], r["path"], r["rule"], r["line"])] = r
 
     total_lines = 0
     found, pending = [], []
@@ -105,7 +109,9 @@ def main() -> int:
         items = result["findings"]
         print(f"{project['name']:24} {files:>6} {lines:>9,} {len(items):>9} {100_000 * len(items) / max(lines, 1):>9.1f}")
         for f in items:
-            key = (project["name"], f["path"], f["rule"], f["fingerprint"])
+            review = by_line.get((project["name"], f["path"], f["rule"], f["line"]))
+            key = ((review["project"], review["path"], review["rule"], review["fingerprint"]) if review
+                   else (project["name"], f["path"], f["rule"], f["fingerprint"]))
             found.append((key, f))
             if key not in verdicts:
                 pending.append({"project": project["name"], "path": f["path"], "line": f["line"], "rule": f["rule"],
