@@ -24,11 +24,14 @@ from ._effects import (
     sql_of,
 )
 from ._effects_flow import Flow, Site
+from ._lock_classes import LockClasses
 from ._sqltext import ADVISORY_UNLOCK, SESSION_ADVISORY_LOCK, checks_fence, is_lease_sql, string_text, target_table
 
 _REDIS_IMPORTS = {
     "redis", "aioredis", "django_redis", "valkey", "coredis", "redis_lock", "pottery", "redlock",
     "aioredlock", "walrus", "rediscluster", "fakeredis",
+    # coordination services whose locks are leases too
+    "etcd", "etcd3", "aioetcd3", "etcd3gw",
 }
 _LOCAL_LOCK_HEADS = {"threading", "multiprocessing", "asyncio", "portalocker", "fcntl", "filelock", "os", "trio", "anyio", "gevent", "eventlet", "fasteners"}
 _REDIS_RECEIVER = re.compile(
@@ -40,7 +43,8 @@ _REDIS_CLIENT_CTOR = re.compile(
 _LOCK_KWARGS = {"timeout", "blocking_timeout", "blocking", "expire", "lock_timeout", "sleep", "thread_local", "auto_renewal", "ttl"}
 _LOCK_CLASSES = re.compile(
     r"^(?:redis(?:\.asyncio)?\.lock\.Lock|redis(?:\.asyncio)?\.client\.Lock|redis_lock\.Lock|pottery(?:\.redlock)?\.(?:AIO)?Redlock|"
-    r"redlock\.RedLock|redlock\.lock\.RedLock|sherlock\.RedisLock|valkey\.lock\.Lock)$"
+    r"redlock\.RedLock|redlock\.lock\.RedLock|sherlock\.RedisLock|valkey\.lock\.Lock|"
+    r"etcd\.Lock|etcd3\.(?:locks\.)?Lock|etcd3gw\.lock\.Lock|aioetcd3\.\w*\.?Lock)$"
 )
 # Managers whose `.lock(...)` acquires at once (redlock-py, aioredlock) rather than build a Lock.
 _MANAGER_CLASSES = re.compile(r"^(?:redlock\.Redlock|aioredlock\.Aioredlock|Aioredlock)$")
@@ -53,6 +57,10 @@ _STORAGE_WRITES = {
     "upload_blob", "upload_from_string", "upload_from_filename", "upload_from_file", "put_item",
     "update_item", "delete_item", "batch_write_item", "write_text", "write_bytes",
 }
+# Writes to a coordination service's key-value store (etcd, Consul).
+_COORDINATION_IMPORTS = {"etcd", "etcd3", "aioetcd3", "etcd3gw", "consul", "aioconsul", "consulate"}
+_KV_WRITES = {"write", "put", "delete", "set", "test_and_set", "update", "replace", "delete_prefix"}
+_KV_RECEIVER = re.compile(r"(?:^|\.)_?(?:\w*client|kv|etcd\w*|consul\w*)$", re.I)
 _REDIS_WRITES = {"set": 2, "hset": 2, "hmset": 2, "mset": 1, "lpush": 2, "rpush": 2, "sadd": 2, "zadd": 2, "xadd": 2, "setex": 3, "psetex": 3}
 _FENCED_CODE = re.compile(
     r"fenc|\b\w*(?:token|epoch|generation|expected_version|if_version|version__\w+|if[-_]?match|ifmatch|if_generation_match|condition\w*)\w*\b[\"']?\s*(?:=|<|>|:)",
@@ -74,6 +82,7 @@ class Acquisition:
     sql: bool = False  # a lease row or advisory lock taken with SQL
     report: cst.CSTNode | None = None  # where to point when not at `node` (the lock taken in a helper)
     row_claim: bool = False  # a compare-and-set of a row's lease column: the claimed row is handed on
+    expires: bool = False  # held through a session or lease the service ends by time
 
 
 @dataclass
@@ -202,6 +211,8 @@ class LockFinder:
         for site in self.flow.sites:
             acquisition = (
                 self._claim(site)
+                or self._scored_semaphore(site)
+                or self._session_lock(site)
                 or self._lock_object(site)
                 or self._sql_lock(site)
                 or self._row_lease(site)
@@ -266,6 +277,27 @@ class LockFinder:
         if not lockish and release is None and not leased:
             return None  # a dedupe marker ("processed:<event id>"), not a lock
         return Acquisition(call, site.index, site.index + 1, release, key_code)
+
+    def _scored_semaphore(self, site: Site) -> Acquisition | None:
+        """`sem.acquire()` of a semaphore of this module that evicts holders by age."""
+        if self.helpers is None or not self.helpers.lock_classes.scored_acquire(site.node):
+            return None
+        receiver = site.chain.rsplit(".", 1)[0]
+        release = next(
+            (s.index for s in self.flow.sites if s.index > site.index and s.chain == f"{receiver}.release"), None
+        )
+        return Acquisition(site.node, site.index, site.index + 1, release, None, expires=True)
+
+    def _session_lock(self, site: Site) -> Acquisition | None:
+        """Consul's lock: a KV put that acquires the key for a session (`kv.put(key, value,
+        acquire=session_id)`). The session ends by its TTL or a failed health check, and the key
+        is then free for the next holder while this one may still be running."""
+        call = site.node
+        if site.method != "put" or ".kv." not in f".{site.chain}" or kwarg(call, "acquire") is None:
+            return None
+        if _is_none(kwarg(call, "acquire").value):
+            return None
+        return Acquisition(call, site.index, site.index + 1, None, None, expires=True)
 
     def _row_lease(self, site: Site) -> Acquisition | None:
         """A lease stamped on a row or document by a conditional update: Django
@@ -584,6 +616,8 @@ class LockFinder:
             return acquisition.key is None or _code(self.ctx, args[0]) != acquisition.key
         if site.chain == "open":
             return _write_mode(site.node)
+        if method in _KV_WRITES and self.heads & _COORDINATION_IMPORTS:
+            return bool(_KV_RECEIVER.search(site.chain.rsplit(".", 1)[0]))
         return False
 
     def _fenced(self, site: Site) -> bool:
@@ -683,6 +717,7 @@ class HelperIndex:
         from ._effects_flow import build_flow
 
         self.ctx = ctx
+        self.lock_classes = LockClasses(module)
         self.helpers: dict[tuple[str | None, str], LockHelper] = {}
         self.owner: dict[int, str | None] = {}  # id(FunctionDef) -> enclosing class
         self.bases: dict[str, list[str]] = {}
@@ -817,13 +852,16 @@ def sql_constant(acquisition: Acquisition, flow: Flow) -> cst.CSTNode | None:
 # --- locks whose lease runs out --------------------------------------------------------------
 _LIFETIME_KWARGS = ("ex", "px", "exat", "pxat", "timeout", "expire", "ttl", "lock_timeout", "auto_release_time", "lease_time")
 # Redlock-style locks always expire (a default TTL when none is given).
-_ALWAYS_EXPIRE = re.compile(r"(?:^|\.)(?:Redlock|RedLock|AIORedlock|Aioredlock|RedisLock|lock_manager|dlm|redlock)", re.I)
+# etcd locks are leases with a default TTL.
+_ALWAYS_EXPIRE = re.compile(
+    r"(?:^|\.)(?:Redlock|RedLock|AIORedlock|Aioredlock|RedisLock|lock_manager|dlm|redlock|etcd\w*\.(?:locks?\.)?lock)", re.I
+)
 
 
 def has_lifetime(acquisition: Acquisition, helpers: "HelperIndex | None") -> bool:
     """Whether the lock expires by itself (a TTL, a lease row), which is what lets a paused
     holder come back after another took over."""
-    if acquisition.lease_table:
+    if acquisition.lease_table or acquisition.expires:
         return True
     node = acquisition.report if acquisition.report is not None else acquisition.node
     if not isinstance(node, cst.Call):
@@ -873,11 +911,24 @@ _LOCK_KEEPING = re.compile(
 _READ_NAME = re.compile(r"^_?(?:get|is|has|read|load|fetch|find|check|exists|count|list)(?:_|$)", re.I)
 
 
-def work_out_of_sight(flow: Flow, finder: LockFinder, acquisition: Acquisition, helpers: "HelperIndex | None", owner: str | None) -> bool:
+def work_out_of_sight(
+    flow: Flow,
+    finder: LockFinder,
+    acquisition: Acquisition,
+    helpers: "HelperIndex | None",
+    owner: str | None,
+    fn: cst.FunctionDef | None = None,
+    captured: frozenset[str] = frozenset(),
+) -> bool:
     """The guarded work is not in this function: the lock is still held when the function
     returns and nothing else happens under it here (a library's acquire(), a helper returning
-    the claim), or the work is a method or function of this module called under the lock.
+    the claim), the function is a context manager that yields while holding it (the work is
+    the caller's `with` body), or the work is a method or function of this module, or a
+    callable an enclosing function received (a decorator's `fn`), called under the lock.
     A lock taken and given back around reads only, or around nothing (a probe), guards nothing."""
+    if fn is not None and _yields_while_held(fn, flow, finder, acquisition):
+        return True
+    raised = _raised_calls(fn) if fn is not None else set()
     region = [
         site
         for site in flow.sites
@@ -887,6 +938,7 @@ def work_out_of_sight(flow: Flow, finder: LockFinder, acquisition: Acquisition, 
         and finder._in_held_branch(site, acquisition)
         and not _LOCK_KEEPING.search(site.method or site.chain)
         and not finder.cache_fill(site, acquisition)
+        and id(site.node) not in raised  # building the error for a failed acquisition
     ]
     if not region:
         return acquisition.end is None and not any(block.start == acquisition.start for block in flow.withs)
@@ -898,4 +950,38 @@ def work_out_of_sight(flow: Flow, finder: LockFinder, acquisition: Acquisition, 
         if not receiver and helpers is not None and (None, site.chain) in helpers.defined and not _READ_NAME.match(site.chain):
             if (None, site.chain) not in helpers.optimistic:
                 return True
+        if not receiver and site.chain in captured and not flow.bound_here(site.chain):
+            return True
     return False
+
+
+class _Raises(OneScopeVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: set[int] = set()
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        if isinstance(node.exc, cst.Call):
+            self.calls.add(id(node.exc))
+
+
+def _raised_calls(fn: cst.FunctionDef) -> set[int]:
+    found = _Raises()
+    walk(fn.body, found)
+    return found.calls
+
+
+def _yields_while_held(fn: cst.FunctionDef, flow: Flow, finder: LockFinder, acquisition: Acquisition) -> bool:
+    """A context manager holding the lock across its `yield` that this module never enters
+    itself: its `with` bodies are all elsewhere (where this module enters it, those bodies are
+    judged there)."""
+    if not _is_context_manager(fn, finder.ctx):
+        return False
+    if len(re.findall(rf"(?<![\w]){re.escape(fn.name.value)}\(", finder.ctx.text)) > 1:
+        return False
+    shape = _Shape()
+    walk(fn.body, shape)
+    release = next((s.node for s in flow.sites if acquisition.end is not None and s.index == acquisition.end), None)
+    return any(
+        _after(finder.ctx, y, acquisition.node) and (release is None or _after(finder.ctx, release, y)) for y in shape.yields
+    )

@@ -144,6 +144,9 @@ class LockUnfenced(FlowRule, PythonRule):
         r"| leases| lease_|,lease_| holder =| holder=| locked_by =| locked_by=|owner = %s|owner=%s"
         # a lease stamped on a row by a conditional update (Django ORM, Mongo)
         r"|\.watch\(|find_one_and_update|\.update\((?:[^()]*, *)?(?:lock|locked|lease)\w* ?="
+        # coordination services (etcd locks, Consul session locks), semaphores evicting
+        # holders by age, lock classes documented with lease timeouts
+        r"|etcd|acquire=|zremrangebyscore|lease-time|lease time|lease is tim"
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -151,10 +154,24 @@ class LockUnfenced(FlowRule, PythonRule):
         self._candidates: dict[int, tuple[cst.CSTNode, str, str]] = {}
         self._helpers = HelperIndex(node, self.ctx, self.ctx.imports, self._module_values)
         self._owner: str | None = None
+        self._enclosing: list[cst.FunctionDef] = []
+        self._function: cst.FunctionDef | None = None
+        self._captured: frozenset[str] = frozenset()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._enclosing.append(node)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._enclosing.pop()
         self._owner = self._helpers.owner.get(id(original_node))
+        self._function = original_node
+        # Parameters of the enclosing functions: a callable a decorator received and calls
+        # under the lock is the guarded work, out of sight.
+        self._captured = frozenset(
+            p.name.value for outer in self._enclosing for p in (*outer.params.params, *outer.params.kwonly_params)
+        )
         super().leave_FunctionDef(original_node)
+        self._function = None
 
     def check(self, flow: Flow) -> None:
         finder = LockFinder(flow, self.ctx, self._helpers, self._owner)
@@ -174,7 +191,9 @@ class LockUnfenced(FlowRule, PythonRule):
                 continue
             elif acquisition.row_claim or (
                 has_lifetime(acquisition, self._helpers)
-                and work_out_of_sight(flow, finder, acquisition, self._helpers, self._owner)
+                and work_out_of_sight(
+                    flow, finder, acquisition, self._helpers, self._owner, self._function, self._captured
+                )
             ):
                 # The guarded work is out of sight (the caller's, a method called under the
                 # lock, the row a claim hands on): the acquisition of a lock that expires is
@@ -190,7 +209,15 @@ class LockUnfenced(FlowRule, PythonRule):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         self._owner = None
+        self._captured = frozenset()
         super().leave_Module(original_node)
+        classes = self._helpers.lock_classes
+        for target in classes.documented.values():
+            self._offer(target, self._acquisition_message(), "medium")
+        acquired = {name for name in classes.instances.values()}
+        for name, stamp in classes.scored.items():
+            if name not in acquired:
+                self._offer(stamp, self._acquisition_message(), "medium")
         for target, message, confidence in self._candidates.values():
             self.report(target, message=message, confidence=confidence)
 
