@@ -131,6 +131,9 @@ def test_first_run_to_a_full_review_and_operations_endpoints(fake_github, tmp_pa
         assert _wait(lambda: any(r.get("status") == "completed" for r in fake_github.check_runs(REPO)))
         assert [c["line"] for c in fake_github.review_comments(REPO, 1)] == [5]
 
+        # The Check Run completes inside the job; its latency sample and counters are recorded as
+        # the job returns, a moment later.
+        assert _wait(lambda: json.loads(server.get("/readyz")[1]).get("jobs_in_window") == 1)
         status, ready = server.get("/readyz")
         assert status == 200, ready
         ready = json.loads(ready)
