@@ -36,6 +36,12 @@ class AppSettings:
     openai_base_url: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
     llm_model: str | None = None
+    # Limits of the optional LLM fixes (bot/llm_fix.py LlmLimits reads these by name).
+    llm_max_calls_per_pr: int = 10
+    llm_max_tokens_per_pr: int = 30_000
+    llm_max_output_tokens: int = 800
+    llm_timeout: float = 20.0
+    llm_concurrency: int = 4
     max_wait: float = 60.0  # longest in-request sleep on a rate limit before re-scheduling the job
     web_threads: int = 8
     worker_threads: int = 2
@@ -109,6 +115,8 @@ ENV_NAMES = (
     "ARMADILHAS_MAX_WAIT", "ARMADILHAS_WEB_THREADS", "ARMADILHAS_WORKERS", "ARMADILHAS_JOB_RETRIES",
     "ARMADILHAS_RECHECK_INTERVAL", "ARMADILHAS_READY_P99", "ARMADILHAS_READY_WINDOW", "ARMADILHAS_METRICS_PORT",
     "ARMADILHAS_LEASE_TTL", "LOG_LEVEL", "LOG_FORMAT",
+    "ARMADILHAS_LLM_MAX_CALLS_PER_PR", "ARMADILHAS_LLM_MAX_TOKENS_PER_PR", "ARMADILHAS_LLM_MAX_OUTPUT_TOKENS",
+    "ARMADILHAS_LLM_TIMEOUT", "ARMADILHAS_LLM_CONCURRENCY",
 )
 
 
@@ -198,6 +206,11 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | o
         openai_base_url=openai_base_url,
         openai_api_key=env.get("OPENAI_API_KEY") or None,
         llm_model=(env.get("ARMADILHAS_LLM_MODEL") or "").strip() or None,
+        llm_max_calls_per_pr=_int(env, "ARMADILHAS_LLM_MAX_CALLS_PER_PR", 10, 0, 1000),
+        llm_max_tokens_per_pr=_int(env, "ARMADILHAS_LLM_MAX_TOKENS_PER_PR", 30_000, 0, 10_000_000),
+        llm_max_output_tokens=_int(env, "ARMADILHAS_LLM_MAX_OUTPUT_TOKENS", 800, 16, 100_000),
+        llm_timeout=_float(env, "ARMADILHAS_LLM_TIMEOUT", 20.0, 1, 600),
+        llm_concurrency=_int(env, "ARMADILHAS_LLM_CONCURRENCY", 4, 1, 64),
         max_wait=_float(env, "ARMADILHAS_MAX_WAIT", 60.0, 0, 3600),
         web_threads=_int(env, "ARMADILHAS_WEB_THREADS", 8, 1, 256),
         worker_threads=_int(env, "ARMADILHAS_WORKERS", 2, 1, 64),

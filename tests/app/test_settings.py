@@ -56,3 +56,16 @@ def test_dotenv_file_is_read_and_environment_wins(tmp_path):
     assert s.port == 5000
     assert s.github_api_url == "https://ghe.example.com/api/v3"
     assert s.backend == "redis"
+
+
+def test_llm_limits_are_settings_the_fixer_reads():
+    from bot.llm_fix import LlmLimits
+
+    settings = load_settings({"ARMADILHAS_LLM_MAX_CALLS_PER_PR": "3", "ARMADILHAS_LLM_TIMEOUT": "5",
+                              "ARMADILHAS_LLM_CONCURRENCY": "2", "ARMADILHAS_LLM_MAX_TOKENS_PER_PR": "9000",
+                              "ARMADILHAS_LLM_MAX_OUTPUT_TOKENS": "300"}, dotenv_path=None)
+    limits = LlmLimits.from_settings(settings)
+    assert (limits.max_calls_per_pr, limits.max_tokens_per_pr, limits.max_output_tokens, limits.timeout,
+            limits.concurrency) == (3, 9000, 300, 5.0, 2)
+    with pytest.raises(SettingsError, match="ARMADILHAS_LLM_CONCURRENCY"):
+        load_settings({"ARMADILHAS_LLM_CONCURRENCY": "0"}, dotenv_path=None)
