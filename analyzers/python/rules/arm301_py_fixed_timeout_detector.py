@@ -7,7 +7,8 @@ from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._clock_scope import ScopeIndex
 from ._functions import FunctionTracker
-from ._heartbeat import RANGE_BY_SCORE, HEARTBEAT, STAMP_SOURCE, TRIGGER, HeartbeatAnalysis, find_detectors
+from ._heartbeat import RANGE_BY_SCORE, HEARTBEAT, STAMP_SOURCE, TRIGGER, HeartbeatAnalysis, _LowercaseTrigger, find_detectors
+from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
 
 
 class FixedTimeoutDetector(FunctionTracker, PythonRule):
@@ -161,7 +162,8 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
             ),
         ),
     )
-    TRIGGERS = TRIGGER
+    # plus claims stamped on rows or documents (visibility-timeout takeovers)
+    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}")
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -192,6 +194,9 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
         self._module_marked = True
 
     def finish(self) -> None:
+        if TAKEOVER_RE.search(self.ctx.text):
+            for node in find_takeovers(self.ctx.module, self.ctx):
+                self.report(node, confidence="medium")
         if not self._marked and not self._module_marked:
             return
         index = ScopeIndex()
