@@ -96,6 +96,8 @@ class Sink:
     kind: str  # "jwt" | "redis" | "sql" | "orm" | "store" | "message" | "query" | "stored" | "returned"
     detail: str  # e.g. "Token.objects.create(expires_at=...)"
     confidence: str | None = None  # None: as sure as the readings behind the flow
+    # the write or query call the value is an argument of, when it is one directly (fixes need it)
+    call: cst.Call | None = None
 
 
 def _report_node(flow: Flow, value: cst.CSTNode) -> cst.CSTNode:
@@ -116,9 +118,10 @@ class _Finder:
         flow = self.analysis.flow(scope, value)
         return flow if flow is not None and flow.kind in kinds else None
 
-    def add(self, flow: Flow, value: cst.CSTNode, kind: str, detail: str, at_value: bool = False) -> None:
+    def add(self, flow: Flow, value: cst.CSTNode, kind: str, detail: str, at_value: bool = False,
+            call: cst.Call | None = None) -> None:
         node = value if at_value else _report_node(flow, value)
-        self.sinks.setdefault(id(node), Sink(node, flow, kind, detail))
+        self.sinks.setdefault(id(node), Sink(node, flow, kind, detail, call=call if node is value else None))
 
     # --- per scope ----------------------------------------------------------------------------
     def scan(self, scope: Scope) -> None:
@@ -160,7 +163,7 @@ class _Finder:
                 continue
             flow = self.offset(scope, arg.value, (WALL,))
             if flow is not None:
-                self.add(flow, arg.value, "query", f"{_short(name)}({keyword}=...)", at_value=True)
+                self.add(flow, arg.value, "query", f"{_short(name)}({keyword}=...)", at_value=True, call=call)
         if last_part(name) not in QUERY_CALLS or not call.args:
             return
         for arg in call.args:
@@ -187,7 +190,7 @@ class _Finder:
                 flow = self.offset(scope, other, (WALL,))
                 if flow is not None:
                     detail = f"{_short(call_name(self.analysis.qname, query))}({self.ctx.code_for(column)} ...)"
-                    self.add(flow, other, "query", detail, at_value=True)
+                    self.add(flow, other, "query", detail, at_value=True, call=query)
 
     def _only_counted(self, query: cst.Call) -> bool:
         """`filter(expire_date__gte=now()).count()`: a statistic for a monitor; the count decides
@@ -301,9 +304,9 @@ class _Finder:
             detail = f"{_short(name)}({keyword}=...)"
             if last in WRITE_CALLS:
                 kind = "redis" if keyword in ("exat", "pxat") else _write_kind(last)
-                self.add(flow, arg.value, kind, detail)
+                self.add(flow, arg.value, kind, detail, call=call)
             elif last[:1].isupper() and self._persisted_object(scope, call):
-                self.add(flow, arg.value, "orm", detail)
+                self.add(flow, arg.value, "orm", detail, call=call)
 
     def _persisted_object(self, scope: Scope, call: cst.Call) -> bool:
         """`session.add(Token(expires_at=...))`, `t = Token(...); t.save()`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ...catalog import Example, RuleMeta, Text
 from ...paths import is_python_migration
 from ._clock import ClockMarker
+from ._fixes_clock import expiry_fix
 
 _WHERE = {
     "orm": Text(en="written to the database by {detail}", pt_BR="gravada no banco por {detail}"),
@@ -271,4 +272,5 @@ class WallClockPersistedExpiry(ClockMarker):
                 where = _WHERE[sink.kind].get(language).format(detail=f"`{sink.detail}`")
                 extra = _REDIS_EXTRA.get(language) if sink.kind == "redis" else ""
                 message = _GENERIC.get(language).format(where=where, extra=extra)
-            self.report(sink.node, message=message, confidence=sink.confidence or results.confidence(sink.flow))
+            self.report(sink.node, message=message, confidence=sink.confidence or results.confidence(sink.flow),
+                        fix=expiry_fix(sink, results.analysis, self.ctx))
