@@ -509,7 +509,7 @@ class EmbeddedSqlCollector(PythonRule):
             if mapped is None:
                 return None
             edits.append(mapped)
-        return Fix(fix.description, tuple(edits))
+        return Fix(fix.description, tuple(edits), fix.applicability)
 
     def _map_edit(self, embedded: EmbeddedSql, edit: Edit) -> Edit | None:
         norm, literal = embedded.normalised, embedded.literal

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 
 from ...catalog import Example, RuleMeta, Text, register
+from ..fixes import on_conflict_fix
 from ..hits import SqlHit
 from ..names import NOT_INBOX_TABLE
 from ..rule import sql_rule
@@ -169,7 +170,8 @@ def check(scope: Scope) -> Iterator[SqlHit]:
             verdict = _verdict(scope, unit, fields)
             if verdict is not None:
                 confidence, column = verdict
-                yield SqlHit(META, unit.start, _line_end(unit), _message(scope, fields, column), confidence=confidence)
+                fix = on_conflict_fix(scope, unit, fields, table_name(fields), column) if column else None
+                yield SqlHit(META, unit.start, _line_end(unit), _message(scope, fields, column), fix, confidence)
 
 
 def _verdict(scope: Scope, unit: Unit, fields: dict) -> tuple[str, str | None] | None:
