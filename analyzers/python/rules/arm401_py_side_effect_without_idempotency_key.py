@@ -7,6 +7,7 @@ from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._effects import payment_call
 from ._effects_flow import Flow, FlowRule
+from ._fixes_idempotency import idempotency_fix
 
 _HOW = {
     "stripe": ("idempotency_key=... (StripeClient: options={\"idempotency_key\": ...})",
@@ -173,7 +174,9 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
             payment = payment_call(site, flow, self.ctx)
             if payment is None or payment.keyed is not False:
                 continue
-            self.report(site.node, message=self._message(payment.provider, payment.creates), confidence=payment.confidence)
+            fix = idempotency_fix(site, flow, self.ctx) if payment.provider == "stripe" else None
+            self.report(site.node, message=self._message(payment.provider, payment.creates), confidence=payment.confidence,
+                        fix=fix)
 
     def _message(self, provider: str, creates: str | None = None) -> str:
         if provider == "pagar.me v4":
