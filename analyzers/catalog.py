@@ -44,6 +44,9 @@ class RuleMeta:
     bad: tuple[Example, ...]
     good: tuple[Example, ...]
     fixable: bool = False
+    # What the fix does, and when it is marked unsafe (applied only with --unsafe-fixes): in docs.
+    fix_doc: Text | None = None
+    unsafe_fixes: bool = False  # some of its fixes are unsafe
     extra_good: tuple[Example, ...] = field(default=())  # tested, not shown in docs
 
     @property

@@ -9,6 +9,14 @@ _HEADINGS = {
     "en": ("What it does", "Why is this bad?", "Example", "Use instead", "When it is fine", "Reference"),
     "pt-BR": ("O que detecta", "Por que é um problema?", "Exemplo", "Use em vez disso", "Quando está tudo bem", "Referência"),
 }
+_FIX_HEADING = {"en": "Fix", "pt-BR": "Correção"}
+
+
+def fix_label(rule: RuleMeta) -> str:
+    """The rule table's fix column: whether `--fix` alone applies its fixes."""
+    if not rule.fixable:
+        return ""
+    return "safe, some unsafe" if rule.unsafe_fixes else "safe"
 
 
 def rule_title(rule: RuleMeta) -> str:
@@ -29,6 +37,8 @@ def render_markdown(rule: RuleMeta, language: str = "en", base_url: str | None =
         f"## {example}\n```{fence(rule.bad[0])}\n{rule.bad[0].code.rstrip()}\n```",
         f"## {instead}\n{rule.use_instead.get(language)}\n```{fence(rule.good[0])}\n{rule.good[0].code.rstrip()}\n```",
         f"## {fine}\n{rule.when_fine.get(language)}",
+        *([f"## {_FIX_HEADING['pt-BR' if language == 'pt-BR' else 'en']}\n{rule.fix_doc.get(language)}"]
+          if rule.fix_doc else []),
         f"## {ref}\n[{citation.skill} › {citation.section}]({citation.url})",
     ]
     return "\n\n".join(parts) + "\n"
@@ -47,7 +57,7 @@ def render_catalog(rules: list[RuleMeta], language: str = "en") -> str:
     for rule in rules:
         head.append(
             f"| [{rule.id}](#{rule.id.lower()}-{rule.slug}) | `{rule.slug}` | {rule.family} | "
-            f"{rule.language} | {'yes' if rule.fixable else ''} |"
+            f"{rule.language} | {fix_label(rule)} |"
         )
     pages = [render_markdown(rule, language).replace("# ", "## ", 1).replace("\n## ", "\n### ") for rule in rules]
     return "\n".join(head) + "\n\n" + "\n".join(pages)

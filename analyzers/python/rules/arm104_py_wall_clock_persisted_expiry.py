@@ -146,6 +146,30 @@ class WallClockPersistedExpiry(ClockMarker):
                 "tolerância e mantenha os relógios sincronizados em vez de reescrevê-lo."
             ),
         ),
+        fixable=True,
+        unsafe_fixes=True,
+        fix_doc=Text(
+            en=(
+                "When the clock reading is written straight into a Django or SQLAlchemy call, the fix puts the "
+                "database's clock in its place (`Now()` from `django.db.models.functions`, `func.now()` from "
+                "`sqlalchemy`, importing it when missing): `expires_at=Now() + timedelta(hours=24)`, "
+                "`filter(expires_at__lt=Now())`. Safe for a query's comparison, a queryset `update()`, a `create()` "
+                "whose result is dropped and SQLAlchemy `values()`. Unsafe when Python keeps the object (a created "
+                "or constructed model holds the SQL expression, not a datetime, until it is reloaded) and when the "
+                "reading was naive (`datetime.utcnow()`: a column without time zone then gets the database session's "
+                "time zone). Values kept in variables, Redis, JWT and raw SQL parameters get no fix."
+            ),
+            pt_BR=(
+                "Quando a leitura do relógio vai direto para uma chamada Django ou SQLAlchemy, a correção põe o "
+                "relógio do banco no lugar (`Now()` de `django.db.models.functions`, `func.now()` do `sqlalchemy`, "
+                "importando-o se faltar): `expires_at=Now() + timedelta(hours=24)`, `filter(expires_at__lt=Now())`. "
+                "Segura numa comparação de consulta, num `update()` de queryset, num `create()` cujo resultado é "
+                "descartado e no `values()` do SQLAlchemy. Insegura quando o Python guarda o objeto (um model criado "
+                "ou construído guarda a expressão SQL, não um datetime, até ser recarregado) e quando a leitura era "
+                "ingênua (`datetime.utcnow()`: uma coluna sem fuso recebe então o fuso da sessão do banco). Valores "
+                "guardados em variáveis, Redis, JWT e parâmetros de SQL puro ficam sem correção."
+            ),
+        ),
         bad=(
             Example(
                 code=(

@@ -78,6 +78,23 @@ META = register(
             "contam em handler, consumidor ou task, e não quando protegidos por `get_or_create`, "
             "`except IntegrityError` ou checagem de existência.",
         ),
+        fixable=True,
+        unsafe_fixes=True,
+        fix_doc=Text(
+            en="When the key column is known, the fix adds `on conflict (key) do nothing` (before `RETURNING` if "
+            "there is one), in SQL files, PL/pgSQL bodies and SQL strings in Python. Safe when the same file "
+            "declares a unique key on that column (CREATE TABLE, ALTER TABLE ... ADD, a unique index without WHERE), "
+            "the insert returns nothing and no later statement of its routine runs after it. Unsafe otherwise: "
+            "without the unique key the statement fails at run time, a RETURNING yields no row on a duplicate, and "
+            "a routine's later statements would now run again on a retry; skip them when no row was inserted.",
+            pt_BR="Quando a coluna-chave é conhecida, a correção adiciona `on conflict (chave) do nothing` (antes do "
+            "`RETURNING`, se houver), em arquivos SQL, corpos PL/pgSQL e SQL em strings Python. Segura quando o "
+            "mesmo arquivo declara chave única nessa coluna (CREATE TABLE, ALTER TABLE ... ADD, índice único sem "
+            "WHERE), o insert não devolve nada e nenhum comando posterior da rotina roda depois dele. Insegura nos "
+            "demais casos: sem a chave única o comando falha em execução, um RETURNING não devolve linha numa "
+            "duplicata, e os comandos seguintes da rotina passariam a rodar de novo num retry; pule-os quando "
+            "nenhuma linha for inserida.",
+        ),
         bad=(
             Example(
                 "create or replace function public.record_stripe_event(p_event jsonb) returns void\n"
