@@ -89,3 +89,12 @@ def test_no_fix_without_a_stable_id_or_when_the_object_id_is_never_read():
             return stripe.Charge.create(amount=order["total"], currency="usd")
         ''')
     assert unknown.fix is None  # `order` may be a dict: nothing says it has an `.id`
+    _, commented = one('''\
+        import stripe
+
+
+        def charge(order):
+            # order.id would be the key
+            return stripe.Charge.create(amount=order["total"], currency="usd", description="see order.id")
+        ''')
+    assert commented.fix is None  # comments and strings do not vouch for an attribute: only code does

@@ -4,8 +4,8 @@ the operation's own record when the function receives one.
 Only the module-level Stripe API (`stripe.Refund.create(...)`) takes the key as a keyword; the
 other providers want it in an options object or a header, which is not a mechanical edit.
 
-The id comes from a parameter: `<noun>_id`, or `<noun>` when the file reads `<noun>.id` (so the
-object is known to have one). Nouns, in order: the operation's own (`refund` for Refund.create),
+The id comes from a parameter: `<noun>_id`, or `<noun>` when the function's code reads
+`<noun>.id` (so the object is known to have one). Nouns, in order: the operation's own (`refund` for Refund.create),
 then order, payment, invoice. The fix is safe only with the operation's own record for an
 operation whose parameters never change between attempts (a refund, transfer or payout recorded
 before it is sent): that key is unmistakably stable. Keyed by an order or payment, it is unsafe:
@@ -49,7 +49,7 @@ def idempotency_fix(site, flow, ctx):
     own, prefix = _OWN.get(resource, (resource.lower(), resource.lower()))
     if method != "create":
         prefix = f"{prefix}-{method.replace('_', '-')}"
-    found = _stable_id(flow.params, ctx.text, own)
+    found = _stable_id(flow.params, _id_reads(ctx.module, call), own)
     if found is None:
         return None
     noun, expression = found
@@ -69,13 +69,43 @@ def idempotency_fix(site, flow, ctx):
     return make
 
 
-def _stable_id(params, text: str, own: str) -> tuple[str, str] | None:
+def _stable_id(params, id_reads: set[str], own: str) -> tuple[str, str] | None:
     for noun in (own, *(n for n in _NOUNS if n != own)):
         if f"{noun}_id" in params:
             return noun, f"{noun}_id"
-        if noun in params and re.search(rf"(?<![\w.]){noun}\.id\b", text):
+        if noun in params and noun in id_reads:
             return noun, f"{noun}.id"
     return None
+
+
+class _IdReads(cst.CSTVisitor):
+    """Names whose `.id` the code of the function around `call` reads (code, not comments or
+    strings: text a pull request writes must not vouch for an attribute)."""
+
+    def __init__(self, call: cst.Call) -> None:
+        self.call = call
+        self.frames: list[set[str]] = [set()]  # the module's code, then one set per open function
+        self.target: set[str] | None = None
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.frames.append(set())
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.frames.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if node is self.call:
+            self.target = self.frames[-1]
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "id" and isinstance(node.value, cst.Name):
+            self.frames[-1].add(node.value.value)
+
+
+def _id_reads(module: cst.Module, call: cst.Call) -> set[str]:
+    finder = _IdReads(call)
+    module.visit(finder)
+    return finder.target or set()
 
 
 def _keyword_edit(ctx, call: cst.Call, keyword: str) -> Edit | None:

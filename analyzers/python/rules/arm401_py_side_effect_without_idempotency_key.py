@@ -84,13 +84,13 @@ META = RuleMeta(
     fix_doc=Text(
         en="On a module-level Stripe call (`stripe.Refund.create(...)`) in a function that receives the operation's "
         "record or its id, the fix adds `idempotency_key=f\"refund-{refund.id}\"` (parameters `<noun>_id`, or "
-        "`<noun>` when the file reads `<noun>.id`; the operation's own noun first, then order, payment, invoice). "
+        "`<noun>` when the function reads `<noun>.id`; the operation's own noun first, then order, payment, invoice). "
         "Safe only for a refund, transfer or payout keyed by its own record. Unsafe otherwise: keyed by an order "
         "or payment, Stripe replays the first answer for 24 hours, so a retry with other parameters (another card "
         "after a decline) gets the old answer or an error instead of a new charge.",
         pt_BR="Numa chamada Stripe de módulo (`stripe.Refund.create(...)`) numa função que recebe o registro da "
         "operação ou o id dele, a correção adiciona `idempotency_key=f\"refund-{refund.id}\"` (parâmetros "
-        "`<nome>_id`, ou `<nome>` quando o arquivo lê `<nome>.id`; primeiro o nome da própria operação, depois "
+        "`<nome>_id`, ou `<nome>` quando a função lê `<nome>.id`; primeiro o nome da própria operação, depois "
         "order, payment, invoice). Segura só para estorno, transferência ou payout com a chave do próprio "
         "registro. Insegura nos demais casos: com a chave do pedido ou do pagamento, o Stripe repete a primeira "
         "resposta por 24 horas, e um retry com outros parâmetros (outro cartão após recusa) recebe a resposta "
