@@ -7,29 +7,15 @@ tools order them."""
 from __future__ import annotations
 
 import bisect
-import re
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
 from analyzers import Finding
-
-_ROUTINE = re.compile(
-    r"\bcreate\s+(?:or\s+replace\s+)?(?:function|procedure)\s+((?:\"[^\"]+\"|\w+)(?:\s*\.\s*(?:\"[^\"]+\"|\w+))?)\s*\(",
-    re.I,
-)
-
-
-def _name(raw: str) -> str:
-    parts = [p.strip().strip('"').lower() for p in raw.split(".")]
-    return parts[-1] if len(parts) == 1 else ".".join(parts[-2:])
-
+from analyzers.sql.routines import definitions
 
 def _definitions(text: str) -> list[tuple[int, str]]:
     """(1-based line, routine name) of every routine definition, in order."""
-    found = []
-    for match in _ROUTINE.finditer(text):
-        found.append((text.count("\n", 0, match.start()) + 1, _name(match.group(1))))
-    return found
+    return [(text.count("\n", 0, start) + 1, name) for start, name in definitions(text)]
 
 
 def drop_superseded(findings: list[Finding], sql_files: list[tuple[Path, str]]) -> list[Finding]:

@@ -5,6 +5,7 @@ from ..build import RawFinding
 from ..model import Note
 from ..settings import Settings
 from .fragments import analyze_sql_text
+from .routines import definitions, is_test_routine, routine_at
 from .source import LineIndex
 
 
@@ -12,6 +13,10 @@ def analyze_sql(path: str, text: str, settings: Settings) -> tuple[list[RawFindi
     if "\0" in text:
         return [], [Note(path, "skipped: the file contains NUL bytes (binary or corrupt)")]
     hits, sql_notes = analyze_sql_text(text, settings)
+    if hits and not settings.include_tests:
+        # Helpers of a test schema (`app_tests.setup_flow()`) are test code like tests/*.py.
+        defs = definitions(text)
+        hits = [hit for hit in hits if not is_test_routine(routine_at(defs, hit.start))]
     lines = LineIndex(text)
     raws: list[RawFinding] = []
     for hit in hits:

@@ -277,3 +277,19 @@ def test_path_conventions():
     assert not is_python_migration("orgs/migration_helpers.py")
     assert is_test_path("distributed/pytest_resourceleaks.py")
     assert not is_test_path("app/pytest_like.txt")
+
+
+# --- cache lifetimes ---------------------------------------------------------------------------------
+def test_cache_lifetime_compared_with_the_app_clock_is_not_an_expiry():
+    code = """
+    from django.utils.timezone import now
+
+
+    def cached_embed(embed_hash):
+        return Embed.objects.exclude(cache_until__lte=now()).get(hash=embed_hash)
+
+
+    def live_session(key):
+        return Session.objects.filter(expires_at__gt=now()).get(key=key)
+    """
+    assert flagged(code, CLOCK) == [("ARM104", 10)]

@@ -19,13 +19,16 @@ from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 
 # Names of an instant that someone else later compares with their own clock: when access ends,
 # a grace period runs out, a hold is released or a plan renews. Stamps of what already happened
-# (created_at, started_at, updated_at, sent_at) stay out.
+# (created_at, started_at, updated_at, sent_at) stay out, and so do cache lifetimes
+# (`cache_until`, `cache_expires`): an entry read a little early or late is refetched, nothing more.
 EXPIRY_NAME = re.compile(
+    r"^(?!\w*cache).*?(?:"
     r"expir|valid_until|valid_to|valid_through|lease_until|lease_expir|deadline|(?:^|_)ttl|^exp$|_exp$|^exp_|"
     r"^exat$|^pxat$|(?:^|_)ends?_(?:at|on)$|(?:^|_)closes?_(?:at|on)$|^trial_ends?$|(?:^|_)until$|(?:^|_)renews?_(?:at|on)$|"
     # leases and delays under queue names: claims, visibility timeouts, run-at times
     r"^lock$|lock(?:ed)?_(?:until|expir\w*|timeout_at)$|^vt$|visible_(?:at|after|from)|not_before|^nbf$|"
-    r"^(?:run|available|scheduled|execute|process|retry|deliver)_(?:at|after|for)$|^eta$|^next_(?:run|attempt|retry)(?:_at|_time)?$",
+    r"^(?:run|available|scheduled|execute|process|retry|deliver)_(?:at|after|for)$|^eta$|^next_(?:run|attempt|retry)(?:_at|_time)?$"
+    r")",
     re.IGNORECASE,
 )
 EXPIRY_SQL = re.compile(
