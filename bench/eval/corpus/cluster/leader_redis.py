@@ -62,11 +62,11 @@ class LeaderLoop:
             if time.time() > self.lease_deadline:
                 self.is_leader = False
             return
-        if r.set("leader:scheduler", NODE_ID, nx=True, px=LEASE_SECONDS * 1000):  # expect: ARM201
+        if r.set("leader:scheduler", NODE_ID, nx=True, px=LEASE_SECONDS * 1000):
             self.is_leader = True
             self.lease_deadline = time.time() + LEASE_SECONDS  # expect: ARM103
             with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
-                conn.execute("update scheduler_owner set owner = %s where id = 1", (NODE_ID,))
+                conn.execute("update scheduler_owner set owner = %s where id = 1", (NODE_ID,))  # expect: ARM201  (the guarded write: RULES.md real-code form)
 
     def sleep(self):
         time.sleep(1)  # ok

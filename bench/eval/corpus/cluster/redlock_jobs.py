@@ -14,12 +14,12 @@ EXPORT_BUCKET = "acme-exports"
 
 
 def export_invoices(tenant_id: str, rows: list[dict]) -> bool:
-    lock = dlm.lock(f"invoice-export:{tenant_id}", 10_000)  # expect: ARM201
+    lock = dlm.lock(f"invoice-export:{tenant_id}", 10_000)
     if not lock:
         return False
     try:
         body = "\n".join(json.dumps(r) for r in rows)
-        s3.put_object(Bucket=EXPORT_BUCKET, Key=f"{tenant_id}/invoices.jsonl", Body=body)
+        s3.put_object(Bucket=EXPORT_BUCKET, Key=f"{tenant_id}/invoices.jsonl", Body=body)  # expect: ARM201  (the guarded write: RULES.md real-code form)
     finally:
         dlm.unlock(lock)
     return True
@@ -27,12 +27,12 @@ def export_invoices(tenant_id: str, rows: list[dict]) -> bool:
 
 def rebuild_search_index(shard: int, docs: list[dict]) -> None:
     key = f"lock:reindex:{shard}"
-    if rds.setnx(key, os.getpid()):  # expect: ARM201
+    if rds.setnx(key, os.getpid()):
         rds.expire(key, 120)
         try:
             rds.delete(f"idx:{shard}")
             for d in docs:
-                rds.hset(f"idx:{shard}", d["id"], json.dumps(d))
+                rds.hset(f"idx:{shard}", d["id"], json.dumps(d))  # expect: ARM201  (the guarded write: RULES.md real-code form)
         finally:
             rds.delete(key)
 

@@ -22,12 +22,12 @@ class ShardLease:
 
     async def acquire_and_claim(self) -> bool:
         async with self._guard:
-            acquired = await self.redis.set(self.key, self.node_id, nx=True, px=self.ttl_ms)  # expect: ARM201
+            acquired = await self.redis.set(self.key, self.node_id, nx=True, px=self.ttl_ms)
             if not acquired:
                 return False
             self.expires = datetime.utcnow() + timedelta(milliseconds=self.ttl_ms)  # expect: ARM103
             async with self.pool.acquire() as conn:
-                await conn.execute("update shard_owner set owner = $1 where shard = $2", self.node_id, self.shard)
+                await conn.execute("update shard_owner set owner = $1 where shard = $2", self.node_id, self.shard)  # expect: ARM201  (the guarded write: RULES.md real-code form)
             return True
 
     async def acquire_and_claim_fenced(self) -> bool:

@@ -11,12 +11,12 @@ INVITE_DAYS = 7
 
 def compact_partition(conn: psycopg.Connection, partition: str) -> bool:
     with conn.cursor() as cur:
-        cur.execute("select pg_try_advisory_lock(hashtext(%s))", (partition,))  # expect: ARM201|ARM202
+        cur.execute("select pg_try_advisory_lock(hashtext(%s))", (partition,))
         (got,) = cur.fetchone()
         if not got:
             return False
         try:
-            cur.execute("delete from metrics_rollup where partition = %s", (partition,))
+            cur.execute("delete from metrics_rollup where partition = %s", (partition,))  # expect: ARM201|ARM202  (the guarded write: RULES.md real-code form)
             cur.execute("insert into metrics_rollup select * from rollup_source(%s)", (partition,))
             conn.commit()
         finally:
@@ -27,7 +27,7 @@ def compact_partition(conn: psycopg.Connection, partition: str) -> bool:
 def claim_job_lease(conn: psycopg.Connection, job: str, worker: str) -> bool:
     cur = conn.execute(
         """
-        update job_leases                                   -- expect: ARM201|ARM202
+        update job_leases
            set holder = %s, expires_at = now() + interval '30 seconds'
          where job = %s and expires_at < now()
         """,
@@ -36,7 +36,7 @@ def claim_job_lease(conn: psycopg.Connection, job: str, worker: str) -> bool:
     conn.commit()
     if cur.rowcount == 0:
         return False
-    conn.execute("update report_snapshots set body = build_report(%s) where job = %s", (job, job))
+    conn.execute("update report_snapshots set body = build_report(%s) where job = %s", (job, job))  # expect: ARM201|ARM202  (the guarded write: RULES.md real-code form)
     conn.commit()
     return True
 

@@ -31,11 +31,11 @@ def _dump(conn: psycopg.Connection, room_id: str) -> bytes:
 
 
 def archive_room(conn: psycopg.Connection, room_id: str) -> bool:
-    lock = dlm.lock(f"archive:{room_id}", 60_000)  # expect: ARM201
+    lock = dlm.lock(f"archive:{room_id}", 60_000)
     if not lock:
         return False
     try:
-        s3.put_object(Bucket=BUCKET, Key=f"rooms/{room_id}.json.gz", Body=_dump(conn, room_id))  # ok: PUT to a fixed key is idempotent
+        s3.put_object(Bucket=BUCKET, Key=f"rooms/{room_id}.json.gz", Body=_dump(conn, room_id))  # ok: PUT to a fixed key is idempotent  # expect: ARM201  (the guarded write: RULES.md real-code form)
         with conn.cursor() as cur:
             cur.execute("update chat_rooms set archived = true where id = %s", (room_id,))
             cur.execute("delete from chat_messages where room_id = %s", (room_id,))

@@ -22,14 +22,14 @@ NODE = os.environ.get("HOSTNAME", "local")
 
 
 def fire_due_jobs_v1(conn: psycopg.Connection, jobs) -> None:
-    lock = r.lock("dcron:leader", timeout=30, blocking_timeout=0)  # expect: ARM201
+    lock = r.lock("dcron:leader", timeout=30, blocking_timeout=0)
     if not lock.acquire():
         return
     try:
         for job in jobs:
             job.run()
             with conn.cursor() as cur:
-                cur.execute("update cron_jobs set last_run_at = now(), last_run_by = %s where name = %s",
+                cur.execute("update cron_jobs set last_run_at = now(), last_run_by = %s where name = %s",  # expect: ARM201  (the guarded write: RULES.md real-code form)
                             (NODE, job.name))
             conn.commit()
     finally:
@@ -37,11 +37,11 @@ def fire_due_jobs_v1(conn: psycopg.Connection, jobs) -> None:
 
 
 def rotate_report_v1(conn: psycopg.Connection, build_report) -> None:
-    if r.setnx("dcron:daily-report", NODE):  # expect: ARM201
+    if r.setnx("dcron:daily-report", NODE):
         r.expire("dcron:daily-report", 600)
         report = build_report()
         with conn.cursor() as cur:
-            cur.execute("update reports set body = %s, generated_by = %s where kind = 'daily'", (report, NODE))
+            cur.execute("update reports set body = %s, generated_by = %s where kind = 'daily'", (report, NODE))  # expect: ARM201  (the guarded write: RULES.md real-code form)
         conn.commit()
 
 

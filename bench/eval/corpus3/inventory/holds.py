@@ -66,13 +66,13 @@ def release_expired_app_clock(db: Session) -> int:
 
 
 def rebalance_warehouse(db: Session, warehouse: str) -> None:
-    lock = RedisLock(rds, f"rebalance:{warehouse}", timeout=30)  # expect: ARM201
+    lock = RedisLock(rds, f"rebalance:{warehouse}", timeout=30)
     if not lock.acquire(blocking=False):
         return
     try:
         for sku in db.scalars(select(Sku).where(Sku.warehouse == warehouse)):
             sku.available = sku.on_hand - sku.reserved
-        db.commit()
+        db.commit()  # expect: ARM201  (the guarded write: RULES.md real-code form)
     finally:
         lock.release()
 

@@ -33,12 +33,12 @@ def schedule_tick(conn) -> None:
 
 
 def rollup_daily(conn) -> None:
-    lock = dlm.lock("scheduler:rollup", LEADER_TTL_S * 1000)  # expect: ARM201
+    lock = dlm.lock("scheduler:rollup", LEADER_TTL_S * 1000)
     if not lock:
         return
     try:
         with conn.cursor() as cur:
-            cur.execute("insert into daily_rollups (day, total) select current_date, count(*) from reminders")
+            cur.execute("insert into daily_rollups (day, total) select current_date, count(*) from reminders")  # expect: ARM201  (the guarded write: RULES.md real-code form)
         conn.commit()
     finally:
         dlm.unlock(lock)

@@ -20,7 +20,7 @@ BUCKET = "tenant-exports"
 
 def export_tenant(conn: psycopg.Connection, tenant_id: int) -> None:
     with conn.cursor() as cur:
-        cur.execute("select pg_try_advisory_lock(%s)", (tenant_id,))  # expect: ARM201|ARM202
+        cur.execute("select pg_try_advisory_lock(%s)", (tenant_id,))
         if not cur.fetchone()[0]:
             return
         try:
@@ -28,7 +28,7 @@ def export_tenant(conn: psycopg.Connection, tenant_id: int) -> None:
             buf = io.StringIO()
             csv.writer(buf).writerows(cur.fetchall())
             key = f"{tenant_id}/{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.csv"  # ok: file name
-            s3.put_object(Bucket=BUCKET, Key=key, Body=buf.getvalue())
+            s3.put_object(Bucket=BUCKET, Key=key, Body=buf.getvalue())  # expect: ARM201|ARM202  (the guarded write: RULES.md real-code form)
             cur.execute(
                 "update tenants set last_export_key = %s, last_export_at = now() where id = %s",
                 (key, tenant_id),
