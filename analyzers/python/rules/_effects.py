@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ._delivery import one_shot_path
+from ._functions import local_helper
 from ._effects_flow import Flow, Site
 from ._payment_forwarding import helper_return_chain, spread_keying, stripe_wrapper
 from ._payment_providers import (
@@ -639,24 +640,9 @@ def _key_outside_requests(ctx) -> bool:
 
 
 def _local_helper(node: cst.BaseExpression, ctx) -> cst.FunctionDef | None:
-    """The function a `helper()` / `self.helper()` call runs, when this module defines exactly
-    one function of that name (at module level or in a class)."""
-    if not isinstance(node, cst.Call) or node.args and any(a.star for a in node.args):
+    if isinstance(node, cst.Call) and any(a.star for a in node.args):
         return None
-    func = node.func
-    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
-        name = func.attr.value
-    elif isinstance(func, cst.Name):
-        name = func.value
-    else:
-        return None
-    found = []
-    for statement in ctx.module.body:
-        bodies = [statement]
-        if isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
-            bodies = list(statement.body.body)
-        found.extend(b for b in bodies if isinstance(b, cst.FunctionDef) and b.name.value == name)
-    return found[0] if len(found) == 1 else None
+    return local_helper(node, ctx.module)
 
 
 def _helper_keyed(helper: cst.FunctionDef, call: cst.Call, ctx) -> bool:

@@ -29,3 +29,25 @@ class FunctionTracker:
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._stack.pop()
+
+
+def local_helper(call: cst.BaseExpression, module: cst.Module) -> cst.FunctionDef | None:
+    """The function a `helper(...)` / `self.helper(...)` / `cls.helper(...)` call runs, when the
+    module defines exactly one function of that name (at module level or in a class): the one
+    level of helper the rules follow without whole-program analysis."""
+    if not isinstance(call, cst.Call):
+        return None
+    func = call.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+        name = func.attr.value
+    elif isinstance(func, cst.Name):
+        name = func.value
+    else:
+        return None
+    found = []
+    for statement in module.body:
+        bodies = [statement]
+        if isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            bodies = list(statement.body.body)
+        found.extend(b for b in bodies if isinstance(b, cst.FunctionDef) and b.name.value == name)
+    return found[0] if len(found) == 1 else None

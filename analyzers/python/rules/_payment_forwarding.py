@@ -15,6 +15,7 @@ import libcst as cst
 
 from ._effects_flow import Flow, Site, callee_chain
 from ._sqltext import string_text
+from ._functions import local_helper
 
 KEY_NAME = re.compile(r"idempot", re.I)
 
@@ -237,24 +238,12 @@ def helper_return_chain(site: Site, ctx) -> str | None:
     """The chain a same-module helper returns (`client.v2.core.accounts`) when the call's
     receiver is `helper(...)`, `self.helper(...)` or `cls.helper(...)`."""
     func = site.node.func
-    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Call):
+    if not isinstance(func, cst.Attribute):
         return None
-    inner = func.value.func
-    if isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name) and inner.value.value in ("self", "cls"):
-        name = inner.attr.value
-    elif isinstance(inner, cst.Name):
-        name = inner.value
-    else:
+    helper = local_helper(func.value, ctx.module)
+    if helper is None or not isinstance(helper.body, cst.IndentedBlock):
         return None
-    found = []
-    for statement in ctx.module.body:
-        bodies = [statement]
-        if isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
-            bodies = list(statement.body.body)
-        found.extend(b for b in bodies if isinstance(b, cst.FunctionDef) and b.name.value == name)
-    if len(found) != 1 or not isinstance(found[0].body, cst.IndentedBlock):
-        return None
-    last = found[0].body.body[-1] if found[0].body.body else None
+    last = helper.body.body[-1] if helper.body.body else None
     if not isinstance(last, cst.SimpleStatementLine) or not isinstance(last.body[0], cst.Return):
         return None
     value = last.body[0].value
