@@ -146,6 +146,7 @@ class _Finder:
                     self.add(flow, call.args[1].value, "redis", f"{_short(name)}(key, amount, member)")
             elif last in _SCORE_RANGES:
                 self._score_range(scope, call, name, last)
+            self._script_args(scope, call, name, last)
         for comparison in scope.comparisons:
             self._query_comparison(scope, comparison)
             self._stored_expiry(scope, comparison)
@@ -253,16 +254,40 @@ class _Finder:
         ranges over the same set by the clock (`zrangebyscore(key, 0, time() - timeout)`): the
         sweep on one node ages entries another node stamped."""
         key = self.ctx.code_for(call.args[0].value) if call.args else ""
-        for value in _score_dicts(scope, call.args[1:]):
-            for element in value.elements:
-                if isinstance(element, cst.DictElement):
-                    flow = self.offset(scope, element.value)
-                    if flow is not None:
-                        self.add(flow, element.value, "redis", f"{_short(name)}({{member: score}})")
-                    elif key and key in self._clock_ranged_keys():
-                        stamp = self.offset(scope, element.value, (WALL,))
-                        if stamp is not None:
-                            self.add(stamp, element.value, "redis", f"{_short(name)}({{member: score}})")
+        for score in _score_dicts(scope, call.args[1:]):
+            flow = self.offset(scope, score)
+            if flow is not None:
+                self.add(flow, score, "redis", f"{_short(name)}({{member: score}})")
+                continue
+            stamp = self.offset(scope, score, (WALL,))
+            if stamp is None:
+                continue
+            if key and key in self._clock_ranged_keys():
+                self.add(stamp, score, "redis", f"{_short(name)}({{member: score}})")
+            elif _LIVENESS.search(f"{_scope_name(scope)} {key}"):
+                # a heartbeat's only reader is whoever ages it, usually another node by its own clock
+                self.sinks.setdefault(id(score), Sink(score, stamp, "redis", f"{_short(name)}({{member: now}})",
+                                                      confidence="medium"))
+
+    def _script_args(self, scope: Scope, call: cst.Call, name: str, last: str) -> None:
+        """`limiter(keys=[key], args=[limit, per, time.time()])`, `eval(LUA, 1, key, now)`: the
+        server-side script compares this client's clock with entries other clients wrote from
+        theirs; the script could read the one clock all clients share (`redis.call("TIME")`)."""
+        if last in _EVAL_CALLS:
+            values = [arg.value for arg in call.args[1:] if arg.keyword is None]
+        else:
+            keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+            if "keys" not in keywords or "args" not in keywords:
+                return
+            values = [keywords["args"]]
+        for value in values:
+            elements = ([e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple))
+                        else [value])
+            for element in elements:
+                flow = self.offset(scope, element, (WALL, OFFSET))
+                if flow is not None:
+                    self.add(flow, element, "redis", f"{_short(name)}(..., args=[now])", at_value=True)
+                    return
 
     def _clock_ranged_keys(self) -> set[str]:
         """Sorted sets some range query here bounds by this machine's clock."""
@@ -501,6 +526,8 @@ _DATABASE_CALLS = frozenset(
 # usually the provider's dates mirrored locally (a subscription's `current_period_end`).
 _OWN_EXPIRY = re.compile(r"expir|valid_(?:until|to|through)|lease_(?:until|expir)|lock(?:ed)?_until|(?:^|_)ttl", re.IGNORECASE)
 _SCORE_RANGES = frozenset({"zrangebyscore", "zrevrangebyscore", "zremrangebyscore", "zcount"})
+_LIVENESS = re.compile(r"heartbeat|keep_?alive|(?:^|_)(?:ping|touch|renew|beat)(?:$|_)", re.IGNORECASE)
+_EVAL_CALLS = frozenset({"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"})
 _DUE_READS = frozenset({"zrangebyscore", "zrevrangebyscore"})
 
 
@@ -524,17 +551,33 @@ def _formatted_instant(value: cst.BaseExpression) -> cst.BaseExpression:
 
 
 def _score_dicts(scope: Scope, args):
-    """`{member: score}` mappings passed to zadd, directly or through `*args` built beforehand."""
+    """The scores of `{member: score}` mappings passed to zadd: literal or comprehension, directly,
+    through a name bound to one, or through `*args` built beforehand."""
     for arg in args:
         value = arg.value
-        if isinstance(value, cst.Dict):
-            yield value
-        elif arg.star == "*" and isinstance(value, cst.Name):
+        if arg.star == "*" and isinstance(value, cst.Name):
             for d in scope.defs.get(value.value, []):
                 if isinstance(d.value, (cst.List, cst.Tuple)):
                     for element in d.value.elements:
-                        if isinstance(element.value, cst.Dict):
-                            yield element.value
+                        yield from _mapping_scores(element.value)
+        elif isinstance(value, cst.Name) and not arg.star:
+            for d in scope.defs.get(value.value, []):
+                yield from _mapping_scores(d.value)
+        else:
+            yield from _mapping_scores(value)
+
+
+def _scope_name(scope: Scope) -> str:
+    return scope.node.name.value if isinstance(scope.node, cst.FunctionDef) else ""
+
+
+def _mapping_scores(value):
+    if isinstance(value, cst.Dict):
+        for element in value.elements:
+            if isinstance(element, cst.DictElement):
+                yield element.value
+    elif isinstance(value, cst.DictComp):
+        yield value.value
 
 
 def _write_kind(last: str) -> str:
