@@ -95,3 +95,31 @@ def test_recent_items_scored_by_time_outside_liveness_stay_quiet():
         redis.zremrangebyrank(f"recent:{user_id}", 0, -51)
     """
     assert flagged(code, CLOCK, "app/recent.py") == []
+
+
+def test_helper_turning_a_delay_into_an_absolute_instant():
+    code = """
+    from datetime import datetime, timedelta
+
+
+    def resolve_when(when):
+        if when is None:
+            return None
+        if isinstance(when, timedelta):
+            when = datetime.utcnow() + when
+        return when
+    """
+    assert flagged(code, CLOCK, "app/scheduling.py") == [("ARM104", 9)]
+
+
+def test_helper_checking_timedelta_without_the_clock_stays_quiet():
+    code = """
+    from datetime import timedelta
+
+
+    def as_seconds(value):
+        if isinstance(value, timedelta):
+            value = value.total_seconds()
+        return value
+    """
+    assert flagged(code, CLOCK, "app/units.py") == []

@@ -32,6 +32,31 @@ def _parameters(func: cst.FunctionDef) -> list[str]:
     return [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
 
 
+def _normalises_delay(func: cst.FunctionDef) -> bool:
+    """`if isinstance(when, timedelta): when = utcnow() + when`: a helper that accepts "in five
+    minutes" and hands back the absolute instant, i.e. a run-at or expiry for its callers to keep."""
+    params = set(_parameters(func))
+    for call in _calls(func):
+        if (isinstance(call.func, cst.Name) and call.func.value == "isinstance" and len(call.args) == 2
+                and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value in params
+                and "timedelta" in cst.Module([]).code_for_node(call.args[1].value)):
+            return True
+    return False
+
+
+def _calls(node: cst.CSTNode):
+    class _Collect(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.found: list[cst.Call] = []
+
+        def visit_Call(self, call: cst.Call) -> None:
+            self.found.append(call)
+
+    collector = _Collect()
+    node.visit(collector)
+    return collector.found
+
+
 def find_exported(analysis: ClockAnalysis, top_functions: dict[str, cst.FunctionDef], taken: set[int]) -> list[Sink]:
     found: list[Sink] = []
     scopes = {id(scope.node): scope for scope in analysis.index.scopes}
@@ -41,13 +66,14 @@ def find_exported(analysis: ClockAnalysis, top_functions: dict[str, cst.Function
             continue
         if _IN_PROCESS.search(name):
             continue
-        named = bool(_EXPIRY_FUNCTION.search(name))
+        named = bool(_EXPIRY_FUNCTION.search(name)) or _normalises_delay(func)
         if not (named or any(_LIFETIME_PARAM.match(p) for p in _parameters(func))):
             continue
         armed: list[tuple[cst.CSTNode, Flow]] = []
         unknown = False
         for value in returned_values(func):
-            if value is None or (isinstance(value, cst.Name) and (value.value == "None" or value.value in scope.params)):
+            if value is None or (isinstance(value, cst.Name) and (
+                    value.value == "None" or (value.value in scope.params and value.value not in scope.defs))):
                 continue
             flow = analysis.flow(scope, value)
             if flow is None:
