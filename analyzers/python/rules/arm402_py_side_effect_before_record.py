@@ -7,6 +7,7 @@ from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._effects import db_write, flow_text_has, is_claim, is_record, pending_marks, side_effect
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
+from ._effects_marker import guarded_marks, helper_marks
 from ._effects_named import named_money_call, records_by_name
 
 _OUTBOX = re.compile(r"outbox", re.I)
@@ -143,7 +144,10 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         r"|\.post\(|\.put\(|\.patch\(|\.request\(|mail_admins|mail_managers"
         r"|charge|capture_|refund|payout|stk_push|_txn|_transaction\(|transfer_|pay_|_payments?\(",
         r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\("
-        r"|place_order|order_placement|mark_\w+\(|_updates\(|_log\(",
+        r"|place_order|order_placement|mark_\w+\(|_updates\(|_log\("
+        # the marks of _effects_marker: a dedupe lookup, or a sent/done state set by a helper
+        r"|\.exists\(\)|\.first\(\)|[\"'](?:sent|delivered|notified|done|completed?|success(?:ful)?|processed)[\"']"
+        r"|\b(?:is_|was_)?(?:sent|delivered|notified)\s*=[^=]",
     )
 
     def check(self, flow: Flow) -> None:
@@ -171,8 +175,16 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
             if any(runs_after(record, site, flow) for record in records):
                 continue  # recorded (or claimed) first
             later = next((r for r in records if runs_after(site, r, flow)), None)
+            confidence = "high"
+            if later is None:
+                later = next((r for r in guarded_marks(flow, site) if runs_after(site, r, flow)), None)
+            if later is None:
+                later = next((r for r in helper_marks(flow, site, self.ctx) if runs_after(site, r, flow)), None)
+                confidence = "medium"
             if later is not None:
-                self.report(site.node, message=self._message(effect.kind, self.line_of(later.node)))
+                self.report(
+                    site.node, message=self._message(effect.kind, self.line_of(later.node)), confidence=confidence
+                )
         if named:
             self._check_named(flow, named, records)
 
