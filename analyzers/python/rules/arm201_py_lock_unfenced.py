@@ -10,6 +10,7 @@ from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._effects import flow_text_has
 from ._effects_flow import Flow, FlowRule
+from ._lifetime_claims import lock_class_claims, lifetime_lock_holds
 from ._locks import HelperIndex, LockFinder, has_lifetime, lua_lock_script, lua_set_offset, work_out_of_sight
 
 # A token the holder could pass on: drawn from a counter or sequence, or named for fencing.
@@ -147,6 +148,8 @@ class LockUnfenced(FlowRule, PythonRule):
         # coordination services (etcd locks, Consul session locks), semaphores evicting
         # holders by age, lock classes documented with lease timeouts
         r"|etcd|acquire=|zremrangebyscore|lease-time|lease time|lease is tim"
+        # lock classes claiming with a lifetime; ZooKeeper session-bound recipes
+        r"|class \w*(?:Lock|Semaphore|Mutex|Lease)|kazoo|(?:Semaphore|Lock)\((?:self\.)?_?\w*(?:redis|conn|client)"
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -218,6 +221,8 @@ class LockUnfenced(FlowRule, PythonRule):
         for name, stamp in classes.scored.items():
             if name not in acquired:
                 self._offer(stamp, self._acquisition_message(), "medium")
+        for target in (*lock_class_claims(original_node), *lifetime_lock_holds(original_node, self.ctx.imports)):
+            self._offer(target, self._acquisition_message(), "medium")
         for target, message, confidence in self._candidates.values():
             self.report(target, message=message, confidence=confidence)
 
