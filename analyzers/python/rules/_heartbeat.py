@@ -15,7 +15,8 @@ from ..walk import children
 from ._clock import enclosing_test
 from ._clock_scope import Scope, ScopeIndex, call_name, expr_names, last_part, string_value
 
-HB_STRONG = r"heart_?beat|hbeat|last_?ping|last_?pong|pinged_at|last_?beat|keep_?alive|last_?contact|last_?check_?in|checked_in_at"
+# `hb`, `last_hb`: the usual abbreviation, as a whole word or a suffix only
+HB_STRONG = r"heart_?beat|hbeat|\bhb\b|_hb\b|last_?ping|last_?pong|pinged_at|last_?beat|keep_?alive|last_?contact|last_?check_?in|checked_in_at"
 # `last_primary_beat`, `primary_last_ok`, `last_ack_at`: the last good word from a peer. Weak:
 # `last_ok` also describes a health check's result, so node context must follow.
 HB_WEAK = (
@@ -94,6 +95,14 @@ VERDICT_NAME = re.compile(
 )
 _ALIVE_NAMES = re.compile(r"alive|healthy|online|up|available", re.IGNORECASE)
 _UPPER = re.compile(r"^_?[A-Z][A-Z0-9_]+$")
+# A flag whose True value is the death verdict itself: `down = age > timedelta(hours=1)`.
+# `stale`/`expired` are left out: they also name cache entries.
+VERDICT_FLAG = re.compile(r"^_?(?:is_|node_|worker_)?(?:dead|down|offline|unresponsive|unreachable|lost|crashed)$", re.IGNORECASE)
+# Moving an item into one of these states takes it from its holder: `_move(to_state=QUEUED)`.
+_REQUEUE_STATES = frozenset({"queued", "requeued", "error", "pending", "ready", "waiting"})
+_STATE_KEYWORD = re.compile(r"(?:^|_)(?:state|status)$", re.IGNORECASE)
+# Windows that age out data, not nodes.
+_DATA_WINDOW = re.compile(r"ttl|retention|retain|keep|cache|session|expir|history|archive", re.IGNORECASE)
 _STMT_PARENTS = (cst.IndentedBlock, cst.Module, cst.SimpleStatementSuite)
 
 
@@ -149,7 +158,13 @@ class HeartbeatAnalysis:
         if isinstance(expr, cst.Subscript):
             # `self.lease_timeouts[name]`: a table of configured windows
             owner = expr_names(expr.value)
-            return bool(THRESHOLD_WORDS.search(owner)) and not ADAPTIVE.search(owner)
+            if ADAPTIVE.search(owner):
+                return False
+            if THRESHOLD_WORDS.search(owner):
+                return True
+            # `self.config["ACTIVE_TASK_TIMEOUT"]`: one configured window read by its key
+            key = string_value(expr.slice[0].slice.value) if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index) else None
+            return bool(key and THRESHOLD_WORDS.search(key) and not ADAPTIVE.search(key) and CONFIG_OWNER.search(owner))
         if isinstance(expr, cst.Call):
             name = last_part(self.qname(expr.func) or "") or last_part(call_name(self.qname, expr))
             if name in ("timedelta", "int", "float", "Duration", "seconds"):
@@ -160,6 +175,9 @@ class HeartbeatAnalysis:
                 # `max(self.worker_ttl, 10 * interval(n))`: a floor that is a fixed window
                 return any(self.fixed(scope, a.value, depth + 1) for a in expr.args)
             receiver = expr_names(expr.func)
+            key = string_value(expr.args[0].value) if expr.args else None
+            if key and HEARTBEAT.search(key) and not THRESHOLD_WORDS.search(key):
+                return False  # `settings.get("last_ping")`: a stamp kept in a settings store
             if name in _CONFIG_READERS and (CONFIG_OWNER.search(receiver + " " + name) or THRESHOLD_WORDS.search(receiver)):
                 # `dask.config.get("...worker-ttl")`, `os.environ.get("TIMEOUT")`, `self.lease_timeouts.get(name)`
                 return True
@@ -309,6 +327,10 @@ class HeartbeatAnalysis:
         for arg in call.args:
             if arg.keyword is not None and STATUS_NAMES.match(arg.keyword.value) and _dead_value(arg.value, arg.keyword.value):
                 return True
+            if arg.keyword is not None and _STATE_KEYWORD.search(arg.keyword.value) and arg.keyword.value.lower() != "state":
+                value = string_value(arg.value) or last_part(expr_names(arg.value))
+                if value and (value.lower() in _REQUEUE_STATES or value.lower() in DEAD_VALUES):
+                    return True  # `task.move(to_state=QUEUED)`: the work leaves its silent holder
         return False
 
     def consequence(self, scope: Scope, comparison: cst.CSTNode, stale: bool) -> list[cst.CSTNode] | None:
@@ -372,6 +394,8 @@ class HeartbeatAnalysis:
         name = _assigned_name(holder)
         if not name:
             return None
+        if VERDICT_FLAG.match(name) and not comprehension:
+            return [statement]  # `down = not last_ping or now - last_ping > timedelta(hours=1)`
         if DEADISH_NAME.search(name) and comprehension:
             return [statement]
         for use in scope.uses.get(name, []):
@@ -521,6 +545,7 @@ def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
             _check_comparison(analysis, scope, comparison, found, seen)
         for call in scope.calls:
             _check_lookup_keywords(analysis, scope, call, found, seen)
+            _check_cutoff_argument(analysis, scope, call, found, seen)
             _check_registry(analysis, scope, call, found, seen)
     return found
 
@@ -566,6 +591,37 @@ def _check_comparison(analysis, scope, comparison, found, seen) -> None:
         if id(comparison) not in seen:
             seen.add(id(comparison))
             found.append(comparison)
+        return
+
+
+def _check_cutoff_argument(analysis, scope, call, found, seen) -> None:
+    """`expired = store.active_before(now - config["ACTIVE_TIMEOUT"])` and the items found are
+    requeued or failed: whatever the lookup is called, its results are the silent holders' work.
+    The name of the lookup says nothing, so this needs node context and is reported as medium."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in RANGE_BY_SCORE:
+        return
+    for arg in call.args:
+        if arg.keyword is not None and "__" in arg.keyword.value:
+            continue  # Django lookups are _check_lookup_keywords'
+        value = arg.value
+        if not analysis.cutoff(scope, value):
+            continue
+        window = value
+        while isinstance(window, cst.Name):
+            defs = scope.defs.get(window.value, [])
+            if len(defs) != 1 or defs[0].value is None:
+                break
+            window = defs[0].value
+        if not isinstance(window, cst.BinaryOperation) or _DATA_WINDOW.search(expr_names(window.right)):
+            continue
+        statement = analysis._statement(call)
+        block = analysis._follow_value(scope, call)
+        if block is None or block == [statement] or not _context_ok(analysis, scope, [arg, *block]):
+            continue
+        if id(arg) not in seen:
+            seen.add(id(arg))
+            found.append((arg, "medium"))
         return
 
 

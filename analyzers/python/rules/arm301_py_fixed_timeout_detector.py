@@ -1,6 +1,8 @@
 """ARM301: a node declared dead because its heartbeat is older than a fixed constant."""
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ...catalog import Example, RuleMeta, Text
@@ -9,6 +11,18 @@ from ._clock_scope import ScopeIndex
 from ._functions import FunctionTracker
 from ._heartbeat import RANGE_BY_SCORE, HEARTBEAT, STAMP_SOURCE, TRIGGER, HeartbeatAnalysis, _LowercaseTrigger, find_detectors
 from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
+
+
+_WINDOW_KEY = re.compile(r"timeout|grace|threshold", re.IGNORECASE)
+
+
+def _window_key(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        key = expr.slice[0].slice.value
+        return isinstance(key, cst.SimpleString) and bool(_WINDOW_KEY.search(key.value))
+    if isinstance(expr, cst.Attribute):
+        return bool(_WINDOW_KEY.search(expr.attr.value))
+    return isinstance(expr, cst.Name) and bool(_WINDOW_KEY.search(expr.value))
 
 
 class FixedTimeoutDetector(FunctionTracker, PythonRule):
@@ -186,6 +200,11 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
         if HEARTBEAT.search(node.value):
             self._mark()
 
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        # `now - self.config["ACTIVE_TIMEOUT"]`: a cutoff that a lookup may be handed
+        if isinstance(node.operator, cst.Subtract) and _window_key(node.right):
+            self._mark()
+
     def _mark(self) -> None:
         for frame in reversed(self._stack):
             if isinstance(frame, cst.FunctionDef):
@@ -215,5 +234,8 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
         if self._module_marked:
             index.add_module_code(self.ctx.module)
         analysis = HeartbeatAnalysis(self.qname, index, self._constants, self.ctx)
-        for node in find_detectors(analysis):
-            self.report(node)
+        for found in find_detectors(analysis):
+            if isinstance(found, tuple):
+                self.report(found[0], confidence=found[1])
+            else:
+                self.report(found)
