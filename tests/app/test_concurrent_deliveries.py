@@ -13,7 +13,7 @@ from huey import RedisHuey
 from bot.store import RedisStore, pr_key
 from bot.queue import JobQueue
 
-from .conftest import INSTALLATION, REPO, SECRET, WorkerProcess, _free_port, end_state, wait_until
+from .conftest import INSTALLATION, REPO, SECRET, WorkerProcess, free_port, end_state, wait_until
 from .deliveries import encode, pull_request_event, signed_headers
 from .test_crash import FILES
 
@@ -23,7 +23,7 @@ COPIES = 10
 class WebProcess:
     def __init__(self, fake, redis_url: str, data_dir) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        self.port = free_port()
         env = dict(os.environ, WEBHOOK_SECRET=SECRET, GITHUB_API_URL=fake.base_url, HOST="127.0.0.1",
                    PORT=str(self.port), ARMADILHAS_DATA_DIR=str(data_dir), REDIS_URL=redis_url, LOG_FORMAT="text")
         for name in ("APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH"):

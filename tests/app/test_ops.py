@@ -6,7 +6,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,26 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import INSTALLATION, REPO
+from .conftest import INSTALLATION, REPO, free_port, wait_until
 from .deliveries import encode, pull_request_event, signed_headers
 from .test_first_run import CHARGE, registration_form
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(predicate, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 class ServeProcess:
@@ -44,7 +28,7 @@ class ServeProcess:
 
     def __init__(self, fake, tmp_path: Path, **env):
         self.fake = fake
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / "serve.log"
         base = {k: v for k, v in os.environ.items()
@@ -58,7 +42,7 @@ class ServeProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--env-file", "/nonexistent"],
                                      env=dict(self.env, PYTHONPATH=str(ROOT)), cwd=self.cwd,
                                      stdout=self._log, stderr=subprocess.STDOUT)
-        if not _wait(lambda: self.status("/healthz") == 200):
+        if not wait_until(lambda: self.status("/healthz") == 200):
             self.__exit__()
             raise AssertionError(f"serve did not start:\n{self.log()}")
         return self
@@ -128,12 +112,12 @@ def test_first_run_to_a_full_review_and_operations_endpoints(fake_github, tmp_pa
         secret = fake_github.webhook_secret
         assert server.deliver(payload, "forged-secret") == 401
         assert server.deliver(payload, secret) == 202
-        assert _wait(lambda: any(r.get("status") == "completed" for r in fake_github.check_runs(REPO)))
+        assert wait_until(lambda: any(r.get("status") == "completed" for r in fake_github.check_runs(REPO)))
         assert [c["line"] for c in fake_github.review_comments(REPO, 1)] == [5]
 
         # The Check Run completes inside the job; its latency sample and counters are recorded as
         # the job returns, a moment later.
-        assert _wait(lambda: json.loads(server.get("/readyz")[1]).get("jobs_in_window") == 1)
+        assert wait_until(lambda: json.loads(server.get("/readyz")[1]).get("jobs_in_window") == 1)
         status, ready = server.get("/readyz")
         assert status == 200, ready
         ready = json.loads(ready)
@@ -205,7 +189,7 @@ def test_readyz_names_an_unreachable_queue_and_store(tmp_path):
     from bot.worker import build_runtime
 
     settings = AppSettings(webhook_secret="s3cret-value", data_dir=tmp_path,
-                           redis_url=f"redis://127.0.0.1:{_free_port()}/0")  # nothing listens there
+                           redis_url=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     runtime = build_runtime(settings)
     from bot.latency import SqliteLatency
 

@@ -14,7 +14,7 @@ from bot.store import RedisStore
 from tests.fakegithub.faults import FaultyGitHub
 from tests.fakegithub.fixtures import APP_ID, public_key_of
 
-from .conftest import INSTALLATION, REPO, AppWorld, WorkerProcess, _free_port, end_state, wait_until
+from .conftest import INSTALLATION, REPO, AppWorld, WorkerProcess, free_port, end_state, wait_until
 from .test_crash import FILES
 
 PULLS = (1, 2, 3)
@@ -25,7 +25,7 @@ class RedisProcess:
 
     def __init__(self, workdir) -> None:
         self.binary = shutil.which("redis-server")
-        self.port = _free_port()
+        self.port = free_port()
         self.workdir = workdir
         self.proc = None
         self.url = f"redis://127.0.0.1:{self.port}/0"

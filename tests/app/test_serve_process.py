@@ -1,14 +1,12 @@
 """`armadilhas serve` as a real process (gunicorn + in-process SQLite worker) against the fake
 GitHub: a signed pull_request.opened delivery ends as a posted review and a completed Check Run."""
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
-from .conftest import INSTALLATION, REPO, SECRET
+from .conftest import INSTALLATION, REPO, SECRET, free_port, wait_until
 from .deliveries import encode, pull_request_event, signed_headers
 
 CHARGE = '''import stripe
@@ -19,28 +17,13 @@ def charge(order):
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(predicate, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_serve_receives_a_delivery_and_posts_the_review(fake_github, app_private_key, tmp_path):
     fake_github.add_repo(REPO)
     fake_github.add_installation(INSTALLATION, repos=[REPO])
     pull = fake_github.add_pull(REPO, 1, head_files={"billing.py": CHARGE})
     key = tmp_path / "app.pem"
     key.write_text(app_private_key)
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, APP_ID=str(fake_github.app_id), PRIVATE_KEY_PATH=str(key), WEBHOOK_SECRET=SECRET,
                GITHUB_API_URL=fake_github.base_url, HOST="127.0.0.1", PORT=str(port),
                ARMADILHAS_DATA_DIR=str(tmp_path / "data"))
@@ -56,13 +39,13 @@ def test_serve_receives_a_delivery_and_posts_the_review(fake_github, app_private
             except (urllib.error.URLError, OSError):
                 return False
 
-        assert _wait(healthy), "server did not start"
+        assert wait_until(healthy), "server did not start"
         body = encode(pull_request_event("opened", REPO, 1, pull.head_sha, INSTALLATION))
         req = urllib.request.Request(f"http://127.0.0.1:{port}/webhook", data=body, method="POST",
                                      headers=signed_headers(body, SECRET, "pull_request"))
         with urllib.request.urlopen(req, timeout=5) as response:
             assert response.status == 202
-        assert _wait(lambda: any(r.get("status") == "completed" for r in fake_github.check_runs(REPO)))
+        assert wait_until(lambda: any(r.get("status") == "completed" for r in fake_github.check_runs(REPO)))
         assert [c["line"] for c in fake_github.review_comments(REPO, 1)] == [5]
         assert fake_github.check_runs(REPO)[0]["conclusion"] == "neutral"
     finally:
