@@ -17,6 +17,8 @@ from ._delivery import one_shot_path
 from ._functions import local_helper
 from ._effects_flow import Flow, Site
 from ._payment_forwarding import helper_return_chain, spread_keying, stripe_wrapper
+from ._urllib_post import urlopen_method, urlopen_url
+from ._payment_sdks import PROVIDER_HEADS, gateway_post, provider_sdk_call
 from ._payment_providers import (
     braintree_call,
     gocardless_create,
@@ -345,6 +347,10 @@ def _payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
         headers = kwarg(call, "headers")
         keyed = _options_keyed(flow, site, headers.value if headers is not None else None, ctx)
         return Payment("gocardless", keyed, creates=gocardless[0], confidence=gocardless[1])
+    if heads & PROVIDER_HEADS.keys():
+        sdk = provider_sdk_call(site, flow, _flow_source(flow, ctx))
+        if sdk is not None:
+            return Payment(sdk[0], sdk[1], creates=sdk[2], confidence=sdk[3])
     http = http_payment(site, flow, ctx)
     if http is not None:
         return http
@@ -484,6 +490,8 @@ _HTTP_ATTR_RECEIVER = re.compile(r"(?:^|\.)_?(?:http|http_client|http_session|re
 def http_method(site: Site, flow: Flow) -> str | None:
     """'post'/'put'/'patch'/'delete' for an HTTP call made with requests/httpx/aiohttp."""
     method = site.method
+    if method == "urlopen":
+        return urlopen_method(site, flow)
     qualified = flow.qualify(site.chain)
     verb = None
     if _HTTP_MODULES.match(qualified):
@@ -534,6 +542,8 @@ def http_client_name(receiver: str, before: int, flow: Flow) -> bool:
 
 def http_url(site: Site, flow: Flow) -> str | None:
     call = site.node
+    if site.method == "urlopen":
+        return string_text(urlopen_url(site, flow), flow.resolver(site.index))
     arg = kwarg(call, "url")
     args = positional(call)
     if site.method == "request":
@@ -542,19 +552,23 @@ def http_url(site: Site, flow: Flow) -> str | None:
     return string_text(node, flow.resolver(site.index))
 
 
-def http_url_source(site: Site, ctx) -> str | None:
+def http_url_source(site: Site, ctx, flow: Flow | None = None) -> str | None:
     """The URL argument as written (`introspection_url`, `settings.TOKEN_ENDPOINT`) when its
     value cannot be resolved: the name often says what kind of endpoint it is."""
     call = site.node
     arg = kwarg(call, "url")
     args = positional(call)[1:] if site.method == "request" else positional(call)
     node = arg.value if arg is not None else (args[0] if args else None)
+    if site.method == "urlopen":
+        node = urlopen_url(site, flow) if flow is not None else node
     return code(ctx, node) if node is not None else None
 
 
 def http_keyed(site: Site, flow: Flow, ctx) -> bool | None:
     """Whether an HTTP call carries an idempotency key (header or body field)."""
     call = site.node
+    if site.method == "urlopen":  # headers live on the Request object or are added to it
+        return flow_text_has(flow, ctx, IDEMPOTENCY_HEADER)
     if has_splat(call):
         return None
     for name in ("json", "data"):
@@ -731,10 +745,14 @@ def http_payment(site: Site, flow: Flow, ctx) -> Payment | None:
             return Payment("paypal nvp", nvp_keyed(_flow_source(flow, ctx)), confidence=nvp_confidence(method))
     args = positional(site.node)
     node = kwarg(site.node, "url").value if kwarg(site.node, "url") is not None else (args[0] if args else None)
+    if site.method == "urlopen":
+        node = urlopen_url(site, flow)
     text = url_text(node, flow, site)
     provider = no_key_provider(text)
     if provider is None:
         if url and PAYMENT_URL.search(url) and not NOT_A_PAYMENT_URL.search(url) and not no_key_domain(url):
+            return Payment("http", http_keyed(site, flow, ctx))
+        if gateway_post(url or text):
             return Payment("http", http_keyed(site, flow, ctx))
         return None
     if re.search(r"/orders(?=[\s?]|$)", text or ""):
@@ -849,7 +867,7 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
         url = http_url(site, flow)
         if url is not None and _NOT_AN_EFFECT_URL.search(url):
             return None
-        if url is None and _READ_ENDPOINT_NAME.search(http_url_source(site, ctx) or ""):
+        if url is None and _READ_ENDPOINT_NAME.search(http_url_source(site, ctx, flow) or ""):
             return None
         if http_keyed(site, flow, ctx):
             return None

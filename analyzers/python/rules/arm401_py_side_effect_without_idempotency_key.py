@@ -23,9 +23,21 @@ _HOW = {
              "um header Idempotency-Key (PayPal: PayPal-Request-Id)"),
     "paypal nvp": ("a MSGSUBID field with the request parameters", "um campo MSGSUBID nos parâmetros da requisição"),
     "gocardless": ("headers={\"Idempotency-Key\": ...}", "headers={\"Idempotency-Key\": ...}"),
+    "PayPal": ("a PayPal-Request-Id (paypalrestsdk: the resource's request_id)",
+               "um PayPal-Request-Id (paypalrestsdk: o request_id do recurso)"),
+    "YooKassa": ("the idempotency key argument (`Payment.create(params, idempotency_key)`)",
+                 "o argumento de chave de idempotência (`Payment.create(params, idempotency_key)`)"),
 }
+# Other SDKs with a key take it as an Idempotency-Key header or an `idempotency_key` option.
+_SDK_HOW = ("the provider's idempotency key (an Idempotency-Key header or the SDK's idempotency_key option)",
+            "a chave de idempotência do provedor (header Idempotency-Key ou a opção idempotency_key do SDK)")
 # APIs that accept no idempotency key: the fix is on our side.
-_NO_KEY = {"razorpay": "Razorpay", "m-pesa": "M-Pesa", "braintree": "Braintree"}
+_NO_KEY = {
+    "razorpay": "Razorpay", "m-pesa": "M-Pesa", "braintree": "Braintree",
+    # providers of _payment_sdks whose APIs take no idempotency key
+    "Razorpay": "Razorpay", "Paystack": "Paystack", "Flutterwave": "Flutterwave", "iyzico": "iyzico",
+    "Midtrans": "Midtrans", "Culqi": "Culqi", "Authorize.Net": "Authorize.Net", "Coinbase Commerce": "Coinbase Commerce",
+}
 
 # pagarme-python (v4 API) has no way to send an idempotency key.
 _PAGARME_V4_MESSAGE = (
@@ -184,6 +196,12 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
     TRIGGERS = re.compile(
         r"stripe|Stripe|adyen|Adyen|mercadopago|pagarme|pagar\.me|paypal|PayPal|checkout_sdk|/charges|/payments|/refunds|/transfers"
         r"|/payouts|razorpay|mpesa|braintree|gocardless"
+        # the SDKs and gateway hosts of _payment_sdks, and stdlib POSTs that may reach them
+        r"|paypalrestsdk|mollie|paystack|rave_python|chargebee|recurly|yookassa|iyzipay|midtransclient|xendit"
+        r"|omise|culqi|conekta|payjp|coinbase_commerce|mangopay|paddle|square|authorizenet|authorize\.net"
+        r"|payflowpro|sagepay|opayo|worldpay|cybersource|braintreegateway|paymentexpress|windcave|2checkout"
+        r"|pin\.net\.au|ewaypayments|payu\.|flutterwave|checkout\.com|klarna|moneris|securepay|payfast"
+        r"|paytm|cashfree|bluesnap"
     )
 
     def check(self, flow: Flow) -> None:
@@ -200,7 +218,7 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
             return _PAGARME_V4_MESSAGE[self.ctx.language == "pt-BR"]
         if provider in _NO_KEY:
             return self._no_key_message(_NO_KEY[provider], creates)
-        en, pt = _HOW.get(provider, _HOW["http"])
+        en, pt = _HOW.get(provider, _HOW["http"] if provider.islower() else _SDK_HOW)
         if creates is not None:
             return self._object_message(en, pt, creates)
         if self.ctx.language == "pt-BR":

@@ -1,0 +1,134 @@
+"""Round 8, non-idempotent family in general form: payment SDKs known only by their import,
+payment gateways reached by any HTTP client (urllib included), token refreshes at a provider
+saved afterwards, and provider notifications recording transaction rows. A trailing `# ARM40x`
+(or `# ARM40x medium`) marks where a finding must start; every other line must stay quiet."""
+from __future__ import annotations
+
+from tests.rules.test_realcode_effects import check
+
+# --------------------------------------------------------------------------------------------
+# ARM401: provider SDKs by import
+
+
+def test_sdk_money_calls_without_a_key():
+    check(
+        '''
+        import paypalrestsdk
+        import razorpay
+        from mollie.api.client import Client as MollieClient
+
+
+        def pay_with_paypal(order, payer_id, payment_id):
+            payment = paypalrestsdk.Payment.find(payment_id)
+            payment.execute({"payer_id": payer_id})  # ARM401
+
+
+        def refund_razorpay(settings, payment_id, amount):
+            client = razorpay.Client(auth=(settings.key_id, settings.key_secret))
+            client.payment.capture(payment_id, amount)
+            return client.payment.refund(payment_id, {"amount": amount})  # ARM401
+
+
+        def mollie_checkout(api_key, order):
+            mollie = MollieClient()
+            mollie.set_api_key(api_key)
+            return mollie.payments.create({"amount": {"currency": "EUR", "value": order.total}})  # ARM401
+        ''',
+        rules=("ARM401",),
+    )
+
+
+def test_sdk_object_creates_are_medium_and_reads_stay_quiet():
+    check(
+        '''
+        import chargebee
+        from paystackapi.transaction import Transaction
+
+
+        def subscribe(account):
+            result = chargebee.Subscription.create({"plan_id": account.plan})  # ARM401 medium
+            return chargebee.Subscription.retrieve(result.subscription.id)
+
+
+        def charge_card(order, authorization_code):
+            return Transaction.charge(
+                reference=f"order-{order.pk}", authorization_code=authorization_code, amount=order.kobo
+            )
+
+
+        def lookup(reference):
+            return Transaction.verify(reference=reference)
+        ''',
+        rules=("ARM401",),
+    )
+
+
+def test_sdk_calls_with_a_key_and_orm_models_named_for_providers_stay_quiet():
+    check(
+        '''
+        import uuid
+
+        import yookassa
+        from yookassa import Payment
+
+        from .models import RazorpayPayment
+
+
+        def pay(order):
+            return Payment.create({"amount": {"value": order.total, "currency": "RUB"}}, str(order.uuid))
+
+
+        def record(order, payment_id):
+            return RazorpayPayment.objects.create(order=order, razorpay_id=payment_id)
+
+
+        def executed(payment):
+            return payment.execute({"payer_id": "x"})
+        ''',
+        rules=("ARM401",),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM401: gateways over plain HTTP, urllib included
+
+
+def test_gateway_hosts_posted_through_requests_and_urllib():
+    check(
+        '''
+        import urllib.request
+        from urllib.parse import urlencode
+
+        import requests
+
+        AUTHNET_URL = "https://secure.authorize.net/gateway/transact.dll"
+
+
+        def authorize_net_sale(card, amount):
+            fields = {"x_type": "AUTH_CAPTURE", "x_amount": amount, "x_card_num": card.number}
+            return requests.post(AUTHNET_URL, data=fields)  # ARM401
+
+
+        def payflow_sale(params):
+            request = urllib.request.Request("https://payflowpro.paypal.com", data=urlencode(params).encode())
+            return urllib.request.urlopen(request, timeout=30).read()  # ARM401
+
+
+        def payflow_keyed(params, attempt_id):
+            request = urllib.request.Request(
+                "https://payflowpro.paypal.com",
+                data=urlencode(params).encode(),
+                headers={"X-VPS-REQUEST-ID": attempt_id, "Idempotency-Key": attempt_id},
+            )
+            return urllib.request.urlopen(request, timeout=30).read()
+
+
+        def gateway_status(reference):
+            return requests.post("https://api.paystack.co/transaction/verify/" + reference)
+
+
+        def read_page():
+            return urllib.request.urlopen("https://secure.authorize.net/gateway/transact.dll").read()
+        ''',
+        rules=("ARM401",),
+    )
