@@ -203,13 +203,39 @@ def _unit_hits(scope: Scope, unit: Unit, live: set[int]) -> Iterator[SqlHit]:
                     seen.add(id(found.cmp))
                     yield _statement_hit(unit, found)
         elif kind == "CaseExpr" and id(fields) not in filters:
-            for when in fields.get("args") or ():
-                _, clause = typed(when)
-                if clause and DEAD_VALUE.match(const_string(clause.get("result")) or ""):
-                    for found in _fixed_checks(scope, clause.get("expr"), seen):
-                        yield _hit(unit, found)
+            yield from _case_verdicts(scope, unit, fields, seen)
         elif kind == "SelectStmt":
             yield from _stale_selection(scope, unit, fields, seen, takes_over, live)
+
+
+# A label that declares a run, task or node gone: what a status CASE yields for it.
+_VERDICT = re.compile(r"^(?:crashed|zombie|stalled|abandoned|orphaned)$", re.I)
+
+
+def _verdict(value: str | None) -> bool:
+    return value is not None and bool(DEAD_VALUE.match(value) or _VERDICT.match(value))
+
+
+def _case_verdicts(scope: Scope, unit: Unit, fields: dict, seen: set[int]) -> Iterator[SqlHit]:
+    """A status computed from an age: `case when now() - hb > interval '30s' then 'dead'`, or the
+    live branch with the verdict in ELSE (`when hb >= now() - x then 'running' else 'failed'`).
+    In a verdict the start of a run counts as its stamp too (`started_at` of a task with no
+    heartbeat yet): the run is declared failed once it is older than the window."""
+    else_dead = _verdict(const_string(fields.get("defresult")))
+    for when in fields.get("args") or ():
+        _, clause = typed(when)
+        if not clause:
+            continue
+        result = const_string(clause.get("result"))
+        if _verdict(result):
+            wanted = True
+        elif result is not None and else_dead:
+            wanted = False  # the live label; everything outside the window falls to ELSE
+        else:
+            continue
+        for found in _fixed_checks(scope, clause.get("expr"), seen, taken=True):
+            if found.stale is wanted or (wanted and HEARTBEAT_COLUMN.search(found.column)):
+                yield _hit(unit, found)
 
 
 def _stale_selection(
@@ -450,7 +476,10 @@ def _side(scope: Scope, node, taken: bool, variables_as_columns: bool):
     comparison; None when it reads another column or an adaptive value."""
     columns: list[str] = []
     clocks = constants = variables = 0
+    fallbacks = _coalesce_fallbacks(node, taken)
     for kind, sub in walk(node) if node is not None else ():
+        if id(sub) in fallbacks:
+            continue
         if kind == "ColumnRef":
             parts = column_fields(sub)
             name = parts[-1] if parts else ""
@@ -471,6 +500,26 @@ def _side(scope: Scope, node, taken: bool, variables_as_columns: bool):
         elif kind == "FuncCall" and func_name(sub) == "current_setting":
             constants += 1  # a setting is still one fixed window
     return columns, clocks, constants, variables
+
+
+def _coalesce_fallbacks(node, taken: bool) -> set[int]:
+    """Columns standing in for a missing stamp: `coalesce(hb, created_at)` is still the age of
+    the heartbeat, so only its first argument is watched."""
+    skipped: set[int] = set()
+    for kind, sub in walk(node) if node is not None else ():
+        if kind == "FuncCall" and func_name(sub) in ("coalesce", "greatest"):
+            args = sub.get("args")
+        elif kind in ("CoalesceExpr", "MinMaxExpr"):
+            args = sub.get("args")
+        else:
+            continue
+        if not args:
+            continue
+        first_kind, first = typed(args[0])
+        name = (column_fields(first) or [""])[-1] if first_kind == "ColumnRef" else ""
+        if HEARTBEAT_COLUMN.search(name) or (taken and _TAKEN_AT.match(name)):
+            skipped.update(id(f) for arg in args[1:] for k, f in walk(arg) if k == "ColumnRef")
+    return skipped
 
 
 def _hit(unit: Unit, found: _Check, confident: bool | None = None) -> SqlHit:
