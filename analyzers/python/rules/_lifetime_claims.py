@@ -7,8 +7,9 @@
   Its holder gets back a boolean, never a number the guarded writes could be fenced with.
   Reported at the claim.
 - A lock object built from a distributed lock class imported from elsewhere (not an in-process
-  lock library), given a shared connection and a lifetime (`Semaphore(redis, key, timeout=60)`),
-  then taken with `with` or `.acquire()`.
+  lock library), or by a lock factory handed in (`lock_factory(cache, key, expire=expire)` in a
+  decorator), given a shared connection and a lifetime (`Semaphore(redis, key, timeout=60)`),
+  then taken with `with` or `.acquire()`: whatever runs under it runs under an expiring lock.
 - A ZooKeeper recipe (kazoo's `client.Lock(path)`, `Semaphore`, `ReadLock`, `WriteLock`)
   held with `with` or `.acquire()`: the hold ends with the session, so a paused holder and
   the next one overlap. Reported where it is taken.
@@ -31,6 +32,9 @@ _LIFETIME_NAME = re.compile(r"ttl|expir|lease|timeout", re.I)
 _TOKEN = re.compile(r"fenc|token|epoch|generation|nextval|\bincr(?:by)?\(|\.incr\b", re.I)
 _HOLDER = re.compile(r"pid|tid|owner|ident|holder|lock_id|\bid\b", re.I)
 _CONNECTION = re.compile(r"redis|conn|client|cache|\bdb\b|database|zk|etcd|consul", re.I)
+# A callable named for a lock that this module neither defines nor imports: a parameter or a
+# local (`lock_factory`, `make_lock`), built over a shared store with a lifetime.
+_FACTORY_NAME = re.compile(r"(?:^|_)(?:lock|mutex|semaphore|lease)(?:_|$)|(?:Lock|Mutex|Semaphore|Lease)")
 _ZK_RECIPES = {"Lock", "Semaphore", "ReadLock", "WriteLock"}
 _ZK_RECEIVER = re.compile(r"(?:^|\.)_?(?:zk|\w*zookeeper\w*|\w*kazoo\w*|client|zk_client|\w*_zk)$", re.I)
 
@@ -117,6 +121,9 @@ class _RecipeHolds(cst.CSTVisitor):
         self.module = module
         self.imports = imports
         self.relative = _relative_imports(module)  # the table leaves `from .x import Y` out
+        self.defined = {
+            s.name.value for s in module.body if isinstance(s, (cst.ClassDef, cst.FunctionDef))
+        }
         self.zk_file = zk_file
         self.bound: set[str] = set()  # names / attributes holding a recipe
         self.withs: list[tuple[str, cst.CSTNode]] = []
@@ -142,7 +149,9 @@ class _RecipeHolds(cst.CSTVisitor):
         full = qualify(self.imports, node.func) or ""
         if full == name and name in self.relative:
             full = f".{name}"
-        if not _LOCK_NAME.search(name) or not full or full == name or full.split(".")[0] in _LOCAL_LOCK_HEADS:
+        if full == name and name not in self.defined and _FACTORY_NAME.search(name):
+            pass  # a lock factory handed in (`lock_factory(cache, key, expire=...)`)
+        elif not _LOCK_NAME.search(name) or not full or full == name or full.split(".")[0] in _LOCAL_LOCK_HEADS:
             return False  # defined here (the class itself is judged) or an in-process lock
         args = positional(node)
         if not args or not _CONNECTION.search(_code(self.module, args[0])):

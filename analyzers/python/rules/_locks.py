@@ -24,6 +24,7 @@ from ._effects import (
     sql_of,
 )
 from ._effects_flow import Flow, Site
+from ._checked_claims import checked_claim
 from ._lock_classes import LockClasses
 from ._sqltext import ADVISORY_UNLOCK, SESSION_ADVISORY_LOCK, checks_fence, is_lease_sql, string_text, target_table
 
@@ -211,6 +212,7 @@ class LockFinder:
         for site in self.flow.sites:
             acquisition = (
                 self._claim(site)
+                or self._checked(site)
                 or self._scored_semaphore(site)
                 or self._session_lock(site)
                 or self._lock_object(site)
@@ -259,8 +261,10 @@ class LockFinder:
             pass
         elif site.method == "setnx":
             pass
-        elif site.method == "add" and receiver.endswith("cache") and len(positional(call)) >= 2:
-            pass
+        elif site.method == "add" and len(positional(call)) >= 2 and (
+            receiver.endswith("cache") or self._release_of_key(site, _code(self.ctx, _key_arg(call))) is not None
+        ):
+            pass  # added only if absent, and given back by deleting it: a claim whatever the store
         else:
             return None
         key = _key_arg(call)
@@ -277,6 +281,13 @@ class LockFinder:
         if not lockish and release is None and not leased:
             return None  # a dedupe marker ("processed:<event id>"), not a lock
         return Acquisition(call, site.index, site.index + 1, release, key_code)
+
+    def _checked(self, site: Site) -> Acquisition | None:
+        """A key read in a test, written with a lifetime, then deleted: a lock without a lock API."""
+        claim = checked_claim(self.flow, self.ctx, site)
+        if claim is None:
+            return None
+        return Acquisition(site.node, site.index, site.index + 1, claim[1], claim[0], expires=True)
 
     def _scored_semaphore(self, site: Site) -> Acquisition | None:
         """`sem.acquire()` of a semaphore of this module that evicts holders by age."""
@@ -950,8 +961,10 @@ def work_out_of_sight(
         if not receiver and helpers is not None and (None, site.chain) in helpers.defined and not _READ_NAME.match(site.chain):
             if (None, site.chain) not in helpers.optimistic:
                 return True
-        if not receiver and site.chain in captured and not flow.bound_here(site.chain):
+        if not receiver and site.chain in captured and not flow.bound_here(site.chain) and not _READ_NAME.match(site.chain):
             return True
+        if not receiver and not _READ_NAME.match(site.chain) and "." in flow.qualify(site.chain):
+            return True  # a function imported from the application: the work, out of sight
     return False
 
 

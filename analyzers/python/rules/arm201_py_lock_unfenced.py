@@ -150,6 +150,9 @@ class LockUnfenced(FlowRule, PythonRule):
         r"|etcd|acquire=|zremrangebyscore|lease-time|lease time|lease is tim"
         # lock classes claiming with a lifetime; ZooKeeper session-bound recipes
         r"|class \w*(?:Lock|Semaphore|Mutex|Lease)|kazoo|(?:Semaphore|Lock)\((?:self\.)?_?\w*(?:redis|conn|client)"
+        # a key taken with a lifetime and given back by deleting it (a lock without a lock API);
+        # a lock built by a factory handed in (`lock_factory(cache, key, expire=...)`)
+        r"|finally:\s+[\w.]+\.(?:delete|unlink)\(|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -168,10 +171,13 @@ class LockUnfenced(FlowRule, PythonRule):
         self._enclosing.pop()
         self._owner = self._helpers.owner.get(id(original_node))
         self._function = original_node
-        # Parameters of the enclosing functions: a callable a decorator received and calls
-        # under the lock is the guarded work, out of sight.
+        # Parameters of this function and the enclosing ones: a callable a decorator or a runner
+        # received and calls under the lock is the guarded work, out of sight.
         self._captured = frozenset(
-            p.name.value for outer in self._enclosing for p in (*outer.params.params, *outer.params.kwonly_params)
+            p.name.value
+            for outer in (*self._enclosing, original_node)
+            for p in (*outer.params.params, *outer.params.kwonly_params)
+            if p.name.value not in ("self", "cls")
         )
         super().leave_FunctionDef(original_node)
         self._function = None

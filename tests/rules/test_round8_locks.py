@@ -1,0 +1,171 @@
+"""Round 8: mutual exclusion that expires, recognised by its data flow rather than by names —
+a key checked, written with a lifetime and deleted after the work; a lock built by a factory
+handed in over a shared store with a lifetime; lock implementations of any name."""
+from __future__ import annotations
+
+from analyzers import Settings
+
+from .helpers import flagged
+
+LOCKS = Settings(select=frozenset({"ARM201"}))
+
+
+# --- check, write with a lifetime, delete ----------------------------------------------------
+def test_task_decorator_taking_a_cache_key_for_a_day_is_flagged_at_the_write():
+    code = '''
+    from functools import wraps
+
+    from app.cache import scoped_cache
+
+    _running = scoped_cache("jobs")
+
+
+    def single_run(job):
+        @wraps(job)
+        def run(*args, **kwargs):
+            if _running.get(job.__name__):
+                return None
+            _running.set(job.__name__, "1", 24 * 3600)
+            try:
+                return job(*args, **kwargs)
+            finally:
+                _running.delete(job.__name__)
+        return run
+    '''
+    assert flagged(code, LOCKS, "app/jobs.py") == [("ARM201", 14)]
+
+
+def test_check_then_set_with_timeout_guarding_a_visible_write_points_at_the_write():
+    code = '''
+    from django.core.cache import cache
+
+
+    def recompute_totals(conn, account_id):
+        key = f"totals:{account_id}"
+        if cache.get(key) is not None:
+            return
+        cache.set(key, "busy", timeout=300)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("update totals set amount = 0 where account = %s", (account_id,))
+        finally:
+            cache.delete(key)
+    '''
+    assert flagged(code, LOCKS, "app/totals.py") == [("ARM201", 12)]
+
+
+def test_add_with_timeout_released_in_finally_on_any_store_is_flagged():
+    code = '''
+    from app.registry import store
+
+
+    def nightly_export(write_report):
+        if store.add("export", 1, 3600):
+            try:
+                write_report()
+            finally:
+                store.delete("export")
+    '''
+    assert flagged(code, LOCKS, "app/export.py") == [("ARM201", 6)]
+
+
+def test_cache_fill_that_never_deletes_its_key_is_not_flagged():
+    code = '''
+    from django.core.cache import cache
+
+
+    def profile(user_id, load):
+        key = f"profile:{user_id}"
+        if cache.get(key) is None:
+            cache.set(key, load(user_id), 600)
+        return cache.get(key)
+    '''
+    assert flagged(code, LOCKS, "app/profile.py") == []
+
+
+def test_check_then_set_without_lifetime_is_not_an_expiring_lock():
+    code = '''
+    from app.cache import scoped_cache
+
+    _running = scoped_cache("jobs")
+
+
+    def run_once(job):
+        if _running.get("job"):
+            return
+        _running.set("job", "1")
+        try:
+            job()
+        finally:
+            _running.delete("job")
+    '''
+    assert flagged(code, LOCKS, "app/jobs.py") == []
+
+
+def test_set_with_lifetime_of_a_key_read_outside_any_test_is_not_a_claim():
+    code = '''
+    from app.cache import scoped_cache
+
+    store = scoped_cache("drafts")
+
+
+    def refresh_draft(draft_id, render):
+        old = store.get(draft_id)
+        store.set(draft_id, render(old), 60)
+        publish(draft_id)
+        store.delete(draft_id)
+    '''
+    assert flagged(code, LOCKS, "app/drafts.py") == []
+
+
+# --- a lock built by a factory handed in -------------------------------------------------------
+def test_decorator_running_the_function_under_a_factory_lock_with_expiry_is_flagged():
+    code = '''
+    import functools
+
+
+    def serialized(cache, lock_factory, expire=None):
+        def decorator(func):
+            lock = lock_factory(cache, func.__qualname__, expire=expire)
+
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                with lock:
+                    return func(*args, **kwargs)
+
+            return wrapper
+
+        return decorator
+    '''
+    assert flagged(code, LOCKS, "lib/decorators.py") == [("ARM201", 11)]
+
+
+def test_factory_lock_without_lifetime_is_not_flagged():
+    code = '''
+    import functools
+
+
+    def serialized(cache, lock_factory):
+        def decorator(func):
+            lock = lock_factory(cache, func.__qualname__)
+
+            @functools.wraps(func)
+            def wrapper(*args, **kwargs):
+                with lock:
+                    return func(*args, **kwargs)
+
+            return wrapper
+
+        return decorator
+    '''
+    assert flagged(code, LOCKS, "lib/decorators.py") == []
+
+
+def test_block_or_clock_factories_are_not_lock_factories():
+    code = '''
+    def render(cache, make_block, ttl):
+        block = make_block(cache, "sidebar", timeout=ttl)
+        with block:
+            block.emit()
+    '''
+    assert flagged(code, LOCKS, "lib/render.py") == []
