@@ -132,3 +132,62 @@ def test_gateway_hosts_posted_through_requests_and_urllib():
         ''',
         rules=("ARM401",),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM402: token refreshes at a provider, saved afterwards
+
+
+def test_token_refresh_saved_after_the_call():
+    check(
+        '''
+        import requests
+
+
+        class LinkedAccount:
+            def renew(self, backend):
+                refresh = getattr(backend, "refresh_token", None)
+                if refresh is not None:
+                    pair = refresh(self.extra["refresh_token"])  # ARM402 medium
+                    self.extra.update(pair)
+                    self.save()
+
+
+        def renew_calendar(account, settings):
+            response = requests.post(  # ARM402
+                settings.TOKEN_URL,
+                data={"grant_type": "refresh_token", "refresh_token": account.refresh_token},
+                timeout=10,
+            )
+            account.access_token = response.json()["access_token"]
+            account.save()
+        ''',
+        rules=("ARM402",),
+    )
+
+
+def test_token_reads_checks_and_save_first_stay_quiet():
+    check(
+        '''
+        import requests
+
+
+        def exchange_code(account, settings, code):
+            response = requests.post(
+                settings.TOKEN_URL, data={"grant_type": "authorization_code", "code": code}, timeout=10
+            )
+            account.access_token = response.json()["access_token"]
+            account.save()
+
+
+        def check_grant(validator, account, request):
+            if validator.validate_refresh_token(account.refresh_token, request.client, request):
+                account.last_checked = request.now
+                account.save()
+
+
+        def renew_unsaved(session, settings, account):
+            return session.refresh_token(settings.TOKEN_URL, refresh_token=account.refresh_token)
+        ''',
+        rules=("ARM402",),
+    )

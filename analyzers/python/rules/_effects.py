@@ -17,6 +17,7 @@ from ._delivery import one_shot_path
 from ._functions import local_helper
 from ._effects_flow import Flow, Site
 from ._payment_forwarding import helper_return_chain, spread_keying, stripe_wrapper
+from ._token_refresh import refresh_call, refresh_grant_body
 from ._urllib_post import urlopen_method, urlopen_url
 from ._payment_sdks import PROVIDER_HEADS, gateway_post, provider_sdk_call
 from ._payment_providers import (
@@ -821,8 +822,9 @@ def _push_call(site: Site, qualified: str, receiver: str, flow: Flow) -> bool:
 
 @dataclass(frozen=True)
 class Effect:
-    kind: str  # "email", "payment", "http", "queue"
+    kind: str  # "email", "payment", "http", "queue", "push", "sms", "token"
     site: Site
+    confidence: str = "high"  # "medium" where only the callee's name says what it does
 
 
 def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | None:
@@ -863,6 +865,10 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
     ):
         return Effect("sms", site)
     verb = http_method(site, flow)
+    if verb == "post" and refresh_grant_body(site, flow, lambda n: code(ctx, n)):
+        return Effect("token", site)
+    if verb is None and refresh_call(site, flow):
+        return Effect("token", site, confidence="medium")
     if verb in ("post", "put", "patch"):
         url = http_url(site, flow)
         if url is not None and _NOT_AN_EFFECT_URL.search(url):

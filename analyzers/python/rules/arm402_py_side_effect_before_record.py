@@ -19,6 +19,8 @@ _KIND = {
     "http": ("makes an HTTP write to another service", "faz uma escrita HTTP em outro serviço"),
     "queue": ("publishes to a queue", "publica numa fila"),
     "push": ("sends a push notification", "envia uma notificação push"),
+    "token": ("refreshes a token at the provider (which may retire the old refresh token)",
+              "renova um token no provedor (que pode invalidar o refresh token antigo)"),
 }
 
 META = RuleMeta(
@@ -142,7 +144,8 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         r"send_|sendmail|basic_publish|\.publish\(|producer|Producer|EmailMessage|EmailMultiAlternatives|\.send\("
         r"|\.deliver\(|messages\.create|chat_postMessage|messaging|notify_|PushClient|stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|mpesa"
         r"|\.post\(|\.put\(|\.patch\(|\.request\(|mail_admins|mail_managers"
-        r"|charge|capture_|refund|payout|stk_push|_txn|_transaction\(|transfer_|pay_|_payments?\(",
+        r"|charge|capture_|refund|payout|stk_push|_txn|_transaction\(|transfer_|pay_|_payments?\("
+        r"|urlopen|refresh_token|refresh_access_token|refresh_oauth_token|refresh_auth_token",
         r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\("
         r"|place_order|order_placement|mark_\w+\(|_updates\(|_log\("
         # the marks of _effects_marker: a dedupe lookup, or a sent/done state set by a helper
@@ -182,6 +185,8 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
                 later = next((r for r in helper_marks(flow, site, self.ctx) if runs_after(site, r, flow)), None)
                 confidence = "medium"
             if later is not None:
+                if effect.confidence == "medium":
+                    confidence = "medium"
                 self.report(
                     site.node, message=self._message(effect.kind, self.line_of(later.node)), confidence=confidence
                 )
