@@ -59,9 +59,20 @@ CLOCK_TRIGGER = re.compile(
     r"(?:expiration|expiry_(?:date|time|datetime|at)|expires_(?:at|on)|expire_(?:at|time)|deadline|valid_until)\s*\("
 )
 
-_PASS_METHODS = frozenset({"timestamp", "replace", "astimezone", "isoformat", "strftime", "total_seconds"})
+_PASS_METHODS = frozenset(
+    {"timestamp", "replace", "astimezone", "isoformat", "strftime", "total_seconds", "utctimetuple", "timetuple"}
+)
 _SHIFT_METHODS = frozenset({"add", "shift", "subtract"})
-_PASS_FUNCS = frozenset({"int", "float", "round", "floor", "ceil", "fromtimestamp", "utcfromtimestamp", "str"})
+_PASS_FUNCS = frozenset(
+    {"int", "float", "round", "floor", "ceil", "fromtimestamp", "utcfromtimestamp", "str", "strptime", "fromisoformat",
+     "timegm", "mktime", "Decimal"}
+)
+# A reading turned into text (`str(time.time())`, `(now + ttl).strftime(fmt)`) is on its way out
+# of the process: into a Redis list, a session, a coordination node, a JSON document. The flow
+# carries this marker among its variables; a comparison that meets it again has made a round trip
+# through storage, where other processes with other clocks read and write the same value (ARM104).
+AS_TEXT = "<as-text>"
+_TEXT_METHODS = frozenset({"isoformat", "strftime"})
 _ORDERING = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
 _LOG_CALL = re.compile(
     r"^(?:print|warn|pprint)$|(?:^|\.)(?:log|logger|logging|_log|_logger|LOG|LOGGER|log_\w+|statsd|metrics|stats|sentry_sdk|warnings)\.\w+$"
@@ -136,6 +147,7 @@ class ClockAnalysis:
         self.module_functions: dict[str, cst.FunctionDef] = {}
         self.class_methods: dict[int, dict[str, cst.FunctionDef]] = {}
         self.imported: frozenset[str] = frozenset()  # local names bound by imports
+        self.enclosing: dict[int, list[cst.FunctionDef]] = {}  # id(nested def) -> enclosing defs, innermost first
         # Indirect readings (helpers, aliases, clock objects): id(call) -> (clock, confidence)
         self.readings: dict[int, tuple[str, str]] = {}
         self._summaries: dict[int, tuple[str, str, str, tuple] | None] = {}
@@ -177,6 +189,9 @@ class ClockAnalysis:
             helper = self.module_functions.get(key)
             if helper is not None:
                 return self._helper(call, helper)
+            clock = self._clock_parameter(scope, key)
+            if clock:
+                return self._reading(call, WALL, clock, HIGH)
             local = self.index.defs_for(scope, key)
             if local:
                 for d in local:
@@ -223,6 +238,41 @@ class ClockAnalysis:
             if guess:
                 return self._reading(call, OFFSET, *guess)
         return None
+
+    def _clock_parameter(self, scope: Scope, name: str) -> str | None:
+        """The clock an injectable clock parameter stands for (`time_func=time.time`,
+        `utcnow=datetime.utcnow`): its own default, the default of an enclosing function's
+        parameter a closure calls, or the default of the caller's parameter handed through
+        (`self._attempt(..., utcnow)`)."""
+        func = scope.node
+        if not isinstance(func, cst.FunctionDef) or self.index.defs_for(scope, name):
+            return None
+        if name not in scope.params:
+            for outer in self.enclosing.get(id(func), ()):
+                if any(p.name.value == name for p in _all_params(outer)):
+                    return is_clock_reference(self.qname, param_default(outer, name), WALL_CLOCK_CALLS)
+            return None
+        clock = is_clock_reference(self.qname, param_default(func, name), WALL_CLOCK_CALLS)
+        if clock or param_default(func, name) is not None:
+            return clock
+        params = [p.name.value for p in (*func.params.posonly_params, *func.params.params)]
+        if scope.cls is not None:
+            params = params[1:]
+        position = params.index(name) if name in params else None
+        wanted = f"self.{func.name.value}" if scope.cls is not None else func.name.value
+        found = None
+        for caller in self.index.scopes:
+            for call in caller.calls:
+                if called_key(call) != wanted or (scope.cls is not None and caller.cls is not scope.cls):
+                    continue
+                value = _argument(call, name, position)
+                if not (isinstance(value, cst.Name) and value.value in caller.params):
+                    return None
+                clock = is_clock_reference(self.qname, param_default(caller.node, value.value), WALL_CLOCK_CALLS)
+                if clock is None:
+                    return None
+                found = clock
+        return found
 
     def only_guessed_expiries(self, flow: Flow) -> bool:
         """Every reading behind the value is an imported helper known only by its expiry name:
@@ -313,7 +363,8 @@ class ClockAnalysis:
             if isinstance(func, cst.Attribute):
                 attr = func.attr.value
                 if attr in _PASS_METHODS:
-                    return self.flow(scope, func.value, visiting)
+                    inner = self.flow(scope, func.value, visiting)
+                    return _as_text(inner) if attr in _TEXT_METHODS else inner
                 if attr in _SHIFT_METHODS and (expr.args or attr == "add"):
                     base = self.flow(scope, func.value, visiting)  # pendulum `.add(hours=1)`, arrow `.shift(...)`
                     if base is not None and base.kind != DURATION:
@@ -327,7 +378,8 @@ class ClockAnalysis:
                         return self.sym_flow(scope, f"{container}[]", visiting)
             name = self.qname(func) or ""
             if last_part(name) in _PASS_FUNCS and expr.args:
-                return self.flow(scope, expr.args[0].value, visiting)
+                inner = self.flow(scope, expr.args[0].value, visiting)
+                return _as_text(inner) if last_part(name) == "str" else inner
             return None
         if isinstance(expr, cst.BinaryOperation):
             return self._binary(scope, expr, visiting)
@@ -358,11 +410,19 @@ class ClockAnalysis:
                 return None
             if left is not None:
                 return _merge(DURATION if left.kind == DURATION else OFFSET, left)
+            if right is not None and right.kind == DURATION:
+                return right  # `LIMIT - (now - started)`: the time left, as clock-free as the elapsed time
             return None  # unknown - clock: e.g. a token's `exp` minus now; origin not ours
         if isinstance(op, (cst.Multiply, cst.Divide, cst.FloorDivide)):
             if left and right:
                 return None
             one = left or right
+            other = expr.right if left else expr.left
+            if one is not None and one.kind == OFFSET and _stamp_difference(self, scope, expr.left if left else expr.right, visiting) \
+                    and not isinstance(other, (cst.Integer, cst.Float)):
+                # `(now - last) * rate`: an instant is never scaled by a rate, so this is the time
+                # elapsed since a stamp we cannot see (a token bucket's refill)
+                return _merge(DURATION, one)
             return one  # milliseconds of a reading are still a reading
         return None
 
@@ -556,12 +616,16 @@ class ClockMarker(FunctionTracker, PythonRule):
         self._module_marked = False
         self._module_values: dict[str, cst.BaseExpression] = {}
         self._top_functions: dict[str, cst.FunctionDef] = {}
+        self._enclosing: dict[int, list[cst.FunctionDef]] = {}
         # Functions that call something that may read the clock under another name.
         self._candidates: dict[int, cst.FunctionDef] = {}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not self._stack:
             self._top_functions[node.name.value] = node
+        outer = [frame for frame in reversed(self._stack) if isinstance(frame, cst.FunctionDef)]
+        if outer:
+            self._enclosing[id(node)] = outer
         super().visit_FunctionDef(node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -620,12 +684,15 @@ class ClockMarker(FunctionTracker, PythonRule):
         analysis.text = self.ctx.text
         analysis.module_functions = {name: f for name, f in self._top_functions.items() if id(f) in done or id(f) in self._marked}
         analysis.imported = frozenset(self.ctx.imports) | _relative_imports(self.ctx.module)
+        analysis.enclosing = self._enclosing
         for cls_id, methods in self._class_methods.items():
             analysis.class_methods[cls_id] = {m.name.value: m for m in methods}
         self._index_callers(index, analysis, done)
         sinks = find_sinks(analysis, self.ctx)
         persisted = {id(call) for sink in sinks for call in sink.flow.calls}
         deadlines = find_deadlines(analysis, self.ctx, persisted)
+        deadlines, returning = _split_round_trips(analysis, deadlines, {id(sink.node) for sink in sinks})
+        sinks += returning
         taken = {id(sink.node) for sink in sinks} | {id(deadline.node) for deadline in deadlines}
         sinks += find_exported(analysis, self._top_functions, taken)
         return ClockResults(deadlines, sinks, analysis)
@@ -647,6 +714,42 @@ class ClockMarker(FunctionTracker, PythonRule):
                     added = True
         if added:
             analysis.forget()
+
+
+def _split_round_trips(analysis: "ClockAnalysis", deadlines: list, taken: set[int]):
+    """Comparisons whose stamp was written out as text and read back (a Redis list of
+    `str(time.time())`, a lease end serialised with `strftime` into a coordination node) are
+    ARM104's: other processes, with other clocks, wrote some of those values."""
+    from ._clock_sinks import Sink
+
+    kept, sinks, seen = [], [], set(taken)
+    for deadline in deadlines:
+        if not round_trip(deadline.flow):
+            kept.append(deadline)
+            continue
+        check = deadline.check
+        if id(check) in seen:
+            continue
+        seen.add(id(check))
+        scope = deadline.scope
+        stored = _stored_operand(analysis, scope, check)
+        detail = cst.Module([]).code_for_node(stored) if stored is not None else "value"
+        sinks.append(Sink(check, deadline.flow, "stored", detail))
+    return kept, sinks
+
+
+def _stored_operand(analysis: "ClockAnalysis", scope: Scope, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The smallest operand of a comparison that holds the value read back from storage."""
+    stack = [node]
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, (cst.Call, cst.Name, cst.Attribute, cst.Subscript)):
+            flow = analysis.flow(scope, current)
+            if flow is not None and round_trip(flow) and not (isinstance(current, cst.Call) and analysis.is_direct(current)):
+                return current
+        if isinstance(current, (cst.Comparison, cst.ComparisonTarget, cst.BinaryOperation)):
+            stack.extend(current.children)
+    return None
 
 
 def _may_read_indirectly(call: cst.Call) -> bool:
@@ -674,6 +777,28 @@ _INDIRECT_ATTR = re.compile(r"now|time|clock|millis|_ms$|_ts$|epoch", re.IGNOREC
 _EXPIRY_ATTR = re.compile(r"expir|deadline|valid_until", re.IGNORECASE)
 
 
+def _as_text(flow: Flow | None) -> Flow | None:
+    if flow is None:
+        return None
+    return Flow(flow.kind, flow.calls, flow.roots, flow.syms | {AS_TEXT})
+
+
+def round_trip(flow: Flow) -> bool:
+    """The value was written as text and is compared again: it went through storage."""
+    return AS_TEXT in flow.syms
+
+
+def _stamp_difference(analysis: "ClockAnalysis", scope: Scope, node, visiting) -> bool:
+    """`now - last` where `last` is a variable or field of unknown origin (not a literal amount)."""
+    if not (isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Subtract)):
+        return False
+    subtrahend = node.right
+    if not isinstance(subtrahend, (cst.Name, cst.Attribute, cst.Subscript)):
+        return False
+    left = analysis.flow(scope, node.left, visiting)
+    return left is not None and left.kind == WALL and analysis.flow(scope, subtrahend, visiting) is None
+
+
 def _armed_at(flows) -> tuple:
     """Where each binding was armed: a copy of another variable (`expires = max_caching_time`,
     `"run_at": ea`) was armed where that variable was; a value a same-file helper returned
@@ -688,6 +813,11 @@ def _armed_at(flows) -> tuple:
 
 def _on_self(node: cst.Attribute) -> bool:
     return isinstance(node.value, cst.Name) and node.value.value in ("self", "cls")
+
+
+def _all_params(func: cst.FunctionDef):
+    params = func.params
+    return (*params.posonly_params, *params.params, *params.kwonly_params)
 
 
 def _argument(call: cst.Call, name: str, position: int | None) -> cst.BaseExpression | None:

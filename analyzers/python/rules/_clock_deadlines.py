@@ -226,7 +226,32 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
                 _ttl_check(analysis, scope, comparison, left, right, found)
         for call in scope.calls:
             _remaining_clamp(analysis, ctx, scope, call, persisted, found)
+        _refill(analysis, scope, persisted, found)
     return list(found.values())
+
+
+def _refill(analysis: ClockAnalysis, scope: Scope, persisted, found) -> None:
+    """`tally += (now - last) * rate` then `if tally > capacity`: a token bucket or budget fed by
+    elapsed wall-clock time and then checked. A backward step drains it (callers block for as
+    long as the step), a forward one fills it at once."""
+    for sym, defs in scope.defs.items():
+        for d in defs:
+            if not d.augmented or d.value is None or id(d.value) in found:
+                continue
+            if not isinstance(d.stmt, cst.AugAssign) or not isinstance(d.stmt.operator, (cst.AddAssign, cst.SubtractAssign)):
+                continue
+            flow = analysis.flow(scope, d.value)
+            if flow is None or flow.kind != DURATION or any(id(c) in persisted for c in flow.calls):
+                continue
+            checks = [c for c in scope.comparisons if sym in _names_in(c) and any(
+                isinstance(op, cst.ComparisonTarget) and not isinstance(op.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn))
+                for op in c.comparisons)]
+            checks = [c for c in checks if not _only_logs(analysis, enclosing_test(analysis.index, c))]
+            if not checks:
+                continue
+            deadline = Deadline(d.value, checks[0], flow, scope)
+            deadline.uses_datetime = any(not (analysis.wall_name(c) or "").startswith("time.") for c in flow.calls)
+            found[id(d.value)] = deadline
 
 
 # A limit whose name says it bounds an age: `time.time() - quote_created < QUOTE_TTL_S`.

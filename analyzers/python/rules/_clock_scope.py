@@ -237,6 +237,11 @@ class ScopeIndex:
         elif isinstance(node, cst.Call):
             scope.calls.append(node)
             self.scope_of[id(node)] = scope
+            added = container_add(node)
+            if added is not None:
+                sym = sym_of(added[0])
+                if sym is not None and not sym.endswith("[][]"):
+                    self._def(scope, f"{sym}[]", added[1], node)
         for child in children(node):
             self.parent[id(child)] = node
             self._walk(child, scope)
@@ -255,6 +260,33 @@ class ScopeIndex:
                 self._bind_target(node.target, value, node, scope)
         else:
             self._bind_target(node.target, value, node, scope, augmented=True)
+
+
+# Methods that put one element into a container: what is read back from it later (`q[0]`,
+# `q.pop()`) is one of these values. `set`/`put` take (key, value) on mappings and caches.
+_ADD_LAST = frozenset({"append", "appendleft", "prepend", "add", "push", "put_nowait"})
+_ADD_KEYED = frozenset({"set", "put", "insert", "setdefault"})
+
+
+def container_add(call: cst.Call) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """(container, element) of `q.append(x)`, `lst.insert(0, x)`, `cache.set(key, x)`,
+    `heapq.heappush(heap, x)`."""
+    if any(arg.star for arg in call.args):
+        return None
+    args = [arg.value for arg in call.args if arg.keyword is None]
+    if not args:
+        return None
+    func = call.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if name == "heappush" and len(args) == 2:
+        return args[0], args[1]
+    if not isinstance(func, cst.Attribute):
+        return None
+    if name in _ADD_LAST and len(args) == 1:
+        return func.value, args[0]
+    if name in _ADD_KEYED and len(args) in (1, 2, 3):
+        return func.value, args[1] if len(args) >= 2 else args[0]
+    return None
 
 
 def string_key(node: cst.Subscript) -> str | None:

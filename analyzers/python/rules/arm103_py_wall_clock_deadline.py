@@ -69,13 +69,15 @@ class WallClockDeadline(ClockMarker):
         when_fine=Text(
             en=(
                 "Wall-clock readings used only for logs, display, file names or a plain `created_at` stamp, and "
-                "comparisons against timestamps that came from elsewhere (a file's mtime, a stored row) are not "
-                "flagged. Values that are persisted or sent to other machines are ARM104's concern instead."
+                "comparisons against timestamps this code did not take from its own clock (a file's mtime, a "
+                "provider's timestamp, a date a user entered) are not flagged. Stamps this code wrote to shared "
+                "storage and compares again are ARM104's concern instead."
             ),
             pt_BR=(
                 "Leituras do relógio de parede usadas só em logs, exibição, nomes de arquivo ou um simples carimbo "
-                "`created_at`, e comparações com instantes vindos de fora (mtime de arquivo, linha do banco) não são "
-                "apontadas. Valores persistidos ou enviados a outras máquinas são assunto da ARM104."
+                "`created_at`, e comparações com instantes que este código não tirou do próprio relógio (mtime de "
+                "arquivo, instante de um provedor, data digitada por um usuário) não são apontadas. Carimbos que "
+                "este código gravou em armazenamento compartilhado e volta a comparar são assunto da ARM104."
             ),
         ),
         bad=(
