@@ -191,3 +191,68 @@ def test_token_reads_checks_and_save_first_stay_quiet():
         ''',
         rules=("ARM402",),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM403: provider notifications recording transaction rows
+
+
+def test_notification_views_record_transactions_without_a_lookup():
+    check(
+        '''
+        from django.views import View
+
+        from .models import PaymentTransaction, PaypalIPN
+
+
+        def paypal_ipn(request):
+            PaypalIPN.objects.create(payer_email=request.POST["payer_email"], amount=request.POST["mc_gross"])  # ARM403
+
+
+        class GatewayNotificationView(View):
+            def post(self, request, order_id):
+                data = request.POST
+                PaymentTransaction.objects.create(order_id=order_id, amount=data["amount"], status=data["status"])  # ARM403
+                return HttpResponse("OK")
+
+
+        def record_gateway_outcome(registration, amount, provider=None, data=None):
+            entry = PaymentTransaction.create_for(registration=registration, amount=amount, provider=provider, data=data)  # ARM403 medium
+            return entry
+        ''',
+        path="shop/payments/views.py",
+        rules=("ARM403",),
+    )
+
+
+def test_notifications_with_lookups_and_ordinary_recorders_stay_quiet():
+    check(
+        '''
+        from django.db import IntegrityError
+
+        from .models import Invoice, PaymentTransaction, PaypalIPN
+
+
+        def paypal_ipn(request):
+            if PaypalIPN.objects.filter(txn_id=request.POST["txn_id"]).exists():
+                return HttpResponse("OK")
+            PaypalIPN.objects.create(txn_id=request.POST["txn_id"], amount=request.POST["mc_gross"])
+
+
+        def gateway_notification(request):
+            try:
+                PaymentTransaction.objects.create(order_id=request.POST["order"], amount=request.POST["amount"])
+            except IntegrityError:
+                pass
+
+
+        def render_invoice(customer, provider=None, data=None):
+            return Invoice.create_draft(customer=customer, provider=provider, lines=data)
+
+
+        def record_gateway_outcome(registration, amount, provider=None, data=None):
+            PaymentTransaction.create_or_update(registration=registration, amount=amount, data=data)
+        ''',
+        path="shop/payments/views.py",
+        rules=("ARM403",),
+    )

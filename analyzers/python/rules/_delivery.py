@@ -9,7 +9,7 @@ import libcst as cst
 
 DELIVERY_FUNCTION = re.compile(
     r"handle|webhook|consum|on_message|on_event|callback|process|receive|ingest|listen|subscri"
-    r"|deliver|task|job|worker|charge|payment|checkout|refund|notify",
+    r"|deliver|task|job|worker|charge|payment|checkout|refund|notify|notification|(?:^|_)ipn",
     re.IGNORECASE,
 )
 DELIVERY_DECORATOR = re.compile(

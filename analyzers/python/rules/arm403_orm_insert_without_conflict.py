@@ -2,6 +2,14 @@
 event id, or into an inbox/webhook/payment model) in a handler, consumer or task, with nothing
 that makes the redelivery harmless.
 
+Provider notifications in general form: an IPN/notification/callback view (a function or a
+view class named so) that records a payment/transaction/IPN row with a plain create, with no
+lookup of that row and no IntegrityError guard, records a redelivered notification twice. The
+helper such views call to record the outcome (it takes the `provider` and its raw `data`/
+`payload`/`response`) is the same site one level down (medium: the redelivery is the caller's).
+Creates include `Model.create(...)`/`Model.create_<x>(...)` class methods (peewee, Tortoise,
+a model's own factory), not only Django managers and SQLAlchemy sessions.
+
 SQL text (files and strings in Python) is covered by the SQL rule of the same id; this visitor
 reports ORM inserts under that rule's metadata, so both read as one rule to users.
 
@@ -41,6 +49,7 @@ from ._effects import (
     rest_write,
     side_effect,
 )
+from ._payment_sdks import PROVIDER_HEADS
 from ._sqltext import string_text
 from ._effects_flow import AllOf, Flow, Site, build_flow, module_values
 
@@ -48,21 +57,26 @@ from ._effects_flow import AllOf, Flow, Site, build_flow, module_values
 # context that clearly receives deliveries: the shared predicate also accepts names like
 # `create_payment` and any POST route, which is where ordinary CRUD creates payments too.
 _STRONG_FUNCTION = re.compile(
-    r"handle|webhook|consum|on_message|on_event|callback|receive|ingest|listen|subscri|deliver|task|job|worker",
+    r"handle|webhook|consum|on_message|on_event|callback|receive|ingest|listen|subscri|deliver|task|job|worker"
+    r"|notification|(?:^|_)ipn",
     re.IGNORECASE,
 )
 _STRONG_DECORATOR = re.compile(r"task|actor|job|consum|subscri|listen|webhook", re.IGNORECASE)
 # Methods of these classes handle deliveries (`class StripeWebhookView(View): def post(...)`).
-_DELIVERY_CLASS = re.compile(r"webhook|consumer|listener|subscriber|inbox", re.IGNORECASE)
+_DELIVERY_CLASS = re.compile(r"webhook|consumer|listener|subscriber|inbox|ipn|callback|notification", re.IGNORECASE)
 # Snake-cased model names of rows that record something received from outside.
 _INBOX_MODEL = re.compile(
     r"(?:^|_)(?:webhooks?|inbox|processed|received|incoming|inbound)(?:_|$)"
-    r"|(?:^|_)(?:payments?|deliver(?:y|ies))$"
+    r"|(?:^|_)(?:payments?|deliver(?:y|ies)|transactions?|ipns?)$"
     r"|(?:^|_)(?:provider|stripe|paypal|adyen|mercado_?pago|pagarme|gateway|psp|external|billing)_(?:\w+_)?events?$"
 )
 # Append-only logs of attempts and failures: a second row per redelivery is what they are for.
 _LOG_MODEL = re.compile(r"(?:^|_)(?:logs?|attempts?|audits?|errors?|failures?|retries)$")
 
+# Class-level creates outside Django's managers; `create_or_*`/`create_if_*` already dedupe.
+_CLASS_CREATE = re.compile(r"^(?P<model>[A-Z]\w*)\.(?P<method>a?create(?:_(?!or_|if_)\w+)?)$")
+# Parameters that carry a provider's raw answer or notification into a recording helper.
+_PROVIDER_DATA = frozenset("data payload response raw raw_data details result notification ipn".split())
 _DJANGO_CREATE = re.compile(
     r"^(?:\w+\.)*?(?P<model>[A-Z]\w*)\.(?:objects|_default_manager|_base_manager)"
     r"(?:\.(?:using|db_manager)\(\))?\.(?P<method>a?create|a?bulk_create)$"
@@ -88,7 +102,7 @@ _CRUD_BASE = re.compile(r"Model\b|Admin\b|Serializer\b|Form\b|Factory\b|Schema\b
 class Insert:
     site: Site
     model: str
-    orm: str  # "django" | "sqlalchemy" | "supabase" (then `model` is the table name) | "document" (frappe)
+    orm: str  # "django" | "sqlalchemy" | "supabase" (then `model` is the table name) | "document" (frappe) | "model" (Model.create)
     keys: tuple[str, ...]  # keyword names of the values inserted
     values: tuple[cst.BaseExpression, ...]
     commits: tuple[Site, ...] = ()  # session commits/flushes that persist a SQLAlchemy add
@@ -100,19 +114,21 @@ class _Frame:
     delivery: bool
     strong: bool  # delivery context named by the handler itself, not only by a CRUD-ish word
     crud: bool = False  # a model, admin, serializer or form class: its methods are the CRUD layer
+    recorder: bool = False  # takes a provider and its raw data: where notification views record outcomes
 
 
 class OrmInsertWithoutConflict(PythonRule):
     EMITS = ("ARM403",)
     TRIGGERS = AllOf(  # type: ignore[assignment]
-        r"\.create\(|\.acreate\(|bulk_create\(|\.add\(|\.add_all\(|\.save\(|\.asave\(|\.insert\(",
+        r"\.create\(|\.acreate\(|[A-Z]\w*\.create_\w+\(|bulk_create\(|\.add\(|\.add_all\(|\.save\(|\.asave\(|\.insert\(",
         r"webhook|Webhook|consum|Consumer|task|actor|subscri|Subscri|listen|Listen|Inbox|receiv|deliver|handle|callback"
         r"|ingest|on_message|on_event"
-        r"|process|job|worker|charge|payment|checkout|refund|notify|message|msg|envelope|notification|\.post\(|\.route\(",
+        r"|process|job|worker|charge|payment|checkout|refund|notify|message|msg|envelope|notification|\.post\(|\.route\("
+        r"|ipn|Notification|provider=",
         r"Event|Webhook|Inbox|Processed|Payment|Deliver|Received|Incoming|Inbound|event_|external_|message_id"
         r"|delivery_id|webhook_id|idempotency|dedup|provider_|gateway_|psp_reference|payment_intent|charge_id"
         r"|checkout_session|stripe_|paypal_|adyen_|mercado|mp_|pagarme_|pagar_me_|asaas_|iugu_|braintree_|square_|razorpay_"
-        r"|form_dict|request\.body",
+        r"|form_dict|request\.body|IPN|Ipn|Transaction\.|Transaction\(|txn_id|transaction_id",
     )
 
     def __init__(self, ctx) -> None:
@@ -149,13 +165,15 @@ class OrmInsertWithoutConflict(PythonRule):
                 or any(_STRONG_DECORATOR.search(code_for(d.decorator)) for d in node.decorators)
                 or bool(param_names(node) & DELIVERY_PARAMS)
             )
-        self._frames.append(_Frame(test, delivery, strong))
+        names = param_names(node)
+        recorder = not test and not parent.crud and "provider" in names and bool(names & _PROVIDER_DATA)
+        self._frames.append(_Frame(test, delivery, strong, recorder=recorder))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         frame = self._frames.pop()
         # A supabase insert keyed by an external id records a delivery wherever it is (as the
         # same INSERT in SQL text would), so those functions are read even outside a handler.
-        if frame.delivery or (not frame.test and not frame.crud and _REST_HINT.search(self.ctx.text)):
+        if frame.delivery or frame.recorder or (not frame.test and not frame.crud and _REST_HINT.search(self.ctx.text)):
             if self._module_values is None:
                 self._module_values = module_values(self.ctx.module)
             self._check(build_flow(original_node.body, self.ctx.imports, self._module_values), frame)
@@ -204,6 +222,8 @@ class OrmInsertWithoutConflict(PythonRule):
                 if not (keys and (frame.delivery or inbox)) and not (inbox and frame.strong):
                     continue
             elif not frame.delivery:
+                if frame.recorder and _inbox_model(insert.model) and not self._handled(insert, flow) and not self._own_effect(insert, flow):
+                    self.report(site.node, message=self._message(insert, keys[0] if keys else None), confidence="medium")
                 continue
             elif not (keys and frame.delivery) and not (_inbox_model(insert.model) and frame.strong):
                 if frame.strong and not keys and self._queued_log(insert, flow) and not self._handled(insert, flow):
@@ -256,7 +276,7 @@ class OrmInsertWithoutConflict(PythonRule):
         if site.method in ("create", "acreate", "bulk_create", "abulk_create"):
             match = _DJANGO_CREATE.match(site.chain) or _RELATED_CREATE.search(site.chain)
             if match is None:
-                return None
+                return self._class_create(site, flow)
             model = _camel(match.group("model"))
             if "bulk_create" not in site.method:
                 return Insert(site, model, "django", *_kwargs(call))
@@ -266,6 +286,8 @@ class OrmInsertWithoutConflict(PythonRule):
                     return None
             rows = _constructed(call.args[0].value if call.args else None, flow, site.index)
             return Insert(site, model, "django", *_merged(rows))
+        if _CLASS_CREATE.match(site.chain):
+            return self._class_create(site, flow)
         if site.method == "insert":
             document = _document(site, flow)
             if document is None:
@@ -298,6 +320,17 @@ class OrmInsertWithoutConflict(PythonRule):
                 return None  # persisted by a caller we cannot see
             return Insert(site, rows[0][0], "sqlalchemy", *_merged(rows), commits=commits)
         return None
+
+    def _class_create(self, site: Site, flow: Flow) -> Insert | None:
+        """`Model.create(...)` (peewee, Tortoise, SQLAlchemy mixins) or a model's own factory
+        `Model.create_<x>(...)`: a class of this project, not a provider SDK's resource."""
+        match = _CLASS_CREATE.match(site.chain)
+        if match is None:
+            return None
+        head = flow.qualify(site.chain).split(".", 1)[0].lower()
+        if head in SDK_HEADS or head in PROVIDER_HEADS or match.group("model").isupper():
+            return None
+        return Insert(site, match.group("model"), "model", *_kwargs(site.node))
 
     def _handled(self, insert: Insert, flow: Flow) -> bool:
         if id(insert.site.node) in self._guarded or any(id(c.node) in self._guarded for c in insert.commits):
@@ -352,6 +385,10 @@ class OrmInsertWithoutConflict(PythonRule):
             statement = f"insert({model}).values(...).on_conflict_do_nothing(index_elements=[\"{column}\"])"
             fix_en = f"insert with `{statement}` (sqlalchemy.dialects.postgresql), skipping the work when no row was inserted"
             fix_pt = f"insira com `{statement}` (sqlalchemy.dialects.postgresql), pulando o trabalho se nenhuma linha entrou"
+        elif insert.orm == "model":
+            where = insert.site.chain + "(...)"
+            fix_en = "look the row up by that id before creating it (get-or-create, or INSERT ... ON CONFLICT DO NOTHING), skipping the work when it exists"
+            fix_pt = "procure a linha por esse id antes de criá-la (get-or-create, ou INSERT ... ON CONFLICT DO NOTHING), pulando o trabalho quando ela existir"
         else:
             if insert.site.method in ("save", "asave"):
                 where = f"{model}(...).{insert.site.method}()"
