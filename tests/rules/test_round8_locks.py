@@ -169,3 +169,131 @@ def test_block_or_clock_factories_are_not_lock_factories():
             block.emit()
     '''
     assert flagged(code, LOCKS, "lib/render.py") == []
+
+
+# --- work imported from the application, run under an expiring lock ----------------------------
+def test_beat_emitting_work_under_a_redis_lock_with_timeout_is_flagged_at_the_lock():
+    code = '''
+    import redis
+
+    from app.schedule import enqueue_due_jobs
+
+    conn = redis.Redis()
+
+
+    def tick():
+        with conn.lock("beat:tick", timeout=60):
+            enqueue_due_jobs()
+    '''
+    assert flagged(code, LOCKS, "app/beat.py") == [("ARM201", 10)]
+
+
+def test_reading_imported_config_under_a_redis_lock_is_not_flagged():
+    code = '''
+    import redis
+
+    from app.settings import load_settings
+
+    conn = redis.Redis()
+
+
+    def settings():
+        with conn.lock("settings", timeout=5):
+            return load_settings()
+    '''
+    assert flagged(code, LOCKS, "app/settings_view.py") == []
+
+
+def test_imported_work_under_an_in_process_lock_is_not_flagged():
+    code = '''
+    import threading
+
+    from app.schedule import enqueue_due_jobs
+
+    _tick = threading.Lock()
+
+
+    def tick():
+        with _tick:
+            enqueue_due_jobs()
+    '''
+    assert flagged(code, LOCKS, "app/beat.py") == []
+
+
+# --- lock implementations, whatever the class is called ----------------------------------------
+def test_class_with_acquire_and_release_adding_a_key_with_positional_timeout_is_flagged():
+    code = '''
+    import uuid
+
+
+    class Guard:
+        def __init__(self, cache, key, seconds=30):
+            self.cache, self.key, self.seconds = cache, key, seconds
+
+        def acquire(self):
+            return bool(self.cache.add(self.key, uuid.uuid4().hex, self.seconds))
+
+        def release(self):
+            self.cache.delete(self.key)
+    '''
+    assert flagged(code, LOCKS, "lib/guard.py") == [("ARM201", 10)]
+
+
+def test_lock_shaped_class_setting_the_key_it_deletes_on_unlock_is_flagged():
+    code = '''
+    class Leader:
+        def __init__(self, store, key, ttl):
+            self.store, self.key, self.ttl = store, key, ttl
+
+        def lock(self):
+            if self.store.get(self.key):
+                return False
+            self.store.set(self.key, "1", self.ttl)
+            return True
+
+        def unlock(self):
+            self.store.delete(self.key)
+    '''
+    assert flagged(code, LOCKS, "lib/leader.py") == [("ARM201", 9)]
+
+
+def test_pool_with_acquire_and_release_over_a_local_set_is_not_flagged():
+    code = '''
+    class Pool:
+        def __init__(self):
+            self._busy = set()
+
+        def acquire(self, item):
+            self._busy.add(item)
+
+        def release(self, item):
+            self._busy.discard(item)
+    '''
+    assert flagged(code, LOCKS, "lib/pool.py") == []
+
+
+def test_lock_shaped_class_counting_holders_without_deleting_is_not_flagged():
+    code = '''
+    class Gate:
+        def acquire(self):
+            count = int(self.store.get(self.key) or 0)
+            self.store.set(self.key, count + 1, self.ttl)
+
+        def release(self):
+            self.store.decr(self.key)
+    '''
+    assert flagged(code, LOCKS, "lib/gate.py") == []
+
+
+def test_lock_shaped_class_handing_out_a_counter_token_is_not_flagged():
+    code = '''
+    class Guard:
+        def acquire(self):
+            if self.cache.add(self.key, 1, self.seconds):
+                return self.cache.incr(self.key + ":fence")
+            return None
+
+        def release(self):
+            self.cache.delete(self.key)
+    '''
+    assert flagged(code, LOCKS, "lib/guard.py") == []

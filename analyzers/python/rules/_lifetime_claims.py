@@ -1,6 +1,7 @@
 """Locks with a lifetime that a library defines or hands out, found by their shape (ARM201).
 
-- A lock class of the module (its name says Lock, Semaphore, Mutex or Lease) whose methods
+- A lock class of the module (its name says Lock, Semaphore, Mutex or Lease, or it has an
+  acquire/lock method and a release/unlock one, as a library's own lock does) whose methods
   claim shared state that outlives no one: a key added or set with an expiry (`cache.add(key,
   None, expire=...)`, `set(key, v, px=ttl)`), a script run with a ttl argument (SETNX + PEXPIRE
   in Lua), or a ZooKeeper ephemeral node, which lives only as long as the client's session.
@@ -65,7 +66,7 @@ def _calls(node: cst.CSTNode) -> list[cst.Call]:
     return found.calls
 
 
-def _claims_with_lifetime(module: cst.Module, call: cst.Call) -> bool:
+def _claims_with_lifetime(module: cst.Module, call: cst.Call, released: frozenset[str] = frozenset()) -> bool:
     func = call.func
     if not isinstance(func, cst.Attribute):
         return False
@@ -77,28 +78,52 @@ def _claims_with_lifetime(module: cst.Module, call: cst.Call) -> bool:
         if method == "set" and not _truthy(kwarg(call, "nx")):
             # an overwrite claims only when it names its holder (a re-entrant lock's
             # (owner, count)); a semaphore's bare count is a limit, not an owner
-            if len(args) < 2 or not _HOLDER.search(_code(module, args[1])):
+            # (owner, count)); a semaphore's bare count is a limit, not an owner. A key the
+            # class deletes to give the lock back is a claim whatever it stores.
+            if len(args) < 2 or not (_HOLDER.search(_code(module, args[1])) or _code(module, args[0]) in released):
                 return False
-        return any(_truthy(kwarg(call, name)) for name in _LIFETIME_KWARGS)
+        # `add(key, v, 60)`, `set(key, v, 60, nx=True)`: the lifetime is the third argument of
+        # Django's cache API and of redis-py's `set`
+        return any(_truthy(kwarg(call, name)) for name in _LIFETIME_KWARGS) or (
+            len(args) >= 3 and _truthy(cst.Arg(args[2]))
+        )
     if re.search(r"script|eval", method) or kwarg(call, "keys") is not None:
         # a Lua claim: the lock key among keys=, the lifetime among the arguments
         return kwarg(call, "keys") is not None and bool(_LIFETIME_NAME.search(_code(module, call)))
     return False
 
 
+def _takes_and_gives_back(cls: cst.ClassDef) -> bool:
+    """A class shaped like a lock whatever it is called (`Redlock`, `Leader`, `TaskGuard`): it
+    has a method that takes something and one that gives it back."""
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    names = {s.name.value for s in body if isinstance(s, cst.FunctionDef)}
+    return bool(names & {"acquire", "lock"}) and bool(names & {"release", "unlock"})
+
+
 def lock_class_claims(module: cst.Module) -> list[cst.Call]:
     """Claims with a lifetime made by the module's own lock classes."""
     found: list[cst.Call] = []
     for statement in module.body:
-        if not isinstance(statement, cst.ClassDef) or not _LOCK_NAME.search(statement.name.value):
+        if not isinstance(statement, cst.ClassDef) or not (
+            _LOCK_NAME.search(statement.name.value) or _takes_and_gives_back(statement)
+        ):
             continue
         if _TOKEN.search(_code(module, statement)):
             continue
         body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else ()
-        for method in body:
-            if not isinstance(method, cst.FunctionDef) or _NOT_TAKING.search(method.name.value):
+        methods = [m for m in body if isinstance(m, cst.FunctionDef)]
+        released = frozenset(
+            _code(module, positional(c)[0])
+            for m in methods
+            if re.search(r"release|unlock|__exit__|__aexit__", m.name.value)
+            for c in _calls(m.body)
+            if isinstance(c.func, cst.Attribute) and c.func.attr.value in ("delete", "unlink", "delete_many") and positional(c)
+        )
+        for method in methods:
+            if _NOT_TAKING.search(method.name.value):
                 continue
-            found.extend(c for c in _calls(method.body) if _claims_with_lifetime(module, c))
+            found.extend(c for c in _calls(method.body) if _claims_with_lifetime(module, c, released))
     return found
 
 

@@ -152,7 +152,7 @@ class LockUnfenced(FlowRule, PythonRule):
         r"|class \w*(?:Lock|Semaphore|Mutex|Lease)|kazoo|(?:Semaphore|Lock)\((?:self\.)?_?\w*(?:redis|conn|client)"
         # a key taken with a lifetime and given back by deleting it (a lock without a lock API);
         # a lock built by a factory handed in (`lock_factory(cache, key, expire=...)`)
-        r"|finally:\s+[\w.]+\.(?:delete|unlink)\(|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
+        r"|finally:\s+[\w.]+\.(?:delete|unlink)\(|def (?:release|unlock)\(self|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
     )
 
     def visit_Module(self, node: cst.Module) -> None:
