@@ -297,3 +297,115 @@ def test_lock_shaped_class_handing_out_a_counter_token_is_not_flagged():
             self.cache.delete(self.key)
     '''
     assert flagged(code, LOCKS, "lib/guard.py") == []
+
+
+# --- Lua claims spelt SETNX + PEXPIRE ------------------------------------------------------------
+def test_lua_script_doing_setnx_then_pexpire_is_flagged_at_the_setnx():
+    code = '''
+    ACQUIRE = """
+    if redis.call('SETNX', KEYS[1], ARGV[1]) == 1 then
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        return 1
+    end
+    return 0
+    """
+
+
+    def register(client):
+        return client.register_script(ACQUIRE)
+    '''
+    assert flagged(code, LOCKS, "lib/scripts.py") == [("ARM201", 3)]
+
+
+def test_lua_script_handing_out_a_counter_with_setnx_is_not_flagged():
+    code = '''
+    ACQUIRE = """
+    if redis.call('SETNX', KEYS[1], ARGV[1]) == 1 then
+        redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        return redis.call('INCR', KEYS[2])
+    end
+    return 0
+    """
+    '''
+    assert flagged(code, LOCKS, "lib/scripts.py") == []
+
+
+# --- lock files broken when stale --------------------------------------------------------------
+def test_lock_file_broken_after_a_staleness_limit_is_flagged_at_the_exclusive_create():
+    code = '''
+    import os
+    import time
+
+
+    class FileLock:
+        def __init__(self, path, stale_after=60):
+            self.path, self.stale_after = path, stale_after
+
+        def acquire(self):
+            while True:
+                try:
+                    fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                    os.close(fd)
+                    return
+                except FileExistsError:
+                    if time.time() - os.path.getmtime(self.path) > self.stale_after:
+                        os.remove(self.path)
+                    time.sleep(0.1)
+
+        def release(self):
+            os.remove(self.path)
+    '''
+    assert flagged(code, LOCKS, "lib/filelock.py") == [("ARM201", 13)]
+
+
+def test_lock_directory_broken_when_old_is_flagged():
+    code = '''
+    import os
+    import shutil
+    import time
+
+
+    def take_lock(lockdir, max_age=300):
+        try:
+            os.mkdir(lockdir)
+            return True
+        except FileExistsError:
+            if os.stat(lockdir).st_mtime < time.time() - max_age:
+                shutil.rmtree(lockdir)
+            return False
+    '''
+    assert flagged(code, LOCKS, "tools/deploy.py") == [("ARM201", 9)]
+
+
+def test_lock_file_never_broken_by_age_is_not_flagged():
+    code = '''
+    import os
+
+
+    class FileLock:
+        def acquire(self):
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.close(fd)
+
+        def release(self):
+            os.remove(self.path)
+    '''
+    assert flagged(code, LOCKS, "lib/filelock.py") == []
+
+
+def test_file_cache_evicting_old_entries_is_not_a_lock():
+    code = '''
+    import os
+    import time
+
+
+    class DiskCache:
+        def put(self, path, data):
+            with open(path, "x") as fh:
+                fh.write(data)
+
+        def evict(self, path, ttl):
+            if time.time() - os.path.getmtime(path) > ttl:
+                os.remove(path)
+    '''
+    assert flagged(code, LOCKS, "lib/diskcache.py") == []

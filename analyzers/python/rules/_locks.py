@@ -895,8 +895,13 @@ def _is_none(node: cst.BaseExpression) -> bool:
 
 # A Lua script that takes a lock: SET with an expiry, conditional on the key being free (NX, or
 # a GET of the key compared with the caller's id first).
-_LUA_SET = re.compile(r"redis\.call\(\s*['\"]set['\"][^)]*['\"](?:px|ex)['\"]", re.I)
-_LUA_GUARD = re.compile(r"['\"]nx['\"]|redis\.call\(\s*['\"](?:get|exists)['\"]\s*,\s*KEYS\[1\]", re.I)
+_LUA_SET = re.compile(
+    r"redis\.call\(\s*['\"]set['\"][^)]*['\"](?:px|ex)['\"]"
+    # SETNX then (P)EXPIRE on the same key: the older spelling of SET NX PX
+    r"|redis\.call\(\s*['\"]setnx['\"](?=(?s:.*)redis\.call\(\s*['\"]p?expire['\"])",
+    re.I,
+)
+_LUA_GUARD = re.compile(r"['\"]nx['\"]|['\"]setnx['\"]|redis\.call\(\s*['\"](?:get|exists)['\"]\s*,\s*KEYS\[1\]", re.I)
 
 
 # A script that also increments a counter hands out a fencing token with the lease.

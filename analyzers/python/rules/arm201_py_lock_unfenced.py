@@ -11,6 +11,7 @@ from ..rule import PythonRule
 from ._effects import flow_text_has
 from ._effects_flow import Flow, FlowRule
 from ._lifetime_claims import lock_class_claims, lifetime_lock_holds
+from ._stale_file_locks import stale_file_locks
 from ._locks import HelperIndex, LockFinder, has_lifetime, lua_lock_script, lua_set_offset, work_out_of_sight
 
 # A token the holder could pass on: drawn from a counter or sequence, or named for fencing.
@@ -152,7 +153,8 @@ class LockUnfenced(FlowRule, PythonRule):
         r"|class \w*(?:Lock|Semaphore|Mutex|Lease)|kazoo|(?:Semaphore|Lock)\((?:self\.)?_?\w*(?:redis|conn|client)"
         # a key taken with a lifetime and given back by deleting it (a lock without a lock API);
         # a lock built by a factory handed in (`lock_factory(cache, key, expire=...)`)
-        r"|finally:\s+[\w.]+\.(?:delete|unlink)\(|def (?:release|unlock)\(self|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
+        r"|finally:\s+[\w.]+\.(?:delete|unlink)\(|def (?:release|unlock)\(self|O_EXCL|getmtime|st_mtime"
+        r"|['\"](?:NX|nx|SETNX|setnx)['\"]|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -227,7 +229,11 @@ class LockUnfenced(FlowRule, PythonRule):
         for name, stamp in classes.scored.items():
             if name not in acquired:
                 self._offer(stamp, self._acquisition_message(), "medium")
-        for target in (*lock_class_claims(original_node), *lifetime_lock_holds(original_node, self.ctx.imports)):
+        for target in (
+            *lock_class_claims(original_node),
+            *lifetime_lock_holds(original_node, self.ctx.imports),
+            *stale_file_locks(original_node),
+        ):
             self._offer(target, self._acquisition_message(), "medium")
         for target, message, confidence in self._candidates.values():
             self.report(target, message=message, confidence=confidence)
