@@ -256,3 +256,28 @@ def test_notifications_with_lookups_and_ordinary_recorders_stay_quiet():
         path="shop/payments/views.py",
         rules=("ARM403",),
     )
+
+
+def test_token_refresh_followed_by_unrelated_saves_stays_quiet():
+    check(
+        '''
+        def sync_profile(event, backend):
+            info = backend.refresh_access_token(event.profile.refresh_token, ttl=300)
+            if not info.get("access_token"):
+                event.status = "ignored"
+                event.save()
+                return
+            event.status = "processed"
+            event.save()
+
+
+        def renew_session(request, backend, profile):
+            info = backend.refresh_access_token(profile.refresh_token)
+            if info.get("access_token"):
+                request.session["access_token"] = info["access_token"]
+            else:
+                profile.refresh_token = ""
+                profile.save()
+        ''',
+        rules=("ARM402",),
+    )

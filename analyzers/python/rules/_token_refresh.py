@@ -53,3 +53,41 @@ def refresh_grant_body(site: Site, flow: Flow, code_for) -> bool:
         if text and "grant_type=refresh_token" in text:
             return True
     return False
+
+
+def _mentions(text: str, names: set[str]) -> bool:
+    return any(re.search(rf"(?<![\w.]){re.escape(n)}\b", text) for n in names)
+
+
+def stores_result(effect: Site, record: Site, flow: Flow, code_for) -> bool:
+    """Does `record` persist what the refresh returned? The record's own arguments carry it, or
+    the object it saves was given it first (`account.token = pair[...]`, `self.set_extra_data(
+    data)` then `account.save()`/`self.save()`). A save of something else (a failure flag, an
+    event's status) records the work around the refresh, not the new token."""
+    call_text = code_for(effect.node)
+    derived: set[str] = set()
+    bindings = sorted(
+        ((index, name, value) for name, values in flow.values.items() for index, value in values),
+        key=lambda item: item[0],
+    )
+    for index, name, value in bindings:
+        if index < effect.index or index > record.index:
+            continue
+        text = code_for(value)
+        if call_text in text or _mentions(text, derived):
+            derived.add(name)
+    if not derived:
+        return False
+    if any(_mentions(code_for(arg.value), derived) for arg in record.node.args):
+        return True
+    root = record.chain.split(".", 1)[0]
+    if root == record.chain:
+        return False
+    for index, target, value in flow.attr_assigns:
+        if effect.index <= index <= record.index and code_for(target).split(".", 1)[0] == root:
+            if _mentions(code_for(value), derived):
+                return True
+    for site in flow.sites_between(effect.index + 1, record.index):
+        if site.chain.split(".", 1)[0] == root and any(_mentions(code_for(a.value), derived) for a in site.node.args):
+            return True
+    return False

@@ -9,6 +9,7 @@ from ._effects import db_write, flow_text_has, is_claim, is_record, pending_mark
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 from ._effects_marker import guarded_marks, helper_marks
 from ._effects_named import named_money_call, records_by_name
+from ._token_refresh import stores_result
 
 _OUTBOX = re.compile(r"outbox", re.I)
 
@@ -177,7 +178,7 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
             site = effect.site
             if any(runs_after(record, site, flow) for record in records):
                 continue  # recorded (or claimed) first
-            later = next((r for r in records if runs_after(site, r, flow)), None)
+            later = next((r for r in records if runs_after(site, r, flow) and self._stores(effect, r, flow)), None)
             confidence = "high"
             if later is None:
                 later = next((r for r in guarded_marks(flow, site) if runs_after(site, r, flow)), None)
@@ -192,6 +193,10 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
                 )
         if named:
             self._check_named(flow, named, records)
+
+    def _stores(self, effect, record: Site, flow: Flow) -> bool:
+        """A refreshed token counts as recorded late only by a save of the new token itself."""
+        return effect.kind != "token" or stores_result(effect.site, record, flow, self.ctx.code_for)
 
     def _check_named(self, flow: Flow, named: list[Site], records: list[Site]) -> None:
         """Money moved by a wrapper known only by its name, then recorded: medium confidence.
