@@ -281,3 +281,88 @@ def test_token_refresh_followed_by_unrelated_saves_stays_quiet():
         ''',
         rules=("ARM402",),
     )
+
+
+def test_sdk_clients_held_on_self_or_at_module_level():
+    check(
+        '''
+        import razorpay
+        import requests
+
+        gateway = razorpay.Client(auth=("key", "secret"))
+
+
+        class RazorpayProvider:
+            def __init__(self, key_id, key_secret):
+                self.client = razorpay.Client(auth=(key_id, key_secret))
+                self.session = requests.Session()
+
+            def start(self, order):
+                return self.client.order.create({"amount": order.paise, "currency": "INR"})  # ARM401 medium
+
+            def give_back(self, payment_id, amount):
+                return self.client.payment.refund(payment_id, {"amount": amount})  # ARM401
+
+            def details(self, payment_id):
+                return self.client.payment.fetch(payment_id)
+
+
+        def payout(account, amount):
+            return gateway.transfer.create({"account": account, "amount": amount})  # ARM401
+        ''',
+        rules=("ARM401",),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM402: sends over any HTTP API, recorded afterwards
+
+
+def test_stdlib_and_urllib3_posts_recorded_afterwards():
+    check(
+        '''
+        import http.client
+        import json
+        import urllib.request
+
+        import urllib3
+
+        from .models import Notification
+
+        pool = urllib3.PoolManager()
+
+
+        def push_to_partner(notification_id):
+            note = Notification.objects.get(pk=notification_id)
+            pool.request("POST", note.partner_url, body=json.dumps(note.payload))  # ARM402
+            Notification.objects.filter(pk=notification_id).update(sent=True)
+
+
+        def page_oncall(alert):
+            conn = http.client.HTTPSConnection("events.pagerduty.example")
+            conn.request("POST", "/v2/enqueue", json.dumps(alert.body))  # ARM402
+            alert.notified = True
+            alert.save()
+
+
+        def ping_hook(alert):
+            request = urllib.request.Request(alert.hook_url, data=json.dumps(alert.body).encode())
+            urllib.request.urlopen(request, timeout=10)  # ARM402
+            alert.delivered = True
+            alert.save()
+
+
+        def fetch_status(alert):
+            body = urllib.request.urlopen(alert.status_url, timeout=10).read()
+            alert.last_status = body
+            alert.save()
+
+
+        def poll_partner(note):
+            pool.request("GET", note.partner_url)
+            note.checked = True
+            note.save()
+        ''',
+        path="alerts/delivery.py",
+        rules=("ARM402",),
+    )

@@ -481,7 +481,9 @@ def _mercadopago_keyed(flow: Flow, site: Site, ctx) -> bool | None:
 _HTTP_MODULES = re.compile(r"^(?:requests|httpx)\.(post|put|patch|delete|request)$")
 _HTTP_CLIENTS = re.compile(
     r"^(?:requests\.Session|requests\.session|requests\.sessions\.Session|httpx\.Client|httpx\.AsyncClient|"
-    r"aiohttp\.ClientSession|aiohttp\.client\.ClientSession)$"
+    r"aiohttp\.ClientSession|aiohttp\.client\.ClientSession|"
+    # urllib3 and the standard library: `pool.request("POST", url, ...)`, `conn.request("POST", path, body)`
+    r"urllib3\.PoolManager|urllib3\.poolmanager\.PoolManager|http\.client\.HTTPSConnection|http\.client\.HTTPConnection)$"
 )
 # Frameworks' own request helpers: `frappe.integrations.utils.make_post_request(url, data=...)`.
 _FRAMEWORK_HTTP = re.compile(r"^frappe\.integrations\.utils\.make_(post|put|patch)_request$")

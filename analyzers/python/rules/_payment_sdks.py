@@ -79,10 +79,20 @@ def _provider_of(site: Site, flow: Flow) -> str | None:
     head = qualified.split(".", 1)[0].removesuffix("()")
     if head in PROVIDER_HEADS:
         return PROVIDER_HEADS[head]
-    root = site.chain.split(".", 1)[0].removesuffix("()")
-    if root == "self" or not flow.bound_here(root):
+    parts = site.chain.split(".")
+    if parts[0] == "self" and len(parts) > 2:
+        # `self.client = razorpay.Client(...)` in __init__, used by the other methods
+        values = flow.self_values.get(f"self.{parts[1]}") or []
+        providers = {_built_by(v, flow) for v in values}
+        return providers.pop() if len(providers) == 1 else None
+    root = parts[0].removesuffix("()")
+    if root == "self":
         return None
-    bound = flow.value_of(root, site.index)
+    return _built_by(flow.value_of(root, site.index), flow)  # bound here or at module level
+
+
+def _built_by(bound: cst.BaseExpression | None, flow: Flow) -> str | None:
+    """The provider whose SDK constructed this value (`razorpay.Client(auth=...)`)."""
     if isinstance(bound, cst.Await):
         bound = bound.expression
     if isinstance(bound, cst.Call):
