@@ -31,6 +31,8 @@ ALIVE_FLAG = re.compile(r"^(?:is_)?(?:alive|online|healthy|active|up|available)$
 EXTERNAL_KEY = re.compile(
     r"^(?:event_id|external_id|external_ref|message_id|delivery_id|webhook_id|idempotency_key|dedup(?:lication)?_key|"
     r"\w+_event_id|provider_\w*id|gateway_\w*id|psp_reference|payment_intent_id|charge_id|checkout_session_id|"
+    # PayPal IPN's transaction id and the gateways that copied its name
+    r"txn_id|\w+_txn_id|"
     # PIX (Brazil's instant payments): end-to-end id, transaction id, return id
     r"e2e_id|end_to_end_id|txid|rtr_id|return_id|"
     r"(?:stripe|paypal|adyen|mercado_?pago|mp|pagarme|pagar_me|asaas|iugu|braintree|square|razorpay)_\w+)$"
