@@ -366,3 +366,21 @@ def test_stdlib_and_urllib3_posts_recorded_afterwards():
         path="alerts/delivery.py",
         rules=("ARM402",),
     )
+
+
+def test_return_views_recording_the_gateway_txn_id():
+    check(
+        '''
+        from .models import Payment, Receipt
+
+
+        def payment_return(request, order_id):
+            Receipt.objects.create(order_id=order_id, txn_id=request.GET["txn_id"])  # ARM403
+
+
+        def payment_summary(request, order_id):
+            return Payment.objects.filter(order_id=order_id).first()
+        ''',
+        path="shop/payments/views.py",
+        rules=("ARM403",),
+    )
