@@ -25,6 +25,11 @@ HB_WEAK = (
     r"last_?active\b|last_?activity|last_?refresh|refreshed_at|last_?renew\w*|renewed_at"
 )
 HEARTBEAT = re.compile(f"{HB_STRONG}|{HB_WEAK}", re.IGNORECASE)
+# When an item was taken or last touched by its holder: a stamp only while the item is held.
+TAKEN = r"(?:claimed|started|locked|picked|leased|reserved|dequeued|updated|modified|touched)_?(?:at|on|time|ts)(?:\b|__)|last_?updated?(?:\b|__)"
+TAKEN_FIELD = re.compile(TAKEN, re.IGNORECASE)
+# Held states as a literal or an enum member, in lower-cased text (the trigger's)
+HELD_TRIGGER = r"[\"'](?:running|in_progress|processing|claimed|picked|started)[\"']|\.running\b"
 # A field or variable that already holds the time since a node was last heard from
 # (`w.silent_ms`, `quiet_for`, `since_last_report`, `hb_age`). `idle` is left out on purpose:
 # an idle worker or connection is one nobody used, and reaping those is pool sizing, not
@@ -112,6 +117,9 @@ class HeartbeatAnalysis:
         self.index = index
         self.constants = module_constants
         self.ctx = ctx
+        # True while judging a condition that also requires the item to be held (`status ==
+        # "running"`): then the time it was taken or last updated is its holder's stamp.
+        self.held = False
 
     # --- thresholds ---------------------------------------------------------------------------
     def fixed(self, scope: Scope, expr: cst.CSTNode, depth: int = 0) -> bool:
@@ -196,7 +204,7 @@ class HeartbeatAnalysis:
         if depth > 3 or isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString)):
             return False
         text = expr_names(expr)
-        if HEARTBEAT.search(text):
+        if HEARTBEAT.search(text) or (self.held and TAKEN_FIELD.search(text)):
             return not THRESHOLD_WORDS.search(text) and not ELAPSED_WORDS.search(text) and not self.fixed(scope, expr)
         if isinstance(expr, cst.Call) and expr.args:
             name = last_part(self.qname(expr.func) or "")
@@ -592,6 +600,68 @@ def _check_comparison(analysis, scope, comparison, found, seen) -> None:
             seen.add(id(comparison))
             found.append(comparison)
         return
+    if id(comparison) not in seen and _held_condition(analysis.index, comparison):
+        _check_held(analysis, scope, comparison, found, seen)
+
+
+def _check_held(analysis, scope, comparison, found, seen) -> None:
+    """`if task.state == "running" and now - task.started_at > MAX_RUN: task.state = "failed"`:
+    the age of a held item's start/claim/update stamp, one window for all, and the item is
+    failed or requeued. The held test is the context; the stamp's name says less than a
+    heartbeat's, hence medium."""
+    from ._clock import ordering_pairs
+
+    analysis.held = True
+    try:
+        for left, op, right in ordering_pairs(comparison):
+            stale = analysis.stale_sense(scope, left, op, right)
+            if not stale:
+                continue
+            block = analysis.consequence(scope, comparison, stale)
+            if block is None or QUORUM.search(" ".join(expr_names(n) for n in [comparison, *block])):
+                continue
+            seen.add(id(comparison))
+            found.append((comparison, "medium"))
+            return
+    finally:
+        analysis.held = False
+
+
+def _held_condition(index, comparison) -> bool:
+    """The whole condition around `comparison` also tests that the item is held."""
+    top = comparison
+    while isinstance(index.parent_of(top), (cst.BooleanOperation, cst.UnaryOperation)):
+        top = index.parent_of(top)
+    if top is comparison:
+        owner = index.parent_of(top)
+        if not isinstance(owner, cst.CompIf):
+            return False
+        comp = index.parent_of(owner)
+        tests = [c.test for c in getattr(comp, "ifs", ())] if isinstance(comp, cst.CompFor) else []
+        return any(_held_test(t) for t in tests if t is not top)
+    return _held_test(top)
+
+
+def _held_test(node: cst.CSTNode) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Comparison) and any(isinstance(c.operator, (cst.Equal, cst.In)) for c in current.comparisons):
+            if re.search(r"status|state", expr_names(current.left), re.I):
+                for c in current.comparisons:
+                    if _held_value(c.comparator):
+                        return True
+        stack.extend(children(current))
+    return False
+
+
+def _held_value(node: cst.CSTNode) -> bool:
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return any(_held_value(e.value) for e in node.elements)
+    value = string_value(node)
+    if value is None and isinstance(node, cst.Attribute):
+        value = node.attr.value
+    return bool(value) and value.lower() in _HELD_VALUES
 
 
 def _check_cutoff_argument(analysis, scope, call, found, seen) -> None:
@@ -632,16 +702,38 @@ def _check_lookup_keywords(analysis, scope, call, found, seen) -> None:
         if not keyword or "__" not in keyword:
             continue
         field, _, lookup = keyword.rpartition("__")
-        if lookup not in ("lt", "lte") or not HEARTBEAT.search(field):
+        if lookup not in ("lt", "lte"):
+            continue
+        held = not HEARTBEAT.search(field) and bool(TAKEN_FIELD.search(field)) and _held_filter(call)
+        if not HEARTBEAT.search(field) and not held:
             continue
         if not analysis.cutoff(scope, arg.value):
             continue
         block = analysis._follow_value(scope, call)
-        if block is None or not _context_ok(analysis, scope, [arg, *block]):
+        if block is None:
+            continue
+        if held:
+            # `filter(status="running", started_at__lt=now - X).update(status="failed")`
+            if not QUORUM.search(" ".join(expr_names(n) for n in block)) and id(arg) not in seen:
+                seen.add(id(arg))
+                found.append((arg, "medium"))
+            continue
+        if not _context_ok(analysis, scope, [arg, *block]):
             continue
         if id(arg) not in seen:
             seen.add(id(arg))
             found.append(arg)
+
+
+def _held_filter(call: cst.Call) -> bool:
+    """`status="running"`, `state__in=[...]` among the lookup's keywords."""
+    for arg in call.args:
+        keyword = arg.keyword.value if arg.keyword is not None else ""
+        field = keyword.split("__")[0]
+        if re.search(r"status|state", field, re.I) and keyword.endswith(("status", "state", "__in", "__exact")):
+            if _held_value(arg.value):
+                return True
+    return False
 
 
 def _context_ok(analysis: HeartbeatAnalysis, scope: Scope, nodes) -> bool:

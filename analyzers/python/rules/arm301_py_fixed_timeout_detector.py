@@ -9,7 +9,17 @@ from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._clock_scope import ScopeIndex
 from ._functions import FunctionTracker
-from ._heartbeat import RANGE_BY_SCORE, HEARTBEAT, STAMP_SOURCE, TRIGGER, HeartbeatAnalysis, _LowercaseTrigger, find_detectors
+from ._heartbeat import (
+    HEARTBEAT,
+    HELD_TRIGGER,
+    RANGE_BY_SCORE,
+    STAMP_SOURCE,
+    TAKEN_FIELD,
+    TRIGGER,
+    HeartbeatAnalysis,
+    _LowercaseTrigger,
+    find_detectors,
+)
 from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
 
 
@@ -176,8 +186,9 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
             ),
         ),
     )
-    # plus claims stamped on rows or documents (visibility-timeout takeovers)
-    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}")
+    # plus claims stamped on rows or documents (visibility-timeout takeovers), and items in a
+    # held state (`status == "running"`) whose start or last update may be aged
+    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}")
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -185,6 +196,7 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
         self._marked: dict[int, cst.FunctionDef] = {}
         self._module_marked = False
         self._constants: dict[str, cst.BaseExpression] = {}
+        self._held_file = re.search(HELD_TRIGGER, ctx.text.lower()) is not None
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self._stack:
@@ -194,6 +206,8 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
 
     def visit_Name(self, node: cst.Name) -> None:
         if STAMP_SOURCE.search(node.value) or node.value in RANGE_BY_SCORE:
+            self._mark()
+        elif self._held_file and TAKEN_FIELD.search(node.value):
             self._mark()
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
