@@ -384,3 +384,34 @@ def test_return_views_recording_the_gateway_txn_id():
         path="shop/payments/views.py",
         rules=("ARM403",),
     )
+
+
+def test_singular_money_paths_posted_to_any_provider():
+    check(
+        '''
+        import httpx
+
+
+        async def give_back(client_id, capture_id, amount, base):
+            async with httpx.AsyncClient(base_url=base) as client:
+                return await client.post(f"/v2/payments/captures/{capture_id}/refund", json={"amount": amount})  # ARM401
+
+
+        async def give_back_once(capture_id, amount, base, attempt):
+            async with httpx.AsyncClient(base_url=base) as client:
+                return await client.post(
+                    f"/v2/payments/captures/{capture_id}/refund",
+                    json={"amount": amount},
+                    headers={"PayPal-Request-Id": attempt},
+                )
+
+
+        def charge_saved_card(base, token, amount):
+            return httpx.post(f"{base}/charge", json={"token": token, "amount": amount})  # ARM401
+
+
+        def check_charge(base, charge_id):
+            return httpx.post(f"{base}/charge/verify", json={"id": charge_id})
+        ''',
+        rules=("ARM401",),
+    )

@@ -217,7 +217,7 @@ _PAYPAL_REQUESTS = re.compile(
 PAYMENT_URL = re.compile(
     r"api\.stripe\.com|paypal\.com|mercadopago\.com|pagar\.me|adyen\.com|"
     r"/v\d+/(?:charges|payment_intents|refunds|transfers|payouts)\b|"
-    r"/(?:payments|refunds|transfers|charges|payouts|captures?)(?:/|\?|$)",
+    r"/(?:payments|refunds?|transfers|charges?|payouts?|captures?|disbursements?)(?:/|\?|$)",
     re.I,
 )
 NOT_A_PAYMENT_URL = re.compile(r"oauth|/token\b|/search|/webhooks?\b|verify|/identity|/customers\b|/tokens\b", re.I)
