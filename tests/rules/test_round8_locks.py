@@ -409,3 +409,86 @@ def test_file_cache_evicting_old_entries_is_not_a_lock():
                 os.remove(path)
     '''
     assert flagged(code, LOCKS, "lib/diskcache.py") == []
+
+
+# --- lock rows created only if absent, expiring by age -----------------------------------------
+def test_orm_lock_row_swept_by_age_before_create_is_flagged_at_the_create():
+    code = '''
+    from datetime import timedelta
+
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    from app.models import TaskMutex
+
+
+    def take(name, ttl=600):
+        TaskMutex.objects.filter(created__lte=timezone.now() - timedelta(seconds=ttl)).delete()
+        try:
+            return TaskMutex.objects.create(name=name)
+        except IntegrityError:
+            return None
+
+
+    def give_back(name):
+        TaskMutex.objects.filter(name=name).delete()
+    '''
+    assert flagged(code, LOCKS, "app/mutex.py") == [("ARM201", 13)]
+
+
+def test_orm_row_created_under_integrity_guard_with_its_own_expiry_and_released_is_flagged():
+    code = '''
+    from datetime import timedelta
+
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    from app.models import Job
+
+
+    def claim(job_key):
+        try:
+            Job.objects.create(key=job_key, expires_at=timezone.now() + timedelta(minutes=5))
+        except IntegrityError:
+            return False
+        return True
+
+
+    def finish(job_key):
+        Job.objects.filter(key=job_key).delete()
+    '''
+    assert flagged(code, LOCKS, "app/claims.py") == [("ARM201", 12)]
+
+
+def test_nonce_rows_swept_by_age_are_not_locks():
+    code = '''
+    from datetime import timedelta
+
+    from django.db import IntegrityError
+    from django.utils import timezone
+
+    from app.models import Nonce
+
+
+    def remember(value):
+        Nonce.objects.filter(created__lt=timezone.now() - timedelta(hours=1)).delete()
+        try:
+            Nonce.objects.create(value=value)
+        except IntegrityError:
+            raise ValueError("replayed")
+    '''
+    assert flagged(code, LOCKS, "app/nonces.py") == []
+
+
+def test_session_rows_swept_by_age_are_not_locks():
+    code = '''
+    from django.utils import timezone
+
+    from app.models import Session
+
+
+    def start(user):
+        Session.objects.filter(expire_date__lt=timezone.now()).delete()
+        return Session.objects.create(user=user)
+    '''
+    assert flagged(code, LOCKS, "app/sessions.py") == []

@@ -11,6 +11,7 @@ from ..rule import PythonRule
 from ._effects import flow_text_has
 from ._effects_flow import Flow, FlowRule
 from ._lifetime_claims import lock_class_claims, lifetime_lock_holds
+from ._row_locks import expiring_row_locks
 from ._stale_file_locks import stale_file_locks
 from ._locks import HelperIndex, LockFinder, has_lifetime, lua_lock_script, lua_set_offset, work_out_of_sight
 
@@ -154,7 +155,7 @@ class LockUnfenced(FlowRule, PythonRule):
         # a key taken with a lifetime and given back by deleting it (a lock without a lock API);
         # a lock built by a factory handed in (`lock_factory(cache, key, expire=...)`)
         r"|finally:\s+[\w.]+\.(?:delete|unlink)\(|def (?:release|unlock)\(self|O_EXCL|getmtime|st_mtime"
-        r"|['\"](?:NX|nx|SETNX|setnx)['\"]|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
+        r"|['\"](?:NX|nx|SETNX|setnx)['\"]|IntegrityError|(?:Lock|Mutex|Lease|Leader)\w*\.objects\.|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -233,6 +234,7 @@ class LockUnfenced(FlowRule, PythonRule):
             *lock_class_claims(original_node),
             *lifetime_lock_holds(original_node, self.ctx.imports),
             *stale_file_locks(original_node),
+            *expiring_row_locks(original_node),
         ):
             self._offer(target, self._acquisition_message(), "medium")
         for target, message, confidence in self._candidates.values():
