@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ._clock import OFFSET, WALL, ClockAnalysis, Flow, ordering_pairs
+from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 
 # Names of an instant that someone else later compares with their own clock: when access ends,
@@ -96,7 +97,7 @@ MODEL_BASES = re.compile(r"Model$|^Base$|Base$|Document$|^Table$")
 class Sink:
     node: cst.CSTNode  # the wall-clock expression to report
     flow: Flow
-    kind: str  # "jwt" | "redis" | "sql" | "orm" | "store" | "message" | "query" | "stored" | "returned"
+    kind: str  # "jwt" | "redis" | "sql" | "orm" | "store" | "message" | "query" | "stored" | "returned" | "session" | "record" | "kept"
     detail: str  # e.g. "Token.objects.create(expires_at=...)"
     confidence: str | None = None  # None: as sure as the readings behind the flow
     # the write or query call the value is an argument of, when it is one directly (fixes need it)
@@ -116,18 +117,21 @@ class _Finder:
         self.ctx = ctx
         self.sinks: dict[int, Sink] = {}
         self._ranged: set[str] | None = None
+        self.containers = ContainerSinks(self, EXPIRY_NAME)
 
     def offset(self, scope: Scope, value: cst.CSTNode, kinds=(OFFSET,)) -> Flow | None:
         flow = self.analysis.flow(scope, value)
         return flow if flow is not None and flow.kind in kinds else None
 
     def add(self, flow: Flow, value: cst.CSTNode, kind: str, detail: str, at_value: bool = False,
-            call: cst.Call | None = None) -> None:
+            call: cst.Call | None = None, confidence: str | None = None) -> None:
         node = value if at_value else _report_node(flow, value)
-        self.sinks.setdefault(id(node), Sink(node, flow, kind, detail, call=call if node is value else None))
+        self.sinks.setdefault(id(node), Sink(node, flow, kind, detail, confidence,
+                                             call=call if node is value else None))
 
     # --- per scope ----------------------------------------------------------------------------
     def scan(self, scope: Scope) -> None:
+        self.containers.scan(scope)
         for call in scope.calls:
             name = call_name(self.analysis.qname, call)
             last = last_part(name)

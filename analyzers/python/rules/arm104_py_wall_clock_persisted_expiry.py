@@ -1,10 +1,15 @@
 """ARM104: an expiry computed from this machine's wall clock, then stored or sent elsewhere."""
 from __future__ import annotations
 
+import re
+
+import libcst as cst
+
 from ...catalog import Example, RuleMeta, Text
 from ...paths import is_python_migration
-from ._clock import ClockMarker
+from ._clock import CLOCK_TRIGGER, ClockMarker
 from ._fixes_clock import expiry_fix
+from ._signed_tokens import max_age_argument
 
 _WHERE = {
     "orm": Text(en="written to the database by {detail}", pt_BR="gravada no banco por {detail}"),
@@ -12,6 +17,41 @@ _WHERE = {
     "redis": Text(en="sent to Redis by {detail}", pt_BR="enviada ao Redis por {detail}"),
     "message": Text(en="sent to another process by {detail}", pt_BR="enviada a outro processo por {detail}"),
     "store": Text(en="stored or sent by {detail}", pt_BR="guardada ou enviada por {detail}"),
+}
+_SESSION = Text(
+    en=(
+        "Expiry computed from this server's wall clock is kept in the web session ({detail}); the session store "
+        "outlives the request and the next one may be served by another node, which compares the instant with "
+        "its own clock, so skew ends sessions early or keeps them too long. Let the store's clock decide: give "
+        "the session backend a relative lifetime (Redis `EX`, the cookie's max-age), or keep sessions in a table "
+        "whose expiry the database writes and checks with `now()`."
+    ),
+    pt_BR=(
+        "Expiração calculada com o relógio de parede deste servidor e guardada na sessão web ({detail}); o "
+        "armazenamento da sessão sobrevive à requisição e a próxima pode ser atendida por outro nó, que compara "
+        "o instante com o próprio relógio, e a diferença encerra sessões cedo ou as mantém demais. Deixe o "
+        "relógio do armazenamento decidir: passe ao backend de sessão uma duração relativa (`EX` do Redis, o "
+        "max-age do cookie), ou guarde sessões numa tabela cuja expiração o banco grava e confere com `now()`."
+    ),
+)
+_RECORD = Text(
+    en=(
+        "Expiry computed from this server's wall clock is {where}; whoever keeps it will have it compared "
+        "with other nodes' clocks, so skew makes it lapse early or late. Hand on the lifetime instead "
+        "(`expires_in`) and let the writer add it to the store's clock (`now() + interval '...'`, Django "
+        "`Now() + timedelta(...)`, a Redis `EX`)."
+    ),
+    pt_BR=(
+        "Expiração calculada com o relógio de parede deste servidor e {where}; quem a guardar a verá comparada "
+        "com o relógio de outros nós, e a diferença a faz vencer cedo ou tarde. Repasse a duração "
+        "(`expires_in`) e deixe quem grava somá-la ao relógio do armazenamento (`now() + interval '...'`, "
+        "Django `Now() + timedelta(...)`, um `EX` do Redis)."
+    ),
+)
+_RECORD_WHERE = {
+    "record": Text(en="put in a record this function returns to be kept ({detail})",
+                   pt_BR="posta num registro que esta função devolve para ser guardado ({detail})"),
+    "kept": Text(en="put in a record handed to {detail}", pt_BR="posta num registro entregue a {detail}"),
 }
 _QUERY = Text(
     en=(
@@ -83,9 +123,28 @@ _JWT = Text(
         "guarde a expiração no servidor com o `now() + interval` do banco."
     ),
 )
+_SIGNED = Text(
+    en=(
+        "This signed token's age (`{detail}`) is measured with this server's clock against a timestamp the "
+        "signing node wrote from its own, so skew between the two makes links lapse early or live longer than "
+        "`max_age`. When the lifetime matters (password resets, invitations, e-mail confirmation), keep an "
+        "issue row whose expiry the database writes (`now() + interval '...'`) and checks (`expires_at > "
+        "now()`), and let the token name that row; its single use can then be enforced too."
+    ),
+    pt_BR=(
+        "A idade deste token assinado (`{detail}`) é medida com o relógio deste servidor contra um carimbo que o "
+        "nó que assinou gravou com o próprio relógio, e a diferença entre os dois faz links vencerem cedo ou "
+        "durarem além de `max_age`. Quando o prazo importa (troca de senha, convites, confirmação de e-mail), "
+        "guarde uma linha de emissão cuja expiração o banco grava (`now() + interval '...'`) e confere "
+        "(`expires_at > now()`), e faça o token apontar para ela; assim o uso único também pode ser garantido."
+    ),
+)
 
 
 class WallClockPersistedExpiry(ClockMarker):
+    # a timed token check reads no clock in this file: the signer's timestamp is inside the token
+    TRIGGERS = re.compile(f"{CLOCK_TRIGGER.pattern}|\\bmax_age\\s*=")
+
     META = RuleMeta(
         id="ARM104",
         slug="py-wall-clock-persisted-expiry",
@@ -277,9 +336,25 @@ class WallClockPersistedExpiry(ClockMarker):
         ),
     )
 
+    def visit_Call(self, node: cst.Call) -> None:
+        super().visit_Call(node)
+        limit = max_age_argument(node)
+        if limit is not None:
+            self._signed.append(limit)
+
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._signed: list[cst.Arg] = []
+
     def finish(self) -> None:
         language = self.ctx.language
         if is_python_migration(self.ctx.path):
+            return
+        for limit in self._signed:
+            # medium: the skew is usually small next to the token's lifetime
+            self.report(limit, message=_SIGNED.get(language).format(detail="max_age=" + self.ctx.code_for(limit.value)),
+                        confidence="medium")
+        if not CLOCK_TRIGGER.search(self.ctx.text):
             return
         results = self.shared()
         for sink in results.sinks:
@@ -289,6 +364,11 @@ class WallClockPersistedExpiry(ClockMarker):
                 message = _STORED.get(language).format(detail=f"`{sink.detail}`")
             elif sink.kind == "returned":
                 message = _RETURNED.get(language).format(detail=f"`{sink.detail}`")
+            elif sink.kind == "session":
+                message = _SESSION.get(language).format(detail=f"`{sink.detail}`")
+            elif sink.kind in _RECORD_WHERE:
+                where = _RECORD_WHERE[sink.kind].get(language).format(detail=f"`{sink.detail}`")
+                message = _RECORD.get(language).format(where=where)
             elif sink.kind == "jwt":
                 key = sink.detail.split('"')[1] if '"' in sink.detail else "exp"
                 message = _JWT.get(language).format(key=key)
