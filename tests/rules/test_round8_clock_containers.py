@@ -112,6 +112,7 @@ def test_flags_token_dict_handed_to_save_call():
 def test_quiet_for_in_process_records_and_durations():
     code = """
         import time
+        from datetime import datetime, timedelta, timezone
 
 
         def poll_plan(interval):
@@ -122,6 +123,12 @@ def test_quiet_for_in_process_records_and_durations():
         def remember(local_cache, key, value, ttl):
             local_cache[key] = {"value": value, "expires": time.time() + ttl}
             return local_cache
+
+
+        def add_cache_headers(response, minutes):
+            ends = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+            response["Expires"] = ends.strftime("%a, %d %b %Y %H:%M:%S GMT")
+            return response
     """
     assert flagged(code, CLOCK, "app/poller.py") == []
 

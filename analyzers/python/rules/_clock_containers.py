@@ -31,6 +31,8 @@ _STORE_VERB = re.compile(
 )
 # Containers that are recognisably in-memory bookkeeping, whatever holds them.
 _IN_PROCESS = re.compile(r"cache|memo|local", re.IGNORECASE)
+# An HTTP response's `Expires` header is a cache lifetime for browsers and proxies, not a record.
+_RESPONSE = re.compile(r"^(?:resp|response|res|headers)$|_(?:response|headers)$", re.IGNORECASE)
 
 
 def _is_session(node: cst.BaseExpression) -> bool:
@@ -71,7 +73,8 @@ class ContainerSinks:
             if isinstance(stmt, cst.Assign):
                 for target in stmt.targets:
                     self._session_store(scope, target.target, stmt.value)
-            elif isinstance(stmt, cst.Return) and stmt.value is not None:
+            elif isinstance(stmt, cst.Return) and stmt.value is not None and not _IN_PROCESS.search(
+                    getattr(getattr(scope.node, "name", None), "value", "")):
                 self._record(scope, stmt.value, "returned as a record to keep", returned=True)
         for call in scope.calls:
             name = call_name(self.analysis.qname, call)
@@ -105,7 +108,7 @@ class ContainerSinks:
 
     # --- records handed on --------------------------------------------------------------------
     def _record(self, scope: Scope, value: cst.BaseExpression, detail: str, returned: bool = False) -> None:
-        if isinstance(value, cst.Name) and _IN_PROCESS.search(value.value):
+        if isinstance(value, cst.Name) and (_IN_PROCESS.search(value.value) or _RESPONSE.search(value.value)):
             return
         from ._clock_sinks import _formatted_instant  # the sinks module imports this one
 
