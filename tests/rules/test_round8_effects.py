@@ -415,3 +415,27 @@ def test_singular_money_paths_posted_to_any_provider():
         ''',
         rules=("ARM401",),
     )
+
+
+def test_payment_views_storing_request_fields_are_medium():
+    check(
+        '''
+        from .models import Payment, PaymentTransaction, Profile
+
+
+        def payment_complete(request, order):
+            PaymentTransaction.objects.create(  # ARM403 medium
+                order=order, amount=request.POST["amount"], reference=request.POST["ref"]
+            )
+
+
+        def payment_settings(request):
+            Profile.objects.create(user=request.user, currency=request.POST["currency"])
+
+
+        def payment_page(request, order):
+            Payment.objects.create(order=order, amount=order.total)
+        ''',
+        path="shop/payments/views.py",
+        rules=("ARM403",),
+    )

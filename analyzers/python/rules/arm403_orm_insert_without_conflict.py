@@ -228,10 +228,18 @@ class OrmInsertWithoutConflict(PythonRule):
             elif not (keys and frame.delivery) and not (_inbox_model(insert.model) and frame.strong):
                 if frame.strong and not keys and self._queued_log(insert, flow) and not self._handled(insert, flow):
                     self.report(site.node, message=self._log_message(insert), confidence="medium")
+                elif self._from_request(insert) and not self._handled(insert, flow) and not self._own_effect(insert, flow):
+                    # a payment view (return URL, callback by another name) storing what the
+                    # request carries: a reload or a resent notification records it again
+                    self.report(site.node, message=self._message(insert, None), confidence="medium")
                 continue
             if self._handled(insert, flow) or self._own_effect(insert, flow):
                 continue
             self.report(site.node, message=self._message(insert, keys[0] if keys else None))
+
+    def _from_request(self, insert: Insert) -> bool:
+        """A payment/transaction row whose values are read from the incoming request."""
+        return _inbox_model(insert.model) and any(_REQUEST_DATA.search(self.ctx.code_for(v)) for v in insert.values)
 
     def _queued_log(self, insert: Insert, flow: Flow) -> bool:
         """A handler that stores the raw delivery as a new row (a key minted here) and queues
@@ -505,6 +513,7 @@ def _root_name(node: cst.BaseExpression) -> str | None:
 _RAW_DELIVERY = re.compile(
     r"json\.dumps|form_dict|\bpayload\b|\bbody\b|request\.(?:data|POST|GET|json|body|form|headers)|\bheaders\b|\braw\b"
 )
+_REQUEST_DATA = re.compile(r"\brequest\.(?:POST|GET|data|json|form|args|values|query_params)\b|\bform_dict\b")
 _ENQUEUE = frozenset(
     "enqueue enqueue_call enqueue_in enqueue_at enqueue_doc delay apply_async send_task async_task defer kiq".split()
 )
