@@ -492,3 +492,32 @@ def test_session_rows_swept_by_age_are_not_locks():
         return Session.objects.create(user=user)
     '''
     assert flagged(code, LOCKS, "app/sessions.py") == []
+
+
+# --- a method of an object handed in, run under an expiring lock -------------------------------
+def test_job_run_under_a_django_cache_lock_with_timeout_is_flagged_at_the_lock():
+    code = '''
+    from django.core.cache import cache
+
+
+    def run_cron(job):
+        with cache.lock(f"cron:{job.name}", timeout=300):
+            job.run()
+    '''
+    assert flagged(code, LOCKS, "app/cron.py") == [("ARM201", 6)]
+
+
+def test_in_memory_and_read_calls_under_an_expiring_lock_are_not_work():
+    code = '''
+    from django.core.cache import cache
+
+
+    def snapshot(names, client):
+        seen = []
+        with cache.lock("snapshot", timeout=30):
+            for name in names:
+                seen.append(name.strip())
+            members = client.zrangebyscore("queue", 0, 10)
+        return seen, members
+    '''
+    assert flagged(code, LOCKS, "app/snapshot.py") == []

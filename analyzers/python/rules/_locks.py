@@ -970,7 +970,32 @@ def work_out_of_sight(
             return True
         if not receiver and not _READ_NAME.match(site.chain) and "." in flow.qualify(site.chain):
             return True  # a function imported from the application: the work, out of sight
+        if _object_work(flow, receiver, name):
+            return True
     return False
+
+
+# Methods of values held in memory (lists, dicts, strings, clocks): not work done elsewhere.
+_IN_MEMORY = re.compile(
+    r"^(?:append|extend|insert|pop|remove|discard|add|update|setdefault|items|keys|values|copy|join|split|"
+    r"strip|lower|upper|replace|startswith|endswith|format|encode|decode|isoformat|total_seconds|"
+    r"strftime|timestamp|hexdigest|result|cancel|done|set_result|put_nowait|get_nowait|sleep)$"
+    # statements and store commands the write detection already judges one by one, and reads
+    r"|^(?:execute|executemany|executescript|fetch\w*|commit|rollback|cursor|close|flush|begin|pipeline)$"
+    r"|^[zhlsx]?(?:rev)?(?:range\w*|card|score|m?score|rank|members|len|getall|mget|hkeys|hvals|scan\w*|ismember|randmember|pending|ttl|pttl|type|keys)$"
+)
+
+
+def _object_work(flow: Flow, receiver: str, name: str) -> bool:
+    """`job.run()`, `backend.process(batch)`: a method of an object this function was handed or
+    built, called under the lock, that is not a read nor a method of an in-memory value. What
+    it does is the guarded work, out of sight."""
+    if not receiver or "." in receiver or receiver.endswith(")") or receiver in ("self", "cls"):
+        return False
+    if _READ_NAME.match(name) or _IN_MEMORY.match(name) or name.startswith("_"):
+        return False
+    head = flow.qualify(receiver).split(".")[0]
+    return head not in _LOCAL_LOCK_HEADS and head not in ("time", "datetime", "json", "math", "re", "logging", "random", "uuid")
 
 
 class _Raises(OneScopeVisitor):
