@@ -970,7 +970,7 @@ def work_out_of_sight(
             return True
         if not receiver and not _READ_NAME.match(site.chain) and "." in flow.qualify(site.chain):
             return True  # a function imported from the application: the work, out of sight
-        if _object_work(flow, receiver, name):
+        if receiver in captured and _object_work(flow, receiver, name):
             return True
     return False
 
@@ -987,8 +987,8 @@ _IN_MEMORY = re.compile(
 
 
 def _object_work(flow: Flow, receiver: str, name: str) -> bool:
-    """`job.run()`, `backend.process(batch)`: a method of an object this function was handed or
-    built, called under the lock, that is not a read nor a method of an in-memory value. What
+    """`job.run()`, `backend.process(batch)`: a method of an object this function was handed
+    (a parameter), called under the lock, that is not a read nor a method of an in-memory value. What
     it does is the guarded work, out of sight."""
     if not receiver or "." in receiver or receiver.endswith(")") or receiver in ("self", "cls"):
         return False
