@@ -3,16 +3,26 @@
 Read once, validated, and passed down: `create_app(settings)` and the worker are the only places
 that wire parts together, so nothing reads the environment behind their back. An invalid value
 stops start-up with a message naming the variable.
+
+Two classes, two jobs. `AppEnvironment` (pydantic-settings) declares every variable the App reads:
+its exact name, type and bounds; pydantic converts and checks them, python-dotenv reads `.env`.
+`AppSettings` is the plain frozen value the rest of the App (and the tests) build and pass around:
+constructing it reads nothing and checks nothing, and `dataclasses.replace` works on it.
+`load_settings` goes from the first to the second, adding the checks that span variables.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
+from typing import Annotated, Any, Literal, Mapping, get_args
 from urllib.parse import urlparse
 
-from dotenv import dotenv_values
+import annotated_types
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUseDefault
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub never delivers a payload above 25 MB
 
@@ -79,70 +89,151 @@ class AppSettings:
             raise SettingsError("WEBHOOK_SECRET", "is required once APP_ID and a private key are set")
 
 
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise SettingsError(name, f"must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(name, f"must be between {low} and {high}, got {value}")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise SettingsError(name, f"must be a number of seconds, got {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(name, f"must be between {low:g} and {high:g}, got {value:g}")
-    return value
-
-
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("json", "text")
 
+
+def _url(*schemes: str) -> AfterValidator:
+    def check(raw: str) -> str:
+        parsed = urlparse(raw)
+        if parsed.scheme not in schemes or not parsed.netloc:
+            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        return raw.rstrip("/")
+
+    return AfterValidator(check)
+
+
+def _numeric_app_id(raw: str) -> str:
+    if not raw.isdigit():
+        raise ValueError(f"must be the numeric App ID, got {raw!r}")
+    return raw
+
+
+def _directory(path: Path) -> Path:
+    path = path.expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} exists and is not a directory")
+    return path
+
+
+def _any_case(choices: tuple[str, ...], convert) -> BeforeValidator:
+    """Accept a choice in any case (`info`, `Text`); a value that is no choice stays as written, for the message."""
+    return BeforeValidator(lambda raw: convert(raw) if isinstance(raw, str) and convert(raw) in choices else raw)
+
+
+Url = Annotated[str, _url("https", "http")]
+_DEFAULT = AppSettings  # a variable's default is the AppSettings field's (written once, there), or None
+
+
+class AppEnvironment(BaseSettings):
+    """Every variable the App reads, by its exact name (they share no single prefix: `APP_ID`,
+    `PORT` and `REDIS_URL` are the names GitHub Apps and containers use; the App's own knobs are
+    `ARMADILHAS_*`). An unset or empty variable takes the default; values are stripped, except the
+    two secrets, which are taken as written."""
+
+    model_config = SettingsConfigDict(frozen=True, case_sensitive=True, extra="ignore", env_file=None)
+
+    app_id: Annotated[str, AfterValidator(_numeric_app_id)] | None = Field(None, validation_alias="APP_ID")
+    private_key: SecretStr | None = Field(None, validation_alias="PRIVATE_KEY")
+    private_key_path: str | None = Field(None, validation_alias="PRIVATE_KEY_PATH")
+    webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET")
+    github_api_url: Url = Field(_DEFAULT.github_api_url, validation_alias="GITHUB_API_URL")
+    public_url: Url | None = Field(None, validation_alias="PUBLIC_URL")
+    host: str = Field(_DEFAULT.host, validation_alias="HOST")
+    port: int = Field(_DEFAULT.port, ge=1, le=65535, validation_alias="PORT")
+    data_dir: Annotated[Path, AfterValidator(_directory)] = Field(_DEFAULT.data_dir,
+                                                                  validation_alias="ARMADILHAS_DATA_DIR")
+    redis_url: Annotated[str, _url("redis", "rediss", "unix")] | None = Field(None, validation_alias="REDIS_URL")
+    openai_base_url: Url | None = Field(None, validation_alias="OPENAI_BASE_URL")
+    openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
+    llm_model: str | None = Field(None, validation_alias="ARMADILHAS_LLM_MODEL")
+    llm_max_calls_per_pr: int = Field(_DEFAULT.llm_max_calls_per_pr, ge=0, le=1000,
+                                      validation_alias="ARMADILHAS_LLM_MAX_CALLS_PER_PR")
+    llm_max_tokens_per_pr: int = Field(_DEFAULT.llm_max_tokens_per_pr, ge=0, le=10_000_000,
+                                       validation_alias="ARMADILHAS_LLM_MAX_TOKENS_PER_PR")
+    llm_max_output_tokens: int = Field(_DEFAULT.llm_max_output_tokens, ge=16, le=100_000,
+                                       validation_alias="ARMADILHAS_LLM_MAX_OUTPUT_TOKENS")
+    llm_timeout: float = Field(_DEFAULT.llm_timeout, ge=1, le=600, validation_alias="ARMADILHAS_LLM_TIMEOUT")
+    llm_concurrency: int = Field(_DEFAULT.llm_concurrency, ge=1, le=64, validation_alias="ARMADILHAS_LLM_CONCURRENCY")
+    max_wait: float = Field(_DEFAULT.max_wait, ge=0, le=3600, validation_alias="ARMADILHAS_MAX_WAIT")
+    web_threads: int = Field(_DEFAULT.web_threads, ge=1, le=256, validation_alias="ARMADILHAS_WEB_THREADS")
+    worker_threads: int = Field(_DEFAULT.worker_threads, ge=1, le=64, validation_alias="ARMADILHAS_WORKERS")
+    job_retries: int = Field(_DEFAULT.job_retries, ge=0, le=50, validation_alias="ARMADILHAS_JOB_RETRIES")
+    lease_ttl: float = Field(_DEFAULT.lease_ttl, ge=1, le=3600, validation_alias="ARMADILHAS_LEASE_TTL")
+    recheck_interval: int = Field(_DEFAULT.recheck_interval, ge=0, le=86400,
+                                  validation_alias="ARMADILHAS_RECHECK_INTERVAL")
+    ready_p99: float = Field(_DEFAULT.ready_p99, ge=0.1, le=86400, validation_alias="ARMADILHAS_READY_P99")
+    ready_window: int = Field(_DEFAULT.ready_window, ge=10, le=86400, validation_alias="ARMADILHAS_READY_WINDOW")
+    metrics_port: int = Field(0, ge=0, le=65535, validation_alias="ARMADILHAS_METRICS_PORT")  # 0: not served
+    log_level: Annotated[Literal[LOG_LEVELS], _any_case(LOG_LEVELS, str.upper)] = Field(
+        _DEFAULT.log_level, validation_alias="LOG_LEVEL")
+    log_format: Annotated[Literal[LOG_FORMATS], _any_case(LOG_FORMATS, str.lower)] = Field(
+        _DEFAULT.log_format, validation_alias="LOG_FORMAT")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            if info.field_name not in ("webhook_secret", "openai_api_key"):
+                value = value.strip()
+            if not value:
+                raise PydanticUseDefault()
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings hands the environment in as init values (the process's, or the mapping a
+        # test gives), so a test never depends on the variables of the shell that runs it; it
+        # comes first, so a real environment variable wins over the `.env` file.
+        return init_settings, dotenv_settings
+
+
 # Every variable load_settings reads: the Docker image, compose file and docs are checked against it.
-ENV_NAMES = (
-    "APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "GITHUB_API_URL", "PUBLIC_URL", "HOST", "PORT",
-    "ARMADILHAS_DATA_DIR", "REDIS_URL", "OPENAI_BASE_URL", "OPENAI_API_KEY", "ARMADILHAS_LLM_MODEL",
-    "ARMADILHAS_MAX_WAIT", "ARMADILHAS_WEB_THREADS", "ARMADILHAS_WORKERS", "ARMADILHAS_JOB_RETRIES",
-    "ARMADILHAS_RECHECK_INTERVAL", "ARMADILHAS_READY_P99", "ARMADILHAS_READY_WINDOW", "ARMADILHAS_METRICS_PORT",
-    "ARMADILHAS_LEASE_TTL", "LOG_LEVEL", "LOG_FORMAT",
-    "ARMADILHAS_LLM_MAX_CALLS_PER_PR", "ARMADILHAS_LLM_MAX_TOKENS_PER_PR", "ARMADILHAS_LLM_MAX_OUTPUT_TOKENS",
-    "ARMADILHAS_LLM_TIMEOUT", "ARMADILHAS_LLM_CONCURRENCY",
-)
+ENV_NAMES = tuple(info.validation_alias for info in AppEnvironment.model_fields.values())
 
 
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...], upper: bool) -> str:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    value = raw.upper() if upper else raw.lower()
-    if value not in choices:
-        raise SettingsError(name, f"must be one of {', '.join(choices)}, got {raw!r}")
-    return value
+def load_settings(environ: Mapping[str, str] | None = None,
+                  dotenv_path: str | os.PathLike | None = ".env") -> AppSettings:
+    """Settings from `environ` (default: the process environment) over a `.env` file.
+
+    A real environment variable always wins over the file, as with python-dotenv's default."""
+    environ = os.environ if environ is None else environ
+    given = {name: environ[name] for name in ENV_NAMES if name in environ}
+    env_file = dotenv_path if dotenv_path is not None and Path(dotenv_path).is_file() else None
+    try:
+        env = AppEnvironment(_env_file=env_file, **given)
+    except ValidationError as exc:
+        raise _settings_error(exc) from None
+
+    private_key = _private_key(env)
+    app_id = env.app_id
+    secret = _reveal(env.webhook_secret)
+    if (app_id or private_key) and not secret:
+        raise SettingsError("WEBHOOK_SECRET", "is required once App credentials are set (deliveries must be verified)")
+    if app_id and not private_key:
+        raise SettingsError("PRIVATE_KEY", "APP_ID is set but neither PRIVATE_KEY nor PRIVATE_KEY_PATH is")
+    if private_key and not app_id:
+        raise SettingsError("APP_ID", "a private key is set but APP_ID is not")
+
+    values = {f.name: getattr(env, f.name) for f in fields(AppSettings) if f.name in AppEnvironment.model_fields}
+    values.update(private_key=private_key, webhook_secret=secret, openai_api_key=_reveal(env.openai_api_key),
+                  metrics_port=env.metrics_port or None)
+    return AppSettings(**values)
 
 
-def _url(env: Mapping[str, str], name: str, schemes: tuple[str, ...]) -> str | None:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return None
-    parsed = urlparse(raw)
-    if parsed.scheme not in schemes or not parsed.netloc:
-        raise SettingsError(name, f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
-    return raw.rstrip("/")
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None
 
 
-def _private_key(env: Mapping[str, str]) -> str | None:
-    inline = (env.get("PRIVATE_KEY") or "").strip()
-    path = (env.get("PRIVATE_KEY_PATH") or "").strip()
+def _private_key(env: AppEnvironment) -> str | None:
+    inline, path = _reveal(env.private_key), env.private_key_path
     if inline and path:
         raise SettingsError("PRIVATE_KEY", "set PRIVATE_KEY or PRIVATE_KEY_PATH, not both")
     if path:
@@ -162,65 +253,31 @@ def _private_key(env: Mapping[str, str]) -> str | None:
     return inline + "\n"
 
 
-def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | os.PathLike | None = ".env") -> AppSettings:
-    """Settings from `environ` (default: the process environment) over a `.env` file.
+def _settings_error(exc: ValidationError) -> SettingsError:
+    """The first problem, as one line naming the variable (pydantic's own wording is for developers)."""
+    error = exc.errors(include_url=False)[0]
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    info = next((f for f in AppEnvironment.model_fields.values() if f.validation_alias == name), None)
+    return SettingsError(name, _message(error, info))
 
-    A real environment variable always wins over the file, as with python-dotenv's default."""
-    env: dict[str, str] = {}
-    if dotenv_path is not None and Path(dotenv_path).is_file():
-        env.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
-    env.update(os.environ if environ is None else environ)
 
-    app_id = (env.get("APP_ID") or "").strip() or None
-    if app_id is not None and not app_id.isdigit():
-        raise SettingsError("APP_ID", f"must be the numeric App ID, got {app_id!r}")
-    private_key = _private_key(env)
-    secret = env.get("WEBHOOK_SECRET") or None
-    if (app_id or private_key) and not secret:
-        raise SettingsError("WEBHOOK_SECRET", "is required once App credentials are set (deliveries must be verified)")
-    if app_id and not private_key:
-        raise SettingsError("PRIVATE_KEY", "APP_ID is set but neither PRIVATE_KEY nor PRIVATE_KEY_PATH is")
-    if private_key and not app_id:
-        raise SettingsError("APP_ID", "a private key is set but APP_ID is not")
+def _message(error: dict, info: FieldInfo | None) -> str:
+    kind, raw = error["type"], error["input"]
+    if kind == "value_error":  # one of the validators above: its message is already ours
+        return str(error["ctx"]["error"])
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return f"must be a whole number, got {raw!r}"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"must be a number of seconds, got {raw!r}"
+    if kind in ("greater_than_equal", "less_than_equal") and info is not None:
+        low = next(m.ge for m in info.metadata if isinstance(m, annotated_types.Ge))
+        high = next(m.le for m in info.metadata if isinstance(m, annotated_types.Le))
+        return f"must be between {_number(low)} and {_number(high)}, got {raw}"
+    if kind == "literal_error" and info is not None:
+        choices = get_args(info.annotation)
+        return f"must be one of {', '.join(choices)}, got {raw!r}"
+    return error["msg"]
 
-    api_url = _url(env, "GITHUB_API_URL", ("https", "http")) or "https://api.github.com"
-    redis_url = _url(env, "REDIS_URL", ("redis", "rediss", "unix"))
-    openai_base_url = _url(env, "OPENAI_BASE_URL", ("https", "http"))
-    public_url = _url(env, "PUBLIC_URL", ("https", "http"))
-    metrics_port = _int(env, "ARMADILHAS_METRICS_PORT", 0, 0, 65535) or None
 
-    host = (env.get("HOST") or "0.0.0.0").strip()
-    data_dir = Path((env.get("ARMADILHAS_DATA_DIR") or ".armadilhas").strip()).expanduser()
-    if data_dir.exists() and not data_dir.is_dir():
-        raise SettingsError("ARMADILHAS_DATA_DIR", f"{data_dir} exists and is not a directory")
-
-    return AppSettings(
-        app_id=app_id,
-        private_key=private_key,
-        webhook_secret=secret,
-        github_api_url=api_url,
-        host=host,
-        port=_int(env, "PORT", 3000, 1, 65535),
-        data_dir=data_dir,
-        redis_url=redis_url,
-        openai_base_url=openai_base_url,
-        openai_api_key=env.get("OPENAI_API_KEY") or None,
-        llm_model=(env.get("ARMADILHAS_LLM_MODEL") or "").strip() or None,
-        llm_max_calls_per_pr=_int(env, "ARMADILHAS_LLM_MAX_CALLS_PER_PR", 10, 0, 1000),
-        llm_max_tokens_per_pr=_int(env, "ARMADILHAS_LLM_MAX_TOKENS_PER_PR", 30_000, 0, 10_000_000),
-        llm_max_output_tokens=_int(env, "ARMADILHAS_LLM_MAX_OUTPUT_TOKENS", 800, 16, 100_000),
-        llm_timeout=_float(env, "ARMADILHAS_LLM_TIMEOUT", 20.0, 1, 600),
-        llm_concurrency=_int(env, "ARMADILHAS_LLM_CONCURRENCY", 4, 1, 64),
-        max_wait=_float(env, "ARMADILHAS_MAX_WAIT", 60.0, 0, 3600),
-        web_threads=_int(env, "ARMADILHAS_WEB_THREADS", 8, 1, 256),
-        worker_threads=_int(env, "ARMADILHAS_WORKERS", 2, 1, 64),
-        job_retries=_int(env, "ARMADILHAS_JOB_RETRIES", 6, 0, 50),
-        lease_ttl=_float(env, "ARMADILHAS_LEASE_TTL", 30.0, 1, 3600),
-        recheck_interval=_int(env, "ARMADILHAS_RECHECK_INTERVAL", 60, 0, 86400),
-        public_url=public_url,
-        ready_p99=_float(env, "ARMADILHAS_READY_P99", 120.0, 0.1, 86400),
-        ready_window=_int(env, "ARMADILHAS_READY_WINDOW", 300, 10, 86400),
-        metrics_port=metrics_port,
-        log_level=_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
-        log_format=_choice(env, "LOG_FORMAT", "json", LOG_FORMATS, upper=False),
-    )
+def _number(bound: float) -> str:
+    return f"{bound:g}" if isinstance(bound, float) else str(bound)
