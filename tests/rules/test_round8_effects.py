@@ -439,3 +439,22 @@ def test_payment_views_storing_request_fields_are_medium():
         path="shop/payments/views.py",
         rules=("ARM403",),
     )
+
+
+def test_sdk_imported_from_a_submodule_is_enough():
+    check(
+        '''
+        from paystackapi.transfer import Transfer
+
+
+        def pay_vendor(vendor, amount):
+            return Transfer.initiate(source="balance", amount=amount, recipient=vendor.recipient_code)  # ARM401
+
+
+        def pay_vendor_once(vendor, amount, payout):
+            return Transfer.initiate(
+                source="balance", amount=amount, recipient=vendor.recipient_code, reference=f"payout-{payout.pk}"
+            )
+        ''',
+        rules=("ARM401",),
+    )

@@ -197,11 +197,12 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
         r"stripe|Stripe|adyen|Adyen|mercadopago|pagarme|pagar\.me|paypal|PayPal|checkout_sdk|/charges|/payments|/refunds|/transfers"
         r"|/payouts|razorpay|mpesa|braintree|gocardless"
         # the SDKs and gateway hosts of _payment_sdks, and stdlib POSTs that may reach them
-        r"|paypalrestsdk|mollie|paystack|rave_python|chargebee|recurly|yookassa|iyzipay|midtransclient|xendit"
-        r"|omise|culqi|conekta|payjp|coinbase_commerce|mangopay|paddle|square|authorizenet|authorize\.net"
-        r"|payflowpro|sagepay|opayo|worldpay|cybersource|braintreegateway|paymentexpress|windcave|2checkout"
-        r"|pin\.net\.au|ewaypayments|payu\.|flutterwave|checkout\.com|klarna|moneris|securepay|payfast"
-        r"|paytm|cashfree|bluesnap"
+        r"|(?:import|from)\s+(?:paypalrestsdk|mollie|paystack|pypaystack|rave_python|chargebee|recurly|yookassa"
+        r"|iyzipay|midtransclient|xendit|omise|culqi|conekta|payjp|coinbase_commerce|mangopay|paddle|square"
+        r"|authorizenet)"
+        r"|authorize\.net|payflowpro|sagepay|opayo|worldpay|cybersource|braintreegateway|paymentexpress|windcave"
+        r"|2checkout|pin\.net\.au|ewaypayments|payu\.|flutterwave|checkout\.com|klarna\.com|moneris|securepay"
+        r"|payfast|paytm|cashfree|bluesnap"
     )
 
     def check(self, flow: Flow) -> None:
