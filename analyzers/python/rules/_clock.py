@@ -54,7 +54,7 @@ WALL_CLOCK_CALLS = frozenset(
 # The only rewrites that are exact: same unit, same type, different clock.
 MONOTONIC_OF = {"time.time": "monotonic", "time.time_ns": "monotonic_ns"}
 CLOCK_TRIGGER = re.compile(
-    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\(|"
+    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\(|reactor\.seconds\s*\(|"
     # a project helper computing an expiry (see _clock_helpers.guessed_expiry)
     r"(?:expiration|expiry_(?:date|time|datetime|at)|expires_(?:at|on)|expire_(?:at|time)|deadline|valid_until)\s*\("
 )
@@ -66,6 +66,13 @@ _SHIFT_METHODS = frozenset({"add", "shift", "subtract"})
 _PASS_FUNCS = frozenset(
     {"int", "float", "round", "floor", "ceil", "fromtimestamp", "utcfromtimestamp", "str", "strptime", "fromisoformat",
      "timegm", "mktime", "Decimal"}
+)
+# A project's own unit converters (`epoch2datetime(ts)`, `seconds_to_datetime(ts)`,
+# `to_timestamp(dt)`) hand back the same instant in another type.
+_CONVERTER = re.compile(
+    r"^_?(?:(?:epoch|timestamp|ts|seconds|secs|millis|ms|unix)_?(?:2|to_)_?(?:datetime|dt|date|utc)|"
+    r"(?:datetime|dt)_?(?:2|to_)_?(?:epoch|timestamp|ts|seconds|millis|ms|unix)|to_?(?:timestamp|epoch|datetime))$",
+    re.IGNORECASE,
 )
 # A reading turned into text (`str(time.time())`, `(now + ttl).strftime(fmt)`) is on its way out
 # of the process: into a Redis list, a session, a coordination node, a JSON document. The flow
@@ -377,7 +384,7 @@ class ClockAnalysis:
                     if container is not None and not container.endswith("[]"):
                         return self.sym_flow(scope, f"{container}[]", visiting)
             name = self.qname(func) or ""
-            if last_part(name) in _PASS_FUNCS and expr.args:
+            if (last_part(name) in _PASS_FUNCS or _CONVERTER.match(last_part(name))) and expr.args:
                 inner = self.flow(scope, expr.args[0].value, visiting)
                 return _as_text(inner) if last_part(name) == "str" else inner
             return None
@@ -773,7 +780,7 @@ _BUILTINS = frozenset(
      "max", "round", "sorted", "getattr", "setattr", "hasattr", "super", "type", "repr", "enumerate", "zip", "any",
      "all", "sum", "abs", "iter", "next", "open", "format", "id", "hash", "map", "filter", "vars", "callable"}
 )
-_INDIRECT_ATTR = re.compile(r"now|time|clock|millis|_ms$|_ts$|epoch", re.IGNORECASE)
+_INDIRECT_ATTR = re.compile(r"now|time|clock|millis|_ms$|_ts$|epoch|^_?reactor$", re.IGNORECASE)
 _EXPIRY_ATTR = re.compile(r"expir|deadline|valid_until", re.IGNORECASE)
 
 

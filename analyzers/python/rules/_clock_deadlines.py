@@ -20,6 +20,7 @@ from ._clock import (
     ordering_pairs,
 )
 from ._clock_scope import Scope, last_part
+from ._clock_waits import find_silences, find_waits
 
 _NUMERIC_PASS = frozenset({"int", "float", "round", "floor", "ceil"})
 
@@ -33,6 +34,7 @@ class Deadline:
     calls: list[cst.Call] = field(default_factory=list)  # readings to rewrite when fixable
     fixable: bool = False
     uses_datetime: bool = False
+    confidence: str | None = None  # when the form itself, not the readings, sets it
 
 
 # Calls that record a measurement (a metrics sample, a start/stop pair appended to a history)
@@ -199,6 +201,9 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
     found: dict[int, Deadline] = {}
     for scope in analysis.index.scopes:
         if _display_only(scope, getattr(ctx, "path", "")):
+            # purging a worker's metrics once it has gone silent still acts on the silence
+            for comparison in scope.comparisons:
+                find_silences(analysis, scope, comparison, found, _maker(analysis, ctx), _only_logs)
             continue
         if scope.comparisons and _keeps_session(ctx, scope):
             continue
@@ -224,10 +229,23 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
                     found[id(node)] = deadline
             for left, _op, right in ordering_pairs(comparison):
                 _ttl_check(analysis, scope, comparison, left, right, found)
+            find_silences(analysis, scope, comparison, found, _maker(analysis, ctx), _only_logs)
         for call in scope.calls:
             _remaining_clamp(analysis, ctx, scope, call, persisted, found)
         _refill(analysis, scope, persisted, found)
+        find_waits(analysis, scope, persisted, found, _maker(analysis, ctx))
     return list(found.values())
+
+
+def _maker(analysis: ClockAnalysis, ctx):
+    def make(node, check, flow: Flow, scope: Scope, fix: bool, confidence: str | None = None) -> Deadline:
+        deadline = Deadline(node, check, flow, scope, confidence=confidence)
+        deadline.uses_datetime = any(not (analysis.wall_name(c) or "").startswith("time.") for c in flow.calls)
+        if fix:
+            _plan_fix(analysis, ctx, deadline)
+        return deadline
+
+    return make
 
 
 def _refill(analysis: ClockAnalysis, scope: Scope, persisted, found) -> None:

@@ -26,6 +26,9 @@ _NOT_WALL_ROOTS = frozenset(
 )
 # A clock object: `self.clock.now()`, `clock.utcnow()`, `self._clock.time()`.
 _CLOCK_OBJECT = re.compile(r"(?:^|[._])(?:wall_?)?clock$|(?:^|[._])time_?source$", re.IGNORECASE)
+# Twisted's reactor (and the IReactorTime clocks injected in its place) tells time with
+# `seconds()`, which is `time.time()` unless a test swaps in `task.Clock`.
+_REACTOR = re.compile(r"^_?reactor$", re.IGNORECASE)
 _DATETIME_METHODS = frozenset({"now", "utcnow", "today"})
 _SECONDS_METHODS = frozenset({"time", "timestamp", "time_ns"})
 HIGH, MEDIUM = "high", "medium"
@@ -48,6 +51,8 @@ def clock_object_reading(call: cst.Call) -> tuple[str, str] | None:
         return None
     receiver = func.value
     name = receiver.attr.value if isinstance(receiver, cst.Attribute) else receiver.value if isinstance(receiver, cst.Name) else None
+    if name is not None and func.attr.value == "seconds" and (_REACTOR.search(name) or _CLOCK_OBJECT.search(name)):
+        return "time.time", HIGH
     if name is None or not _CLOCK_OBJECT.search(name) or "monotonic" in name.lower():
         return None
     if func.attr.value in _DATETIME_METHODS:

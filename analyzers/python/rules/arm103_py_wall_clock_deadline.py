@@ -211,5 +211,5 @@ class WallClockDeadline(ClockMarker):
                 deadline.node,
                 message=message,
                 fix=build_fix(deadline, language),
-                confidence=results.confidence(deadline.flow),
+                confidence=deadline.confidence or results.confidence(deadline.flow),
             )

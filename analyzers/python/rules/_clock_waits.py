@@ -1,0 +1,156 @@
+"""ARM103 forms where the wall clock decides a wait without a comparison operator, or measures
+a silence from a stamp this file cannot trace:
+
+- an elapsed time of this code's own readings that sets how long to sleep or wait
+  (`time.sleep(max(0, period - (time.time() - started)))`, `evt.wait(interval - elapsed)`):
+  a backward step turns the pause into a stall, a forward one into a busy loop;
+- a wall-clock instant handed to an event loop's timer (`loop.call_at(time.time() + 5, cb)`,
+  tornado's `add_timeout(time.time() + t, cb)`), whose clock is monotonic: the timer fires at
+  the wrong moment even without any step;
+- the silence since a heartbeat, ping or last activity this process recorded, measured with the
+  wall clock (`time.time() - max(worker.heartbeats) > limit`); the stamp is written out of sight
+  (an event handler, another module), so the finding is medium.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ._clock import DURATION, OFFSET, WALL, ClockAnalysis, Flow, enclosing_test, ordering_pairs
+from ._clock_helpers import MEDIUM
+from ._clock_scope import Scope, last_part
+
+# Calls whose first argument (or `timeout=`) is how long to pause.
+_WAITS = frozenset({"sleep", "wait", "wait_for", "join", "get", "poll", "select", "acquire"})
+# Event-loop timers that take an absolute instant on the loop's own (monotonic) clock.
+_LOOP_TIMERS = frozenset({"call_at", "add_timeout"})
+# Names that say a stamp marks when something was last heard from or active.
+_SILENCE = re.compile(
+    r"heart_?beat|(?:^|_)ping|(?:^|_)pong|(?:^|_)beat|last_?(?:seen|active|activity|contact|message|msg|update|touch|check_?in|ping|beat|heard|received|recv)"
+    r"|seen_at|touched|check_?in|alive",
+    re.IGNORECASE,
+)
+# Stamps that come from another party's clock (a file system, a signed payload, a request).
+_FOREIGN = re.compile(
+    r"(?:^|_)(?:[mc]time|stat|exp|iat|nbf|claims?|token|payload|headers?|request|response|webhook|signature|created)(?:_|$)"
+    r"|^st_|getmtime|event_?time",
+    re.IGNORECASE,
+)
+
+
+def _pause_argument(call: cst.Call) -> cst.BaseExpression | None:
+    name = last_part_of(call)
+    if name not in _WAITS:
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "timeout":
+            return arg.value
+    if name in ("sleep", "wait", "wait_for") and call.args and call.args[0].keyword is None:
+        return call.args[-1].value if name == "wait_for" else call.args[0].value
+    return None
+
+
+def last_part_of(call: cst.Call) -> str:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
+    return ""
+
+
+def _operands(expr: cst.BaseExpression):
+    """The expression and, through `max`/`min`/`int`/`float` and arithmetic, its parts."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("max", "min", "int", "float", "round"):
+            stack.extend(arg.value for arg in node.args)
+        elif isinstance(node, cst.BinaryOperation):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, cst.UnaryOperation):
+            stack.append(node.expression)
+
+
+def _stamps(flow: Flow) -> list[cst.CSTNode]:
+    return [value for kind, value in flow.roots if kind == WALL]
+
+
+def _already(found: dict, flow: Flow) -> bool:
+    calls = {id(c) for c in flow.calls}
+    return any(calls & {id(c) for c in deadline.flow.calls} for deadline in found.values())
+
+
+def find_waits(analysis: ClockAnalysis, scope: Scope, persisted: set[int], found: dict, make) -> None:
+    for call in scope.calls:
+        pause = _pause_argument(call)
+        if pause is not None:
+            for operand in _operands(pause):
+                flow = analysis.flow(scope, operand)
+                if flow is None or flow.kind != DURATION or any(id(c) in persisted for c in flow.calls):
+                    continue
+                if _already(found, flow):
+                    break  # the remaining time of a deadline already reported
+                stamps = _stamps(flow) or list(flow.calls[:1])
+                node = stamps[0] if stamps else call
+                if id(node) not in found:
+                    found[id(node)] = make(node, call, flow, scope, True)
+                break
+        if last_part_of(call) in _LOOP_TIMERS and call.args:
+            flow = analysis.flow(scope, call.args[0].value)
+            if flow is None or flow.kind != OFFSET or any(id(c) in persisted for c in flow.calls):
+                continue
+            roots = [value for kind, value in flow.roots if kind == OFFSET] or [call.args[0].value]
+            for root in roots:
+                if id(root) not in found:
+                    found[id(root)] = make(root, call, flow, scope, True)
+
+
+def _identifiers(node: cst.CSTNode) -> list[str]:
+    names: list[str] = []
+
+    class _Collect(cst.CSTVisitor):
+        def visit_Name(self, n: cst.Name) -> None:
+            names.append(n.value)
+
+        def visit_SimpleString(self, n: cst.SimpleString) -> None:
+            names.append(n.value.strip("'\"bru"))
+
+    node.visit(_Collect())
+    return names
+
+
+def _stamp_names(analysis: ClockAnalysis, scope: Scope, stamp: cst.BaseExpression) -> list[str]:
+    """Names in the stamp, and in the values a local stamp variable was assigned from."""
+    names = _identifiers(stamp)
+    if isinstance(stamp, cst.Name):
+        for d in analysis.index.defs_for(scope, stamp.value):
+            if d.value is not None:
+                names += _identifiers(d.value)
+    return names
+
+
+def find_silences(analysis: ClockAnalysis, scope: Scope, comparison: cst.Comparison, found: dict, make, only_logs) -> None:
+    """`now - <stamp of last activity> > limit` where the stamp's writes are out of sight."""
+    for left, _op, right in ordering_pairs(comparison):
+        for age in (left, right):
+            if not (isinstance(age, cst.BinaryOperation) and isinstance(age.operator, cst.Subtract)):
+                continue
+            reading = analysis.flow(scope, age.left)
+            if reading is None or reading.kind != WALL or analysis.flow(scope, age.right) is not None:
+                continue
+            stamp = age.right
+            if isinstance(stamp, cst.Name) and stamp.value in scope.params and not analysis.index.defs_for(scope, stamp.value):
+                continue  # a predicate over a stamp its caller chose: whose clock is unknown (ARM301's)
+            names = _stamp_names(analysis, scope, stamp)
+            if not any(_SILENCE.search(n) for n in names) or any(_FOREIGN.search(n) for n in names):
+                continue
+            if only_logs(analysis, enclosing_test(analysis.index, comparison)):
+                return
+            stamps = _stamps(reading)
+            node = stamps[0] if stamps else comparison
+            if id(node) not in found and id(comparison) not in found:
+                found[id(node)] = make(node, comparison, reading, scope, False, MEDIUM)
+            return
