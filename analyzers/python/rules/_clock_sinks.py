@@ -17,6 +17,7 @@ import libcst as cst
 from ._clock import OFFSET, WALL, ClockAnalysis, Flow, ordering_pairs
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
+from ._clock_write_names import SCHEDULE_NAME, SCHEDULE_SQL, written_confidence
 
 # Names of an instant that someone else later compares with their own clock: when access ends,
 # a grace period runs out, a hold is released or a plan renews. Stamps of what already happened
@@ -167,7 +168,7 @@ class _Finder:
             if keyword is None or "__" not in keyword:
                 continue
             *fields, lookup = keyword.split("__")
-            if lookup not in _ORDER_LOOKUPS or not fields or not EXPIRY_NAME.search(fields[-1]):
+            if lookup not in _ORDER_LOOKUPS or not fields or not _due_column(fields[-1]):
                 continue
             flow = self.offset(scope, arg.value, (WALL,))
             if flow is not None:
@@ -193,7 +194,7 @@ class _Finder:
             for column, other in ((left, right), (right, left)):
                 if not isinstance(column, cst.Attribute) or sym_of(column) is not None:
                     continue
-                if not EXPIRY_NAME.search(column.attr.value):
+                if not _due_column(column.attr.value):
                     continue
                 flow = self.offset(scope, other, (WALL,))
                 if flow is not None:
@@ -328,17 +329,22 @@ class _Finder:
     def _keywords(self, scope: Scope, call: cst.Call, name: str, last: str) -> None:
         for arg in call.args:
             keyword = arg.keyword.value if arg.keyword is not None else None
-            if keyword is None or "__" in keyword or not EXPIRY_NAME.search(keyword):
+            if keyword is None or "__" in keyword:
                 continue
-            flow = self.offset(scope, arg.value)
+            flow = self.offset(scope, arg.value, (OFFSET, WALL))
             if flow is None:
                 continue
             detail = f"{_short(name)}({keyword}=...)"
             if last in WRITE_CALLS:
                 kind = "redis" if keyword in ("exat", "pxat") else _write_kind(last)
-                self.add(flow, arg.value, kind, detail, call=call)
+                # SQLAlchemy `insert()/update().values(col=...)` writes a row
+                confidence = written_confidence(keyword, flow.kind, EXPIRY_NAME, kind == "orm" or last == "values", name)
+                if confidence is not None:
+                    self.add(flow, arg.value, kind, detail, call=call, confidence=confidence or None)
             elif last[:1].isupper() and self._persisted_object(scope, call):
-                self.add(flow, arg.value, "orm", detail, call=call)
+                confidence = written_confidence(keyword, flow.kind, EXPIRY_NAME, True, name)
+                if confidence is not None:
+                    self.add(flow, arg.value, "orm", detail, call=call, confidence=confidence or None)
 
     def _persisted_object(self, scope: Scope, call: cst.Call) -> bool:
         """`session.add(Token(expires_at=...))`, `t = Token(...); t.save()`."""
@@ -421,21 +427,39 @@ class _Finder:
 
     def _sql(self, scope: Scope, call: cst.Call, name: str) -> None:
         sql = self._sql_text(scope, call.args[0].value)
-        if sql is None or not EXPIRY_SQL.search(sql):
+        if sql is None:
             return
-        if any(EXPIRY_SQL.search(m.group("col") or m.group("col2") or "") for m in _SQL_COMPARES_PARAM.finditer(sql)):
+        if _SQL_WRITE.search(sql):
+            self._named_sql_params(scope, call, name)
+        if not (EXPIRY_SQL.search(sql) or SCHEDULE_SQL.search(sql)):
+            return
+        if any(_due_column(m.group("col") or m.group("col2") or "") for m in _SQL_COMPARES_PARAM.finditer(sql)):
             for arg in call.args[1:]:
                 for element in self._param_values(scope, arg.value):
                     flow = self.offset(scope, element, (WALL,))
                     if flow is not None:
                         self.add(flow, element, "query", f"{_short(name)}(...)", at_value=True)
-        if not _SQL_WRITE.search(sql):
+        if not _SQL_WRITE.search(sql) or not EXPIRY_SQL.search(sql):
             return
         for arg in call.args[1:]:
             for element in self._param_values(scope, arg.value):
                 flow = self.offset(scope, element)
                 if flow is not None:
                     self.add(flow, element, "sql", f"{_short(name)}(...)")
+
+    def _named_sql_params(self, scope: Scope, call: cst.Call, name: str) -> None:
+        """`execute("INSERT ... VALUES (%(scheduled)s ...)", {"scheduled": now + delay})`: the
+        parameter's name says what the written instant is."""
+        for arg in call.args[1:]:
+            for key, value in self._dict_entries(scope, arg.value):
+                flow = self.offset(scope, _formatted_instant(value), (OFFSET, WALL))
+                if flow is None:
+                    continue
+                confidence = written_confidence(key, flow.kind, EXPIRY_NAME, True)
+                if flow.kind == OFFSET and confidence == "medium":
+                    continue  # a parameter's name (`:c`) need not be its column's
+                if confidence is not None:
+                    self.add(flow, value, "sql", f'{_short(name)}(..., {{"{key}": ...}})', confidence=confidence or None)
 
     def _sql_text(self, scope: Scope, node: cst.CSTNode, depth: int = 0) -> str | None:
         text = string_value(node)
@@ -475,10 +499,11 @@ class _Finder:
 
     def _attribute(self, scope: Scope, target: cst.Attribute, value: cst.CSTNode) -> None:
         attr = target.attr.value
-        if not EXPIRY_NAME.search(attr):
-            return
-        flow = self.offset(scope, value)
+        flow = self.offset(scope, value, (OFFSET, WALL))
         if flow is None:
+            return
+        confidence = written_confidence(attr, flow.kind, EXPIRY_NAME, True)
+        if confidence is None:
             return
         owner = target.value
         if sym_of(target) is not None:  # self.expires_at = ...
@@ -489,7 +514,7 @@ class _Finder:
         if sym_of(target) is None and not self._saves(scope, self.ctx.code_for(owner)):
             return
         code = self.ctx.code_for(owner)
-        self.add(flow, value, "orm", f"{code}.{attr} = ... (saved)")
+        self.add(flow, value, "orm", f"{code}.{attr} = ... (saved)", confidence=confidence or None)
 
     def _saves(self, scope: Scope, owner: str) -> bool:
         """The object whose attribute was set is written: `sub.save()`, `session.add(sub)`,
@@ -499,9 +524,9 @@ class _Finder:
             last = last_part(call_name(self.analysis.qname, call))
             if last in SESSION_TRANSACTIONS and isinstance(self.analysis.index.parent_of(call), cst.WithItem):
                 return True  # `with session.begin():` commits what changed on its objects
-            if last not in PERSIST_EVIDENCE:
+            if last not in PERSIST_EVIDENCE and not _SAVING_HELPER.match(last):
                 continue
-            if last in ("commit", "flush", "save_changes"):
+            if last in ("commit", "flush", "save_changes", "bulk_update"):
                 return True
             func = call.func
             if isinstance(func, cst.Attribute) and self.ctx.code_for(func.value) == owner:
@@ -582,6 +607,19 @@ def _mapping_scores(value):
                 yield element.value
     elif isinstance(value, cst.DictComp):
         yield value.value
+
+
+# A project's own writer handed the object (`self._update(job)`, `repo.save_job(job)`).
+_SAVING_HELPER = re.compile(r"^_*(?:update|save|persist|store|upsert|write)(?:_\w+)?$")
+
+
+def _due_column(name: str) -> bool:
+    """A stored instant whose comparison with the present decides something: an expiry, or a
+    run time that says a job or message is due."""
+    bare = name.strip('"').rpartition(".")[2]
+    if "cache" in bare.lower():
+        return False  # an entry read a little early or late is refetched, nothing more
+    return bool(EXPIRY_NAME.search(bare) or SCHEDULE_NAME.search(bare) or EXPIRY_SQL.search(name) or SCHEDULE_SQL.search(name))
 
 
 def _write_kind(last: str) -> str:
