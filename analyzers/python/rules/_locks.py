@@ -898,7 +898,9 @@ def _is_none(node: cst.BaseExpression) -> bool:
 _LUA_SET = re.compile(
     r"redis\.call\(\s*['\"]set['\"][^)]*['\"](?:px|ex)['\"]"
     # SETNX then (P)EXPIRE on the same key: the older spelling of SET NX PX
-    r"|redis\.call\(\s*['\"]setnx['\"](?=(?s:.*)redis\.call\(\s*['\"]p?expire['\"])",
+    r"|redis\.call\(\s*['\"]setnx['\"](?=(?s:.*)redis\.call\(\s*['\"]p?expire['\"])"
+    # SETEX: the key and its lifetime in one command
+    r"|redis\.call\(\s*['\"]p?setex['\"]",
     re.I,
 )
 _LUA_GUARD = re.compile(r"['\"]nx['\"]|['\"]setnx['\"]|redis\.call\(\s*['\"](?:get|exists)['\"]\s*,\s*KEYS\[1\]", re.I)
@@ -908,8 +910,20 @@ _LUA_GUARD = re.compile(r"['\"]nx['\"]|['\"]setnx['\"]|redis\.call\(\s*['\"](?:g
 _LUA_TOKEN = re.compile(r"redis\.call\(\s*['\"](?:h?incr|h?incrby)['\"]", re.I)
 
 
+# Writes a script makes itself: when a SETEX-guarded script also does its work, lock and work are
+# one atomic step (a throttle), and no pause can fall between them.
+_LUA_WRITES = re.compile(
+    r"redis\.call\(\s*['\"](?:set|del|unlink|[hlrsz]?(?:add|push|set|rem|pop)\w*|incr\w*|expire)['\"]", re.I
+)
+
+
 def lua_lock_script(text: str) -> bool:
-    return bool(_LUA_SET.search(text) and _LUA_GUARD.search(text)) and not _LUA_TOKEN.search(text)
+    found = _LUA_SET.search(text)
+    if not (found and _LUA_GUARD.search(text)) or _LUA_TOKEN.search(text):
+        return False
+    if re.match(r"redis\.call\(\s*['\"]p?setex", found.group(0), re.I):
+        return not any(w.start() != found.start() for w in _LUA_WRITES.finditer(text))
+    return True
 
 
 def lua_set_offset(text: str) -> int:

@@ -11,6 +11,7 @@ from ..rule import PythonRule
 from ._effects import flow_text_has
 from ._effects_flow import Flow, FlowRule
 from ._lifetime_claims import lock_class_claims, lifetime_lock_holds
+from ._lifetime_lock_apis import lifetime_lock_api_acquisitions
 from ._row_locks import expiring_row_locks
 from ._stale_file_locks import stale_file_locks
 from ._locks import HelperIndex, LockFinder, has_lifetime, lua_lock_script, lua_set_offset, work_out_of_sight
@@ -138,6 +139,15 @@ def rebuild_report(conn, report_id, value):
 )
 
 
+def _overlaps(one, other) -> bool:
+    """Whether one code range lies inside the other (the same acquisition found twice)."""
+    inside = (one.start.line, one.start.column) >= (other.start.line, other.start.column) and (
+        one.end.line, one.end.column) <= (other.end.line, other.end.column)
+    outside = (other.start.line, other.start.column) >= (one.start.line, one.start.column) and (
+        other.end.line, other.end.column) <= (one.end.line, one.end.column)
+    return inside or outside
+
+
 class LockUnfenced(FlowRule, PythonRule):
     META = META
     # Alternatives start with literals (fast scan); "lease" alone would match every "release",
@@ -155,12 +165,16 @@ class LockUnfenced(FlowRule, PythonRule):
         # a key taken with a lifetime and given back by deleting it (a lock without a lock API);
         # a lock built by a factory handed in (`lock_factory(cache, key, expire=...)`)
         r"|finally:\s+[\w.]+\.(?:delete|unlink)\(|def (?:release|unlock)\(self|O_EXCL|getmtime|st_mtime"
+        # library lock APIs: claims with a lifetime, once-only task bases, lock decorators, ORM row claims
+        r"|set_lock\(|QueueOnce|exist=False|@locked\(|(?:claimed|taken|leased)_by ?=|['\"](?:P?SETEX|p?setex)['\"]"
         r"|['\"](?:NX|nx|SETNX|setnx)['\"]|IntegrityError|(?:Lock|Mutex|Lease|Leader)\w*\.objects\.|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
     )
 
     def visit_Module(self, node: cst.Module) -> None:
         super().visit_Module(node)
         self._candidates: dict[int, tuple[cst.CSTNode, str, str]] = {}
+        self._targets: list[cst.CSTNode] = []  # acquisitions the flow analysis judged
+        self._reported: list[cst.CSTNode] = []
         self._helpers = HelperIndex(node, self.ctx, self.ctx.imports, self._module_values)
         self._owner: str | None = None
         self._enclosing: list[cst.FunctionDef] = []
@@ -189,6 +203,7 @@ class LockUnfenced(FlowRule, PythonRule):
         finder = LockFinder(flow, self.ctx, self._helpers, self._owner)
         for acquisition in finder.acquisitions():
             target = acquisition.report or acquisition.node
+            self._targets.extend((target, acquisition.node))  # judged here, reported or not
             writes = finder.guarded_writes(acquisition)
             unfenced = [w for w in writes if not w.fenced]
             if unfenced:
@@ -215,6 +230,7 @@ class LockUnfenced(FlowRule, PythonRule):
     def _offer(self, target: cst.CSTNode, message: str, confidence: str, at: cst.CSTNode | None = None) -> None:
         """One finding per acquisition: a visible unfenced write beats the acquisition alone
         (a helper's body is analysed before, or after, the callers whose writes it guards)."""
+        self._reported.extend((target, at) if at is not None else (target,))
         held = self._candidates.get(id(target))
         if held is None or (held[2] == "medium" and confidence == "high"):
             self._candidates[id(target)] = (at if at is not None else target, message, confidence)
@@ -237,6 +253,17 @@ class LockUnfenced(FlowRule, PythonRule):
             *expiring_row_locks(original_node),
         ):
             self._offer(target, self._acquisition_message(), "medium")
+        # Library lock APIs handed on or held around work out of sight: only acquisitions the
+        # analysis above did not already judge (reported, fenced, or guarding nothing).
+        # A session advisory lock is an acquisition the flow analysis judges by the writes it
+        # sees; the side connection it lives on is evidence enough, unless already reported.
+        judged = [self.ctx.position(node) for node in (*self._targets, *self._reported)]
+        reported = [self.ctx.position(node) for node in self._reported]
+        for target in lifetime_lock_api_acquisitions(original_node, self.ctx.imports):
+            where = self.ctx.position(target)
+            taken = reported if isinstance(target, (cst.SimpleString, cst.FormattedString)) else judged
+            if not any(_overlaps(where, other) for other in taken):
+                self._offer(target, self._acquisition_message(), "medium")
         for target, message, confidence in self._candidates.values():
             self.report(target, message=message, confidence=confidence)
 
