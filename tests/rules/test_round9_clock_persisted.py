@@ -192,3 +192,42 @@ def test_quiet_for_stamps_kept_in_memory_or_on_unsaved_objects():
                 return conn
     """
     assert flagged(code, CLOCK, "app/pool.py") == []
+
+
+def test_flags_expiry_claim_written_by_key_parameter_from_kept_reading():
+    code = """
+        from datetime import datetime, timedelta, timezone
+
+        def seconds_since_epoch(moment):
+            return int(moment.timestamp())
+
+        class AccessToken:
+            lifetime = timedelta(minutes=5)
+
+            def __init__(self, subject):
+                self.claims = {"sub": subject}
+                self.minted = datetime.now(timezone.utc)
+
+            def put_lifetime(self, name="exp", base=None, span=None):
+                base = base or self.minted
+                span = span or self.lifetime
+                self.claims[name] = seconds_since_epoch(base + span)
+    """
+    assert findings(code, "app/auth/tokens.py") == [("ARM104", 17, "high")]
+
+
+def test_quiet_for_issue_claims_and_payloads_outside_token_code():
+    code = """
+        import time
+
+        class AccessToken:
+            def __init__(self, subject):
+                self.claims = {"sub": subject}
+                self.claims["iat"] = int(time.time())
+
+        class Delivery:
+            def __init__(self, body, patience):
+                self.payload = {"body": body}
+                self.payload["deadline"] = time.time() + patience
+    """
+    assert flagged(code, CLOCK, "app/messages.py") == []

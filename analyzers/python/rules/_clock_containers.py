@@ -44,7 +44,7 @@ def _is_session(node: cst.BaseExpression) -> bool:
     )
 
 
-def _statements(scope: Scope):
+def own_statements(scope: Scope):
     """Assignments and returns of the scope's own body (nested functions are their own scopes)."""
     found: list[cst.CSTNode] = []
 
@@ -69,7 +69,7 @@ class ContainerSinks:
         self.analysis = finder.analysis
 
     def scan(self, scope: Scope) -> None:
-        for stmt in _statements(scope):
+        for stmt in own_statements(scope):
             if isinstance(stmt, cst.Assign):
                 for target in stmt.targets:
                     self._session_store(scope, target.target, stmt.value)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ._clock import OFFSET, WALL, ClockAnalysis, Flow, ordering_pairs
+from ._clock_claims import claim_sinks
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 from ._clock_write_names import SCHEDULE_NAME, SCHEDULE_SQL, written_confidence
@@ -133,6 +134,7 @@ class _Finder:
     # --- per scope ----------------------------------------------------------------------------
     def scan(self, scope: Scope) -> None:
         self.containers.scan(scope)
+        claim_sinks(self, scope, EXPIRY_NAME)
         for call in scope.calls:
             name = call_name(self.analysis.qname, call)
             last = last_part(name)
