@@ -20,6 +20,8 @@ from ._payment_forwarding import helper_return_chain, spread_keying, stripe_wrap
 from ._token_refresh import refresh_call, refresh_grant_body
 from ._urllib_post import urlopen_method, urlopen_url
 from ._payment_sdks import PROVIDER_HEADS, gateway_post, provider_sdk_call
+from ._mail_sends import mail_send
+from ._paypal_calls import literal_url_post, mapped_sdk_request, nvp_operation_argument
 from ._payment_providers import (
     braintree_call,
     gocardless_create,
@@ -338,9 +340,12 @@ def _payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
             request = bound if bound is not None else request
         if isinstance(request, cst.Call):
             chain = flow.qualify(_chain_of(request.func))
-            if _PAYPAL_REQUESTS.search(chain):
+            if _PAYPAL_REQUESTS.search(chain) or mapped_sdk_request(request, site, flow):
                 keyed = flow_text_has(flow, ctx, re.compile(r"paypal[-_]?request[-_]?id", re.I))
                 return Payment("paypal", keyed)
+    nvp = nvp_operation_argument(site, flow)
+    if nvp is not None:
+        return Payment("paypal nvp", nvp_keyed(ctx.text), confidence=nvp_confidence(nvp))
     if braintree_call(site, flow):
         return Payment("braintree", False)
     gocardless = gocardless_create(site, flow)
@@ -850,7 +855,7 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
     if _push_call(site, qualified, receiver, flow):
         return Effect("push", site)
     if method in ("send", "deliver", "send_now"):
-        if _MAIL_RECEIVER.search(receiver) or _MAIL_OBJECTS.search(receiver):
+        if _MAIL_RECEIVER.search(receiver) or _MAIL_OBJECTS.search(receiver) or mail_send(site, flow):
             return Effect("email", site)
         bound = flow.value_of(receiver, site.index) if receiver and "." not in receiver else None
         if isinstance(bound, cst.Call) and _MAIL_OBJECTS.search(_chain_of(bound.func) + "()"):
@@ -880,6 +885,10 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
         if http_keyed(site, flow, ctx):
             return None
         return Effect("http", site)
+    if verb is None:
+        url = literal_url_post(site, flow)
+        if url is not None and not _NOT_AN_EFFECT_URL.search(url) and not http_keyed(site, flow, ctx):
+            return Effect("payment" if PAYMENT_URL.search(url) else "http", site, confidence="medium")
     if receiver and not deep:
         kind = _wrapped_effect(site, receiver, flow, ctx)
         if kind is not None:

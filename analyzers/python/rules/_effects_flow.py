@@ -59,6 +59,8 @@ class Flow:
     # (index of the next call, branch path) of each `return` (and `raise` outside a try): code
     # after it in the same or an enclosing block never runs once that block has run.
     exits: list[tuple[int, tuple[Step, ...]]] = field(default_factory=list)
+    # call index ranges [start, end) of the bodies of `for`/`while` loops
+    loops: list[tuple[int, int]] = field(default_factory=list)
 
     # --- data flow ---------------------------------------------------------------------------
     def value_of(self, name: str, before: int | None = None) -> cst.BaseExpression | None:
@@ -129,6 +131,7 @@ class _Walker(OneScopeVisitor):
         self.matches: list[cst.CSTNode] = []
         self.open_withs: list[WithBlock] = []
         self.calls: list[int] = []
+        self._loop_starts: list[int] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         chain, method = callee_chain(node.func)
@@ -179,6 +182,16 @@ class _Walker(OneScopeVisitor):
     def leave_Raise(self, node: cst.Raise) -> None:
         if not self.trys:  # inside a try, an except clause may catch it and carry on
             self.flow.exits.append((self.flow.counter, tuple(self.path)))
+
+    # loops: only their extent, for "done once per item" vs "once after all items"
+    def visit_For_body(self, node: cst.For) -> None:
+        self._loop_starts.append(self.flow.counter)
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self.flow.loops.append((self._loop_starts.pop(), self.flow.counter))
+
+    visit_While_body = visit_For_body  # type: ignore[assignment]
+    leave_While_body = leave_For_body  # type: ignore[assignment]
 
     # branches
     def _push(self, kind: str, node: cst.CSTNode, label: object) -> None:

@@ -9,6 +9,7 @@ from ._effects import db_write, flow_text_has, is_claim, is_record, pending_mark
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 from ._effects_marker import guarded_marks, helper_marks
 from ._effects_named import named_money_call, records_by_name
+from ._mail_sends import consumes_source, outside_loop
 from ._token_refresh import stores_result
 
 _OUTBOX = re.compile(r"outbox", re.I)
@@ -176,10 +177,18 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
                 records.append(site)
         for effect in effects:
             site = effect.site
-            if any(runs_after(record, site, flow) for record in records):
+            earlier = [r for r in records if runs_after(r, site, flow)]
+            if any(is_claim(r) or not outside_loop(r, site, flow) for r in earlier):
                 continue  # recorded (or claimed) first
-            later = next((r for r in records if runs_after(site, r, flow) and self._stores(effect, r, flow)), None)
-            confidence = "high"
+            # Only a batch marked before the per-item loop: which items were done is not recorded.
+            batch_only = bool(earlier)
+            consumed = [r for r in flow.sites if consumes_source(r, site, flow)]
+            later = next(
+                (r for r in sorted(records + consumed, key=lambda r: r.index)
+                 if runs_after(site, r, flow) and self._stores(effect, r, flow)),
+                None,
+            )
+            confidence = "medium" if batch_only else "high"
             if later is None:
                 later = next((r for r in guarded_marks(flow, site) if runs_after(site, r, flow)), None)
             if later is None:

@@ -1,0 +1,105 @@
+"""Mail sends as mail-queue workers write them, and the record that says they happened.
+
+A Django message object is sent with a bare `.send()` (or `.send(fail_silently=...)`), and the
+object usually comes from a helper (`msg = self.email_message()`, `email = row.build_email()`),
+so neither the callee nor the receiver's name says "mail". What does: the object was built by a
+call named for a message, or the module imports Django's mail API.
+
+The record that makes a retry skip a send is not always an insert or an update: a queue worker
+deletes the queue row it sent (`row.delete()`), and a loop over recipients sets the batch's
+`sent` flag once after the loop. Those are what `consumes_source` and `outside_loop` tell.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ._effects_flow import Flow, Site
+
+_MAIL_MODULES = re.compile(r"^(?:django\.core\.mail|smtplib|email\.mime|email\.message|anymail|templated_email)")
+_MESSAGE_BUILDER = re.compile(r"(?i)(?:e?mail|message|msg)\w*$")
+_MESSAGE_NAME = re.compile(r"(?i)^(?:msg|message|e?mail|\w+_(?:msg|message|e?mail))$")
+
+
+def _imports_mail(flow: Flow) -> bool:
+    return any(_MAIL_MODULES.match(full) for full in flow.imports.values())
+
+
+def _callee_name(call: cst.Call) -> str:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
+    return ""
+
+
+def mail_send(site: Site, flow: Flow) -> bool:
+    """`msg.send()` / `email.send(fail_silently=False)` on a Django-style message object."""
+    if site.method != "send" or "." not in site.chain:
+        return False
+    call = site.node
+    if any(arg.keyword is None for arg in call.args):
+        return False  # `channel.send(data)`, `socket.send(payload)`, signals: they take what to send
+    keywords = {arg.keyword.value for arg in call.args if arg.keyword is not None}
+    if keywords - {"fail_silently"}:
+        return False
+    if "fail_silently" in keywords:
+        return True
+    receiver = site.chain.rsplit(".", 1)[0]
+    if "." in receiver or receiver.endswith(("()", "]")):
+        return False
+    bound = flow.value_of(receiver, site.index)
+    if isinstance(bound, cst.Call) and _MESSAGE_BUILDER.search(_callee_name(bound)):
+        return True
+    return bool(_MESSAGE_NAME.match(receiver)) and _imports_mail(flow)
+
+
+def _names(node: cst.CSTNode | None) -> set[str]:
+    found: set[str] = set()
+    if node is None:
+        return found
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        stack.extend(current.children)
+    return found
+
+
+def effect_sources(effect: Site, flow: Flow) -> set[str]:
+    """Names whose rows fed the effect: its receiver (and what the receiver was built from)
+    and its arguments, one assignment deep."""
+    receiver = effect.chain.rsplit(".", 1)[0].split(".", 1)[0] if "." in effect.chain else ""
+    roots = {receiver} if receiver and receiver.isidentifier() else set()
+    roots |= _names(cst.Tuple([cst.Element(a.value) for a in effect.node.args])) if effect.node.args else set()
+    for name in list(roots):
+        bound = flow.value_of(name, effect.index) if flow.bound_here(name) else None
+        roots |= _names(bound)
+    return roots - {"self", "settings"}
+
+
+def consumes_source(record: Site, effect: Site, flow: Flow) -> bool:
+    """`row.delete()` after sending what `row` held: the queue row is the record of "not yet sent"."""
+    if record.method != "delete" or record.node.args or "." not in record.chain:
+        return False
+    receiver = record.chain.rsplit(".", 1)[0]
+    return receiver.isidentifier() and receiver in effect_sources(effect, flow)
+
+
+def loop_around(site: Site, flow: Flow) -> tuple[int, int] | None:
+    """The innermost loop body the call runs in."""
+    inner = None
+    for start, end in flow.loops:
+        if start <= site.index < end and (inner is None or start >= inner[0]):
+            inner = (start, end)
+    return inner
+
+
+def outside_loop(record: Site, effect: Site, flow: Flow) -> bool:
+    """The effect repeats per item of a loop the record is not in: a record before the loop
+    (a batch marked "sending") says nothing about which items were already done."""
+    loop = loop_around(effect, flow)
+    return loop is not None and not (loop[0] <= record.index < loop[1])
