@@ -63,7 +63,7 @@ TRIGGER = _LowercaseTrigger(f"{HB_STRONG}|{HB_WEAK}|self\\.seen\\b|{SILENCE.lowe
 NODEISH = re.compile(
     r"node|worker|instance|member|peer|replica|server|host|agent|executor|consumer|leader|follower|shard|broker|"
     r"machine|pod|container|runner|daemon|primary|secondary|standby|backend|cluster|lease|gateway|region|"
-    r"datacenter|data_center|fail_?over",
+    r"datacenter|data_center|fail_?over|master|controller|coordinator|engine",
     re.IGNORECASE,
 )
 ADAPTIVE = re.compile(r"p9\d|percentile|rtt|latency|stddev|std_dev|variance|sigma|phi|ewma|mean|avg|jitter|adaptive|dynamic", re.IGNORECASE)
@@ -71,22 +71,29 @@ THRESHOLD_WORDS = re.compile(r"interval|timeout|ttl|period|threshold|limit|grace
 # Where configuration lives: a value read from these is one window for every node, however it
 # was set (a settings module, a CLI option, a config object handed in).
 CONFIG_OWNER = re.compile(r"conf|setting|option|opts|param|env|cfg|args", re.IGNORECASE)
+# Declarations of a typed option or field with its default (traitlets, attrs, pydantic, dataclasses)
+_DECLARED_OPTIONS = frozenset({"Integer", "Int", "CInt", "Float", "CFloat", "Field", "field", "Option"})
 _CONFIG_READERS = frozenset({"get", "getenv", "getint", "getfloat", "parse_timedelta", "parse_duration", "timedelta", "Duration"})
-ELAPSED_WORDS = re.compile(r"since|elapsed|age|silen|idle|gap|ago|delta|lag|stale", re.IGNORECASE)
+ELAPSED_WORDS = re.compile(r"since|elapsed|(?<![a-z])age(?![a-z])|silen|idle|gap|ago|delta|lag|stale", re.IGNORECASE)
 QUORUM = re.compile(r"quorum|votes?\b|voting|majority|agree|consensus|confirm", re.IGNORECASE)
 DEATH_CALL = re.compile(
     r"dead|evict|fail_?over|promote|re_?queue|reassign|reschedule|redistribute|rebalance|take_?over|kill|terminate|"
     r"unregister|deregister|^remove|^delete|^discard$|^pop$|^drop|reap|purge|reclaim|steal|start_election|restart|"
-    r"^_?release|^_?restore|inactivate|"
+    r"^_?release|^_?restore|inactivate|deactivat|unclaim|"
+    # the watcher stops itself when the peer it depends on goes quiet
+    r"^_?quit$|shut_?down|^_?exit$|^stop$|"
     r"mark_(?:down|offline|failed|lost|unhealthy|unreachable|gone)|set_(?:down|offline|failed|lost|unhealthy)",
     re.IGNORECASE,
 )
-STATUS_NAMES = re.compile(r"^(?:status|state|health|alive|is_alive|healthy|is_healthy|online|is_online|dead|is_dead|up|is_up|available|is_available)$", re.IGNORECASE)
+STATUS_NAMES = re.compile(
+    r"^(?:status|state|health|alive|is_alive|healthy|is_healthy|online|is_online|dead|is_dead|up|is_up|available|is_available|active|is_active)$",
+    re.IGNORECASE,
+)
 DEAD_VALUES = frozenset(
     {"dead", "offline", "down", "failed", "lost", "unreachable", "unhealthy", "evicted", "timed_out", "timedout",
      "missing", "gone", "crashed", "disconnected", "unresponsive", "expired"}
 )
-DEADISH_NAME = re.compile(r"dead|stale|expired|evict|lost|failed|down|offline|timed_?out|unresponsive|missing|gone|restart|orphan|inactive", re.IGNORECASE)
+DEADISH_NAME = re.compile(r"dead|stale|expired|evict|lost|fail|down|offline|timed_?out|unresponsive|missing|gone|restart|orphan|inactive", re.IGNORECASE)
 # A method or property whose answer is the liveness verdict itself (`def prune(self, config)`,
 # `@property def alive`): either sense of its comparison is the detector.
 LIVENESS_NAME = re.compile(
@@ -98,7 +105,7 @@ VERDICT_NAME = re.compile(
     r"|^(?:should|must)_(?:failover|fail_over|evict|fence|reap|take_?over|promote)",
     re.IGNORECASE,
 )
-_ALIVE_NAMES = re.compile(r"alive|healthy|online|up|available", re.IGNORECASE)
+_ALIVE_NAMES = re.compile(r"alive|healthy|online|up|available|active", re.IGNORECASE)
 _UPPER = re.compile(r"^_?[A-Z][A-Z0-9_]+$")
 # A flag whose True value is the death verdict itself: `down = age > timedelta(hours=1)`.
 # `stale`/`expired` are left out: they also name cache entries.
@@ -156,9 +163,15 @@ class HeartbeatAnalysis:
             if _UPPER.match(attr):
                 return True
             if not self._is_self(expr):
-                # `config.worker_disconnect_delay`, `settings.node_timeout`; not `check.timeout`,
-                # a per-entity threshold the user set on that row
-                return bool(THRESHOLD_WORDS.search(attr) and CONFIG_OWNER.search(expr_names(expr.value)))
+                # `config.worker_disconnect_delay`, `options.purge_offline_workers`: whatever an
+                # option is called, one value for every node; not `check.timeout`, a per-entity
+                # threshold the user set on that row
+                owner = expr_names(expr.value)
+                if not CONFIG_OWNER.search(owner):
+                    return False
+                if THRESHOLD_WORDS.search(attr):
+                    return True
+                return not HEARTBEAT.search(attr) and _config_object(expr.value)
             defs = self.index.defs_for(scope, f"self.{attr}")
             if not defs:
                 return bool(THRESHOLD_WORDS.search(attr))  # a class attribute or an injected option
@@ -179,6 +192,10 @@ class HeartbeatAnalysis:
                 return bool(expr.args) and all(self.fixed(scope, a.value, depth + 1) for a in expr.args)
             if ADAPTIVE.search(expr_names(expr)):
                 return False
+            if name in _DECLARED_OPTIONS and expr.args:
+                # `max_misses = Integer(10, config=True)`, `Field(default=30)`: a declared option
+                default = next((a.value for a in expr.args if a.keyword is None or a.keyword.value in ("default", "default_value")), None)
+                return default is not None and self.fixed(scope, default, depth + 1)
             if name in ("max", "min"):
                 # `max(self.worker_ttl, 10 * interval(n))`: a floor that is a fixed window
                 return any(self.fixed(scope, a.value, depth + 1) for a in expr.args)
@@ -208,7 +225,8 @@ class HeartbeatAnalysis:
             return not THRESHOLD_WORDS.search(text) and not ELAPSED_WORDS.search(text) and not self.fixed(scope, expr)
         if isinstance(expr, cst.Call) and expr.args:
             name = last_part(self.qname(expr.func) or "")
-            if name in ("int", "float", "fromtimestamp", "utcfromtimestamp", "parse", "fromisoformat", "decode"):
+            # `max(worker.heartbeats)`: the newest of the beats kept for a node
+            if name in ("int", "float", "fromtimestamp", "utcfromtimestamp", "parse", "fromisoformat", "decode", "max"):
                 return self.stamp(scope, expr.args[0].value, depth + 1)
             return False
         if isinstance(expr, cst.Name):
@@ -272,6 +290,9 @@ class HeartbeatAnalysis:
         if isinstance(expr, cst.Name):
             defs = scope.defs.get(expr.value, [])
             return bool(defs) and all(d.value is not None and self.cutoff(scope, d.value, depth + 1) for d in defs)
+        if isinstance(expr, cst.Call) and len(expr.args) == 1 and expr.args[0].keyword is None:
+            # `epoch2datetime(reactor.seconds() - 600)`: the cutoff converted to the stamp's type
+            return self.cutoff(scope, expr.args[0].value, depth + 1)
         return False
 
     def stamp_plus_fixed(self, scope: Scope, expr: cst.CSTNode) -> bool:
@@ -349,6 +370,11 @@ class HeartbeatAnalysis:
             block = owner.body if stale else owner.orelse
             if verdict and _returns_bool(owner.body):
                 return [owner.test, owner.body]  # `def prune(self, config): if ...: return True`
+            if block is None and not stale and _skips(owner.body):
+                # `if m.last_active >= too_old: continue` - everything after the guard is what
+                # happens to the silent ones
+                rest = self._after(owner)
+                return [owner.test, *rest] if rest and self.declares_dead(rest) else None
             if block is None:
                 return None
             if self.declares_dead([block]) or (stale and _takes_over(owner.test, block)):
@@ -417,6 +443,11 @@ class HeartbeatAnalysis:
                 return [later]
         return None
 
+    def _after(self, statement: cst.CSTNode) -> list[cst.CSTNode]:
+        parent = self.index.parent_of(statement)
+        body = list(getattr(parent, "body", ()))
+        return body[body.index(statement) + 1:] if statement in body else []
+
     def _statement(self, node: cst.CSTNode) -> cst.CSTNode | None:
         current = node
         for _ in range(200):
@@ -482,6 +513,17 @@ def _field_name(target: cst.CSTNode) -> str | None:
     return None
 
 
+_CONFIG_HOLDER = re.compile(r"^_?(?:\w+_)?(?:conf|config|cfg|settings|options|opts|args)$", re.IGNORECASE)
+
+
+def _config_object(owner: cst.BaseExpression) -> bool:
+    """`options`, `app_settings`, `self.config`: a configuration object of the process, not an
+    option set on one entity (`peer.options`)."""
+    if isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name) and owner.value.value in ("self", "cls"):
+        owner = owner.attr
+    return isinstance(owner, cst.Name) and bool(_CONFIG_HOLDER.match(owner.value))
+
+
 def _param_default(scope: Scope, name: str) -> cst.BaseExpression | None:
     func = scope.node
     if not isinstance(func, cst.FunctionDef):
@@ -491,6 +533,17 @@ def _param_default(scope: Scope, name: str) -> cst.BaseExpression | None:
         if param.name.value == name:
             return param.default
     return None
+
+
+def _skips(block: cst.CSTNode) -> bool:
+    """A guard's body that only leaves: `continue`, or `return` without a verdict."""
+    statements = list(getattr(block, "body", ()))
+    if len(statements) != 1 or not isinstance(statements[0], cst.SimpleStatementLine):
+        return False
+    small = statements[0].body
+    return len(small) == 1 and (
+        isinstance(small[0], cst.Continue) or (isinstance(small[0], cst.Return) and small[0].value is None)
+    )
 
 
 def _returns_bool(block: cst.CSTNode) -> bool:
@@ -535,8 +588,11 @@ def _dead_value(value: cst.CSTNode, status_name: str) -> bool:
     text = string_value(value)
     if text is None and isinstance(value, cst.Attribute):
         text = value.attr.value
+    if text is None and isinstance(value, cst.Name) and _UPPER.match(value.value):
+        text = value.value  # `STATE_MISSING`, a module's state constant
     if text is not None:
-        return text.strip().lower() in DEAD_VALUES
+        # `STATE_MISSING`, `WorkerStatus.OFFLINE`
+        return re.sub(r"^_?(?:state|status)_", "", text.strip().lower()) in DEAD_VALUES
     if isinstance(value, cst.Name) and value.value in ("True", "False"):
         alive = bool(_ALIVE_NAMES.search(status_name)) and "dead" not in status_name.lower()
         return (value.value == "False") == alive
@@ -544,13 +600,17 @@ def _dead_value(value: cst.CSTNode, status_name: str) -> bool:
 
 
 def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
+    from ._miss_counters import CounterSteps
+
     found: list[cst.CSTNode] = []
     seen: set[int] = set()
+    steps = CounterSteps(analysis.ctx.module)
     for scope in analysis.index.scopes:
         if re.search(r"\bphi\b|phi_", analysis.ctx.code_for(scope.node) if not isinstance(scope.node, cst.Module) else ""):
             continue  # a phi-accrual detector
         for comparison in scope.comparisons:
             _check_comparison(analysis, scope, comparison, found, seen)
+            _check_counter(analysis, scope, steps, comparison, found, seen)
         for call in scope.calls:
             _check_lookup_keywords(analysis, scope, call, found, seen)
             _check_cutoff_argument(analysis, scope, call, found, seen)
@@ -584,6 +644,27 @@ def _check_registry(analysis, scope, call, found, seen) -> None:
     if id(call) not in seen:
         seen.add(id(call))
         found.append(call)
+
+
+def _check_counter(analysis, scope, steps, comparison, found, seen) -> None:
+    """`if self.missed[peer] > self.max_misses: self.evict(peer)`: periods without contact counted
+    against a fixed limit."""
+    from ._clock import ordering_pairs
+    from ._miss_counters import stale_counter
+
+    if id(comparison) in seen:
+        return
+    for left, op, right in ordering_pairs(comparison):
+        stale = stale_counter(analysis, scope, steps, left, op, right)
+        if stale is None:
+            continue
+        block = analysis.consequence(scope, comparison, stale)
+        # the counter's name (missed pings, silent rounds) already says it is about a peer
+        if block is None or QUORUM.search(" ".join(expr_names(n) for n in [comparison, *block])):
+            continue
+        seen.add(id(comparison))
+        found.append(comparison)
+        return
 
 
 def _check_comparison(analysis, scope, comparison, found, seen) -> None:
@@ -704,7 +785,15 @@ def _check_lookup_keywords(analysis, scope, call, found, seen) -> None:
         field, _, lookup = keyword.rpartition("__")
         if lookup not in ("lt", "lte"):
             continue
-        held = not HEARTBEAT.search(field) and bool(TAKEN_FIELD.search(field)) and _held_filter(call)
+        taken = not HEARTBEAT.search(field) and bool(TAKEN_FIELD.search(field))
+        if taken and analysis.cutoff(scope, arg.value) and _or_unowned(analysis.index, call):
+            # `Q(locked_by=None) | Q(locked_at__lt=now - MAX_RUN)`: a claim older than the window
+            # counts as no claim, and the row is handed to the next worker
+            if id(arg) not in seen:
+                seen.add(id(arg))
+                found.append(arg)
+            continue
+        held = taken and _held_filter(call)
         if not HEARTBEAT.search(field) and not held:
             continue
         if not analysis.cutoff(scope, arg.value):
@@ -723,6 +812,30 @@ def _check_lookup_keywords(analysis, scope, call, found, seen) -> None:
         if id(arg) not in seen:
             seen.add(id(arg))
             found.append(arg)
+
+
+_OWNER_LOOKUP = re.compile(r"^(?:\w+_by|owner|owner_id|holder|worker|worker_id|\w+_at)(?:__isnull|__exact)?$")
+
+
+def _or_unowned(index, call: cst.Call) -> bool:
+    """`call` is a `Q(...)` OR-ed with one that finds the row unheld (`Q(claimed_by=None)`,
+    `Q(locked_by__isnull=True)`, `Q(locked_at__isnull=True)`)."""
+    parent = index.parent_of(call)
+    if not (isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.BitOr)):
+        return False
+    other = parent.right if parent.left is call else parent.left
+    if not isinstance(other, cst.Call) or last_part(expr_names(other.func)) != "Q":
+        return False
+    for arg in other.args:
+        keyword = arg.keyword.value if arg.keyword is not None else ""
+        if not _OWNER_LOOKUP.match(keyword):
+            continue
+        value = arg.value
+        if keyword.endswith("__isnull") and isinstance(value, cst.Name) and value.value == "True":
+            return True
+        if not keyword.endswith("__isnull") and isinstance(value, cst.Name) and value.value == "None":
+            return True
+    return False
 
 
 def _held_filter(call: cst.Call) -> bool:

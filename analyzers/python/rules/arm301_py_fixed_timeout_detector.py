@@ -20,10 +20,14 @@ from ._heartbeat import (
     _LowercaseTrigger,
     find_detectors,
 )
+from ._miss_counters import COUNTER_TRIGGER
 from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
 
 
 _WINDOW_KEY = re.compile(r"timeout|grace|threshold", re.IGNORECASE)
+_COUNTER = re.compile(COUNTER_TRIGGER)
+# a claim stamp looked up as older than a cutoff (`locked_at__lt=`): a re-claimable row
+_RECLAIM_TRIGGER = r"(?:locked|claimed|leased|picked|reserved)_(?:at|on)__lte?\b"
 
 
 def _window_key(expr: cst.BaseExpression) -> bool:
@@ -188,7 +192,8 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
     )
     # plus claims stamped on rows or documents (visibility-timeout takeovers), and items in a
     # held state (`status == "running"`) whose start or last update may be aged
-    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}")
+    # and counters of periods without contact (`missed_pings`, `max_misses`)
+    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}")
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -205,9 +210,9 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
                     self._constants[target.target.value] = node.value
 
     def visit_Name(self, node: cst.Name) -> None:
-        if STAMP_SOURCE.search(node.value) or node.value in RANGE_BY_SCORE:
+        if STAMP_SOURCE.search(node.value) or node.value in RANGE_BY_SCORE or _COUNTER.search(node.value.lower()):
             self._mark()
-        elif self._held_file and TAKEN_FIELD.search(node.value):
+        elif (self._held_file or node.value.endswith(("__lt", "__lte"))) and TAKEN_FIELD.search(node.value):
             self._mark()
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
