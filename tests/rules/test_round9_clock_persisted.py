@@ -231,3 +231,43 @@ def test_quiet_for_issue_claims_and_payloads_outside_token_code():
                 self.payload["deadline"] = time.time() + patience
     """
     assert flagged(code, CLOCK, "app/messages.py") == []
+
+
+def test_flags_loaded_resume_time_judged_by_local_clock_medium():
+    code = """
+        import time
+
+        async def poll(repo, channel_id):
+            channel = await repo.load_channel(channel_id)
+            if channel.paused and channel.resume_at is not None and channel.resume_at <= time.time():
+                await repo.unpause(channel_id)
+    """
+    assert findings(code, "app/channels.py") == [("ARM104", 6, "medium")]
+
+
+def test_quiet_for_due_times_this_process_keeps_itself():
+    code = """
+        import time
+
+        class Ticker:
+            def arm(self, timer, delay):
+                timer.run_at = time.time() + delay
+
+            def due(self, timer):
+                return timer.run_at <= time.time()
+    """
+    assert [line for rule, line, _ in findings(code, "app/ticker.py") if rule == "ARM104"] == []
+
+
+def test_quiet_for_due_time_shown_as_a_status():
+    code = """
+        from django.utils import timezone
+
+        def delivery_badge(mailing):
+            if mailing.publish_at is not None and mailing.publish_at > timezone.now():
+                return "waiting"
+            return "sent"
+    """
+    assert flagged(code, CLOCK, "app/presenters.py") == []
+    moved = code.replace("delivery_badge", "next_step")
+    assert flagged(moved, CLOCK, "mailings/admin.py") == []

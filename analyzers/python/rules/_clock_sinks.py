@@ -225,6 +225,7 @@ class _Finder:
     def _stored_expiry(self, scope: Scope, comparison: cst.Comparison) -> None:
         """`timezone.now() >= self.expires` in a model's method: the column was set by whichever
         node issued the token, from its own clock."""
+        self._stored_due_time(scope, comparison)
         if scope.cls is None or not _is_model_class(scope.cls):
             return
         for left, _op, right in ordering_pairs(comparison):
@@ -237,6 +238,25 @@ class _Finder:
                 flow = self.offset(scope, other, (WALL,))
                 if flow is not None:
                     self.add(flow, other, "stored", f"{self.ctx.code_for(column)}", at_value=True)
+
+    def _stored_due_time(self, scope: Scope, comparison: cst.Comparison) -> None:
+        """`queue.resume_at < datetime.now()`: a run or resume time on a record loaded from shared
+        storage, written by whichever node scheduled it, judged by this node's clock. A field this
+        file writes from its own clock is an in-process deadline (ARM103's)."""
+        if _PRESENTATION_PATH.search(self.ctx.path) or _PRESENTATION_FUNC.search(_scope_name(scope)):
+            return  # a status shown to a person: nothing is run or released by it
+        for left, _op, right in ordering_pairs(comparison):
+            for column, other in ((left, right), (right, left)):
+                if not isinstance(column, cst.Attribute) or not SCHEDULE_NAME.search(column.attr.value):
+                    continue
+                if isinstance(column.value, cst.Name) and column.value.value in ("self", "cls"):
+                    continue
+                attr = column.attr.value
+                if self.analysis.flow(scope, column) is not None or re.search(rf"\.{attr}\s*=[^=]", self.ctx.text):
+                    continue  # this file sets the field itself
+                flow = self.offset(scope, other, (WALL,))
+                if flow is not None:
+                    self.add(flow, other, "stored", self.ctx.code_for(column), at_value=True, confidence="medium")
 
     def _enclosing_query(self, node: cst.CSTNode) -> cst.Call | None:
         index = self.analysis.index
@@ -611,6 +631,9 @@ def _mapping_scores(value):
         yield value.value
 
 
+# Code that shows records to people (admin pages, template tags, serializers, status labels).
+_PRESENTATION_PATH = re.compile(r"(?:^|/)(?:admin|templatetags|serializers?|views?)(?:\.py$|/)")
+_PRESENTATION_FUNC = re.compile(r"display|status|icon|label|badge|render|describe|__str__|__repr__", re.IGNORECASE)
 # A project's own writer handed the object (`self._update(job)`, `repo.save_job(job)`).
 _SAVING_HELPER = re.compile(r"^_*(?:update|save|persist|store|upsert|write)(?:_\w+)?$")
 
