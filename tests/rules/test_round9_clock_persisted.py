@@ -271,3 +271,25 @@ def test_quiet_for_due_time_shown_as_a_status():
     assert flagged(code, CLOCK, "app/presenters.py") == []
     moved = code.replace("delivery_badge", "next_step")
     assert flagged(moved, CLOCK, "mailings/admin.py") == []
+
+
+def test_quiet_for_text_built_from_the_clock_and_backdated_starts():
+    code = """
+        import time
+
+        from django.utils import timezone
+
+        def clone_template(template):
+            template.pk = None
+            template.title = template.title + " (copy " + timezone.now().strftime("%H:%M") + ")"
+            template.save()
+
+        class ListenerBase:
+            pass
+
+        class Listener(ListenerBase):
+            def __init__(self, grace):
+                self.outage_since = time.time() - grace
+                self.save()
+    """
+    assert flagged(code, CLOCK, "app/templates.py") == []

@@ -18,7 +18,7 @@ from ._clock import OFFSET, WALL, ClockAnalysis, Flow, ordering_pairs
 from ._clock_claims import claim_sinks
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
-from ._clock_write_names import SCHEDULE_NAME, SCHEDULE_SQL, written_confidence
+from ._clock_write_names import SCHEDULE_NAME, SCHEDULE_SQL, plain_instant, written_confidence
 
 # Names of an instant that someone else later compares with their own clock: when access ends,
 # a grace period runs out, a hold is released or a plan renews. Stamps of what already happened
@@ -361,10 +361,14 @@ class _Finder:
                 kind = "redis" if keyword in ("exat", "pxat") else _write_kind(last)
                 # SQLAlchemy `insert()/update().values(col=...)` writes a row
                 confidence = written_confidence(keyword, flow.kind, EXPIRY_NAME, kind == "orm" or last == "values", name)
+                if confidence == "medium" and not plain_instant(arg.value):
+                    continue
                 if confidence is not None:
                     self.add(flow, arg.value, kind, detail, call=call, confidence=confidence or None)
             elif last[:1].isupper() and self._persisted_object(scope, call):
                 confidence = written_confidence(keyword, flow.kind, EXPIRY_NAME, True, name)
+                if confidence == "medium" and not plain_instant(arg.value):
+                    continue
                 if confidence is not None:
                     self.add(flow, arg.value, "orm", detail, call=call, confidence=confidence or None)
 
@@ -525,12 +529,14 @@ class _Finder:
         if flow is None:
             return
         confidence = written_confidence(attr, flow.kind, EXPIRY_NAME, True)
-        if confidence is None:
+        if confidence is None or (confidence == "medium" and not plain_instant(value)):
             return
         owner = target.value
         if sym_of(target) is not None:  # self.expires_at = ...
             if scope.cls is None or not _is_model_class(scope.cls):
                 return
+            if confidence == "medium" and not _ORM_MODEL_BASES.search(_base_names(scope.cls)):
+                return  # `...Base` names many in-process classes; only a model's own fields here
         elif not isinstance(owner, cst.Name):
             return
         if sym_of(target) is None and not self._saves(scope, self.ctx.code_for(owner)):
@@ -651,6 +657,17 @@ def _write_kind(last: str) -> str:
     if last in _MESSAGE_CALLS:
         return "message"
     return "orm" if last in _DATABASE_CALLS else "store"
+
+
+_ORM_MODEL_BASES = re.compile(r"(?:^|\s)(?:\w*Model|Base|DeclarativeBase|Document)(?:\s|$)")
+
+
+def _base_names(cls: cst.ClassDef) -> str:
+    names = []
+    for base in cls.bases:
+        written = base.value
+        names.append(written.attr.value if isinstance(written, cst.Attribute) else getattr(written, "value", ""))
+    return " ".join(name for name in names if isinstance(name, str))
 
 
 def _is_model_class(cls: cst.ClassDef) -> bool:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+import libcst as cst
+
 from ._clock import OFFSET, WALL
 
 MEDIUM = "medium"
@@ -62,3 +64,22 @@ def written_confidence(name: str, kind: str, expiry_name: re.Pattern, database: 
         if SCHEDULE_NAME.search(name) or (database and LIVENESS_NAME.search(name)):
             return MEDIUM  # the present written as a due time or a stamp to be aged elsewhere
     return None
+
+
+def plain_instant(value: cst.BaseExpression) -> bool:
+    """A value that is an instant and nothing else: not text built around one (`name + " @ " +
+    now.strftime(...)`), not a backdated start (`now - grace`, an in-process trick to begin
+    already expired). What a name we cannot read receives must look like a due time."""
+    for node in _nodes(value):
+        if isinstance(node, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
+            return False
+    inner = value
+    while isinstance(inner, cst.Call) and len(inner.args) == 1:
+        inner = inner.args[0].value  # int(...), to_epoch(...)
+    return not (isinstance(inner, cst.BinaryOperation) and isinstance(inner.operator, cst.Subtract))
+
+
+def _nodes(node: cst.CSTNode):
+    yield node
+    for child in node.children:
+        yield from _nodes(child)
