@@ -271,3 +271,19 @@ def test_lua_setex_throttle_doing_its_work_in_the_script_is_quiet():
     '''
     """
     assert lines(code, "queue/promote.py") == []
+
+
+def test_lock_of_an_object_in_another_sense_is_quiet():
+    code = '''
+    def freeze(api, ctx, server, why):
+        api.lock(ctx, server, reason=why)
+    '''
+    assert lines(code, "api/servers.py") == []
+
+
+def test_lock_with_a_positional_lifetime_handed_back_is_flagged():
+    code = '''
+    def mutex(client, name, hold_ttl):
+        return client.lock(name, hold_ttl)
+    '''
+    assert lines(code, "svc/mutex.py") == [("ARM201", 3, "medium")]

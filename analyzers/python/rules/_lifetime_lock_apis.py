@@ -46,6 +46,7 @@ _LOCK_METHOD_LIFETIME = (*_LIFETIME, "timeout")
 _LEASE_CLASS = re.compile(r"(?:^|\.)(?:Red[Ll]ock|Redis\w*Lock|Distributed\w*Lock|Cache\w*Lock|Lease\w*Lock)$")
 _CLAIM_METHOD = re.compile(r"^_?(?:set_lock|acquire_lock|try_lock|add|set|setnx)$")
 _NOT_PRESENT = (("exist", "False"), ("nx", "True"), ("if_not_exists", "True"), ("only_if_absent", "True"))
+_LIFETIME_ARG = re.compile(r"^[\d.]+$|ttl|expir|lease|timeout|seconds|_secs?\b|\btimedelta\(", re.I)
 _LOCKISH = re.compile(r"lock|lease|mutex|leader|elect|singleton", re.I)
 _ACQUIRING_SCOPE = re.compile(r"acquire|^_?(?:try_)?lock$|^__a?enter__$")
 _DECORATOR_LOCK = re.compile(r"^(?:locked|lock|with_lock|distributed_lock|redis_lock|synchronized)$")
@@ -163,7 +164,11 @@ class _Scan(cst.CSTVisitor):
             return False  # a `lock()` method delegating to the client's: judged where it is used
         if any("LOCK_" in _code(self.module, a.value) for a in args[1:]):
             return False  # `locks.lock(fd, LOCK_EX)`: a kernel file lock's flags, not a lifetime
-        return _kw(call, _LOCK_METHOD_LIFETIME) is not None or len(args) >= 2
+        if _kw(call, _LOCK_METHOD_LIFETIME) is not None:
+            return True
+        # `lock(name, 30)`, `lock(key, ttl)`: a second argument that reads as a lifetime, not an
+        # object locked in some other sense (`compute_api.lock(context, instance)`)
+        return len(args) >= 2 and bool(_LIFETIME_ARG.search(_code(self.module, args[1].value)))
 
     def visit_With(self, node: cst.With) -> None:
         """A lock entered around nothing but logging or reads guards no write."""
