@@ -7,7 +7,7 @@ import libcst as cst
 
 from ...catalog import Example, RuleMeta, Text
 from ...paths import is_python_migration
-from ._clock import CLOCK_TRIGGER, ClockMarker
+from ._clock import CLOCK_TRIGGER, WALL, ClockMarker
 from ._fixes_clock import expiry_fix
 from ._signed_tokens import max_age_argument
 
@@ -103,6 +103,20 @@ _RETURNED = Text(
         "pacote, cujos chamadores a gravam ou enviam; outros nós a comparam com o próprio relógio, e a "
         "diferença entre eles a faz expirar cedo ou tarde. Devolva a duração e deixe o comando que grava "
         "somá-la ao relógio do banco (`now() + interval '...'`, Django `Now() + timedelta(...)`)."
+    ),
+)
+_STAMP = Text(
+    en=(
+        "This server's wall-clock reading is {where} as a due time or a stamp that others age (a run time, a "
+        "lease start, a heartbeat); whichever node later compares it with its own clock sees it early or late "
+        "by the skew between them. Let the database stamp it in the writing statement (`now()`, Django `Now()`, "
+        "SQLAlchemy `func.now()`) and compare with the same clock."
+    ),
+    pt_BR=(
+        "A leitura do relógio de parede deste servidor é {where} como hora de execução ou carimbo que outros "
+        "envelhecem (hora de rodar, início de lease, heartbeat); o nó que depois a compara com o próprio relógio "
+        "a vê cedo ou tarde pela diferença entre eles. Deixe o banco carimbá-la no comando que grava (`now()`, "
+        "Django `Now()`, SQLAlchemy `func.now()`) e compare com o mesmo relógio."
     ),
 )
 _REDIS_EXTRA = Text(
@@ -372,6 +386,9 @@ class WallClockPersistedExpiry(ClockMarker):
             elif sink.kind == "jwt":
                 key = sink.detail.split('"')[1] if '"' in sink.detail else "exp"
                 message = _JWT.get(language).format(key=key)
+            elif sink.flow.kind == WALL and sink.kind in ("orm", "sql"):
+                where = _WHERE[sink.kind].get(language).format(detail=f"`{sink.detail}`")
+                message = _STAMP.get(language).format(where=where)
             else:
                 where = _WHERE[sink.kind].get(language).format(detail=f"`{sink.detail}`")
                 extra = _REDIS_EXTRA.get(language) if sink.kind == "redis" else ""
