@@ -221,3 +221,114 @@ def test_post_to_a_literal_provider_url_then_row_saved():
         ''',
         path="acq/gateway.py",
     )
+
+
+def test_gateway_client_creates_or_authorises_then_row_written():
+    check(
+        '''
+        from .clients import AcquirerGateway
+        from .models import Attempt, Purchase
+
+
+        def open_purchase(cart):
+            remote = AcquirerGateway().create_order(total=cart.total, currency=cart.currency)  # ARM402 medium
+            Purchase.objects.create(remote_id=remote.id, total=cart.total)
+            return remote
+
+
+        def hold_funds(self, purchase):
+            result = self.payment_client.authorize_payment(purchase.remote_id)  # ARM402 medium
+            purchase.hold_id = result.id
+            purchase.save()
+
+
+        def build_order(cart):
+            # a local order: not a gateway receiver
+            order = cart.create_order()
+            order.save()
+            return order
+
+
+        def record_then_authorise(self, purchase):
+            Attempt.objects.create(purchase=purchase, kind="authorize")
+            return self.payment_client.authorize_payment(purchase.remote_id)
+        ''',
+        path="checkout/flow.py",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# ARM403: the next occurrence of a repeating job inserted by the run
+
+
+def test_recurring_job_inserts_its_next_slot():
+    check(
+        '''
+        from datetime import timedelta
+
+        from django.db import IntegrityError, models
+
+
+        class Reminder(models.Model):
+            kind = models.CharField(max_length=40)
+            owner = models.ForeignKey("auth.User", on_delete=models.CASCADE)
+            scheduled_for = models.DateTimeField()
+            every_days = models.IntegerField()
+
+            def roll_forward(self):
+                upcoming = self.scheduled_for + timedelta(days=self.every_days)
+                return Reminder.objects.create(  # ARM403 medium
+                    kind=self.kind,
+                    owner=self.owner,
+                    scheduled_for=upcoming,
+                    every_days=self.every_days,
+                )
+
+
+        def after_run(job, runner):
+            follow_up = runner.build_job(name=job.name, args=job.args, next_run=job.next_run + timedelta(hours=1))
+            follow_up.save()  # ARM403 medium
+        ''',
+        path="reminders/models.py",
+        rules=("ARM403",),
+    )
+
+
+def test_next_slot_lookalikes_stay_quiet():
+    check(
+        '''
+        from datetime import timedelta
+
+        from django.db import IntegrityError
+        from django.utils import timezone
+
+        from .models import Reminder
+
+
+        def roll_forward_guarded(reminder):
+            upcoming = reminder.scheduled_for + timedelta(days=1)
+            try:
+                Reminder.objects.create(kind=reminder.kind, owner=reminder.owner, scheduled_for=upcoming)
+            except IntegrityError:
+                pass
+
+
+        def roll_forward_checked(reminder):
+            upcoming = reminder.scheduled_for + timedelta(days=1)
+            if Reminder.objects.filter(kind=reminder.kind, scheduled_for=upcoming).exists():
+                return
+            Reminder.objects.create(kind=reminder.kind, owner=reminder.owner, scheduled_for=upcoming)
+
+
+        def schedule_first(user, kind):
+            # a fresh schedule from the clock, not the next slot of an existing row
+            Reminder.objects.create(kind=kind, owner=user, scheduled_for=timezone.now() + timedelta(days=1))
+
+
+        def move_same_row(reminder):
+            reminder.scheduled_for = reminder.scheduled_for + timedelta(days=1)
+            reminder.save()
+        ''',
+        path="reminders/service.py",
+        rules=("ARM403",),
+    )

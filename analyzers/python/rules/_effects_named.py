@@ -40,8 +40,24 @@ _RECORD_NAME = re.compile(
 _LOCAL_DB = re.compile(r"\.save\(|\.insert\(|objects\.|\.execute\(|\.commit\(|db\.set_value|\.db_set\(")
 
 
+# A payment gateway client (`PaymentProcessor().create_order(...)`, `self.gateway.authorize_payment(...)`):
+# on such a receiver, creating an order or authorising moves (or holds) money too.
+_GATEWAY_RECEIVER = re.compile(
+    r"(?i)(?:^|[._])(?:payment\w*|paypal\w*|braintree\w*|adyen\w*|\w*gateway|psp|acquirer|\w*pay_?client)(?:\(\))?$"
+)
+_GATEWAY_VERB = re.compile(
+    r"^_?(?:create|authori[sz]e|capture|refund|void|execute|place)_(?:order|payment|authori[sz]ation|charge|sale|transaction|txn)s?$"
+)
+
+
 def money_name(method: str) -> bool:
     return bool(_MONEY_NAME.search(method)) and not _NOUN_TAIL.search(method)
+
+
+def gateway_money_call(site: Site) -> bool:
+    if not _GATEWAY_VERB.match(site.method) or "." not in site.chain or ".objects" in site.chain:
+        return False
+    return bool(_GATEWAY_RECEIVER.search(site.chain.rsplit(".", 1)[0]))
 
 
 def _local_callee(site: Site, flow: Flow, ctx) -> cst.FunctionDef | None:
@@ -57,6 +73,8 @@ def _local_callee(site: Site, flow: Flow, ctx) -> cst.FunctionDef | None:
 
 def named_money_call(site: Site, flow: Flow, ctx, depth: int = 0) -> bool:
     """Does this call move money by its name (or, when defined here, by its body)?"""
+    if gateway_money_call(site):
+        return True
     if not money_name(site.method):
         return False
     head = site.chain.split(".", 1)[0]

@@ -146,7 +146,7 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         r"send_|sendmail|basic_publish|\.publish\(|producer|Producer|EmailMessage|EmailMultiAlternatives|\.send\("
         r"|\.deliver\(|messages\.create|chat_postMessage|messaging|notify_|PushClient|stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|mpesa"
         r"|\.post\(|\.put\(|\.patch\(|\.request\(|mail_admins|mail_managers"
-        r"|charge|capture_|refund|payout|stk_push|_txn|_transaction\(|transfer_|pay_|_payments?\("
+        r"|charge|capture_|refund|payout|stk_push|_txn|_transaction\(|transfer_|pay_|_payments?\(|authori[sz]e_|create_order"
         r"|urlopen|refresh_token|refresh_access_token|refresh_oauth_token|refresh_auth_token",
         r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\("
         r"|place_order|order_placement|mark_\w+\(|_updates\(|_log\("

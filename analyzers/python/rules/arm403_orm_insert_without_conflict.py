@@ -38,6 +38,7 @@ import libcst as cst
 from ...sql.names import EXTERNAL_KEY, INBOX_TABLE, NOT_INBOX_TABLE
 from ...sql.rules.arm403_sql_insert_without_on_conflict import META as SQL_META
 from ..rule import PythonRule
+from ._next_occurrence import next_occurrence
 from ._delivery import DELIVERY_PARAMS, TEST_PATH, delivery_context, is_test_function, one_shot_path, param_names
 from ._effects import (
     SDK_HEADS,
@@ -95,6 +96,7 @@ _FALSY = ("False", "None", "0")
 _SDK_CREATES = frozenset({"create", "create_async", "capture", "confirm"})
 # Methods of models, admin pages, serializers and forms are the CRUD layer, even in a webhook
 # feature: `WebhookEndpoint(models.Model).record_delivery()` is the sender's bookkeeping.
+_SLOT_HINT = re.compile(r"\+\s*(?:timedelta|relativedelta|datetime\.timedelta|self\.\w*(?:interval|period|repeat))")
 _CRUD_BASE = re.compile(r"Model\b|Admin\b|Serializer\b|Form\b|Factory\b|Schema\b|TestCase\b|(?<![A-Za-z])(?:Declarative)?Base\b")
 
 
@@ -128,7 +130,8 @@ class OrmInsertWithoutConflict(PythonRule):
         r"Event|Webhook|Inbox|Processed|Payment|Deliver|Received|Incoming|Inbound|event_|external_|message_id"
         r"|delivery_id|webhook_id|idempotency|dedup|provider_|gateway_|psp_reference|payment_intent|charge_id"
         r"|checkout_session|stripe_|paypal_|adyen_|mercado|mp_|pagarme_|pagar_me_|asaas_|iugu_|braintree_|square_|razorpay_"
-        r"|form_dict|request\.body|IPN|Ipn|Transaction\.|Transaction\(|txn_id|transaction_id",
+        r"|form_dict|request\.body|IPN|Ipn|Transaction\.|Transaction\(|txn_id|transaction_id"
+        r"|run_at=|next_run|scheduled_(?:at|for)=",
     )
 
     def __init__(self, ctx) -> None:
@@ -171,12 +174,43 @@ class OrmInsertWithoutConflict(PythonRule):
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         frame = self._frames.pop()
+        if not frame.test and not frame.delivery and _SLOT_HINT.search(self.ctx.code_for(original_node)):
+            if self._module_values is None:
+                self._module_values = module_values(self.ctx.module)
+            self._check_next_occurrence(build_flow(original_node.body, self.ctx.imports, self._module_values))
         # A supabase insert keyed by an external id records a delivery wherever it is (as the
         # same INSERT in SQL text would), so those functions are read even outside a handler.
         if frame.delivery or frame.recorder or (not frame.test and not frame.crud and _REST_HINT.search(self.ctx.text)):
             if self._module_values is None:
                 self._module_values = module_values(self.ctx.module)
             self._check(build_flow(original_node.body, self.ctx.imports, self._module_values), frame)
+
+    def _check_next_occurrence(self, flow: Flow) -> None:
+        """A run inserting the next occurrence of its own job (medium: the retry that repeats
+        it is the scheduler's, outside this function)."""
+        for site in flow.sites:
+            key = next_occurrence(site, flow)
+            if key is None:
+                continue
+            insert = Insert(site, "", "django", (key,), ())
+            if self._handled(insert, flow):
+                continue
+            self.report(site.node, message=self._next_message(key), confidence="medium")
+
+    def _next_message(self, key: str) -> str:
+        if self.ctx.language == "pt-BR":
+            return (
+                f"A execução insere a próxima ocorrência do mesmo job (`{key}` = horário anterior + período) sem "
+                "chave única: se a execução for repetida (crash antes de apagar a linha antiga, lease expirado), a "
+                f"mesma ocorrência entra duas vezes. Crie uma constraint única em (job, {key}) e use "
+                "get_or_create / on conflict do nothing."
+            )
+        return (
+            f"This run inserts the next occurrence of the same job (`{key}` = previous slot + period) with no unique "
+            "key: when the run is retried (a crash before the old row is deleted, an expired lease), the same "
+            f"occurrence is inserted twice. Add a unique constraint on (job, {key}) and use get_or_create / "
+            "on conflict do nothing."
+        )
 
     def _signal_receiver(self, node: cst.FunctionDef) -> bool:
         """Django/Celery signal handlers run inside the sender's own call; nothing redelivers."""
