@@ -38,15 +38,19 @@ def _claim_key(scope: Scope, index: cst.BaseExpression) -> str | None:
     return None
 
 
-def _in_token_code(scope: Scope, text: str) -> bool:
+def _in_token_code(scope: Scope, signs_jwt: bool) -> bool:
     names = [getattr(getattr(scope.node, "name", None), "value", "")]
     if scope.cls is not None:
         names.append(scope.cls.name.value)
-    return any(_TOKEN_CONTEXT.search(name) for name in names) or bool(_SIGNS_JWT.search(text))
+    return signs_jwt or any(_TOKEN_CONTEXT.search(name) for name in names)
 
 
-def claim_sinks(finder, scope: Scope, expiry_name: re.Pattern) -> None:
-    if not _in_token_code(scope, finder.ctx.text):
+def signs_jwt(text: str) -> bool:
+    return bool(_SIGNS_JWT.search(text))
+
+
+def claim_sinks(finder, scope: Scope, expiry_name: re.Pattern, module_signs_jwt: bool) -> None:
+    if not _in_token_code(scope, module_signs_jwt):
         return
     for stmt in own_statements(scope):
         if not isinstance(stmt, cst.Assign):

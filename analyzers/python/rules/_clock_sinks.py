@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ._clock import OFFSET, WALL, ClockAnalysis, Flow, ordering_pairs
-from ._clock_claims import claim_sinks
+from ._clock_claims import claim_sinks, signs_jwt
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 from ._clock_write_names import SCHEDULE_NAME, SCHEDULE_SQL, plain_instant, written_confidence
@@ -120,6 +120,7 @@ class _Finder:
         self.sinks: dict[int, Sink] = {}
         self._ranged: set[str] | None = None
         self.containers = ContainerSinks(self, EXPIRY_NAME)
+        self._signs_jwt = signs_jwt(ctx.text)
 
     def offset(self, scope: Scope, value: cst.CSTNode, kinds=(OFFSET,)) -> Flow | None:
         flow = self.analysis.flow(scope, value)
@@ -134,7 +135,7 @@ class _Finder:
     # --- per scope ----------------------------------------------------------------------------
     def scan(self, scope: Scope) -> None:
         self.containers.scan(scope)
-        claim_sinks(self, scope, EXPIRY_NAME)
+        claim_sinks(self, scope, EXPIRY_NAME, self._signs_jwt)
         for call in scope.calls:
             name = call_name(self.analysis.qname, call)
             last = last_part(name)
