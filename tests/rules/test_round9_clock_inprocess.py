@@ -191,3 +191,31 @@ def test_age_of_foreign_stamps_stays_quiet():
             log.info("worker %s idle", worker.name)
     """
     assert flagged(code, CLOCK, "app/checks.py") == []
+
+
+def test_silence_against_a_module_constant_is_left_to_the_fixed_timeout_rule():
+    # One comment per comparison: with a constant window the comparison is ARM301's detector, whose
+    # fix replaces the reading as well; ARM103 keeps quiet there and still reports other windows.
+    code = """\
+    import time
+
+    NODE_DEAD_AFTER = 45
+
+
+    def reap(db):
+        now = time.time()
+        for node in db.online_nodes():
+            if now - node.last_heartbeat > NODE_DEAD_AFTER:
+                db.mark_dead(node.id)
+
+
+    def reap_with(db, grace):
+        now = time.time()
+        for node in db.online_nodes():
+            if now - node.last_heartbeat > grace:
+                db.mark_dead(node.id)
+    """
+    report = analyze("app/service.py", textwrap.dedent(code), Settings())
+    found = sorted((f.rule, f.line) for f in report.findings)
+    assert ("ARM103", 14) in found and ("ARM103", 7) not in found and ("ARM103", 9) not in found
+    assert ("ARM301", 9) in found
