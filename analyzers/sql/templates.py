@@ -37,7 +37,7 @@ _WORD_BEFORE = re.compile(r"([A-Za-z_]+)\s*$")
 _NAME_WORDS = frozenset(
     """from into update join table schema only exists truncate using to role user owner index
     view sequence function procedure extension database references grant tablespace type
-    trigger domain policy publication subscription server""".split()
+    trigger domain policy publication subscription server on""".split()
 )
 
 
@@ -84,9 +84,13 @@ def stand_ins(text: str) -> str:
                 out.append(_stand_in(text, at, stop, name.group()))
                 done = stop
         elif head == "%":
+            # psycopg's `%(name)s` is a value to the driver, but query files filled with `%`
+            # before they run also use it for names (`create table %(table)s`, `idx_%(name)s`).
+            stop = at + len(token)
+            glued = _glued_before(text, at) or (stop < len(text) and _IDENT_CHAR.match(text[stop]) is not None)
             out.append(text[done:at])
-            out.append(_parameter(len(token)))
-            pos = done = at + len(token)
+            out.append(_name_of_size(token[2:-2], len(token)) if glued else _stand_in(text, at, stop, token[2:-2]))
+            pos = done = stop
         else:  # sqlc.arg( ... )
             close = _call_end(text, match.end() - 1, end)
             if close < 0:
@@ -124,8 +128,12 @@ def _stand_in(text: str, start: int, stop: int, name: str) -> str:
         or (before is not None and before.group(1).lower() in _NAME_WORDS)
     )
     if wants_name:
-        return "_" + name[: size - 1].ljust(size - 1, "_")
+        return _name_of_size(name, size)
     return _parameter(size)
+
+
+def _name_of_size(name: str, size: int) -> str:
+    return "_" + name[: size - 1].ljust(size - 1, "_")
 
 
 def _parameter(size: int) -> str:

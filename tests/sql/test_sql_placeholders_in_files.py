@@ -39,3 +39,31 @@ def test_casts_and_assignments_are_not_taken_for_placeholders():
     sql = "do $$ declare v int; begin v := '1'::int; end $$;\nselect :'broken\n"
     report = analyze("db/x.sql", sql)
     assert [n.line for n in report.notes] == [2]  # the real error is still reported, once
+
+
+QUEUE_TEMPLATE = """create table if not exists %(table)s (
+  id bigserial primary key,
+  q_name text not null,
+  visible_at timestamptz not null default now()
+);
+
+create index if not exists visible_idx_%(name)s on %(table)s (visible_at)
+    where q_name = '%(name)s';
+
+create trigger %(name)s_notify
+after insert on %(table)s
+for each row
+execute procedure notify_queue();
+
+update %(table)s set visible_at = clock_timestamp() + interval '30 seconds'
+ where id = %(id)s;
+"""
+
+
+def test_psycopg_names_where_the_grammar_needs_a_name_are_analysed():
+    # A schema file filled with `%` before it runs: `%(table)s` after ON/EXISTS/UPDATE and a
+    # placeholder glued to a name stand in as names; one that stands for a value stays a parameter.
+    report = analyze("queue/create.sql", QUEUE_TEMPLATE, Settings(select=frozenset({"ARM101"})))
+    assert report.notes == []
+    assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 15)]
+
