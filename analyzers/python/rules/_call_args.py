@@ -1,0 +1,79 @@
+"""Reading a call's arguments and a function's text, for the recognisers of external effects.
+
+Every recogniser (payments, HTTP writes, mail, database writes) asks the same questions of a
+call: which keyword or positional arguments it got, whether a `**splat` may hide more, which
+modules the file imports, and whether the function mentions some text anywhere (a header set
+on a request object after it was built). They live here so that each recogniser module depends
+on this one and not on the others.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ._effects_flow import Flow
+from ._sqltext import string_text
+
+
+def kwarg(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def positional(call: cst.Call) -> list[cst.BaseExpression]:
+    return [a.value for a in call.args if a.keyword is None and not a.star]
+
+
+def has_splat(call: cst.Call) -> bool:
+    return any(a.star == "**" for a in call.args)
+
+
+def import_heads(flow: Flow) -> set[str]:
+    return {full.split(".")[0].lower() for full in flow.imports.values()}
+
+
+def dict_keys(node: cst.BaseExpression | None) -> list[str] | None:
+    """Literal string keys of a dict display (`{**base, "k": v}` yields ["k"]); None if the
+    expression is not a dict display or a `dict(...)` call."""
+    if isinstance(node, cst.Dict):
+        keys = []
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                text = string_text(element.key)
+                if text is not None:
+                    keys.append(text)
+        return keys
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict":
+        return [a.keyword.value for a in node.args if a.keyword is not None]
+    return None
+
+
+def code(flow_ctx, node: cst.CSTNode) -> str:
+    try:
+        return flow_ctx.code_for(node)
+    except Exception:
+        return ""
+
+
+def flow_text_has(flow: Flow, ctx, pattern: re.Pattern[str]) -> bool:
+    """Whether any call or assignment of the function mentions `pattern` (e.g. a header set
+    on a request object after it was built)."""
+    cache = getattr(flow, "_text_cache", None)
+    if cache is None:
+        pieces = [code(ctx, s.node) for s in flow.sites]
+        pieces += [code(ctx, t) + "=" + code(ctx, v) for _, t, v in flow.attr_assigns]
+        pieces += [code(ctx, t) + "=" + code(ctx, v) for _, t, v in flow.item_assigns]
+        for bindings in flow.values.values():
+            pieces += [code(ctx, v) for _, v in bindings]
+        cache = "\n".join(pieces)
+        flow._text_cache = cache  # type: ignore[attr-defined]
+    return pattern.search(cache) is not None
+
+
+def _chain_of(func: cst.BaseExpression) -> str:
+    from ._effects_flow import callee_chain
+
+    return callee_chain(func)[0]

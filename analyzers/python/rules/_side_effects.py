@@ -1,0 +1,219 @@
+"""External effects a retry would repeat (ARM402): emails, SMS, push notifications, queue
+publishes, token grants, HTTP writes and unkeyed money moves.
+
+`.send()`, `.publish()` and `.create()` are common names in ordinary code, so each kind needs
+the receiver, the imports or the arguments to agree before a call counts. A method of a class
+in this module whose body performs such an effect (`psp.send_pix(w)`) counts as that effect
+at the call. Celery's `.delay`/`.apply_async` do not count: they enqueue work inside our own
+system, and the task is where idempotency belongs.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ._call_args import _chain_of, code, import_heads, kwarg
+from ._db_writes import db_write
+from ._effects_flow import Flow, Site
+from ._http_calls import http_method, http_url, http_url_source
+from ._idempotency_keys import http_keyed
+from ._mail_sends import mail_send
+from ._payment_calls import PAYMENT_URL, payment_call
+from ._paypal_calls import literal_url_post
+from ._sqltext import string_text
+from ._token_refresh import refresh_call, refresh_grant_body
+
+
+_MAIL_FUNCS = re.compile(r"^django\.core\.mail\.(send_mail|send_mass_mail|mail_admins|mail_managers)$")
+_SEND_NAME = re.compile(
+    r"^(?:send_(?:\w+_)?(?:e?mails?|sms|texts?|whatsapp|push(?:_notification)?)|sendmail|send_message|"
+    r"send_messages|send_message_batch|send_raw_email|send_templated_email|send_bulk_templated_email|"
+    r"basic_publish|chat_postMessage)$"
+)
+_MAIL_RECEIVER = re.compile(
+    r"(?:^|\.)(?:\w*e?mails?|mailer|mail_client|\w*smtp\w*|sms|ses|sendgrid|sg|postmark|mailgun|twilio|yag|"
+    r"resend\.Emails|email_service|mail_service)$",
+    re.I,
+)
+_MAIL_OBJECTS = re.compile(r"(?:EmailMessage|EmailMultiAlternatives|SendGridAPIClient|Mail)\(\)$")
+_NOT_AN_EFFECT_URL = re.compile(
+    r"oauth|/token\b|/auth\b|login|signin|siteverify|captcha|_search|/search|/query|graphql|"
+    r"/validate|/verify|/lookup|/estimate|/introspect|/userinfo|/refresh|completions|/embeddings|localhost|127\.0\.0\.1",
+    re.I,
+)
+# The same kinds of read-only endpoints named by the variable that holds the URL (RFC 7662 token
+# introspection, userinfo, token verification are POSTs that change nothing).
+_READ_ENDPOINT_NAME = re.compile(
+    r"introspect|userinfo|token_?(?:url|uri|endpoint)|verif\w*_(?:url|uri|endpoint)|validat\w*_(?:url|uri|endpoint)|"
+    r"lookup_(?:url|uri|endpoint)|search_(?:url|uri|endpoint)|graphql",
+    re.I,
+)
+
+
+# Push notifications: firebase_admin's messaging module, APNs clients (apns2, aioapns), pyfcm
+# and Expo's PushClient. `send_notification` alone is also the name of in-app helpers that only
+# write a Notification row, so the receiver or the imports must name a push service.
+_FIREBASE_SEND = re.compile(r"^firebase_admin\.messaging\.(?:send|send_all|send_each|send_multicast|send_each_for_multicast)(?:_async)?$")
+_PUSH_RECEIVER = re.compile(r"(?i)(?:apns|apn|fcm|gcm|firebase|push|expo|onesignal)\w*$")
+_PUSH_HEADS = {"apns2", "aioapns", "pyapns", "pyapns2", "pyfcm", "exponent_server_sdk", "onesignal_sdk", "gobiko"}
+_PUSH_METHODS = {"send_notification", "send_notification_batch", "send_notification_async"}
+_FCM_METHODS = {"notify_single_device", "notify_multiple_devices", "notify_topic_subscribers", "multiple_devices_data_message", "single_device_data_message"}
+
+
+def _push_call(site: Site, qualified: str, receiver: str, flow: Flow) -> bool:
+    if _FIREBASE_SEND.match(qualified):
+        return True
+    method = site.method
+    last = receiver.rsplit(".", 1)[-1].removesuffix("()")
+    if method in _FCM_METHODS:
+        return bool(_PUSH_RECEIVER.search(last) or import_heads(flow) & _PUSH_HEADS)
+    if method in _PUSH_METHODS:
+        return bool(_PUSH_RECEIVER.search(last) or import_heads(flow) & _PUSH_HEADS)
+    return method == "publish" and bool(re.search(r"(?i)push_?client$", last))
+
+
+@dataclass(frozen=True)
+class Effect:
+    kind: str  # "email", "payment", "http", "queue", "push", "sms", "token"
+    site: Site
+    confidence: str = "high"  # "medium" where only the callee's name says what it does
+
+
+def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | None:
+    """An external effect a retry would repeat (celery `.delay`/`.apply_async` are not: they
+    enqueue work inside our own system, and the task itself is where idempotency belongs)."""
+    method = site.method
+    if method in ("delay", "apply_async", "send_task", "s", "si"):
+        return None
+    payment = payment_call(site, flow, ctx)
+    if payment is not None:
+        # ARM402 is about effects a crash repeats before they are recorded; a duplicate object
+        # (a second customer) is ARM401's finding at the same call, not a second one here.
+        return Effect("payment", site) if payment.keyed is False and payment.moves_money else None
+    qualified = flow.qualify(site.chain)
+    if _MAIL_FUNCS.match(qualified) or _SEND_NAME.match(method):
+        kind = "queue" if method in ("basic_publish", "send_message_batch") else "email"
+        if method == "send_message" and kwarg(site.node, "QueueUrl") is not None:
+            kind = "queue"
+        return Effect(kind, site)
+    receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+    if _push_call(site, qualified, receiver, flow):
+        return Effect("push", site)
+    if method in ("send", "deliver", "send_now"):
+        if _MAIL_RECEIVER.search(receiver) or _MAIL_OBJECTS.search(receiver) or mail_send(site, flow):
+            return Effect("email", site)
+        bound = flow.value_of(receiver, site.index) if receiver and "." not in receiver else None
+        if isinstance(bound, cst.Call) and _MAIL_OBJECTS.search(_chain_of(bound.func) + "()"):
+            return Effect("email", site)
+    if method in ("send", "produce", "send_and_wait") and re.search(r"(?i)producer$", receiver):
+        return Effect("queue", site)
+    if method == "publish" and (
+        any(kwarg(site.node, k) is not None for k in ("TopicArn", "TargetArn", "PhoneNumber"))
+        or re.search(r"(?i)(publisher|sns)$", receiver)
+    ):
+        return Effect("queue", site)
+    if method == "create" and re.search(r"\.(messages|calls)$", receiver) and (
+        "twilio" in import_heads(flow) or kwarg(site.node, "from_") is not None
+    ):
+        return Effect("sms", site)
+    verb = http_method(site, flow)
+    if verb == "post" and refresh_grant_body(site, flow, lambda n: code(ctx, n)):
+        return Effect("token", site)
+    if verb is None and refresh_call(site, flow):
+        return Effect("token", site, confidence="medium")
+    if verb in ("post", "put", "patch"):
+        url = http_url(site, flow)
+        if url is not None and _NOT_AN_EFFECT_URL.search(url):
+            return None
+        if url is None and _READ_ENDPOINT_NAME.search(http_url_source(site, ctx, flow) or ""):
+            return None
+        if http_keyed(site, flow, ctx):
+            return None
+        return Effect("http", site)
+    if verb is None:
+        url = literal_url_post(site, flow)
+        if url is not None and not _NOT_AN_EFFECT_URL.search(url) and not http_keyed(site, flow, ctx):
+            return Effect("payment" if PAYMENT_URL.search(url) else "http", site, confidence="medium")
+    if receiver and not deep:
+        kind = _wrapped_effect(site, receiver, flow, ctx)
+        if kind is not None:
+            return Effect(kind, site)
+    return None
+
+
+def _module_classes(ctx) -> dict[str, cst.ClassDef]:
+    cached = getattr(ctx, "_arm4_classes", None)
+    if cached is None:
+        cached = {}
+        for statement in ctx.module.body:
+            if isinstance(statement, cst.ClassDef):
+                cached[statement.name.value] = statement
+        try:
+            ctx._arm4_classes = cached
+        except Exception:
+            pass
+    return cached
+
+
+def _receiver_class(receiver: str, before: int, flow: Flow, ctx) -> cst.ClassDef | None:
+    """The class of this module a receiver is an instance of: a parameter annotated with it
+    (`psp: PspClient`) or a name bound to `PspClient(...)`."""
+    if "." in receiver or receiver.endswith(("()", "]")):
+        return None
+    classes = _module_classes(ctx)
+    if not classes:
+        return None
+    bound = flow.value_of(receiver, before)
+    if isinstance(bound, cst.Call) and isinstance(bound.func, cst.Name):
+        return classes.get(bound.func.value)
+    if bound is None:
+        annotation = flow.annotations.get(receiver)
+        if isinstance(annotation, cst.Name):
+            return classes.get(annotation.value)
+        text = string_text(annotation) if annotation is not None else None
+        return classes.get(text) if text else None
+    return None
+
+
+def _wrapped_effect(site: Site, receiver: str, flow: Flow, ctx) -> str | None:
+    """`psp.send_pix(w)` where `send_pix` is a method of a class in this module whose body
+    performs an external effect with no database write of its own: the call is that effect."""
+    cls = _receiver_class(receiver, site.index, flow, ctx)
+    if cls is None or not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    methods = [f for f in cls.body.body if isinstance(f, cst.FunctionDef) and f.name.value == site.method]
+    if len(methods) != 1:
+        return None
+    method = methods[0]
+    cache = getattr(ctx, "_arm4_wrapped", None)
+    if cache is None:
+        cache = {}
+        try:
+            ctx._arm4_wrapped = cache
+        except Exception:
+            return None
+    if id(method) not in cache:
+        cache[id(method)] = _effect_kind_of(method, flow, ctx)
+    return cache[id(method)]
+
+
+def _effect_kind_of(method: cst.FunctionDef, flow: Flow, ctx) -> str | None:
+    from ._effects_flow import build_flow, self_assignments
+
+    if flow_text_has_outbox(code(ctx, method)):
+        return None
+    inner = build_flow(method.body, flow.imports, flow.module_values, method.params, self_assignments(ctx.module))
+    kind = None
+    for s in inner.sites:
+        if db_write(s, inner, ctx, pending=False) is not None:
+            return None  # the method keeps its own record; judge it where it is defined
+        effect = side_effect(s, inner, ctx, deep=True)
+        if effect is not None and kind is None:
+            kind = effect.kind
+    return kind
+
+
+def flow_text_has_outbox(text: str) -> bool:
+    return re.search(r"outbox", text, re.I) is not None
