@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ._effects import kwarg, positional
+from ._call_args import kwarg, positional
 from ._effects_flow import Flow, Site
 
 _CHECKS = {"get", "exists", "has_key", "get_many", "ttl", "pttl"}

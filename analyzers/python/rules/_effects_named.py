@@ -87,7 +87,7 @@ def named_money_call(site: Site, flow: Flow, ctx, depth: int = 0) -> bool:
 
 
 def _body_moves_money(func: cst.FunctionDef, flow: Flow, ctx) -> bool:
-    from ._effects import side_effect
+    from ._side_effects import side_effect
 
     inner = _inner_flow(func, flow, ctx)
     return any(
@@ -103,7 +103,7 @@ def records_by_name(site: Site, flow: Flow, ctx) -> bool:
     local = _local_callee(site, flow, ctx)
     if local is None or site.chain == site.method:
         return False
-    from ._effects import db_write
+    from ._db_writes import db_write
 
     inner = _inner_flow(local, flow, ctx)
     return any(

@@ -18,7 +18,8 @@ import re
 import libcst as cst
 
 from ...model import Edit, Fix
-from ._effects import _STRIPE_OBJECT_CREATE, _STRIPE_RESOURCE, has_splat
+from ._call_args import has_splat
+from ._stripe_calls import _STRIPE_OBJECT_CREATE, _STRIPE_RESOURCE
 
 # Stripe resource -> (its noun in parameter names, the key's prefix)
 _OWN = {

@@ -5,7 +5,7 @@ import re
 
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
-from ._effects import payment_call
+from ._payment_calls import payment_call
 from ._effects_flow import Flow, FlowRule
 from ._fixes_idempotency import idempotency_fix
 

@@ -5,7 +5,9 @@ import re
 
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
-from ._effects import db_write, flow_text_has, is_claim, is_record, pending_marks, side_effect
+from ._call_args import flow_text_has
+from ._db_writes import db_write, is_claim, is_record, pending_marks
+from ._side_effects import side_effect
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 from ._effects_marker import guarded_marks, helper_marks
 from ._effects_named import named_money_call, records_by_name

@@ -40,16 +40,10 @@ from ...sql.rules.arm403_sql_insert_without_on_conflict import META as SQL_META
 from ..rule import PythonRule
 from ._next_occurrence import next_occurrence
 from ._delivery import DELIVERY_PARAMS, TEST_PATH, delivery_context, is_test_function, one_shot_path, param_names
-from ._effects import (
-    SDK_HEADS,
-    SESSIONISH,
-    import_heads,
-    is_claim,
-    kwarg,
-    payment_call,
-    rest_write,
-    side_effect,
-)
+from ._call_args import import_heads, kwarg
+from ._db_writes import SDK_HEADS, SESSIONISH, is_claim, rest_write
+from ._payment_calls import payment_call
+from ._side_effects import side_effect
 from ._payment_sdks import PROVIDER_HEADS
 from ._sqltext import string_text
 from ._effects_flow import AllOf, Flow, Site, build_flow, module_values
