@@ -23,7 +23,7 @@ import libcst as cst
 
 from ..imports import qualify
 from ._effects import kwarg, positional
-from ._locks import _LOCAL_LOCK_HEADS
+from ._lock_acquisitions import _LOCAL_LOCK_HEADS
 
 _LOCK_NAME = re.compile(r"(?:Lock|Semaphore|Mutex|Lease)")  # case-sensitive: not "Block", "release"
 # Methods that give the hold up or keep it alive, not take it.

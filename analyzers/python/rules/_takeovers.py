@@ -16,7 +16,8 @@ import libcst as cst
 
 from ._effects import positional
 from ._effects_flow import Flow, build_flow, module_values
-from ._locks import _LEASE_COLUMN, LockFinder, _set_clause, _set_items
+from ._lock_acquisitions import AcquisitionFinder
+from ._lock_lifetimes import _LEASE_COLUMN, _set_clause, _set_items
 from ._sqltext import string_text
 
 # Quick test on the lower-cased text (ARM301's trigger lower-cases it).
@@ -115,7 +116,7 @@ def find_takeovers(module: cst.Module, ctx) -> list[cst.Call]:
             flow: Flow = build_flow(fn.body, ctx.imports, values)
         except Exception:
             continue
-        finder = LockFinder(flow, ctx)
+        finder = AcquisitionFinder(flow, ctx)
         for site in flow.sites:
             claim = finder._row_lease(site)
             if claim is None:

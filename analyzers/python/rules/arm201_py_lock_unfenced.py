@@ -14,7 +14,11 @@ from ._lifetime_claims import lock_class_claims, lifetime_lock_holds
 from ._lifetime_lock_apis import lifetime_lock_api_acquisitions
 from ._row_locks import expiring_row_locks
 from ._stale_file_locks import stale_file_locks
-from ._locks import HelperIndex, LockFinder, has_lifetime, lua_lock_script, lua_set_offset, work_out_of_sight
+from ._lock_helpers import HelperIndex
+from ._lock_lifetimes import has_lifetime
+from ._lock_work import work_out_of_sight
+from ._lock_writes import LockFinder
+from ._lua_locks import lua_lock_script, lua_set_offset
 
 # A token the holder could pass on: drawn from a counter or sequence, or named for fencing.
 _MONOTONIC = re.compile(r"fenc|nextval|\.incr\(|\bincr\(|epoch|generation|last_token", re.I)

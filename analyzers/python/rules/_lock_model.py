@@ -1,0 +1,71 @@
+"""What a distributed lock is, once found: where it is taken, the region of calls it guards and the
+writes inside that region (ARM201), plus the few readers of call syntax that recognising locks,
+judging their lifetime and finding their writes all share.
+
+Kept apart so that the modules that recognise acquisitions, judge lifetimes and find guarded
+writes depend on one small vocabulary rather than on each other.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from ._effects import kwarg, positional
+from ._effects_flow import Site
+
+_FALSY = ("False", "None", "0")
+
+
+@dataclass
+class Acquisition:
+    node: cst.CSTNode  # what the finding points at
+    index: int
+    start: int  # region of calls guarded: start <= index < end
+    end: int | None
+    key: str | None  # source text of the Redis key, to tell the lock's own key from real writes
+    lease_table: str | None = None
+    guard_if: tuple[int, str] | None = None  # (id of the If whose test acquires, branch where held)
+    sql: bool = False  # a lease row or advisory lock taken with SQL
+    report: cst.CSTNode | None = None  # where to point when not at `node` (the lock taken in a helper)
+    row_claim: bool = False  # a compare-and-set of a row's lease column: the claimed row is handed on
+    expires: bool = False  # held through a session or lease the service ends by time
+
+
+@dataclass
+class Write:
+    site: Site
+    fenced: bool
+    # a cache set filled under a stampede lock: a second holder mostly rewrites the same derived
+    # value, but a paused one can still put back an older value (medium confidence)
+    cache_fill: bool = False
+
+
+def _code(ctx, node: cst.CSTNode | None) -> str:
+    if node is None:
+        return ""
+    try:
+        return ctx.code_for(node)
+    except Exception:
+        return ""
+
+
+def _key_arg(call: cst.Call) -> cst.BaseExpression | None:
+    named = kwarg(call, "name") or kwarg(call, "key")
+    if named is not None:
+        return named.value
+    args = positional(call)
+    return args[0] if args else None
+
+
+def _truthy_kwarg(call: cst.Call, name: str) -> bool:
+    arg = kwarg(call, name)
+    return arg is not None and not (isinstance(arg.value, cst.Name) and arg.value.value in _FALSY)
+
+
+def _strip_await(node: cst.BaseExpression) -> cst.BaseExpression:
+    return node.expression if isinstance(node, cst.Await) else node
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value in ("None", "False")
