@@ -22,7 +22,7 @@ import re
 import libcst as cst
 
 from ..imports import qualify
-from ._effects import kwarg, positional
+from ._call_args import kwarg, positional
 from ._lock_acquisitions import _LOCAL_LOCK_HEADS
 
 _LOCK_NAME = re.compile(r"(?:Lock|Semaphore|Mutex|Lease)")  # case-sensitive: not "Block", "release"

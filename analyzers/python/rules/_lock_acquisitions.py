@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from ._effects import _chain_of, kwarg, positional, sql_of
+from ._call_args import _chain_of, kwarg, positional
+from ._db_writes import sql_of
 from ._effects_flow import Flow, Site
 from ._checked_claims import checked_claim
 from ._lock_lifetimes import (

@@ -15,7 +15,7 @@ import re
 
 import libcst as cst
 
-from ._effects import positional
+from ._call_args import positional
 
 _LOCK_CLASS_NAME = re.compile(r"(?:Lock|Semaphore|Mutex|Lease)$")
 # "lease-timeout", "lease_timeout", "lease timeouts", "a lease is timing out", "leases expire"

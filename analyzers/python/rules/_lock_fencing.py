@@ -11,7 +11,8 @@ import re
 
 import libcst as cst
 
-from ._effects import flow_text_has, sql_of
+from ._call_args import flow_text_has
+from ._db_writes import sql_of
 from ._effects_flow import Flow, Site
 from ._lock_model import _code, _strip_await
 from ._sqltext import checks_fence

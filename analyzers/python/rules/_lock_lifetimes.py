@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from ._effects import _chain_of, kwarg, positional
+from ._call_args import _chain_of, kwarg, positional
 from ._lock_model import Acquisition, _code, _is_none
 from ._sqltext import string_text
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ._effects import kwarg, positional
+from ._call_args import kwarg, positional
 from ._effects_flow import Site
 
 _FALSY = ("False", "None", "0")

@@ -11,7 +11,9 @@ import re
 
 import libcst as cst
 
-from ._effects import db_write, http_method, kwarg, pending_marks, positional, sql_of
+from ._call_args import kwarg, positional
+from ._db_writes import db_write, pending_marks, sql_of
+from ._http_calls import http_method
 from ._effects_flow import Site
 from ._lock_acquisitions import AcquisitionFinder
 from ._lock_fencing import covered_by, fenced

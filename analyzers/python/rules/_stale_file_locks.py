@@ -18,7 +18,7 @@ import re
 
 import libcst as cst
 
-from ._effects import positional
+from ._call_args import positional
 
 _AGE = re.compile(r"getmtime|getctime|st_mtime|st_ctime|getatime|st_atime")
 _REMOVE = re.compile(r"(?:^|\.)(?:remove|unlink|rmdir|rmtree)$")

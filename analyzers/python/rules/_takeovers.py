@@ -14,7 +14,7 @@ import re
 
 import libcst as cst
 
-from ._effects import positional
+from ._call_args import positional
 from ._effects_flow import Flow, build_flow, module_values
 from ._lock_acquisitions import AcquisitionFinder
 from ._lock_lifetimes import _LEASE_COLUMN, _set_clause, _set_items

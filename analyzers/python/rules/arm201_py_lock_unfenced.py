@@ -8,7 +8,7 @@ import libcst as cst
 from ...build import RawFinding
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
-from ._effects import flow_text_has
+from ._call_args import flow_text_has
 from ._effects_flow import Flow, FlowRule
 from ._lifetime_claims import lock_class_claims, lifetime_lock_holds
 from ._lifetime_lock_apis import lifetime_lock_api_acquisitions
