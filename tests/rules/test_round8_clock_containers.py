@@ -170,3 +170,29 @@ def test_quiet_for_signed_tokens_without_age_limit_and_other_max_age():
             return json.loads(path), data, other
     """
     assert flagged(code, CLOCK, "accounts/signing.py") == []
+
+
+def test_wrapper_forwarding_an_optional_max_age_is_quiet_but_a_required_limit_is_not():
+    # `unpack` sets no limit (its max_age defaults to None, so by default nothing expires);
+    # `verify` always verifies against the limit it is given.
+    code = """
+        from django.core.signing import TimestampSigner
+
+
+        def unpack(value, key=None, max_age=None):
+            return TimestampSigner(key=key).unsign(value, max_age=max_age)
+
+
+        def verify(value, limit):
+            return TimestampSigner().unsign(value, max_age=limit)
+
+
+        def confirm(value):
+            return unpack(value, max_age=600)
+    """
+    from textwrap import dedent
+
+    from analyzers import analyze
+
+    report = analyze("accounts/signing.py", dedent(code), CLOCK)
+    assert [(f.rule, f.line) for f in report.findings] == [("ARM104", 10)]

@@ -353,8 +353,19 @@ class WallClockPersistedExpiry(ClockMarker):
     def visit_Call(self, node: cst.Call) -> None:
         super().visit_Call(node)
         limit = max_age_argument(node)
-        if limit is not None:
+        if limit is not None and not self._forwards_optional_limit(limit):
             self._signed.append(limit)
+
+    def _forwards_optional_limit(self, limit: cst.Arg) -> bool:
+        """`max_age=max_age` inside a wrapper whose own `max_age` defaults to None: the wrapper
+        sets no limit, its callers do (and are reported where they pass one)."""
+        function = self._innermost_function()
+        if function is None or not isinstance(limit.value, cst.Name):
+            return False
+        for param in (*function.params.params, *function.params.kwonly_params):
+            if param.name.value == limit.value.value:
+                return isinstance(param.default, cst.Name) and param.default.value == "None"
+        return False
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
