@@ -51,9 +51,22 @@ def dict_keys(node: cst.BaseExpression | None) -> list[str] | None:
     return None
 
 
-def code(flow_ctx, node: cst.CSTNode) -> str:
+def code(flow_ctx, node: cst.CSTNode | None) -> str:
+    """Source text of `node` in the analysed file ("" when there is none to give)."""
+    if node is None:
+        return ""
     try:
         return flow_ctx.code_for(node)
+    except Exception:
+        return ""
+
+
+def module_code(module: cst.Module, node: cst.CSTNode | None) -> str:
+    """Source text of `node` regenerated from the module (for nodes without positions too)."""
+    if node is None:
+        return ""
+    try:
+        return module.code_for_node(node)
     except Exception:
         return ""
 

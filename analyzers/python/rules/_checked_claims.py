@@ -22,6 +22,7 @@ import libcst as cst
 
 from ._call_args import kwarg, positional
 from ._effects_flow import Flow, Site
+from ._lock_model import _code, _is_none, _key_arg
 
 _CHECKS = {"get", "exists", "has_key", "get_many", "ttl", "pttl"}
 _WRITES_WITH_LIFETIME = {"set": 3, "add": 3, "setex": 2, "psetex": 2}
@@ -29,31 +30,14 @@ _LIFETIME_KWARGS = ("ex", "px", "exat", "pxat", "timeout", "expire", "ttl")
 _RELEASES = {"delete", "unlink", "delete_many", "pop"}
 
 
-def _code(ctx, node: cst.CSTNode | None) -> str:
-    if node is None:
-        return ""
-    try:
-        return ctx.code_for(node)
-    except Exception:
-        return ""
-
-
-def _first(call: cst.Call) -> cst.BaseExpression | None:
-    named = kwarg(call, "key") or kwarg(call, "name")
-    if named is not None:
-        return named.value
-    args = positional(call)
-    return args[0] if args else None
-
-
 def _has_lifetime(site: Site) -> bool:
     call = site.node
     if site.method in ("setex", "psetex"):
         return True
-    if any((a := kwarg(call, name)) is not None and not (isinstance(a.value, cst.Name) and a.value.value in ("None", "False")) for name in _LIFETIME_KWARGS):
+    if any((a := kwarg(call, name)) is not None and not _is_none(a.value) for name in _LIFETIME_KWARGS):
         return True
     args = positional(call)
-    return len(args) >= 3 and not (isinstance(args[2], cst.Name) and args[2].value in ("None", "False"))
+    return len(args) >= 3 and not _is_none(args[2])
 
 
 def checked_claim(flow: Flow, ctx, site: Site) -> tuple[str, int] | None:
@@ -65,13 +49,13 @@ def checked_claim(flow: Flow, ctx, site: Site) -> tuple[str, int] | None:
         return None
     if not _has_lifetime(site):
         return None
-    key_code = _code(ctx, _first(site.node))
+    key_code = _code(ctx, _key_arg(site.node))
     receiver = site.chain.rsplit(".", 1)[0]
     if not key_code:
         return None
 
     def same_key(other: Site) -> bool:
-        return other.chain.rsplit(".", 1)[0] == receiver and _code(ctx, _first(other.node)) == key_code
+        return other.chain.rsplit(".", 1)[0] == receiver and _code(ctx, _key_arg(other.node)) == key_code
 
     tested = [
         start <= other.index < end

@@ -22,7 +22,7 @@ import re
 import libcst as cst
 
 from ..imports import qualify
-from ._call_args import kwarg, positional
+from ._call_args import kwarg, module_code as _code, positional
 from ._lock_acquisitions import _LOCAL_LOCK_HEADS
 
 _LOCK_NAME = re.compile(r"(?:Lock|Semaphore|Mutex|Lease)")  # case-sensitive: not "Block", "release"
@@ -39,12 +39,6 @@ _FACTORY_NAME = re.compile(r"(?:^|_)(?:lock|mutex|semaphore|lease)(?:_|$)|(?:Loc
 _ZK_RECIPES = {"Lock", "Semaphore", "ReadLock", "WriteLock"}
 _ZK_RECEIVER = re.compile(r"(?:^|\.)_?(?:zk|\w*zookeeper\w*|\w*kazoo\w*|client|zk_client|\w*_zk)$", re.I)
 
-
-def _code(module: cst.Module, node: cst.CSTNode) -> str:
-    try:
-        return module.code_for_node(node)
-    except Exception:
-        return ""
 
 
 def _truthy(arg: cst.Arg | None) -> bool:

@@ -30,6 +30,7 @@ import re
 
 import libcst as cst
 
+from ._call_args import module_code as _code
 from ..imports import qualify
 
 _SESSION_ADVISORY = re.compile(r"\bpg_(?:try_)?advisory_lock(?:_shared)?(?:\{[^{}]*\})?\s*\(", re.I)
@@ -69,12 +70,6 @@ class _CallNames(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         self.names.append(_name(node.func))
 
-
-def _code(module: cst.Module, node: cst.CSTNode) -> str:
-    try:
-        return module.code_for_node(node)
-    except Exception:
-        return ""
 
 
 def _name(func: cst.BaseExpression) -> str:

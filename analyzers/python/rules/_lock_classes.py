@@ -15,7 +15,7 @@ import re
 
 import libcst as cst
 
-from ._call_args import positional
+from ._call_args import module_code as _code, positional
 
 _LOCK_CLASS_NAME = re.compile(r"(?:Lock|Semaphore|Mutex|Lease)$")
 # "lease-timeout", "lease_timeout", "lease timeouts", "a lease is timing out", "leases expire"
@@ -24,12 +24,6 @@ _LEASE_TIMEOUT = re.compile(
 )
 _TOKEN = re.compile(r"fenc|token|epoch|generation|nextval|\bincr", re.I)
 
-
-def _code(module: cst.Module, node: cst.CSTNode) -> str:
-    try:
-        return module.code_for_node(node)
-    except Exception:
-        return ""
 
 
 def _methods(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:

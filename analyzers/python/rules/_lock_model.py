@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ._call_args import kwarg, positional
+from ._call_args import code as _code, kwarg, positional  # noqa: F401 (_code: the lock modules' reader)
 from ._effects_flow import Site
 
 _FALSY = ("False", "None", "0")
@@ -39,15 +39,6 @@ class Write:
     # a cache set filled under a stampede lock: a second holder mostly rewrites the same derived
     # value, but a paused one can still put back an older value (medium confidence)
     cache_fill: bool = False
-
-
-def _code(ctx, node: cst.CSTNode | None) -> str:
-    if node is None:
-        return ""
-    try:
-        return ctx.code_for(node)
-    except Exception:
-        return ""
 
 
 def _key_arg(call: cst.Call) -> cst.BaseExpression | None:

@@ -20,6 +20,8 @@ import re
 
 import libcst as cst
 
+from ._call_args import module_code as _code
+
 _CREATES = {"create", "get_or_create"}
 _AGE_LOOKUP = re.compile(r"__(?:lt|lte)$")
 _TIME = re.compile(r"now|time|timedelta|expir|timeout|ttl|age|stale", re.I)
@@ -27,12 +29,6 @@ _EXPIRY_FIELD = re.compile(r"expir|until|deadline|ttl|timeout", re.I)
 _LOCK_MODEL = re.compile(r"Lock|Mutex|Lease|Leader|Semaphore")
 _TOKEN = re.compile(r"fenc|epoch|generation|nextval", re.I)
 
-
-def _code(module: cst.Module, node: cst.CSTNode) -> str:
-    try:
-        return module.code_for_node(node)
-    except Exception:
-        return ""
 
 
 def _model(node: cst.BaseExpression) -> str | None:

@@ -18,7 +18,7 @@ import re
 
 import libcst as cst
 
-from ._call_args import positional
+from ._call_args import module_code as _code, positional
 
 _AGE = re.compile(r"getmtime|getctime|st_mtime|st_ctime|getatime|st_atime")
 _REMOVE = re.compile(r"(?:^|\.)(?:remove|unlink|rmdir|rmtree)$")
@@ -26,12 +26,6 @@ _TOKEN = re.compile(r"fenc|epoch|generation|nextval", re.I)
 # A file cache also creates files and evicts old ones; a lock says so in its names or messages.
 _LOCK_WORD = re.compile(r"lock", re.I)
 
-
-def _code(module: cst.Module, node: cst.CSTNode) -> str:
-    try:
-        return module.code_for_node(node)
-    except Exception:
-        return ""
 
 
 def _chain(func: cst.BaseExpression) -> str:

@@ -14,7 +14,7 @@ import re
 
 import libcst as cst
 
-from ._call_args import positional
+from ._call_args import module_code as _code, positional
 from ._effects_flow import Flow, build_flow, module_values
 from ._lock_acquisitions import AcquisitionFinder
 from ._lock_lifetimes import _LEASE_COLUMN, _set_clause, _set_items
@@ -29,14 +29,6 @@ _FIXED = re.compile(r"\b\d+(?:\.\d+)?\b|\b[A-Z][A-Z0-9_]{2,}\b|\b(?:[Cc]onf|CONF
 _PER_ROW = re.compile(r"\b(?:task|job|row|item|message|msg|doc|obj|record)\.\w+", re.I)
 _ADAPTIVE = re.compile(r"p9\d|percentile|rtt|latency|stddev|phi|ewma|mean|avg|adaptive", re.I)
 
-
-def _code(module: cst.Module, node: cst.CSTNode | None) -> str:
-    if node is None:
-        return ""
-    try:
-        return module.code_for_node(node)
-    except Exception:
-        return ""
 
 
 class _Defs(cst.CSTVisitor):
