@@ -56,6 +56,27 @@ SECRET = "e2e-webhook-secret"
 INSTALLATION = 77
 REPO = "acme/shop"
 
+# A file with one ARM401 finding and the model reply that fixes it, shared by the LLM-fix tests.
+CHARGE = '''import stripe
+
+
+def charge(order):
+    intent = stripe.PaymentIntent.create(
+        amount=order.total_cents,
+        currency="brl",
+        customer=order.customer_id,
+    )
+    return intent.id
+'''
+FIXED_CHARGE = '''```python
+    intent = stripe.PaymentIntent.create(
+        amount=order.total_cents,
+        currency="brl",
+        customer=order.customer_id,
+        idempotency_key=f"charge-{order.id}",
+    )
+```'''
+
 
 class AppWorld:
     """The App wired as `armadilhas serve` wires it (Flask app, SQLite queue and store, real

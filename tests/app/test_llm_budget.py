@@ -15,27 +15,9 @@ from bot.llm_fix import LlmFixer, LlmLimits, redact
 from bot.llm_state import RedisLlmState, SqliteLlmState
 from bot.review.job import Reviewer, ReviewRequest
 
-from .conftest import INSTALLATION, REPO
+from .conftest import CHARGE, INSTALLATION, REPO
+from .conftest import FIXED_CHARGE as GOOD
 
-CHARGE = '''import stripe
-
-
-def charge(order):
-    intent = stripe.PaymentIntent.create(
-        amount=order.total_cents,
-        currency="brl",
-        customer=order.customer_id,
-    )
-    return intent.id
-'''
-GOOD = '''```python
-    intent = stripe.PaymentIntent.create(
-        amount=order.total_cents,
-        currency="brl",
-        customer=order.customer_id,
-        idempotency_key=f"charge-{order.id}",
-    )
-```'''
 BROKEN = '''```python
     intent = stripe.PaymentIntent.create(
         amount=order.total_cents,

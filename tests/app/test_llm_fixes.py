@@ -4,27 +4,8 @@ import dataclasses
 from bot.llm_fix import make_fixer
 from bot.review.job import Reviewer, ReviewRequest
 
-from .conftest import INSTALLATION, REPO
-
-CHARGE = '''import stripe
-
-
-def charge(order):
-    intent = stripe.PaymentIntent.create(
-        amount=order.total_cents,
-        currency="brl",
-        customer=order.customer_id,
-    )
-    return intent.id
-'''
-REPLY = '''```python
-    intent = stripe.PaymentIntent.create(
-        amount=order.total_cents,
-        currency="brl",
-        customer=order.customer_id,
-        idempotency_key=f"charge-{order.id}",
-    )
-```'''
+from .conftest import CHARGE, INSTALLATION, REPO
+from .conftest import FIXED_CHARGE as REPLY
 
 
 def review(app_world, github_gateway, fake_openai, config: str):
