@@ -13,6 +13,7 @@ import libcst as cst
 
 from ._call_args import _chain_of, code, kwarg, positional
 from ._effects_flow import Flow, Site
+from ..walk import walk
 from ._sqltext import string_text
 from ._urllib_post import urlopen_method, urlopen_url
 
@@ -82,16 +83,68 @@ def http_client_name(receiver: str, before: int, flow: Flow) -> bool:
     return bool(values) and all(_client_call(v, flow) for v in values)
 
 
-def http_url(site: Site, flow: Flow) -> str | None:
+def http_url(site: Site, flow: Flow, ctx=None) -> str | None:
     call = site.node
+    resolve = url_resolver(flow, site.index, ctx)
     if site.method == "urlopen":
-        return string_text(urlopen_url(site, flow), flow.resolver(site.index))
+        return string_text(urlopen_url(site, flow), resolve)
     arg = kwarg(call, "url")
     args = positional(call)
     if site.method == "request":
         args = args[1:]
     node = arg.value if arg is not None else (args[0] if args else None)
-    return string_text(node, flow.resolver(site.index))
+    return string_text(node, resolve)
+
+
+def url_resolver(flow: Flow, before: int, ctx=None):
+    """Resolve the names a URL is built from, including where integrations keep it: an
+    instance attribute set in `__init__` (`self.endpoint = endpoint`, `self.payments_url =
+    self.endpoint + "/v1/payments/payment"`) from a parameter's default or a module constant,
+    and `SANDBOX if test else LIVE` (either branch: both name the same provider)."""
+    defaults = _param_defaults(ctx) if ctx is not None else {}
+
+    def resolve(node: cst.BaseExpression) -> cst.BaseExpression | None:
+        if isinstance(node, cst.Name):
+            bound = flow.value_of(node.value, before)
+            return bound if bound is not None else defaults.get(node.value)
+        if isinstance(node, cst.IfExp):
+            return node.body if string_text(node.body, resolve) is not None else node.orelse
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+            values = flow.self_values.get("self." + node.attr.value) or ()
+            known = [v for v in values if not (isinstance(v, cst.Attribute) and v.attr.value == node.attr.value)]
+            for value in known:
+                if string_text(value, resolve) is not None:
+                    return value
+        return None
+
+    return resolve
+
+
+def _param_defaults(ctx) -> dict[str, cst.BaseExpression]:
+    """Parameter name -> its string default, for names every function of the module that
+    declares them gives the same literal default (`endpoint="https://..."`)."""
+    cached = getattr(ctx, "_url_param_defaults", None)
+    if cached is not None:
+        return cached
+    found: dict[str, cst.BaseExpression] = {}
+    clashing: set[str] = set()
+
+    class _Defaults(cst.CSTVisitor):
+        def visit_Param(self, node: cst.Param) -> None:
+            if node.default is None or not isinstance(node.default, (cst.SimpleString, cst.ConcatenatedString)):
+                return
+            name = node.name.value
+            if name in found and string_text(found[name]) != string_text(node.default):
+                clashing.add(name)
+            found.setdefault(name, node.default)
+
+    walk(ctx.module, _Defaults())
+    cached = {k: v for k, v in found.items() if k not in clashing}
+    try:
+        ctx._url_param_defaults = cached
+    except Exception:
+        pass
+    return cached
 
 
 def http_url_source(site: Site, ctx, flow: Flow | None = None) -> str | None:

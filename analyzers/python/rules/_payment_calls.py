@@ -243,7 +243,7 @@ def _adyen_receiver(chain: str) -> bool:
 def http_payment(site: Site, flow: Flow, ctx) -> Payment | None:
     if http_method(site, flow) != "post":
         return None
-    url = http_url(site, flow)
+    url = http_url(site, flow, ctx)
     if url is None or "paypal" in url.lower():
         method = paypal_nvp_method(_flow_source(flow, ctx))
         if method is not None:
@@ -252,7 +252,7 @@ def http_payment(site: Site, flow: Flow, ctx) -> Payment | None:
     node = kwarg(site.node, "url").value if kwarg(site.node, "url") is not None else (args[0] if args else None)
     if site.method == "urlopen":
         node = urlopen_url(site, flow)
-    text = url_text(node, flow, site)
+    text = url_text(node, flow, site, ctx)
     provider = no_key_provider(text)
     if provider is None:
         if url and PAYMENT_URL.search(url) and not NOT_A_PAYMENT_URL.search(url) and not no_key_domain(url):

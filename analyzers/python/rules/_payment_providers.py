@@ -27,15 +27,18 @@ NO_KEY_URL = {
 }
 
 
-def url_text(node: cst.BaseExpression | None, flow: Flow, site: Site) -> str | None:
+def url_text(node: cst.BaseExpression | None, flow: Flow, site: Site, ctx=None) -> str | None:
     """The literal text of a URL expression, including the arguments of `"{}{}".format(base,
     "/path")` (the holes the SQL reader leaves out)."""
+    from ._http_calls import url_resolver
+
     if isinstance(node, cst.Name) and flow.bound_here(node.value):
         node = flow.value_of(node.value, site.index)
-    text = string_text(node, flow.resolver(site.index))
+    resolve = url_resolver(flow, site.index, ctx)
+    text = string_text(node, resolve)
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "format":
         pieces = [text or ""]
-        pieces += [string_text(a.value, flow.resolver(site.index)) or "?" for a in node.args]
+        pieces += [string_text(a.value, resolve) or "?" for a in node.args]
         return "\n".join(pieces)
     return text
 

@@ -124,7 +124,7 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
     if verb is None and refresh_call(site, flow):
         return Effect("token", site, confidence="medium")
     if verb in ("post", "put", "patch"):
-        url = http_url(site, flow)
+        url = http_url(site, flow, ctx)
         if url is not None and _NOT_AN_EFFECT_URL.search(url):
             return None
         if url is None and _READ_ENDPOINT_NAME.search(http_url_source(site, ctx, flow) or ""):
@@ -165,6 +165,8 @@ def _receiver_class(receiver: str, before: int, flow: Flow, ctx) -> cst.ClassDef
     classes = _module_classes(ctx)
     if not classes:
         return None
+    if receiver == "self":  # `self._request(data)`: a helper method of the integration's own class
+        return classes.get(flow.class_name) if flow.class_name else None
     bound = flow.value_of(receiver, before)
     if isinstance(bound, cst.Call) and isinstance(bound.func, cst.Name):
         return classes.get(bound.func.value)

@@ -69,6 +69,10 @@ def string_text(node: cst.BaseExpression | None, resolve: Resolver | None = None
         return None
     if isinstance(node, cst.Name) and resolve is not None:
         return string_text(resolve(node), resolve, _depth + 1)
+    if isinstance(node, (cst.Attribute, cst.IfExp)) and resolve is not None:
+        # only resolvers that know instance attributes answer here (see _http_calls.url_resolver)
+        bound = resolve(node)
+        return string_text(bound, resolve, _depth + 1) if bound is not None and bound is not node else None
     return None
 
 
