@@ -25,6 +25,8 @@ __all__ = [
     "Settings",
     "analyze",
     "analyze_bytes",
+    "build_project_index",
+    "decode_python",
     "language_of",
     "apply_edits",
 ]
@@ -39,9 +41,11 @@ def language_of(path: str, settings: Settings = DEFAULT) -> str | None:
     return None
 
 
-def analyze(path: str, text: str, settings: Settings = DEFAULT) -> Report:
+def analyze(path: str, text: str, settings: Settings = DEFAULT, project=None) -> Report:
     """Findings and notes for one file. Unsupported extensions, and test code unless
-    `settings.include_tests`, yield an empty report."""
+    `settings.include_tests`, yield an empty report. `project` is an optional index of the
+    project's other modules (`build_project_index`): with it, a clock helper imported from
+    another module is a certain reading instead of a guess by name."""
     report = Report(path)
     language = language_of(path, settings)
     if language is None or (not settings.include_tests and is_test_path(path)):
@@ -50,7 +54,7 @@ def analyze(path: str, text: str, settings: Settings = DEFAULT) -> Report:
         if language == "python":
             from .python.engine import analyze_python
 
-            raws, notes, _ = analyze_python(path, text, settings)
+            raws, notes, _ = analyze_python(path, text, settings, project)
         else:
             from .sql.engine import analyze_sql
 
@@ -64,7 +68,7 @@ def analyze(path: str, text: str, settings: Settings = DEFAULT) -> Report:
     return report
 
 
-def analyze_bytes(path: str, data: bytes, settings: Settings = DEFAULT) -> Report:
+def analyze_bytes(path: str, data: bytes, settings: Settings = DEFAULT, project=None) -> Report:
     """Decode then analyse. Python files honour a PEP 263 coding cookie; SQL must be UTF-8."""
     language = language_of(path, settings)
     if language is None or (not settings.include_tests and is_test_path(path)):
@@ -87,4 +91,23 @@ def analyze_bytes(path: str, data: bytes, settings: Settings = DEFAULT) -> Repor
         return Report(path, notes=[Note(path, f"not analysed: the file is not valid {encoding}{where}")])
     if text.startswith("\ufeff"):
         text = text[1:]
-    return analyze(path, text, settings)
+    return analyze(path, text, settings, project)
+
+
+def decode_python(data: bytes) -> str | None:
+    """Text of a Python file as `analyze_bytes` would read it; None when it cannot be decoded."""
+    if b"\0" in data:
+        return None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = codecs.decode(data, encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def build_project_index(files):
+    """Index of the clock helpers of a project, from (path, text) of its Python files (pure)."""
+    from .python.project_index import build_index
+
+    return build_index(files)

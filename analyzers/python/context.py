@@ -15,8 +15,9 @@ from .imports import import_table, qualify
 
 
 class FileContext:
-    def __init__(self, path: str, text: str, settings: Settings, wrapper: MetadataWrapper) -> None:
+    def __init__(self, path: str, text: str, settings: Settings, wrapper: MetadataWrapper, project=None) -> None:
         self.path = path
+        self.project = project  # project_index.ProjectIndex of the whole project, or None
         self.text = text
         self.settings = settings
         self.wrapper = wrapper
@@ -27,6 +28,7 @@ class FileContext:
         self._positions = None
         self._line_starts: list[int] | None = None
         self._imports: dict[str, str] | None = None
+        self._project_view = None
 
     # --- names -------------------------------------------------------------------------------
     @property
@@ -37,6 +39,16 @@ class FileContext:
 
     def qname(self, node: cst.BaseExpression) -> str | None:
         return qualify(self.imports, node)
+
+    def project_view(self):
+        """The project index as this file's imports see it (None without an index)."""
+        if self.project is None:
+            return None
+        if self._project_view is None:
+            from .project_index import FileView
+
+            self._project_view = FileView(self.project, self.path, self.module, self.imports)
+        return self._project_view
 
     @property
     def language(self) -> str:

@@ -23,17 +23,21 @@ from ..sql import embedded as _embedded  # noqa: F401  (SQL inside Python string
 from . import rules as _rules  # noqa: F401  (registers every rule class)
 from .context import FileContext
 from .rule import RULE_CLASSES, PythonRule
+from .rules._clock import ClockMarker
 from .walk import walk_batched
 
 MAX_LINE_CHARS = 20_000
 MAX_FILE_CHARS = 5_000_000
 
 
-def select_rules(text: str, settings: Settings) -> list[type[PythonRule]]:
+def select_rules(text: str, settings: Settings, project=None) -> list[type[PythonRule]]:
+    # A call to a clock helper of another module is a clock reading the text triggers cannot spell.
+    helpers = project is not None and project.mentions_helper(text)
     return [
         cls
         for cls in RULE_CLASSES
-        if any(settings.enabled(rule_id) for rule_id in cls.rule_ids()) and cls.TRIGGERS.search(text)
+        if any(settings.enabled(rule_id) for rule_id in cls.rule_ids())
+        and (cls.TRIGGERS.search(text) or (helpers and issubclass(cls, ClockMarker)))
     ]
 
 
@@ -70,8 +74,11 @@ def _syntax_note(path: str, exc: BaseException) -> Note:
     return Note(path, f"not analysed: {type(exc).__name__}: {exc}")
 
 
-def analyze_python(path: str, text: str, settings: Settings) -> tuple[list[RawFinding], list[Note], FileContext | None]:
-    classes = select_rules(text, settings)
+def analyze_python(
+    path: str, text: str, settings: Settings, project=None
+) -> tuple[list[RawFinding], list[Note], FileContext | None]:
+    """`project`: an optional project_index.ProjectIndex of the other modules' clock helpers."""
+    classes = select_rules(text, settings, project)
     if not classes:
         return [], [], None
     note = _gate(path, text)
@@ -91,7 +98,7 @@ def analyze_python(path: str, text: str, settings: Settings) -> tuple[list[RawFi
         return [], [_syntax_note(path, exc)], None
 
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    ctx = FileContext(path, text, settings, wrapper)
+    ctx = FileContext(path, text, settings, wrapper, project)
     visitors = [cls(ctx) for cls in classes]
     notes: list[Note] = []
     try:

@@ -1,0 +1,429 @@
+"""What the other modules of a project say about the wall clock: a pure function from the texts of
+a project's Python files to facts such as "function `pkg.utils.aware_utcnow` returns the wall
+clock" or "`pkg.tokens.expiry_for` returns the wall clock plus an offset".
+
+    index = build_index({"pkg/utils.py": text, "pkg/tasks.py": text2, ...})
+    report = analyze("pkg/tasks.py", text2, settings, project=index)
+
+A call in one file to a helper imported from another module of the project is then a reading of
+the clock as certain as `time.time()` itself; without the index such a helper is only guessed
+from its name (medium confidence). Helpers are followed two hops at most: a helper reads a clock
+directly, or calls a helper that is itself known from a first pass over the project.
+
+Cheap by construction: a regex decides which files can define a clock helper at all, CPython's
+`ast` finds the top-level functions and classes that mention a clock, and only those are parsed
+with libcst and summarised by the same data-flow analysis the clock rules use.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+import libcst as cst
+
+from ..paths import is_test_path
+from .imports import dotted, import_table, qualify
+
+# A file can define a clock helper only if it spells a clock reading somewhere.
+_CLOCK_TEXT = re.compile(
+    r"\btime(?:_ns)?\s*\(|\b(?:utc)?now\s*\(|\btoday\s*\(|\b(?:arrow|pendulum)\.(?:utc)?now\b"
+)
+_DEF_NAME = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+_MAX_INDEXED_CHARS = 2_000_000
+# Facts are kept for what a caller can compare: the clock, an instant shifted from it, an elapsed time.
+KINDS = ("wall", "offset", "duration")
+
+
+@dataclass(frozen=True)
+class Fact:
+    kind: str  # "wall" | "offset" | "duration"
+    clock: str  # the reading behind it, e.g. "datetime.datetime.now"
+    confidence: str  # "high" unless the helper itself only guesses a reading by name
+    # The clock is only the default of an argument the helper may return instead
+    # (`def localtime(value=None): value = value or now(); return value.astimezone()`):
+    # a reading only when the call passes no argument.
+    defaulted: bool = False
+
+
+def module_name(path: str) -> str:
+    """Dotted module name a path stands for, from the root of the scanned tree: `src/pkg/a.py`
+    -> `src.pkg.a`, `pkg/__init__.py` -> `pkg`. Lookups match on dotted suffixes, so `src/`
+    layouts and package roots below the scanned folder resolve without knowing where they start."""
+    norm = path.replace("\\", "/").lstrip("./")
+    for ext in (".pyi", ".py"):
+        if norm.endswith(ext):
+            norm = norm[: -len(ext)]
+            break
+    parts = [p for p in norm.split("/") if p and p != "."]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def package_of(path: str) -> str:
+    """The package a module's relative imports start from."""
+    name = module_name(path)
+    if path.replace("\\", "/").endswith(("__init__.py", "__init__.pyi")):
+        return name
+    return name.rpartition(".")[0]
+
+
+def resolve_relative(package: str, level: int, module: str | None) -> str | None:
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)] if level > 1 else parts
+    if module:
+        base = [*base, module]
+    return ".".join(base) or None
+
+
+def relative_table(module: cst.Module, path: str) -> dict[str, str]:
+    """Local name -> absolute dotted name for `from .x import y` / `from .. import m` at any
+    statement level (the shared import table leaves relative imports out)."""
+    table: dict[str, str] = {}
+    package = package_of(path)
+    stack: list[cst.CSTNode] = list(module.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.SimpleStatementLine):
+            for small in node.body:
+                if isinstance(small, cst.ImportFrom) and small.relative and not isinstance(small.names, cst.ImportStar):
+                    base = resolve_relative(package, len(small.relative), dotted(small.module) if small.module else None)
+                    if base is None:
+                        continue
+                    for alias in small.names:
+                        name = dotted(alias.name)
+                        if name is None:
+                            continue
+                        local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+                        table[local] = f"{base}.{name}"
+            continue
+        for attr in ("body", "orelse", "handlers", "finalbody"):
+            value = getattr(node, attr, None)
+            if isinstance(value, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+                stack.extend(value.body)
+            elif isinstance(value, (cst.Else, cst.Finally, cst.If)):
+                stack.append(value)
+            elif isinstance(value, (tuple, list)):
+                stack.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return table
+
+
+@dataclass
+class ProjectIndex:
+    """Clock facts of a project's functions, by absolute dotted name (`pkg.utils.now`,
+    `pkg.clock.Clock.now`), looked up by any dotted suffix an import can spell."""
+
+    facts: dict[str, Fact] = field(default_factory=dict)
+    # dotted name of every top-level function/method a scanned module defines, clock or not
+    defined: set[str] = field(default_factory=set)
+    _suffixes: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
+    _names: frozenset[str] | None = field(default=None, repr=False, compare=False)
+    _names_re: re.Pattern | None = field(default=None, repr=False, compare=False)
+
+    def add(self, name: str, fact: Fact) -> None:
+        self.facts[name] = fact
+        self.forget()
+
+    def forget(self) -> None:
+        self._suffixes = None
+        self._names = None
+        self._names_re = None
+
+    def _lookup_keys(self, qname: str) -> list[str]:
+        if self._suffixes is None:
+            suffixes: dict[str, list[str]] = {}
+            for full in (*self.facts, *self.defined):
+                parts = full.split(".")
+                for i in range(len(parts) - 1):
+                    suffixes.setdefault(".".join(parts[i:]), []).append(full)
+            self._suffixes = suffixes
+        return sorted(set(self._suffixes.get(qname, ())))
+
+    def lookup(self, qname: str) -> Fact | None | bool:
+        """The fact for a qualified call name; False when the name is a project function that
+        is known not to return a clock reading; None when the index does not know the name."""
+        keys = self._lookup_keys(qname)
+        if not keys:
+            return None
+        found = {self.facts.get(key) for key in keys}
+        if len(found) != 1:
+            return None  # two modules of that name disagree: no answer
+        fact = found.pop()
+        return False if fact is None else fact
+
+    @property
+    def helper_names(self) -> frozenset[str]:
+        """Last parts of the known helpers' names, for the rules' text triggers."""
+        if self._names is None:
+            self._names = frozenset(name.rsplit(".", 1)[-1] for name in self.facts)
+        return self._names
+
+    def helpers_re(self) -> re.Pattern:
+        if self._names_re is None:
+            names = "|".join(map(re.escape, sorted(self.helper_names))) or "(?!)"
+            self._names_re = re.compile(r"\b(?:" + names + r")\s*\(")
+        return self._names_re
+
+    def mentions_helper(self, text: str) -> bool:
+        return bool(self.helper_names) and bool(self.helpers_re().search(text))
+
+
+class FileView:
+    """The project index as one file sees it: its imports (relative ones included) decide which
+    calls may name a project helper."""
+
+    def __init__(self, index: ProjectIndex, path: str, module: cst.Module, imports: Mapping[str, str]) -> None:
+        self.index = index
+        self.path = path
+        self.relative = relative_table(module, path)
+        self.imports = imports
+
+    def qualified(self, func: cst.BaseExpression) -> str | None:
+        name = dotted(func)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        full = self.relative.get(head) or self.imports.get(head)
+        if full is None:
+            return None  # only imported names can be another module's helpers
+        return f"{full}.{rest}" if rest else full
+
+    def reading(self, call: cst.Call) -> Fact | None | bool:
+        name = self.qualified(call.func)
+        if name is None:
+            return None
+        fact = self.index.lookup(name)
+        if fact and fact.defaulted and call.args:
+            return False  # the caller's own value comes back
+        return fact
+
+
+# --- building the index ------------------------------------------------------------------------
+def may_define_helper(text: str) -> bool:
+    return "def " in text and bool(_CLOCK_TEXT.search(text))
+
+
+_HEAD = re.compile(r"([ \t]*)(?:(async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(@)|(import[ \t]|from[ \t]))")
+# A helper is short; longer functions are not read for the index (a cost guard).
+_MAX_HELPER_LINES = 60
+
+
+def _parses(source: str) -> bool:
+    """CPython's parser first: it refuses what would crash libcst's native parser."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
+
+
+def _block_end(lines: list[str], start: int, indent: int) -> int:
+    """Index after the last line of the block opened at `start` (by indentation)."""
+    end = start + 1
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if len(line) - len(stripped) <= indent:
+            return end
+        end = i + 1
+    return end
+
+
+def _segments(text: str, pattern: re.Pattern) -> tuple[str, list[str]]:
+    """The parts of a module a clock helper needs, found by indentation without parsing: the
+    top-level imports, the module-level one-line assignments that mention a clock, and the
+    top-level functions and methods that return something and mention a clock (methods under a
+    bare `class Name:` line). Each part must parse alone; and the names of every def."""
+    lines = text.splitlines(keepends=True)
+    imports: list[str] = []
+    keep: list[str] = []
+    names: list[str] = []
+    cls: str | None = None
+    cls_indent: int | None = None
+    methods: list[str] = []
+    decorators = -1  # first line of the decorators above the next def
+
+    def flush() -> None:
+        if cls is not None and methods:
+            keep.append(f"class {cls}:\n" + "".join(methods))
+        methods.clear()
+
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        match = _HEAD.match(line)
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if not stripped or stripped.startswith("#"):
+            i += 1
+            continue
+        if indent == 0 and not (match and (match.group(5) or match.group(3))):
+            flush()
+            cls = None
+        if match is None:
+            if indent == 0 and "=" in line and pattern.search(line) and line.rstrip().endswith(")") and _parses(line):
+                keep.append(line if line.endswith("\n") else line + "\n")
+            decorators = -1
+            i += 1
+            continue
+        if match.group(5):  # decorator
+            if decorators < 0:
+                decorators = i
+            i += 1
+            continue
+        if match.group(6):  # import
+            end = i + 1
+            if "(" in line and ")" not in line:
+                while end < len(lines) and ")" not in lines[end - 1]:
+                    end += 1
+            if indent == 0:
+                source = "".join(lines[i:end])
+                if _parses(source):
+                    imports.append(source if source.endswith("\n") else source + "\n")
+            i = end
+            continue
+        if match.group(4):  # class
+            if indent == 0:
+                flush()
+                cls, cls_indent = match.group(4), None
+            decorators = -1
+            i += 1
+            continue
+        # a def
+        first = decorators if decorators >= 0 else i
+        decorators = -1
+        end = _block_end(lines, i, indent)
+        name = match.group(3)
+        top = indent == 0
+        method = cls is not None and indent > 0 and (cls_indent is None or indent == cls_indent)
+        if method and cls_indent is None:
+            cls_indent = indent
+        if top or method:
+            names.append(name if top else f"{cls}.{name}")
+            source = "".join(lines[first:end])
+            if not source.endswith("\n"):
+                source += "\n"
+            if end - first <= _MAX_HELPER_LINES and "return" in source and pattern.search(source):
+                if top and _parses(source):
+                    keep.append(source)
+                elif method and _parses(f"class _:\n{source}"):
+                    methods.append(source)
+        i = end
+    flush()
+    return "".join(imports) + "".join(keep), names
+
+
+def module_facts(path: str, text: str, known: ProjectIndex | None = None) -> tuple[dict[str, Fact], list[str]]:
+    """Clock facts of one module's top-level functions and methods; and every def it holds."""
+    if len(text) > _MAX_INDEXED_CHARS or "\0" in text:
+        return {}, []
+    # second pass: only functions that call a helper found by the first can add a fact
+    pattern = _CLOCK_TEXT if known is None else known.helpers_re()
+    snippet, names = _segments(text, pattern)
+    base = module_name(path)
+    defined = [f"{base}.{n}" if base else n for n in names]
+    if "def " not in snippet:
+        return {}, defined
+    try:
+        module = cst.parse_module(snippet)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError):
+        return {}, defined
+    return _summarise(path, base, module, text, known), defined
+
+
+def _summarise(path: str, base: str, module: cst.Module, text: str, known) -> dict[str, Fact]:
+    from .rules._clock import ClockAnalysis
+    from .rules._clock_scope import ScopeIndex
+
+    imports = relative_table(module, path)
+    table = {**import_table(module), **imports}
+    index = ScopeIndex()
+    functions: dict[str, tuple[cst.FunctionDef, cst.ClassDef | None]] = {}
+    analysis = ClockAnalysis(lambda node: qualify(table, node), index)
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            functions[stmt.name.value] = (stmt, None)
+            index.add_function(stmt, None)
+        elif isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+            methods = [m for m in stmt.body.body if isinstance(m, cst.FunctionDef)]
+            analysis.class_methods[id(stmt)] = {m.name.value: m for m in methods}
+            for method in methods:
+                functions[f"{stmt.name.value}.{method.name.value}"] = (method, stmt)
+                index.add_function(method, stmt)
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        if isinstance(target.target, cst.Name):
+                            analysis.module_values[target.target.value] = small.value
+    analysis.module_functions = {name: f for name, (f, cls) in functions.items() if cls is None}
+    analysis.imported = frozenset(table)
+    analysis.text = text  # the whole file: a field written outside the snippet is not a known clock
+    if known is not None:
+        analysis.project = FileView(known, path, module, imports)
+    facts: dict[str, Fact] = {}
+    for name, (func, _) in functions.items():
+        try:
+            summary = analysis.summary(func)
+        except RecursionError:
+            continue
+        if summary is None:
+            continue
+        kind, clock, confidence, _ = summary
+        if kind in KINDS:
+            facts[f"{base}.{name}" if base else name] = Fact(kind, clock, confidence, _passes_argument(analysis, func))
+    return facts
+
+
+def _passes_argument(analysis, func: cst.FunctionDef) -> bool:
+    """A returned value flows through one of the function's parameters."""
+    from .rules._clock_helpers import returned_values
+
+    scope = next((s for s in analysis.index.scopes if s.node is func), None)
+    if scope is None or not scope.params - {"self", "cls"}:
+        return False
+    for value in returned_values(func):
+        if value is None:
+            continue
+        flow = analysis.flow(scope, value)
+        if flow is not None and flow.syms & (scope.params - {"self", "cls"}):
+            return True
+    return False
+
+
+def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> ProjectIndex:
+    """The clock facts of a project, from (path, text) of its Python files. Two passes: helpers
+    that read a clock themselves, then helpers that call one of those."""
+    items = list(files.items()) if isinstance(files, Mapping) else list(files)
+    index = ProjectIndex()
+    # Test code is not reported by default, and its helpers are fixtures, not the product's clock.
+    items = [(path, text) for path, text in items if path.endswith((".py", ".pyi")) and not is_test_path(path)]
+    for path, text in items:
+        if not may_define_helper(text):
+            base = module_name(path)
+            index.defined.update(f"{base}.{n}" for n in _DEF_NAME.findall(text))
+            continue
+        facts, defined = module_facts(path, text)
+        index.defined.update(defined)
+        for name, fact in facts.items():
+            index.add(name, fact)
+    if not index.facts:
+        return index
+    first = ProjectIndex(dict(index.facts), set(index.defined))
+    for path, text in items:
+        if "def " not in text or not first.mentions_helper(text):
+            continue
+        facts, _ = module_facts(path, text, first)
+        for name, fact in facts.items():
+            index.facts.setdefault(name, fact)
+    index.forget()
+    return index

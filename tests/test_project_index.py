@@ -1,0 +1,151 @@
+"""The project index: which functions of a project return the wall clock, from the texts of its
+files (module names from paths, relative imports, two hops, and what must not be a fact)."""
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+
+from analyzers import build_project_index
+from analyzers.python.project_index import FileView, module_name, package_of, resolve_relative
+
+
+def index_of(files: dict[str, str]):
+    return build_project_index({path: textwrap.dedent(text) for path, text in files.items()})
+
+
+def test_module_names_follow_paths_and_packages():
+    assert module_name("src/billing/clock.py") == "src.billing.clock"
+    assert module_name("billing/__init__.py") == "billing"
+    assert module_name("./tools/stamp.pyi") == "tools.stamp"
+    assert package_of("billing/clock.py") == "billing"
+    assert package_of("billing/__init__.py") == "billing"
+    assert resolve_relative("billing.jobs", 1, "clock") == "billing.jobs.clock"
+    assert resolve_relative("billing.jobs", 2, None) == "billing"
+    assert resolve_relative("billing", 3, "x") is None
+
+
+def test_helpers_that_read_a_clock_are_facts():
+    index = index_of({
+        "src/billing/clock.py": """
+            import time as _t
+            from datetime import datetime, timezone, timedelta
+
+            def wall_seconds():
+                return int(_t.time())
+
+            def stamp():
+                current = datetime.now(timezone.utc)
+                return current.replace(microsecond=0)
+
+            def lease_end(ttl):
+                return datetime.now(timezone.utc) + timedelta(seconds=ttl)
+
+            def label():
+                return "clock"
+
+            class SystemClock:
+                def read(self):
+                    return datetime.now(timezone.utc)
+        """,
+    })
+    facts = index.facts
+    assert facts["src.billing.clock.wall_seconds"].kind == "wall"
+    assert facts["src.billing.clock.stamp"].kind == "wall"
+    assert facts["src.billing.clock.lease_end"].kind == "offset"
+    assert facts["src.billing.clock.SystemClock.read"].kind == "wall"
+    assert "src.billing.clock.label" not in facts
+    # known by any suffix an import can spell (src/ layouts)
+    assert index.lookup("billing.clock.stamp").kind == "wall"
+    assert index.lookup("billing.clock.label") is False  # defined, and not a clock
+    assert index.lookup("elsewhere.stamp") is None
+
+
+def test_a_helper_calling_a_helper_of_another_module_is_a_second_hop():
+    index = index_of({
+        "inventory/timeutil.py": """
+            import datetime
+            def utc_moment():
+                return datetime.datetime.now(tz=datetime.timezone.utc)
+        """,
+        "inventory/holds.py": """
+            from datetime import timedelta
+            from .timeutil import utc_moment
+
+            def hold_until(minutes):
+                return utc_moment() + timedelta(minutes=minutes)
+        """,
+        "inventory/report.py": """
+            from inventory.holds import hold_until
+
+            def third_hop():
+                return hold_until(5)
+        """,
+    })
+    assert index.facts["inventory.timeutil.utc_moment"].kind == "wall"
+    assert index.facts["inventory.holds.hold_until"].kind == "offset"
+    assert "inventory.report.third_hop" not in index.facts  # two hops at most
+
+
+def test_look_alikes_are_not_facts():
+    index = index_of({
+        "pkg/timing.py": """
+            import time
+            from datetime import datetime
+
+            def ticks():
+                return time.monotonic()
+
+            def maybe_now(flag):
+                if flag:
+                    return datetime.now()
+                return "later"
+
+            def echo(value):
+                return value
+        """,
+        "tests/helpers.py": """
+            import time
+            def fake_now():
+                return time.time()
+        """,
+    })
+    assert set(index.facts) == set()
+
+
+def test_a_clock_that_only_defaults_an_argument_is_a_reading_only_without_argument():
+    index = index_of({
+        "pkg/tz.py": """
+            from datetime import datetime
+
+            def local(value=None):
+                if value is None:
+                    value = datetime.now()
+                return value.astimezone()
+        """,
+    })
+    assert index.facts["pkg.tz.local"].defaulted
+    module = cst.parse_module("from pkg.tz import local\nlocal()\nlocal(order.created)\n")
+    view = FileView(index, "pkg/app.py", module, {"local": "pkg.tz.local"})
+    bare, passed = (stmt.body[0].value for stmt in module.body[1:])
+    assert view.reading(bare).kind == "wall"
+    assert view.reading(passed) is False
+
+
+def test_two_modules_of_the_same_name_that_disagree_give_no_answer():
+    index = index_of({
+        "alpha/util.py": "import time\ndef now():\n    return time.time()\n",
+        "beta/util.py": "def now():\n    return 42\n",
+    })
+    assert index.lookup("alpha.util.now").kind == "wall"
+    assert index.lookup("util.now") is None
+
+
+def test_files_that_break_the_parser_are_skipped_not_fatal():
+    index = index_of({
+        "pkg/broken.py": "def now(:\n    return time.time()\n",
+        "pkg/py2.py": "import time\ndef stamp():\n    print 'x'\n    return time.time()\n",
+        "pkg/ok.py": "import time\ndef stamp():\n    return time.time()\n",
+        "pkg/data.bin": "\0\0",
+    })
+    assert set(index.facts) == {"pkg.ok.stamp"}
