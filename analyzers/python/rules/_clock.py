@@ -161,6 +161,7 @@ class ClockAnalysis:
         self._fields: dict[str, list[tuple[Scope, cst.BaseExpression]]] | None = None
         self.text = ""  # the file's source, to check that every write of a field was indexed
         self._spelled: dict[str, int] = {}
+        self.project = None  # project_index.FileView: clock helpers of the project's other modules
 
     def forget(self) -> None:
         """Drop memoised flows after more scopes were indexed."""
@@ -191,6 +192,9 @@ class ClockAnalysis:
 
     def _indirect(self, scope: Scope, call: cst.Call) -> Flow | None:
         """A reading through another name (see _clock_helpers)."""
+        known = self.project.reading(call) if self.project is not None else None
+        if known is not None:  # a helper of another module: certain, or certainly no clock
+            return self._reading(call, known.kind, known.clock, known.confidence) if known else None
         key = called_key(call)
         if key is not None and not key.startswith("self."):
             helper = self.module_functions.get(key)
@@ -692,6 +696,7 @@ class ClockMarker(FunctionTracker, PythonRule):
         analysis.module_functions = {name: f for name, f in self._top_functions.items() if id(f) in done or id(f) in self._marked}
         analysis.imported = frozenset(self.ctx.imports) | _relative_imports(self.ctx.module)
         analysis.enclosing = self._enclosing
+        analysis.project = self.ctx.project_view()
         for cls_id, methods in self._class_methods.items():
             analysis.class_methods[cls_id] = {m.name.value: m for m in methods}
         self._index_callers(index, analysis, done)

@@ -379,7 +379,8 @@ class WallClockPersistedExpiry(ClockMarker):
             # medium: the skew is usually small next to the token's lifetime
             self.report(limit, message=_SIGNED.get(language).format(detail="max_age=" + self.ctx.code_for(limit.value)),
                         confidence="medium")
-        if not CLOCK_TRIGGER.search(self.ctx.text):
+        project = self.ctx.project  # helpers of other modules read the clock under other names
+        if not CLOCK_TRIGGER.search(self.ctx.text) and not (project and project.mentions_helper(self.ctx.text)):
             return
         results = self.shared()
         for sink in results.sinks:
