@@ -91,7 +91,7 @@ def _emit(result, args, config: RepoConfig, elapsed: float) -> int:
 
 def cmd_check(args) -> int:
     from .output.text import Progress
-    from .scan import iter_files, scan, sql_files
+    from .scan import iter_files, project_index, scan, sql_files
     from .superseded import drop_superseded
 
     config = _load_config(args)
@@ -99,7 +99,8 @@ def cmd_check(args) -> int:
         raise UsageError("--unsafe-fixes goes with --fix or --diff")
     started = time.perf_counter()
     files, notes = iter_files(args.paths, config, Path.cwd())
-    result = scan(files, config.settings, jobs=args.jobs, progress=Progress())
+    result = scan(files, config.settings, jobs=args.jobs, progress=Progress(),
+                  project=project_index(files, config.settings))
     result.notes = notes + result.notes
     result.findings = drop_superseded(result.findings, sql_files(files, config.settings))
     if notes and not files:
@@ -150,7 +151,7 @@ def _apply_fixes(result, files, args, config: RepoConfig, started: float) -> int
 
 def cmd_diff(args) -> int:
     from . import gitdiff
-    from .scan import scan
+    from .scan import project_index, scan
 
     config = _load_config(args)
     started = time.perf_counter()
@@ -167,7 +168,8 @@ def cmd_diff(args) -> int:
         full = root / path
         if lines and full.is_file() and language_of(path, config.settings) and config.included(path):
             files.append((full, os.path.relpath(full, Path.cwd())))
-    result = scan(files, config.settings, jobs=args.jobs)
+    # the index covers the analysed files, like `check` over the same paths would build it
+    result = scan(files, config.settings, jobs=args.jobs, project=project_index(files, config.settings))
     by_shown = {shown: changed[os.path.relpath(full, root)] for full, shown in files}
     result.findings = [f for f in result.findings if f.line in by_shown.get(f.path, ())]
     return _emit(result, args, config, time.perf_counter() - started)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from analyzers import Finding, Note, Settings, analyze_bytes, language_of
+from analyzers import Finding, Note, Settings, analyze_bytes, build_project_index, decode_python, language_of
 
 from .config import RepoConfig
 
@@ -62,6 +62,33 @@ def sql_files(files: list[tuple[Path, str]], settings: Settings) -> list[tuple[P
     return [(file, shown) for file, shown in files if language_of(shown, settings) == "sql"]
 
 
+def project_index(files: list[tuple[Path, str]], settings: Settings):
+    """Clock helpers of the project, from every Python file about to be analysed (by display
+    path, so module names follow the tree as the user sees it). Unreadable files are skipped."""
+    texts = []
+    for file, shown in files:
+        if language_of(shown, settings) != "python":
+            continue
+        try:
+            if os.path.getsize(file) > MAX_FILE_BYTES:
+                continue
+            with open(file, "rb") as handle:
+                text = decode_python(handle.read())
+        except OSError:
+            continue
+        if text is not None:
+            texts.append((shown, text))
+    return build_project_index(texts)
+
+
+_PROJECT = None  # the project index, set once per worker process
+
+
+def _set_project(project) -> None:
+    global _PROJECT
+    _PROJECT = project
+
+
 def _analyze_file(args: tuple[str, str, Settings]):
     file, shown, settings = args
     try:
@@ -72,7 +99,7 @@ def _analyze_file(args: tuple[str, str, Settings]):
             data = handle.read()
     except OSError as exc:
         return [], [Note(shown, f"could not read: {exc.strerror or exc}")], 0
-    report = analyze_bytes(shown, data, settings)
+    report = analyze_bytes(shown, data, settings, _PROJECT)
     return report.findings, report.notes, data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
@@ -82,12 +109,15 @@ def scan(
     *,
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    project=None,
 ) -> ScanResult:
+    """`project`: the index of the project's clock helpers (`project_index`), or None."""
     result = ScanResult()
     work = [(str(file), shown, settings) for file, shown in files]
     jobs = jobs or os.cpu_count() or 1
+    _set_project(project)
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_set_project, initargs=(project,)) as pool:
             outputs = pool.map(_analyze_file, work, chunksize=16)
             for done, output in enumerate(outputs, 1):
                 _collect(result, output)

@@ -119,7 +119,8 @@ class ProjectIndex:
     `pkg.clock.Clock.now`), looked up by any dotted suffix an import can spell."""
 
     facts: dict[str, Fact] = field(default_factory=dict)
-    # dotted name of every top-level function/method a scanned module defines, clock or not
+    # Functions and methods whose text mentions no clock nor any indexed helper: certainly no
+    # reading, whatever their name says (a project's `now()` that returns a counter).
     defined: set[str] = field(default_factory=set)
     _suffixes: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _names: frozenset[str] | None = field(default=None, repr=False, compare=False)
@@ -177,11 +178,15 @@ class FileView:
     """The project index as one file sees it: its imports (relative ones included) decide which
     calls may name a project helper."""
 
-    def __init__(self, index: ProjectIndex, path: str, module: cst.Module, imports: Mapping[str, str]) -> None:
+    def __init__(
+        self, index: ProjectIndex, path: str, module: cst.Module, imports: Mapping[str, str], own: bool = False
+    ) -> None:
         self.index = index
         self.path = path
         self.relative = relative_table(module, path)
         self.imports = imports
+        # while indexing, the module is read in parts: its other functions are known by the index
+        self.own = module_name(path) if own else None
 
     def qualified(self, func: cst.BaseExpression) -> str | None:
         name = dotted(func)
@@ -189,6 +194,8 @@ class FileView:
             return None
         head, _, rest = name.partition(".")
         full = self.relative.get(head) or self.imports.get(head)
+        if full is None and self.own is not None and not rest:
+            full = f"{self.own}.{head}" if self.own else head
         if full is None:
             return None  # only imported names can be another module's helpers
         return f"{full}.{rest}" if rest else full
@@ -242,7 +249,8 @@ def _segments(text: str, pattern: re.Pattern) -> tuple[str, list[str]]:
     """The parts of a module a clock helper needs, found by indentation without parsing: the
     top-level imports, the module-level one-line assignments that mention a clock, and the
     top-level functions and methods that return something and mention a clock (methods under a
-    bare `class Name:` line). Each part must parse alone; and the names of every def."""
+    bare `class Name:` line). Each part must parse alone. And the names of the functions whose
+    text mentions no clock at all."""
     lines = text.splitlines(keepends=True)
     imports: list[str] = []
     keep: list[str] = []
@@ -308,11 +316,14 @@ def _segments(text: str, pattern: re.Pattern) -> tuple[str, list[str]]:
         if method and cls_indent is None:
             cls_indent = indent
         if top or method:
-            names.append(name if top else f"{cls}.{name}")
             source = "".join(lines[first:end])
             if not source.endswith("\n"):
                 source += "\n"
-            if end - first <= _MAX_HELPER_LINES and "return" in source and pattern.search(source):
+            # the helper's own name in its `def` line is no mention of a clock
+            mentions = pattern.search(re.sub(rf"\bdef[ \t]+{name}\b", "def _", source, count=1))
+            if not mentions:
+                names.append(name if top else f"{cls}.{name}")
+            if end - first <= _MAX_HELPER_LINES and "return" in source and mentions:
                 if top and _parses(source):
                     keep.append(source)
                 elif method and _parses(f"class _:\n{source}"):
@@ -323,7 +334,8 @@ def _segments(text: str, pattern: re.Pattern) -> tuple[str, list[str]]:
 
 
 def module_facts(path: str, text: str, known: ProjectIndex | None = None) -> tuple[dict[str, Fact], list[str]]:
-    """Clock facts of one module's top-level functions and methods; and every def it holds."""
+    """Clock facts of one module's top-level functions and methods; and the names of those whose
+    text mentions no clock (nor, on the second pass, a known helper)."""
     if len(text) > _MAX_INDEXED_CHARS or "\0" in text:
         return {}, []
     # second pass: only functions that call a helper found by the first can add a fact
@@ -369,7 +381,7 @@ def _summarise(path: str, base: str, module: cst.Module, text: str, known) -> di
     analysis.imported = frozenset(table)
     analysis.text = text  # the whole file: a field written outside the snippet is not a known clock
     if known is not None:
-        analysis.project = FileView(known, path, module, imports)
+        analysis.project = FileView(known, path, module, imports, own=True)
     facts: dict[str, Fact] = {}
     for name, (func, _) in functions.items():
         try:
@@ -400,6 +412,11 @@ def _passes_argument(analysis, func: cst.FunctionDef) -> bool:
     return False
 
 
+def _all_defs(text: str) -> list[str]:
+    _, quiet = _segments(text, re.compile(r"(?!)"))
+    return quiet
+
+
 def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> ProjectIndex:
     """The clock facts of a project, from (path, text) of its Python files. Two passes: helpers
     that read a clock themselves, then helpers that call one of those."""
@@ -422,7 +439,11 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
     for path, text in items:
         if "def " not in text or not first.mentions_helper(text):
             continue
-        facts, _ = module_facts(path, text, first)
+        facts, quiet = module_facts(path, text, first)
+        base = module_name(path)
+        # a function that calls a helper may read the clock even if no fact came of it
+        callers = {f"{base}.{name}" if base else name for name in _all_defs(text)} - set(quiet)
+        index.defined -= callers
         for name, fact in facts.items():
             index.facts.setdefault(name, fact)
     index.forget()

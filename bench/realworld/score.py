@@ -112,11 +112,39 @@ def read_at(git_dir: Path, commit: str, path: str) -> str | None:
     return proc.stdout.decode("utf-8", "replace")
 
 
-def score_project(project: Project, root: Path, unlabelled: list, problems: list) -> None:
+def python_files_at(git_dir: Path, commit: str) -> list[tuple[str, str]]:
+    """(path, text) of every Python file of the tree at `commit` (missing blobs skipped)."""
+    listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z", commit],
+                             capture_output=True).stdout.decode("utf-8", "surrogateescape")
+    wanted = []
+    for entry in filter(None, listing.split("\0")):
+        meta, name = entry.split("\t", 1)
+        if meta.split()[1] == "blob" and name.endswith((".py", ".pyi")):
+            wanted.append((meta.split()[2], name))
+    batch = subprocess.run(["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
+                           input="".join(f"{sha}\n" for sha, _ in wanted).encode(), capture_output=True).stdout
+    files, pos = [], 0
+    for _, name in wanted:
+        header_end = batch.index(b"\n", pos)
+        header = batch[pos:header_end].split()
+        pos = header_end + 1
+        if header[-1] == b"missing":
+            continue
+        size = int(header[2])
+        text = analyzers.decode_python(batch[pos:pos + size])
+        pos += size + 1
+        if text is not None:
+            files.append((name, text))
+    return files
+
+
+def score_project(project: Project, root: Path, unlabelled: list, problems: list, use_index: bool = True) -> None:
     git_dir = mirror_dir(root, project.repo)
     if not git_dir.exists():
         problems.append(f"{project.name}: no mirror at {git_dir} (fetch github:{project.repo})")
         return
+    # as `armadilhas check` over the repository would: every Python file feeds the project index
+    index = analyzers.build_project_index(python_files_at(git_dir, project.commit)) if use_index else None
     by_path = defaultdict(list)
     for site in project.sites:
         by_path[site.path].append(site)
@@ -125,7 +153,7 @@ def score_project(project: Project, root: Path, unlabelled: list, problems: list
         if text is None:
             problems.append(f"{project.name}: {path} not found at {project.commit[:12]}")
             continue
-        report = analyzers.analyze(path, text)
+        report = analyzers.analyze(path, text, project=index)
         for note in report.notes:
             problems.append(f"{project.name}: {path}: {note.message}")
         for finding in report.findings:
@@ -162,6 +190,8 @@ def main() -> int:
     parser.add_argument("--show-misses", action="store_true", help="list missed TRUE and flagged NEAR sites")
     parser.add_argument("--project", action="append", help="only these projects")
     parser.add_argument("--json", type=Path, help="write the figures here too")
+    parser.add_argument("--no-index", action="store_true",
+                        help="analyse each file alone, without the project index (to measure what it adds)")
     args = parser.parse_args()
 
     projects = load_projects(args.split)
@@ -170,7 +200,7 @@ def main() -> int:
     unlabelled: list = []
     problems: list[str] = []
     for project in projects:
-        score_project(project, args.mirrors, unlabelled, problems)
+        score_project(project, args.mirrors, unlabelled, problems, use_index=not args.no_index)
 
     print(f"split: {args.split}  projects: {len(projects)}  sites: {sum(len(p.sites) for p in projects)}"
           f"  tolerance: ±{TOLERANCE} lines\n")
