@@ -17,13 +17,15 @@ from bot.config import CONFIG_PATH, ConfigError, RepoConfig, load_repo_config
 from bot import metrics
 from bot.github.models import ChangedFile, GitHubError, PostedComment, PullRequestInfo, RateLimited, ReviewRejected
 
-from . import render, vet
+from . import project, render, vet
 from .diffmap import FileDiff, diff_texts, parse_patch
 
 log = logging.getLogger("armadilhas.review")
 SUPERSEDED = {"title": "Superseded", "summary": "A newer commit was pushed; it is reviewed instead."}
 
-Analyze = Callable[[str, str, analyzers.Settings], Report]
+# (path, text, settings) -> Report; also given `project=` (a project index) when the changed files
+# or the files they import define clock helpers.
+Analyze = Callable[..., Report]
 # (finding, file text, language) -> a validated Fix or None; bot/llm_fix.py provides the real one.
 Fixer = Callable[[Finding, str, str], Fix | None]
 
@@ -209,18 +211,23 @@ class Reviewer:
         notes: list[str] = []
         changed: list[ChangedFile] = self.client.changed_files(pr.repo, pr.number)
         changed_paths = {c.path for c in changed}
+        readable: list[tuple[ChangedFile, str]] = []
         for item in changed:
             if item.status == "removed" or not config.included(item.path):
                 continue
             if language_of(item.path, config.settings) is None:
                 continue
-            text = self.client.file_text(pr.repo, item.path, pr.head_sha)
-            if text is None and pr.head_repo != pr.repo:
-                text = self.client.file_text(pr.head_repo, item.path, pr.head_sha)
+            text = self._head_text(pr, item.path)
             if text is None:
                 notes.append(f"`{item.path}`: not analysed (binary, too large or not readable at the head commit)")
                 continue
-            report = self.analyze(item.path, text, config.settings)
+            readable.append((item, text))
+        index = self._project_index(pr, readable, config, notes)
+        for item, text in readable:
+            if index is not None:
+                report = self.analyze(item.path, text, config.settings, project=index)
+            else:
+                report = self.analyze(item.path, text, config.settings)
             notes.extend(f"`{n.path}`" + (f" line {n.line}" if n.line else "") + f": {n.message}" for n in report.notes)
             if item.patch is not None:
                 diff = parse_patch(item.patch)
@@ -231,6 +238,23 @@ class Reviewer:
             analysed.append(AnalysedFile(item.path, text, diff, report.findings, on_diff, clean=not report.notes,
                                          inline=item.patch is not None))
         return analysed, notes, changed_paths
+
+    def _head_text(self, pr: PullRequestInfo, path: str) -> str | None:
+        text = self.client.file_text(pr.repo, path, pr.head_sha)
+        if text is None and pr.head_repo != pr.repo:
+            text = self.client.file_text(pr.head_repo, path, pr.head_sha)
+        return text
+
+    def _project_index(self, pr: PullRequestInfo, readable, config: RepoConfig, notes: list[str]):
+        """The clock helpers of the changed Python files and of the files they import (see
+        project.py); None when no indexed helper could matter."""
+        python = {item.path: text for item, text in readable if language_of(item.path, config.settings) == "python"}
+        if not python:
+            return None
+        imported, problems = project.fetch_imported(python, lambda path: self._head_text(pr, path))
+        notes.extend(problems)
+        index = analyzers.build_project_index([*python.items(), *imported.items()])
+        return index if index.facts else None
 
     def _skill_path(self, pr: PullRequestInfo) -> str | None:
         for path in REPO_SKILL_PATHS:
