@@ -1,7 +1,9 @@
 """Round 10 non-idempotent forms: a gateway URL kept on the instance (set in `__init__` from a
 parameter default, a module constant or a sandbox/live choice), and a helper method of the
 integration's own class that performs the external call for its callers."""
-from analyzers import Settings
+import textwrap
+
+from analyzers import Settings, analyze
 
 from .helpers import flagged
 
@@ -134,3 +136,103 @@ def test_own_helper_that_keeps_its_own_record_or_only_reads_stays_quiet():
             payment.save()
     """
     assert flagged(code, EFFECTS, "payments/partner.py") == [("ARM402", 12)]
+
+
+def test_provider_rest_paths_on_a_configured_client_name_the_call():
+    code = """\
+    import httpx
+
+
+    class Checkout:
+        def __init__(self, base_url, secret):
+            self.http = httpx.Client(base_url=base_url, auth=(secret, ""))
+
+        def start_subscription(self, price, customer):
+            form = {"mode": "subscription", "line_items[0][price]": price, "customer": customer}
+            return self.http.post("/v1/checkout/sessions", data=form).json()
+
+        def order(self, cart):
+            return self.http.post("/v2/checkout/orders", json=cart.as_paypal()).json()
+
+        def plan(self, plan_id, subscriber):
+            return self.http.post("/v1/billing/subscriptions", json={"plan_id": plan_id, "subscriber": subscriber})
+
+        def refund_capture(self, capture_id):
+            return self.http.post(f"/v2/payments/captures/{capture_id}/refund", json={})
+
+        def lookup(self, order_id):
+            return self.http.post("/v1/reports/lookup", json={"id": order_id})
+    """
+    report = analyze("billing/checkout.py", textwrap.dedent(code), PAY)
+    assert [(f.rule, f.line, f.confidence) for f in report.findings] == [
+        ("ARM401", 10, "medium"),  # a checkout session stays inert until the payer uses it
+        ("ARM401", 13, "medium"),
+        ("ARM401", 16, "high"),
+        ("ARM401", 19, "high"),
+    ]
+
+
+def test_provider_rest_path_with_a_request_id_header_stays_quiet():
+    code = """\
+    import httpx
+
+
+    def create_order(client: httpx.Client, cart):
+        headers = {"PayPal-Request-Id": f"order-{cart.id}"}
+        return client.post("/v2/checkout/orders", json=cart.as_payload(), headers=headers).json()
+    """
+    assert flagged(code, PAY, "billing/orders.py") == []
+
+
+def test_mercado_pago_preference_create_is_an_inert_duplicate():
+    code = """\
+    import mercadopago
+
+
+    class Preferences:
+        def __init__(self, token):
+            self.sdk = mercadopago.SDK(token)
+
+        def open(self, order):
+            body = {"items": order.items_payload(), "external_reference": str(order.id)}
+            return self.sdk.preference().create(body)
+
+        def fetch(self, pref_id):
+            return self.sdk.preference().get(pref_id)
+    """
+    report = analyze("shop/mp.py", textwrap.dedent(code), PAY)
+    assert [(f.rule, f.line, f.confidence) for f in report.findings] == [("ARM401", 10, "medium")]
+
+
+def test_post_through_two_own_request_helpers_is_judged_where_the_url_is_chosen():
+    code = """\
+    import requests
+
+
+    class Wallet:
+        def __init__(self, endpoint="https://api.sandbox.paypal.com"):
+            self.endpoint = endpoint
+            self.pay_url = self.endpoint + "/v1/payments/payment"
+            self.profile_url = self.endpoint + "/v1/identity/profile"
+
+        def _send(self, order, *args, method="get", **kwargs):
+            kwargs["headers"] = {"Authorization": self.token(order)}
+            reply = requests.request(method, *args, **kwargs)
+            return reply.json()
+
+        def _post(self, order, *args, **kwargs):
+            return self._send(order, *args, method="post", **kwargs)
+
+        def _get(self, order, *args, **kwargs):
+            return self._send(order, *args, method="get", **kwargs)
+
+        def pay(self, order):
+            return self._post(order, self.pay_url, json=order.as_payment())
+
+        def read_back(self, order):
+            return self._get(order, self.pay_url + "/" + order.reference)
+
+        def update_profile(self, order):
+            return self._post(order, self.profile_url, json={"name": order.name})
+    """
+    assert flagged(code, PAY, "wallets/paypal_rest.py") == [("ARM401", 22)]

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ._call_args import _chain_of, flow_text_has, has_splat, import_heads, kwarg, positional
+from ._call_args import _chain_of, code, flow_text_has, has_splat, import_heads, kwarg, positional
 from ._delivery import one_shot_path
 from ._effects_flow import Flow, Site
-from ._http_calls import http_method, http_url
+from ._http_calls import http_method, http_url, url_resolver
+from ._request_wrappers import wrapped_request
+from ._sqltext import string_text
 from ._idempotency_keys import (
     IDEMPOTENCY_HEADER,
     _keyed_by_kwarg,
@@ -37,6 +39,7 @@ from ._payment_providers import (
     nvp_confidence,
     nvp_keyed,
     paypal_nvp_method,
+    provider_path,
     url_text,
 )
 from ._payment_sdks import PROVIDER_HEADS, gateway_post, provider_sdk_call
@@ -84,8 +87,10 @@ _ADYEN_CALL = re.compile(
     r"|transfers\.(?:\w+_api\.)?(?:transfer_funds|return_transfer)"
     r")$"
 )
-_MP_CREATE = re.compile(r"\.(payment|advanced_payment|refund|order|customer|card|preapproval)\(\)\.create$")
-_MP_OBJECTS = {"customer": "payer", "card": "card", "preapproval": "preapproval"}
+_MP_CREATE = re.compile(r"\.(payment|advanced_payment|refund|order|customer|card|preapproval|preference)\(\)\.create$")
+_MP_OBJECTS = {"customer": "payer", "card": "card", "preapproval": "preapproval", "preference": "checkout preference"}
+# duplicates that stay inert until the payer acts on them
+_MP_INERT = frozenset({"card", "checkout preference"})
 _PAGARME_KEY_POSITION = {"create_order": 2, "create_charge": 2, "capture_charge": 3, "cancel_charge": 3}
 # pagarmeapisdk (v5) creates that leave a duplicate object: `create_customer(body, idempotency_key)`,
 # `create_subscription(body, idempotency_key)`, `create_card(customer_id, body, idempotency_key)`.
@@ -169,7 +174,7 @@ def _payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
     if "mercadopago" in heads and _MP_CREATE.search(site.chain):
         noun = _MP_OBJECTS.get(_MP_CREATE.search(site.chain).group(1))
         return Payment("mercadopago", _mercadopago_keyed(flow, site, ctx), creates=noun,
-                       confidence="medium" if noun == "card" else "high")
+                       confidence="medium" if noun in _MP_INERT else "high")
     if _PAGARME_V4.match(qualified):
         return Payment("pagar.me v4", None if has_splat(call) else False)
     if "pagarmeapisdk" in heads and site.method in _PAGARME_KEY_POSITION:
@@ -217,6 +222,24 @@ def _payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
     http = http_payment(site, flow, ctx)
     if http is not None:
         return http
+    return wrapped_payment(site, flow, ctx)
+
+
+def wrapped_payment(site: Site, flow: Flow, ctx) -> Payment | None:
+    """`self.post(payment, self.payments_url, data=...)`: a POST to a payment URL sent by the
+    class's own request helpers (see _request_wrappers)."""
+    wrapped = wrapped_request(site, flow, ctx)
+    if wrapped is None or wrapped.verb != "post":
+        return None
+    url = string_text(wrapped.url, url_resolver(flow, site.index, ctx))
+    if not url or NOT_A_PAYMENT_URL.search(url):
+        return None
+    keyed = any(IDEMPOTENCY_HEADER.search(code(ctx, h)) for h in wrapped.headers)
+    path = provider_path(url)
+    if path is not None:
+        return Payment("http", keyed, creates=path[0], confidence=path[1])
+    if (PAYMENT_URL.search(url) and not no_key_domain(url)) or gateway_post(url):
+        return Payment("http", keyed)
     return None
 
 
@@ -255,6 +278,9 @@ def http_payment(site: Site, flow: Flow, ctx) -> Payment | None:
     text = url_text(node, flow, site, ctx)
     provider = no_key_provider(text)
     if provider is None:
+        path = provider_path(url or text)
+        if path is not None:
+            return Payment("http", http_keyed(site, flow, ctx), creates=path[0], confidence=path[1])
         if url and PAYMENT_URL.search(url) and not NOT_A_PAYMENT_URL.search(url) and not no_key_domain(url):
             return Payment("http", http_keyed(site, flow, ctx))
         if gateway_post(url or text):

@@ -27,6 +27,33 @@ NO_KEY_URL = {
 }
 
 
+# REST paths that only payment providers use, so a relative path on a client whose base URL
+# comes from configuration (`client.post("/v2/checkout/orders")`) still names the call.
+# Each maps to the object a repeated call leaves twice (None: it moves money) and how sure a
+# duplicate is to cost something (checkout sessions and orders stay inert until the payer acts).
+PROVIDER_PATHS = (
+    (re.compile(r"/v1/checkout/sessions(?=[\s?\"']|$)"), "checkout session", "medium"),       # Stripe
+    (re.compile(r"/v1/subscriptions(?=[\s?\"']|$)"), "subscription", "high"),                # Stripe
+    (re.compile(r"/v1/(?:invoices|invoiceitems)(?=[\s?\"']|$)"), "invoice", "high"),         # Stripe
+    (re.compile(r"/v2/checkout/orders(?=[\s?\"']|$)"), "order", "medium"),                   # PayPal
+    (re.compile(r"/v2/checkout/orders/[^/\s]+/(?:capture|authorize)\b"), None, "high"),       # PayPal
+    (re.compile(r"/v2/payments/(?:captures|authorizations)/[^/\s]+/(?:refund|capture)\b"), None, "high"),
+    (re.compile(r"/v1/billing/subscriptions(?=[\s?\"']|$)"), "subscription", "high"),        # PayPal
+    (re.compile(r"/v1/payments/(?:payouts|payment)(?=[\s?\"'/]|$)"), None, "high"),          # PayPal v1
+    (re.compile(r"/checkout/preferences(?=[\s?\"']|$)"), "checkout preference", "medium"),   # Mercado Pago
+)
+
+
+def provider_path(url: str | None) -> tuple[str | None, str] | None:
+    """(object created or None for a money move, confidence) for a provider's REST path."""
+    if not url:
+        return None
+    for pattern, creates, confidence in PROVIDER_PATHS:
+        if pattern.search(url):
+            return creates, confidence
+    return None
+
+
 def url_text(node: cst.BaseExpression | None, flow: Flow, site: Site, ctx=None) -> str | None:
     """The literal text of a URL expression, including the arguments of `"{}{}".format(base,
     "/path")` (the holes the SQL reader leaves out)."""

@@ -196,6 +196,8 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
     TRIGGERS = re.compile(
         r"stripe|Stripe|adyen|Adyen|mercadopago|pagarme|pagar\.me|paypal|PayPal|checkout_sdk|/charges|/payments|/refunds|/transfers"
         r"|/payouts|razorpay|mpesa|braintree|gocardless"
+        # providers' REST paths (see _payment_providers.PROVIDER_PATHS)
+        r"|/checkout/(?:sessions|orders|preferences)|/v1/(?:subscriptions|invoices|invoiceitems|billing/subscriptions)"
         # the SDKs and gateway hosts of _payment_sdks, and stdlib POSTs that may reach them
         r"|(?:import|from)\s+(?:paypalrestsdk|mollie|paystack|pypaystack|rave_python|chargebee|recurly|yookassa"
         r"|iyzipay|midtransclient|xendit|omise|culqi|conekta|payjp|coinbase_commerce|mangopay|paddle|square"
@@ -273,6 +275,7 @@ _NOUNS_PT = {
     "quote": "cotação",
     "connected account": "conta conectada",
     "checkout session": "sessão de checkout",
+    "checkout preference": "preferência de checkout",
     "payer": "pagador",
     "card": "cartão",
     "preapproval": "assinatura (preapproval)",
