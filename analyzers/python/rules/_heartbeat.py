@@ -16,7 +16,8 @@ from ._clock import enclosing_test
 from ._clock_scope import Scope, ScopeIndex, call_name, expr_names, last_part, string_value
 
 # `hb`, `last_hb`: the usual abbreviation, as a whole word or a suffix only
-HB_STRONG = r"heart_?beat|hbeat|\bhb\b|_hb\b|last_?ping|last_?pong|pinged_at|last_?beat|keep_?alive|last_?contact|last_?check_?in|checked_in_at"
+# `last_polled`: a poller's last call is its heartbeat (the server sees nothing else from it)
+HB_STRONG = r"heart_?beat|hbeat|\bhb\b|_hb\b|last_?ping|last_?pong|pinged_at|last_?beat|keep_?alive|last_?contact|last_?check_?in|checked_in_at|last_?polled|polled_at"
 # `last_primary_beat`, `primary_last_ok`, `last_ack_at`: the last good word from a peer. Weak:
 # `last_ok` also describes a health check's result, so node context must follow.
 HB_WEAK = (
@@ -74,7 +75,8 @@ CONFIG_OWNER = re.compile(r"conf|setting|option|opts|param|env|cfg|args", re.IGN
 # Declarations of a typed option or field with its default (traitlets, attrs, pydantic, dataclasses)
 _DECLARED_OPTIONS = frozenset({"Integer", "Int", "CInt", "Float", "CFloat", "Field", "field", "Option"})
 _CONFIG_READERS = frozenset({"get", "getenv", "getint", "getfloat", "parse_timedelta", "parse_duration", "timedelta", "Duration"})
-ELAPSED_WORDS = re.compile(r"since|elapsed|(?<![a-z])age(?![a-z])|silen|idle|gap|ago|delta|lag|stale", re.IGNORECASE)
+# `date_diff_seconds(Worker.last_heartbeat)`: a SQL function measuring the age of a column
+ELAPSED_WORDS = re.compile(r"since|elapsed|(?<![a-z])age(?![a-z])|silen|idle|gap|ago|delta|lag|stale|diff", re.IGNORECASE)
 QUORUM = re.compile(r"quorum|votes?\b|voting|majority|agree|consensus|confirm", re.IGNORECASE)
 DEATH_CALL = re.compile(
     r"dead|evict|fail_?over|promote|re_?queue|reassign|reschedule|redistribute|rebalance|take_?over|kill|terminate|"
@@ -82,7 +84,8 @@ DEATH_CALL = re.compile(
     r"^_?release|^_?restore|inactivate|deactivat|unclaim|"
     # the watcher stops itself when the peer it depends on goes quiet
     r"^_?quit$|shut_?down|^_?exit$|^stop$|"
-    r"mark_(?:down|offline|failed|lost|unhealthy|unreachable|gone)|set_(?:down|offline|failed|lost|unhealthy)",
+    r"mark_(?:\w+_)?(?:down|offline|failed|lost|unhealthy|unreachable|gone|not_ready|unavailable)"
+    r"|set_(?:down|offline|failed|lost|unhealthy)",
     re.IGNORECASE,
 )
 STATUS_NAMES = re.compile(
@@ -91,7 +94,7 @@ STATUS_NAMES = re.compile(
 )
 DEAD_VALUES = frozenset(
     {"dead", "offline", "down", "failed", "lost", "unreachable", "unhealthy", "evicted", "timed_out", "timedout",
-     "missing", "gone", "crashed", "disconnected", "unresponsive", "expired"}
+     "missing", "gone", "crashed", "disconnected", "unresponsive", "expired", "not_ready"}
 )
 DEADISH_NAME = re.compile(r"dead|stale|expired|evict|lost|fail|down|offline|timed_?out|unresponsive|missing|gone|restart|orphan|inactive", re.IGNORECASE)
 # A method or property whose answer is the liveness verdict itself (`def prune(self, config)`,
@@ -107,6 +110,7 @@ VERDICT_NAME = re.compile(
 )
 _ALIVE_NAMES = re.compile(r"alive|healthy|online|up|available|active", re.IGNORECASE)
 _UPPER = re.compile(r"^_?[A-Z][A-Z0-9_]+$")
+_WINDOW_PARAM = re.compile(r"timeout|grace|multiple|multiplier", re.IGNORECASE)
 # A flag whose True value is the death verdict itself: `down = age > timedelta(hours=1)`.
 # `stale`/`expired` are left out: they also name cache entries.
 VERDICT_FLAG = re.compile(r"^_?(?:is_|node_|worker_)?(?:dead|down|offline|unresponsive|unreachable|lost|crashed)$", re.IGNORECASE)
@@ -149,7 +153,12 @@ class HeartbeatAnalysis:
                 # `def reap(session, timeout=60)`: the default is the window almost every caller
                 # gets; a parameter without one is the caller's choice (possibly adaptive)
                 default = _param_default(scope, name)
-                return default is not None and self.fixed(scope, default, depth + 1)
+                if default is None:
+                    # `def reap(db, poll_timeout_seconds)`: named like a setting (what it times
+                    # out, then the window), it is the configured one handed down; a bare
+                    # `timeout` is the caller's choice and may be adaptive
+                    return bool(_WINDOW_PARAM.search(name)) and name.strip("_").count("_") >= 1
+                return self.fixed(scope, default, depth + 1)
             defs = scope.defs.get(name)
             if defs:
                 return all(d.value is not None and self.fixed(scope, d.value, depth + 1) for d in defs)
@@ -196,6 +205,13 @@ class HeartbeatAnalysis:
                 # `max_misses = Integer(10, config=True)`, `Field(default=30)`: a declared option
                 default = next((a.value for a in expr.args if a.keyword is None or a.keyword.value in ("default", "default_value")), None)
                 return default is not None and self.fixed(scope, default, depth + 1)
+            if name in ("coalesce", "ifnull", "nvl"):
+                # `coalesce(Worker.interval, :default)`: the shared fallback applies to most rows
+                return any(self.fixed(scope, a.value, depth + 1) for a in expr.args)
+            if name == "bindparam":
+                # a value bound once for the whole statement: one window for every row
+                key = string_value(expr.args[0].value) if expr.args else None
+                return bool(key) and not ADAPTIVE.search(key)
             if name in ("max", "min"):
                 # `max(self.worker_ttl, 10 * interval(n))`: a floor that is a fixed window
                 return any(self.fixed(scope, a.value, depth + 1) for a in expr.args)
@@ -432,6 +448,11 @@ class HeartbeatAnalysis:
             return [statement]  # `down = not last_ping or now - last_ping > timedelta(hours=1)`
         if DEADISH_NAME.search(name) and comprehension:
             return [statement]
+        return self._follow_uses(scope, name, statement, 0)
+
+    def _follow_uses(self, scope: Scope, name: str, statement: cst.CSTNode, depth: int) -> list[cst.CSTNode] | None:
+        """What is done with the selection, through the names it is handed on to: a statement
+        built here, executed there, its ids read, then marked (`stmt` -> `result` -> `ids`)."""
         for use in scope.uses.get(name, []):
             later = self._statement(use)
             if later is None or later is statement:
@@ -441,6 +462,12 @@ class HeartbeatAnalysis:
                     return [later]
             elif self.declares_dead([later]):
                 return [later]
+            elif depth < 3 and isinstance(later, cst.SimpleStatementLine) and later.body:
+                handed = _assigned_name(later.body[0])
+                if handed and handed != name:
+                    found = self._follow_uses(scope, handed, later, depth + 1)
+                    if found:
+                        return found
         return None
 
     def _after(self, statement: cst.CSTNode) -> list[cst.CSTNode]:
@@ -600,6 +627,7 @@ def _dead_value(value: cst.CSTNode, status_name: str) -> bool:
 
 
 def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
+    from ._lease_expiry import check_lease_expiry
     from ._miss_counters import CounterSteps
 
     found: list[cst.CSTNode] = []
@@ -611,6 +639,7 @@ def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
         for comparison in scope.comparisons:
             _check_comparison(analysis, scope, comparison, found, seen)
             _check_counter(analysis, scope, steps, comparison, found, seen)
+            check_lease_expiry(analysis, scope, comparison, found, seen)
         for call in scope.calls:
             _check_lookup_keywords(analysis, scope, call, found, seen)
             _check_cutoff_argument(analysis, scope, call, found, seen)

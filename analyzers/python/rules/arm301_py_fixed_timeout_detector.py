@@ -20,6 +20,7 @@ from ._heartbeat import (
     _LowercaseTrigger,
     find_detectors,
 )
+from ._lease_expiry import LEASE_DEADLINE, TRIGGER as LEASE_TRIGGER
 from ._miss_counters import COUNTER_TRIGGER
 from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
 
@@ -193,7 +194,7 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
     # plus claims stamped on rows or documents (visibility-timeout takeovers), and items in a
     # held state (`status == "running"`) whose start or last update may be aged
     # and counters of periods without contact (`missed_pings`, `max_misses`)
-    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}")
+    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}|{LEASE_TRIGGER}")
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -210,13 +211,18 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
                     self._constants[target.target.value] = node.value
 
     def visit_Name(self, node: cst.Name) -> None:
-        if STAMP_SOURCE.search(node.value) or node.value in RANGE_BY_SCORE or _COUNTER.search(node.value.lower()):
+        if (
+            STAMP_SOURCE.search(node.value)
+            or node.value in RANGE_BY_SCORE
+            or _COUNTER.search(node.value.lower())
+            or LEASE_DEADLINE.search(node.value)
+        ):
             self._mark()
         elif (self._held_file or node.value.endswith(("__lt", "__lte"))) and TAKEN_FIELD.search(node.value):
             self._mark()
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if HEARTBEAT.search(node.value):
+        if HEARTBEAT.search(node.value) or LEASE_DEADLINE.search(node.value):
             self._mark()
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
