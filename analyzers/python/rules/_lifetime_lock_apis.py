@@ -33,7 +33,8 @@ import libcst as cst
 from ._call_args import module_code as _code
 from ..imports import qualify
 
-_SESSION_ADVISORY = re.compile(r"\bpg_(?:try_)?advisory_lock(?:_shared)?(?:\{[^{}]*\})?\s*\(", re.I)
+# MySQL's GET_LOCK is the same kind: held by the session, gone when the connection drops
+_SESSION_ADVISORY = re.compile(r"\bpg_(?:try_)?advisory_lock(?:_shared)?(?:\{[^{}]*\})?\s*\(|\bget_lock\s*\(", re.I)
 _SQL_WORD = re.compile(r"\bselect\b", re.I)
 _TOKEN = re.compile(r"fenc|nextval|last_token", re.I)
 _LOCAL_HEADS = {
@@ -149,7 +150,8 @@ class _Scan(cst.CSTVisitor):
         if name == "transaction" and self._etcd_create_if_absent(node):
             self.found.append(node)
             return
-        if name == "update" and self._row_claim(node):
+        # `.update(...)` of a queryset, `.values(...)` of a SQLAlchemy update
+        if name in ("update", "values") and self._row_claim(node):
             self.found.append(node)
 
     def _lock_with_lifetime(self, call: cst.Call, args: list[cst.Arg]) -> bool:

@@ -12,6 +12,7 @@ from ._call_args import flow_text_has
 from ._effects_flow import Flow, FlowRule
 from ._lifetime_claims import lock_class_claims, lifetime_lock_holds
 from ._lifetime_lock_apis import lifetime_lock_api_acquisitions
+from ._lock_backends import lock_backend_acquisitions
 from ._row_locks import expiring_row_locks
 from ._stale_file_locks import stale_file_locks
 from ._lock_helpers import HelperIndex
@@ -170,7 +171,9 @@ class LockUnfenced(FlowRule, PythonRule):
         # a lock built by a factory handed in (`lock_factory(cache, key, expire=...)`)
         r"|finally:\s+[\w.]+\.(?:delete|unlink)\(|def (?:release|unlock)\(self|O_EXCL|getmtime|st_mtime"
         # library lock APIs: claims with a lifetime, once-only task bases, lock decorators, ORM row claims
-        r"|set_lock\(|QueueOnce|exist=False|@locked\(|(?:claimed|taken|leased)_by ?=|['\"](?:P?SETEX|p?setex)['\"]"
+        r"|set_lock\(|QueueOnce|exist=False|@locked\(|(?:claimed|taken|leased|acquired)_by ?=|['\"](?:P?SETEX|p?setex)['\"]"
+        # MySQL session locks; leader election by a lock
+        r"|GET_LOCK\(|get_lock\(|(?:leader|primary|master|elect)\w*\.(?:acquire|try_acquire|lock)\("
         r"|['\"](?:NX|nx|SETNX|setnx)['\"]|IntegrityError|(?:Lock|Mutex|Lease|Leader)\w*\.objects\.|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
     )
 
@@ -267,6 +270,10 @@ class LockUnfenced(FlowRule, PythonRule):
             where = self.ctx.position(target)
             taken = reported if isinstance(target, (cst.SimpleString, cst.FormattedString)) else judged
             if not any(_overlaps(where, other) for other in taken):
+                self._offer(target, self._acquisition_message(), "medium")
+        for target in lock_backend_acquisitions(original_node):
+            where = self.ctx.position(target)
+            if not any(_overlaps(where, other) for other in reported):
                 self._offer(target, self._acquisition_message(), "medium")
         for target, message, confidence in self._candidates.values():
             self.report(target, message=message, confidence=confidence)

@@ -1,0 +1,133 @@
+"""Lock back ends and leader elections whose acquisition hands out no token (ARM201).
+
+Two general forms, both reported at the acquisition with medium confidence:
+
+- A lock class's acquire method (`acquire`, `_acquire`, `try_acquire`, `__enter__`) takes the lock
+  by writing to an outside store with a lifetime (a `ttl=`/`expire=` argument, an expiry or lease
+  duration put in the record, a lease id attached to the key) and answers only yes or no. Whatever
+  the store is (etcd, memcached, a Kubernetes Lease, a lease file, a wrapped library lock), the
+  holder gets nothing that could fence its writes once the lifetime runs out. Reported at the
+  last call of the method that writes or takes the lock.
+- Leader election by a lock: `if leader_lock.acquire(blocking=False): run_leader_work()`. The
+  lock runs out or dies with a session, and the leader's work carries no epoch or term.
+
+A method or class that mentions a fencing token, an epoch or a sequence is left alone."""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ._call_args import module_code as _code
+
+_LOCK_CLASS = re.compile(r"Lock|Lease|Mutex", re.I)
+_ACQUIRE = re.compile(r"^_?(?:try_)?(?:acquire|lock)(?:_\w+)?$|^__a?enter__$")
+_LOCAL = re.compile(r"\b(?:threading|multiprocessing|asyncio|fcntl|fasteners|filelock|portalocker|sysv_ipc|msvcrt|trio|anyio)\b")
+# Signs that the lock's record lives for a time of its own
+_LIFETIME = re.compile(
+    r"\b(?:ttl|expire|expires|expiry\w*|expiry_time|expires_at|lease|lease_id|lease_duration\w*|lease_time|lock_ttl|"
+    r"auto_release_time|px|ex)\s*=|(?:self|cls)\.(?:_?(?:ttl|expire|expires|lease|lease_duration|lock_ttl|expiry\w*))\b"
+    r"|[\"'](?:ttl|lease|expire|expires|expiry_time|expires_at)[\"']|_expiry_time\(|lease_duration_seconds",
+    re.I,
+)
+_TOKEN = re.compile(r"fenc|nextval|last_token|epoch|\bterm\b|generation", re.I)
+_TAKING_CALL = re.compile(
+    r"^_?(?:write|write_text|write_bytes|add|set|setnx|put|create\w*|replace\w*|patch\w*|insert\w*|update|"
+    r"transaction|txn|acquire|lock)$"
+)
+_LEADERISH = re.compile(r"leader|elect|master|primary", re.I)
+
+
+def _attr(call: cst.Call) -> str:
+    return call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[cst.Call] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False  # nested helpers are judged on their own
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+
+class _Scan(cst.CSTVisitor):
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__()
+        self.module = module
+        self.found: list[cst.CSTNode] = []
+        self._classes: list[cst.ClassDef] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._classes and _ACQUIRE.match(node.name.value) and _LOCK_CLASS.search(self._classes[-1].name.value):
+            self._backend_acquire(self._classes[-1], node)
+
+    def _backend_acquire(self, cls: cst.ClassDef, method: cst.FunctionDef) -> None:
+        code = _code(self.module, method)
+        bases = " ".join(_code(self.module, b.value) for b in cls.bases)
+        if _LOCAL.search(bases) or _TOKEN.search(_code(self.module, cls)) or not _LIFETIME.search(code):
+            return
+        calls = _Calls()
+        method.body.visit(calls)
+        taking = [
+            c for c in calls.calls
+            if _TAKING_CALL.match(_attr(c)) and not _LOCAL.search(_code(self.module, c.func))
+            and not (isinstance(c.func, cst.Attribute) and isinstance(c.func.value, (cst.List, cst.Dict, cst.Set)))
+        ]
+        # a list or dict being filled is not a store: `_args.append`, `data.update`,
+        # `self._held_locks.add(self)`
+        taking = [c for c in taking if not _container_fill(self.module, method, c) and not _collection(c)]
+        if taking:
+            self.found.append(taking[-1])
+
+    def visit_If(self, node: cst.If) -> None:
+        for call in _calls_in(node.test):
+            if _attr(call) not in ("acquire", "try_acquire", "lock", "try_lock"):
+                continue
+            receiver = _code(self.module, call.func.value)
+            if not _LEADERISH.search(receiver) or _LOCAL.search(receiver):
+                continue
+            body = _Calls()
+            node.body.visit(body)
+            if body.calls and not _TOKEN.search(_code(self.module, node)):
+                self.found.append(call)
+                return
+
+
+def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    calls = _Calls()
+    node.visit(calls)
+    return calls.calls
+
+
+def _container_fill(module: cst.Module, method: cst.FunctionDef, call: cst.Call) -> bool:
+    """`data.update(...)`, `seen.add(...)` on a name the method binds to a literal container."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
+        return False
+    name = re.escape(func.value.value)
+    return bool(re.search(rf"(?<![\w.]){name}\s*(?::[^=\n]*)?=\s*(?:[\[{{]|dict\(|set\(|list\()", _code(module, method)))
+
+
+def _collection(call: cst.Call) -> bool:
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in ("add", "update", "set", "put"):
+        return False
+    owner = func.value
+    name = owner.attr.value if isinstance(owner, cst.Attribute) else getattr(owner, "value", "")
+    return isinstance(name, str) and bool(re.search(r"(?:[^s]s|_set|_map|_dict|_list)$", name))
+
+
+def lock_backend_acquisitions(module: cst.Module) -> list[cst.CSTNode]:
+    scan = _Scan(module)
+    module.visit(scan)
+    return scan.found
