@@ -149,3 +149,43 @@ def test_files_that_break_the_parser_are_skipped_not_fatal():
         "pkg/data.bin": "\0\0",
     })
     assert set(index.facts) == {"pkg.ok.stamp"}
+
+
+def test_a_clock_imported_under_another_name_is_still_a_clock():
+    index = index_of({
+        "jobs/clock.py": """
+            from django.utils.timezone import now as tz_now, is_naive
+
+            def moment():
+                value = tz_now()
+                return value if is_naive(value) else value.replace(microsecond=0)
+        """,
+    })
+    assert index.facts["jobs.clock.moment"].kind == "wall"
+    assert index.lookup("jobs.clock.moment") is not False
+
+
+def test_multi_line_signatures_and_column_zero_strings_keep_the_function_whole():
+    index = index_of({
+        "reports/stamps.py": '''
+            import time
+
+
+            def stamp(
+                scale: int = 1,
+            ) -> int:
+                """Seconds since the epoch.
+            Written at column 0 on purpose.
+            """
+                return int(time.time()) * scale
+
+
+            def banner():
+                text = """
+            no clock here
+            """
+                return text
+        ''',
+    })
+    assert index.facts["reports.stamps.stamp"].kind == "wall"
+    assert index.lookup("reports.stamps.banner") is False

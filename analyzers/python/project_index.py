@@ -211,8 +211,32 @@ class FileView:
 
 
 # --- building the index ------------------------------------------------------------------------
+# A clock imported under another name: `from django.utils.timezone import now as utc_now`.
+_CLOCK_IMPORT = re.compile(
+    r"^[ \t]*from[ \t]+(?:time|datetime|django\.utils\.timezone|arrow|pendulum)[ \t]+import[ \t]+\(?([^\n#)]+)",
+    re.MULTILINE,
+)
+
+
+def _clock_aliases(text: str) -> list[str]:
+    names = []
+    for match in _CLOCK_IMPORT.finditer(text):
+        for part in match.group(1).split(","):
+            words = part.split()
+            if len(words) == 3 and words[1] == "as":
+                names.append(words[2])
+    return names
+
+
+def _clock_pattern(text: str) -> re.Pattern:
+    aliases = _clock_aliases(text)
+    if not aliases:
+        return _CLOCK_TEXT
+    return re.compile(f"{_CLOCK_TEXT.pattern}|\\b(?:{'|'.join(map(re.escape, aliases))})\\s*\\(")
+
+
 def may_define_helper(text: str) -> bool:
-    return "def " in text and bool(_CLOCK_TEXT.search(text))
+    return "def " in text and (bool(_CLOCK_TEXT.search(text)) or bool(_clock_aliases(text)))
 
 
 _HEAD = re.compile(r"([ \t]*)(?:(async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(@)|(import[ \t]|from[ \t]))")
@@ -231,17 +255,39 @@ def _parses(source: str) -> bool:
     return True
 
 
+_OPEN, _CLOSE = "([{", ")]}"
+
+
 def _block_end(lines: list[str], start: int, indent: int) -> int:
-    """Index after the last line of the block opened at `start` (by indentation)."""
-    end = start + 1
-    for i in range(start + 1, len(lines)):
+    """Index after the last line of the block opened at `start`, by indentation; the header may
+    span lines (`def f(\n    a,\n) -> int:`), and lines inside triple-quoted strings do not
+    count (a docstring or SQL text written from column 0)."""
+    depth = 0
+    i = start
+    while i < len(lines):  # the header: until its brackets close
+        depth += sum(lines[i].count(c) for c in _OPEN) - sum(lines[i].count(c) for c in _CLOSE)
+        i += 1
+        if depth <= 0:
+            break
+    end = i
+    quoted: str | None = None
+    for i in range(i, len(lines)):
         line = lines[i]
+        if quoted is not None:
+            if line.count(quoted) % 2 == 1:
+                quoted = None
+            end = i + 1
+            continue
         stripped = line.lstrip()
         if not stripped or stripped.startswith("#"):
             continue
         if len(line) - len(stripped) <= indent:
             return end
         end = i + 1
+        for mark in ('"""', "'''"):
+            if line.count(mark) % 2 == 1:
+                quoted = mark
+                break
     return end
 
 
@@ -320,7 +366,7 @@ def _segments(text: str, pattern: re.Pattern) -> tuple[str, list[str]]:
             if not source.endswith("\n"):
                 source += "\n"
             # the helper's own name in its `def` line is no mention of a clock
-            mentions = pattern.search(re.sub(rf"\bdef[ \t]+{name}\b", "def _", source, count=1))
+            mentions = pattern.search(source.replace(f"def {name}", "def _", 1))
             if not mentions:
                 names.append(name if top else f"{cls}.{name}")
             if end - first <= _MAX_HELPER_LINES and "return" in source and mentions:
@@ -339,7 +385,7 @@ def module_facts(path: str, text: str, known: ProjectIndex | None = None) -> tup
     if len(text) > _MAX_INDEXED_CHARS or "\0" in text:
         return {}, []
     # second pass: only functions that call a helper found by the first can add a fact
-    pattern = _CLOCK_TEXT if known is None else known.helpers_re()
+    pattern = _clock_pattern(text) if known is None else known.helpers_re()
     snippet, names = _segments(text, pattern)
     base = module_name(path)
     defined = [f"{base}.{n}" if base else n for n in names]
