@@ -151,7 +151,7 @@ def _apply_fixes(result, files, args, config: RepoConfig, started: float) -> int
 
 def cmd_diff(args) -> int:
     from . import gitdiff
-    from .scan import project_index, scan
+    from .scan import scan
 
     config = _load_config(args)
     started = time.perf_counter()
@@ -168,11 +168,34 @@ def cmd_diff(args) -> int:
         full = root / path
         if lines and full.is_file() and language_of(path, config.settings) and config.included(path):
             files.append((full, os.path.relpath(full, Path.cwd())))
-    # the index covers the analysed files, like `check` over the same paths would build it
-    result = scan(files, config.settings, jobs=args.jobs, project=project_index(files, config.settings))
+    # the index covers the analysed files and the files of the repository they import (one level),
+    # as the App builds it for a pull request
+    result = scan(files, config.settings, jobs=args.jobs, project=_diff_index(root, files, config.settings))
     by_shown = {shown: changed[os.path.relpath(full, root)] for full, shown in files}
     result.findings = [f for f in result.findings if f.line in by_shown.get(f.path, ())]
     return _emit(result, args, config, time.perf_counter() - started)
+
+
+def _diff_index(root: Path, files, settings):
+    from analyzers import build_project_index, decode_python, language_of
+
+    from .review.project import fetch_imported
+
+    def read(path: str) -> str | None:
+        try:
+            return decode_python((root / path).read_bytes())
+        except OSError:
+            return None
+
+    changed = {}
+    for full, _ in files:
+        rel = os.path.relpath(full, root).replace(os.sep, "/")
+        if language_of(rel, settings) == "python":
+            text = read(rel)
+            if text is not None:
+                changed[rel] = text
+    imported, _ = fetch_imported(changed, read)
+    return build_project_index([*changed.items(), *imported.items()])
 
 
 def cmd_rules(args) -> int:

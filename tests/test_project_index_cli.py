@@ -66,3 +66,23 @@ def test_checking_one_file_alone_knows_only_that_file(tmp_path):
     _tree(tmp_path)
     data = run("check", "billing/trials.py", cwd=tmp_path)
     assert [f for f in data["findings"] if f["path"] == "billing/trials.py"] == []
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"})
+
+
+def test_diff_reads_the_unchanged_modules_a_changed_file_imports(tmp_path):
+    (tmp_path / "billing").mkdir()
+    (tmp_path / "billing" / "__init__.py").write_text("")
+    (tmp_path / "billing" / "stamps.py").write_text(STAMPS)
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "base")
+    _git(tmp_path, "checkout", "-qb", "feature")
+    (tmp_path / "billing" / "trials.py").write_text(TRIALS)
+    data = run("diff", "--base", "main", cwd=tmp_path)
+    got = [(f["rule"], f["path"], f["line"], f["confidence"]) for f in data["findings"]]
+    assert got == [("ARM104", "billing/trials.py", 5, "high")]
