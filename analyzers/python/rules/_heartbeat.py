@@ -627,6 +627,7 @@ def _dead_value(value: cst.CSTNode, status_name: str) -> bool:
 
 
 def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
+    from ._key_liveness import check_beat_keys, check_idle_claims
     from ._lease_expiry import check_lease_expiry
     from ._miss_counters import CounterSteps
 
@@ -640,10 +641,12 @@ def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
             _check_comparison(analysis, scope, comparison, found, seen)
             _check_counter(analysis, scope, steps, comparison, found, seen)
             check_lease_expiry(analysis, scope, comparison, found, seen)
+        check_beat_keys(analysis, scope, found, seen)
         for call in scope.calls:
             _check_lookup_keywords(analysis, scope, call, found, seen)
             _check_cutoff_argument(analysis, scope, call, found, seen)
             _check_registry(analysis, scope, call, found, seen)
+            check_idle_claims(analysis, scope, call, found, seen)
     return found
 
 

@@ -20,6 +20,7 @@ from ._heartbeat import (
     _LowercaseTrigger,
     find_detectors,
 )
+from ._key_liveness import TRIGGER as KEY_TRIGGER, beat_read
 from ._lease_expiry import LEASE_DEADLINE, TRIGGER as LEASE_TRIGGER
 from ._miss_counters import COUNTER_TRIGGER
 from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
@@ -27,6 +28,7 @@ from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
 
 _WINDOW_KEY = re.compile(r"timeout|grace|threshold", re.IGNORECASE)
 _COUNTER = re.compile(COUNTER_TRIGGER)
+_KEY_MARK = re.compile(KEY_TRIGGER, re.IGNORECASE)
 # a claim stamp looked up as older than a cutoff (`locked_at__lt=`): a re-claimable row
 _RECLAIM_TRIGGER = r"(?:locked|claimed|leased|picked|reserved)_(?:at|on)__lte?\b"
 
@@ -194,7 +196,7 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
     # plus claims stamped on rows or documents (visibility-timeout takeovers), and items in a
     # held state (`status == "running"`) whose start or last update may be aged
     # and counters of periods without contact (`missed_pings`, `max_misses`)
-    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}|{LEASE_TRIGGER}")
+    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}|{LEASE_TRIGGER}|{KEY_TRIGGER}")
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -216,9 +218,14 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
             or node.value in RANGE_BY_SCORE
             or _COUNTER.search(node.value.lower())
             or LEASE_DEADLINE.search(node.value)
+            or _KEY_MARK.search(node.value)
         ):
             self._mark()
         elif (self._held_file or node.value.endswith(("__lt", "__lte"))) and TAKEN_FIELD.search(node.value):
+            self._mark()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if beat_read(node):
             self._mark()
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
