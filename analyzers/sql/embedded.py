@@ -72,11 +72,13 @@ _SINK_WORDS = (".execute", ".fetch", ".query", ".mogrify", ".copy", ".sql", ".ra
 _SIGNAL_WORDS = (
     "clock_timestamp", "timeofday", "advisory", "insert", "heartbeat", "last_", "lease", "locked_",
     "holder", "owner", "held_by", "leader", "claimed_by", "acquired_by", "seen_at", "ping", "alive",
-    "checkin", "checked_in",
+    "checkin", "checked_in", "expires_at",
 )
 _RULE_SIGNAL_RE = re.compile(
     r"clock_timestamp|timeofday|advisory|insert\s+into|heartbeat|last_(?:seen|ping|alive|contact|check_?in)"
-    r"|\blease|locked_(?:until|by)|holder|held_by|claimed_by|acquired_by|seen_at|pinged_at|alive_at|checked_in_at",
+    r"|\blease|locked_(?:until|by)|holder|held_by|claimed_by|acquired_by|seen_at|pinged_at|alive_at|checked_in_at"
+    # members removed once their renewal deadline passed (ARM302)
+    r"|\bdelete\s+from\b[^;]{0,80}?\bwhere\s+(?:\w+\.)?expires_?at\s*<",
     re.IGNORECASE,
 )
 

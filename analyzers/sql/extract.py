@@ -29,7 +29,9 @@ TRIGGERS = re.compile(
     r"(?:event|external|message|delivery|webhook|stripe|paypal|provider|gateway|charge|payment_intent|checkout_session)_id|"
     r"idempotency|dedup|e2e_id|end_to_end_id|\btxid|rtr_id|psp_reference|"  # keep in step with names.EXTERNAL_KEY
     # a consumer's insert keyed by a field of the delivered message (ARM403), whatever the table
-    r"msg_id|(?:message|payload|msg|event|body)\w*\s*->>",
+    r"msg_id|(?:message|payload|msg|event|body)\w*\s*->>|"
+    # members removed once their renewal deadline passed (ARM302)
+    r"\bdelete\s+from\b[^;]{0,80}?\bwhere\s+(?:\w+\.)?expires_?at\s*<",
     re.I,
 )
 # Once a lock or lease shows up in a scope, the writes after it matter too.
