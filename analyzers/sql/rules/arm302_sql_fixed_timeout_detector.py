@@ -74,7 +74,7 @@ META = register(
 )
 
 
-_GATE = re.compile(r"heartbeat|seen|ping|alive|contact|check_?in|claimed|started|locked|picked|leased", re.I)
+_GATE = re.compile(r"heartbeat|seen|ping|alive|contact|check_?in|claimed|started|locked|picked|leased|expires_?at|expiry|_until\b", re.I)
 # When a job was taken: a job still running past a shared window is declared stalled and
 # handed to another worker, the same verdict as a missed heartbeat.
 _TAKEN_AT = re.compile(
@@ -186,6 +186,8 @@ def _unit_hits(scope: Scope, unit: Unit, live: set[int]) -> Iterator[SqlHit]:
                 if NODE_TABLE.search(table) or STRONG_HEARTBEAT.search(found.column):
                     seen.add(id(found.cmp))
                     yield _statement_hit(unit, found)
+            if NODE_TABLE.search(table):
+                yield from _expired_members(unit, fields.get("whereClause"), seen)
         elif kind == "UpdateStmt":
             table = table_of(fields.get("relation"))
             marks_dead = _marks_dead(fields.get("targetList"))
@@ -520,6 +522,34 @@ def _coalesce_fallbacks(node, taken: bool) -> set[int]:
         if HEARTBEAT_COLUMN.search(name) or (taken and _TAKEN_AT.match(name)):
             skipped.update(id(f) for arg in args[1:] for k, f in walk(arg) if k == "ColumnRef")
     return skipped
+
+
+# The deadline a member's row carries: its last renewal plus one lease length for everyone
+_EXPIRY_COLUMN = re.compile(r"^(?:expires?_?at|expiry|expires|expiration|lease_?(?:until|expires\w*|deadline)|valid_until|alive_until)$")
+
+
+def _expired_members(unit: Unit, where, seen: set[int]) -> Iterator[SqlHit]:
+    """`delete from workers where expires_at < now()`: members (workers, the leader row) whose
+    renewal deadline passed are removed, and their role or work goes to others. The deadline is
+    the last renewal plus a lease length shared by all, a fixed silence; the length itself is
+    written elsewhere, hence medium."""
+    for kind, fields in walk(where) if where is not None else ():
+        if kind != "A_Expr" or fields.get("kind") != "AEXPR_OP" or id(fields) in seen:
+            continue
+        op = op_name(fields)
+        if op not in ("<", "<=", ">", ">="):
+            continue
+        left, right = typed(fields.get("lexpr")), typed(fields.get("rexpr"))
+        if op in (">", ">="):
+            left, right = right, left
+        if left[0] != "ColumnRef" or not _EXPIRY_COLUMN.match((column_fields(left[1]) or [""])[-1]):
+            continue
+        if not (is_time_call(*right) or right[0] == "ParamRef"):
+            continue
+        seen.add(id(fields))
+        _, end = unit.span({"A_Expr": fields})
+        yield SqlHit(META, unit.start, end, confidence="medium")
+        return
 
 
 def _hit(unit: Unit, found: _Check, confident: bool | None = None) -> SqlHit:
