@@ -236,3 +236,46 @@ def test_post_through_two_own_request_helpers_is_judged_where_the_url_is_chosen(
             return self._post(order, self.profile_url, json={"name": order.name})
     """
     assert flagged(code, PAY, "wallets/paypal_rest.py") == [("ARM401", 22)]
+
+
+def test_send_then_mark_sent_is_a_send_recorded_late_whatever_the_callee():
+    code = """\
+    from django.db import models
+    from django.utils import timezone
+
+
+    class Invitation(models.Model):
+        sent_at = models.DateTimeField(null=True)
+
+        def send(self, request=None):
+            super().send(request=request, invited_by=self.owner)
+            self.sent_at = timezone.now()
+            self.save(update_fields=["sent_at"])
+
+        def remind(self, channel):
+            channel.notify_members(text=self.reminder_text())
+            self.reminded = True
+            self.save()
+    """
+    report = analyze("invites/models.py", textwrap.dedent(code), EFFECTS)
+    assert [(f.rule, f.line, f.confidence) for f in report.findings] == [("ARM402", 9, "medium")]
+
+
+def test_mark_recorded_before_the_send_or_after_other_work_stays_quiet():
+    code = """\
+    from django.utils import timezone
+
+
+    def deliver(notice, transport):
+        notice.sent_at = timezone.now()
+        notice.save()
+        transport.send(notice.payload())
+
+
+    def relay(batch, hub):
+        hub.dispatch(batch.items)
+        batch.attempts = batch.attempts + 1
+        batch.sent = True
+        batch.save()
+    """
+    assert flagged(code, EFFECTS, "notices/deliver.py") == []

@@ -103,3 +103,36 @@ def outside_loop(record: Site, effect: Site, flow: Flow) -> bool:
     (a batch marked "sending") says nothing about which items were already done."""
     loop = loop_around(effect, flow)
     return loop is not None and not (loop[0] <= record.index < loop[1])
+
+
+# What a sender sets right after a send to say it happened (`self.sent = now()`,
+# `notice.email_sent = True`, `row.delivered_at = ...`).
+_SENT_MARK = re.compile(r"(?i)^(?:is_|was_)?(?:\w+_)?(?:sent|notified|delivered|emailed|mailed)(?:_at|_on|_date|_time)?$")
+_SEND_VERB = re.compile(r"(?i)^_?(?:send|notify|deliver|dispatch|mail|email)(?:_\w+)?$")
+
+
+def marked_sent(site: Site, flow: Flow) -> bool:
+    """`super().send(request=request)` followed at once by `self.sent = timezone.now()`: whatever
+    the callee is, the code itself says the call sent something and the next line records it."""
+    if not _SEND_VERB.match(site.method) or site.outer:
+        return False
+    nested = {s.index for s in flow.sites if site.index in s.outer}
+    for index, target, value in flow.attr_assigns:
+        if index <= site.index:
+            continue
+        if not _SENT_MARK.match(target.attr.value):
+            return False  # the first assignment after the call is something else
+        value_calls = {id(n) for n in _calls_in(value)}
+        between = [s for s in flow.sites if site.index < s.index < index and s.index not in nested]
+        return all(id(s.node) in value_calls for s in between)
+    return False
+
+
+def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            found.append(current)
+        stack.extend(current.children)
+    return found

@@ -19,7 +19,7 @@ from ._db_writes import db_write
 from ._effects_flow import Flow, Site
 from ._http_calls import http_method, http_url, http_url_source
 from ._idempotency_keys import http_keyed
-from ._mail_sends import mail_send
+from ._mail_sends import mail_send, marked_sent
 from ._payment_calls import PAYMENT_URL, payment_call
 from ._paypal_calls import literal_url_post
 from ._sqltext import string_text
@@ -140,6 +140,8 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
         kind = _wrapped_effect(site, receiver, flow, ctx)
         if kind is not None:
             return Effect(kind, site)
+    if marked_sent(site, flow):
+        return Effect("email", site, confidence="medium")
     return None
 
 
