@@ -279,3 +279,31 @@ def test_mark_recorded_before_the_send_or_after_other_work_stays_quiet():
         batch.save()
     """
     assert flagged(code, EFFECTS, "notices/deliver.py") == []
+
+
+def test_post_then_a_helper_named_to_mark_it_sent_is_recorded_late():
+    code = """\
+    import httpx
+
+    from shop.store import mark_callback_delivered, mark_seen
+
+
+    async def notify_merchant(order):
+        async with httpx.AsyncClient() as client:
+            reply = await client.post(order.callback_url, json=order.as_event(), timeout=20)
+            await mark_callback_delivered(order.id, reply.status_code)
+
+
+    async def ping_merchant(order):
+        async with httpx.AsyncClient() as client:
+            await client.post(order.callback_url, json={"ping": True}, timeout=5)
+            await mark_seen(order.id)
+
+
+    async def notify_once(order):
+        await mark_callback_delivered(order.id, None)
+        async with httpx.AsyncClient() as client:
+            await client.post(order.callback_url, json=order.as_event(), timeout=20)
+    """
+    report = analyze("shop/callbacks.py", textwrap.dedent(code), EFFECTS)
+    assert [(f.rule, f.line, f.confidence) for f in report.findings] == [("ARM402", 8, "medium")]

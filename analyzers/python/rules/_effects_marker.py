@@ -112,12 +112,23 @@ def _state_target(target: cst.BaseExpression, value: cst.BaseExpression) -> bool
     return bool(_STATE_KEY.match(name))
 
 
+# A helper from elsewhere whose name says it records the effect as done
+# (`await mark_webhook_sent(payment_hash, status)`, `crud.set_invoice_notified(id)`).
+_MARK_DONE_NAME = re.compile(
+    r"(?i)^_?(?:mark|set|flag|record|update)_\w*?(?:sent|delivered|notified|dispatched|processed)(?:_at)?$"
+    r"|^_?mark_\w+_as_(?:sent|delivered|notified|done|processed|completed?)$"
+)
+
+
 def helper_marks(flow: Flow, effect: Site, ctx) -> list[Site]:
-    """Calls after `effect` to a function of this module whose body sets a sent/done state."""
+    """Calls after `effect` to a function of this module whose body sets a sent/done state, or
+    to a helper defined elsewhere whose name says it marks the effect done."""
     found = []
     for site in flow.sites[effect.index + 1:]:
         local = _local_callee(site, flow, ctx)
         if local is not None and _sets_done_state(local):
+            found.append(site)
+        elif local is None and _MARK_DONE_NAME.match(site.method):
             found.append(site)
     return found
 

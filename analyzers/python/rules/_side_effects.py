@@ -140,9 +140,28 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
         kind = _wrapped_effect(site, receiver, flow, ctx)
         if kind is not None:
             return Effect(kind, site)
-    if marked_sent(site, flow):
+    if marked_sent(site, flow) and (site.chain.startswith("super().") or site.method not in _defined_functions(ctx)):
+        # a callee defined here is judged by its body (an in-app notification row is no send)
         return Effect("email", site, confidence="medium")
     return None
+
+
+def _defined_functions(ctx) -> frozenset[str]:
+    cached = getattr(ctx, "_arm4_defined", None)
+    if cached is None:
+        names = set()
+
+        class _Defs(cst.CSTVisitor):
+            def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+                names.add(node.name.value)
+
+        ctx.module.visit(_Defs())
+        cached = frozenset(names)
+        try:
+            ctx._arm4_defined = cached
+        except Exception:
+            pass
+    return cached
 
 
 def _module_classes(ctx) -> dict[str, cst.ClassDef]:
