@@ -49,12 +49,22 @@ WALL_CLOCK_CALLS = frozenset(
         # written without an import in snippets and notebooks
         "datetime.now",
         "datetime.utcnow",
+        # date-level readings: an expiry date compared with today is the same pitfall a day wide
+        "datetime.date.today",
+        "date.today",
     }
 )
+# Readings only when called without a value: with one they convert that value.
+_CLOCK_WITHOUT_ARGS = frozenset({"django.utils.timezone.localdate", "django.utils.timezone.localtime"})
+
+
+def reads_wall_clock(qname, call: cst.Call) -> bool:
+    name = qname(call.func)
+    return name in WALL_CLOCK_CALLS or (name in _CLOCK_WITHOUT_ARGS and not call.args)
 # The only rewrites that are exact: same unit, same type, different clock.
 MONOTONIC_OF = {"time.time": "monotonic", "time.time_ns": "monotonic_ns"}
 CLOCK_TRIGGER = re.compile(
-    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\(|reactor\.seconds\s*\(|"
+    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|\blocal(?:date|time)\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\(|reactor\.seconds\s*\(|"
     # a project helper computing an expiry (see _clock_helpers.guessed_expiry)
     r"(?:expiration|expiry_(?:date|time|datetime|at)|expires_(?:at|on)|expire_(?:at|time)|deadline|valid_until)\s*\("
 )
@@ -172,13 +182,13 @@ class ClockAnalysis:
     # --- recognising readings -----------------------------------------------------------------
     def wall_name(self, call: cst.Call) -> str | None:
         name = self.qname(call.func)
-        if name in WALL_CLOCK_CALLS:
+        if reads_wall_clock(self.qname, call):
             return name
         hit = self.readings.get(id(call))
         return hit[0] if hit else None
 
     def is_direct(self, call: cst.Call) -> bool:
-        return self.qname(call.func) in WALL_CLOCK_CALLS
+        return reads_wall_clock(self.qname, call)
 
     def confidence(self, flow: Flow) -> str:
         """Medium when every reading behind the value is a guess (a helper known by name)."""
@@ -646,7 +656,7 @@ class ClockMarker(FunctionTracker, PythonRule):
                     self._module_values[target.target.value] = node.value
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.qname(node.func) not in WALL_CLOCK_CALLS:
+        if not reads_wall_clock(self.qname, node):
             if self._stack and _may_read_indirectly(node):
                 frame = self._innermost_function()
                 if frame is not None:
@@ -700,9 +710,11 @@ class ClockMarker(FunctionTracker, PythonRule):
         for cls_id, methods in self._class_methods.items():
             analysis.class_methods[cls_id] = {m.name.value: m for m in methods}
         self._index_callers(index, analysis, done)
-        sinks = find_sinks(analysis, self.ctx)
-        persisted = {id(call) for sink in sinks for call in sink.flow.calls}
+        sinks, ages = find_sinks(analysis, self.ctx)
+        persisted = {id(call) for sink in sinks if id(sink.node) not in ages for call in sink.flow.calls}
         deadlines = find_deadlines(analysis, self.ctx, persisted)
+        judged = {id(deadline.check) for deadline in deadlines}
+        sinks = [sink for sink in sinks if id(ages.get(id(sink.node))) not in judged]
         deadlines, returning = _split_round_trips(analysis, deadlines, {id(sink.node) for sink in sinks})
         sinks += returning
         taken = {id(sink.node) for sink in sinks} | {id(deadline.node) for deadline in deadlines}
