@@ -345,12 +345,7 @@ def test_suppression_comment_silences_arm103():
         def backup_name(prefix):
             return f"{prefix}-{int(time.time())}.tar.gz"
         """,
-        # comparison with a stored value whose origin is elsewhere (a DB row)
-        """\
-        from datetime import datetime
-        def is_valid(token):
-            return token.expires_at > datetime.utcnow()
-        """,
+        # (a stored expiry compared with the clock is ARM104's: test_round10_clock_stored.py)
         # business-hours check: a field of now, not a deadline
         """\
         from datetime import datetime

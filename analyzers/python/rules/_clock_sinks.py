@@ -18,7 +18,8 @@ from ._clock import OFFSET, WALL, ClockAnalysis, Flow, ordering_pairs
 from ._clock_claims import claim_sinks, signs_jwt
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
-from ._clock_write_names import SCHEDULE_NAME, SCHEDULE_SQL, plain_instant, written_confidence
+from ._clock_stored import StoredTimes, chain_writes, cutoff_column
+from ._clock_write_names import LIVENESS_NAME, SCHEDULE_NAME, SCHEDULE_SQL, plain_instant, written_confidence
 
 # Names of an instant that someone else later compares with their own clock: when access ends,
 # a grace period runs out, a hold is released or a plan renews. Stamps of what already happened
@@ -121,6 +122,11 @@ class _Finder:
         self._ranged: set[str] | None = None
         self.containers = ContainerSinks(self, EXPIRY_NAME)
         self._signs_jwt = signs_jwt(ctx.text)
+        self.stored_times = StoredTimes(self)
+
+    @staticmethod
+    def is_model(cls: cst.ClassDef) -> bool:
+        return _is_model_class(cls)
 
     def offset(self, scope: Scope, value: cst.CSTNode, kinds=(OFFSET,)) -> Flow | None:
         flow = self.analysis.flow(scope, value)
@@ -158,6 +164,7 @@ class _Finder:
         for comparison in scope.comparisons:
             self._query_comparison(scope, comparison)
             self._stored_expiry(scope, comparison)
+            self.stored_times.comparison(scope, comparison)
         for target, value in scope.attr_assigns:
             self._attribute(scope, target, value)
 
@@ -171,11 +178,16 @@ class _Finder:
             if keyword is None or "__" not in keyword:
                 continue
             *fields, lookup = keyword.split("__")
-            if lookup not in _ORDER_LOOKUPS or not fields or not _due_column(fields[-1]):
+            if lookup not in _ORDER_LOOKUPS or not fields:
+                continue
+            if not _due_column(fields[-1]):
+                self._cutoff(scope, call, name, fields[-1], arg.value, f"{_short(name)}({keyword}=...)")
                 continue
             flow = self.offset(scope, arg.value, (WALL,))
             if flow is not None:
                 self.add(flow, arg.value, "query", f"{_short(name)}({keyword}=...)", at_value=True, call=call)
+            else:
+                self._cutoff(scope, call, name, fields[-1], arg.value, f"{_short(name)}({keyword}=...)")
         if last_part(name) not in QUERY_CALLS or not call.args:
             return
         for arg in call.args:
@@ -190,7 +202,7 @@ class _Finder:
 
     def _query_comparison(self, scope: Scope, comparison: cst.Comparison) -> None:
         """`Token.expires_at < datetime.utcnow()` inside `.filter(...)`/`.where(...)`."""
-        query = self._enclosing_query(comparison)
+        query = self.enclosing_query(comparison)
         if query is None or self._only_counted(query):
             return
         for left, _op, right in ordering_pairs(comparison):
@@ -198,11 +210,30 @@ class _Finder:
                 if not isinstance(column, cst.Attribute) or sym_of(column) is not None:
                     continue
                 if not _due_column(column.attr.value):
+                    detail = f"{_short(call_name(self.analysis.qname, query))}({self.ctx.code_for(column)} ...)"
+                    self._cutoff(scope, query, "", column.attr.value, other, detail)
                     continue
                 flow = self.offset(scope, other, (WALL,))
                 if flow is not None:
                     detail = f"{_short(call_name(self.analysis.qname, query))}({self.ctx.code_for(column)} ...)"
                     self.add(flow, other, "query", detail, at_value=True, call=query)
+
+    def _cutoff(self, scope: Scope, query: cst.Call, name: str, column: str, value: cst.CSTNode, detail: str) -> None:
+        """`filter(sent__lt=now() - timedelta(days=3))`, `where(Queue.last_polled < now - timeout)`:
+        rows stamped by other nodes aged by this node's clock. Certain when the rows are then
+        deleted or updated; a selection alone may be a listing."""
+        if not cutoff_column(column) or LIVENESS_NAME.search(column) or not self.stored_times.past_cutoff(scope, value):
+            return  # silence since a heartbeat is the fixed-timeout rules' question
+        flow = self.offset(scope, value, (OFFSET,))
+        if flow is None:
+            return
+        context = f"{_scope_name(scope)} {self.stored_times.cutoff_text(scope, value)} {self.ctx.code_for(query.func)}"
+        if not _EXPIRY_CONTEXT.search(context):
+            return  # a retention purge or a recent listing: seconds of skew decide nothing
+        if chain_writes(self.analysis, query) or re.search(r"\b(?:update|delete)\s*\(", self.ctx.code_for(query.func)):
+            self.add(flow, value, "query", detail)
+        else:  # rows selected as expired, stale or locked out, to act on elsewhere
+            self.add(flow, value, "query", detail, confidence="medium")
 
     def _only_counted(self, query: cst.Call) -> bool:
         """`filter(expire_date__gte=now()).count()`: a statistic for a monitor; the count decides
@@ -259,7 +290,7 @@ class _Finder:
                 if flow is not None:
                     self.add(flow, other, "stored", self.ctx.code_for(column), at_value=True, confidence="medium")
 
-    def _enclosing_query(self, node: cst.CSTNode) -> cst.Call | None:
+    def enclosing_query(self, node: cst.CSTNode) -> cst.Call | None:
         index = self.analysis.index
         current = node
         for _ in range(6):
@@ -583,6 +614,11 @@ _DATABASE_CALLS = frozenset(
 # Expiries an application issues itself (tokens, grants, leases). Period and trial ends are
 # usually the provider's dates mirrored locally (a subscription's `current_period_end`).
 _OWN_EXPIRY = re.compile(r"expir|valid_(?:until|to|through)|lease_(?:until|expir)|lock(?:ed)?_until|(?:^|_)ttl", re.IGNORECASE)
+# Words that say a cutoff decides expiry: what the rows lose or who is let in again.
+_EXPIRY_CONTEXT = re.compile(
+    r"expir|stale|timeout|timed_out|ttl|cool_?off|lock|mutex|lease|idempoten|max_age|not_ready|threshold",
+    re.IGNORECASE,
+)
 _SCORE_RANGES = frozenset({"zrangebyscore", "zrevrangebyscore", "zremrangebyscore", "zcount"})
 _LIVENESS = re.compile(r"heartbeat|keep_?alive|(?:^|_)(?:ping|touch|renew|beat)(?:$|_)", re.IGNORECASE)
 _EVAL_CALLS = frozenset({"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"})
@@ -688,8 +724,10 @@ def _short(name: str) -> str:
     return name.lstrip(".") or "call"
 
 
-def find_sinks(analysis: ClockAnalysis, ctx) -> list[Sink]:
+def find_sinks(analysis: ClockAnalysis, ctx) -> tuple[list[Sink], dict[int, cst.Comparison]]:
+    """The sinks, and the age checks among them (id(node) -> comparison) that yield to ARM103
+    when it judges the same comparison."""
     finder = _Finder(analysis, ctx)
     for scope in analysis.index.scopes:
         finder.scan(scope)
-    return list(finder.sinks.values())
+    return list(finder.sinks.values()), finder.stored_times.ages

@@ -1,0 +1,269 @@
+"""ARM104: this node's wall clock judged against a time read back from shared storage.
+
+A time value on a loaded record (an attribute of an object other than `self`, a field of an
+ORM model's own row, a key of the web session or of a mapping whose key no code here writes)
+was stamped by whichever node wrote it, from that node's clock. Ordering it against this node's
+wall clock, directly (`token.expiry < timezone.now()`), shifted by a lifetime
+(`code.auth_time + 300 < time.time()`) or as an age against a limit
+(`time.time() - login.initiated_at > LOGIN_TIMEOUT`), mixes two clocks.
+
+A value this file sets from its own clock is an in-process deadline (ARM103's, see
+_clock_deadlines.py); durations (`settings.TIMEOUT`, `plan.max_age`) are amounts, not stamps, and
+are never taken as the stored side.
+
+Also here: query cutoffs, a stored column compared in a query with this node's clock moved into
+the past (`filter(sent__lt=now() - timedelta(days=3))`): the rows were stamped by other nodes."""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ._clock import OFFSET, WALL, enclosing_test, is_logging_call, ordering_pairs
+from ._clock_scope import Scope, call_name, last_part, string_value
+
+# A name that holds an instant: when something happened or lapses.
+STAMP_NAME = re.compile(
+    r"(?:_at|_on|_time|_ts|_epoch|_date|_datetime|_dt|stamp)$|^(?:at|ts|when|time|date)$|expir|^exp$|_exp$|^exp_|"
+    r"until|deadline|(?:^|_)(?:created|updated|modified|started|touched|sent|done|issued|renewed|revoked|last_\w+)$|"
+    r"^(?:created|updated|modified|started|touched|sent|issued|expire|expires|expiry)",
+    re.IGNORECASE,
+)
+# Amounts of time (or counters) kept on records and settings: never the stamp side.
+DURATION_NAME = re.compile(
+    r"timeout|ttl|interval|period|(?:^|_)age$|max_age|delay|lifetime|duration|seconds|minutes|hours|days|window|"
+    r"grace|delta|limit|leeway|tolerance|count|attempts|retries|cache",
+    re.IGNORECASE,
+)
+_AGE_UNITS = frozenset({"days", "seconds", "microseconds"})
+_WRAPPERS = frozenset({"int", "float", "round", "abs", "seconds", "total_seconds", "timestamp", "to_timestamp"})
+_SESSION = re.compile(r"(?:^|[._])session\b|\bsession(?:_data|_store)?$", re.IGNORECASE)
+_REQUEST = re.compile(r"header|META|environ|\bargs\b|\bparams\b|query_params|\bGET\b|\bPOST\b", re.IGNORECASE)
+_PRESENTATION_PATH = re.compile(r"(?:^|/)(?:admin|templatetags|serializers?|views?|forms?)(?:\.py$|/)")
+_PRESENTATION_FUNC = re.compile(
+    r"display|status|icon|label|badge|render|describe|humani[sz]e|__str__|__repr__|__html__|get_context", re.IGNORECASE
+)
+HIGH_NAMES = re.compile(r"expir|^exp$|valid_(?:until|to|through)|lease_(?:until|expir)|lock(?:ed)?_until", re.IGNORECASE)
+
+
+def _unwrap(node: cst.CSTNode) -> cst.CSTNode:
+    """`int(x)`, `seconds(x)`, `x.total_seconds()`, `(x).days`: the same instant or age."""
+    for _ in range(4):
+        if isinstance(node, cst.Call) and node.args and len(node.args) == 1 and isinstance(node.func, cst.Name) \
+                and node.func.value in _WRAPPERS:
+            node = node.args[0].value
+        elif isinstance(node, cst.Call) and not node.args and isinstance(node.func, cst.Attribute) \
+                and node.func.attr.value in _WRAPPERS:
+            node = node.func.value
+        elif isinstance(node, cst.Attribute) and node.attr.value in _AGE_UNITS and isinstance(node.value, cst.BinaryOperation):
+            node = node.value
+        else:
+            break
+    return node
+
+
+class StoredTimes:
+    """Finds wall-clock comparisons against stored times in one file (one instance per file)."""
+
+    def __init__(self, finder) -> None:
+        self.finder = finder
+        self.analysis = finder.analysis
+        self.ctx = finder.ctx
+        self.ages: dict[int, cst.Comparison] = {}  # id(reported node) -> its age comparison
+
+    # --- what is stored, what is ours ------------------------------------------------------
+    def stored(self, scope: Scope, node: cst.CSTNode, depth: int = 0) -> tuple[cst.CSTNode, str] | None:
+        """(operand, its name) when `node` is a time read back from storage."""
+        node = _unwrap(node)
+        if isinstance(node, cst.Attribute):
+            name = node.attr.value
+            if not (STAMP_NAME.search(name) or HIGH_NAMES.search(name)) or DURATION_NAME.search(name) or name.startswith("st_"):
+                return None  # `os.stat(path).st_mtime`: a file's stamp, not a record's
+            owner = node.value
+            if isinstance(owner, cst.Name) and owner.value in ("self", "cls"):
+                # a model's own expiry; its other dates are often calendar settings a person chose
+                if scope.cls is None or not self.finder.is_model(scope.cls) or not HIGH_NAMES.search(name):
+                    return None
+            elif not isinstance(owner, (cst.Name, cst.Attribute, cst.Subscript)):
+                return None
+            elif isinstance(owner, cst.Name) and (owner.value in self.analysis.imported or owner.value[:1].isupper()):
+                return None  # a module's constant (`settings.X`) or a model's column in a query
+            if self.analysis.flow(scope, node) is not None or self._written_here(name):
+                return None
+            return node, name
+        key = _read_key(node)
+        if key is not None:
+            key_name, receiver = key
+            if not STAMP_NAME.search(key_name) or DURATION_NAME.search(key_name):
+                return None
+            if self.analysis.flow(scope, node) is not None or _REQUEST.search(self.ctx.code_for(receiver)):
+                return None  # a request's own header: a replay window the sender's clock sets
+            if not _SESSION.search(self.ctx.code_for(receiver)) and (
+                    not HIGH_NAMES.search(key_name) or self._key_written_here(key_name)):
+                return None  # outside the session, only an expiry key no code here writes
+            return node, key_name
+        if isinstance(node, cst.Name) and depth == 0:
+            defs = scope.defs.get(node.value, [])
+            if len(defs) == 1 and defs[0].value is not None and not defs[0].augmented:
+                found = self.stored(scope, defs[0].value, depth + 1)
+                if found is not None:
+                    return node, found[1]
+        return None
+
+    def _written_here(self, attr: str) -> bool:
+        return re.search(rf"\.{re.escape(attr)}\s*(?::[^=\n]*)?=(?!=)", self.ctx.text) is not None
+
+    def _key_written_here(self, key: str) -> bool:
+        k = re.escape(key)
+        return re.search(rf"\[\s*['\"]{k}['\"]\s*\]\s*=(?!=)|['\"]{k}['\"]\s*:|\b{k}\s*=(?!=)", self.ctx.text) is not None
+
+    def clock(self, scope: Scope, node: cst.CSTNode) -> bool:
+        flow = self.analysis.flow(scope, _unwrap(node))
+        return flow is not None and flow.kind in (WALL, OFFSET) and bool(flow.calls)
+
+    def _side(self, scope: Scope, node: cst.CSTNode):
+        """('clock'|'stored'|'aged'|'age'|None, stored operand or None, name): a reading, a stored
+        time, a stored time moved by an amount, this clock minus a stored time."""
+        inner = _unwrap(node)
+        if isinstance(inner, cst.BinaryOperation) and isinstance(inner.operator, (cst.Add, cst.Subtract)):
+            left, right = inner.left, inner.right
+            stored_left = self.stored(scope, left)
+            stored_right = self.stored(scope, right)
+            if isinstance(inner.operator, cst.Subtract) and self.clock(scope, left) and stored_right:
+                return "age", stored_right[0], stored_right[1]  # now - stamp
+            if isinstance(inner.operator, cst.Subtract) and stored_left and self.clock(scope, right):
+                return "age", stored_left[0], stored_left[1]  # stamp - now: time left
+            if stored_left and not self.clock(scope, right):
+                return "aged", stored_left[0], stored_left[1]  # stamp + lifetime
+            if stored_right and isinstance(inner.operator, cst.Add) and not self.clock(scope, left):
+                return "aged", stored_right[0], stored_right[1]
+        found = self.stored(scope, inner)
+        if found is not None:
+            return "stored", found[0], found[1]
+        if self.clock(scope, inner):
+            return "clock", None, ""
+        return None, None, ""
+
+    # --- comparisons -------------------------------------------------------------------------
+    def comparison(self, scope: Scope, comparison: cst.Comparison) -> None:
+        if _PRESENTATION_PATH.search(self.ctx.path) or _PRESENTATION_FUNC.search(_scope_name(scope)):
+            return  # a status shown to a person: nothing is run or released by it
+        if self.finder.enclosing_query(comparison) is not None:
+            return  # a query's condition: the query rules judge it
+        if _only_logs(self, comparison):
+            return  # nothing is decided: the branch only reports
+        for left, _op, right in ordering_pairs(comparison):
+            one, other = self._side(scope, left), self._side(scope, right)
+            for (kind, operand, name), (other_kind, _, _), mine, theirs in ((one, other, left, right), (other, one, right, left)):
+                if kind in ("stored", "aged") and other_kind == "clock":
+                    # a bare date compared with now may be a calendar setting (an event's end, a
+                    # task's start); a stamp aged by a lifetime, or an expiry, is not
+                    if HIGH_NAMES.search(name):
+                        self._add(scope, theirs, operand, None)
+                    elif kind == "aged" or self.past_cutoff(scope, theirs):
+                        self._add(scope, theirs, operand, "medium")
+                elif kind == "age" and other_kind is None:
+                    node = self._add(scope, mine, operand, "medium")
+                    if node is not None:
+                        self.ages[id(node)] = comparison
+
+    def _add(self, scope: Scope, node: cst.CSTNode, operand: cst.CSTNode, confidence: str | None) -> cst.CSTNode | None:
+        flow = self.analysis.flow(scope, _clock_part(self, scope, node))
+        if flow is None:
+            return None
+        report_at = flow.calls[0] if len(flow.calls) == 1 and _single_use_reading(self, scope, node) else node
+        self.finder.add(flow, report_at, "stored", self.ctx.code_for(operand), at_value=True, confidence=confidence)
+        return report_at
+
+    # --- query cutoffs -----------------------------------------------------------------------
+    def past_cutoff(self, scope: Scope, value: cst.CSTNode, depth: int = 0) -> bool:
+        """`now() - timedelta(days=3)`, or a name bound once to one: this node's clock moved back."""
+        value = _unwrap(value)
+        if isinstance(value, cst.Name) and depth == 0:
+            defs = scope.defs.get(value.value, [])
+            return len(defs) == 1 and defs[0].value is not None and self.past_cutoff(scope, defs[0].value, 1)
+        if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract)):
+            return False
+        left = self.analysis.flow(scope, _unwrap(value.left))
+        return left is not None and left.kind == WALL and self.analysis.flow(scope, value.right) is None
+
+
+    def cutoff_text(self, scope: Scope, value: cst.CSTNode) -> str:
+        """The cutoff as written, with the name it was bound to (`sent_threshold = now - ...`)."""
+        value = _unwrap(value)
+        if isinstance(value, cst.Name):
+            defs = scope.defs.get(value.value, [])
+            bound = self.ctx.code_for(defs[0].value) if len(defs) == 1 and defs[0].value is not None else ""
+            return f"{value.value} {bound}"
+        return self.ctx.code_for(value)
+
+
+def cutoff_column(name: str) -> bool:
+    """Whatever a past instant is compared with holds an instant; only amounts are left out."""
+    bare = name.strip('"').rpartition(".")[2]
+    return not DURATION_NAME.search(bare)
+
+
+def _clock_part(stored: StoredTimes, scope: Scope, node: cst.CSTNode) -> cst.CSTNode:
+    inner = _unwrap(node)
+    if isinstance(inner, cst.BinaryOperation) and not stored.clock(scope, inner):
+        return inner.left if stored.clock(scope, inner.left) else inner.right
+    return inner
+
+
+def _single_use_reading(stored: StoredTimes, scope: Scope, node: cst.CSTNode) -> bool:
+    """`now = time.time()` read once for this check: report at the reading, where a fix starts."""
+    inner = _clock_part(stored, scope, node)
+    if not isinstance(inner, cst.Name):
+        return False
+    defs = scope.defs.get(inner.value, [])
+    return len(defs) == 1 and isinstance(defs[0].value, cst.Call)
+
+
+def _only_logs(stored: StoredTimes, comparison: cst.Comparison) -> bool:
+    test = enclosing_test(stored.analysis.index, comparison)
+    if not isinstance(test, cst.If) or not isinstance(test.body, cst.IndentedBlock):
+        return False
+    for statement in test.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            return False
+        for small in statement.body:
+            if not (isinstance(small, cst.Expr) and isinstance(small.value, cst.Call)
+                    and is_logging_call(stored.analysis.qname, small.value)):
+                return False
+    return True
+
+
+def _read_key(node: cst.CSTNode) -> tuple[str, cst.CSTNode] | None:
+    """(key, receiver) of `x["key"]` or `x.get("key", ...)`."""
+    if isinstance(node, cst.Subscript) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        key = string_value(node.slice[0].slice.value)
+        return (key, node.value) if key else None
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and node.args:
+        key = string_value(node.args[0].value)
+        return (key, node.func.value) if key else None
+    return None
+
+
+def _scope_name(scope: Scope) -> str:
+    return scope.node.name.value if isinstance(scope.node, cst.FunctionDef) else ""
+
+
+def chain_writes(analysis, query: cst.Call) -> bool:
+    """The query's rows are deleted or updated (`filter(...).delete()`, `.update(...)`)."""
+    index = analysis.index
+    current: cst.CSTNode = query
+    for _ in range(8):
+        attribute = index.parent_of(current)
+        if not isinstance(attribute, cst.Attribute) or attribute.value is not current:
+            return False
+        call = index.parent_of(attribute)
+        if not isinstance(call, cst.Call):
+            return False
+        if attribute.attr.value in ("delete", "update", "values", "update_many", "delete_many"):
+            return True
+        current = call
+    return False
+
+
+__all__ = ["StoredTimes", "cutoff_column", "chain_writes", "call_name", "last_part"]
