@@ -189,3 +189,19 @@ def test_multi_line_signatures_and_column_zero_strings_keep_the_function_whole()
     })
     assert index.facts["reports.stamps.stamp"].kind == "wall"
     assert index.lookup("reports.stamps.banner") is False
+
+
+def test_a_module_alias_of_a_clock_is_a_fact():
+    index = index_of({
+        "core/compat.py": """
+            import datetime
+            import time
+
+            utcnow = datetime.datetime.utcnow
+            wall = time.time
+            tick = time.perf_counter
+        """,
+    })
+    assert index.facts["core.compat.utcnow"].clock == "datetime.datetime.utcnow"
+    assert index.facts["core.compat.wall"].clock == "time.time"
+    assert "core.compat.tick" not in index.facts

@@ -235,7 +235,13 @@ def _clock_pattern(text: str) -> re.Pattern:
     return re.compile(f"{_CLOCK_TEXT.pattern}|\\b(?:{'|'.join(map(re.escape, aliases))})\\s*\\(")
 
 
+# A module-level alias of a clock function: `utcnow = datetime.datetime.utcnow`.
+_ALIAS_LINE = re.compile(r"^\w+[ \t]*=[ \t]*[\w.]*\b(?:time|time_ns|now|utcnow|today)[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+
+
 def may_define_helper(text: str) -> bool:
+    if _ALIAS_LINE.search(text):
+        return True
     return "def " in text and (bool(_CLOCK_TEXT.search(text)) or bool(_clock_aliases(text)))
 
 
@@ -324,7 +330,8 @@ def _segments(text: str, pattern: re.Pattern) -> tuple[str, list[str]]:
             flush()
             cls = None
         if match is None:
-            if indent == 0 and "=" in line and pattern.search(line) and line.rstrip().endswith(")") and _parses(line):
+            one_line = "=" in line and (pattern.search(line) and line.rstrip().endswith(")") or _ALIAS_LINE.match(line))
+            if indent == 0 and one_line and _parses(line):
                 keep.append(line if line.endswith("\n") else line + "\n")
             decorators = -1
             i += 1
@@ -376,7 +383,7 @@ def _segments(text: str, pattern: re.Pattern) -> tuple[str, list[str]]:
                     methods.append(source)
         i = end
     flush()
-    return "".join(imports) + "".join(keep), names
+    return ("".join(imports) + "".join(keep) if keep else ""), names
 
 
 def module_facts(path: str, text: str, known: ProjectIndex | None = None) -> tuple[dict[str, Fact], list[str]]:
@@ -389,7 +396,7 @@ def module_facts(path: str, text: str, known: ProjectIndex | None = None) -> tup
     snippet, names = _segments(text, pattern)
     base = module_name(path)
     defined = [f"{base}.{n}" if base else n for n in names]
-    if "def " not in snippet:
+    if not snippet.strip():
         return {}, defined
     try:
         module = cst.parse_module(snippet)
@@ -399,7 +406,8 @@ def module_facts(path: str, text: str, known: ProjectIndex | None = None) -> tup
 
 
 def _summarise(path: str, base: str, module: cst.Module, text: str, known) -> dict[str, Fact]:
-    from .rules._clock import ClockAnalysis
+    from .rules._clock import WALL_CLOCK_CALLS, ClockAnalysis
+    from .rules._clock_helpers import is_clock_reference
     from .rules._clock_scope import ScopeIndex
 
     imports = relative_table(module, path)
@@ -429,6 +437,10 @@ def _summarise(path: str, base: str, module: cst.Module, text: str, known) -> di
     if known is not None:
         analysis.project = FileView(known, path, module, imports, own=True)
     facts: dict[str, Fact] = {}
+    for name, value in analysis.module_values.items():  # `utcnow = datetime.utcnow`, `clock = time.time`
+        clock = is_clock_reference(analysis.qname, value, WALL_CLOCK_CALLS)
+        if clock:
+            facts[f"{base}.{name}" if base else name] = Fact("wall", clock, "high")
     for name, (func, _) in functions.items():
         try:
             summary = analysis.summary(func)
