@@ -236,7 +236,9 @@ def _clock_pattern(text: str) -> re.Pattern:
 
 
 # A module-level alias of a clock function: `utcnow = datetime.datetime.utcnow`.
-_ALIAS_LINE = re.compile(r"^\w+[ \t]*=[ \t]*[\w.]*\b(?:time|time_ns|now|utcnow|today)[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
+_ALIAS_LINE = re.compile(
+    r"^[A-Za-z_]\w*[ \t]*=[ \t]*(?:[A-Za-z_]\w*\.)*(?:time|time_ns|now|utcnow|today)[ \t]*(?:#[^\n]*)?$", re.MULTILINE
+)
 
 
 def may_define_helper(text: str) -> bool:
