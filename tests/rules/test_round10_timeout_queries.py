@@ -145,3 +145,35 @@ def test_cache_purge_and_own_lease_check_stay_quiet():
             return True
     """
     assert flagged(code, HEARTBEAT, "work/store.py") == []
+
+
+def test_reservations_skipped_while_their_lease_holds_the_rest_redelivered_medium():
+    code = """
+    class Outbox:
+        def sweep(self, clock_now):
+            current_time = clock_now()
+            for key, held in list(self.held.items()):
+                if held.lease_deadline > current_time:
+                    continue
+                self.held.pop(key)
+                self.requeue(key)
+    """
+    assert graded(code, "mail/outbox.py") == [("ARM301", 6, "medium")]
+
+
+def test_helper_named_for_stale_items_returning_its_selection_is_flagged():
+    code = """
+    from datetime import timedelta
+
+
+    class Board:
+        def _find_dead_runs(self, now, beat_timeout: timedelta):
+            found = [r for r in self.runs.values() if now - r["heartbeat"] >= beat_timeout]
+            found.sort(key=lambda r: r["id"])
+            return found
+
+        def _recent_runs(self, now, beat_timeout: timedelta):
+            found = [r for r in self.runs.values() if now - r["heartbeat"] < beat_timeout]
+            return found
+    """
+    assert graded(code, "runs/board.py") == [("ARM301", 7, "high")]

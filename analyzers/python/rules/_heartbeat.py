@@ -448,6 +448,11 @@ class HeartbeatAnalysis:
             return [statement]  # `down = not last_ping or now - last_ping > timedelta(hours=1)`
         if DEADISH_NAME.search(name) and comprehension:
             return [statement]
+        if comprehension and isinstance(scope.node, cst.FunctionDef) and DEADISH_NAME.search(scope.node.name.value):
+            # `def collect_stale(...): found = [j for j in jobs if now - j.hb >= timeout]; ...
+            # return found`: the function's answer is the silent set, whatever the local is called
+            if any(isinstance(self.index.parent_of(use), cst.Return) for use in scope.uses.get(name, [])):
+                return [statement]
         return self._follow_uses(scope, name, statement, 0)
 
     def _follow_uses(self, scope: Scope, name: str, statement: cst.CSTNode, depth: int) -> list[cst.CSTNode] | None:

@@ -39,15 +39,15 @@ def _now(qname, expr: cst.CSTNode) -> bool:
     return False
 
 
-def lease_expiry_sense(qname, left, op, right) -> bool:
-    """True when `left op right` holds for a lease whose deadline has passed."""
+def lease_expiry_sense(qname, left, op, right) -> bool | None:
+    """True when `left op right` holds for a lease whose deadline has passed, False when it
+    holds for a live one, None when it compares no lease deadline with the time."""
     less = isinstance(op, (cst.LessThan, cst.LessThanEqual))
-    greater = isinstance(op, (cst.GreaterThan, cst.GreaterThanEqual))
     if _deadline(left) and _now(qname, right):
         return less
     if _now(qname, left) and _deadline(right):
-        return greater
-    return False
+        return not less
+    return None
 
 
 def check_lease_expiry(analysis, scope: Scope, comparison, found: list, seen: set[int]) -> None:
@@ -57,9 +57,11 @@ def check_lease_expiry(analysis, scope: Scope, comparison, found: list, seen: se
     if id(comparison) in seen:
         return
     for left, op, right in ordering_pairs(comparison):
-        if not lease_expiry_sense(analysis.qname, left, op, right):
+        stale = lease_expiry_sense(analysis.qname, left, op, right)
+        if stale is None:
             continue
-        block = analysis.consequence(scope, comparison, True)
+        # `if lease.expires_at > now: continue`: what follows is done to the expired ones
+        block = analysis.consequence(scope, comparison, stale)
         if block is None or QUORUM.search(" ".join(expr_names(n) for n in [comparison, *block])):
             continue
         seen.add(id(comparison))
