@@ -31,7 +31,9 @@ TRIGGERS = re.compile(
     # a consumer's insert keyed by a field of the delivered message (ARM403), whatever the table
     r"msg_id|(?:message|payload|msg|event|body)\w*\s*->>|"
     # members removed once their renewal deadline passed (ARM302)
-    r"\bdelete\s+from\b[^;]{0,80}?\bwhere\s+(?:\w+\.)?expires_?at\s*<",
+    r"\bdelete\s+from\b[^;]{0,80}?\bwhere\s+(?:\w+\.)?expires_?at\s*<|"
+    # held rows whose claim deadline passed (ARM302)
+    r"(?:claim|lock|locked|claimed|acquired|reserved)_?(?:expires_?at|until)\b",
     re.I,
 )
 # Once a lock or lease shows up in a scope, the writes after it matter too.

@@ -43,3 +43,37 @@ def test_cache_rows_and_still_valid_members_stay_quiet():
         cur.execute("DELETE FROM workers WHERE expires_at > now() AND drained")
     """
     assert graded(code, "ops/tidy.py") == []
+
+
+def test_running_rows_past_their_claim_deadline_locked_for_failing():
+    code = """\
+    create function ops.reap_expired(p_limit int) returns void language plpgsql as $$
+    declare
+      r record;
+    begin
+      for r in
+        select job_id, worker_name from ops.jobs
+         where phase = 'running'
+           and locked_until <= now()
+         order by locked_until
+         limit p_limit
+         for update skip locked
+      loop
+        perform ops.fail_job(r.job_id, 'lease lapsed');
+      end loop;
+    end;
+    $$;
+    """
+    assert graded(code, "db/reaper.sql") == [("ARM302", 8, "medium")]
+
+
+def test_requeue_by_claim_deadline_flagged_and_plain_reads_stay_quiet():
+    code = """\
+    update queue_items set status = 'queued', claimed_by = null
+     where claim_expires_at < now();
+
+    select item_id from queue_items where claim_expires_at < now();
+
+    select item_id from queue_items where status = 'running' and lock_until > now() for update;
+    """
+    assert graded(code, "db/items.sql") == [("ARM302", 2, "medium")]

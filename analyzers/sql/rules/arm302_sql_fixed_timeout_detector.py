@@ -208,6 +208,10 @@ def _unit_hits(scope: Scope, unit: Unit, live: set[int]) -> Iterator[SqlHit]:
             yield from _case_verdicts(scope, unit, fields, seen)
         elif kind == "SelectStmt":
             yield from _stale_selection(scope, unit, fields, seen, takes_over, live)
+            if fields.get("lockingClause") and _held_filter(fields.get("whereClause")):
+                yield from _expired_leases(scope, unit, fields.get("whereClause"), seen)
+        if kind == "UpdateStmt" and _takes_over(fields.get("targetList")):
+            yield from _expired_leases(scope, unit, fields.get("whereClause"), seen)
 
 
 # A label that declares a run, task or node gone: what a status CASE yields for it.
@@ -549,6 +553,49 @@ def _expired_members(unit: Unit, where, seen: set[int]) -> Iterator[SqlHit]:
         seen.add(id(fields))
         _, end = unit.span({"A_Expr": fields})
         yield SqlHit(META, unit.start, end, confidence="medium")
+        return
+
+
+# The deadline a holder must renew before: a claim's or lease's expiry, not a cache entry's
+_LEASE_DEADLINE = re.compile(
+    r"^(?:claim|lease|lock|locked|leased|claimed|acquired|reserved|taken)_?(?:expires_?at|expiry|until|deadline)$"
+)
+
+
+def _held_filter(where) -> bool:
+    """`state = 'running'` (or another held state) among the conditions."""
+    for kind, fields in walk(where) if where is not None else ():
+        if kind == "A_Expr" and op_name(fields) == "=":
+            for key in ("lexpr", "rexpr"):
+                if _CLAIMED_STATUS.match(const_string(fields.get(key)) or ""):
+                    return True
+    return False
+
+
+def _expired_leases(scope: Scope, unit: Unit, where, seen: set[int]) -> Iterator[SqlHit]:
+    """Held rows whose claim deadline passed, locked to be failed or handed back (`select ...
+    where state = 'running' and claim_expires_at <= $1 for update`), or requeued by an UPDATE:
+    the holder is declared dead once one lease length, shared by all, went by without renewal.
+    The length is set where the claim is made, hence medium."""
+    for kind, fields in walk(where) if where is not None else ():
+        if kind != "A_Expr" or fields.get("kind") != "AEXPR_OP" or id(fields) in seen:
+            continue
+        op = op_name(fields)
+        if op not in ("<", "<=", ">", ">="):
+            continue
+        left, right = typed(fields.get("lexpr")), typed(fields.get("rexpr"))
+        if op in (">", ">="):
+            left, right = right, left
+        if left[0] != "ColumnRef" or not _LEASE_DEADLINE.match((column_fields(left[1]) or [""])[-1]):
+            continue
+        now_like = is_time_call(*right) or right[0] == "ParamRef" or (
+            right[0] == "ColumnRef" and len(column_fields(right[1])) == 1 and column_fields(right[1])[0] in scope.variables
+        )
+        if not now_like:
+            continue
+        seen.add(id(fields))
+        start, end = unit.span({"A_Expr": fields})
+        yield SqlHit(META, start, end, confidence="medium")
         return
 
 
