@@ -632,6 +632,7 @@ def _dead_value(value: cst.CSTNode, status_name: str) -> bool:
 
 
 def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
+    from ._death_timers import check_death_timer
     from ._key_liveness import check_beat_keys, check_idle_claims
     from ._lease_expiry import check_lease_expiry
     from ._miss_counters import CounterSteps
@@ -652,6 +653,7 @@ def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
             _check_cutoff_argument(analysis, scope, call, found, seen)
             _check_registry(analysis, scope, call, found, seen)
             check_idle_claims(analysis, scope, call, found, seen)
+            check_death_timer(analysis, scope, call, found, seen)
     return found
 
 

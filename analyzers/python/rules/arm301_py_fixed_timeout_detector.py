@@ -20,6 +20,7 @@ from ._heartbeat import (
     _LowercaseTrigger,
     find_detectors,
 )
+from ._death_timers import TRIGGER as TIMER_TRIGGER
 from ._key_liveness import TRIGGER as KEY_TRIGGER, beat_read
 from ._lease_expiry import LEASE_DEADLINE, TRIGGER as LEASE_TRIGGER
 from ._miss_counters import COUNTER_TRIGGER
@@ -29,6 +30,7 @@ from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
 _WINDOW_KEY = re.compile(r"timeout|grace|threshold", re.IGNORECASE)
 _COUNTER = re.compile(COUNTER_TRIGGER)
 _KEY_MARK = re.compile(KEY_TRIGGER, re.IGNORECASE)
+_TIMER_CALLS = frozenset({"call_later", "callLater", "add_timeout", "call_at"})
 # a claim stamp looked up as older than a cutoff (`locked_at__lt=`): a re-claimable row
 _RECLAIM_TRIGGER = r"(?:locked|claimed|leased|picked|reserved)_(?:at|on)__lte?\b"
 
@@ -196,7 +198,7 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
     # plus claims stamped on rows or documents (visibility-timeout takeovers), and items in a
     # held state (`status == "running"`) whose start or last update may be aged
     # and counters of periods without contact (`missed_pings`, `max_misses`)
-    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}|{LEASE_TRIGGER}|{KEY_TRIGGER}")
+    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}|{LEASE_TRIGGER}|{KEY_TRIGGER}|{TIMER_TRIGGER}")
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -225,7 +227,9 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
             self._mark()
 
     def visit_Call(self, node: cst.Call) -> None:
-        if beat_read(node):
+        func = node.func
+        timer = isinstance(func, cst.Attribute) and func.attr.value in _TIMER_CALLS
+        if timer or beat_read(node):
             self._mark()
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
