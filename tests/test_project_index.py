@@ -205,3 +205,19 @@ def test_a_module_alias_of_a_clock_is_a_fact():
     assert index.facts["core.compat.utcnow"].clock == "datetime.datetime.utcnow"
     assert index.facts["core.compat.wall"].clock == "time.time"
     assert "core.compat.tick" not in index.facts
+
+
+def test_date_level_readings_make_helpers():
+    index = index_of({
+        "billing/dates.py": """
+            from django.utils import timezone
+
+            def business_day():
+                return timezone.localdate()
+
+            def shown(value):
+                return timezone.localtime(value)
+        """,
+    })
+    assert index.facts["billing.dates.business_day"].kind == "wall"
+    assert "billing.dates.shown" not in index.facts

@@ -29,7 +29,7 @@ from .imports import dotted, import_table, qualify
 
 # A file can define a clock helper only if it spells a clock reading somewhere.
 _CLOCK_TEXT = re.compile(
-    r"\btime(?:_ns)?\s*\(|\b(?:utc)?now\s*\(|\btoday\s*\(|\b(?:arrow|pendulum)\.(?:utc)?now\b"
+    r"\btime(?:_ns)?\s*\(|\b(?:utc)?now\s*\(|\btoday\s*\(|\blocal(?:date|time)\s*\(|\b(?:arrow|pendulum)\.(?:utc)?now\b"
 )
 _DEF_NAME = re.compile(r"^(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
 _MAX_INDEXED_CHARS = 2_000_000
