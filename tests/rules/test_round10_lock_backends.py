@@ -161,3 +161,42 @@ def test_plain_values_write_stays_quiet():
         await conn.execute(sa.update(people).where(people.c.id == pid).values(name=name, updated_by=pid))
     """
     assert lines(code, "crm/people.py") == []
+
+
+def test_decorator_running_the_wrapped_function_under_a_factory_made_lease_lock():
+    code = """
+    import functools
+
+    from coordlib import LeaseLock
+
+
+    def exclusive(name, ttl=30):
+        make_lock = functools.partial(LeaseLock, name=name, ttl=ttl)
+
+        def wrap(fn):
+            @functools.wraps(fn)
+            def run(*args, **kwargs):
+                held = make_lock()
+                with held:
+                    return fn(*args, **kwargs)
+            return run
+        return wrap
+    """
+    assert lines(code, "coord/exclusive.py") == [("ARM201", 14, "medium")]
+
+
+def test_factory_lock_guarding_only_local_steps_stays_quiet():
+    code = """
+    import functools
+
+    from coordlib import LeaseLock
+
+    make_lock = functools.partial(LeaseLock, name="report", ttl=30)
+
+
+    def build_report(rows):
+        with make_lock():
+            total = sum(r.amount for r in rows)
+        return total
+    """
+    assert lines(code, "coord/report.py") == []

@@ -54,12 +54,25 @@ class _Calls(cst.CSTVisitor):
         self.calls.append(node)
 
 
+# A factory bound to a lock class with a lifetime: `functools.partial(Redlock, key=k, auto_release_time=10)`
+_FACTORY = re.compile(
+    r"^(?:functools\.)?partial\(\s*[\w.]*(?:Lock|Redlock|RedLock|Lease|Mutex)\b[^)]*\b(?:ttl|expire|expires|lease\w*|auto_release_time|lock_timeout|timeout)\s*=",
+    re.S,
+)
+
+
 class _Scan(cst.CSTVisitor):
     def __init__(self, module: cst.Module) -> None:
         super().__init__()
         self.module = module
         self.found: list[cst.CSTNode] = []
         self._classes: list[cst.ClassDef] = []
+        self._factories = {
+            m.group(1) for m in re.finditer(r"(?m)^\s*(\w+)\s*=\s*(?=(?:functools\.)?partial\()", module.code)
+            if _FACTORY.match(module.code[m.end():m.end() + 400])
+        }
+        self._params: list[set[str]] = []
+        self._bodies: list[cst.FunctionDef] = []
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
@@ -68,8 +81,36 @@ class _Scan(cst.CSTVisitor):
         self._classes.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        params = node.params
+        self._params.append({p.name.value for p in (*params.params, *params.kwonly_params, *params.posonly_params)})
+        self._bodies.append(node)
         if self._classes and _ACQUIRE.match(node.name.value) and _LOCK_CLASS.search(self._classes[-1].name.value):
             self._backend_acquire(self._classes[-1], node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._params.pop()
+        self._bodies.pop()
+
+    def visit_With(self, node: cst.With) -> None:
+        """A wrapper running the function it was given inside a lock its factory makes with a
+        lifetime: the wrapped function's writes are the guarded work, out of sight."""
+        if not self._factories or len(self._params) < 2:
+            return
+        captured = set().union(*self._params[:-1])
+        body = _Calls()
+        node.body.visit(body)
+        if not any(isinstance(c.func, cst.Name) and c.func.value in captured for c in body.calls):
+            return
+        function = _code(self.module, self._bodies[-1])
+        for item in node.items:
+            expr = item.item
+            made = isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.func.value in self._factories
+            bound = isinstance(expr, cst.Name) and any(
+                re.search(rf"(?<![\w.]){re.escape(expr.value)}\s*=\s*{re.escape(f)}\(", function) for f in self._factories
+            )
+            if made or bound:
+                self.found.append(expr)
+                return
 
     def _backend_acquire(self, cls: cst.ClassDef, method: cst.FunctionDef) -> None:
         code = _code(self.module, method)
