@@ -17,7 +17,12 @@ from ._clock_sinks import Sink
 
 # A function whose name says it produces an expiry or a run-at time. `deadline`/`timeout`
 # helpers are left out: those are usually in-process waits (ARM103).
-_EXPIRY_FUNCTION = re.compile(r"expir|valid_until|lease|(?:^|_)eta(?:_|$)|run_at|not_before", re.IGNORECASE)
+_EXPIRY_FUNCTION = re.compile(
+    r"expir|valid_until|lease|(?:^|_)eta(?:_|$)|run_at|not_before|"
+    # a due time: when a retried or delayed job becomes visible again
+    r"next_(?:run|retry|attempt)|retry_at|resume_at|wake_?(?:up_)?at|visible_at|delay_until|scheduled_(?:at|for|time)",
+    re.IGNORECASE,
+)
 # An in-memory cache's or memo's expiry never leaves the process (ARM103's, when checked here).
 _IN_PROCESS = re.compile(r"cache|memo", re.IGNORECASE)
 # Parameters that make the returned instant a delay or lifetime measured from now.

@@ -18,6 +18,7 @@ from ._clock import OFFSET, WALL, ClockAnalysis, Flow, ordering_pairs
 from ._clock_claims import claim_sinks, signs_jwt
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
+from ._clock_handoffs import handoff_sinks
 from ._clock_stored import StoredTimes, chain_writes, cutoff_column
 from ._clock_write_names import LIVENESS_NAME, SCHEDULE_NAME, SCHEDULE_SQL, plain_instant, written_confidence
 
@@ -56,6 +57,7 @@ QUERY_CALLS = frozenset(
     {"filter", "exclude", "get", "where", "filter_by", "having", "and_", "or_", "delete", "select", "update",
      "first", "count", "exists", "Q", "find", "find_one", "delete_many", "update_many", "count_documents"}
 )
+_COUNT_QUERY = re.compile(r"^\s*select\s+count\s*\(", re.IGNORECASE)
 _MONGO_COMPARE = frozenset({"$lt", "$lte", "$gt", "$gte"})
 # A query chain that ends by counting: a number for a monitor or a report.
 _READ_ONLY_ENDS = frozenset({"count", "exists", "aggregate", "count_documents"})
@@ -167,6 +169,7 @@ class _Finder:
             self.stored_times.comparison(scope, comparison)
         for target, value in scope.attr_assigns:
             self._attribute(scope, target, value)
+        handoff_sinks(self, scope)
 
     # --- comparisons in queries ---------------------------------------------------------------
     def _lookups(self, scope: Scope, call: cst.Call, name: str) -> None:
@@ -491,14 +494,16 @@ class _Finder:
             self._named_sql_params(scope, call, name)
         if not (EXPIRY_SQL.search(sql) or SCHEDULE_SQL.search(sql)):
             return
-        if any(_due_column(m.group("col") or m.group("col2") or "") for m in _SQL_COMPARES_PARAM.finditer(sql)):
+        if _COUNT_QUERY.search(sql):
+            pass  # a number for a report or a queue's stats: it decides no expiry
+        elif any(_due_column(m.group("col") or m.group("col2") or "") for m in _SQL_COMPARES_PARAM.finditer(sql)):
             for arg in call.args[1:]:
                 for element in self._param_values(scope, arg.value):
                     flow = self.offset(scope, element, (WALL,))
                     if flow is not None:
                         self.add(flow, element, "query", f"{_short(name)}(...)", at_value=True)
-        if not _SQL_WRITE.search(sql) or not EXPIRY_SQL.search(sql):
-            return
+        if not _SQL_WRITE.search(sql) or not (EXPIRY_SQL.search(sql) or SCHEDULE_SQL.search(sql)):
+            return  # a visibility or resume time is a lease like any expiry
         for arg in call.args[1:]:
             for element in self._param_values(scope, arg.value):
                 flow = self.offset(scope, element)
@@ -523,7 +528,10 @@ class _Finder:
         text = string_value(node)
         if text is not None:
             return text
-        if isinstance(node, cst.Call) and node.args and depth < 2:
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "format" \
+                and depth < 3:
+            return self._sql_text(scope, node.func.value, depth + 1)  # SQL("... {table} ...").format(table=...)
+        if isinstance(node, cst.Call) and node.args and depth < 3:
             return self._sql_text(scope, node.args[0].value, depth + 1)  # text("..."), sql.SQL("...")
         if isinstance(node, cst.Name) and depth < 2:
             for d in scope.defs.get(node.value, []):
