@@ -200,3 +200,33 @@ def test_factory_lock_guarding_only_local_steps_stays_quiet():
         return total
     """
     assert lines(code, "coord/report.py") == []
+
+
+def test_claim_whose_success_gates_the_work_is_flagged_at_the_claim():
+    code = """
+    class Dispatcher:
+        async def dispatch(self, batch_ids, runner):
+            if not await self.store.claim_batches(batch_ids, owner=self.node_id):
+                return
+            await runner.run(batch_ids)
+            await self.store.finish_batches(batch_ids)
+
+        def activate(self):
+            won = self._claimShard()
+            if not won:
+                return
+            self.start_consuming()
+    """
+    assert lines(code, "work/dispatch.py") == [("ARM201", 4, "medium"), ("ARM201", 10, "medium")]
+
+
+def test_claim_that_hands_out_an_epoch_stays_quiet():
+    code = """
+    class Dispatcher:
+        async def dispatch(self, batch_ids, runner):
+            epoch = await self.store.claim_batches(batch_ids, owner=self.node_id)
+            if not epoch:
+                return
+            await runner.run(batch_ids, epoch=epoch)
+    """
+    assert lines(code, "work/dispatch.py") == []
