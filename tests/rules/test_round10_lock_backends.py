@@ -230,3 +230,26 @@ def test_claim_that_hands_out_an_epoch_stays_quiet():
             await runner.run(batch_ids, epoch=epoch)
     """
     assert lines(code, "work/dispatch.py") == []
+
+
+def test_claim_gate_defers_to_a_claim_method_defined_here_unless_it_is_abstract():
+    code = """
+    class Service:
+        def _claim(self):
+            raise NotImplementedError
+
+        def start(self):
+            if not self._claim():
+                return
+            self.activate()
+
+
+    class Ticket:
+        def claim(self):
+            return self.assignee is None
+
+        def take(self):
+            if self.claim():
+                self.save()
+    """
+    assert lines(code, "svc/base.py") == [("ARM201", 7, "medium")]

@@ -104,10 +104,25 @@ class _Scan(cst.CSTVisitor):
             claim = subject
         elif isinstance(subject, cst.Name):
             claim = _ClaimBinding.find(function, subject.value)
-        if claim is None or _TOKEN.search(_code(self.module, function)):
+        if claim is None or _TOKEN.search(_code(self.module, function)) or self._judged_locally(claim):
             return
         if claim not in self.found:
             self.found.append(claim)
+
+    def _judged_locally(self, claim: cst.Call) -> bool:
+        """A claim method defined in this module with a body is judged where it is defined
+        (what it writes, whether it returns a token); only an abstract one, or another
+        module's, leaves the claim out of sight."""
+        func = claim.func
+        local = func.value if isinstance(func, cst.Name) else None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            local = func.attr.value
+        if local is None:
+            return False
+        bodies = re.findall(
+            rf"def {re.escape(local)}\([^)]*\)[^:]*:\s*\n((?:[ \t]*\n|[ \t]+\S.*\n){{1,3}})", self.module.code
+        )
+        return any(not re.fullmatch(r"\s*(?:(?:[rubf]*[\"']{3}[\s\S]*?[\"']{3}|#.*|pass|\.\.\.|raise NotImplementedError\S*)\s*)+", b) for b in bodies)
 
     def visit_With(self, node: cst.With) -> None:
         """A wrapper running the function it was given inside a lock its factory makes with a
