@@ -119,10 +119,16 @@ class _Scan(cst.CSTVisitor):
             local = func.attr.value
         if local is None:
             return False
-        bodies = re.findall(
-            rf"def {re.escape(local)}\([^)]*\)[^:]*:\s*\n((?:[ \t]*\n|[ \t]+\S.*\n){{1,3}})", self.module.code
-        )
-        return any(not re.fullmatch(r"\s*(?:(?:[rubf]*[\"']{3}[\s\S]*?[\"']{3}|#.*|pass|\.\.\.|raise NotImplementedError\S*)\s*)+", b) for b in bodies)
+        for match in re.finditer(rf"def {re.escape(local)}\([^)]*\)[^:\n]*:[ \t]*\n", self.module.code):
+            rest = self.module.code[match.end():match.end() + 2000]
+            # the first statement of the body, past comments and a docstring
+            rest = re.sub(r"^(?:[ \t]*(?:#.*)?\n)+", "", rest)
+            rest = re.sub(r"^[ \t]*[rubf]*(\"\"\"|''')[\s\S]*?\1[ \t]*\n", "", rest)
+            rest = re.sub(r"^(?:[ \t]*(?:#.*)?\n)+", "", rest)
+            first = rest.split("\n", 1)[0].strip()
+            if not re.match(r"^(?:pass|\.\.\.|raise NotImplementedError\b)", first):
+                return True
+        return False
 
     def visit_With(self, node: cst.With) -> None:
         """A wrapper running the function it was given inside a lock its factory makes with a
