@@ -91,45 +91,6 @@ class _Scan(cst.CSTVisitor):
         self._params.pop()
         self._bodies.pop()
 
-    def _claim_gate(self, node: cst.If) -> None:
-        """`if not await store.claim_jobs(ids): continue` / `claimed = yield self._claim(); if
-        not claimed: return`, then the claimed work: a claim that another node can take back
-        when this one is presumed gone, and nothing it returns fences the work done after."""
-        if not self._bodies:
-            return
-        function = self._bodies[-1]
-        subject = _test_subject(node.test)
-        claim = None
-        if isinstance(subject, cst.Call) and _claim_call(subject):
-            claim = subject
-        elif isinstance(subject, cst.Name):
-            claim = _ClaimBinding.find(function, subject.value)
-        if claim is None or _TOKEN.search(_code(self.module, function)) or self._judged_locally(claim):
-            return
-        if claim not in self.found:
-            self.found.append(claim)
-
-    def _judged_locally(self, claim: cst.Call) -> bool:
-        """A claim method defined in this module with a body is judged where it is defined
-        (what it writes, whether it returns a token); only an abstract one, or another
-        module's, leaves the claim out of sight."""
-        func = claim.func
-        local = func.value if isinstance(func, cst.Name) else None
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
-            local = func.attr.value
-        if local is None:
-            return False
-        for match in re.finditer(rf"def {re.escape(local)}\([^)]*\)[^:\n]*:[ \t]*\n", self.module.code):
-            rest = self.module.code[match.end():match.end() + 2000]
-            # the first statement of the body, past comments and a docstring
-            rest = re.sub(r"^(?:[ \t]*(?:#.*)?\n)+", "", rest)
-            rest = re.sub(r"^[ \t]*[rubf]*(\"\"\"|''')[\s\S]*?\1[ \t]*\n", "", rest)
-            rest = re.sub(r"^(?:[ \t]*(?:#.*)?\n)+", "", rest)
-            first = rest.split("\n", 1)[0].strip()
-            if not re.match(r"^(?:pass|\.\.\.|raise NotImplementedError\b)", first):
-                return True
-        return False
-
     def visit_With(self, node: cst.With) -> None:
         """A wrapper running the function it was given inside a lock its factory makes with a
         lifetime: the wrapped function's writes are the guarded work, out of sight."""
@@ -170,7 +131,6 @@ class _Scan(cst.CSTVisitor):
             self.found.append(taking[-1])
 
     def visit_If(self, node: cst.If) -> None:
-        self._claim_gate(node)
         for call in _calls_in(node.test):
             if _attr(call) not in ("acquire", "try_acquire", "lock", "try_lock"):
                 continue
@@ -184,50 +144,10 @@ class _Scan(cst.CSTVisitor):
                 return
 
 
-def _claim_call(call: cst.Call) -> bool:
-    name = _attr(call) or (call.func.value if isinstance(call.func, cst.Name) else "")
-    return bool(_CLAIM_NAME.match(name))
-
-
-_CLAIM_NAME = re.compile(r"^_?(?:try_?)?claim(?:[A-Z_]\w*)?$")
-
-
-def _test_subject(test: cst.BaseExpression) -> cst.BaseExpression:
-    while isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        test = test.expression
-    while isinstance(test, (cst.Await, cst.Yield)):
-        test = test.expression if isinstance(test, cst.Await) else test.value
-    return test
-
-
 def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
     calls = _Calls()
     node.visit(calls)
     return calls.calls
-
-
-class _ClaimBinding(cst.CSTVisitor):
-    """The claim call a name was bound to in a function: `claimed = yield self._claimService()`."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__()
-        self.name = name
-        self.call: cst.Call | None = None
-
-    @classmethod
-    def find(cls, function: cst.FunctionDef, name: str) -> cst.Call | None:
-        visitor = cls(name)
-        function.body.visit(visitor)
-        return visitor.call
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and node.targets[0].target.value == self.name:
-            value = _test_subject(node.value)
-            if isinstance(value, cst.Call) and _claim_call(value):
-                self.call = value
 
 
 def _container_fill(module: cst.Module, method: cst.FunctionDef, call: cst.Call) -> bool:
