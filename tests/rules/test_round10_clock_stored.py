@@ -151,6 +151,18 @@ def test_stored_times_look_alikes_stay_quiet():
 
     def alive(entry):
         return entry.expires > time.time()
+
+
+    def touch_throttled(key, refresh_interval):
+        # a cadence for refreshing a stamp, not a lifetime that ends access
+        if time.time() - key.last_used_at >= refresh_interval:
+            key.save(update_fields=["last_used_at"])
+
+
+    class MemoCache:
+        def purge(self):
+            now = time.time()
+            return [k for k, item in self.items.items() if item.expires_at <= now]
     """
     assert [f for f in flagged(code, CLOCK, "events/signup.py") if f[0] == "ARM104"] == []
 
@@ -184,8 +196,8 @@ def test_cutoff_selecting_expired_rows_is_medium():
     from django.utils import timezone
 
 
-    def expired_invitations_q(days):
-        expiry_threshold = timezone.now() - timedelta(days=days)
+    def expired_invitations_q(hours):
+        expiry_threshold = timezone.now() - timedelta(hours=hours)
         return Q(mailed__lt=expiry_threshold)
     """
     assert _with_confidence(code, "invites/queries.py") == [("ARM104", 9, "medium")]
@@ -210,5 +222,10 @@ def test_cutoff_look_alikes_stay_quiet():
 
     def agents_gone(Agent):
         return Agent.objects.filter(last_heartbeat__lt=timezone.now() - timedelta(seconds=45)).update(up=False)
+
+
+    def drop_expired_accounts(Account):
+        # a window of days: seconds of skew decide nothing
+        Account.objects.filter(last_login_at__lt=timezone.now() - timedelta(days=90)).delete()
     """
     assert [f for f in flagged(code, Settings(select=frozenset({"ARM104"})), "stats/cleanup.py")] == []

@@ -58,6 +58,14 @@ WALL_CLOCK_CALLS = frozenset(
 _CLOCK_WITHOUT_ARGS = frozenset({"django.utils.timezone.localdate", "django.utils.timezone.localtime"})
 
 
+_DATE_READINGS = frozenset({"datetime.date.today", "date.today", "django.utils.timezone.localdate"})
+
+
+def date_level(qname, flow: "Flow") -> bool:
+    """Every reading behind the value is a calendar date: a skew of seconds rarely moves it."""
+    return bool(flow.calls) and all(qname(call.func) in _DATE_READINGS for call in flow.calls)
+
+
 def reads_wall_clock(qname, call: cst.Call) -> bool:
     name = qname(call.func)
     return name in WALL_CLOCK_CALLS or (name in _CLOCK_WITHOUT_ARGS and not call.args)

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ._clock import OFFSET, WALL, ClockAnalysis, Flow, ordering_pairs
+from ._clock import OFFSET, WALL, ClockAnalysis, Flow, date_level, ordering_pairs
 from ._clock_claims import claim_sinks, signs_jwt
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 from ._clock_handoffs import handoff_sinks
-from ._clock_stored import StoredTimes, chain_writes, cutoff_column
+from ._clock_stored import DAY_GRAINED, StoredTimes, chain_writes, cutoff_column
 from ._clock_write_names import LIVENESS_NAME, SCHEDULE_NAME, SCHEDULE_SQL, plain_instant, written_confidence
 
 # Names of an instant that someone else later compares with their own clock: when access ends,
@@ -230,9 +230,10 @@ class _Finder:
         flow = self.offset(scope, value, (OFFSET,))
         if flow is None:
             return
-        context = f"{_scope_name(scope)} {self.stored_times.cutoff_text(scope, value)} {self.ctx.code_for(query.func)}"
-        if not _EXPIRY_CONTEXT.search(context):
-            return  # a retention purge or a recent listing: seconds of skew decide nothing
+        cutoff = self.stored_times.cutoff_text(scope, value)
+        context = f"{_scope_name(scope)} {cutoff} {self.ctx.code_for(query.func)}"
+        if not _EXPIRY_CONTEXT.search(context) or DAY_GRAINED.search(cutoff):
+            return  # a retention purge, a recent listing, a window of days: seconds of skew decide nothing
         if chain_writes(self.analysis, query) or re.search(r"\b(?:update|delete)\s*\(", self.ctx.code_for(query.func)):
             self.add(flow, value, "query", detail)
         else:  # rows selected as expired, stale or locked out, to act on elsewhere
@@ -396,8 +397,8 @@ class _Finder:
                 kind = "redis" if keyword in ("exat", "pxat") else _write_kind(last)
                 # SQLAlchemy `insert()/update().values(col=...)` writes a row
                 confidence = written_confidence(keyword, flow.kind, EXPIRY_NAME, kind == "orm" or last == "values", name)
-                if confidence == "medium" and not plain_instant(arg.value):
-                    continue
+                if confidence == "medium" and (not plain_instant(arg.value) or date_level(self.analysis.qname, flow)):
+                    continue  # a name we cannot read given text, a backdated start or a calendar date
                 if confidence is not None:
                     self.add(flow, arg.value, kind, detail, call=call, confidence=confidence or None)
             elif last[:1].isupper() and self._persisted_object(scope, call):
@@ -624,7 +625,7 @@ _DATABASE_CALLS = frozenset(
 _OWN_EXPIRY = re.compile(r"expir|valid_(?:until|to|through)|lease_(?:until|expir)|lock(?:ed)?_until|(?:^|_)ttl", re.IGNORECASE)
 # Words that say a cutoff decides expiry: what the rows lose or who is let in again.
 _EXPIRY_CONTEXT = re.compile(
-    r"expir|stale|timeout|timed_out|ttl|cool_?off|lock|mutex|lease|idempoten|max_age|not_ready|threshold",
+    r"expir|stale|timeout|timed_out|ttl|cool_?off|lock|mutex|lease|idempoten|max_age|not_ready",
     re.IGNORECASE,
 )
 _SCORE_RANGES = frozenset({"zrangebyscore", "zrevrangebyscore", "zremrangebyscore", "zcount"})

@@ -43,6 +43,14 @@ _PRESENTATION_PATH = re.compile(r"(?:^|/)(?:admin|templatetags|serializers?|view
 _PRESENTATION_FUNC = re.compile(
     r"display|status|icon|label|badge|render|describe|humani[sz]e|__str__|__repr__|__html__|get_context", re.IGNORECASE
 )
+# What the amount is called when the comparison enforces a lifetime (an interval or a delta
+# between refreshes is a cadence: skew changes how often, never whether access ends).
+LIFETIME_WORDS = re.compile(
+    r"expir|timeout|ttl|max_age|lifetime|idle|grace|valid|window|cool_?off|lease|stale|(?:^|_)age\b", re.IGNORECASE
+)
+# Amounts counted in days or more: seconds of skew decide nothing.
+DAY_GRAINED = re.compile(r"\b(?:days|weeks|months|years)\s*=|_(?:DAYS|WEEKS|MONTHS|YEARS)\b|_(?:days|weeks|months|years)\b")
+_IN_MEMORY = re.compile(r"cache|memo", re.IGNORECASE)
 HIGH_NAMES = re.compile(r"expir|^exp$|valid_(?:until|to|through)|lease_(?:until|expir)|lock(?:ed)?_until", re.IGNORECASE)
 
 
@@ -148,6 +156,9 @@ class StoredTimes:
     def comparison(self, scope: Scope, comparison: cst.Comparison) -> None:
         if _PRESENTATION_PATH.search(self.ctx.path) or _PRESENTATION_FUNC.search(_scope_name(scope)):
             return  # a status shown to a person: nothing is run or released by it
+        owner = scope.cls.name.value if scope.cls is not None else ""
+        if _IN_MEMORY.search(f"{self.ctx.path} {owner} {_scope_name(scope)}"):
+            return  # an in-memory cache's entries: this process's own clock on both sides (ARM103's)
         if self.finder.enclosing_query(comparison) is not None:
             return  # a query's condition: the query rules judge it
         if _only_logs(self, comparison):
@@ -158,14 +169,20 @@ class StoredTimes:
                 if kind in ("stored", "aged") and other_kind == "clock":
                     # a bare date compared with now may be a calendar setting (an event's end, a
                     # task's start); a stamp aged by a lifetime, or an expiry, is not
-                    if HIGH_NAMES.search(name):
+                    if HIGH_NAMES.search(name) and kind == "stored":
                         self._add(scope, theirs, operand, None)
-                    elif kind == "aged" or self.past_cutoff(scope, theirs):
+                    elif (kind == "aged" and self._lifetime(mine)) or (
+                            self.past_cutoff(scope, theirs) and self._lifetime(self.cutoff_text(scope, theirs))):
                         self._add(scope, theirs, operand, "medium")
-                elif kind == "age" and other_kind is None:
+                elif kind == "age" and other_kind is None and self._lifetime(theirs):
                     node = self._add(scope, mine, operand, "medium")
                     if node is not None:
                         self.ages[id(node)] = comparison
+
+    def _lifetime(self, amount) -> bool:
+        """The amount a stamp is aged against is a lifetime, counted finer than days."""
+        text = amount if isinstance(amount, str) else self.ctx.code_for(amount)
+        return bool(LIFETIME_WORDS.search(text)) and not DAY_GRAINED.search(text)
 
     def _add(self, scope: Scope, node: cst.CSTNode, operand: cst.CSTNode, confidence: str | None) -> cst.CSTNode | None:
         flow = self.analysis.flow(scope, _clock_part(self, scope, node))
