@@ -39,6 +39,7 @@ def test_handoff_look_alikes_stay_quiet():
     from datetime import timedelta
 
     from django.utils import timezone
+    from django.utils.http import http_date
 
 
     def wait_for_ready(probe, budget):
@@ -48,6 +49,11 @@ def test_handoff_look_alikes_stay_quiet():
 
     def remember_choice(response):
         response.set_cookie("choice", "1", expires=timezone.now() + timedelta(days=30))
+
+
+    def cookie_header(response, max_age):
+        expires_time = time.time() + max_age
+        response["Expires"] = http_date(expires_time)
 
 
     def shaped(Slot, owner):

@@ -229,3 +229,24 @@ def test_cutoff_look_alikes_stay_quiet():
         Account.objects.filter(last_login_at__lt=timezone.now() - timedelta(days=90)).delete()
     """
     assert [f for f in flagged(code, Settings(select=frozenset({"ARM104"})), "stats/cleanup.py")] == []
+
+
+def test_expiry_renewed_on_a_loaded_record_and_checked_in_the_same_file():
+    code = """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+
+    def renew(grant, lifetime):
+        grant.valid_until = timezone.now() + lifetime
+        grant.save(update_fields=["valid_until"])
+
+
+    def check(grant):
+        if grant.valid_until < timezone.now():
+            grant.delete()
+            return False
+        return True
+    """
+    assert flagged(code, CLOCK, "grants/service.py") == [("ARM104", 8), ("ARM104", 13)]

@@ -29,7 +29,7 @@ HANDED_NAME = re.compile(
 # comparisons, formatting) or hand it to a browser.
 _IN_PROCESS_CALLEE = re.compile(
     r"sleep|wait|poll|timer|call_at|call_later|^min$|^max$|^sorted$|^str$|^int$|^float$|^round$|^repr$|"
-    r"format|isoformat|strftime|^print$|^len$|^isinstance$|^append$|^extend$|^insert$|^get$|^setdefault$|cache|memo|"
+    r"format|isoformat|strftime|(?:^|_)date$|^print$|^len$|^isinstance$|^append$|^extend$|^insert$|^get$|^setdefault$|cache|memo|"
     # a cookie's expiry is the browser's to enforce, for the browser's own session
     r"cookie",
     re.IGNORECASE,

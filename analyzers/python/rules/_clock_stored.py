@@ -119,7 +119,9 @@ class StoredTimes:
         return None
 
     def _written_here(self, attr: str) -> bool:
-        return re.search(rf"\.{re.escape(attr)}\s*(?::[^=\n]*)?=(?!=)", self.ctx.text) is not None
+        """A class here sets the field on itself: an in-memory object (`self.expires = ...`). A
+        field set on a loaded record (`token.expiry = ...; token.save()`) is still stored."""
+        return re.search(rf"\bself\.{re.escape(attr)}\s*(?::[^=\n]*)?=(?!=)", self.ctx.text) is not None
 
     def _key_written_here(self, key: str) -> bool:
         k = re.escape(key)
