@@ -152,3 +152,34 @@ def test_hostile_inputs_never_hang_or_kill_the_process():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "survived 5" in proc.stdout
+
+
+def test_code_newer_than_the_running_interpreter_is_still_analysed():
+    """PEP 695 type parameters are a syntax error for Python 3.11's own parser; libcst reads
+    them, so a 3.12 codebase reviewed by a 3.11 install is analysed, not skipped."""
+    code = textwrap.dedent(
+        """\
+        import time
+
+
+        def first[T](items: list[T]) -> T:
+            return items[0]
+
+
+        def wait_for(check):
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                if check():
+                    return True
+            return False
+        """
+    )
+    report = analyze("app/modern.py", code)
+    assert report.notes == []
+    assert arm103_lines(report) == [9]
+
+
+def test_code_no_grammar_accepts_is_still_a_syntax_note():
+    report = analyze("app/broken.py", "import time\ndef f(:\n    return time.time()\n")
+    assert report.findings == []
+    assert len(report.notes) == 1 and "syntax error at line 2" in report.notes[0].message

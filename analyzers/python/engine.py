@@ -84,15 +84,25 @@ def analyze_python(
     note = _gate(path, text)
     if note is not None:
         return [], [note], None
+    newer_grammar = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ast.parse(text, filename=path)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError) as exc:
+    except SyntaxError as exc:
+        # The interpreter running us may be older than the code (PEP 695 `def f[T](...)`, 3.12
+        # f-strings): libcst's grammar is newer, so the file is only unreadable if it fails too.
+        # Nesting limits are not grammar: those inputs never reach the native parser.
+        if "nested" in str(exc.msg):
+            return [], [_syntax_note(path, exc)], None
+        newer_grammar = exc
+    except (ValueError, RecursionError, MemoryError, OverflowError) as exc:
         return [], [_syntax_note(path, exc)], None
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
+        if newer_grammar is not None:
+            return [], [_syntax_note(path, newer_grammar)], None
         return [], [Note(path, f"not analysed: libcst could not parse line {exc.raw_line}: {exc.message}", exc.raw_line)], None
     except (RecursionError, MemoryError) as exc:
         return [], [_syntax_note(path, exc)], None
