@@ -221,3 +221,66 @@ def test_date_level_readings_make_helpers():
     })
     assert index.facts["billing.dates.business_day"].kind == "wall"
     assert "billing.dates.shown" not in index.facts
+
+
+def test_class_attributes_that_name_a_clock_are_facts_and_subclasses_inherit_them():
+    index = build_project_index(
+        {
+            "hub/clock.py": "from datetime import datetime, timezone\n\ndef utcnow():\n    return datetime.now(timezone.utc)\n",
+            "hub/orm.py": textwrap.dedent(
+                """
+                import time
+                from .clock import utcnow
+
+                class Expiring:
+                    now = staticmethod(utcnow)
+                    expires_at = None
+
+                class Timed:
+                    clock = time.time
+
+                class Token(Expiring):
+                    pass
+
+                class Child(Token):
+                    kind = "child"
+
+                class Frozen(Expiring):
+                    now = staticmethod(lambda: 0)
+                """
+            ),
+        }
+    )
+    assert index.lookup("hub.orm.Expiring.now").kind == "wall"
+    assert index.lookup("hub.orm.Timed.clock").clock == "time.time"
+    assert index.lookup("hub.orm.Token.now").kind == "wall"
+    assert index.lookup("hub.orm.Child.now").kind == "wall"  # two levels of inheritance
+    assert index.lookup("hub.orm.Expiring.expires_at") is None
+    assert index.lookup("hub.orm.Frozen.now") is None  # its own attribute wins, and it is no clock
+
+
+def test_class_attributes_naming_non_clocks_are_not_facts():
+    index = build_project_index(
+        {
+            "app/models.py": textwrap.dedent(
+                """
+                import time
+                from functools import partial
+
+                def tick():
+                    return 1
+
+                def stamp():
+                    return time.time()
+
+                class A:
+                    now = staticmethod(tick)
+                    shifted = partial(stamp, 5)
+                    kept = partial(stamp)
+                """
+            ),
+        }
+    )
+    assert index.lookup("app.models.A.now") is None
+    assert index.lookup("app.models.A.shifted") is None  # a positional argument changes the call
+    assert index.lookup("app.models.A.kept").clock == "time.time"

@@ -173,6 +173,13 @@ class ProjectIndex:
     def mentions_helper(self, text: str) -> bool:
         return bool(self.helper_names) and bool(self.helpers_re().search(text))
 
+    def names_helper(self, text: str) -> bool:
+        """A class attribute holds a known helper: `now = staticmethod(utcnow)`."""
+        if not self.helper_names or "staticmethod(" not in text and "partial(" not in text:
+            return False
+        names = "|".join(map(re.escape, sorted(self.helper_names)))
+        return bool(re.search(r"(?:staticmethod|partial)[ \t]*\([ \t]*(?:\w+\.)*(?:" + names + r")\b", text))
+
 
 class FileView:
     """The project index as one file sees it: its imports (relative ones included) decide which
@@ -183,6 +190,7 @@ class FileView:
     ) -> None:
         self.index = index
         self.path = path
+        self.module = module  # its classes: a base class of the same module holds `now` for its subclasses
         self.relative = relative_table(module, path)
         self.imports = imports
         # while indexing, the module is read in parts: its other functions are known by the index
@@ -247,6 +255,12 @@ def may_define_helper(text: str) -> bool:
     return "def " in text and (bool(_CLOCK_TEXT.search(text)) or bool(_clock_aliases(text)))
 
 
+# A class attribute naming a function, possibly wrapped: `now = staticmethod(utcnow)`,
+# `clock = time.time`, `now = partial(utcnow, with_tz=False)`.
+_CLASS_ALIAS = re.compile(
+    r"^[ \t]+\w+[ \t]*=[ \t]*(?:(?:staticmethod|(?:functools\.)?partial)[ \t]*\([ \t]*)?"
+    r"(?!None\b|True\b|False\b)[A-Za-z_][\w.]*[ \t]*(?:\)|,[^\n#()]*\))?[ \t]*(?:#[^\n]*)?$"
+)
 _HEAD = re.compile(r"([ \t]*)(?:(async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(@)|(import[ \t]|from[ \t]))")
 # A helper is short; longer functions are not read for the index (a cost guard).
 _MAX_HELPER_LINES = 60
@@ -332,6 +346,13 @@ def _segments(text: str, pattern: re.Pattern) -> tuple[str, list[str]]:
             flush()
             cls = None
         if match is None:
+            in_class = cls is not None and indent > 0 and (cls_indent is None or indent == cls_indent)
+            if in_class and _CLASS_ALIAS.match(line) and _parses(f"class _:\n{line}"):
+                cls_indent = indent  # `now = staticmethod(utcnow)`: the class holds a clock helper
+                methods.append(line if line.endswith("\n") else line + "\n")
+                decorators = -1
+                i += 1
+                continue
             one_line = "=" in line and (pattern.search(line) and line.rstrip().endswith(")") or _ALIAS_LINE.match(line))
             if indent == 0 and one_line and _parses(line):
                 keep.append(line if line.endswith("\n") else line + "\n")
@@ -416,12 +437,16 @@ def _summarise(path: str, base: str, module: cst.Module, text: str, known) -> di
     table = {**import_table(module), **imports}
     index = ScopeIndex()
     functions: dict[str, tuple[cst.FunctionDef, cst.ClassDef | None]] = {}
+    attributes: dict[str, cst.BaseExpression] = {}  # "Class.name" -> value of a class attribute
     analysis = ClockAnalysis(lambda node: qualify(table, node), index)
     for stmt in module.body:
         if isinstance(stmt, cst.FunctionDef):
             functions[stmt.name.value] = (stmt, None)
             index.add_function(stmt, None)
         elif isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+            for small in (s for line in stmt.body.body if isinstance(line, cst.SimpleStatementLine) for s in line.body):
+                if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    attributes[f"{stmt.name.value}.{small.targets[0].target.value}"] = small.value
             methods = [m for m in stmt.body.body if isinstance(m, cst.FunctionDef)]
             analysis.class_methods[id(stmt)] = {m.name.value: m for m in methods}
             for method in methods:
@@ -453,7 +478,84 @@ def _summarise(path: str, base: str, module: cst.Module, text: str, known) -> di
         kind, clock, confidence, _ = summary
         if kind in KINDS:
             facts[f"{base}.{name}" if base else name] = Fact(kind, clock, confidence, _passes_argument(analysis, func))
+    for name, value in attributes.items():
+        fact = _attribute_fact(analysis, base, value, facts, known)
+        if fact is not None:
+            facts[f"{base}.{name}" if base else name] = fact
     return facts
+
+
+def _attribute_fact(analysis, base: str, value: cst.BaseExpression, facts: dict[str, Fact], known) -> Fact | None:
+    """The fact of a class attribute that names a clock or a clock helper: the class's
+    `cls.now()` reads what the named function reads."""
+    from .rules._clock import WALL_CLOCK_CALLS
+    from .rules._clock_helpers import is_clock_reference, unwrap_alias
+
+    target = unwrap_alias(value)
+    if not isinstance(target, (cst.Name, cst.Attribute)):
+        return None
+    clock = is_clock_reference(analysis.qname, target, WALL_CLOCK_CALLS)
+    if clock:
+        return Fact("wall", clock, "high")
+    if isinstance(target, cst.Name):
+        own = facts.get(f"{base}.{target.value}" if base else target.value)
+        if own is not None:
+            return own
+        clock = is_clock_reference(analysis.qname, analysis.module_values.get(target.value), WALL_CLOCK_CALLS)
+        if clock:
+            return Fact("wall", clock, "high")
+    if known is not None and analysis.project is not None:
+        name = analysis.project.qualified(target)
+        fact = known.lookup(name) if name else None
+        if fact and not fact.defaulted:
+            return fact
+    return None
+
+
+_CLASS_LINE = re.compile(r"^class[ \t]+(\w+)[ \t]*\(([^)]*)\)[ \t]*:", re.MULTILINE)
+
+
+def _inherit(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
+    """A subclass of the same module answers `Model.now()` with its base's clock attribute or
+    method, unless it defines that name itself (as a method the index read, or any assignment)."""
+    by_module: dict[str, dict[str, dict[str, Fact]]] = {}
+    for full, fact in index.facts.items():
+        owner, _, attr = full.rpartition(".")
+        module, _, cls = owner.rpartition(".")
+        if cls[:1].isupper():
+            by_module.setdefault(module, {}).setdefault(cls, {})[attr] = fact
+    if not by_module:
+        return
+    for path, text in items:
+        module = module_name(path)
+        classes = by_module.get(module)
+        if not classes:
+            continue
+        headers = [(m.group(1), [b.strip() for b in m.group(2).split(",")]) for m in _CLASS_LINE.finditer(text)]
+        for _ in range(len(headers)):  # bases first: a chain of mixins settles in as many rounds
+            changed = False
+            for cls, bases in headers:
+                for base_cls in bases:
+                    for attr, fact in classes.get(base_cls, {}).items():
+                        key = f"{module}.{cls}.{attr}" if module else f"{cls}.{attr}"
+                        if key in index.facts or key in index.defined or _assigns(text, cls, attr):
+                            continue
+                        index.facts[key] = fact
+                        classes.setdefault(cls, {})[attr] = fact
+                        changed = True
+            if not changed:
+                break
+
+
+def _assigns(text: str, cls: str, attr: str) -> bool:
+    """The class body spells `attr` as its own def or assignment (a non-clock override)."""
+    match = re.search(rf"^class[ \t]+{re.escape(cls)}\b", text, re.MULTILINE)
+    if match is None:
+        return False
+    start = text.find("\n", match.end()) + 1 or len(text)  # the body starts on the next line
+    following = re.search(r"^\S", text[start:], re.MULTILINE)
+    body = text[start: start + following.start()] if following else text[start:]
+    return bool(re.search(rf"^[ \t]+(?:(?:async[ \t]+)?def[ \t]+{re.escape(attr)}\b|{re.escape(attr)}[ \t]*[:=])", body, re.MULTILINE))
 
 
 def _passes_argument(analysis, func: cst.FunctionDef) -> bool:
@@ -497,7 +599,7 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
         return index
     first = ProjectIndex(dict(index.facts), set(index.defined))
     for path, text in items:
-        if "def " not in text or not first.mentions_helper(text):
+        if not ("def " in text and first.mentions_helper(text) or first.names_helper(text)):
             continue
         facts, quiet = module_facts(path, text, first)
         base = module_name(path)
@@ -506,5 +608,6 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
         index.defined -= callers
         for name, fact in facts.items():
             index.facts.setdefault(name, fact)
+    _inherit(index, items)
     index.forget()
     return index

@@ -14,7 +14,7 @@ import libcst as cst
 
 # Names project helpers give the current time. `monotonic` anywhere in a name rules it out.
 HELPER_NAME = re.compile(
-    r"^_?(?:get_?)?(?:(?:utc_?)?now|now_?utc)(?:_?(?:ms|millis|ns|us|ts|seconds|secs|s|dt|datetime|timestamp))?$|"
+    r"^_?(?:get_?)?(?:(?:utc_?)?now|now_?utc)(?:_?(?:ms|millis|ns|us|ts|seconds|secs|sec|s|dt|datetime|timestamp))?$|"
     r"^_?(?:get_?)?(?:current|unix|epoch|wall)_?(?:time|timestamp|ts|millis|ms|seconds)(?:_?(?:ms|millis|ns|s))?$|"
     r"^_?(?:timestamp|time|epoch|unix)_?(?:ms|millis|ns|us|seconds|secs)$|^_?(?:epoch_?millis|millis|time)$"
 )
@@ -142,3 +142,117 @@ def param_default(func: cst.CSTNode, name: str) -> cst.BaseExpression | None:
         if param.name.value == name:
             return param.default
     return None
+
+
+# --- clocks a class holds for its methods ---------------------------------------------------
+# `now = staticmethod(utcnow)` in a mixin, called as `cls.now()` by the models that inherit it.
+_WRAPPERS = frozenset({"staticmethod", "partial", "functools.partial"})
+
+
+def unwrap_alias(node: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """The function a class or module attribute stands for: `staticmethod(f)` and
+    `partial(f, key=value)` (keyword arguments only: positional ones change what is called)
+    call `f` with no positional argument of the caller's."""
+    while isinstance(node, cst.Call) and node.args and node.args[0].keyword is None and node.args[0].star == "":
+        name = _dotted(node.func)
+        if name not in _WRAPPERS or any(a.keyword is None for a in node.args[1:]):
+            return node
+        node = node.args[0].value
+    return node
+
+
+def _dotted(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = _dotted(node.value)
+        return f"{head}.{node.attr.value}" if head else None
+    return None
+
+
+def class_attribute(cls: cst.ClassDef, name: str) -> cst.BaseExpression | None:
+    """The value a class body assigns to `name` (`now = staticmethod(utcnow)`)."""
+    if not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    found = None
+    for stmt in cls.body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and any(
+                isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
+            ):
+                found = small.value
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name:
+                found = small.value
+    return found
+
+
+def _module_classes(analysis) -> dict[str, cst.ClassDef]:
+    """The file's top-level classes, known through the project view (the CLI, the bench and the
+    App always build one); without it only the calling class itself is read."""
+    module = getattr(analysis.project, "module", None)
+    if not isinstance(module, cst.Module):
+        return {}
+    return {stmt.name.value: stmt for stmt in module.body if isinstance(stmt, cst.ClassDef)}
+
+
+def inherited_reading(analysis, scope, call: cst.Call, name: str):
+    """`cls.now()` / `self._now()` resolved through the class: an attribute of its body that
+    names a clock or a clock helper, or a method or attribute of a base class of the module; a
+    base imported from another module is looked up in the project index. The nearest definition
+    wins, as in Python's attribute lookup (a non-clock override is no reading)."""
+    cls = scope.cls
+    if cls is None:
+        return None
+    classes = _module_classes(analysis)
+    todo, seen = [cls], set()
+    while todo:
+        node = todo.pop(0)
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node is not cls:
+            method = analysis.class_methods.get(id(node), {}).get(name)
+            if method is not None:
+                return analysis._helper(call, method)
+        value = class_attribute(node, name)
+        if value is not None:
+            return _alias_reading(analysis, call, value)
+        for base in node.bases:
+            if base.keyword is not None:
+                continue
+            if isinstance(base.value, cst.Name) and base.value.value in classes:
+                todo.append(classes[base.value.value])
+            elif analysis.project is not None:
+                qualified = analysis.project.qualified(base.value)
+                fact = analysis.project.index.lookup(f"{qualified}.{name}") if qualified else None
+                if fact:
+                    return analysis._reading(call, fact.kind, fact.clock, fact.confidence)
+    return None
+
+
+def _alias_reading(analysis, call: cst.Call, value: cst.BaseExpression):
+    """What calling an attribute that holds `value` reads: the clock it names, or what a call
+    of the function it names reads (resolved at module level, where the class body is)."""
+    from dataclasses import replace
+
+    from ._clock import WALL_CLOCK_CALLS
+    from ._clock_scope import Scope
+
+    target = unwrap_alias(value)
+    if not isinstance(target, (cst.Name, cst.Attribute)):
+        return None
+    clock = is_clock_reference(analysis.qname, target, WALL_CLOCK_CALLS)
+    if clock:
+        return analysis._reading(call, "wall", clock, HIGH)
+    if isinstance(target, cst.Name) and target.value in ("self", "cls"):
+        return None
+    # an empty scope: the name is looked up among the module's functions, values and imports
+    stand_in = cst.Call(func=target)
+    flow = analysis._indirect(Scope(cst.Module(body=[]), None), stand_in)
+    reading = analysis.readings.pop(id(stand_in), None)
+    if flow is None or reading is None:
+        return None
+    analysis.readings[id(call)] = reading
+    return replace(flow, calls=(call,))
