@@ -26,6 +26,7 @@ from ._clock_helpers import (
     clock_object_reading,
     guessed_expiry,
     guessed_reading,
+    inherited_reading,
     is_clock_reference,
     param_default,
     returned_values,
@@ -243,6 +244,8 @@ class ClockAnalysis:
             method = self.class_methods.get(id(scope.cls), {}).get(key[5:]) if scope.cls is not None else None
             if method is not None:
                 return self._helper(call, method)
+            if (found := inherited_reading(self, scope, call, key[5:])) is not None:  # class attributes, base classes
+                return found
             for d in self.index.defs_for(scope, key):
                 clock = is_clock_reference(self.qname, d.value, WALL_CLOCK_CALLS)
                 if clock is None and isinstance(d.value, cst.Name) and d.scope is not None:
