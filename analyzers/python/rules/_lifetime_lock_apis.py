@@ -20,7 +20,15 @@ Forms, each named by what it does rather than by who wrote it:
 - a decorator holding a lock with a lifetime around the function (`@locked(ttl=...)`);
 - a task declared with a once-only base (`base=QueueOnce`), whose lock expires by timeout;
 - an etcd transaction that puts a key bound to a lease only if the key does not exist yet;
-- a row claimed by an ORM update stamping its holder and the time (`locked_by=..., locked_at=now`).
+- a row claimed by an ORM update stamping its holder and the time (`locked_by=..., locked_at=now`);
+- a coordination service's lock (tooz `coordinator.get_lock(name)`, held with `with` or `acquire()`)
+  around work, or a decorator of the project's `coordination` module (`@coordination.synchronized(...)`,
+  the wrapper OpenStack projects build over tooz) on a function that does work: tooz locks on etcd,
+  Redis, ZooKeeper or memcached are leases kept alive by a heartbeat and hand out no token;
+- an etcd key created only if absent and bound to a lease (`client.create(key, v, lease=lease)`,
+  `put_if_not_exists(..., lease=...)`): a claim that vanishes when the lease runs out;
+- a ZooKeeper ephemeral node created as a claim (its path names a lock or owner, or the code
+  handles the node already existing): it vanishes with the session, not with its holder's work.
 
 A lock that hands out a number (a fencing token, an epoch, a sequence value) is not reported.
 """
@@ -54,6 +62,16 @@ _ACQUIRING_SCOPE = re.compile(r"acquire|^_?(?:try_)?lock$|^__a?enter__$")
 _DECORATOR_LOCK = re.compile(r"^(?:locked|lock|with_lock|distributed_lock|redis_lock|synchronized)$")
 _ONCE_BASES = re.compile(r"(?:^|\.)(?:QueueOnce|SingletonTask|Singleton)$")
 _OWNER_COLUMN = re.compile(r"^(?:locked|claimed|taken|leased|owned|acquired|reserved)_by$|^(?:lock_owner|owner|holder|worker_id|locked_by_id)$")
+# tooz: the coordinator a project builds (`coordinator`, `self._coordinator`, `COORDINATOR`,
+# `cls.coordination`) or any receiver in a file importing tooz
+_COORDINATOR = re.compile(r"(?:^|\.)_?(?:coordinator|coordination|coord)$", re.I)
+# A decorator defined in the project's coordination module, by the OpenStack convention of a
+# `coordination.py` that wraps tooz (`from cinder import coordination`, `from masakari.coordination
+# import synchronized`); tooz's own module has no such decorator.
+_COORDINATION_DECORATOR = re.compile(r"(?:^|\.)coordination\.(?:synchronized|\w*lock\w*)$")
+# A ZooKeeper path or an enclosing function that says the node is a claim, not a registration
+_CLAIM_PATH = re.compile(r"lock|owner|claim|leader|lease|mutex|elect", re.I)
+_TAKING_SCOPE = re.compile(r"claim|acquire|lock|lead|elect|take|grab|own", re.I)
 _STAMP_COLUMN = re.compile(r"^(?:locked|claimed|taken|leased|acquired|reserved|heartbeat|started)_at$|_until$")
 
 
@@ -103,6 +121,10 @@ class _Scan(cst.CSTVisitor):
         self._classes: list[str] = []
         self._idle_holds: set[int] = set()
         self._function_nodes: list[cst.FunctionDef] = []
+        heads = {full.split(".")[0] for full in imports.values()}
+        self._tooz = "tooz" in heads
+        self._kazoo = "kazoo" in heads
+        self._etcd = bool(heads & {"etcd3", "etcd3gw", "aioetcd3"})
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node.name.value)
@@ -124,6 +146,12 @@ class _Scan(cst.CSTVisitor):
                 self.found.append(call)
             elif _DECORATOR_LOCK.match(_name(call.func)) and _kw(call, _LIFETIME) is not None and not self._local(call.func):
                 self.found.append(call)
+            elif self._coordination_decorator(call) and _does_work(node):
+                self.found.append(call)
+
+    def _coordination_decorator(self, call: cst.Call) -> bool:
+        qualified = qualify(self.imports, call.func) or ""
+        return not qualified.startswith("tooz.") and bool(_COORDINATION_DECORATOR.search(qualified))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._functions.pop()
@@ -145,6 +173,12 @@ class _Scan(cst.CSTVisitor):
                 self.found.append(node)
                 return
         if _CLAIM_METHOD.match(name) and isinstance(node.func, cst.Attribute) and self._claims(node, name, args):
+            self.found.append(node)
+            return
+        if name == "get_lock" and self._tooz_lock(node, args):
+            self.found.append(node)
+            return
+        if name in ("create", "put_if_not_exists") and (self._etcd_leased_claim(node) or self._ephemeral_claim(node, args)):
             self.found.append(node)
             return
         if name == "transaction" and self._etcd_create_if_absent(node):
@@ -199,6 +233,47 @@ class _Scan(cst.CSTVisitor):
         )
         return bool(_LOCKISH.search(key)) or in_lock
 
+    def _tooz_lock(self, call: cst.Call, args: list[cst.Arg]) -> bool:
+        """`coordinator.get_lock(name)`: a tooz lock, built to be held around work. A `get_lock`
+        method passing its caller's request on is judged where the lock is held; one held
+        around nothing but logging guards nothing."""
+        if not isinstance(call.func, cst.Attribute) or not args or id(call) in self._idle_holds:
+            return False
+        if self._functions and self._functions[-1].lstrip("_") == "get_lock":
+            return False
+        receiver = _code(self.module, call.func.value)
+        if self._local(call.func):
+            return False
+        # `self.get_lock(...)` in a file importing tooz is a driver's own method (tooz's IPC
+        # driver is a host-local semaphore): only a coordinator the code holds counts
+        return bool(_COORDINATOR.search(receiver)) or (self._tooz and receiver not in ("self", "cls"))
+
+    def _etcd_leased_claim(self, call: cst.Call) -> bool:
+        """etcd's put-if-absent bound to a lease (etcd3gw `create`, python-etcd3
+        `put_if_not_exists`): only the first writer gets the key, until the lease runs out."""
+        return self._etcd and _kw(call, ("lease",)) is not None
+
+    def _ephemeral_claim(self, call: cst.Call, args: list[cst.Arg]) -> bool:
+        """A ZooKeeper ephemeral node taken as a claim: its path names a lock or an owner, or the
+        function handles the node already existing (another holder has it). An ephemeral node
+        that only registers a member is neither."""
+        if not self._kazoo or _name(call.func) != "create":
+            return False
+        flag = _kw(call, ("ephemeral",))
+        if flag is None or _code(self.module, flag.value) in ("0", "False", "None"):
+            return False
+        path = args[0].value if args else (_kw(call, ("path",)).value if _kw(call, ("path",)) else None)
+        if path is not None and _CLAIM_PATH.search(_code(self.module, path)):
+            return True
+        # a function that takes something (`claim`, `acquire`) and handles the node already
+        # existing; registering a member (`register_entity`) may handle it too
+        function = self._function_nodes[-1] if self._function_nodes else None
+        return (
+            function is not None
+            and bool(_TAKING_SCOPE.search(function.name.value))
+            and "NodeExists" in _code(self.module, function)
+        )
+
     def _etcd_create_if_absent(self, call: cst.Call) -> bool:
         compare = _kw(call, ("compare",))
         success = _kw(call, ("success",))
@@ -234,6 +309,13 @@ class _Scan(cst.CSTVisitor):
         if self._function_nodes and _same_session_work(_code(self.module, self._function_nodes[-1]), text):
             return
         self.found.append(node)
+
+
+def _does_work(function: cst.FunctionDef) -> bool:
+    """The decorated function calls something besides logging and reads: the lock guards work."""
+    calls = _CallNames()
+    function.body.visit(calls)
+    return any(not _IDLE.search(n) for n in calls.names)
 
 
 def _same_session_work(function: str, literal: str) -> bool:

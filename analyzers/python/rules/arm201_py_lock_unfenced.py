@@ -173,6 +173,8 @@ class LockUnfenced(FlowRule, PythonRule):
         # library lock APIs: claims with a lifetime, once-only task bases, lock decorators, ORM row claims
         r"|set_lock\(|QueueOnce|exist=False|@locked\(|(?:claimed|taken|leased|acquired)_by ?=|['\"](?:P?SETEX|p?setex)['\"]"
         # MySQL session locks; leader election by a lock
+        # a project's tooz wrapper decorating a writer
+        r"|coordination\.synchronized|coordination import synchronized"
         r"|GET_LOCK\(|get_lock\(|partial\(\s*[\w.]*(?:Lock|Redlock|RedLock|Lease|Mutex)\b|(?:leader|primary|master|elect)\w*\.(?:acquire|try_acquire|lock)\("
         r"|['\"](?:NX|nx|SETNX|setnx)['\"]|IntegrityError|(?:Lock|Mutex|Lease|Leader)\w*\.objects\.|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
     )
