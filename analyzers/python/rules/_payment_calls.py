@@ -33,6 +33,7 @@ from ._idempotency_keys import (
 from ._payment_forwarding import helper_return_chain, spread_keying, stripe_wrapper
 from ._payment_providers import (
     braintree_call,
+    braintree_object,
     gocardless_create,
     no_key_domain,
     no_key_provider,
@@ -56,6 +57,7 @@ from ._stripe_calls import (
     _stripe_client_shape,
     _stripe_nested_list,
     _stripe_object,
+    module_alias,
 )
 from ._urllib_post import urlopen_url
 
@@ -137,7 +139,7 @@ def payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
 
 def _payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
     call = site.node
-    qualified = flow.qualify(site.chain)
+    qualified = module_alias(site.chain, flow)
     heads = import_heads(flow)
     if _STRIPE_RESOURCE.match(qualified):
         keying = spread_keying(site, flow)
@@ -210,6 +212,9 @@ def _payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
         return Payment("paypal nvp", nvp_keyed(ctx.text), confidence=nvp_confidence(nvp))
     if braintree_call(site, flow):
         return Payment("braintree", False)
+    braintree_created = braintree_object(site, flow)
+    if braintree_created is not None:
+        return Payment("braintree", False, creates=braintree_created[0], confidence=braintree_created[1])
     gocardless = gocardless_create(site, flow)
     if gocardless is not None:
         headers = kwarg(call, "headers")
@@ -248,7 +253,7 @@ def wrapped_payment(site: Site, flow: Flow, ctx) -> Payment | None:
 # inline comment.
 _INERT_DUPLICATES = frozenset({
     "setup intent", "quote", "checkout session", "price", "plan", "product", "coupon", "promotion code",
-    "tax rate", "webhook endpoint", "file", "card source", "external account", "card",
+    "tax rate", "webhook endpoint", "file", "card source", "external account", "card", "payment source",
 })
 
 

@@ -11,6 +11,7 @@ import libcst as cst
 
 from ._effects_flow import Flow, Site, callee_chain
 from ._sqltext import string_text
+from ._stripe_calls import module_alias
 
 # ---------------------------------------------------------------------------------------------
 # URLs of providers with no idempotency key (matched on the literal parts of the URL)
@@ -168,8 +169,30 @@ _BRAINTREE_GATEWAY = re.compile(
 )
 
 
+# Vault objects a retried create leaves twice, with the confidence of the report: a second
+# customer is billed and reconciled apart; a second stored card only waits to be used.
+_BRAINTREE_OBJECTS = {"Customer": ("customer", "high"), "PaymentMethod": ("card", "medium"), "CreditCard": ("card", "medium")}
+_BRAINTREE_OBJECT = re.compile(r"^braintree\.(Customer|PaymentMethod|CreditCard)\.create$")
+# `gateway.customer.create(...)` on a BraintreeGateway: the receiver must be named for it, since
+# `order.customer.create(...)` is how a Django related manager reads.
+_BRAINTREE_GATEWAY_OBJECT = re.compile(r"(?i)(?:gateway|braintree)\w*(?:\(\))?\.(customer|payment_method|credit_card)\.create$")
+_GATEWAY_RESOURCES = {"customer": "Customer", "payment_method": "PaymentMethod", "credit_card": "CreditCard"}
+
+
+def braintree_object(site: Site, flow: Flow) -> tuple[str, str] | None:
+    """(what it creates, confidence) for a Braintree vault create: `braintree.Customer.create(...)`
+    or `gateway.customer.create(...)` in a module that imports braintree."""
+    match = _BRAINTREE_OBJECT.match(module_alias(site.chain, flow))
+    if match:
+        return _BRAINTREE_OBJECTS[match.group(1)]
+    match = _BRAINTREE_GATEWAY_OBJECT.search(site.chain)
+    if match and any(full.split(".")[0] == "braintree" for full in flow.imports.values()):
+        return _BRAINTREE_OBJECTS[_GATEWAY_RESOURCES[match.group(1).lower()]]
+    return None
+
+
 def braintree_call(site: Site, flow: Flow) -> bool:
-    if _BRAINTREE.match(flow.qualify(site.chain)):
+    if _BRAINTREE.match(module_alias(site.chain, flow)):
         return True
     return bool(_BRAINTREE_GATEWAY.search(site.chain)) and any(
         full.split(".")[0] == "braintree" for full in flow.imports.values()

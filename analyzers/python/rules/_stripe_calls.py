@@ -39,6 +39,8 @@ _STRIPE_OBJECTS = {
     "SetupIntent": "setup intent",
     "Quote": "quote",
     "Account": "connected account",
+    # a source (Alipay, SEPA, card) waits for the customer to authorise it or for a charge
+    "Source": "payment source",
     "checkout.Session": "checkout session",
     "Price": "price",
     "Plan": "plan",
@@ -92,7 +94,8 @@ _STRIPE_CLIENT_OBJECT = re.compile(
 _STRIPE_INSTANCE = {
     "Invoice": {"pay"},
     "PaymentIntent": {"confirm", "capture", "increment_authorization"},
-    "Charge": {"capture"},
+    # `charge.refund(amount=...)`: the older SDKs' refund of a fetched charge
+    "Charge": {"capture", "refund"},
     "SetupIntent": {"confirm"},
 }
 _STRIPE_FETCH = re.compile(r"^stripe\.(\w+)\.(?:retrieve|create)(?:_async)?$")
@@ -130,6 +133,21 @@ def _stripe_client_shape(site: Site, receiver: str, chain: str) -> bool:
     return bool(call.args) and len(args) <= 2 and (not args or not isinstance(args[0], (cst.SimpleString, cst.Integer)))
 
 
+def module_alias(chain: str, flow: Flow) -> str:
+    """The qualified chain, reading `self.stripe.Charge.create` as `stripe.Charge.create` when
+    every assignment of `self.stripe` in the module is the imported module itself (a gateway
+    class keeps the SDK on the instance after configuring it). Anything else is left as is."""
+    parts = chain.split(".", 2)
+    if len(parts) == 3 and parts[0] == "self":
+        values = flow.self_values.get(f"self.{parts[1]}") or []
+        targets = {flow.imports.get(v.value) if isinstance(v, cst.Name) else None for v in values}
+        if len(targets) == 1:
+            target = targets.pop()
+            if target is not None:
+                return f"{target}.{parts[2]}"
+    return flow.qualify(chain)
+
+
 def _stripe_object(site: Site, flow: Flow) -> str | None:
     """"Invoice" for `invoice.pay()` when `invoice` was last bound to `stripe.Invoice.retrieve(...)`."""
     receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
@@ -140,5 +158,5 @@ def _stripe_object(site: Site, flow: Flow) -> str | None:
         bound = bound.expression
     if not isinstance(bound, cst.Call):
         return None
-    match = _STRIPE_FETCH.match(flow.qualify(_chain_of(bound.func)))
+    match = _STRIPE_FETCH.match(module_alias(_chain_of(bound.func), flow))
     return match.group(1) if match else None

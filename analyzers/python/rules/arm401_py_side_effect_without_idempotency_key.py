@@ -287,6 +287,7 @@ _NOUNS_PT = {
     "webhook endpoint": "endpoint de webhook",
     "external account": "conta externa",
     "card source": "cartão (source)",
+    "payment source": "fonte de pagamento (source)",
     "mandate": "mandato",
     "redirect flow": "fluxo de redirecionamento",
     "bank account": "conta bancária",
