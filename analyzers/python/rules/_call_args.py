@@ -90,3 +90,14 @@ def _chain_of(func: cst.BaseExpression) -> str:
     from ._effects_flow import callee_chain
 
     return callee_chain(func)[0]
+
+
+def calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    """Every call in a subtree, nested functions and lambdas included."""
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            found.append(current)
+        stack.extend(current.children)
+    return found

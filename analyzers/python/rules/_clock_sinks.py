@@ -19,7 +19,7 @@ from ._clock_claims import claim_sinks, signs_jwt
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 from ._clock_handoffs import handoff_sinks
-from ._clock_stored import DAY_GRAINED, StoredTimes, chain_writes, cutoff_column
+from ._clock_stored import DAY_GRAINED, StoredTimes, chain_writes, chained_methods, cutoff_column
 from ._clock_write_names import LIVENESS_NAME, SCHEDULE_NAME, SCHEDULE_SQL, plain_instant, written_confidence
 
 # Names of an instant that someone else later compares with their own clock: when access ends,
@@ -242,20 +242,11 @@ class _Finder:
     def _only_counted(self, query: cst.Call) -> bool:
         """`filter(expire_date__gte=now()).count()`: a statistic for a monitor; the count decides
         no expiry (a take or delete of the rows would be another call)."""
-        index = self.analysis.index
-        current: cst.CSTNode = query
-        for _ in range(8):
-            attribute = index.parent_of(current)
-            if not isinstance(attribute, cst.Attribute) or attribute.value is not current:
-                return False
-            call = index.parent_of(attribute)
-            if not isinstance(call, cst.Call):
-                return False
-            if attribute.attr.value in _READ_ONLY_ENDS:
+        for method in chained_methods(self.analysis, query):
+            if method in _READ_ONLY_ENDS:
                 return True
-            if attribute.attr.value not in _QUERY_CHAIN:
+            if method not in _QUERY_CHAIN:
                 return False
-            current = call
         return False
 
     def _stored_expiry(self, scope: Scope, comparison: cst.Comparison) -> None:

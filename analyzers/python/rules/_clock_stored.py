@@ -268,21 +268,25 @@ def _scope_name(scope: Scope) -> str:
     return scope.node.name.value if isinstance(scope.node, cst.FunctionDef) else ""
 
 
-def chain_writes(analysis, query: cst.Call) -> bool:
-    """The query's rows are deleted or updated (`filter(...).delete()`, `.update(...)`)."""
+def chained_methods(analysis, query: cst.Call):
+    """The methods called on a query's result, in order (`filter(...).order_by().delete()`
+    yields "order_by", "delete"), at most eight deep."""
     index = analysis.index
     current: cst.CSTNode = query
     for _ in range(8):
         attribute = index.parent_of(current)
         if not isinstance(attribute, cst.Attribute) or attribute.value is not current:
-            return False
+            return
         call = index.parent_of(attribute)
         if not isinstance(call, cst.Call):
-            return False
-        if attribute.attr.value in ("delete", "update", "values", "update_many", "delete_many"):
-            return True
+            return
+        yield attribute.attr.value
         current = call
-    return False
 
 
-__all__ = ["StoredTimes", "cutoff_column", "chain_writes", "call_name", "last_part"]
+def chain_writes(analysis, query: cst.Call) -> bool:
+    """The query's rows are deleted or updated (`filter(...).delete()`, `.update(...)`)."""
+    return any(m in ("delete", "update", "values", "update_many", "delete_many") for m in chained_methods(analysis, query))
+
+
+__all__ = ["StoredTimes", "cutoff_column", "chain_writes", "chained_methods", "call_name", "last_part"]

@@ -15,6 +15,7 @@ import re
 
 import libcst as cst
 
+from ._call_args import calls_in
 from ._effects_flow import Flow, Site
 
 _MAIL_MODULES = re.compile(r"^(?:django\.core\.mail|smtplib|email\.mime|email\.message|anymail|templated_email)")
@@ -122,17 +123,8 @@ def marked_sent(site: Site, flow: Flow) -> bool:
             continue
         if not _SENT_MARK.match(target.attr.value):
             return False  # the first assignment after the call is something else
-        value_calls = {id(n) for n in _calls_in(value)}
+        value_calls = {id(n) for n in calls_in(value)}
         between = [s for s in flow.sites if site.index < s.index < index and s.index not in nested]
         return all(id(s.node) in value_calls for s in between)
     return False
 
-
-def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
-    found, stack = [], [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call):
-            found.append(current)
-        stack.extend(current.children)
-    return found

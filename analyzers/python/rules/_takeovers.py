@@ -14,7 +14,7 @@ import re
 
 import libcst as cst
 
-from ._call_args import module_code as _code, positional
+from ._call_args import calls_in, module_code as _code, positional
 from ._effects_flow import Flow, build_flow, module_values
 from ._lock_acquisitions import AcquisitionFinder
 from ._lock_lifetimes import _LEASE_COLUMN, _set_clause, _set_items
@@ -69,7 +69,7 @@ def _window_fixed(module: cst.Module, exprs: list[cst.BaseExpression], defs: dic
     module's functions one level (`self.timeout(task)`, `_cutoff()`)."""
     texts = [_code(module, e) for e in exprs]
     for expr in exprs:
-        for call in _calls(expr):
+        for call in calls_in(expr):
             func = call.func
             name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
             if name in defs:
@@ -83,15 +83,6 @@ def _window_fixed(module: cst.Module, exprs: list[cst.BaseExpression], defs: dic
             return True
     return False
 
-
-def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    found, stack = [], [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call):
-            found.append(current)
-        stack.extend(current.children)
-    return found
 
 
 def find_takeovers(module: cst.Module, ctx) -> list[cst.Call]:

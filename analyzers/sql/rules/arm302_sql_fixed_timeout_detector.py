@@ -532,11 +532,9 @@ def _coalesce_fallbacks(node, taken: bool) -> set[int]:
 _EXPIRY_COLUMN = re.compile(r"^(?:expires?_?at|expiry|expires|expiration|lease_?(?:until|expires\w*|deadline)|valid_until|alive_until)$")
 
 
-def _expired_members(unit: Unit, where, seen: set[int]) -> Iterator[SqlHit]:
-    """`delete from workers where expires_at < now()`: members (workers, the leader row) whose
-    renewal deadline passed are removed, and their role or work goes to others. The deadline is
-    the last renewal plus a lease length shared by all, a fixed silence; the length itself is
-    written elsewhere, hence medium."""
+def _deadline_passed(where, seen: set[int], column: re.Pattern[str]) -> Iterator[tuple[dict, tuple]]:
+    """`<deadline column> < <now-like>` comparisons (either way round) not yet reported:
+    (the comparison, its now side)."""
     for kind, fields in walk(where) if where is not None else ():
         if kind != "A_Expr" or fields.get("kind") != "AEXPR_OP" or id(fields) in seen:
             continue
@@ -546,8 +544,16 @@ def _expired_members(unit: Unit, where, seen: set[int]) -> Iterator[SqlHit]:
         left, right = typed(fields.get("lexpr")), typed(fields.get("rexpr"))
         if op in (">", ">="):
             left, right = right, left
-        if left[0] != "ColumnRef" or not _EXPIRY_COLUMN.match((column_fields(left[1]) or [""])[-1]):
-            continue
+        if left[0] == "ColumnRef" and column.match((column_fields(left[1]) or [""])[-1]):
+            yield fields, right
+
+
+def _expired_members(unit: Unit, where, seen: set[int]) -> Iterator[SqlHit]:
+    """`delete from workers where expires_at < now()`: members (workers, the leader row) whose
+    renewal deadline passed are removed, and their role or work goes to others. The deadline is
+    the last renewal plus a lease length shared by all, a fixed silence; the length itself is
+    written elsewhere, hence medium."""
+    for fields, right in _deadline_passed(where, seen, _EXPIRY_COLUMN):
         if not (is_time_call(*right) or right[0] == "ParamRef"):
             continue
         seen.add(id(fields))
@@ -577,17 +583,7 @@ def _expired_leases(scope: Scope, unit: Unit, where, seen: set[int]) -> Iterator
     where state = 'running' and claim_expires_at <= $1 for update`), or requeued by an UPDATE:
     the holder is declared dead once one lease length, shared by all, went by without renewal.
     The length is set where the claim is made, hence medium."""
-    for kind, fields in walk(where) if where is not None else ():
-        if kind != "A_Expr" or fields.get("kind") != "AEXPR_OP" or id(fields) in seen:
-            continue
-        op = op_name(fields)
-        if op not in ("<", "<=", ">", ">="):
-            continue
-        left, right = typed(fields.get("lexpr")), typed(fields.get("rexpr"))
-        if op in (">", ">="):
-            left, right = right, left
-        if left[0] != "ColumnRef" or not _LEASE_DEADLINE.match((column_fields(left[1]) or [""])[-1]):
-            continue
+    for fields, right in _deadline_passed(where, seen, _LEASE_DEADLINE):
         now_like = is_time_call(*right) or right[0] == "ParamRef" or (
             right[0] == "ColumnRef" and len(column_fields(right[1])) == 1 and column_fields(right[1])[0] in scope.variables
         )
