@@ -27,9 +27,13 @@ _STATEMENT_START = re.compile(
 )
 _NAME_WORDS = frozenset(
     "from into update join table only exists truncate using schema index on view sequence partition to role trigger function"
-    " like references inherits".split()
+    " like references inherits grant revoke".split()
 )
 _WORD_BEFORE = re.compile(r"([A-Za-z_]+)\s*$")
+_INHERITS_PAREN = re.compile(r"\binherits\s*\(\s*$", re.I)
+# The stand-ins this module writes for holes, as the grammar reports them back in an error.
+_GLUED_HOLE = re.compile(r"[A-Za-z]\w*?_hole\b")
+_STAND_IN = re.compile(r"_hole\b|\$1\b|_+x\b|0(?=[\s),]|$)")
 _QUOTE_NAME = frozenset({"quote_ident", "format_table_name"})
 _QUOTE_VALUE = frozenset({"quote_literal", "quote_nullable"})
 
@@ -155,6 +159,8 @@ def _concatenation(unit: Unit, text: str, operands: list, inside_chain: set[int]
             charmap.extend(part.offset(i) for i in range(len(part.text)))
             continue
         how, offset = part
+        if index and not isinstance(parts[index - 1], Snippet):
+            continue  # `x || y` with no text between is one value, so one hole
         if not how:
             following = parts[index + 1] if index + 1 < len(parts) else None
             how = "name" if _wants_name("".join(out), following.text if isinstance(following, Snippet) else "") else "value"
@@ -165,6 +171,8 @@ def _concatenation(unit: Unit, text: str, operands: list, inside_chain: set[int]
 
 
 def _wants_name(before: str, after: str) -> bool:
+    if _INHERITS_PAREN.search(before[-40:]):
+        return True
     if before[-1:] and (before[-1].isalnum() or before[-1] in '_.":'):  # `::` before: a type
         return True
     if after[:1] and (after[0].isalnum() or after[0] in '_."'):
@@ -172,3 +180,34 @@ def _wants_name(before: str, after: str) -> bool:
     word = _WORD_BEFORE.search(before[-40:])
     return word is not None and word.group(1).lower() in _NAME_WORDS
 
+
+
+def loosened(text: str, message: str, at: int | None) -> str | None:
+    """Built SQL the grammar refused, made parseable once more, or None.
+
+    A hole can stand for more than a name or a value: a whole column definition or a WITH
+    clause (`create table %I (id int, %s) %s`), and a statement can be finished by a later
+    assignment (`sql := sql || ')'`). When the error points at a stand-in, that hole is
+    read as an empty fragment (with a comma left dangling by it); when the text ends with
+    parentheses still open, they are closed. Only text built from holes gets this second
+    reading; a statement written out in full is reported as it is."""
+    if at is None:
+        if "end of input" in message and text.count("(") > text.count(")"):
+            value = "0" if text.rstrip().endswith("(") else ""  # `* (` waits for a value still to come
+            return text + value + ")" * (text.count("(") - text.count(")"))
+        return None
+    glued = _GLUED_HOLE.match(text, at)  # `end_hole`: a fragment glued to a keyword
+    hole = _STAND_IN.match(text, glued.end() - len("_hole")) if glued else _STAND_IN.match(text, at)
+    if hole is None:
+        return None
+    chars = list(text)
+    start, end = hole.start(), hole.end()
+    before = text[:start].rstrip()
+    after = text[end:].lstrip()
+    if before.endswith("(") and after.startswith(")"):  # `from (%s) t`: a subquery's text
+        start, end = len(before) - 1, len(text) - len(after) + 1
+        before, after = text[:start].rstrip(), text[end:].lstrip()
+    chars[start:end] = " " * (end - start)
+    if before.endswith(",") and (not after or after[0] in ",)"):
+        chars[len(before) - 1] = " "
+    return "".join(chars)

@@ -99,21 +99,25 @@ class Extractor:
 
     # --- parsing ----------------------------------------------------------------------
 
-    def parse(self, snippet: Snippet, quiet: bool = False, count: bool = False) -> list[dict]:
+    def parse(self, snippet: Snippet, quiet: bool = False, count: bool = False, built: bool = False) -> list[dict]:
         """Statement nodes of `snippet`; a failure becomes a note (unless quiet) and [].
-        `count`: the snippet is one statement of the file, for the optional counter."""
+        `count`: the snippet is one statement of the file, for the optional counter.
+        `built`: dynamic SQL whose holes may stand for whole fragments (see dynamic.loosened)."""
         try:
             try:
                 data = json.loads(_pg.parse_sql_json(snippet.text))
-            except _pg.ParseError:
-                # `.sql` files read by a driver or query library (procrastinate's `%(queue)s`,
-                # aiosql's `:user_id`) fail only on their placeholders: retry once with them
-                # padded to `$1` of the same length, so every offset still points at the source.
-                padded = pad_placeholders(snippet.text)
-                if padded == snippet.text:
-                    raise
-                data = json.loads(_pg.parse_sql_json(padded))
-                snippet.text = padded
+            except _pg.ParseError as refused:
+                if built:
+                    data = _parse_loosened(snippet, refused)
+                else:
+                    # `.sql` files read by a driver or query library (procrastinate's `%(queue)s`,
+                    # aiosql's `:user_id`) fail only on their placeholders: retry once with them
+                    # padded to `$1` of the same length, so every offset still points at the source.
+                    padded = pad_placeholders(snippet.text)
+                    if padded == snippet.text:
+                        raise
+                    data = json.loads(_pg.parse_sql_json(padded))
+                    snippet.text = padded
         except _pg.ParseError as exc:
             if count and self.stats is not None:
                 self.stats.saw(False, str(exc.args[0]), snippet.text)
@@ -172,9 +176,12 @@ class Extractor:
         self.finish()
         return self.scopes
 
-    def add_statements(self, scope: Scope, snippet: Snippet, role: str, in_poll: bool, hot: bool, loud: bool = False) -> None:
+    def add_statements(
+        self, scope: Scope, snippet: Snippet, role: str, in_poll: bool, hot: bool, loud: bool = False, built: bool = False
+    ) -> None:
         """Split `snippet` (a body or literal holding SQL statements) and add its units.
-        `loud`: a statement the rules would read that fails to parse becomes a note."""
+        `loud`: a statement the rules would read that fails to parse becomes a note.
+        `built`: the text is dynamic SQL read back from its pieces."""
         guarded = hot
         for piece in split_statements(snippet.text):
             if piece.meta:
@@ -186,10 +193,10 @@ class Extractor:
                 continue
             if not (TRIGGERS.search(sub.text) or (guarded and WRITES.search(sub.text))):
                 if self.stats is not None:
-                    self.parse(sub, quiet=True, count=True)
+                    self.parse(sub, quiet=True, count=True, built=built)
                 continue
             guarded = guarded or bool(GUARD.search(sub.text))
-            for tree in self.parse(sub, quiet=not loud, count=True):
+            for tree in self.parse(sub, quiet=not loud, count=True, built=built):
                 unit = Unit(sub, tree, role, sub.offset(0), sub.offset(len(sub.text)), in_poll)
                 scope.units.append(unit)
                 self.open_up(unit, scope)
@@ -299,7 +306,7 @@ class Extractor:
             if scope is None:
                 scope = self._dynamic_scopes[id(body)] = Scope("dynamic", self.facts, trigger=body.trigger)
                 self.scopes.append(scope)
-            self.add_statements(scope, literal, "stmt", in_poll, True, loud=True)
+            self.add_statements(scope, literal, "stmt", in_poll, True, loud=True, built=True)
 
     def cron_jobs(self, unit: Unit) -> None:
         if unit.snippet.charmap is not None:
@@ -328,3 +335,25 @@ class Extractor:
                 self.scopes.append(scope)
                 self.add_statements(scope, found[0], "stmt", False, True)
 
+
+
+def _parse_loosened(snippet: Snippet, refused: _pg.ParseError, attempts: int = 4) -> dict:
+    """Parse tree of built SQL after reading the holes the grammar refused as empty fragments;
+    re-raises the first error when no reading parses. On success `snippet.text` is the text
+    that parsed (the same characters, with refused holes blanked and open parentheses closed)."""
+    text = snippet.text
+    error = refused
+    for _ in range(attempts):
+        where = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
+        retry = dynamic.loosened(text, str(error.args[0]), None if where is None else snippet.char_of_byte(where))
+        if retry is None:
+            break
+        text = retry
+        try:
+            data = json.loads(_pg.parse_sql_json(text))
+        except _pg.ParseError as again:
+            error = again
+            continue
+        snippet.text = text
+        return data
+    raise refused

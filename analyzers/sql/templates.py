@@ -6,7 +6,9 @@ so every line and column, still points at the file).
 - psql variables (also aiosql/yesql's `:name`): `:var`, `:'var'` (a string), `:"var"` (an
   identifier); psycopg's `%(name)s` in query files;
 - schema and environment placeholders substituted as text before the SQL runs: `{{schema}}`,
-  `{{ .Schema }}`, `@extschema@`, `${GOOSE_ENV_REGION}`, `${VAR:-default}`, `$VAR`.
+  `{{ .Schema }}`, `@extschema@`, `${GOOSE_ENV_REGION}`, `${VAR:-default}`, `$VAR`;
+- Jinja tags (`{% if %}`, `{# #}`) around plain SQL, and dbt macro definitions (fragments
+  spliced into other queries, so not statements of their own).
 
 A parameter becomes `$1` padded with blanks; where the grammar needs a name (`from :tbl`,
 `:schema.jobs`, `create schema :name`) it becomes a name of the same length. psql and sqlc
@@ -30,6 +32,8 @@ _TOKEN = re.compile(
     r"""|\bsqlc\s*\.\s*(?:arg|narg|slice|embed)\s*\(|%\(\w+\)s""",
     re.I,
 )
+_JINJA_MACRO = re.compile(r"\{%-?\s*macro\b.*?\{%-?\s*endmacro\s*-?%\}", re.S)
+_JINJA_TAG = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.S)
 _NAME = re.compile(r"[A-Za-z_][\w$]*")
 _IDENT_CHAR = re.compile(r"[\w$\u0080-\uffff]")
 _WORD_BEFORE = re.compile(r"([A-Za-z_]+)\s*$")
@@ -43,6 +47,11 @@ _NAME_WORDS = frozenset(
 
 def stand_ins(text: str) -> str:
     """`text` with every template placeholder replaced by plain SQL of the same length."""
+    if "{%" in text or "{#" in text:
+        # Jinja (dbt and the like): a macro definition is a fragment spliced into queries
+        # elsewhere, not a statement; other tags are control flow around plain SQL.
+        text = _JINJA_MACRO.sub(_blank, text)
+        text = _JINJA_TAG.sub(_blank, text)
     if "{{" in text or "@extschema" in text or "$" in text:
         text = _TEXTUAL.sub(lambda m: re.sub(r"\W", "_", m.group()), text)
     if not _LEXICAL_HINT.search(text):
@@ -103,6 +112,11 @@ def stand_ins(text: str) -> str:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
+def _blank(match: re.Match) -> str:
+    """The matched text as blanks, keeping its line breaks (so lines stay where they were)."""
+    return re.sub(r"[^\n]", " ", match.group())
 
 
 def _psql_variable(text: str, at: int) -> tuple[str | None, int]:
