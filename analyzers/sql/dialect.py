@@ -12,7 +12,8 @@ _MARKERS = (
         r"`\w+`|\bauto_increment\b|\bengine\s*=\s*\w|\bunsigned\b|\b(?:tiny|medium|long)(?:int|text|blob)\b|"
         r"^\s*delimiter\b|\bmodify\s+column\b|\bfulltext\b|\bflush\s+privileges\b|"
         r"\b(?:character\s+set|charset)\s*=?\s*utf8|\bdrop\s+index\s+(?:if\s+exists\s+)?\w+\s+on\b|"
-        r"\bview\s+\S+\s+sql\s+security\b|\blast_insert_id\s*\(|\bdate_(?:add|sub)\s*\(|\bdelete\s+\w+\s+from\b",
+        r"\bview\s+\S+\s+sql\s+security\b|\blast_insert_id\s*\(|\bdate_(?:add|sub)\s*\(|\bdelete\s+\w+\s+from\b|"
+        r"^\s*use\s+\w+\s*;|\bupdate\s+\w+(?:\s+as)?\s+\w+\s+(?:inner\s+)?join\b|\blocate\s*\(",
         re.I | re.M,
     )),
     ("SQLite", re.compile(r"\bautoincrement\b|^\s*pragma\s|\bwithout\s+rowid\b|\bcreate\s+virtual\s+table\b", re.I | re.M)),

@@ -6,7 +6,7 @@ so every line and column, still points at the file).
 - psql variables (also aiosql/yesql's `:name`): `:var`, `:'var'` (a string), `:"var"` (an
   identifier); psycopg's `%(name)s` in query files;
 - schema and environment placeholders substituted as text before the SQL runs: `{{schema}}`,
-  `{{ .Schema }}`, `@extschema@`, `${GOOSE_ENV_REGION}`, `${VAR:-default}`, `$VAR`;
+  `{{ .Schema }}`, Python's `str.format` fields (`{mainuser}`), `@extschema@`, `${GOOSE_ENV_REGION}`, `${VAR:-default}`, `$VAR`;
 - Jinja tags (`{% if %}`, `{# #}`) around plain SQL, and dbt macro definitions (fragments
   spliced into other queries, so not statements of their own).
 
@@ -23,7 +23,7 @@ from .split import block_comment_end, quote_end
 
 # Substituted as plain text by a migration tool or template engine before PostgreSQL sees it.
 _TEXTUAL = re.compile(
-    r"\{\{[^{}\n]{1,80}\}\}|@extschema(?::\w+)?@|\$\{\w{1,80}(?::?[-=?+][^{}\n]{0,80})?\}|(?<![\w$])\$[A-Za-z_]\w*(?![\w$])"
+    r"\{\{[^{}\n]{1,80}\}\}|(?<![{$\w])\{[A-Za-z_]\w{0,79}\}(?!\})|@extschema(?::\w+)?@|\$\{\w{1,80}(?::?[-=?+][^{}\n]{0,80})?\}|(?<![\w$])\$[A-Za-z_]\w*(?![\w$])"
 )
 # Quick test: does the file use any placeholder the lexical pass rewrites?
 _LEXICAL_HINT = re.compile(r"(?<![:\w\]]):(?![:=])['\"A-Za-z_]|(?<![<@&\w])@[A-Za-z_]|\bsqlc\.|%\(\w+\)s")
@@ -52,7 +52,7 @@ def stand_ins(text: str) -> str:
         # elsewhere, not a statement; other tags are control flow around plain SQL.
         text = _JINJA_MACRO.sub(_blank, text)
         text = _JINJA_TAG.sub(_blank, text)
-    if "{{" in text or "@extschema" in text or "$" in text:
+    if "{" in text or "@extschema" in text or "$" in text:
         text = _TEXTUAL.sub(lambda m: re.sub(r"\W", "_", m.group()), text)
     if not _LEXICAL_HINT.search(text):
         return text

@@ -97,3 +97,31 @@ def test_jinja_tags_around_sql_and_a_macro_definition():
     {% endif %}
     """
     assert read(code, "models/refresh.sql") == ([("ARM101", 6)], [])
+
+
+def test_python_format_fields_in_a_sql_file_are_read():
+    code = """\
+    GRANT CREATE ON SCHEMA public TO {mainuser};
+    UPDATE {schema}.jobs SET lease_until = clock_timestamp() + interval '1 minute' WHERE id = 3;
+    SELECT '{a,b}'::text[], '{x}'::text[] FROM {schema}.jobs;
+    """
+    assert read(code, "bin/datastore_setup.sql") == ([("ARM101", 2)], [])
+
+
+def test_mysql_maintenance_scripts_are_named_as_mysql():
+    code = """\
+    USE placement;
+    UPDATE resource_providers AS rp INNER JOIN resource_providers AS parent ON parent.id = rp.parent_id
+       SET rp.root_id = parent.root_id, rp.lease_until = clock_timestamp() + INTERVAL 1 MINUTE;
+    """
+    findings, notes = read(code, "tools/reparent.sql")
+    assert findings == []
+    assert notes and all("written for MySQL, not PostgreSQL" in note for note in notes)
+
+
+def test_postgres_update_from_and_a_column_named_use_are_not_mysql():
+    code = """\
+    UPDATE jobs AS j SET lease_until = clock_timestamp() + interval '1 minute' FROM workers w WHERE w.id = j.worker_id;
+    SELECT use FROM settings;
+    """
+    assert read(code, "db/lease.sql") == ([("ARM101", 1)], [])
