@@ -172,6 +172,27 @@ def _classify(left: Flow | None, right: Flow | None) -> Flow | None:
     return None
 
 
+def _reading_ahead(analysis: ClockAnalysis, scope: Scope, left, right) -> Flow | None:
+    """`now + backoff < deadline`: a fresh reading moved ahead by the wait about to start, checked
+    against a deadline armed earlier from the same clock. Both sides are offsets, but one is the
+    present plus an amount, so the check is the present against the deadline."""
+    flows = analysis.flow(scope, left), analysis.flow(scope, right)
+    if not all(flow is not None and flow.kind == OFFSET for flow in flows):
+        return None
+    for ahead, deadline in ((left, flows[1]), (right, flows[0])):
+        if not (isinstance(ahead, cst.BinaryOperation) and isinstance(ahead.operator, cst.Add)):
+            continue
+        parts = analysis.flow(scope, ahead.left), analysis.flow(scope, ahead.right)
+        readings = [part for part in parts if part is not None]
+        if len(readings) != 1 or readings[0].kind != WALL:
+            continue  # not the present plus an amount
+        armed = [(kind, root) for kind, root in deadline.roots if kind == OFFSET]
+        if not armed or analysis.only_guessed_expiries(deadline):
+            continue
+        return Flow(OFFSET, readings[0].calls + deadline.calls, armed, readings[0].syms | deadline.syms)
+    return None
+
+
 def _report_nodes(analysis: ClockAnalysis, flow: Flow, comparison: cst.Comparison) -> list[cst.CSTNode]:
     """Every assignment that arms the deadline (a loop re-arms it after each flush or retry, and
     each of those lines needs the monotonic clock), else where the elapsed time starts. When the
@@ -211,7 +232,8 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
             if _refresh_interval(comparison):
                 continue
             for left, _op, right in ordering_pairs(comparison):
-                flow = _classify(analysis.flow(scope, left), analysis.flow(scope, right))
+                flow = _classify(analysis.flow(scope, left), analysis.flow(scope, right)) or \
+                    _reading_ahead(analysis, scope, left, right)
                 if flow is None or any(id(call) in persisted for call in flow.calls):
                     continue
                 if any(analysis.only_guessed_expiries(side) for side in (analysis.flow(scope, left), analysis.flow(scope, right)) if side):
@@ -318,8 +340,13 @@ def _remaining_clamp(analysis: ClockAnalysis, ctx, scope: Scope, call: cst.Call,
         deadline_side = analysis.flow(scope, value.left)
         if deadline_side is None or deadline_side.kind != OFFSET or analysis.only_guessed_expiries(deadline_side):
             continue  # `now - start` is an elapsed time; clamping it decides nothing
-        for kind, root in deadline_side.roots:
-            if kind != OFFSET or id(root) in found:
+        roots = [root for kind, root in deadline_side.roots if kind == OFFSET]
+        if not roots:
+            # `start + count * interval - time.time()`: the deadline is built in the expression
+            # from a stamp read earlier; the fix starts at that reading
+            roots = [root for kind, root in deadline_side.roots if kind == WALL][:1]
+        for root in roots:
+            if id(root) in found:
                 continue
             deadline = Deadline(root, call, flow, scope)
             deadline.uses_datetime = any(

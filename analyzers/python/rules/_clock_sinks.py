@@ -20,6 +20,7 @@ from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 from ._clock_handoffs import handoff_sinks
 from ._clock_stored import DAY_GRAINED, StoredTimes, chain_writes, chained_methods, cutoff_column
+from ._stamp_cutoffs import shifted_stamp_in_query, stamp_cutoff_on_record
 from ._clock_write_names import LIVENESS_NAME, SCHEDULE_NAME, SCHEDULE_SQL, plain_instant, written_confidence
 
 # Names of an instant that someone else later compares with their own clock: when access ends,
@@ -165,8 +166,10 @@ class _Finder:
             self._script_args(scope, call, name, last)
         for comparison in scope.comparisons:
             self._query_comparison(scope, comparison)
+            shifted_stamp_in_query(self, scope, comparison)
             self._stored_expiry(scope, comparison)
             self.stored_times.comparison(scope, comparison)
+            stamp_cutoff_on_record(self.stored_times, scope, comparison)
         for target, value in scope.attr_assigns:
             self._attribute(scope, target, value)
         handoff_sinks(self, scope)

@@ -26,7 +26,7 @@ from ._clock_scope import Scope, call_name, last_part, string_value
 STAMP_NAME = re.compile(
     r"(?:_at|_on|_time|_ts|_epoch|_date|_datetime|_dt|stamp)$|^(?:at|ts|when|time|date)$|expir|^exp$|_exp$|^exp_|"
     r"until|deadline|(?:^|_)(?:created|updated|modified|started|touched|sent|done|issued|renewed|revoked|last_\w+)$|"
-    r"^(?:created|updated|modified|started|touched|sent|issued|expire|expires|expiry)",
+    r"^(?:created|updated|modified|started|touched|sent|issued|expire|expires|expiry)|_since$|^ctime$",
     re.IGNORECASE,
 )
 # Amounts of time (or counters) kept on records and settings: never the stamp side.
@@ -131,10 +131,17 @@ class StoredTimes:
         flow = self.analysis.flow(scope, _unwrap(node))
         return flow is not None and flow.kind in (WALL, OFFSET) and bool(flow.calls)
 
-    def _side(self, scope: Scope, node: cst.CSTNode):
+    def _side(self, scope: Scope, node: cst.CSTNode, depth: int = 0):
         """('clock'|'stored'|'aged'|'age'|None, stored operand or None, name): a reading, a stored
         time, a stored time moved by an amount, this clock minus a stored time."""
         inner = _unwrap(node)
+        if isinstance(inner, cst.Name) and depth == 0:
+            # `expiry = token.created_at + timedelta(hours=2)`, compared later under that name
+            defs = scope.defs.get(inner.value, [])
+            if len(defs) == 1 and isinstance(defs[0].value, cst.BinaryOperation) and not defs[0].augmented:
+                kind, operand, name = self._side(scope, defs[0].value, depth + 1)
+                if kind == "aged":
+                    return kind, operand, name
         if isinstance(inner, cst.BinaryOperation) and isinstance(inner.operator, (cst.Add, cst.Subtract)):
             left, right = inner.left, inner.right
             stored_left = self.stored(scope, left)
@@ -180,6 +187,22 @@ class StoredTimes:
                     node = self._add(scope, mine, operand, "medium")
                     if node is not None:
                         self.ages[id(node)] = comparison
+
+    # _stamp_cutoffs reads the same sides and gates them by what the comparison decides
+    def side(self, scope: Scope, node: cst.CSTNode):
+        return self._side(scope, node)
+
+    def add_medium(self, scope: Scope, node: cst.CSTNode, operand: cst.CSTNode) -> cst.CSTNode | None:
+        return self._add(scope, node, operand, "medium")
+
+    def bound_text(self, scope: Scope, node: cst.CSTNode) -> str:
+        """The expression as written, with what a name in it was bound to once."""
+        inner = _unwrap(node)
+        if isinstance(inner, cst.Name):
+            defs = scope.defs.get(inner.value, [])
+            if len(defs) == 1 and defs[0].value is not None:
+                return f"{inner.value} {self.ctx.code_for(defs[0].value)}"
+        return self.ctx.code_for(node)
 
     def _lifetime(self, amount) -> bool:
         """The amount a stamp is aged against is a lifetime, counted finer than days."""
