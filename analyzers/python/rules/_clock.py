@@ -28,6 +28,7 @@ from ._clock_helpers import (
     guessed_reading,
     inherited_reading,
     is_clock_reference,
+    library_reading,
     param_default,
     returned_values,
 )
@@ -253,7 +254,7 @@ class ClockAnalysis:
                 if clock:
                     return self._reading(call, WALL, clock, HIGH)
             return None
-        found = clock_object_reading(call)
+        found = library_reading(self.qname, call) or clock_object_reading(call)
         if found:
             return self._reading(call, WALL, *found)
         func = call.func
@@ -668,7 +669,7 @@ class ClockMarker(FunctionTracker, PythonRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         if not reads_wall_clock(self.qname, node):
-            if self._stack and _may_read_indirectly(node):
+            if self._stack and (_may_read_indirectly(node) or library_reading(self.qname, node)):
                 frame = self._innermost_function()
                 if frame is not None:
                     self._candidates[id(frame)] = frame

@@ -10,6 +10,13 @@ into something that outlives the request or leaves the process.
   formatted: `isoformat()`, epoch seconds) and which the function returns, or passes to a call
   whose name says it stores (`save_token(token)`, `store.persist(data)`). Its keeper is out of
   sight, so these are medium confidence.
+- A file's modification time set to an expiry (`os.utime(path, (0, time.time() + timeout))`): a
+  file cache that readers expire by comparing the mtime with their own clock.
+- A row handed to a data-access function (`db_api.create_scheduled_job(values)`,
+  `dao.insert_delayed_call(row)`) or to a repository's write (`repository.update(order,
+  update_dict={...})`) whose field is a due time (`execute_at`, `next_payment_attempt_at`) set to
+  `now ± duration`: the function across the boundary writes it, and schedulers on other nodes
+  compare it with their own clocks. Also medium: the writer is in another module.
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ import libcst as cst
 
 from ._clock import OFFSET, WALL
 from ._clock_scope import SCOPE_NODES, Scope, call_name, last_part, string_value
+from ._clock_write_names import SCHEDULE_NAME
 
 MEDIUM = "medium"
 
@@ -29,6 +37,11 @@ _STORE_VERB = re.compile(
     r"^(?:save|store|persist|dump|write|put|cache)(?:_\w+)?$|^\w+_(?:save|store|persist)$|^(?:set|update)_\w*(?:token|credential|session|data)\w*$",
     re.IGNORECASE,
 )
+# A project's data-access functions, named for the row they write: `create_scheduled_job`,
+# `insert_lease`, `upsert_delayed_call`, `update_job`. Exact ORM and driver names (`create`,
+# `update_one`) are the sinks module's.
+_ROW_WRITER = re.compile(r"^(?:create|insert|upsert|update)_\w+$", re.IGNORECASE)
+_CLAIM_KEYS = frozenset({"exp", "nbf", "iat"})
 # Containers that are recognisably in-memory bookkeeping, whatever holds them.
 _IN_PROCESS = re.compile(r"cache|memo|local", re.IGNORECASE)
 # An HTTP response's `Expires` header is a cache lifetime for browsers and proxies, not a record.
@@ -84,9 +97,13 @@ class ContainerSinks:
                 flow = self.finder.offset(scope, call.args[0].value)
                 if flow is not None:
                     self.finder.add(flow, call.args[0].value, "session", "session.set_expiry(...)")
+            elif name == "os.utime" and len(call.args) >= 2:
+                self._file_times(scope, call.args[1].value)
             elif _STORE_VERB.match(last) and not _IN_PROCESS.search(name):
                 for arg in call.args:
                     self._record(scope, arg.value, name.lstrip(".") or "call")
+            else:
+                self._row_write(scope, call, name, last)
 
     # --- web sessions -------------------------------------------------------------------------
     def _session_store(self, scope: Scope, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
@@ -106,14 +123,52 @@ class ContainerSinks:
             return
         self.finder.add(flow, value, "session", detail)
 
+    # --- file times ---------------------------------------------------------------------------
+    def _file_times(self, scope: Scope, times: cst.BaseExpression) -> None:
+        """`(atime, mtime)` given to `os.utime`: an instant shifted from now is an expiry kept
+        in the file system (a bare reading is an ordinary touch)."""
+        if not isinstance(times, (cst.Tuple, cst.List)):
+            return
+        for element in times.elements:
+            flow = self.finder.offset(scope, element.value)
+            if flow is not None:
+                self.finder.add(flow, element.value, "store", "os.utime(...)", confidence=MEDIUM)
+
     # --- records handed on --------------------------------------------------------------------
-    def _record(self, scope: Scope, value: cst.BaseExpression, detail: str, returned: bool = False) -> None:
+    def _row_write(self, scope: Scope, call: cst.Call, name: str, last: str) -> None:
+        """Due times in a row given to a data-access function or to a repository's write. An
+        expiry-named field of a driver or ORM write is the sinks module's (`_dicts`); here only
+        the due-time names it does not read, and the project's own `create_*` functions."""
+        from ._clock_sinks import _DATABASE_CALLS, WRITE_CALLS  # the sinks module imports this one
+
+        if _IN_PROCESS.search(name):
+            return
+        if _ROW_WRITER.match(last) and last not in WRITE_CALLS:
+            fields = "due or expiry"
+        elif last in _DATABASE_CALLS:
+            fields = "due only"
+        else:
+            return
+        for position, arg in enumerate(call.args):
+            if last == "update" and position == 0 and arg.keyword is None:
+                continue  # `mapping.update({...})`: a dict merged in memory
+            self._record(scope, arg.value, name.lstrip(".") or "call", fields=fields)
+
+    def _wanted(self, key: str, fields: str) -> bool:
+        if fields != "expiry" and key.lower() in _CLAIM_KEYS:
+            return False  # a token's claims, whoever signs them, are the claims module's
+        if fields == "due only":
+            return bool(SCHEDULE_NAME.search(key)) and not self.expiry_name.search(key)
+        return bool(self.expiry_name.search(key) or fields == "due or expiry" and SCHEDULE_NAME.search(key))
+
+    def _record(self, scope: Scope, value: cst.BaseExpression, detail: str, returned: bool = False,
+                fields: str = "expiry") -> None:
         if isinstance(value, cst.Name) and (_IN_PROCESS.search(value.value) or _RESPONSE.search(value.value)):
             return
         from ._clock_sinks import _formatted_instant  # the sinks module imports this one
 
         for key, field in self.finder._dict_entries(scope, value):
-            if not self.expiry_name.search(key):
+            if not self._wanted(key, fields):
                 continue
             flow = self.finder.offset(scope, _formatted_instant(field))
             if flow is not None:

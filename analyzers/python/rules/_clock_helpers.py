@@ -44,6 +44,31 @@ def called_key(call: cst.Call) -> str | None:
     return None
 
 
+# Clock functions of shared libraries whose options change only the form of the value, never the
+# clock: OpenStack's oslo.utils `timeutils.utcnow(with_timezone=True)` (an aware datetime) and
+# `timeutils.utcnow_ts(microsecond=True)` (epoch seconds). Called bare they were already known by
+# their name; their argument made them look like conversions of a value the caller passed.
+_LIBRARY_CLOCKS = {
+    "oslo_utils.timeutils.utcnow": ("datetime.datetime.utcnow", frozenset({"with_timezone"})),
+    "oslo_utils.timeutils.utcnow_ts": ("time.time", frozenset({"microsecond"})),
+}
+
+
+def library_reading(qname, call: cst.Call) -> tuple[str, str] | None:
+    """(clock, confidence) of a shared library's clock function, called with nothing but its
+    form option (one keyword of that name, or one positional flag)."""
+    entry = _LIBRARY_CLOCKS.get(qname(call.func) or "")
+    if entry is None:
+        return None
+    clock, options = entry
+    if len(call.args) > 1:
+        return None
+    for arg in call.args:
+        if arg.star or (arg.keyword is not None and arg.keyword.value not in options):
+            return None
+    return clock, HIGH
+
+
 def clock_object_reading(call: cst.Call) -> tuple[str, str] | None:
     """(clock it stands for, confidence) for `<...>.clock.now()`-like calls."""
     func = call.func
