@@ -6,8 +6,10 @@ Two general forms, both reported at the acquisition with medium confidence:
   by writing to an outside store with a lifetime (a `ttl=`/`expire=` argument, an expiry or lease
   duration put in the record, a lease id attached to the key) and answers only yes or no. Whatever
   the store is (etcd, memcached, a Kubernetes Lease, a lease file, a wrapped library lock), the
-  holder gets nothing that could fence its writes once the lifetime runs out. Reported at the
-  last call of the method that writes or takes the lock.
+  holder gets nothing that could fence its writes once the lifetime runs out. A lock the method
+  steals from a holder it judged dead (`if not engine_alive(holder): Lock.steal(...)`) has a
+  lifetime too: the verdict. Reported at the last call of the method that writes or takes the
+  lock, including the class's own helpers that write the lock record (`self._add_new_lock(...)`).
 - Leader election by a lock: `if leader_lock.acquire(blocking=False): run_leader_work()`. The
   lock runs out or dies with a session, and the leader's work carries no epoch or term.
 
@@ -33,9 +35,14 @@ _LIFETIME = re.compile(
 _TOKEN = re.compile(r"fenc|nextval|last_token|\bterm\b|generation|\b(?:(?!\w*(?:at|time|ts|seconds)_epoch\b)\w+_)?epoch\b", re.I)
 _TAKING_CALL = re.compile(
     r"^_?(?:write|write_text|write_bytes|add|set|setnx|put|create\w*|replace\w*|patch\w*|insert\w*|update|"
-    r"transaction|txn|acquire|lock)$"
+    r"transaction|txn|acquire|lock|steal\w*)$"
 )
+# A lock taken over from a holder judged dead (`if not engine_alive(holder): Lock.steal(...)`) is a
+# lease whose lifetime is that verdict: the old holder may still be running.
+_STEAL = re.compile(r"\.\w*steal\w*\(")
+_LIVENESS = re.compile(r"alive|dead|stale|expired", re.I)
 _LEADERISH = re.compile(r"leader|elect|master|primary", re.I)
+_OWN_TAKING_HELPER = re.compile(r"^_?(?:add|put|create|insert|write|overwrite|store|save|claim|take)_\w*(?:lock|lease)", re.I)
 
 
 def _attr(call: cst.Call) -> str:
@@ -115,7 +122,8 @@ class _Scan(cst.CSTVisitor):
     def _backend_acquire(self, cls: cst.ClassDef, method: cst.FunctionDef) -> None:
         code = _code(self.module, method)
         bases = " ".join(_code(self.module, b.value) for b in cls.bases)
-        if _LOCAL.search(bases) or _TOKEN.search(_code(self.module, cls)) or not _LIFETIME.search(code):
+        stolen = bool(_STEAL.search(code) and _LIVENESS.search(code))
+        if _LOCAL.search(bases) or _TOKEN.search(_code(self.module, cls)) or not (_LIFETIME.search(code) or stolen):
             return
         calls = _Calls()
         method.body.visit(calls)
@@ -127,6 +135,15 @@ class _Scan(cst.CSTVisitor):
         # a list or dict being filled is not a store: `_args.append`, `data.update`,
         # `self._held_locks.add(self)`
         taking = [c for c in taking if not _container_fill(self.module, method, c) and not _collection(c)]
+        # the class's own helper that writes the lock record (`self._add_new_lock_to_table(lock)`,
+        # `self._overwrite_existing_lock(...)`): the store write, one call away
+        own = {id(c) for c in calls.calls if _OWN_TAKING_HELPER.match(_attr(c)) and _on_self(self.module, c)}
+        kept = {id(c) for c in taking} | own
+        # a retry calling the method itself is not another write
+        taking = [
+            c for c in calls.calls
+            if id(c) in kept and not (_on_self(self.module, c) and _attr(c) == method.name.value)
+        ]  # in source order
         if taking:
             self.found.append(taking[-1])
 
@@ -142,6 +159,10 @@ class _Scan(cst.CSTVisitor):
             if body.calls and not _TOKEN.search(_code(self.module, node)):
                 self.found.append(call)
                 return
+
+
+def _on_self(module: cst.Module, call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Attribute) and _code(module, call.func.value) in ("self", "cls")
 
 
 def _calls_in(node: cst.CSTNode) -> list[cst.Call]:

@@ -10,6 +10,10 @@ from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._call_args import flow_text_has
 from ._effects_flow import Flow, FlowRule
+from ._lease_claims import leased_claims
+from ._lease_documents import lease_document_claims
+from ._lease_rows import expiring_insert_claims
+from ._lease_sessions import kazoo_lock_acquisitions
 from ._lifetime_claims import lock_class_claims, lifetime_lock_holds
 from ._lifetime_lock_apis import lifetime_lock_api_acquisitions
 from ._lock_backends import lock_backend_acquisitions
@@ -176,6 +180,12 @@ class LockUnfenced(FlowRule, PythonRule):
         # a project's tooz wrapper decorating a writer
         r"|coordination\.synchronized|coordination import synchronized"
         r"|GET_LOCK\(|get_lock\(|partial\(\s*[\w.]*(?:Lock|Redlock|RedLock|Lease|Mutex)\b|(?:leader|primary|master|elect)\w*\.(?:acquire|try_acquire|lock)\("
+        # a lock document claimed by an upsert (Mongo), a lock item put only if absent (DynamoDB)
+        r"|upsert=True|attribute_not_exists|attribute_exists"
+        # a job board's claim (with an expiry, checked by the recogniser)
+        r"|\.claim\b"
+        # a row inserted only if absent (a lease row when expired rows are deleted)
+        r"|(?i:do\s+nothing)"
         r"|['\"](?:NX|nx|SETNX|setnx)['\"]|IntegrityError|(?:Lock|Mutex|Lease|Leader)\w*\.objects\.|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
     )
 
@@ -261,6 +271,19 @@ class LockUnfenced(FlowRule, PythonRule):
             *stale_file_locks(original_node),
             *expiring_row_locks(original_node),
         ):
+            self._offer(target, self._acquisition_message(), "medium")
+        # Document and item claims, ZooKeeper recipe locks, claims and acquisitions asking for a
+        # lease, lease rows inserted if absent and deleted once expired:
+        # unless the flow analysis already reported them
+        reported_here = [self.ctx.position(node) for node in self._reported]
+        for target in (
+            *lease_document_claims(original_node),
+            *kazoo_lock_acquisitions(original_node, self.ctx.imports),
+            *leased_claims(original_node, self.ctx.imports),
+            *expiring_insert_claims(original_node),
+        ):
+            if any(_overlaps(self.ctx.position(target), other) for other in reported_here):
+                continue
             self._offer(target, self._acquisition_message(), "medium")
         # Library lock APIs handed on or held around work out of sight: only acquisitions the
         # analysis above did not already judge (reported, fenced, or guarding nothing).

@@ -1,0 +1,134 @@
+"""Locks kept as a document or an item of a shared database, claimed with a lifetime (ARM201).
+
+Two general forms, reported at the claim with medium confidence:
+
+- MongoDB: `update_one({"_id": name, "owner": None}, {"$set": {"owner": me, "timestamp": now}},
+  upsert=True)` (or `find_one_and_update`): the update matches only while nobody holds the
+  document, so the winner is the holder. It is a lease when the document's stamp is also the
+  test of a takeover somewhere in the module (`delete_many({"timestamp": {"$lte": cutoff}})`), or
+  when the claim writes an expiry into the document itself.
+- DynamoDB: `put_item(Item=..., ConditionExpression="attribute_not_exists(pk)")` in a lock's code
+  (the function or class names a lock or lease) of a module that gives the item a lifetime
+  (a lease duration, a TTL, an expiry attribute).
+
+Either way the holder gets a yes or no and nothing monotonic, so after a pause past the lifetime a
+second holder runs while the first still writes. A module that mentions a fencing token is left
+alone. Look-alikes that stay quiet: an upsert that sets no holder (a counter, a cache entry), a
+holder claim nobody ever takes over by age, and a put-if-absent of an idempotency record.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ._call_args import kwarg, positional
+
+_TOKEN = re.compile(r"fenc|nextval|last_token", re.I)
+_MONGO_CLAIMS = ("update_one", "find_one_and_update", "find_and_modify")
+# A field that names who holds the document
+_HOLDER_FIELD = re.compile(r"^(?:owner|holder|leader|locked_by|claimed_by|leased_by|lock_owner|owner_id|holder_id|lock_holder)$")
+# A field whose value is when the claim runs out
+_EXPIRY_FIELD = re.compile(r"expir|_until$|^ttl$|^lease", re.I)
+_OLDER_THAN = ("$lt", "$lte")
+_ABSENT_CONDITION = re.compile(r"attribute_not_exists|\bnot\s*\(?\s*attribute_exists", re.I)
+_LOCKISH_SCOPE = re.compile(r"lock|lease|mutex|leader|elect", re.I)
+# a duration the item lives for, not just a name with "lease" in it
+_ITEM_LIFETIME = re.compile(r"lease_?(?:duration|seconds|secs|time|ms|length|period)|\bttl\b|expir", re.I)
+
+
+def _key(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        text = node.evaluated_value
+        return text if isinstance(text, str) else None
+    return None
+
+
+def _entries(node: cst.BaseExpression | None) -> dict[str, cst.BaseExpression]:
+    """String-keyed entries of a dict display."""
+    if not isinstance(node, cst.Dict):
+        return {}
+    return {
+        key: element.value
+        for element in node.elements
+        if isinstance(element, cst.DictElement) and (key := _key(element.key)) is not None
+    }
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.Name) and node.value == "None":
+        return True
+    # `{"$exists": False}`: the field is absent
+    exists = _entries(node).get("$exists")
+    return isinstance(exists, cst.Name) and exists.value == "False"
+
+
+class _Scan(cst.CSTVisitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.claims: list[tuple[cst.Call, set[str]]] = []  # Mongo claim, the fields it stamps
+        self.aged: set[str] = set()  # fields some filter compares as older than a value
+        self.put_items: list[cst.Call] = []
+        self._scopes: list[str] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._scopes.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._scopes.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scopes.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        for field, value in _entries(node).items():
+            if any(op in _entries(value) for op in _OLDER_THAN):
+                self.aged.add(field)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not isinstance(node.func, cst.Attribute):
+            return
+        method = node.func.attr.value
+        if method in _MONGO_CLAIMS:
+            stamped = _holder_claim(node)
+            if stamped:
+                self.claims.append((node, stamped))
+        elif method in ("put_item", "update_item") and any(_LOCKISH_SCOPE.search(s) for s in self._scopes):
+            condition = kwarg(node, "ConditionExpression")
+            if condition is not None and isinstance(condition.value, (cst.SimpleString, cst.ConcatenatedString)):
+                text = condition.value.evaluated_value
+                if isinstance(text, str) and _ABSENT_CONDITION.search(text):
+                    self.put_items.append(node)
+
+
+def _holder_claim(call: cst.Call) -> set[str]:
+    """The other fields a Mongo update stamps when it sets a holder only where there is none;
+    empty when the call is not such a claim."""
+    args = positional(call)
+    update = args[1] if len(args) > 1 else (kwarg(call, "update").value if kwarg(call, "update") else None)
+    if not args:
+        return set()
+    tested = _entries(args[0])
+    stamped = _entries(_entries(update).get("$set"))
+    holders = [f for f, v in tested.items() if _HOLDER_FIELD.match(f) and _is_none(v)]
+    if not any(f in stamped and not _is_none(stamped[f]) for f in holders):
+        return set()
+    return {f for f in stamped if f not in holders} or {"<none>"}
+
+
+def lease_document_claims(module: cst.Module) -> list[cst.CSTNode]:
+    code = module.code
+    if _TOKEN.search(code):
+        return []
+    scan = _Scan()
+    module.visit(scan)
+    found: list[cst.CSTNode] = [
+        call for call, stamped in scan.claims
+        if stamped & scan.aged or any(_EXPIRY_FIELD.search(f) for f in stamped)
+    ]
+    if scan.put_items and _ITEM_LIFETIME.search(code):
+        found.extend(scan.put_items)
+    return found
