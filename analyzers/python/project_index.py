@@ -13,6 +13,10 @@ directly, or calls a helper that is itself known from a first pass over the proj
 Cheap by construction: a regex decides which files can define a clock helper at all, CPython's
 `ast` finds the top-level functions and classes that mention a clock, and only those are parsed
 with libcst and summarised by the same data-flow analysis the clock rules use.
+
+The index also holds what the project's functions do to the outside world (`effects`, built by
+rules/_effect_summaries): `stripe_service.create_payment_intent(...)` in one module is then the
+Stripe create its body makes in another, for ARM401/ARM402.
 """
 from __future__ import annotations
 
@@ -20,12 +24,15 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 import libcst as cst
 
 from ..paths import is_test_path
 from .imports import dotted, import_table, qualify
+
+if TYPE_CHECKING:
+    from .rules._effect_summaries import EffectFact
 
 # A file can define a clock helper only if it spells a clock reading somewhere.
 _CLOCK_TEXT = re.compile(
@@ -122,9 +129,13 @@ class ProjectIndex:
     # Functions and methods whose text mentions no clock nor any indexed helper: certainly no
     # reading, whatever their name says (a project's `now()` that returns a counter).
     defined: set[str] = field(default_factory=set)
+    # What the project's own functions do to the outside world (rules/_effect_summaries), by
+    # (module, name within it): `("pkg.billing", "StripeService.charge")`.
+    effects: dict[tuple[str, str], "EffectFact"] = field(default_factory=dict)
     _suffixes: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _names: frozenset[str] | None = field(default=None, repr=False, compare=False)
     _names_re: re.Pattern | None = field(default=None, repr=False, compare=False)
+    _effect_keys: dict[str, list[tuple[str, str]]] | None = field(default=None, repr=False, compare=False)
 
     def add(self, name: str, fact: Fact) -> None:
         self.facts[name] = fact
@@ -134,6 +145,22 @@ class ProjectIndex:
         self._suffixes = None
         self._names = None
         self._names_re = None
+        self._effect_keys = None
+
+    def effect(self, qname: str) -> "EffectFact | None":
+        """The effect fact of the project function a qualified call name stands for. The name
+        must spell at least the last part of the module (`billing.charge`, not a bare `charge`
+        or a third-party `stripe.create` that a project attribute happens to end with); None
+        when two modules of that name disagree."""
+        if self._effect_keys is None:
+            keys: dict[str, list[tuple[str, str]]] = {}
+            for module, name in self.effects:
+                parts = module.split(".") if module else []
+                for i in range(len(parts)):
+                    keys.setdefault(".".join([*parts[i:], name]), []).append((module, name))
+            self._effect_keys = keys
+        found = {self.effects[key] for key in self._effect_keys.get(qname, ())}
+        return found.pop() if len(found) == 1 else None
 
     def _lookup_keys(self, qname: str) -> list[str]:
         if self._suffixes is None:
@@ -273,6 +300,20 @@ def _parses(source: str) -> bool:
             warnings.simplefilter("ignore")
             ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return False
+    return True
+
+
+def _may_parse(source: str) -> bool:
+    """As the engine decides: CPython's parser refuses what would crash libcst's, but a grammar
+    newer than this interpreter's (PEP 695, PEP 758) is still libcst's to read."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except SyntaxError as exc:
+        return "nested" not in str(exc.msg)
+    except (ValueError, RecursionError, MemoryError, OverflowError):
         return False
     return True
 
@@ -596,6 +637,8 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
         for name, fact in facts.items():
             index.add(name, fact)
     if not index.facts:
+        _index_effects(index, items)
+        index.forget()
         return index
     first = ProjectIndex(dict(index.facts), set(index.defined))
     for path, text in items:
@@ -609,5 +652,38 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
         for name, fact in facts.items():
             index.facts.setdefault(name, fact)
     _inherit(index, items)
+    _index_effects(index, items)
     index.forget()
     return index
+
+
+def _index_effects(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
+    """Effect facts of the project's functions (rules/_effect_summaries): wrappers that make
+    the call themselves, then wrappers of those (two levels at most)."""
+    from .rules._effect_summaries import CANDIDATE_TEXT, module_effects
+
+    for path, text in items:
+        if len(text) > _MAX_INDEXED_CHARS or "\0" in text or not CANDIDATE_TEXT.search(text) or not _may_parse(text):
+            continue
+        base = module_name(path)
+        for name, fact in module_effects(path, text).items():
+            index.effects[(base, name)] = fact
+    if not index.effects:
+        return
+    index.forget()
+    names = "|".join(sorted({re.escape(name.rsplit(".", 1)[-1]) for _, name in index.effects}))
+    calls = re.compile(r"\b(?:" + names + r")\s*\(")
+    # a caller imports the wrapper's module or a name from it: its text spells the module's last part
+    modules = "|".join(sorted({re.escape(module.rsplit(".", 1)[-1]) for module, _ in index.effects if module}))
+    imports = re.compile(r"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:" + (modules or "(?!)") + r")\b", re.MULTILINE)
+    second: dict[tuple[str, str], EffectFact] = {}
+    for path, text in items:
+        if len(text) > _MAX_INDEXED_CHARS or "\0" in text or not calls.search(text) or not imports.search(text):
+            continue
+        if not _may_parse(text):
+            continue
+        base = module_name(path)
+        for name, fact in module_effects(path, text, index, calls).items():
+            if fact.depth == 2 and (base, name) not in index.effects:
+                second[(base, name)] = fact
+    index.effects.update(second)

@@ -16,6 +16,7 @@ import libcst as cst
 
 from ._call_args import _chain_of, code, import_heads, kwarg
 from ._db_writes import db_write
+from ._effect_calls import wrapper_effect
 from ._effects_flow import Flow, Site
 from ._http_calls import http_method, http_url, http_url_source
 from ._idempotency_keys import http_keyed
@@ -140,6 +141,9 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
         kind = _wrapped_effect(site, receiver, flow, ctx)
         if kind is not None:
             return Effect(kind, site)
+    wrapped = wrapper_effect(site, flow, ctx)  # another module's function that performs one
+    if wrapped is not None:
+        return Effect(wrapped[0], site, confidence=wrapped[1])
     if marked_sent(site, flow) and (site.chain.startswith("super().") or site.method not in _defined_functions(ctx)):
         # a callee defined here is judged by its body (an in-app notification row is no send)
         return Effect("email", site, confidence="medium")

@@ -5,7 +5,9 @@ import re
 
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
-from ._payment_calls import payment_call
+from ._payment_calls import Payment, payment_call
+from ._effect_gateway_posts import gateway_config_post
+from ._effect_calls import judged_at_callers, wrapper_payment
 from ._effects_flow import Flow, FlowRule
 from ._fixes_idempotency import idempotency_fix
 
@@ -205,12 +207,19 @@ class SideEffectWithoutIdempotencyKey(FlowRule, PythonRule):
         r"|authorize\.net|payflowpro|sagepay|opayo|worldpay|cybersource|braintreegateway|paymentexpress|windcave"
         r"|2checkout|pin\.net\.au|ewaypayments|payu\.|flutterwave|checkout\.com|klarna\.com|moneris|securepay"
         r"|payfast|paytm|cashfree|bluesnap"
+        # gateway integrations that keep their endpoint in configuration (_effect_gateway_posts)
+        r"|Gateway\b|Payment\w*Client\b|PaymentProcessor\b"
     )
 
     def check(self, flow: Flow) -> None:
         for site in flow.sites:
             payment = payment_call(site, flow, self.ctx)
-            if payment is None or payment.keyed is not False:
+            if payment is None:
+                # a wrapper in another module that leaves the key to its callers
+                payment = wrapper_payment(site, flow, self.ctx)
+            if payment is None and gateway_config_post(site, flow, self.ctx):
+                payment = Payment("http", False, confidence="medium")  # the endpoint is configured, not read
+            if payment is None or payment.keyed is not False or judged_at_callers(site, flow, self.ctx):
                 continue
             fix = idempotency_fix(site, flow, self.ctx) if payment.provider == "stripe" else None
             self.report(site.node, message=self._message(payment.provider, payment.creates), confidence=payment.confidence,

@@ -7,6 +7,7 @@ from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._call_args import flow_text_has
 from ._db_writes import db_write, is_claim, is_record, pending_marks
+from ._effect_calls import known_harmless
 from ._side_effects import side_effect
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 from ._effects_marker import guarded_marks, helper_marks
@@ -164,7 +165,7 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
             effect = side_effect(site, flow, self.ctx)
             if effect is not None:
                 effects.append(effect)
-            elif named_money_call(site, flow, self.ctx):
+            elif named_money_call(site, flow, self.ctx) and not known_harmless(site, self.ctx):
                 named.append(site)
         if not (effects or named) or flow_text_has(flow, self.ctx, _OUTBOX):
             return

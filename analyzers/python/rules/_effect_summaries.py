@@ -1,0 +1,299 @@
+"""What a project's own functions do to the outside world, so that a call made from another
+module counts as the effect its body performs: `stripe_service.create_payment_intent(...)` is a
+Stripe create, `PaymentsManager.charge(order)` a charge, `notify_partner(order)` an HTTP POST.
+
+A pure function of one module's text: every top-level function and every method of a top-level
+class is read with the same per-function flow the ARM401/ARM402 rules use, and summarised as
+
+- the kind of external effect a retry would repeat (ARM402's kinds: payment, http, email, ...),
+  unless the body also writes its own record (then it is judged where it is defined);
+- for a payment call, how a caller supplies the idempotency key: the body spreads its own
+  `**kwargs` into the SDK call (the caller's `idempotency_key=` reaches the provider), or passes
+  one of its parameters as the key. A body that keys the call itself, or that offers its
+  callers no way to key it, gives its callers nothing to fix: the body's own call is the finding.
+
+Module-level instances (`stripe = StripeService()`) answer for their class's methods.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+# Files worth reading: they name a payment SDK or gateway, send mail or messages, or POST.
+CANDIDATE_TEXT = re.compile(
+    r"stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|gocardless|razorpay|checkout_sdk|mollie"
+    r"|send_mail|sendmail|EmailMessage|EmailMultiAlternatives|basic_publish|\.publish\(|urlopen"
+    r"|\.post\(|\.put\(|\.patch\("
+)
+_MAX_FUNCTION_LINES = 80
+# Two levels of wrappers are a longer guess than one: the body that makes the call is not read here.
+_DEPTH_CONFIDENCE = {1: "high", 2: "medium"}  # a wrapper is short; a long function is a workflow, judged where it is
+
+
+@dataclass(frozen=True)
+class EffectFact:
+    # ARM402 kind of the effect ("payment", "http", "email", "queue", "push", "sms"), or None
+    # when the body only creates an object at a payment provider (ARM401's finding alone)
+    kind: str | None
+    provider: str | None = None  # payment provider of the body's payment call
+    creates: str | None = None  # what a repeated payment call leaves twice (None: money moves)
+    # How a caller keys the payment: "**" (keywords forwarded into the SDK call), the name of
+    # the parameter passed as the key, or None (the caller cannot key it)
+    key: str | None = None
+    key_position: int = -1  # index of that parameter among the positional ones (self excluded)
+    key_default_none: bool = False  # the parameter defaults to None: omitting it sends no key
+    depth: int = 1  # 1: the body makes the call; 2: it calls a wrapper that does
+    confidence: str = "high"
+
+
+def _functions(module: cst.Module):
+    """(dotted name within the module, function, class name or None) of top-level functions and
+    of the methods of top-level classes."""
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef):
+            yield statement.name.value, statement, None
+        elif isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            for member in statement.body.body:
+                if isinstance(member, cst.FunctionDef):
+                    yield f"{statement.name.value}.{member.name.value}", member, statement.name.value
+
+
+def _positional_names(func: cst.FunctionDef, in_class: bool) -> list[str]:
+    names = [p.name.value for p in (*func.params.posonly_params, *func.params.params)]
+    if in_class and names and names[0] in ("self", "cls"):
+        names = names[1:]
+    return names
+
+
+def _param(func: cst.FunctionDef, name: str) -> cst.Param | None:
+    for param in (*func.params.posonly_params, *func.params.params, *func.params.kwonly_params):
+        if param.name.value == name:
+            return param
+    return None
+
+
+def _key_argument(call: cst.Call) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is not None and re.search(r"idempot", arg.keyword.value, re.I):
+            return arg.value
+    return None
+
+
+def pure_pass_through(site, flow) -> bool:
+    """The provider call carries nothing but the function's own `**kwargs`, untouched: a thin
+    wrapper whose callers write the whole request (`create_async(**params)`). A body that adds
+    to the request (`amount=...`, `kwargs["country"] = ...`, `kwargs.update(...)`) builds it."""
+    star = flow.star_kwargs
+    if star is None or not site.node.args:
+        return False
+    if not all(a.star == "**" and isinstance(a.value, cst.Name) and a.value.value == star for a in site.node.args):
+        return False
+    if any(isinstance(t.value, cst.Name) and t.value.value == star for _, t, _ in flow.item_assigns):
+        return False
+    return not any(s.chain.startswith(star + ".") and s.method in ("update", "setdefault") for s in flow.sites)
+
+
+def _payment_keying(func: cst.FunctionDef, cls: str | None, site, flow, payment) -> tuple[str | None, int, bool] | None:
+    """How the callers of `func` key its payment call: (key, position, defaults to None), or
+    None when the body keys it with a value of its own."""
+    if payment.keyed is False:
+        # only a thin wrapper leaves the key to its callers; one that builds the request is the finding
+        return ("**", -1, True) if pure_pass_through(site, flow) else (None, -1, False)
+    value = _key_argument(site.node)
+    if payment.keyed is True and isinstance(value, cst.Name) and value.value in flow.params:
+        param = _param(func, value.value)
+        if param is None:
+            return None
+        names = _positional_names(func, cls is not None)
+        position = names.index(value.value) if value.value in names else -1
+        default_none = isinstance(param.default, cst.Name) and param.default.value == "None"
+        return value.value, position, default_none
+    return None
+
+
+# Functions named for what they return: their HTTP calls are lookups as far as callers know.
+_GETTER = re.compile(r"^_?(?:get|fetch|find|load|lookup|read|list|search|query|check|is|has|generate|build|make|resolve|compute)_")
+_TOP_ASSIGN = re.compile(r"^[A-Za-z_]\w*(?:[ \t]*:[^=\n]+)?[ \t]*=[^=]")
+
+
+def _balanced(line: str) -> bool:
+    body = line.split("#", 1)[0].rstrip()
+    return (
+        not body.endswith(("\\", ",", "=")) and body.count('"""') % 2 == 0 and body.count("'''") % 2 == 0
+        and all(body.count(o) == body.count(c) for o, c in ("()", "[]", "{}"))
+    )
+
+
+def effect_snippet(text: str, pattern: re.Pattern = CANDIDATE_TEXT) -> str:
+    """The parts of a module its effect facts need, found by indentation without parsing: the
+    top-level imports and one-line assignments (instances, URLs), and the functions and methods
+    of at most _MAX_FUNCTION_LINES lines that mention an effect. Reading only these keeps the
+    index cheap on projects where most files never talk to the outside world."""
+    from ..project_index import _HEAD, _block_end
+
+    lines = text.splitlines(keepends=True)
+    head: list[str] = []
+    functions: list[str] = []
+    classes: dict[str, list[str]] = {}
+    cls: str | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if not stripped or stripped.startswith("#"):
+            i += 1
+            continue
+        match = _HEAD.match(line)
+        if match is None or match.group(5):
+            if indent == 0:
+                cls = None
+                if _TOP_ASSIGN.match(line) and _balanced(line):
+                    head.append(line)
+            i += 1
+            continue
+        if match.group(6):  # an import
+            end = i + 1
+            if "(" in line and ")" not in line:
+                while end < len(lines) and ")" not in lines[end - 1]:
+                    end += 1
+            if indent == 0:
+                head.extend(lines[i:end])
+            i = end
+            continue
+        if match.group(4):  # a class
+            cls = match.group(4) if indent == 0 else None
+            i += 1
+            continue
+        end = _block_end(lines, i, indent)
+        if (indent == 0 or cls is not None) and end - i <= _MAX_FUNCTION_LINES:
+            source = "".join(lines[i:end])
+            if pattern.search(source):
+                if indent == 0:
+                    functions.append(source)
+                else:
+                    classes.setdefault(cls, []).append(source)
+        if indent == 0:
+            cls = None
+        i = end
+    if not functions and not classes:
+        return ""
+    parts = [*head, *functions]
+    parts += [f"class {name}:\n" + "".join(methods) for name, methods in classes.items()]
+    return "".join(p if p.endswith("\n") else p + "\n" for p in parts)
+
+
+def module_effects(path: str, text: str, project=None, pattern: re.Pattern = CANDIDATE_TEXT) -> dict[str, EffectFact]:
+    """Effect facts of one module's functions and methods, by dotted name within the module
+    (`charge`, `StripeService.create_payment_intent`, and `stripe.create_payment_intent` for a
+    module-level `stripe = StripeService()`). `project`: a ProjectIndex whose effect facts make
+    calls of other modules' wrappers effects too (the second level)."""
+    from libcst.metadata import MetadataWrapper
+
+    from ...settings import Settings
+    from ..context import FileContext
+    from ._db_writes import db_write
+    from ._effects_flow import build_flow, module_values, self_assignments
+    from ._payment_calls import payment_call
+    from ._side_effects import flow_text_has_outbox, side_effect
+
+    snippet = effect_snippet(text, pattern)
+    if not snippet:
+        return {}
+    try:
+        module = cst.parse_module(snippet)
+    except (cst.ParserSyntaxError, RecursionError, MemoryError):
+        return {}
+    ctx = FileContext(path, snippet, Settings(), MetadataWrapper(module, unsafe_skip_copy=True), project)
+    values = module_values(module)
+    selves = self_assignments(module)
+    facts: dict[str, EffectFact] = {}
+    for name, func, cls in _functions(module):
+        try:
+            fact = _summarise(func, cls, ctx, values, selves, build_flow, payment_call, side_effect, db_write,
+                              flow_text_has_outbox)
+        except RecursionError:
+            continue
+        if fact is not None:
+            facts[name] = fact
+    for instance, value in values.items():  # `stripe = StripeService()`: the instance's methods
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
+            prefix = value.func.value + "."
+            for name, fact in list(facts.items()):
+                if name.startswith(prefix):
+                    facts[instance + "." + name[len(prefix):]] = fact
+    return facts
+
+
+def _summarise(func, cls, ctx, values, selves, build_flow, payment_call, side_effect, db_write, outbox):
+    from ._effect_calls import caller_keyed, wrapper_fact
+
+    source = ctx.module.code_for_node(func)
+    if source.count("\n") > _MAX_FUNCTION_LINES or outbox(source):
+        return None
+    flow = build_flow(func.body, ctx.imports, values, func.params, selves)
+    flow.class_name = cls
+    flow.function_name = func.name.value
+    kind = None
+    payment_fact = None
+    depth = 1
+    keyed_inside = False
+    for site in flow.sites:
+        if db_write(site, flow, ctx, pending=False) is not None:
+            return None  # the body keeps its own record: its callers are not the place
+        inner = wrapper_fact(site, ctx) if ctx.project is not None else None
+        if inner is not None:  # a wrapper of another module: the second level
+            if inner.depth != 1:
+                continue
+            depth = 2
+            if inner.provider is None or caller_keyed(site, flow, inner) is not True:
+                kind = kind or inner.kind
+            if inner.provider is not None and payment_fact is None and inner.key is not None:
+                forwarded = _forwarded_key(func, cls, site, flow, inner)
+                if forwarded is not None:
+                    payment_fact = (inner, *forwarded)
+            continue
+        payment = payment_call(site, flow, ctx)
+        keyed_inside = keyed_inside or payment is not None and payment.keyed is True
+        if payment is not None and payment_fact is None and payment.keyed is not None:
+            keying = _payment_keying(func, cls, site, flow, payment)
+            if keying is not None:
+                payment_fact = (payment, *keying)
+        effect = side_effect(site, flow, ctx, deep=True)
+        if effect is not None and kind is None:
+            kind = effect.kind
+    if kind == "http" and (depth == 2 or _GETTER.match(func.name.value)):
+        # a POST behind a getter (`get_team_info()` shortening a link) or two calls away is
+        # more often a lookup than an effect the caller would repeat: only clear effects pass
+        kind = None
+    if payment_fact is None:
+        if kind is None and keyed_inside:
+            return EffectFact(None)  # pays with a key of its own: its callers repeat nothing
+        return EffectFact(kind, depth=depth, confidence=_DEPTH_CONFIDENCE[depth]) if kind is not None else None
+    payment, key, index, default_none = payment_fact
+    if kind is None and payment.creates is None and key is not None:
+        kind = "payment"  # keyed by its callers: a money move once they omit the key
+    confidence = payment.confidence if depth == 1 else _DEPTH_CONFIDENCE[depth]
+    return EffectFact(kind, payment.provider, payment.creates, key, index, default_none, depth, confidence)
+
+
+def _forwarded_key(func, cls, site, flow, inner: EffectFact) -> tuple[str | None, int, bool] | None:
+    """How a second-level wrapper keys the first: it forwards its own `**kwargs`, or passes one
+    of its parameters where the first takes the key; None when it keys the call itself."""
+    from ._effect_calls import key_value
+
+    if pure_pass_through(site, flow):
+        return "**", -1, True
+    value = key_value(site.node, inner)
+    if value is None:
+        return None, -1, False  # the caller of this one cannot key it: the call here is the finding
+    if isinstance(value, cst.Name) and value.value in flow.params:
+        param = _param(func, value.value)
+        if param is None:
+            return None
+        names = _positional_names(func, cls is not None)
+        default_none = isinstance(param.default, cst.Name) and param.default.value == "None"
+        return value.value, names.index(value.value) if value.value in names else -1, default_none
+    return None
