@@ -14,6 +14,7 @@ import libcst as cst
 from ..walk import children
 from ._clock import enclosing_test
 from ._clock_scope import Scope, ScopeIndex, call_name, expr_names, last_part, string_value
+from ._liveness_members import DOOMED_CONTAINER, dead_member_constant, member_stamp, returned_verdict
 
 # `hb`, `last_hb`: the usual abbreviation, as a whole word or a suffix only
 # `last_polled`: a poller's last call is its heartbeat (the server sees nothing else from it)
@@ -153,6 +154,10 @@ class HeartbeatAnalysis:
                 # `def reap(session, timeout=60)`: the default is the window almost every caller
                 # gets; a parameter without one is the caller's choice (possibly adaptive)
                 default = _param_default(scope, name)
+                replaced = [d for d in scope.defs.get(name, []) if d.value is not None]
+                if isinstance(default, cst.Name) and default.value == "None" and replaced:
+                    # `def f(q, interval=None): if interval is None: interval = CONF.timeout`
+                    return all(self.fixed(scope, d.value, depth + 1) for d in replaced)
                 if default is None:
                     # `def reap(db, poll_timeout_seconds)`: named like a setting (what it times
                     # out, then the window), it is the configured one handed down; a bare
@@ -236,6 +241,8 @@ class HeartbeatAnalysis:
         `for n, hb in self.heartbeats.items()`."""
         if depth > 3 or isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString)):
             return False
+        if member_stamp(scope, expr):
+            return not self.fixed(scope, expr)  # `service.updated_at`: refreshed by each report
         text = expr_names(expr)
         if HEARTBEAT.search(text) or (self.held and TAKEN_FIELD.search(text)):
             return not THRESHOLD_WORDS.search(text) and not ELAPSED_WORDS.search(text) and not self.fixed(scope, expr)
@@ -274,6 +281,8 @@ class HeartbeatAnalysis:
             name = last_part(self.qname(func) or "")
             if name in ("int", "float", "abs", "round") and expr.args:
                 return self.elapsed(scope, expr.args[0].value, depth + 1)
+            if name == "max" and len(expr.args) == 2 and isinstance(expr.args[0].value, cst.Integer):
+                return self.elapsed(scope, expr.args[1].value, depth + 1)  # `max(0, now - seen)`: a floor at zero
             if ELAPSED_WORDS.search(name) and any(self.stamp(scope, a.value) for a in expr.args):
                 return True
             return False
@@ -354,6 +363,8 @@ class HeartbeatAnalysis:
                 for target in targets:
                     if _status_name(target.target) and _dead_value(node.value, _status_name(target.target)):
                         return True
+                    if _doomed_entry(target.target):
+                        return True
             if isinstance(node, cst.DictElement):
                 key = string_value(node.key)
                 if key is not None and STATUS_NAMES.match(key) and _dead_value(node.value, key):
@@ -367,7 +378,7 @@ class HeartbeatAnalysis:
         if name and DEATH_CALL.search(name) and not name.startswith(("is_", "get_", "check_")):
             return True
         if name in ("append", "add", "put", "extend") and isinstance(func, cst.Attribute):
-            if DEADISH_NAME.search(expr_names(func.value)):
+            if DEADISH_NAME.search(expr_names(func.value)) or DOOMED_CONTAINER.search(expr_names(func.value)):
                 return True
         for arg in call.args:
             if arg.keyword is not None and STATUS_NAMES.match(arg.keyword.value) and _dead_value(arg.value, arg.keyword.value):
@@ -531,6 +542,15 @@ def _takes_over(test: cst.BaseExpression, block: cst.CSTNode) -> bool:
     return False
 
 
+def _doomed_entry(target: cst.CSTNode) -> bool:
+    """`dead_workers[topic] = worker`: the member is filed among the dead."""
+    if not isinstance(target, cst.Subscript):
+        return False
+    owner = target.value
+    name = owner.attr.value if isinstance(owner, cst.Attribute) else getattr(owner, "value", None)
+    return isinstance(name, str) and bool(re.match(r"^_?(?:dead|lost|expired|stale|offline|down)_\w+$", name))
+
+
 def _field_name(target: cst.CSTNode) -> str | None:
     """`job["heartbeat"]`, `job.heartbeat`: a field of an item, not of `self`."""
     if isinstance(target, cst.Attribute):
@@ -623,8 +643,9 @@ def _dead_value(value: cst.CSTNode, status_name: str) -> bool:
     if text is None and isinstance(value, cst.Name) and _UPPER.match(value.value):
         text = value.value  # `STATE_MISSING`, a module's state constant
     if text is not None:
-        # `STATE_MISSING`, `WorkerStatus.OFFLINE`
-        return re.sub(r"^_?(?:state|status)_", "", text.strip().lower()) in DEAD_VALUES
+        # `STATE_MISSING`, `WorkerStatus.OFFLINE`, `SERVICE_DOWN`
+        state = re.sub(r"^_?(?:state|status)_", "", text.strip().lower())
+        return state in DEAD_VALUES or dead_member_constant(state, DEAD_VALUES)
     if isinstance(value, cst.Name) and value.value in ("True", "False"):
         alive = bool(_ALIVE_NAMES.search(status_name)) and "dead" not in status_name.lower()
         return (value.value == "False") == alive
@@ -714,6 +735,12 @@ def _check_comparison(analysis, scope, comparison, found, seen) -> None:
         if stale is None:
             continue
         block = analysis.consequence(scope, comparison, stale)
+        if block is None and returned_verdict(analysis, scope, comparison, stale):
+            # `def get_offline_conductors(): ... return result`: the callers act on the answer
+            if id(comparison) not in seen and _context_ok(analysis, scope, [comparison]):
+                seen.add(id(comparison))
+                found.append((comparison, "medium"))
+            return
         if block is None or not _context_ok(analysis, scope, [comparison, *block]):
             continue
         if id(comparison) not in seen:
@@ -900,4 +927,15 @@ def _context_ok(analysis: HeartbeatAnalysis, scope: Scope, nodes) -> bool:
         where += " " + scope.node.name.value
     if scope.cls is not None:
         where += " " + scope.cls.name.value
-    return bool(NODEISH.search(where))
+    return bool(NODEISH.search(where)) or _member_stamped(scope, nodes)
+
+
+def _member_stamped(scope: Scope, nodes) -> bool:
+    """A member's own refresh stamp (`service.updated_at`) is node context by itself."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Attribute, cst.Subscript)) and member_stamp(scope, node):
+            return True
+        stack.extend(children(node))
+    return False

@@ -23,6 +23,7 @@ from ._heartbeat import (
 from ._death_timers import TRIGGER as TIMER_TRIGGER
 from ._key_liveness import TRIGGER as KEY_TRIGGER, beat_read
 from ._lease_expiry import LEASE_DEADLINE, TRIGGER as LEASE_TRIGGER
+from ._liveness_members import GENERIC_STAMP, MEMBER_STAMP_TRIGGER
 from ._miss_counters import COUNTER_TRIGGER
 from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
 
@@ -198,7 +199,7 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
     # plus claims stamped on rows or documents (visibility-timeout takeovers), and items in a
     # held state (`status == "running"`) whose start or last update may be aged
     # and counters of periods without contact (`missed_pings`, `max_misses`)
-    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}|{LEASE_TRIGGER}|{KEY_TRIGGER}|{TIMER_TRIGGER}")
+    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}|{LEASE_TRIGGER}|{KEY_TRIGGER}|{TIMER_TRIGGER}|{MEMBER_STAMP_TRIGGER}")
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -207,6 +208,8 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
         self._module_marked = False
         self._constants: dict[str, cst.BaseExpression] = {}
         self._held_file = re.search(HELD_TRIGGER, ctx.text.lower()) is not None
+        # a member's `updated_at` is its heartbeat (a services/conductors table)
+        self._member_file = re.search(MEMBER_STAMP_TRIGGER, ctx.text.lower()) is not None
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self._stack:
@@ -225,6 +228,8 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
             self._mark()
         elif (self._held_file or node.value.endswith(("__lt", "__lte"))) and TAKEN_FIELD.search(node.value):
             self._mark()
+        elif self._member_file and GENERIC_STAMP.match(node.value):
+            self._mark()
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
@@ -234,6 +239,8 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if HEARTBEAT.search(node.value) or LEASE_DEADLINE.search(node.value):
+            self._mark()
+        elif self._member_file and GENERIC_STAMP.match(node.value.strip("'\"")):
             self._mark()
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
