@@ -23,6 +23,7 @@ from ._clock_helpers import (
     MEDIUM,
     called_key,
     EXPIRY_GUESS,
+    age_check,
     clock_object_reading,
     guessed_expiry,
     guessed_reading,
@@ -77,6 +78,8 @@ CLOCK_TRIGGER = re.compile(
     r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|\blocal(?:date|time)\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\(|reactor\.seconds\s*\(|"
     # a project helper computing an expiry (see _clock_helpers.guessed_expiry)
     r"(?:expiration|expiry_(?:date|time|datetime|at)|expires_(?:at|on)|expire_(?:at|time)|deadline|valid_until)\s*\("
+    # oslo.utils age checks, which read the clock inside (see _clock_helpers.age_check)
+    r"|\bis_(?:older|newer)_than\s*\("
 )
 
 _PASS_METHODS = frozenset(
@@ -669,7 +672,8 @@ class ClockMarker(FunctionTracker, PythonRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         if not reads_wall_clock(self.qname, node):
-            if self._stack and (_may_read_indirectly(node) or library_reading(self.qname, node)):
+            if self._stack and (_may_read_indirectly(node) or library_reading(self.qname, node)
+                                or age_check(self.qname, node)):
                 frame = self._innermost_function()
                 if frame is not None:
                     self._candidates[id(frame)] = frame

@@ -17,6 +17,7 @@ import re
 import libcst as cst
 
 from ._clock import OFFSET, is_logging_call
+from ._clock_params_age import library_age_checks
 from ._clock_scope import Scope, call_name, last_part
 from ._clock_write_names import SCHEDULE_NAME
 
@@ -41,6 +42,8 @@ def _named_instant(name: str) -> bool:
 
 
 def handoff_sinks(finder, scope: Scope) -> None:
+    # a library call that reads the clock inside and ages a stamp handed to it
+    library_age_checks(finder, scope)
     analysis = finder.analysis
     for call in scope.calls:
         name = call_name(analysis.qname, call)

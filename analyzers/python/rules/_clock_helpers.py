@@ -54,6 +54,18 @@ _LIBRARY_CLOCKS = {
 }
 
 
+# oslo.utils age checks read the wall clock inside and answer with a bool:
+# `is_older_than(before, seconds)` is `utcnow() - before > seconds`, `is_newer_than(after, seconds)`
+# is `after - utcnow() > seconds`. Their value is no instant, so they are not readings a flow
+# carries; functions calling them are indexed, and _clock_params_age judges the stamp they age.
+AGE_CHECKS = frozenset({"oslo_utils.timeutils.is_older_than", "oslo_utils.timeutils.is_newer_than"})
+
+
+def age_check(qname, call: cst.Call) -> bool:
+    """`timeutils.is_older_than(stamp, seconds)`: this node's clock against a stamp, inside."""
+    return qname(call.func) in AGE_CHECKS and len(call.args) == 2 and not any(arg.star for arg in call.args)
+
+
 def library_reading(qname, call: cst.Call) -> tuple[str, str] | None:
     """(clock, confidence) of a shared library's clock function, called with nothing but its
     form option (one keyword of that name, or one positional flag)."""

@@ -50,7 +50,7 @@ _STATUS_TARGET = re.compile(r"(?:^|_)(?:status|state)$", re.IGNORECASE)
 _QUERY_WRITES = frozenset({"update", "delete", "values", "update_many", "delete_many"})
 
 
-def _peer_liveness(owner: str, name: str) -> bool:
+def peer_liveness(owner: str, name: str) -> bool:
     return bool(_PEER_OWNER.search(owner) and _PEER_STAMP.search(name))
 
 
@@ -89,7 +89,7 @@ def shifted_stamp_in_query(finder, scope: Scope, comparison: cst.Comparison) -> 
             flow = finder.offset(scope, other, (WALL,))
             if flow is None:
                 continue
-            if _peer_liveness(_code(column.value), column.attr.value):
+            if peer_liveness(_code(column.value), column.attr.value):
                 continue
             detail = f"{_short(call_name(analysis.qname, query))}({_code(shifted)} ...)"
             if rows_written(analysis, scope, query):
@@ -163,7 +163,7 @@ def stamp_cutoff_on_record(stored, scope: Scope, comparison: cst.Comparison) -> 
     for left, _op, right in ordering_pairs(comparison):
         one, other = stored.side(scope, left), stored.side(scope, right)
         for (kind, operand, name), (other_kind, _, _), mine, theirs in ((one, other, left, right), (other, one, right, left)):
-            if not name or not stamp_column(name) or _peer_liveness(stored.ctx.code_for(operand), name):
+            if not name or not stamp_column(name) or peer_liveness(stored.ctx.code_for(operand), name):
                 continue
             if other_kind == "clock" and kind == "aged" and _lifetime_text(stored.bound_text(scope, mine)):
                 stored.add_medium(scope, theirs, operand)  # stamp + lifetime vs now
@@ -224,4 +224,4 @@ def _short(name: str) -> str:
     return name.lstrip(".") or "call"
 
 
-__all__ = ["shifted_stamp_in_query", "stamp_cutoff_on_record", "rows_written", "stamp_column", "verdict_acts"]
+__all__ = ["shifted_stamp_in_query", "stamp_cutoff_on_record", "rows_written", "stamp_column", "verdict_acts", "peer_liveness"]
