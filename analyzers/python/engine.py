@@ -30,6 +30,11 @@ MAX_LINE_CHARS = 20_000
 MAX_FILE_CHARS = 5_000_000
 
 
+# Rules that read the project index's effect summaries (rules/_effect_calls), and whether only
+# a payment wrapper stands in for their trigger text (ARM401 judges keys of payments alone).
+_EFFECT_RULES = {"ARM401": True, "ARM402": False}
+
+
 def select_rules(text: str, settings: Settings, project=None) -> list[type[PythonRule]]:
     # A call to a clock helper of another module is a clock reading the text triggers cannot spell.
     helpers = project is not None and project.mentions_helper(text)
@@ -37,8 +42,23 @@ def select_rules(text: str, settings: Settings, project=None) -> list[type[Pytho
         cls
         for cls in RULE_CLASSES
         if any(settings.enabled(rule_id) for rule_id in cls.rule_ids())
-        and (cls.TRIGGERS.search(text) or (helpers and issubclass(cls, ClockMarker)))
+        and (
+            cls.TRIGGERS.search(text)
+            or (helpers and issubclass(cls, ClockMarker))
+            or (project is not None and _calls_effect_wrapper(cls, text, project))
+        )
     ]
+
+
+def _calls_effect_wrapper(cls: type[PythonRule], text: str, project) -> bool:
+    """A call to another module's payment or effect wrapper is the effect the rule's triggers
+    look for in text (`from .billing import charge_customer`: no SDK name in the caller)."""
+    if not getattr(project, "effects", None):
+        return False  # no index, or a project with no wrappers: the triggers alone decide
+    return any(
+        rule_id in _EFFECT_RULES and project.mentions_effect(text, payments=_EFFECT_RULES[rule_id])
+        for rule_id in cls.rule_ids()
+    )
 
 
 def _gate(path: str, text: str) -> Note | None:

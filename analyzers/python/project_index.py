@@ -136,6 +136,7 @@ class ProjectIndex:
     _names: frozenset[str] | None = field(default=None, repr=False, compare=False)
     _names_re: re.Pattern | None = field(default=None, repr=False, compare=False)
     _effect_keys: dict[str, list[tuple[str, str]]] | None = field(default=None, repr=False, compare=False)
+    _effect_texts: dict[bool, tuple[re.Pattern, re.Pattern] | None] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, name: str, fact: Fact) -> None:
         self.facts[name] = fact
@@ -146,6 +147,7 @@ class ProjectIndex:
         self._names = None
         self._names_re = None
         self._effect_keys = None
+        self._effect_texts = {}
 
     def effect(self, qname: str) -> "EffectFact | None":
         """The effect fact of the project function a qualified call name stands for. The name
@@ -161,6 +163,17 @@ class ProjectIndex:
             self._effect_keys = keys
         found = {self.effects[key] for key in self._effect_keys.get(qname, ())}
         return found.pop() if len(found) == 1 else None
+
+    def mentions_effect(self, text: str, payments: bool = False) -> bool:
+        """The text calls a function the index holds as an effect (`payments`: one that pays)
+        and imports from a module of that name: a caller whose own text may spell no effect at
+        all (`from .billing import charge_customer`). Only a cheap gate: the rules resolve the
+        call through the imports before they believe it."""
+        if payments not in self._effect_texts:
+            wanted = [(m, n) for (m, n), fact in self.effects.items() if m and (fact.provider if payments else fact.kind)]
+            self._effect_texts[payments] = _effect_patterns(wanted) if wanted else None
+        patterns = self._effect_texts[payments]
+        return patterns is not None and bool(patterns[0].search(text)) and bool(patterns[1].search(text))
 
     def _lookup_keys(self, qname: str) -> list[str]:
         if self._suffixes is None:
@@ -671,11 +684,7 @@ def _index_effects(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
     if not index.effects:
         return
     index.forget()
-    names = "|".join(sorted({re.escape(name.rsplit(".", 1)[-1]) for _, name in index.effects}))
-    calls = re.compile(r"\b(?:" + names + r")\s*\(")
-    # a caller imports the wrapper's module or a name from it: its text spells the module's last part
-    modules = "|".join(sorted({re.escape(module.rsplit(".", 1)[-1]) for module, _ in index.effects if module}))
-    imports = re.compile(r"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:" + (modules or "(?!)") + r")\b", re.MULTILINE)
+    calls, imports = _effect_patterns(list(index.effects))
     second: dict[tuple[str, str], EffectFact] = {}
     for path, text in items:
         if len(text) > _MAX_INDEXED_CHARS or "\0" in text or not calls.search(text) or not imports.search(text):
@@ -687,3 +696,13 @@ def _index_effects(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
             if fact.depth == 2 and (base, name) not in index.effects:
                 second[(base, name)] = fact
     index.effects.update(second)
+
+
+def _effect_patterns(effects: list[tuple[str, str]]) -> tuple[re.Pattern, re.Pattern]:
+    """(a call of one of these functions, an import line naming one of their modules)."""
+    names = "|".join(sorted({re.escape(name.rsplit(".", 1)[-1]) for _, name in effects}))
+    calls = re.compile(r"\b(?:" + names + r")\s*\(")
+    # a caller imports the wrapper's module or a name from it: its text spells the module's last part
+    modules = "|".join(sorted({re.escape(module.rsplit(".", 1)[-1]) for module, _ in effects if module}))
+    imports = re.compile(r"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:" + (modules or "(?!)") + r")\b", re.MULTILINE)
+    return calls, imports
