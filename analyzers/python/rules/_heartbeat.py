@@ -14,7 +14,7 @@ import libcst as cst
 from ..walk import children
 from ._clock import enclosing_test
 from ._clock_scope import Scope, ScopeIndex, call_name, expr_names, last_part, string_value
-from ._liveness_members import DOOMED_CONTAINER, dead_member_constant, member_stamp, returned_verdict
+from ._liveness_members import DOOMED_CONTAINER, check_age_call, dead_member_constant, member_stamp, returned_verdict
 
 # `hb`, `last_hb`: the usual abbreviation, as a whole word or a suffix only
 # `last_polled`: a poller's last call is its heartbeat (the server sees nothing else from it)
@@ -261,7 +261,8 @@ class HeartbeatAnalysis:
         return False
 
     def elapsed(self, scope: Scope, expr: cst.CSTNode, depth: int = 0) -> bool:
-        if depth > 3:
+        # room for `abs(elapsed)` <- `tdelta.total_seconds()` <- `now - stamp` (guards cycles)
+        if depth > 5:
             return False
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract):
             return self.stamp(scope, expr.right) and not self.fixed(scope, expr.left)
@@ -285,6 +286,9 @@ class HeartbeatAnalysis:
                 return self.elapsed(scope, expr.args[1].value, depth + 1)  # `max(0, now - seen)`: a floor at zero
             if ELAPSED_WORDS.search(name) and any(self.stamp(scope, a.value) for a in expr.args):
                 return True
+            if name == "delta_seconds" and len(expr.args) == 2:
+                # oslo `timeutils.delta_seconds(before, after)` is `after - before` in seconds
+                return self.stamp(scope, expr.args[0].value) and not self.fixed(scope, expr.args[1].value)
             return False
         if isinstance(expr, cst.Name):
             defs = scope.defs.get(expr.value, [])
@@ -391,7 +395,8 @@ class HeartbeatAnalysis:
 
     def consequence(self, scope: Scope, comparison: cst.CSTNode, stale: bool) -> list[cst.CSTNode] | None:
         """The code that runs on the verdict, when it declares the node dead; else None."""
-        owner = enclosing_test(self.index, comparison) if isinstance(comparison, cst.Comparison) else None
+        # a Call here is an age test that is its own comparison (`timeutils.is_older_than`)
+        owner = enclosing_test(self.index, comparison) if isinstance(comparison, (cst.Comparison, cst.Call)) else None
         verdict = isinstance(scope.node, cst.FunctionDef) and LIVENESS_NAME.match(scope.node.name.value.lstrip("_"))
         if isinstance(owner, cst.If):
             block = owner.body if stale else owner.orelse
@@ -670,6 +675,7 @@ def find_detectors(analysis: HeartbeatAnalysis) -> list[cst.CSTNode]:
             check_lease_expiry(analysis, scope, comparison, found, seen)
         check_beat_keys(analysis, scope, found, seen)
         for call in scope.calls:
+            check_age_call(analysis, scope, call, found, seen)
             _check_lookup_keywords(analysis, scope, call, found, seen)
             _check_cutoff_argument(analysis, scope, call, found, seen)
             _check_registry(analysis, scope, call, found, seen)
@@ -933,9 +939,14 @@ def _context_ok(analysis: HeartbeatAnalysis, scope: Scope, nodes) -> bool:
 def _member_stamped(scope: Scope, nodes) -> bool:
     """A member's own refresh stamp (`service.updated_at`) is node context by itself."""
     stack = list(nodes)
+    followed: dict[str, int] = {}
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.Attribute, cst.Subscript)) and member_stamp(scope, node):
             return True
+        if isinstance(node, cst.Name) and followed.get(node.value, 0) < 3:
+            # `tdelta = now - service['updated_at']`, compared a line later
+            followed[node.value] = followed.get(node.value, 0) + 1
+            stack.extend(d.value for d in scope.defs.get(node.value, []) if d.value is not None)
         stack.extend(children(node))
     return False

@@ -139,10 +139,16 @@ def _peer_stamp(scope: Scope, comparison: cst.CSTNode) -> bool:
     from ._heartbeat import HEARTBEAT  # the heartbeat analysis imports this module
 
     stack = [comparison]
+    depth: dict[str, int] = {}
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.Attribute, cst.Subscript)) and member_stamp(scope, node):
             return True
+        if isinstance(node, cst.Name) and depth.get(node.value, 0) < 3:
+            # `tdelta = now - service['updated_at']; return abs(tdelta.total_seconds()) <= W`:
+            # the stamp is read a local or two before the comparison
+            depth[node.value] = depth.get(node.value, 0) + 1
+            stack.extend(d.value for d in scope.defs.get(node.value, []) if d.value is not None)
         if isinstance(node, cst.Attribute) and HEARTBEAT.search(node.attr.value):
             owner = node.value
             if not (isinstance(owner, cst.Name) and owner.value in ("self", "cls")):
@@ -151,3 +157,34 @@ def _peer_stamp(scope: Scope, comparison: cst.CSTNode) -> bool:
                 return True
         stack.extend(children(node))
     return False
+
+
+# oslo.utils `timeutils.is_older_than(stamp, seconds)`: `now - stamp > seconds`, with now read inside.
+AGE_CALLS = frozenset({"is_older_than"})
+
+
+def check_age_call(analysis, scope: Scope, call: cst.Call, found: list, seen: set[int]) -> None:
+    """`if timeutils.is_older_than(agent.heartbeat_timestamp, CONF.agent_down_time): ...`: the
+    call is the silence comparison itself, held to the same action/verdict gates as `>`."""
+    from ._clock_scope import last_part
+    from ._heartbeat import _context_ok  # the heartbeat analysis imports this module
+
+    if id(call) in seen or len(call.args) != 2 or any(a.keyword is not None for a in call.args):
+        return
+    if last_part(analysis.qname(call.func) or "") not in AGE_CALLS:
+        return
+    stamp, window = call.args[0].value, call.args[1].value
+    if not (analysis.stamp(scope, stamp) and analysis.fixed(scope, window)):
+        return
+    parent = analysis.index.parent_of(call)
+    negated = isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not)
+    stale = not negated  # `not is_older_than(...)` is true for a live member
+    block = analysis.consequence(scope, call, stale)
+    if block is None:
+        if returned_verdict(analysis, scope, parent if negated else call, stale) and _context_ok(analysis, scope, [call]):
+            seen.add(id(call))
+            found.append((call, "medium"))
+        return
+    if _context_ok(analysis, scope, [call, *block]):
+        seen.add(id(call))
+        found.append(call)
