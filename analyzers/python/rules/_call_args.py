@@ -92,12 +92,15 @@ def _chain_of(func: cst.BaseExpression) -> str:
     return callee_chain(func)[0]
 
 
-def calls_in(node: cst.CSTNode) -> list[cst.Call]:
-    """Every call in a subtree, nested functions and lambdas included."""
+def calls_in(node: cst.CSTNode, skip_functions: bool = False) -> list[cst.Call]:
+    """Every call in a subtree, nested functions and lambdas included unless `skip_functions`
+    (a nested `def` only runs when something calls it)."""
     found, stack = [], [node]
     while stack:
         current = stack.pop()
         if isinstance(current, cst.Call):
             found.append(current)
+        elif skip_functions and isinstance(current, cst.FunctionDef) and current is not node:
+            continue
         stack.extend(current.children)
     return found

@@ -18,6 +18,7 @@ import re
 
 import libcst as cst
 
+from ._call_args import calls_in
 from ._clock import WALL, Flow, enclosing_test, is_logging_call
 from ._clock_helpers import age_check
 from ._clock_scope import Scope, call_name, last_part
@@ -60,20 +61,10 @@ def _reruns(analysis, test: cst.CSTNode | None) -> bool:
     """The branch the check decides runs the work again (`self._process_notification(...)`)."""
     if not isinstance(test, cst.If):
         return False
-    found = False
-
-    class _Visitor(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> bool:
-            nonlocal found
-            if not is_logging_call(analysis.qname, node) and _RERUN_CALL.search(last_part(call_name(analysis.qname, node))):
-                found = True
-            return True
-
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return False
-
-    test.body.visit(_Visitor())
-    return found
+    return any(
+        not is_logging_call(analysis.qname, call) and _RERUN_CALL.search(last_part(call_name(analysis.qname, call)))
+        for call in calls_in(test.body, skip_functions=True)
+    )
 
 
 __all__ = ["library_age_checks"]

@@ -291,9 +291,9 @@ def _scope_name(scope: Scope) -> str:
     return scope.node.name.value if isinstance(scope.node, cst.FunctionDef) else ""
 
 
-def chained_methods(analysis, query: cst.Call):
-    """The methods called on a query's result, in order (`filter(...).order_by().delete()`
-    yields "order_by", "delete"), at most eight deep."""
+def chained_calls(analysis, query: cst.Call):
+    """The calls made on a query's result, in order (`filter(...).order_by().delete()` yields
+    the `order_by()` and `delete()` calls), at most eight deep."""
     index = analysis.index
     current: cst.CSTNode = query
     for _ in range(8):
@@ -303,8 +303,14 @@ def chained_methods(analysis, query: cst.Call):
         call = index.parent_of(attribute)
         if not isinstance(call, cst.Call):
             return
-        yield attribute.attr.value
+        yield call
         current = call
+
+
+def chained_methods(analysis, query: cst.Call):
+    """The names of `chained_calls` ("order_by", "delete")."""
+    for call in chained_calls(analysis, query):
+        yield call.func.attr.value
 
 
 def chain_writes(analysis, query: cst.Call) -> bool:

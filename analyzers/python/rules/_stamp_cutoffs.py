@@ -25,7 +25,7 @@ import libcst as cst
 
 from ._clock import WALL, enclosing_test, is_logging_call, ordering_pairs
 from ._clock_scope import Scope, call_name, last_part, sym_of
-from ._clock_stored import DAY_GRAINED, STAMP_NAME, chain_writes
+from ._clock_stored import DAY_GRAINED, STAMP_NAME, chain_writes, chained_calls
 from ._clock_write_names import LIVENESS_NAME
 
 # Dates a person chooses (an event's start, a sale's end, a window that opens) and stamps
@@ -117,17 +117,8 @@ def rows_written(analysis, scope: Scope, query: cst.Call) -> bool:
     chain is bound to (`q = ....filter(...)`, then `q.update(...)`)."""
     if chain_writes(analysis, query):
         return True
-    index = analysis.index
-    top: cst.CSTNode = query
-    for _ in range(8):
-        attribute = index.parent_of(top)
-        if not isinstance(attribute, cst.Attribute) or attribute.value is not top:
-            break
-        call = index.parent_of(attribute)
-        if not isinstance(call, cst.Call):
-            break
-        top = call
-    assign = index.parent_of(top)
+    *_, top = (query, *chained_calls(analysis, query))  # the last call of the chain
+    assign = analysis.index.parent_of(top)
     if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
         return False
     target = assign.targets[0].target
