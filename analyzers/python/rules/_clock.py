@@ -220,8 +220,9 @@ class ClockAnalysis:
             return self._reading(call, known.kind, known.clock, known.confidence) if known else None
         key = called_key(call)
         if key is not None and not key.startswith("self."):
-            helper = self.module_functions.get(key)
-            if helper is not None:
+            helper = self.module_functions.get(key) or next(
+                (n for n in scope.nested if isinstance(n, cst.FunctionDef) and n.name.value == key), None)
+            if helper is not None:  # a module function, or a helper nested in this one
                 return self._helper(call, helper)
             clock = self._clock_parameter(scope, key)
             if clock:
@@ -502,7 +503,10 @@ class ClockAnalysis:
         if not defs:
             if sym in scope.params and isinstance(scope.node, cst.FunctionDef):
                 return self.param_flow(scope, sym, visiting)
-            return None
+            outer = self._closure_scope(scope, sym)
+            # a closure reads the enclosing function's variable (`first = time.time()` outside,
+            # `first + timeout - time.time()` in the nested helper)
+            return self.sym_flow(outer, sym, visiting | {sym + "@inner"}) if outer is not None else None
         inner = visiting | {sym}
         flows: list[tuple[Flow, cst.BaseExpression]] = []
         for d in defs:
@@ -530,6 +534,20 @@ class ClockAnalysis:
         merged = _merge(kind, *(flow for flow, _ in flows))
         roots = merged.roots if kind == DURATION else _armed_at(flows)
         return Flow(kind, merged.calls, roots, merged.syms | {sym})
+
+    def _closure_scope(self, scope: Scope, sym: str) -> Scope | None:
+        """The indexed enclosing function that binds a free variable of a nested one."""
+        if "." in sym or "[" in sym or not isinstance(scope.node, cst.FunctionDef):
+            return None
+        for outer in self.enclosing.get(id(scope.node), ()):
+            found = next((s for s in self.index.scopes if s.node is outer), None)
+            if found is None:
+                return None
+            if sym in found.params:
+                return None
+            if found.defs.get(sym):
+                return found
+        return None
 
     # --- values that cross functions ------------------------------------------------------------
     def field_flow(self, field_name: str, visiting: frozenset[str]) -> Flow | None:
@@ -703,6 +721,7 @@ class ClockMarker(FunctionTracker, PythonRule):
     def _analyse(self) -> "ClockResults":
         from ._clock_deadlines import find_deadlines
         from ._clock_exports import find_exported
+        from ._clock_flow import find_flow_sinks
         from ._clock_sinks import find_sinks
 
         index = ScopeIndex()
@@ -735,6 +754,9 @@ class ClockMarker(FunctionTracker, PythonRule):
         sinks += returning
         taken = {id(sink.node) for sink in sinks} | {id(deadline.node) for deadline in deadlines}
         sinks += find_exported(analysis, self._top_functions, taken)
+        # the general flow runs last and speaks only for readings no named form reported
+        covered = {id(call) for found in (*sinks, *deadlines) for call in found.flow.calls}
+        sinks += find_flow_sinks(analysis, self.ctx, covered, taken)
         return ClockResults(deadlines, sinks, analysis)
 
 

@@ -289,21 +289,7 @@ class _Finder:
                     self.add(flow, other, "stored", self.ctx.code_for(column), at_value=True, confidence="medium")
 
     def enclosing_query(self, node: cst.CSTNode) -> cst.Call | None:
-        index = self.analysis.index
-        current = node
-        for _ in range(6):
-            parent = index.parent_of(current)
-            if parent is None:
-                return None
-            if isinstance(parent, cst.Arg):
-                call = index.parent_of(parent)
-                if isinstance(call, cst.Call) and last_part(call_name(self.analysis.qname, call)) in QUERY_CALLS:
-                    return call
-                return None
-            if not isinstance(parent, (cst.BooleanOperation, cst.UnaryOperation, cst.ComparisonTarget, cst.Comparison)):
-                return None
-            current = parent
-        return None
+        return enclosing_query(self.analysis, node)
 
     def _scores(self, scope: Scope, call: cst.Call, name: str) -> None:
         """`zadd(queue, {job_id: now + delay})`: a run-at time in a sorted set that every worker
@@ -717,6 +703,26 @@ def _is_model_class(cls: cst.ClassDef) -> bool:
         if isinstance(name, str) and MODEL_BASES.search(name):
             return True
     return False
+
+
+def enclosing_query(analysis: ClockAnalysis, node: cst.CSTNode) -> cst.Call | None:
+    """The query call (`filter`, `where`, ...) a comparison is an argument of, through `and_`,
+    `or_` and `not`."""
+    index = analysis.index
+    current = node
+    for _ in range(6):
+        parent = index.parent_of(current)
+        if parent is None:
+            return None
+        if isinstance(parent, cst.Arg):
+            call = index.parent_of(parent)
+            if isinstance(call, cst.Call) and last_part(call_name(analysis.qname, call)) in QUERY_CALLS:
+                return call
+            return None
+        if not isinstance(parent, (cst.BooleanOperation, cst.UnaryOperation, cst.ComparisonTarget, cst.Comparison)):
+            return None
+        current = parent
+    return None
 
 
 def _mentions(text: str, name: str) -> bool:
