@@ -132,6 +132,12 @@ class ProjectIndex:
     # What the project's own functions do to the outside world (rules/_effect_summaries), by
     # (module, name within it): `("pkg.billing", "StripeService.charge")`.
     effects: dict[tuple[str, str], "EffectFact"] = field(default_factory=dict)
+    # Effect facts of methods whose name the project defines exactly once (`signed_request`):
+    # a call on an object of unknown type stands for them (rules/_effect_calls).
+    unique_methods: dict[str, "EffectFact"] = field(default_factory=dict)
+    # Short functions whose body writes to the database, by (module, name): a call of one after
+    # an effect records it (rules/_effect_writers).
+    writers: set[tuple[str, str]] = field(default_factory=set)
     _suffixes: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _names: frozenset[str] | None = field(default=None, repr=False, compare=False)
     _names_re: re.Pattern | None = field(default=None, repr=False, compare=False)
@@ -170,10 +176,13 @@ class ProjectIndex:
         all (`from .billing import charge_customer`). Only a cheap gate: the rules resolve the
         call through the imports before they believe it."""
         if payments not in self._effect_texts:
-            wanted = [(m, n) for (m, n), fact in self.effects.items() if m and (fact.provider if payments else fact.kind)]
+            wanted = [(m, n) for (m, n), fact in self.effects.items() if m and (fact.provider if payments else fact.kind or fact.creates)]
             self._effect_texts[payments] = _effect_patterns(wanted) if wanted else None
         patterns = self._effect_texts[payments]
-        return patterns is not None and bool(patterns[0].search(text)) and bool(patterns[1].search(text))
+        if patterns is not None and bool(patterns[0].search(text)) and bool(patterns[1].search(text)):
+            return True
+        methods = _method_calls(self, payments)  # `obj.signed_request(...)`: no import names it
+        return methods is not None and bool(methods.search(text))
 
     def _lookup_keys(self, qname: str) -> list[str]:
         if self._suffixes is None:
@@ -672,8 +681,10 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
 
 def _index_effects(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
     """Effect facts of the project's functions (rules/_effect_summaries): wrappers that make
-    the call themselves, then wrappers of those (two levels at most)."""
-    from .rules._effect_summaries import CANDIDATE_TEXT, module_effects
+    the call themselves, then wrappers of those, level by level until a level adds nothing or
+    MAX_DEPTH is reached (a bounded fixed point)."""
+    from .rules._effect_summaries import CANDIDATE_TEXT, MAX_DEPTH, module_effects
+    from .rules._effect_writers import WRITE_TEXT, module_writers
 
     for path, text in items:
         if len(text) > _MAX_INDEXED_CHARS or "\0" in text or not CANDIDATE_TEXT.search(text) or not _may_parse(text):
@@ -683,19 +694,78 @@ def _index_effects(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
             index.effects[(base, name)] = fact
     if not index.effects:
         return
-    index.forget()
-    calls, imports = _effect_patterns(list(index.effects))
-    second: dict[tuple[str, str], EffectFact] = {}
+    # record helpers matter only where some effect exists to be recorded after
     for path, text in items:
-        if len(text) > _MAX_INDEXED_CHARS or "\0" in text or not calls.search(text) or not imports.search(text):
-            continue
-        if not _may_parse(text):
+        if len(text) > _MAX_INDEXED_CHARS or "\0" in text or not WRITE_TEXT.search(text) or not _may_parse(text):
             continue
         base = module_name(path)
-        for name, fact in module_effects(path, text, index, calls).items():
-            if fact.depth == 2 and (base, name) not in index.effects:
-                second[(base, name)] = fact
-    index.effects.update(second)
+        index.writers.update((base, name) for name in module_writers(path, text))
+    defined = _definition_counts(items)
+    added = list(index.effects)
+    for level in range(2, MAX_DEPTH + 1):
+        _unique_methods(index, defined)
+        index.forget()
+        calls, imports = _effect_patterns(added)
+        methods = _method_calls(index)
+        found: dict[tuple[str, str], EffectFact] = {}
+        for path, text in items:
+            if len(text) > _MAX_INDEXED_CHARS or "\0" in text or not calls.search(text):
+                continue
+            if not imports.search(text) and not (methods is not None and methods.search(text)):
+                continue
+            if not _may_parse(text):
+                continue
+            base = module_name(path)
+            for name, fact in module_effects(path, text, index, calls).items():
+                if fact.depth == level and (base, name) not in index.effects:
+                    found[(base, name)] = fact
+        if not found:
+            break
+        index.effects.update(found)
+        added = list(found)
+    _unique_methods(index, defined)
+
+
+_DEF_ANY = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
+
+
+def _definition_counts(items: list[tuple[str, str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for _, text in items:
+        for name in _DEF_ANY.findall(text):
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _unique_methods(index: ProjectIndex, defined: dict[str, int]) -> None:
+    """Methods a call on an object of unknown type can only mean one way: every definition of
+    that (compound) name in the project is summarised, and all perform the same effect
+    (`Identity.signed_request` and `SystemActor.signed_request` both hand on to one signed POST)."""
+    from .rules._effect_summaries import same_effect
+
+    by_name: dict[str, list["EffectFact"]] = {}
+    for (_, name), fact in index.effects.items():
+        if "." in name:
+            by_name.setdefault(name.rsplit(".", 1)[-1], []).append(fact)
+    index.unique_methods = {}
+    for method, facts in by_name.items():
+        if "_" not in method.strip("_") or defined.get(method) != len(facts):
+            continue
+        merged = same_effect(facts)
+        if merged is not None:
+            index.unique_methods[method] = merged
+
+
+def _method_calls(index: ProjectIndex, payments: bool | None = None) -> re.Pattern | None:
+    """A call of one of the uniquely named effect methods on any object (`payments`: only those
+    that pay; False: only those with an effect kind; None: all)."""
+    names = sorted(
+        name for name, fact in index.unique_methods.items()
+        if payments is None or (fact.provider if payments else fact.kind or fact.creates)
+    )
+    if not names:
+        return None
+    return re.compile(r"\.(?:" + "|".join(map(re.escape, names)) + r")\s*\(")
 
 
 def _effect_patterns(effects: list[tuple[str, str]]) -> tuple[re.Pattern, re.Pattern]:

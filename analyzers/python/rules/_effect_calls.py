@@ -17,12 +17,68 @@ from ._payment_forwarding import spread_keying
 
 
 def wrapper_fact(site: Site, ctx) -> EffectFact | None:
-    """The effect fact of the project function this call names through the file's imports."""
+    """The effect fact of the project function this call names through the file's imports, or
+    of the one project method a call on an object spells (`post.author.signed_request(...)`)."""
     view = ctx.project_view() if ctx.project is not None else None
     if view is None or not getattr(view.index, "effects", None):
         return None
     name = view.qualified(site.node.func)
-    return view.index.effect(name) if name else None
+    if name:
+        return view.index.effect(name)
+    if isinstance(site.node.func, cst.Name):
+        # While the index is built, a function of the same module is one more link of the chain
+        # (`deliver_persisted` -> `deliver_payload` -> `send_messages`). In a rule, a function
+        # of the file itself is judged by its body where it is defined.
+        if not getattr(ctx, "summarising", False):
+            return None
+        from ..project_index import module_name
+
+        return view.index.effects.get((module_name(ctx.path), site.node.func.value))
+    return _unique_method_fact(site, view.index)
+
+
+def _unique_method_fact(site: Site, index) -> EffectFact | None:
+    """A method called on an object whose type is out of sight (a model's related field, a
+    loop variable) stands for the project's method of that name when the project defines the
+    name exactly once and it is a compound name (`signed_request`, `send_invoice`): one-word
+    names (`send`, `post`, `save`) are what libraries' objects answer to as well. Calls on
+    `self` are the enclosing class's own (read by the rules directly); dynamic dispatch with no
+    unique name (`plugins.get(name).revoke()`) stays out of reach."""
+    func = site.node.func
+    if not isinstance(func, cst.Attribute) or "_" not in site.method.strip("_"):
+        return None
+    receiver = site.chain.rsplit(".", 1)[0]
+    if receiver in ("self", "cls", "super()") or receiver[:1].isupper():
+        return None  # own methods, and `Class.method` spelled through an import, are resolved elsewhere
+    methods = getattr(index, "unique_methods", None)
+    return methods.get(site.method) if methods else None
+
+
+_WRITE_VERBS = frozenset({"post", "put", "patch", "delete"})
+
+
+def verb_at(call: cst.Call, fact: EffectFact) -> tuple[str | None, str | None]:
+    """(verb literal, caller's own name) this call passes where the wrapper takes its HTTP
+    verb: the default when it passes nothing, a name when the verb is the caller's variable."""
+    from ._sqltext import string_text
+
+    value = None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == fact.verb_param:
+            value = arg.value
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    if value is None and 0 <= fact.verb_position < len(positional):
+        value = positional[fact.verb_position]
+    if value is None:
+        if fact.verb_position == -2 and positional:
+            return None, None  # definitions disagree on where the verb goes: out of sight
+        return fact.verb_default, None
+    text = string_text(value)
+    if text is not None:
+        return text.lower(), None
+    if isinstance(value, cst.Name):
+        return None, value.value
+    return None, None
 
 
 def key_value(call: cst.Call, fact: EffectFact) -> cst.BaseExpression | None:
@@ -82,11 +138,29 @@ def wrapper_effect(site: Site, flow: Flow, ctx) -> tuple[str, str] | None:
     """ARM402: (kind, confidence) of the external effect a call of another module's wrapper
     performs; a payment the caller keys is harmless to repeat."""
     fact = wrapper_fact(site, ctx)
+    if fact is not None and fact.kind is None and fact.creates is not None and fact.key is None:
+        # the wrapper creates an object at the provider with no key its callers could give: a
+        # crash before the caller records the new id leaves it behind, and the retry makes another
+        return "payment", "medium"
     if fact is None or fact.kind is None:
         return None
     if fact.provider is not None and caller_keyed(site, flow, fact) is True:
         return None
+    if fact.verb_param is not None:
+        literal, name = verb_at(site.node, fact)
+        if name is not None:
+            literal = _literal_of(name, site, flow)
+        if literal not in _WRITE_VERBS:
+            return None  # a read through the wrapper, or a verb out of sight
     return fact.kind, fact.confidence
+
+
+def _literal_of(name: str, site: Site, flow: Flow) -> str | None:
+    from ._sqltext import string_text
+
+    bound = flow.value_of(name, site.index)
+    text = string_text(bound) if bound is not None else None
+    return text.lower() if text else None
 
 
 def judged_at_callers(site: Site, flow: Flow, ctx) -> bool:

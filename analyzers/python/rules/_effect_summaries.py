@@ -24,12 +24,19 @@ import libcst as cst
 # Files worth reading: they name a payment SDK or gateway, send mail or messages, or POST.
 CANDIDATE_TEXT = re.compile(
     r"stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|gocardless|razorpay|checkout_sdk|mollie"
-    r"|send_mail|sendmail|EmailMessage|EmailMultiAlternatives|basic_publish|\.publish\(|urlopen"
-    r"|\.post\(|\.put\(|\.patch\("
+    r"|send_mail|sendmail|send_messages?\(|EmailMessage|EmailMultiAlternatives|basic_publish|\.publish\(|urlopen"
+    r"|\.post\(|\.put\(|\.patch\(|\.request\("
 )
-_MAX_FUNCTION_LINES = 80
-# Two levels of wrappers are a longer guess than one: the body that makes the call is not read here.
-_DEPTH_CONFIDENCE = {1: "high", 2: "medium"}  # a wrapper is short; a long function is a workflow, judged where it is
+_MAX_FUNCTION_LINES = 80  # code lines (docstrings and comments left out)
+# A wrapper of a wrapper is a longer guess than one: the body that makes the call is not read
+# where the caller is. Summaries are built level by level up to MAX_DEPTH (a bounded fixed point).
+MAX_DEPTH = 4
+_DEPTH_CONFIDENCE = {1: "high"}  # a wrapper is short; a long function is a workflow, judged where it is
+_WRITE_VERBS = frozenset({"post", "put", "patch", "delete"})
+
+
+def depth_confidence(depth: int) -> str:
+    return _DEPTH_CONFIDENCE.get(depth, "medium")
 
 
 @dataclass(frozen=True)
@@ -44,8 +51,30 @@ class EffectFact:
     key: str | None = None
     key_position: int = -1  # index of that parameter among the positional ones (self excluded)
     key_default_none: bool = False  # the parameter defaults to None: omitting it sends no key
-    depth: int = 1  # 1: the body makes the call; 2: it calls a wrapper that does
+    depth: int = 1  # 1: the body makes the call; n: it calls a wrapper of depth n - 1
     confidence: str = "high"
+    # An HTTP request whose verb is one of the function's parameters (`request(method, url)`):
+    # a call is the effect only when it passes a write verb there (or omits it and the
+    # default is one). The parameter's name, its position (self excluded) and its default.
+    verb_param: str | None = None
+    verb_position: int = -1
+    verb_default: str | None = None
+
+
+def same_effect(facts: list[EffectFact]) -> EffectFact | None:
+    """One fact for several definitions of a method name when they all perform the same effect
+    (the deepest and least certain of them answers); None when they differ. A verb parameter
+    at different positions is only read when passed by keyword (position -2)."""
+    first = facts[0]
+    shape = lambda f: (f.kind, f.provider, f.creates, f.key, f.key_position, f.verb_param, f.verb_default)  # noqa: E731
+    if any(shape(f) != shape(first) for f in facts[1:]):
+        return None
+    deepest = max(facts, key=lambda f: f.depth)
+    if len({f.verb_position for f in facts}) > 1:
+        from dataclasses import replace
+
+        deepest = replace(deepest, verb_position=-2)
+    return deepest
 
 
 def _functions(module: cst.Module):
@@ -126,6 +155,28 @@ def _balanced(line: str) -> bool:
     )
 
 
+def code_lines(lines: list[str]) -> int:
+    """Lines of code of a function: a long docstring or a commented request says nothing about
+    whether the body is a short wrapper or a workflow."""
+    count = 0
+    quote = None
+    for line in lines:
+        stripped = line.strip()
+        if quote is not None:
+            if quote in stripped:
+                quote = None
+            continue
+        if not stripped or stripped.startswith("#"):
+            continue
+        opener = next((q for q in ('"""', "'''") if stripped.lstrip("rRbBuU").startswith(q)), None)
+        if opener is not None:
+            if stripped.count(opener) == 1:
+                quote = opener
+            continue  # a docstring (or a bare string statement)
+        count += 1
+    return count
+
+
 def effect_snippet(text: str, pattern: re.Pattern = CANDIDATE_TEXT) -> str:
     """The parts of a module its effect facts need, found by indentation without parsing: the
     top-level imports and one-line assignments (instances, URLs), and the functions and methods
@@ -164,11 +215,14 @@ def effect_snippet(text: str, pattern: re.Pattern = CANDIDATE_TEXT) -> str:
             i = end
             continue
         if match.group(4):  # a class
-            cls = match.group(4) if indent == 0 else None
-            i += 1
+            if indent == 0:
+                cls = match.group(4)
+                i += 1
+            else:  # a class nested in a class body (choices, Meta): the outer class goes on after it
+                i = _block_end(lines, i, indent)
             continue
         end = _block_end(lines, i, indent)
-        if (indent == 0 or cls is not None) and end - i <= _MAX_FUNCTION_LINES:
+        if (indent == 0 or cls is not None) and code_lines(lines[i:end]) <= _MAX_FUNCTION_LINES:
             source = "".join(lines[i:end])
             if pattern.search(source):
                 if indent == 0:
@@ -207,6 +261,7 @@ def module_effects(path: str, text: str, project=None, pattern: re.Pattern = CAN
     except (cst.ParserSyntaxError, RecursionError, MemoryError):
         return {}
     ctx = FileContext(path, snippet, Settings(), MetadataWrapper(module, unsafe_skip_copy=True), project)
+    ctx.summarising = True  # the module's own functions are links of the chain (rules/_effect_calls)
     values = module_values(module)
     selves = self_assignments(module)
     facts: dict[str, EffectFact] = {}
@@ -228,10 +283,11 @@ def module_effects(path: str, text: str, project=None, pattern: re.Pattern = CAN
 
 
 def _summarise(func, cls, ctx, values, selves, build_flow, payment_call, side_effect, db_write, outbox):
-    from ._effect_calls import caller_keyed, wrapper_fact
+    from ._effect_calls import caller_keyed, verb_at, wrapper_fact
+    from ._http_calls import verb_parameter
 
     source = ctx.module.code_for_node(func)
-    if source.count("\n") > _MAX_FUNCTION_LINES or outbox(source):
+    if code_lines(source.splitlines()) > _MAX_FUNCTION_LINES or outbox(source):
         return None
     flow = build_flow(func.body, ctx.imports, values, func.params, selves)
     flow.class_name = cls
@@ -240,14 +296,23 @@ def _summarise(func, cls, ctx, values, selves, build_flow, payment_call, side_ef
     payment_fact = None
     depth = 1
     keyed_inside = False
+    verb: tuple[str, int, str | None] | None = None  # the verb parameter callers decide by
+    said = False  # a write verb is spelled on the way: the effect is no guess from a name
     for site in flow.sites:
         if db_write(site, flow, ctx, pending=False) is not None:
             return None  # the body keeps its own record: its callers are not the place
         inner = wrapper_fact(site, ctx) if ctx.project is not None else None
-        if inner is not None:  # a wrapper of another module: the second level
-            if inner.depth != 1:
+        if inner is not None:  # a wrapper of another module: one level further out
+            if inner.depth >= MAX_DEPTH:
                 continue
-            depth = 2
+            if inner.verb_param is not None:
+                literal, param = verb_at(site.node, inner)
+                if param is not None and param in flow.params and verb is None:
+                    verb = _verb_of(func, cls, param, inner.verb_default)
+                elif literal not in _WRITE_VERBS:
+                    continue  # a GET through the wrapper: nothing to repeat
+                said = True
+            depth = max(depth, inner.depth + 1)
             if inner.provider is None or caller_keyed(site, flow, inner) is not True:
                 kind = kind or inner.kind
             if inner.provider is not None and payment_fact is None and inner.key is not None:
@@ -264,19 +329,39 @@ def _summarise(func, cls, ctx, values, selves, build_flow, payment_call, side_ef
         effect = side_effect(site, flow, ctx, deep=True)
         if effect is not None and kind is None:
             kind = effect.kind
-    if kind == "http" and (depth == 2 or _GETTER.match(func.name.value)):
+        elif effect is None and verb is None:
+            param = verb_parameter(site, flow)
+            if param is not None:
+                verb = _verb_of(func, cls, param, None)
+                kind, said = kind or "http", True
+    if kind == "http" and not said and (depth > 1 or _GETTER.match(func.name.value)):
         # a POST behind a getter (`get_team_info()` shortening a link) or two calls away is
         # more often a lookup than an effect the caller would repeat: only clear effects pass
         kind = None
+    verb_fields = {} if verb is None else {"verb_param": verb[0], "verb_position": verb[1], "verb_default": verb[2]}
     if payment_fact is None:
         if kind is None and keyed_inside:
             return EffectFact(None)  # pays with a key of its own: its callers repeat nothing
-        return EffectFact(kind, depth=depth, confidence=_DEPTH_CONFIDENCE[depth]) if kind is not None else None
+        if kind is None:
+            return None
+        return EffectFact(kind, depth=depth, confidence=depth_confidence(depth), **verb_fields)
     payment, key, index, default_none = payment_fact
     if kind is None and payment.creates is None and key is not None:
         kind = "payment"  # keyed by its callers: a money move once they omit the key
-    confidence = payment.confidence if depth == 1 else _DEPTH_CONFIDENCE[depth]
+    confidence = payment.confidence if depth == 1 else depth_confidence(depth)
     return EffectFact(kind, payment.provider, payment.creates, key, index, default_none, depth, confidence)
+
+
+def _verb_of(func, cls, name: str, inherited: str | None) -> tuple[str, int, str | None]:
+    """(parameter, position, default verb) of the parameter a function takes its verb in; a
+    parameter with no literal default keeps the default of the wrapper it hands the verb to."""
+    from ._sqltext import string_text
+
+    param = _param(func, name)
+    default = string_text(param.default) if param is not None and param.default is not None else None
+    names = _positional_names(func, cls is not None)
+    position = names.index(name) if name in names else -1
+    return name, position, (default.lower() if default else inherited)
 
 
 def _forwarded_key(func, cls, site, flow, inner: EffectFact) -> tuple[str | None, int, bool] | None:

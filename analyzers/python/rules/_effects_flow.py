@@ -61,6 +61,10 @@ class Flow:
     exits: list[tuple[int, tuple[Step, ...]]] = field(default_factory=list)
     # call index ranges [start, end) of the bodies of `for`/`while` loops
     loops: list[tuple[int, int]] = field(default_factory=list)
+    # (index of the next call, branch path, node) of each `return` with a value
+    returns: list[tuple[int, tuple[Step, ...], cst.Return]] = field(default_factory=list)
+    # the enclosing class's own statement, for what its class attributes hold
+    class_node: cst.ClassDef | None = None
 
     # --- data flow ---------------------------------------------------------------------------
     def value_of(self, name: str, before: int | None = None) -> cst.BaseExpression | None:
@@ -178,6 +182,8 @@ class _Walker(OneScopeVisitor):
 
     def leave_Return(self, node: cst.Return) -> None:
         self.flow.exits.append((self.flow.counter, tuple(self.path)))
+        if node.value is not None:
+            self.flow.returns.append((self.flow.counter, tuple(self.path), node))
 
     def leave_Raise(self, node: cst.Raise) -> None:
         if not self.trys:  # inside a try, an except clause may catch it and carry on
@@ -368,12 +374,15 @@ class FlowRule:
         self._module_values = module_values(node)
         self._self_values: dict[str, list[cst.BaseExpression]] | None = None
         self._classes: list[str] = []
+        self._class_nodes: list[cst.ClassDef] = []
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node.name.value)
+        self._class_nodes.append(node)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._classes.pop()
+        self._class_nodes.pop()
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         if self._self_values is None:
@@ -381,6 +390,7 @@ class FlowRule:
         flow = build_flow(original_node.body, self.ctx.imports, self._module_values, original_node.params, self._self_values)
         flow.class_name = self._classes[-1] if self._classes else None
         flow.function_name = original_node.name.value
+        flow.class_node = self._class_nodes[-1] if self._class_nodes else None
         self.check(flow)
 
     def leave_Module(self, original_node: cst.Module) -> None:

@@ -50,10 +50,36 @@ def http_method(site: Site, flow: Flow) -> str | None:
             if _HTTP_ATTR_RECEIVER.search(receiver) or http_client_name(receiver, site.index, flow):
                 verb = method
     if verb == "request":
-        args = positional(site.node)
-        text = string_text(args[0]) if args else None
+        text = string_text(_verb_argument(site.node))
         return text.lower() if text and text.lower() in ("post", "put", "patch", "delete") else None
     return verb
+
+
+def _verb_argument(call: cst.Call) -> cst.BaseExpression | None:
+    given = kwarg(call, "method")
+    if given is not None:
+        return given.value
+    args = positional(call)
+    return args[0] if args else None
+
+
+def verb_parameter(site: Site, flow: Flow) -> str | None:
+    """The parameter of the enclosing function that holds the verb of this HTTP request
+    (`client.request(method, url, ...)` inside `def signed_request(self, method, url)`): the
+    request is a write exactly when a caller passes a write verb for it."""
+    if site.method != "request":
+        return None
+    qualified = flow.qualify(site.chain)
+    receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
+    client = bool(_HTTP_MODULES.match(qualified)) or (
+        receiver.endswith("()") and bool(_HTTP_CLIENTS.match(flow.qualify(receiver[:-2])))
+    ) or (bool(receiver) and not receiver.endswith("()") and (
+        _HTTP_ATTR_RECEIVER.search(receiver) is not None or http_client_name(receiver, site.index, flow)
+    ))
+    verb = _verb_argument(site.node)
+    if not client or not isinstance(verb, cst.Name):
+        return None
+    return verb.value if verb.value in flow.params else None
 
 
 _DOTTED = re.compile(r"[A-Za-z_][\w.]*")

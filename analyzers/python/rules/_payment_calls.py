@@ -58,6 +58,8 @@ from ._stripe_calls import (
     _stripe_nested_list,
     _stripe_object,
     module_alias,
+    stripe_noun,
+    _STRIPE_CLIENT_ANY,
 )
 from ._urllib_post import urlopen_url
 
@@ -163,6 +165,9 @@ def _payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
         if created and created.group("resource") not in _NESTED_LISTS and _stripe_client_shape(site, created.group("receiver"), chain):
             keyed = _stripe_client_keyed(site, flow, ctx)
             return _stripe_object_payment(created.group("resource"), _STRIPE_CLIENT_OBJECTS, keyed)
+        created = _STRIPE_CLIENT_ANY.search(chain)  # any other resource, through the versioned client
+        if created:
+            return _stripe_object_payment(created.group("resource"), _STRIPE_CLIENT_OBJECTS, _stripe_client_keyed(site, flow, ctx))
     if "stripe" in heads and site.method in {m for ms in _STRIPE_INSTANCE.values() for m in ms}:
         resource = _stripe_object(site, flow)
         if resource is not None and site.method in _STRIPE_INSTANCE.get(resource, ()):
@@ -257,8 +262,10 @@ _INERT_DUPLICATES = frozenset({
 })
 
 
-def _stripe_object_payment(resource: str, names: dict[str, str], keyed: bool | None, confidence: str = "high") -> Payment:
-    noun = names[resource]
+def _stripe_object_payment(resource: str, names: dict[str, str], keyed: bool | None, confidence: str = "high") -> Payment | None:
+    noun = stripe_noun(resource, names)
+    if noun is None:
+        return None
     return Payment("stripe", keyed, creates=noun, confidence="medium" if noun in _INERT_DUPLICATES else confidence)
 
 

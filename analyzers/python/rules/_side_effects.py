@@ -48,7 +48,7 @@ _NOT_AN_EFFECT_URL = re.compile(
 # introspection, userinfo, token verification are POSTs that change nothing).
 _READ_ENDPOINT_NAME = re.compile(
     r"introspect|userinfo|token_?(?:url|uri|endpoint)|verif\w*_(?:url|uri|endpoint)|validat\w*_(?:url|uri|endpoint)|"
-    r"lookup_(?:url|uri|endpoint)|search_(?:url|uri|endpoint)|graphql",
+    r"lookup_(?:url|uri|endpoint)|search_(?:url|uri|endpoint)|status_(?:url|uri|endpoint)|graphql",
     re.I,
 )
 
@@ -128,7 +128,7 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
         url = http_url(site, flow, ctx)
         if url is not None and _NOT_AN_EFFECT_URL.search(url):
             return None
-        if url is None and _READ_ENDPOINT_NAME.search(http_url_source(site, ctx, flow) or ""):
+        if url is None and _READ_ENDPOINT_NAME.search(_url_names(site, flow, ctx)):
             return None
         if http_keyed(site, flow, ctx):
             return None
@@ -148,6 +148,17 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
         # a callee defined here is judged by its body (an in-app notification row is no send)
         return Effect("email", site, confidence="medium")
     return None
+
+
+def _url_names(site: Site, flow: Flow, ctx) -> str:
+    """The URL argument as written, and what a local name it is held in was bound to
+    (`url = config.transaction_status_url`): the names say what kind of endpoint it is."""
+    written = http_url_source(site, ctx, flow) or ""
+    if written.isidentifier():
+        bound = flow.value_of(written, site.index)
+        if bound is not None:
+            return written + " " + code(ctx, bound)
+    return written
 
 
 def _defined_functions(ctx) -> frozenset[str]:

@@ -51,9 +51,32 @@ _STRIPE_OBJECTS = {
     "FileUpload": "file",
     "File": "file",
 }
+# Every other resource's create leaves a second object too (`stripe.TaxRate`,
+# `stripe.issuing.Cardholder`): the SDK's resources are CamelCase classes, optionally in a
+# lower-case namespace, so the shape names them all without a list. Left out: objects whose
+# duplicate is inert by construction, short-lived secrets that expire unused (tokens, keys,
+# links, sessions other than checkout's) and registrations keyed by their own name (a payment
+# method domain), and the test-mode helpers.
+_INERT_SUFFIX = re.compile(r"(?:Token|Key|Link|Session|Domain)$|(?:tokens?|keys?|links?|sessions?|domains?)$")
 _STRIPE_OBJECT_CREATE = re.compile(
-    r"^stripe\.(?P<resource>" + "|".join(re.escape(r) for r in _STRIPE_OBJECTS) + r")\.create(?:_async)?$"
+    r"^stripe\.(?!test_helpers\.)(?P<resource>(?:[a-z][a-z_]*\.)*[A-Z][A-Za-z]*)\.create(?:_async)?$"
 )
+_STRIPE_CLIENT_ANY = re.compile(
+    r"(?P<receiver>[\w.()\[\]]*?)\.v[12]\.(?!test_helpers\.)(?P<resource>(?:[a-z][a-z_]*\.)*[a-z][a-z_]*)\.create(?:_async)?$"
+)
+
+
+def stripe_noun(resource: str, names: dict[str, str]) -> str | None:
+    """What a repeated create of `resource` leaves twice ("tax rate" for `TaxRate`,
+    "verification session" for `identity.verification_sessions`); None for inert objects."""
+    if resource in names:
+        return names[resource]
+    last = resource.rsplit(".", 1)[-1]
+    if _INERT_SUFFIX.search(last):
+        return None
+    if last[:1].isupper():
+        return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", last).lower()
+    return last.rstrip("s").replace("_", " ")
 _STRIPE_CLIENT = re.compile(
     r"\.(?:v1\.)?(?:(?:payment_intents|charges|refunds|transfers|payouts|topups|credit_notes|transfers\.reversals"
     r"|application_fees\.refunds|customers\.balance_transactions)\.create"
@@ -145,6 +168,10 @@ def module_alias(chain: str, flow: Flow) -> str:
             target = targets.pop()
             if target is not None:
                 return f"{target}.{parts[2]}"
+    if chain.startswith("stripe.") and "stripe" in flow.imports:
+        # `from app.billing.api import stripe_api as stripe`: a project module hands on the SDK
+        # it configured, and the code spells it by the SDK's own name
+        return chain
     return flow.qualify(chain)
 
 

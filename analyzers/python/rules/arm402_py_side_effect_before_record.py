@@ -11,6 +11,8 @@ from ._effect_calls import known_harmless
 from ._side_effects import side_effect
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 from ._effects_marker import guarded_marks, helper_marks
+from ._effect_records import writer_calls
+from ._effect_states import state_recorded_after
 from ._effects_named import named_money_call, records_by_name
 from ._mail_sends import consumes_source, outside_loop
 from ._token_refresh import stores_result
@@ -154,7 +156,7 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\("
         r"|place_order|order_placement|mark_\w+\(|_updates\(|_log\("
         # the marks of _effects_marker: a dedupe lookup, or a sent/done state set by a helper
-        r"|\.exists\(\)|\.first\(\)|[\"'](?:sent|delivered|notified|done|completed?|success(?:ful)?|processed)[\"']"
+        r"|return cls\.|return self\.[a-z_]+\n|\.exists\(\)|\.first\(\)|[\"'](?:sent|delivered|notified|done|completed?|success(?:ful)?|processed)[\"']"
         r"|\b(?:is_|was_)?(?:sent|delivered|notified)\s*=[^=]",
     )
 
@@ -197,12 +199,18 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
             if later is None:
                 later = next((r for r in helper_marks(flow, site, self.ctx) if runs_after(site, r, flow)), None)
                 confidence = "medium"
+            if later is None and not earlier:
+                later = next(iter(writer_calls(flow, site, self.ctx)), None)
             if later is not None:
                 if effect.confidence == "medium":
                     confidence = "medium"
                 self.report(
                     site.node, message=self._message(effect.kind, self.line_of(later.node)), confidence=confidence
                 )
+                continue
+            state = state_recorded_after(site, flow) if not earlier else None
+            if state is not None:  # the runner persists the state this handler returns
+                self.report(site.node, message=self._state_message(effect.kind, self.line_of(state)), confidence="medium")
         if named:
             self._check_named(flow, named, records)
 
@@ -230,6 +238,21 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
                     message=self._message("payment", self.line_of(later.node)),
                     confidence="medium",
                 )
+
+    # The record is the state a handler returns, which its runner writes afterwards.
+    _STATE_TEXT = {
+        "pt-BR": "Este handler {what} e só depois devolve o próximo estado (linha {line}), que o executor grava "
+        "ao fim: um crash ou lease perdido no meio faz o handler rodar de novo e repetir o efeito. Grave a "
+        "intenção antes (outbox com on conflict do nothing) ou envie com uma chave de idempotência.",
+        "en": "This handler {what} and only then returns its next state (line {line}), which the runner writes "
+        "afterwards: a crash or a lost lease in between runs the handler again and repeats the effect. Record "
+        "the intent first (outbox row with on conflict do nothing) or send with an idempotency key.",
+    }
+
+    def _state_message(self, kind: str, line: int) -> str:
+        en, pt = _KIND.get(kind, _KIND["http"])
+        pt_br = self.ctx.language == "pt-BR"
+        return self._STATE_TEXT["pt-BR" if pt_br else "en"].format(what=pt if pt_br else en, line=line)
 
     def _message(self, kind: str, line: int) -> str:
         en, pt = _KIND.get(kind, _KIND["http"])

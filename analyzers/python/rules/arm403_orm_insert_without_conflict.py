@@ -58,7 +58,16 @@ _STRONG_FUNCTION = re.compile(
 )
 _STRONG_DECORATOR = re.compile(r"task|actor|job|consum|subscri|listen|webhook", re.IGNORECASE)
 # Methods of these classes handle deliveries (`class StripeWebhookView(View): def post(...)`).
-_DELIVERY_CLASS = re.compile(r"webhook|consumer|listener|subscriber|inbox|ipn|callback|notification", re.IGNORECASE)
+_DELIVERY_CLASS = re.compile(r"hook|consumer|listener|subscriber|inbox|ipn|callback|notification", re.IGNORECASE)
+# Fields that hold the identity of something made elsewhere: the sender's reference, a remote
+# or external id, a message id. A field of one of these shapes is a delivered key when its value
+# is read from what the function was handed (a parameter), not minted here.
+_FOREIGN_FIELD = re.compile(r"\w_(?:reference|ref|uuid|guid)$|^(?:external|remote|foreign|upstream|origin)_|message_?id$", re.I)
+# Parameters that hold a parsed delivery (an attribute of one is the sender's field); a dict
+# read (`x["id"]`) is a payload whatever the parameter is called.
+_PAYLOAD_PARAMS = DELIVERY_PARAMS | frozenset({"event", "payload", "data", "body"})
+# Keys under which a payload carries its own identity: `event["id"]`, `msg["Message-ID"]`.
+_PAYLOAD_ID = re.compile(r"^(?:id|uuid|guid|message[-_]?id|event[-_]?id)$", re.I)
 # Snake-cased model names of rows that record something received from outside.
 _INBOX_MODEL = re.compile(
     r"(?:^|_)(?:webhooks?|inbox|processed|received|incoming|inbound)(?:_|$)"
@@ -120,12 +129,16 @@ class OrmInsertWithoutConflict(PythonRule):
         r"webhook|Webhook|consum|Consumer|task|actor|subscri|Subscri|listen|Listen|Inbox|receiv|deliver|handle|callback"
         r"|ingest|on_message|on_event"
         r"|process|job|worker|charge|payment|checkout|refund|notify|message|msg|envelope|notification|\.post\(|\.route\("
+        r"|Hook|hook"
         r"|ipn|Notification|provider=",
         r"Event|Webhook|Inbox|Processed|Payment|Deliver|Received|Incoming|Inbound|event_|external_|message_id"
         r"|delivery_id|webhook_id|idempotency|dedup|provider_|gateway_|psp_reference|payment_intent|charge_id"
         r"|checkout_session|stripe_|paypal_|adyen_|mercado|mp_|pagarme_|pagar_me_|asaas_|iugu_|braintree_|square_|razorpay_"
         r"|form_dict|request\.body|IPN|Ipn|Transaction\.|Transaction\(|txn_id|transaction_id"
-        r"|run_at=|next_run|scheduled_(?:at|for)=",
+        r"|run_at=|next_run|scheduled_(?:at|for)="
+        # a delivered identity in general form: the payload's own id, a foreign reference
+        r"|\[[\"'](?:id|uuid|guid|[Mm]essage-I[Dd])[\"']\]|\.get\([\"'](?:id|[Mm]essage-I[Dd])[\"']"
+        r"|_reference\b|external_|remote_|_uuid\b",
     )
 
     def __init__(self, ctx) -> None:
@@ -154,7 +167,10 @@ class OrmInsertWithoutConflict(PythonRule):
         code_for = self.ctx.code_for
         test = parent.test or is_test_function(node, code_for)
         delivery = strong = False
-        if not test and not parent.crud and not self._signal_receiver(node):
+        # A model's method is CRUD unless it takes the delivered message itself
+        # (`Mailbox._process_message(self, message)` storing each fetched mail).
+        takes_delivery = bool(param_names(node) & DELIVERY_PARAMS)
+        if not test and (not parent.crud or takes_delivery) and not self._signal_receiver(node):
             delivery = delivery_context(node, parent.delivery, code_for)
             strong = delivery and (
                 parent.strong
@@ -177,7 +193,7 @@ class OrmInsertWithoutConflict(PythonRule):
         if frame.delivery or frame.recorder or (not frame.test and not frame.crud and _REST_HINT.search(self.ctx.text)):
             if self._module_values is None:
                 self._module_values = module_values(self.ctx.module)
-            self._check(build_flow(original_node.body, self.ctx.imports, self._module_values), frame)
+            self._check(build_flow(original_node.body, self.ctx.imports, self._module_values, original_node.params), frame)
 
     def _check_next_occurrence(self, flow: Flow) -> None:
         """A run inserting the next occurrence of its own job (medium: the retry that repeats
@@ -244,7 +260,7 @@ class OrmInsertWithoutConflict(PythonRule):
             insert = self._insert(site, flow)
             if insert is None:
                 continue
-            keys = [k for k in insert.keys if EXTERNAL_KEY.match(k)]
+            keys = self._delivered_keys(insert, flow)
             if insert.orm == "supabase":
                 inbox = bool(INBOX_TABLE.search(insert.model)) and not NOT_INBOX_TABLE.search(insert.model)
                 if not (keys and (frame.delivery or inbox)) and not (inbox and frame.strong):
@@ -335,7 +351,13 @@ class OrmInsertWithoutConflict(PythonRule):
                 return None
             receiver = site.node.func.value if isinstance(site.node.func, cst.Attribute) else None
             rows = _constructed(receiver, flow, site.index, single=True)
-            return Insert(site, rows[0][0], "django", *_kwargs(rows[0][1])) if rows else None
+            if not rows:
+                return None
+            if _saved_before(receiver, flow, site):
+                return None  # the object's second save updates the row the first one inserted
+            keys, values = _kwargs(rows[0][1])
+            set_keys, set_values = _attributes_set(receiver, flow, site.index)
+            return Insert(site, rows[0][0], "django", keys + set_keys, values + set_values)
         if site.method in ("add", "add_all") and call.args:
             receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
             if not SESSIONISH.search(receiver):
@@ -372,6 +394,14 @@ class OrmInsertWithoutConflict(PythonRule):
         if id(insert.site.node) in self._guarded or any(id(c.node) in self._guarded for c in insert.commits):
             return True
         word = re.compile(rf"\b{re.escape(insert.model)}\b")
+        # The delivered key's value as written (`message_id`): a lookup of the same model by
+        # something else (the parent a reply points to) is no check for this delivery.
+        delivered = set(self._delivered_keys(insert, flow))
+        key_values = [
+            re.compile(rf"(?<![\w.]){re.escape(self.ctx.code_for(v))}(?!\w)(?!\s*=[^=])")
+            for k, v in zip(insert.keys, insert.values)
+            if k in delivered
+        ]
         for site in flow.sites:
             if site.index >= insert.site.index:
                 break
@@ -384,8 +414,24 @@ class OrmInsertWithoutConflict(PythonRule):
                 site.method in _READ_METHODS or ".filter" in site.chain or ".query(" in text or "select(" in text
             )
             if lookup and word.search(text) and not _WRITE_CHAIN.search(site.chain):
+                if key_values and not any(value.search(text) for value in key_values):
+                    continue
                 return True
         return False
+
+    def _delivered_keys(self, insert: Insert, flow: Flow) -> list[str]:
+        """Fields of the row that carry a delivered identity: a provider/event key by name, a
+        foreign-reference field (`external_reference`, `message_id`) filled from a parameter, or
+        any field filled with the payload's own id (`source_event=event["id"]`)."""
+        found = []
+        for key, value in zip(insert.keys, insert.values):
+            if EXTERNAL_KEY.match(key):
+                found.append(key)
+            elif _from_parameter(value, flow, insert.site.index) and (
+                _FOREIGN_FIELD.search(key) or _reads_payload_id(value)
+            ):
+                found.append(key)
+        return found
 
     def _own_effect(self, insert: Insert, flow: Flow) -> bool:
         """Does a value come from an outbound call this function just made (a charge, a send)?"""
@@ -522,6 +568,66 @@ def _constructed(
     if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
         return _constructed(node.elt, flow, before, single=True)
     return []
+
+
+def _from_parameter(value: cst.BaseExpression, flow: Flow, before: int, depth: int = 0) -> bool:
+    """The value is read from one of the function's parameters (other than self/cls), directly
+    or through a local bound from one (`message_id = message.get("Message-Id")`)."""
+    roots = []
+    if isinstance(value, (cst.List, cst.Tuple)):
+        roots = [_root_name(e.value) for e in value.elements]
+    else:
+        roots = [_root_name(value)]
+    for root in roots:
+        if root is None or root in ("self", "cls"):
+            continue
+        if root in flow.params and not flow.bound_here(root):
+            return True
+        bound = flow.value_of(root, before) if flow.bound_here(root) else None
+        if bound is not None and depth < 3 and bound is not value and _from_parameter(bound, flow, before, depth + 1):
+            return True
+    return False
+
+
+def _reads_payload_id(value: cst.BaseExpression) -> bool:
+    """`event["id"]`, `message.get("Message-ID")`, `payload.id`: the payload's own identity."""
+    if isinstance(value, cst.Subscript) and len(value.slice) == 1:
+        index = value.slice[0].slice
+        key = string_text(index.value) if isinstance(index, cst.Index) else None
+        return bool(key and _PAYLOAD_ID.match(key))
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "get" and value.args:
+        key = string_text(value.args[0].value)
+        return bool(key and _PAYLOAD_ID.match(key))
+    if isinstance(value, cst.Attribute):
+        # `order.id` is a model's own key; only a parsed delivery (`event.id`) carries the sender's
+        return (
+            bool(_PAYLOAD_ID.match(value.attr.value))
+            and isinstance(value.value, cst.Name)
+            and value.value.value.lower() in _PAYLOAD_PARAMS
+        )
+    return False
+
+
+def _saved_before(receiver: cst.BaseExpression | None, flow: Flow, site: Site) -> bool:
+    if not isinstance(receiver, cst.Name):
+        return False
+    return any(
+        s.index < site.index and s.method in ("save", "asave") and s.chain == f"{receiver.value}.{s.method}"
+        for s in flow.sites
+    )
+
+
+def _attributes_set(receiver: cst.BaseExpression | None, flow: Flow, before: int) -> tuple[tuple[str, ...], tuple[cst.BaseExpression, ...]]:
+    """Fields set on the object between its construction and its save (`msg = Message();
+    msg.message_id = ...; msg.save()`): they are inserted as much as constructor keywords."""
+    if not isinstance(receiver, cst.Name):
+        return (), ()
+    pairs = [
+        (target.attr.value, value)
+        for index, target, value in flow.attr_assigns
+        if index <= before and isinstance(target.value, cst.Name) and target.value.value == receiver.value
+    ]
+    return tuple(k for k, _ in pairs), tuple(v for _, v in pairs)
 
 
 def _root_name(node: cst.BaseExpression) -> str | None:
