@@ -94,6 +94,20 @@ def test_event_hook_creating_a_row_with_an_external_reference_from_the_payload_i
     assert flagged(code, ARM403, "hooks/issues.py") == [("ARM403", 7)]
 
 
+def test_reference_to_one_of_our_own_rows_is_no_delivered_key():
+    code = """
+        from .models import Usage
+
+
+        def handle_volume_stats(instance, stats):
+            usage = Usage()
+            usage.instance_uuid = instance.uuid
+            usage.reads = stats["reads"]
+            usage.save()
+    """
+    assert flagged(code, ARM403, "compute/usage.py") == []
+
+
 def test_payload_id_in_any_field_is_a_delivered_key_but_a_minted_reference_is_not():
     code = """
         import uuid

@@ -209,13 +209,22 @@ def test_record_written_by_a_local_helper_after_the_send_is_flagged():
                 requests.post(order.partner_url, json={"id": order.id}, timeout=5)
                 self._describe(order)
 
+            def forward_twice(self, order):
+                requests.post(order.partner_url, json={"id": order.id}, timeout=5)
+                self._notify_logged(order)
+
             def _remember(self, order):
                 Delivery.objects.create(order=order, target=order.partner_url)
 
             def _describe(self, order):
                 return f"sent {order.id}"
+
+            def _notify_logged(self, order):
+                requests.post(order.audit_url, json={"id": order.id}, timeout=5)
+                Delivery.objects.create(order=order, target=order.audit_url)
     """
-    assert run({"partners/forward.py": code}, "partners/forward.py") == [("ARM402", 9)]
+    # the helper that sends and then writes is its own finding (31), not the record of line 21
+    assert run({"partners/forward.py": code}, "partners/forward.py") == [("ARM402", 9), ("ARM402", 31)]
 
 
 PAYMENTS = """

@@ -13,6 +13,7 @@ from ._effects_named import _LOCAL_DB, _RECORD_NAME, _inner_flow, _local_callee
 def writer_calls(flow: Flow, effect: Site, ctx) -> list[Site]:
     """Calls that run after `effect` of a local function whose body performs a database write."""
     from ._db_writes import db_write
+    from ._side_effects import side_effect
 
     found = []
     for site in flow.sites[effect.index + 1:]:
@@ -24,6 +25,8 @@ def writer_calls(flow: Flow, effect: Site, ctx) -> list[Site]:
                 found.append(site)
             continue
         inner = _inner_flow(local, flow, ctx)
+        if any(side_effect(s, inner, ctx, deep=True) is not None for s in inner.sites):
+            continue  # another send with its own bookkeeping (`send_webhook`), not this one's record
         if any(
             db_write(s, inner, ctx, pending=False) is not None or _RECORD_NAME.search(s.method) for s in inner.sites
         ) or _LOCAL_DB.search(ctx.code_for(local.body)):

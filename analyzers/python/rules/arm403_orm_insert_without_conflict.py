@@ -62,7 +62,8 @@ _DELIVERY_CLASS = re.compile(r"hook|consumer|listener|subscriber|inbox|ipn|callb
 # Fields that hold the identity of something made elsewhere: the sender's reference, a remote
 # or external id, a message id. A field of one of these shapes is a delivered key when its value
 # is read from what the function was handed (a parameter), not minted here.
-_FOREIGN_FIELD = re.compile(r"\w_(?:reference|ref|uuid|guid)$|^(?:external|remote|foreign|upstream|origin)_|message_?id$", re.I)
+# (Not `*_uuid`: `instance_uuid` is as often a reference to one of our own rows.)
+_FOREIGN_FIELD = re.compile(r"\w_(?:reference|ref)$|^(?:external|remote|foreign|upstream|origin)_|message_?id$", re.I)
 # Parameters that hold a parsed delivery (an attribute of one is the sender's field); a dict
 # read (`x["id"]`) is a payload whatever the parameter is called.
 _PAYLOAD_PARAMS = DELIVERY_PARAMS | frozenset({"event", "payload", "data", "body"})
