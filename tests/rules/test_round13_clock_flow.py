@@ -420,3 +420,39 @@ def test_history_fields_caches_ranges_and_signed_claims_are_left_to_the_named_fo
             store.create_session_row({"sub": user_id, "exp": time.time() + 900})
     """
     assert flagged(code, CLOCK, "app/records.py") == []
+
+
+def test_partitions_listings_schedulers_and_day_windows_are_quiet():
+    code = """
+        import sched
+        import time
+        from datetime import datetime, timedelta
+
+
+        def partition(table, span):
+            start = (datetime.utcnow() - span).replace(minute=0, second=0)
+            create_partition(table, start)
+
+
+        def recent_runs(client, since=None):
+            since = since or (datetime.utcnow() - timedelta(days=1))
+            return client.runs_list(since=since)
+
+
+        def later(run):
+            s = sched.scheduler(time.time, time.sleep)
+            s.enterabs(time.time() + 10, 0, run, ())
+
+
+        def uptime_cell(stat):
+            return str(int((datetime.utcnow() - stat.tob).total_seconds())).center(10)
+
+
+        class Cleanup:
+            def handle(self, cursor, days):
+                self.cutoff = datetime.utcnow() - timedelta(days=days)
+                row = cursor.fetchone()
+                if row[0] < self.cutoff:
+                    cursor.execute("delete from runs")
+    """
+    assert flagged(code, CLOCK, "app/tools.py") == []

@@ -47,7 +47,8 @@ _IN_PROCESS_CALLEE = re.compile(
     r"extend|insert|heappush|heapreplace|heappushpop|bisect\w*|insort\w*|setdefault|get|pop|index|count|join|"
     r"acquire|select|range|enumerate|zip|map|filter|next|iter|tuple|list|set|dict|hash|id|getattr|hasattr|"
     r"ceil|floor|divmod|pow|sum|any|all|total_seconds|timestamp|Event|Thread|Condition|Semaphore|Future|"
-    r"ensure_future|create_task|run_until_complete)$|render|display|metric|gauge|histogram|observe|timing|"
+    r"ensure_future|create_task|run_until_complete|enter|enterabs|center|ljust|rjust|zfill)$|"
+    r"render|display|metric|gauge|histogram|observe|timing|"
     r"humani[sz]e|naturaltime|timesince|timeuntil|_?log\w*|warn\w*|debug|info|error|exception|assert\w*",
     re.IGNORECASE,
 )

@@ -38,10 +38,12 @@ def shift_expression(flow: Flow, item: cst.CSTNode) -> cst.BinaryOperation | Non
         for _ in range(4):
             if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract)):
                 return node
-            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not node.args:
-                node = node.func.value  # `(now + ttl).timestamp()`
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+                node = node.func.value  # `(now + ttl).timestamp()`, `(now - d).replace(second=0)`
             elif isinstance(node, cst.Call) and node.args:
                 node = node.args[0].value  # `int(now + ttl)`
+            elif isinstance(node, cst.BooleanOperation):
+                node = node.right  # `since or (until - window)`
             elif isinstance(node, cst.BinaryOperation):
                 node = node.left  # `(now + ttl) * 1000`
             else:

@@ -55,6 +55,8 @@ class StoredComparisons:
                     stored = self._stored(scope, other) or self._elapsed_since_stored(scope, clock_side)
                     if stored is None or LIVENESS_NAME.search(stored):
                         continue
+                    if DAY_GRAINED.search(self._bound_text(scope, clock_side)):
+                        continue  # a window of days (retention, a report): seconds of skew move nothing
                     node = reading_in(self.analysis, scope, clock_side, flow)
                     self._add(flow, node, "stored", stored)
 
@@ -201,8 +203,9 @@ class StoredComparisons:
     def _bound_text(self, scope: Scope, value: cst.CSTNode) -> str:
         """The cut-off as written, with what a local holding it was bound to."""
         text = self.ctx.code_for(value)
-        if isinstance(value, cst.Name):
-            for d in self.analysis.index.defs_for(scope, value.value):
+        sym = sym_of(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
+        if sym is not None:
+            for d in self.analysis.index.defs_for(scope, sym):
                 if d.value is not None:
                     text += " " + self.ctx.code_for(d.value)
         return text
