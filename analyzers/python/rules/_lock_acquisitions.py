@@ -4,8 +4,10 @@ it then guards (ARM201).
 Recognised: Redis/Redlock/etcd lock objects, Redis `SET NX`-style claims on a lock-like key (or
 one carrying a holder or a lifetime), optimistic WATCH/MULTI claims, semaphores that evict by age,
 Consul session locks, SQL lease rows and session-level advisory locks, conditional row/document
-lease stamps, module-level lock objects and calls of this module's lock helpers. In-process locks
-(threading, asyncio, multiprocessing, file locks) are never recognised.
+lease stamps, module-level lock objects and calls of this module's lock helpers; then, as a last
+resort, the general form of `_lock_general` (any call whose name says lock/lease/... and that
+lives in another process). In-process locks (threading, asyncio, multiprocessing, file locks) are
+never recognised.
 
 The writes made under the lock are found by `LockFinder` (`_lock_writes`), built on this class.
 """
@@ -30,6 +32,7 @@ from ._lock_lifetimes import (
     _set_items,
     _time_value,
 )
+from ._lock_general import is_factory, lease_column, lifetime_known, remote_lock_call, set_if_absent_token
 from ._lock_model import Acquisition, _code, _is_none, _key_arg, _strip_await, _truthy_kwarg
 from ._sqltext import ADVISORY_UNLOCK, SESSION_ADVISORY_LOCK, is_lease_sql, string_text, target_table
 
@@ -88,6 +91,7 @@ class AcquisitionFinder:
                 or self._lock_object(site)
                 or self._sql_lock(site)
                 or self._row_lease(site)
+                or self._general_lock(site)
             )
             if acquisition is not None:
                 acquisition.guard_if = self._guarding_if(site)
@@ -127,7 +131,7 @@ class AcquisitionFinder:
         watched = self._watched_claim(site)
         if watched is not None:
             return watched
-        if site.method == "set" and _truthy_kwarg(call, "nx"):
+        if site.method == "set" and (_truthy_kwarg(call, "nx") or set_if_absent_token(call)):
             pass
         elif site.method == "setnx":
             pass
@@ -150,7 +154,28 @@ class AcquisitionFinder:
         leased = _holder_with_ttl(call) or _holder_value(call) or self._expires_key(site, key_code)
         if not lockish and release is None and not leased:
             return None  # a dedupe marker ("processed:<event id>"), not a lock
-        return Acquisition(call, site.index, site.index + 1, release, key_code)
+        # A function that adds a cache key and never deletes anything sets a send-once or
+        # debounce marker (a dedupe key); a lock class gives its key back in another method.
+        marker = site.method == "add" and release is None and self.owner is None and not self._gives_back()
+        return Acquisition(call, site.index, self._queued_until(site), release, key_code, marker=marker)
+
+    def _gives_back(self) -> bool:
+        return any(re.search(r"delete|unlink|release|unlock", s.method, re.I) for s in self.flow.sites)
+
+    def _queued_until(self, site: Site) -> int:
+        """Where a claim starts to guard: the next call, or, for a claim queued on a pipeline
+        (`with r.pipeline() as pipe: pipe.set(k, v, nx=True, px=t)`), the end of the pipeline
+        block: its answer is only known once the pipeline runs, so what is queued beside it
+        is not guarded by it."""
+        receiver = site.chain.split(".")[0]
+        for block in self.flow.withs:
+            if not block.start <= site.index < block.end:
+                continue
+            for item in block.node.items:
+                named = item.asname.name if item.asname is not None else None
+                if isinstance(named, cst.Name) and named.value == receiver and "pipeline" in _code(self.ctx, item.item):
+                    return block.end
+        return site.index + 1
 
     def _checked(self, site: Site) -> Acquisition | None:
         """A key read in a test, written with a lifetime, then deleted: a lock without a lock API."""
@@ -187,13 +212,27 @@ class AcquisitionFinder:
         its until the stamp runs out, and whoever finds it expired takes it over."""
         call = site.node
         if site.method == "update" and ".filter(" in site.chain + "(" and isinstance(call.func, cst.Attribute):
-            stamped = [a for a in call.args if a.keyword is not None and _LEASE_COLUMN.match(a.keyword.value)]
+            stamped = [a for a in call.args if a.keyword is not None and lease_column(a.keyword.value, _LEASE_COLUMN)]
             selector = call.func.value
             if not stamped or not all(_time_value(self.ctx, a.value) for a in stamped) or not isinstance(selector, cst.Call):
                 return None
             columns = {a.keyword.value for a in stamped}
-            tested = any(a.keyword is not None and a.keyword.value.split("__")[0] in columns for a in selector.args)
+            # the rows were chosen by their lease column: in this filter, or in the query that
+            # selected them earlier in the function (`filter(locked_until__isnull=True)` then
+            # `filter(pk__in=chosen).update(locked_until=expiry)`)
+            selectors = [selector] + [s.node for s in self.flow.sites if s.index < site.index and s.method in ("filter", "exclude")]
+            tested = any(
+                a.keyword is not None and a.keyword.value.split("__")[0] in columns for sel in selectors for a in sel.args
+            )
             if not tested:
+                return None
+        elif site.method == "values" and site.chain.startswith("update()") and ".where()" in site.chain:
+            # SQLAlchemy: `update(Order).where(Order.lock_at.is_(None)).values(lock_at=now())`
+            stamped = [a for a in call.args if a.keyword is not None and lease_column(a.keyword.value, _LEASE_COLUMN)]
+            if not stamped or not all(_time_value(self.ctx, a.value) for a in stamped):
+                return None
+            where = _code(self.ctx, call.func.value) if isinstance(call.func, cst.Attribute) else ""
+            if not any(f".{a.keyword.value}" in where for a in stamped):
                 return None
         elif site.method in ("find_one_and_update", "find_and_modify", "update_one"):
             args = positional(call)
@@ -308,6 +347,38 @@ class AcquisitionFinder:
             )
             return Acquisition(call, site.index, site.index + 1, release, key_code)
         return None
+
+    def _general_lock(self, site: Site) -> Acquisition | None:
+        """Any other lock that lives in another process (`_lock_general`): held inside its `with`,
+        once the object it builds is entered or acquired, in the branch of the `if` that takes
+        it, or, for a verb that takes it (`acquire_lock(key)`), until it is released. A verb
+        never released (a flag set with a lifetime) is a marker, not a lock."""
+        if not remote_lock_call(self.flow, site, self.ctx.path, self.ctx.project):
+            return None
+        call = site.node
+        key = _key_arg(call)
+        key_code = _code(self.ctx, key) if key is not None else None
+        expires = lifetime_known(self.flow, site, self.ctx.path, self.ctx.project)
+        for block in self.flow.withs:
+            if any(_strip_await(item.item) is call for item in block.node.items):
+                return Acquisition(call, site.index, block.start, block.end, key_code, expires=expires, general=True)
+        name = self._bound_name(call)
+        if name is not None:
+            region = self._acquired_through(name, site.index)
+            if region is not None:
+                # point at `lock.acquire(...)` when that is where it is taken
+                taken = next((s for s in self.flow.sites if s.chain == f"{name}.acquire" and s.index == region[0] - 1), site)
+                return Acquisition(taken.node, taken.index, region[0], region[1], key_code, expires=expires, general=True)
+        tested = self._guarding_if(site) is not None
+        if is_factory(site.method) and not tested:
+            return None  # built, not taken here
+        release = next(
+            (s.index for s in self.flow.sites if s.index > site.index and re.search(r"release|unlock", s.method, re.I)),
+            None,
+        )
+        if release is None and not tested:
+            return None
+        return Acquisition(call, site.index, site.index + 1, release, key_code, expires=expires, general=True)
 
     def _bound_name(self, call: cst.Call) -> str | None:
         for name, bindings in self.flow.values.items():

@@ -123,7 +123,9 @@ class _Scan(cst.CSTVisitor):
         code = _code(self.module, method)
         bases = " ".join(_code(self.module, b.value) for b in cls.bases)
         stolen = bool(_STEAL.search(code) and _LIVENESS.search(code))
-        if _LOCAL.search(bases) or _TOKEN.search(_code(self.module, cls)) or not (_LIFETIME.search(code) or stolen):
+        # a lifetime given as None (`acquire(lock_ttl=None)`) is an eternal lock: nothing lapses
+        lives = _LIFETIME.search(re.sub(r"\b\w+\s*=\s*None\b", "", code))
+        if _LOCAL.search(bases) or _TOKEN.search(_code(self.module, cls)) or not (lives or stolen):
             return
         calls = _Calls()
         method.body.visit(calls)

@@ -30,6 +30,8 @@ class Acquisition:
     report: cst.CSTNode | None = None  # where to point when not at `node` (the lock taken in a helper)
     row_claim: bool = False  # a compare-and-set of a row's lease column: the claimed row is handed on
     expires: bool = False  # held through a session or lease the service ends by time
+    general: bool = False  # found by the general form only (`_lock_general`): judged there only when reported
+    marker: bool = False  # a send-once or debounce key never given back: judged here, never reported
 
 
 @dataclass

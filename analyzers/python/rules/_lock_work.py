@@ -9,6 +9,7 @@ only, or around nothing (a probe), guards nothing.
 from __future__ import annotations
 
 import re
+import sys
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -29,6 +30,8 @@ _LOCK_KEEPING = re.compile(
     r"^bool$|^int$|^str$|^len$|^isinstance$|^time$|^monotonic$|^uuid\d?$|^hex$|^encode$|^decode$|^format$",
     re.I,
 )
+# Names that say "do the work" (a task, a job, a handler), not read or bookkeep.
+_RUNS_WORK = re.compile(r"^_?(?:run|perform|process|handle|invoke|dispatch)(?:_|$)", re.I)
 _READ_NAME = re.compile(r"^_?(?:get|is|has|read|load|fetch|find|check|exists|count|list)(?:_|$)", re.I)
 
 
@@ -65,6 +68,12 @@ def work_out_of_sight(
         return acquisition.end is None and not any(block.start == acquisition.start for block in flow.withs)
     for site in region:
         receiver, _, name = site.chain.rpartition(".")
+        if receiver == "super()" and not _READ_NAME.match(name):
+            return True  # the parent class's method does the work: `super().create(request)`
+        if receiver and "." not in receiver and not receiver.endswith(")") and _module_work(flow, receiver, name):
+            return True  # `paypal.sync_all_pending_payments(db)`: a function of an imported module
+        if receiver and _RUNS_WORK.match(name) and not receiver.endswith(")"):
+            return True  # `self.task.run_wrapped(params)`: the work itself, run by another object
         if receiver in ("self", "cls") and not _READ_NAME.match(name):
             if helpers is None or (owner, name) not in helpers.optimistic:
                 return True
@@ -101,6 +110,19 @@ def _object_work(flow: Flow, receiver: str, name: str) -> bool:
         return False
     head = flow.qualify(receiver).split(".")[0]
     return head not in _LOCAL_LOCK_HEADS and head not in ("time", "datetime", "json", "math", "re", "logging", "random", "uuid")
+
+
+_LOGGING = re.compile(r"^(?:debug|info|warning|warn|error|exception|critical|log|msg|print|capture\w*|incr|gauge|timing)$")
+
+
+def _module_work(flow: Flow, receiver: str, name: str) -> bool:
+    """A function of a third-party or application module (not the standard library, not logging
+    or metrics), called under the lock: the work, out of sight."""
+    full = flow.imports.get(receiver)
+    if full is None or flow.bound_here(receiver) or _READ_NAME.match(name) or _LOGGING.match(name):
+        return False
+    head = full.split(".")[0]
+    return head not in sys.stdlib_module_names and head not in _LOCAL_LOCK_HEADS
 
 
 class _Raises(OneScopeVisitor):

@@ -31,7 +31,11 @@ _STORAGE_WRITES = {
 _COORDINATION_IMPORTS = {"etcd", "etcd3", "aioetcd3", "etcd3gw", "consul", "aioconsul", "consulate"}
 _KV_WRITES = {"write", "put", "delete", "set", "test_and_set", "update", "replace", "delete_prefix"}
 _KV_RECEIVER = re.compile(r"(?:^|\.)_?(?:\w*client|kv|etcd\w*|consul\w*)$", re.I)
-_REDIS_WRITES = {"set": 2, "hset": 2, "hmset": 2, "mset": 1, "lpush": 2, "rpush": 2, "sadd": 2, "zadd": 2, "xadd": 2, "setex": 3, "psetex": 3}
+_REDIS_WRITES = {
+    "set": 2, "hset": 2, "hmset": 2, "mset": 1, "lpush": 2, "rpush": 2, "sadd": 2, "zadd": 2, "xadd": 2, "setex": 3, "psetex": 3,
+    # removing shared members is a write too (a stale holder deletes what the new one just added)
+    "hdel": 2, "srem": 2, "zrem": 2, "lrem": 3, "ltrim": 3, "hincrby": 2,
+}
 
 
 class LockFinder(AcquisitionFinder):
@@ -95,8 +99,20 @@ class LockFinder(AcquisitionFinder):
             stack.extend(node.children)
         return False
 
+    def _runs_claim(self, site: Site, acquisition: Acquisition) -> bool:
+        """`session.execute(statement)` where `statement` is the row claim itself (SQLAlchemy
+        builds the claim first and runs it after): running the claim is not a guarded write."""
+        for arg in positional(site.node):
+            value = arg.expression if isinstance(arg, cst.Await) else arg
+            bound = self.flow.value_of(value.value, site.index) if isinstance(value, cst.Name) else value
+            if bound is acquisition.node:
+                return True
+        return False
+
     def _is_write(self, site: Site, acquisition: Acquisition, pending: bool) -> bool:
         method = site.method
+        if acquisition.row_claim and self._runs_claim(site, acquisition):
+            return False  # `session.execute(statement)` where the statement is the claim itself
         if acquisition.row_claim and any(
             arg.keyword is not None and _LEASE_COLUMN.match(arg.keyword.value) for arg in site.node.args
         ):

@@ -19,6 +19,7 @@ from ._lifetime_lock_apis import lifetime_lock_api_acquisitions
 from ._lock_backends import lock_backend_acquisitions
 from ._row_locks import expiring_row_locks
 from ._stale_file_locks import stale_file_locks
+from ._lock_zset_leases import zset_leases
 from ._lock_helpers import HelperIndex
 from ._lock_lifetimes import has_lifetime
 from ._lock_work import work_out_of_sight
@@ -186,6 +187,9 @@ class LockUnfenced(FlowRule, PythonRule):
         r"|\.claim\b"
         # a row inserted only if absent (a lease row when expired rows are deleted)
         r"|(?i:do\s+nothing)"
+        # the general form (`_lock_general`): a name whose last word says what is taken
+        r"|(?<![A-Za-z])(?:lock|lease|mutex|semaphore|singleton|leader|election)\(|(?:Lock|Lease|Mutex|Semaphore|Singleton|Leader|Election)\b"
+        r"|(?<![A-Za-z])(?:lock|locked|lease|leased|mutex|semaphore|singleton|leader)_\w* ?=|\.NX\b|zadd"
         r"|['\"](?:NX|nx|SETNX|setnx)['\"]|IntegrityError|(?:Lock|Mutex|Lease|Leader)\w*\.objects\.|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
     )
 
@@ -222,8 +226,13 @@ class LockUnfenced(FlowRule, PythonRule):
         finder = LockFinder(flow, self.ctx, self._helpers, self._owner)
         for acquisition in finder.acquisitions():
             target = acquisition.report or acquisition.node
-            self._targets.extend((target, acquisition.node))  # judged here, reported or not
             writes = finder.guarded_writes(acquisition)
+            if not acquisition.general or writes:
+                # judged here, reported or not (a general-form lock guarding nothing visible is
+                # left to the recognisers of lock APIs below)
+                self._targets.extend((target, acquisition.node))
+            if acquisition.marker:
+                continue
             unfenced = [w for w in writes if not w.fenced]
             if unfenced:
                 # The write is where the token has to go: point there when the lock is taken in
@@ -270,6 +279,7 @@ class LockUnfenced(FlowRule, PythonRule):
             *lifetime_lock_holds(original_node, self.ctx.imports),
             *stale_file_locks(original_node),
             *expiring_row_locks(original_node),
+            *zset_leases(original_node),
         ):
             self._offer(target, self._acquisition_message(), "medium")
         # Document and item claims, ZooKeeper recipe locks, claims and acquisitions asking for a
