@@ -94,6 +94,23 @@ def _syntax_note(path: str, exc: BaseException) -> Note:
     return Note(path, f"not analysed: {type(exc).__name__}: {exc}")
 
 
+# Wall-clock rules whose finding on a failure detector's own comparison (or on the reading that
+# feeds it) says less than ARM301 there: one comment per site, the more specific one.
+_SUPERSEDED_BY_DETECTOR = frozenset({"ARM103", "ARM104"})
+
+
+def prefer_detector(located: list[RawFinding], detector_lines) -> list[RawFinding]:
+    """Drop ARM103/ARM104 findings on lines where ARM301 reported a detector or that feed one
+    (`detector_lines`: the lines ARM301 read its stamp, cutoff and comparison from)."""
+    lines = set(detector_lines)
+    for found in located:
+        if found.meta.id == "ARM301":
+            lines.update(range(found.line, found.end_line + 1))
+    if not lines:
+        return located
+    return [f for f in located if not (f.meta.id in _SUPERSEDED_BY_DETECTOR and f.line in lines)]
+
+
 def analyze_python(
     path: str, text: str, settings: Settings, project=None
 ) -> tuple[list[RawFinding], list[Note], FileContext | None]:
@@ -136,6 +153,7 @@ def analyze_python(
         for visitor in visitors:
             visitor.finish()
         ctx.resolve_pending()
+        ctx.located[:] = prefer_detector(ctx.located, getattr(ctx, "detector_lines", ()))
     except RecursionError:
         return [], [_syntax_note(path, RecursionError())], None
     except Exception as exc:  # a rule bug must cost one file's findings, never the whole run

@@ -649,6 +649,7 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
     index = ProjectIndex()
     # Test code is not reported by default, and its helpers are fixtures, not the product's clock.
     items = [(path, text) for path, text in items if path.endswith((".py", ".pyi")) and not is_test_path(path)]
+    _index_liveness(index, items)
     for path, text in items:
         if not may_define_helper(text):
             base = module_name(path)
@@ -677,6 +678,27 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
     _index_effects(index, items)
     index.forget()
     return index
+
+
+def _index_liveness(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
+    """Cutoff helpers (`now - window`) and liveness verdicts of the project's functions
+    (rules/_liveness_callers): ARM301 ages stamps with the first and reports callers of the second."""
+    from .rules._liveness_callers import index_cutoffs, index_verdicts
+
+    parsed: dict[int, cst.Module | None] = {}
+
+    def parse(text: str) -> cst.Module | None:
+        if id(text) not in parsed:
+            parsed[id(text)] = None
+            if len(text) <= _MAX_INDEXED_CHARS and "\0" not in text and _may_parse(text):
+                try:
+                    parsed[id(text)] = cst.parse_module(text)
+                except Exception:  # an unreadable file costs its own facts only
+                    pass
+        return parsed[id(text)]
+
+    index.liveness_cutoffs = index_cutoffs(items, parse)
+    index.liveness_verdicts = index_verdicts(items, parse, index.liveness_cutoffs)
 
 
 def _index_effects(index: ProjectIndex, items: list[tuple[str, str]]) -> None:

@@ -6,7 +6,7 @@
 - a stamp aged in two steps (`tdelta = now - service['updated_at']`, then
   `abs(tdelta.total_seconds()) <= window`) and returned as the member's verdict.
 Look-alikes: a token's expiry, a process's own loop stamp, a window read from the row, a
-display-only status, a cooldown kept in a local, a bare parameter that no member owns."""
+display-only status, a cooldown kept in a local."""
 from __future__ import annotations
 
 import textwrap
@@ -147,7 +147,10 @@ def test_cooldown_in_a_local_stays_quiet():
     assert graded(code) == []
 
 
-def test_bare_parameter_no_member_owns_stays_quiet():
+def test_bare_parameter_aged_by_a_verdict_function_is_flagged():
+    # Round 13 (the general form, rules/_liveness_ages): a stamp handed in as a parameter is
+    # still another writer's instant, and a function answering "is it down" from its age
+    # against a configured window is the detector; round 12c had kept it quiet.
     code = """
     from oslo_config import cfg
     from oslo_utils import timeutils
@@ -158,4 +161,4 @@ def test_bare_parameter_no_member_owns_stays_quiet():
     def is_agent_down(heart_beat_time):
         return timeutils.is_older_than(heart_beat_time, CONF.agent_down_time)
     """
-    assert graded(code) == []
+    assert graded(code) == [("ARM301", 9, "high")]

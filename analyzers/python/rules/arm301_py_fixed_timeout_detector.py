@@ -23,6 +23,8 @@ from ._heartbeat import (
 from ._death_timers import TRIGGER as TIMER_TRIGGER
 from ._key_liveness import TRIGGER as KEY_TRIGGER, beat_read
 from ._lease_expiry import LEASE_DEADLINE, TRIGGER as LEASE_TRIGGER
+from ._liveness_ages import AgeTrigger, FunctionFlow, find_liveness_ages, module_functions
+from ._liveness_callers import VERDICT_CALL_TRIGGER, acted_on, cutoffs_of_module
 from ._liveness_members import GENERIC_STAMP, MEMBER_STAMP_TRIGGER
 from ._miss_counters import COUNTER_TRIGGER
 from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
@@ -43,6 +45,14 @@ def _window_key(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Attribute):
         return bool(_WINDOW_KEY.search(expr.attr.value))
     return isinstance(expr, cst.Name) and bool(_WINDOW_KEY.search(expr.value))
+
+
+class _EitherTrigger:
+    def __init__(self, *triggers) -> None:
+        self._triggers = triggers
+
+    def search(self, text: str):
+        return any(trigger.search(text) for trigger in self._triggers)
 
 
 class FixedTimeoutDetector(FunctionTracker, PythonRule):
@@ -199,7 +209,9 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
     # plus claims stamped on rows or documents (visibility-timeout takeovers), and items in a
     # held state (`status == "running"`) whose start or last update may be aged
     # and counters of periods without contact (`missed_pings`, `max_misses`)
-    TRIGGERS = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}|{LEASE_TRIGGER}|{KEY_TRIGGER}|{TIMER_TRIGGER}|{MEMBER_STAMP_TRIGGER}")
+    _NAMED = _LowercaseTrigger(f"{TRIGGER.pattern}|{TAKEOVER_TRIGGER}|{HELD_TRIGGER}|{COUNTER_TRIGGER}|{_RECLAIM_TRIGGER}|{LEASE_TRIGGER}|{KEY_TRIGGER}|{TIMER_TRIGGER}|{MEMBER_STAMP_TRIGGER}")
+    # or any stamp aged against a clock reading (rules/_liveness_ages: the general form)
+    TRIGGERS = _EitherTrigger(_NAMED, AgeTrigger(), VERDICT_CALL_TRIGGER)
 
     def __init__(self, ctx) -> None:
         super().__init__(ctx)
@@ -210,6 +222,11 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
         self._held_file = re.search(HELD_TRIGGER, ctx.text.lower()) is not None
         # a member's `updated_at` is its heartbeat (a services/conductors table)
         self._member_file = re.search(MEMBER_STAMP_TRIGGER, ctx.text.lower()) is not None
+        self._reported: list[cst.CSTNode] = []
+
+    def report(self, node, **kwargs) -> None:
+        self._reported.append(node)
+        super().report(node, **kwargs)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         if not self._stack:
@@ -256,6 +273,44 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
         self._module_marked = True
 
     def finish(self) -> None:
+        if self._NAMED.search(self.ctx.text):  # the named forms read only the files they trigger on
+            self._finish_named()
+        if AgeTrigger().search(self.ctx.text):
+            self._report_ages()
+        self._report_verdict_callers()
+
+    def _report_verdict_callers(self) -> None:
+        """K3: a branch on a project's liveness verdict that takes the party out (medium: the
+        window is reported at the verdict itself)."""
+        verdicts = getattr(self.ctx.project, "liveness_verdicts", None)
+        if not verdicts or not VERDICT_CALL_TRIGGER.search(self.ctx.text):
+            return
+        lines = {self.ctx.position(node).start.line for node in self._reported}
+        for use in acted_on(self.ctx.module, verdicts):
+            line = self.ctx.position(use).start.line
+            if line not in lines:
+                lines.add(line)
+                self.report(use, confidence="medium")
+
+    def _report_ages(self) -> None:
+        """The general form: every age comparison of a stamp another process wrote that
+        declares its writer gone (rules/_liveness_ages), unless a named form above took it."""
+        lines = {self.ctx.position(node).start.line for node in self._reported}
+        feeds: set[int] = set()
+        cutoffs = frozenset(cutoffs_of_module(self.ctx.module)) | getattr(self.ctx.project, "liveness_cutoffs", frozenset())
+        for func, cls in module_functions(self.ctx.module):
+            flow = FunctionFlow(func, self.qname, cls, cutoffs)
+            for found in find_liveness_ages(flow):
+                line = self.ctx.position(found.age.node).start.line
+                feeds.update(self.ctx.position(n).start.line for n in found.age.feeds)
+                feeds.add(line)
+                if line not in lines:
+                    lines.add(line)
+                    self.report(found.age.node, confidence=found.confidence)
+        # ARM103/ARM104 at these lines describe the same site less precisely (engine.prefer_detector)
+        self.ctx.detector_lines = getattr(self.ctx, "detector_lines", set()) | feeds | lines
+
+    def _finish_named(self) -> None:
         if TAKEOVER_RE.search(self.ctx.text):
             for node in find_takeovers(self.ctx.module, self.ctx):
                 self.report(node, confidence="medium")

@@ -1,0 +1,674 @@
+"""The general fixed-timeout form: the age of a stamp that another process wrote, compared with a
+window that no observation produced, deciding that the writer is gone.
+
+A *stamp* is any instant this function did not read itself: a record's attribute, a dict or JSON
+field, a store result, a parameter, a parsed string, a loop item. Its *age* is spelled many ways
+(`now - stamp > W`, `stamp < now - W`, `stamp + W < now`, `abs(...)`, a difference bound to a
+local and compared later, `timeutils.is_older_than(stamp, W)`, `delta_seconds(stamp, now)`, a
+Django lookup `field__lt=now - W`); all of them are normalised to (stamp, window) here.
+
+The comparison is a failure detector when the stamp is a liveness stamp (a heartbeat, a last
+contact, or the update stamp of a worker/agent/service-like record) or when its result declares
+the other party gone (its branch or the query's rows are deleted, failed, requeued, taken over,
+or a liveness verdict is returned). A window read from the stamp's own record (each entity's own
+timeout), or computed from observed latency or a quorum, is not fixed; token/session/cache ages
+are ARM104's business; a branch that only logs is display.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from ..imports import dotted
+from ..walk import children
+from ._clock import reads_wall_clock
+from ._heartbeat import ADAPTIVE, DEAD_VALUES, DEATH_CALL, HEARTBEAT, NODEISH, QUORUM
+
+# What the stamp is: the last word from a peer (whatever its record) ...
+LIVE_STAMP = re.compile(
+    rf"{HEARTBEAT.pattern}|seen|ping|pong|alive|check_?in|last_?report|reported_?(?:at|on|time)|last_?contact|lastactive",
+    re.IGNORECASE,
+)
+# ... or its last progress, a liveness stamp only on a worker-like record, else a job's progress.
+PROGRESS_STAMP = re.compile(
+    r"(?:^|_)(?:updated|modified|touched|started|claimed|locked|picked|leased|reserved|dequeued)(?:_?(?:at|on|time|ts))?$"
+    r"|last_?update|date_?(?:started|updated|modified)",
+    re.IGNORECASE,
+)
+# The owner of an update stamp whose freshness is a member's liveness.
+MEMBER_OWNER = re.compile(rf"{NODEISH.pattern}|service|svc|conductor|manager|guest|daemon|process", re.IGNORECASE)
+# Windows that age data out (an `expired_interval` may still be a party's silence).
+_DATA_WINDOW = re.compile(r"ttl|retention|retain|keep|cache|session|history|archive", re.IGNORECASE)
+# A suspicion stage: the party is watched more closely, not yet declared gone.
+_SUSPECT = re.compile(r"suspect", re.IGNORECASE)
+# People, not processes: a user's presence is display.
+_PERSON = re.compile(r"user|customer|person|visitor|profile|account|author|member_of_staff", re.IGNORECASE)
+# Ages of credentials and cached data: ARM104's business, nobody is declared gone.
+_DATA_OWNER = re.compile(r"session|token|cache|otp|password|passwd|invite|nonce|login|attempt|cookie|captcha", re.IGNORECASE)
+# Verdict functions and flags: their answer is that the party is up or gone.
+VERDICT = re.compile(
+    r"alive|dead|(?:^|_)up(?:_|$)|down|health|active|stale|lost|uptodate|up_to_date|responsive|reachable|online|offline",
+    re.IGNORECASE,
+)
+# Calls that take the work or the membership away from the silent party.
+_GONE_CALL = re.compile(
+    rf"{DEATH_CALL.pattern}|fail|crash|requeue|resubmit|re_?dispatch|^delay$|apply_async|send_task|enqueue|reschedul|"
+    r"migrate|expire|abandon|reset|orphan",
+    re.IGNORECASE,
+)
+# Lists collecting the parties to remove (`to_delete.append(task)`, `dead.append(node)`).
+_GONE_LIST = re.compile(r"delete|remove|crash|dead|expired|stale|bad|lost|evict|kill|requeue|fail|orphan", re.IGNORECASE)
+# Query methods that change or remove the rows a lookup selected.
+_ROW_WRITES = frozenset({"update", "delete", "bulk_update", "update_all", "delete_all"})
+_LOG = re.compile(r"^(?:print|warn)$|(?:^|\.)(?:log|logger|logging|_log|_logger|LOG|LOGGER|warnings)\.\w+$")
+_ORDER = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
+# Clock readings beyond the wall clock: oslo's helpers. A monotonic reading is left out on purpose:
+# it can only age a stamp this process took itself (local supervision, not a peer's silence).
+_NOW_CALLS = frozenset(
+    {"oslo_utils.timeutils.utcnow", "timeutils.utcnow", "oslo_utils.timeutils.utcnow_ts", "timeutils.utcnow_ts",
+     "iso8601.now"}
+)
+# A record already in a terminal state is past its liveness: aging it out is retention.
+_TERMINAL = re.compile(
+    r"(?<![A-Za-z0-9])(?:crashed|failed|finished|done|completed?|succeeded|success|cancell?ed|errored|dead|closed|archived)(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
+_PASS_FUNCS = frozenset({"int", "float", "round", "abs", "Decimal"})
+_PASS_METHODS = frozenset({"timestamp", "replace", "astimezone", "total_seconds", "utctimetuple", "timetuple"})
+# Turn a stored text or number into an instant: the value still is the other writer's stamp.
+_PARSE = re.compile(r"strptime|parse|fromisoformat|fromtimestamp|utcfromtimestamp|isotime|to_datetime", re.IGNORECASE)
+_AGE_CALLS = frozenset({"is_older_than"})
+_DELTA_CALLS = frozenset({"delta_seconds"})
+_LOOKUPS = ("__lt", "__lte", "__gt", "__gte")
+
+
+@dataclass
+class Age:
+    """One age comparison: where to report it, the stamp it ages and the window."""
+
+    node: cst.CSTNode
+    stamp: cst.CSTNode  # the stamp expression (or the lookup keyword)
+    stamp_name: str
+    owner: str  # what holds the stamp: the record, dict or model it is read from
+    window: cst.BaseExpression | None
+    feeds: list[cst.CSTNode] = field(default_factory=list)  # readings and locals it is computed from
+
+
+def _last(name: str | None) -> str:
+    return (name or "").rsplit(".", 1)[-1]
+
+
+def _strip(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`int(x)`, `abs(x)`, `x.total_seconds()`, `x.timestamp()`: the same quantity."""
+    while True:
+        if isinstance(expr, cst.Call):
+            func = expr.func
+            if isinstance(func, cst.Name) and func.value in _PASS_FUNCS and len(expr.args) == 1:
+                expr = expr.args[0].value
+                continue
+            if isinstance(func, cst.Attribute) and func.attr.value in _PASS_METHODS:
+                expr = func.value
+                continue
+        return expr
+
+
+class FunctionFlow:
+    """Assignments of one function's locals and `self.` attributes (the last binding wins: the
+    forms read here bind each name once), and the parent of every node."""
+
+    def __init__(self, func: cst.FunctionDef, qname, cls: cst.ClassDef | None, cutoffs: frozenset[str] = frozenset()) -> None:
+        self.func = func
+        # functions of the project that return `now - window` (a cutoff helper)
+        self.cutoffs = cutoffs
+        self.qname = qname
+        self.cls = cls
+        self.binds: dict[str, cst.BaseExpression] = {}
+        self.loop_names: set[str] = set()
+        self.parent: dict[int, cst.CSTNode] = {}
+        self.comparisons: list[cst.Comparison] = []
+        self.calls: list[cst.Call] = []
+        self.uses: dict[str, list[cst.CSTNode]] = {}
+        self._own: set[str] | None = None
+        self.params = {p.name.value for p in (*func.params.params, *func.params.kwonly_params, *func.params.posonly_params)}
+        stack = [func.body]
+        while stack:
+            node = stack.pop()
+            for child in children(node):
+                if isinstance(child, (cst.FunctionDef, cst.ClassDef)):
+                    continue
+                self.parent[id(child)] = node
+                stack.append(child)
+            self._note(node)
+
+    def _note(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            key = _key(node.targets[0].target)
+            if key:
+                self.binds[key] = node.value
+        elif isinstance(node, (cst.AnnAssign, cst.NamedExpr)) and node.value is not None:
+            key = _key(node.target)
+            if key:
+                self.binds[key] = node.value
+        elif isinstance(node, (cst.For, cst.CompFor)):
+            for name in _target_names(node.target):
+                self.loop_names.add(name)
+        elif isinstance(node, cst.Comparison):
+            self.comparisons.append(node)
+        elif isinstance(node, cst.Call):
+            self.calls.append(node)
+        elif isinstance(node, cst.Name):
+            self.uses.setdefault(node.value, []).append(node)
+
+    def record_class(self) -> bool:
+        """A class built on another (a model or document base): its `self.` fields are a
+        stored record's, which other processes write. A plain class holds this process's state."""
+        if self.cls is None:
+            return False
+        return any(not (isinstance(b.value, cst.Name) and b.value.value == "object") for b in self.cls.bases)
+
+    def own_stamps(self) -> set[str]:
+        """`self.x` attributes that a method of this class sets to a clock reading."""
+        if self._own is None:
+            self._own = set()
+            if self.cls is not None:
+                for node in _all_nodes(self.cls.body):
+                    if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.value, cst.Call):
+                        key = _key(node.targets[0].target) or ""
+                        if key.startswith("self.") and reads_wall_clock(self.qname, node.value):
+                            self._own.add(key[5:])
+        return self._own
+
+    def is_cutoff_call(self, expr: cst.BaseExpression) -> bool:
+        return isinstance(expr, cst.Call) and _last(dotted(expr.func)) in self.cutoffs
+
+    def bound(self, expr: cst.BaseExpression) -> cst.BaseExpression | None:
+        key = _key(expr)
+        return self.binds.get(key) if key else None
+
+    # --- what a value is ---------------------------------------------------------------------
+    def is_now(self, expr: cst.BaseExpression, depth: int = 0) -> bool:
+        expr = _strip(expr)
+        if isinstance(expr, cst.Call):
+            name = self.qname(expr.func) or dotted(expr.func) or ""
+            return reads_wall_clock(self.qname, expr) or name in _NOW_CALLS or _last(name) in ("utcnow", "utcnow_ts")
+        if isinstance(expr, cst.BinaryOperation) and depth < 3:
+            # `now` shifted by a duration is still `now` for the side test, never a stamp
+            return self.is_now(expr.left, depth + 1) and not self.is_now(expr.right, depth + 1)
+        bound = self.bound(expr)
+        if bound is not None and depth < 3:
+            return self.is_now(bound, depth + 1)
+        return False
+
+    def stamp(self, expr: cst.BaseExpression, depth: int = 0) -> tuple[cst.CSTNode, str, str] | None:
+        """(node, name, owner) when `expr` is an instant this function did not read itself."""
+        expr = _strip(expr)
+        if self.is_now(expr):
+            return None
+        if isinstance(expr, cst.Call):
+            inner = _parsed(expr)
+            return self.stamp(inner, depth + 1) if inner is not None and depth < 3 else None
+        if isinstance(expr, cst.IfExp):
+            return self.stamp(expr.body, depth + 1) if depth < 3 else None
+        if isinstance(expr, cst.BooleanOperation):  # `row['updated_at'] or row['created_at']`
+            return self.stamp(expr.left, depth + 1) if depth < 3 else None
+        if isinstance(expr, cst.Attribute):
+            if isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls"):
+                bound = self.bound(expr)
+                if bound is not None and depth < 3:
+                    found = self.stamp(bound, depth + 1)
+                    return (expr, expr.attr.value, found[2]) if found else None
+                if expr.attr.value in self.own_stamps() or not self.record_class():
+                    # this class stamps it from its own clock, or holds the process's own state
+                    return None
+                owner = self.cls.name.value if self.cls is not None else ""
+                return expr, expr.attr.value, owner
+            return expr, expr.attr.value, _owner_text(expr.value)
+        if isinstance(expr, cst.Subscript):
+            key = _subscript_key(expr)
+            return (expr, key, _owner_text(expr.value)) if key else None
+        if isinstance(expr, cst.Name):
+            bound = self.bound(expr)
+            if bound is not None and depth < 3:
+                found = self.stamp(bound, depth + 1)
+                return (expr, f"{expr.value} {found[1]}", found[2]) if found else None
+            if bound is None and (expr.value in self.loop_names or expr.value in self.params):
+                return expr, expr.value, ""  # a parameter or a loop item (never a module constant)
+        return None
+
+
+def _key(target: cst.BaseExpression) -> str | None:
+    if isinstance(target, cst.Name):
+        return target.value
+    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+        return f"self.{target.attr.value}"
+    return None
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in _target_names(el.value)]
+    return []
+
+
+def _subscript_key(node: cst.Subscript) -> str | None:
+    if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        value = node.slice[0].slice.value
+        if isinstance(value, cst.SimpleString):
+            return value.value.strip("'\"")
+    return None
+
+
+def _owner_text(expr: cst.BaseExpression) -> str:
+    if isinstance(expr, cst.Subscript):
+        return _owner_text(expr.value)
+    return dotted(expr) or ""
+
+
+def _parsed(call: cst.Call) -> cst.BaseExpression | None:
+    """`strptime(task['last_updated'], fmt)`, `iso8601.parse_date(lastseen)`: the parsed value."""
+    name = dotted(call.func) or ""
+    if _PARSE.search(_last(name)) and call.args:
+        return call.args[0].value
+    return None
+
+
+# --- the age comparisons of one function -------------------------------------------------------
+def ages(flow: FunctionFlow) -> list[Age]:
+    found: list[Age] = []
+    for comparison in flow.comparisons:
+        if len(comparison.comparisons) != 1 or not isinstance(comparison.comparisons[0].operator, _ORDER):
+            continue
+        age = _compared_age(flow, comparison, comparison.left, comparison.comparisons[0].comparator)
+        if age is not None:
+            found.append(age)
+    for call in flow.calls:
+        age = _age_call(flow, call)
+        if age is not None:
+            found.append(age)
+    return found
+
+
+def _difference(flow: FunctionFlow, expr: cst.BaseExpression, depth: int = 0):
+    """The stamp of `now - stamp` / `delta_seconds(stamp, now)`, also through a local."""
+    expr = _strip(expr)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Subtract):
+        if flow.is_now(expr.left):
+            found = flow.stamp(expr.right)
+            return (found, [expr]) if found else None
+    if isinstance(expr, cst.Call) and _last(dotted(expr.func)) in _DELTA_CALLS and len(expr.args) == 2:
+        if flow.is_now(expr.args[1].value):
+            found = flow.stamp(expr.args[0].value)
+            return (found, [expr]) if found else None
+    bound = flow.bound(expr)
+    if bound is not None and depth < 3:
+        inner = _difference(flow, bound, depth + 1)
+        if inner is not None:
+            return inner[0], inner[1] + [bound]
+    return None
+
+
+def _shifted(flow: FunctionFlow, expr: cst.BaseExpression, depth: int = 0):
+    """(base, window, sign, feeds) of `base + W` / `base - W`, also through a local."""
+    expr = _strip(expr)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Add, cst.Subtract)):
+        return expr.left, expr.right, type(expr.operator), [expr]
+    if flow.is_cutoff_call(expr):  # `service_expired_time()`: a helper returning `now - W`
+        return expr, None, cst.Subtract, [expr]
+    bound = flow.bound(expr)
+    if bound is not None and depth < 3:
+        inner = _shifted(flow, bound, depth + 1)
+        if inner is not None:
+            return inner[0], inner[1], inner[2], inner[3] + [bound]
+    return None
+
+
+def _compared_age(flow: FunctionFlow, node, left, right) -> Age | None:
+    for a, b in ((left, right), (right, left)):
+        diff = _difference(flow, a)
+        if diff is not None and not flow.is_now(b):
+            (stamp, name, owner), feeds = diff
+            return Age(node, stamp, name, owner, b, feeds)
+    for a, b in ((left, right), (right, left)):
+        shifted = _shifted(flow, b)
+        if shifted is None:
+            continue
+        base, window, op, feeds = shifted
+        # `stamp < now - W`: the cutoff form
+        if op is cst.Subtract and (flow.is_now(base) or flow.is_cutoff_call(base)):
+            found = flow.stamp(a)
+            if found is not None:
+                return Age(node, found[0], found[1], found[2], window, feeds)
+        # `stamp + W < now`: the deadline form
+        if op is cst.Add and flow.is_now(a):
+            for stamp_side, window_side in ((base, window), (window, base)):
+                found = flow.stamp(stamp_side)
+                if found is not None and not flow.is_now(window_side):
+                    return Age(node, found[0], found[1], found[2], window_side, feeds)
+    return None
+
+
+def _age_call(flow: FunctionFlow, call: cst.Call) -> Age | None:
+    name = _last(dotted(call.func))
+    if name in _AGE_CALLS and len(call.args) == 2:
+        found = flow.stamp(call.args[0].value)
+        if found is not None:
+            return Age(call, found[0], found[1], found[2], call.args[1].value)
+        return None
+    # a Django lookup aged against a cutoff: `Job.objects.filter(updated__lt=now - W)`
+    for arg in call.args:
+        keyword = arg.keyword.value if arg.keyword is not None else ""
+        if not keyword.endswith(_LOOKUPS):
+            continue
+        shifted = _shifted(flow, arg.value)
+        if shifted is None or shifted[2] is not cst.Subtract or not (flow.is_now(shifted[0]) or flow.is_cutoff_call(shifted[0])):
+            continue
+        field_name = keyword.rsplit("__", 1)[0]
+        owner = _owner_text(call.func.value) if isinstance(call.func, cst.Attribute) else ""
+        return Age(arg, arg, field_name.rsplit("__", 1)[-1], owner, shifted[1], shifted[3])
+    return None
+
+
+# --- is it a detector? ----------------------------------------------------------------------
+def fixed_window(flow: FunctionFlow, age: Age) -> bool:
+    """Not from observed latency or a quorum, not the stamp's own record's window."""
+    window = age.window
+    if window is None:
+        return True
+    bound = flow.bound(window)
+    text = _names_in(window) + (" " + _names_in(bound) if bound is not None else "")
+    if _DATA_WINDOW.search(text):
+        return False  # a retention or cache window ages data, not parties
+    if ADAPTIVE.search(text) or QUORUM.search(text):
+        return False
+    owner = age.owner.split(".")[0]
+    if owner and owner not in ("self", "cls") and re.search(rf"(?:^|\s){re.escape(owner)}\.", text + " "):
+        return False  # `hb.receive_time + hb.timeout`: each record's own window (configuration)
+    return not flow.is_now(window)
+
+
+def _names_in(node: cst.CSTNode) -> str:
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.Attribute, cst.Name)):
+            text = dotted(current)
+            if text:
+                out.append(text)
+                continue
+        if isinstance(current, cst.SimpleString):
+            out.append(current.value)
+        stack.extend(children(current))
+    return " ".join(out)
+
+
+def stamp_kind(flow: FunctionFlow, age: Age) -> str | None:
+    """"live" for a liveness stamp, "progress" for a job's or claim's progress (a gone verdict
+    must follow), None for any other instant."""
+    owner = f"{age.owner} {flow.cls.name.value if flow.cls is not None else ''}"
+    name = age.stamp_name
+    if _DATA_OWNER.search(owner) or _DATA_OWNER.search(name) or _PERSON.search(age.owner):
+        return None
+    words = name.split()
+    if any(LIVE_STAMP.search(w) for w in words):
+        return "live"
+    if any(PROGRESS_STAMP.search(w) for w in words):
+        return "live" if MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value) else "progress"
+    # An instant of unknown meaning (`date`, `last_health_check`, `marked_as_spam`, a cache's
+    # refresh time) ages data or a cadence far more often than a party's silence.
+    return None
+
+
+def decides_gone(flow: FunctionFlow, age: Age) -> str | None:
+    """How the result takes the silent party out: "verdict" (a liveness answer is returned or
+    set), "action" (a branch or the selected rows are removed, failed, requeued, taken over),
+    "log" (the only consequence is a log line), or None."""
+    node = age.node
+    # climb through `not`, `and`/`or`, parentheses and comprehension filters to the user
+    child = node
+    parent = flow.parent.get(id(child))
+    while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Arg, cst.CompIf, cst.Comparison)):
+        if isinstance(parent, cst.CompIf):
+            return "verdict" if _comprehension_target(flow, parent) else None
+        if isinstance(parent, cst.Arg):
+            return _rows_fate(flow, parent)  # `query.filter(Model.stamp < cutoff)`: the rows' fate
+        child, parent = parent, flow.parent.get(id(parent))
+    if isinstance(parent, (cst.If, cst.While)) and parent.test is child:
+        if _TERMINAL.search(_names_in(parent.test)):
+            return "log"  # `status == CRASHED and now > last_update + keep`: retention
+        return _branch(flow, parent)
+    if isinstance(parent, cst.IfExp) and parent.test is child:
+        return None
+    if isinstance(parent, cst.Return):
+        return "verdict" if VERDICT.search(flow.func.name.value) or _is_property(flow.func) else None
+    if isinstance(parent, (cst.Assign, cst.NamedExpr, cst.AnnAssign)):
+        target = parent.targets[0].target if isinstance(parent, cst.Assign) else parent.target
+        key = _key(target) or ""
+        if VERDICT.search(key.split(".")[-1]) or _GONE_LIST.search(key.split(".")[-1]):
+            return "verdict"
+        return _uses_decide(flow, key)
+    # the lookup keyword of a query: what happens to the selected rows
+    if isinstance(node, cst.Arg):
+        return _rows_fate(flow, node)
+    return None
+
+
+def _comprehension_target(flow: FunctionFlow, comp_if: cst.CompIf) -> bool:
+    """`bad = [m for m in members if now - m['hb'] > W]`: the filtered list names the gone."""
+    node = comp_if
+    while node is not None and not isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        node = flow.parent.get(id(node))
+    outer = flow.parent.get(id(node)) if node is not None else None
+    if isinstance(outer, cst.Assign):
+        key = _key(outer.targets[0].target) or ""
+        return bool(_GONE_LIST.search(key) or VERDICT.search(key)) or _uses_decide(flow, key) == "action"
+    return isinstance(outer, cst.Return) and bool(VERDICT.search(flow.func.name.value))
+
+
+def _is_property(func: cst.FunctionDef) -> bool:
+    return any(isinstance(d.decorator, cst.Name) and d.decorator.value in ("property", "cached_property") for d in func.decorators)
+
+
+def _uses_decide(flow: FunctionFlow, key: str) -> str | None:
+    """A result bound to a local: the branches that test it, or its return."""
+    if not key or key.startswith("self."):
+        return None
+    for use in flow.uses.get(key, []):
+        child, parent = use, flow.parent.get(id(use))
+        while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation)):
+            child, parent = parent, flow.parent.get(id(parent))
+        if isinstance(parent, (cst.If, cst.While)) and parent.test is child:
+            verdict = _branch(flow, parent)
+            if verdict == "action":
+                return verdict
+        if isinstance(parent, cst.Return) and (VERDICT.search(flow.func.name.value) or _is_property(flow.func)):
+            return "verdict"
+    return None
+
+
+def _branch(flow: FunctionFlow, node: cst.If | cst.While) -> str | None:
+    bodies = [node.body]
+    orelse = node.orelse
+    if orelse is not None:
+        bodies.append(orelse)
+    only_log = True
+    if _SUSPECT.search(_names_in(node.body)):
+        return "suspect"
+    for body in bodies:
+        for inner in _descendants(body):
+            if isinstance(inner, cst.Return) and isinstance(inner.value, cst.Name) and inner.value.value in ("True", "False"):
+                if VERDICT.search(flow.func.name.value) or _is_property(flow.func):
+                    return "verdict"
+            if isinstance(inner, cst.Call):
+                name = dotted(inner.func) or ""
+                if _LOG.search(name):
+                    continue
+                only_log = False
+                if _gone_call(inner, flow):
+                    return "action"
+            if isinstance(inner, cst.SimpleString) and inner.value.strip("'\"").lower() in DEAD_VALUES:
+                return "action"
+            if isinstance(inner, cst.Attribute) and inner.attr.value.lower() in DEAD_VALUES:
+                return "action"  # `Status.FAILED`, `States.DOWN`
+            if isinstance(inner, (cst.Raise, cst.Assign, cst.Return, cst.AugAssign)):
+                only_log = False
+    return "log" if only_log else None
+
+
+def _gone_call(call: cst.Call, flow: FunctionFlow | None = None) -> bool:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        if func.attr.value in ("append", "add", "extend", "put"):
+            target = _owner_text(func.value)
+            return bool(_GONE_LIST.search(target)) or (flow is not None and _handed_to_gone_call(flow, target))
+        return bool(_GONE_CALL.search(func.attr.value))
+    return isinstance(func, cst.Name) and bool(_GONE_CALL.search(func.value))
+
+
+def _handed_to_gone_call(flow: FunctionFlow, name: str) -> bool:
+    """`doomed.append(job)` ... `backend.drop(doomed)`: the collected parties are removed."""
+    for use in flow.uses.get(name, []):
+        arg = flow.parent.get(id(use))
+        call = flow.parent.get(id(arg)) if isinstance(arg, cst.Arg) else None
+        if isinstance(call, cst.Call) and _gone_call(call):
+            return True
+    return False
+
+
+def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
+    """The selected rows are updated or deleted in the same chain, or through the local or loop
+    that holds them."""
+    node = flow.parent.get(id(arg))  # the filter call
+    if _TERMINAL.search(_names_in(node)):
+        return "log"  # `filter(status="done", started_at__lt=...)`: finished rows, retention
+    top = node
+    while True:
+        parent = flow.parent.get(id(top))
+        if isinstance(parent, (cst.Attribute, cst.Call, cst.Subscript)):
+            if isinstance(parent, cst.Attribute) and parent.attr.value in _ROW_WRITES:
+                return "action"
+            top = parent
+            continue
+        break
+    parent = flow.parent.get(id(top))
+    if isinstance(parent, cst.Assign):
+        key = _key(parent.targets[0].target) or ""
+        for use in flow.uses.get(key, []):
+            user = flow.parent.get(id(use))
+            if isinstance(user, cst.Attribute) and user.attr.value in _ROW_WRITES:
+                return "action"
+            if isinstance(user, cst.For) and user.iter is use and _loop_acts(user):
+                return "action"
+    if isinstance(parent, cst.For) and parent.iter is top and _loop_acts(parent):
+        return "action"
+    return None
+
+
+def _loop_acts(loop: cst.For) -> bool:
+    return any(isinstance(inner, cst.Call) and _gone_call(inner) for inner in _descendants(loop.body))
+
+
+def _all_nodes(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(children(current))
+
+
+def _descendants(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(c for c in children(current) if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
+
+
+@dataclass
+class Detector:
+    age: Age
+    confidence: str
+    verdict: bool  # the function answers whether the party is alive (its callers act on it)
+
+
+def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
+    out: list[Detector] = []
+    found = ages(flow)
+    if found and QUORUM.search(_names_in(flow.func.body)):
+        return out  # suspicion that a quorum must confirm
+    for age in found:
+        kind = stamp_kind(flow, age)
+        if kind is None or not fixed_window(flow, age):
+            continue
+        fate = decides_gone(flow, age)
+        if fate is None and _in_branch_or_query(flow, age.node):
+            continue  # the branch or the selected rows are its consequence, and none takes anyone out
+        if fate in ("log", "suspect"):
+            continue  # display, or a suspicion state before any verdict
+        if fate != "verdict" and _required_parameter(flow.func, age.window):
+            continue  # the caller chooses the window (a verdict's caller still acts on it)
+        if kind == "live" or fate is not None:
+            confident = "high" if fate is not None else "medium"
+            out.append(Detector(age, confident, fate == "verdict"))
+    return out
+
+
+def _in_branch_or_query(flow: FunctionFlow, node: cst.CSTNode) -> bool:
+    child, parent = node, flow.parent.get(id(node))
+    while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison)):
+        child, parent = parent, flow.parent.get(id(parent))
+    return isinstance(node, cst.Arg) or isinstance(parent, cst.Arg) or (
+        isinstance(parent, (cst.If, cst.While)) and parent.test is child
+    )
+
+
+def _required_parameter(func: cst.FunctionDef, window: cst.BaseExpression | None) -> bool:
+    if not isinstance(window, cst.Name):
+        return False
+    return any(p.name.value == window.value and p.default is None for p in func.params.params)
+
+
+def returns_cutoff(flow: FunctionFlow) -> bool:
+    """The function hands back `now - window` (a fixed window): its callers age stamps with it."""
+    for node in _descendants(flow.func.body):
+        if isinstance(node, cst.Return) and node.value is not None:
+            shifted = _shifted(flow, node.value)
+            if shifted is not None and shifted[2] is cst.Subtract and flow.is_now(shifted[0]):
+                if shifted[1] is None or not (ADAPTIVE.search(_names_in(shifted[1])) or flow.is_now(shifted[1])):
+                    return True
+    return False
+
+
+def module_functions(module: cst.Module):
+    """(function, owning class) of every function and method, nested ones included."""
+    stack: list[tuple[cst.CSTNode, cst.ClassDef | None]] = [(module, None)]
+    while stack:
+        node, cls = stack.pop()
+        for child in children(node):
+            if isinstance(child, cst.FunctionDef):
+                yield child, cls
+                stack.append((child, None))
+            elif isinstance(child, cst.ClassDef):
+                stack.append((child, child))
+            elif isinstance(child, (cst.BaseSuite, cst.BaseCompoundStatement, cst.SimpleStatementLine)):
+                stack.append((child, cls))
+
+
+# A file worth this pass: a clock reading or an age helper, and a stamp word.
+_CLOCK_TEXT = re.compile(r"now\s*\(|time\s*\(|monotonic|is_older_than|delta_seconds|utcnow")
+_STAMP_TEXT = re.compile(
+    r"heart|beat|seen|ping|alive|check_?in|report|contact|active|updated|modified|touched|started|claimed|locked|"
+    r"picked|leased|reserved|dequeued|last_?update|is_older_than|delta_seconds",
+    re.IGNORECASE,
+)
+
+
+class AgeTrigger:
+    """TRIGGERS stand-in: both a clock word and a stamp word."""
+
+    def search(self, text: str):
+        return _CLOCK_TEXT.search(text) and _STAMP_TEXT.search(text)
