@@ -187,9 +187,10 @@ class LockUnfenced(FlowRule, PythonRule):
         r"|\.claim\b"
         # a row inserted only if absent (a lease row when expired rows are deleted)
         r"|(?i:do\s+nothing)"
-        # the general form (`_lock_general`): a name whose last word says what is taken
-        r"|(?<![A-Za-z])(?:lock|lease|mutex|semaphore|singleton|leader|election)\(|(?:Lock|Lease|Mutex|Semaphore|Singleton|Leader|Election)\b"
-        r"|(?<![A-Za-z])(?:lock|locked|lease|leased|mutex|semaphore|singleton|leader)_\w* ?=|\.NX\b|zadd"
+        # the general form (`_lock_general`): a name whose last word says what is taken. Not a bare
+        # `Singleton`: a once-only task base cannot be told from one around idempotent work
+        r"|(?<![A-Za-z])(?:lock|lease|mutex|semaphore|singleton|leader|election)\(|(?:Lock|Lease|Mutex|Semaphore|Leader|Election)\b"
+        r"|_lock_\w* ?=|(?<![A-Za-z])(?:locked|lease|leased|mutex|semaphore|leader)_\w* ?=|\.NX\b|zadd"
         r"|['\"](?:NX|nx|SETNX|setnx)['\"]|IntegrityError|(?:Lock|Mutex|Lease|Leader)\w*\.objects\.|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
     )
 
