@@ -35,6 +35,7 @@ _NOT_TAKING = {
     "release", "unlock", "renew", "extend", "refresh", "is", "has", "check", "clear", "delete", "remove",
     "break", "reset", "owns", "locked", "wait", "force", "drop", "free", "expire", "touch", "keep", "heartbeat",
     "format", "log", "print", "build", "show", "describe", "parse", "validate", "test", "mock", "fake",
+    "allows", "allow", "can", "may", "should", "needs",  # permission checks (`allows_lock(user)`)
 }
 # Words saying the lock is scoped to a transaction, a row, a file or this process.
 _LOCAL_WORDS = {
@@ -142,13 +143,16 @@ def origin(flow: Flow, chain: str) -> str | None:
 
 def lifetime_known(flow: Flow, site: Site, path: str, project=None) -> bool:
     """Whether the lock can lapse under its holder: given a lifetime, or taken through a library
-    whose locks are sessions or leases (a lost connection or session frees them). A client's
-    lock built with no lifetime (`client.lock(name)`) is held until released."""
+    whose locks are leases (a lost session frees them). A client's lock built with no lifetime
+    (`client.lock(name)`) is held until released, and so is a database session lock."""
     if lifetime_given(site.node):
         return True
     receiver = site.chain.rsplit(".", 1)[0].replace("()", "") if "." in site.chain else ""
-    if any(_SESSION_RECEIVER.search(part) for part in receiver.split(".")):
-        return True  # a database session lock: it is gone when the connection drops
+    if any(_SESSION_RECEIVER.search(part) for part in receiver.split(".")) or "advisory" in words(site.method):
+        # A database session lock with no lifetime: RULES counts a session-level advisory lock
+        # only on a side connection, which the code does not show. On the connection the
+        # guarded writes use, a lost session takes those writes down with the lock.
+        return False
     head = origin(flow, site.chain)
     return head is not None and not _local_head(head, path) and not _defined_in_project(project, flow, site.chain)
 

@@ -232,7 +232,10 @@ class LockUnfenced(FlowRule, PythonRule):
                 # judged here, reported or not (a general-form lock guarding nothing visible is
                 # left to the recognisers of lock APIs below)
                 self._targets.extend((target, acquisition.node))
-            if acquisition.marker:
+            if acquisition.marker or (acquisition.general and not acquisition.expires):
+                # RULES: the lock's lifetime is the evidence. A lock found by the general form
+                # that cannot lapse under its holder (no lifetime, a session lock on the
+                # connection its writes use) cannot be held by two at once.
                 continue
             unfenced = [w for w in writes if not w.fenced]
             if unfenced:
