@@ -225,8 +225,8 @@ class StoredComparisons:
                         for element in arg.value.elements:
                             self._clock_value(scope, element.value, f"{last}(keys, args=[now])")
         body = scope.node.body if isinstance(scope.node, cst.FunctionDef) else None
-        if body is None:
-            return
+        if body is None or "$" not in self.ctx.text:
+            return  # no Mongo operator in the file: skip walking every dict of every function
         for element in _dict_elements(body):
             key = element.key
             if not (isinstance(key, cst.SimpleString) and key.evaluated_value in _MONGO_OPS):

@@ -283,7 +283,7 @@ class LockUnfenced(FlowRule, PythonRule):
             *lifetime_lock_holds(original_node, self.ctx.imports),
             *stale_file_locks(original_node),
             *expiring_row_locks(original_node),
-            *zset_leases(original_node),
+            *(zset_leases(original_node) if "zadd" in self.ctx.text else ()),  # a whole-module walk: only where a zset is written
         ):
             self._offer(target, self._acquisition_message(), "medium")
         # Document and item claims, ZooKeeper recipe locks, claims and acquisitions asking for a
