@@ -124,6 +124,17 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+
+def descendants(root: cst.CSTNode, skip: tuple[type, ...] = ()):
+    """`root` and every node under it, depth first; subtrees rooted at a `skip` type (nested
+    functions, classes: other scopes) are neither yielded nor entered. Uses `children` above,
+    not libcst's rebuilding `node.children`."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(child for child in children(node) if not isinstance(child, skip))
+
 class OneScopeVisitor(cst.CSTVisitor):
     """Visits one function or module body: nested functions, classes and lambdas are other
     scopes, analysed on their own, so their code never counts as this body's (use with walk())."""

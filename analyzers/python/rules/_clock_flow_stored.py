@@ -17,6 +17,7 @@ import re
 
 import libcst as cst
 
+from ..walk import descendants
 from ._clock import OFFSET, WALL, ClockAnalysis, enclosing_test, is_logging_call, ordering_pairs
 from ._clock_deadlines import _only_logs
 from ._clock_flow_shapes import CLOCKED, RETENTION, STAMP_NAME, base_name, past, reading_in
@@ -319,11 +320,5 @@ def _script_call(call: cst.Call) -> bool:
 
 
 def _dict_elements(body: cst.CSTNode):
-    stack = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        if isinstance(node, cst.DictElement):
-            yield node
-        stack.extend(node.children)
+    """The dict entries of one function body (nested scopes are analysed on their own)."""
+    return (n for n in descendants(body, skip=(cst.FunctionDef, cst.ClassDef, cst.Lambda)) if isinstance(n, cst.DictElement))

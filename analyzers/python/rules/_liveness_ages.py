@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..imports import dotted
-from ..walk import children
+from ..walk import children, descendants
 from ._clock import reads_wall_clock
 from ._heartbeat import ADAPTIVE, DEAD_VALUES, DEATH_CALL, HEARTBEAT, NODEISH, QUORUM
 
@@ -173,7 +173,7 @@ class FunctionFlow:
         if self._own is None:
             self._own = set()
             if self.cls is not None:
-                for node in _all_nodes(self.cls.body):
+                for node in descendants(self.cls.body):
                     if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.value, cst.Call):
                         key = _key(node.targets[0].target) or ""
                         if key.startswith("self.") and reads_wall_clock(self.qname, node.value):
@@ -572,20 +572,9 @@ def _loop_acts(loop: cst.For) -> bool:
     return any(isinstance(inner, cst.Call) and _gone_call(inner) for inner in _descendants(loop.body))
 
 
-def _all_nodes(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(children(current))
-
-
 def _descendants(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(c for c in children(current) if not isinstance(c, (cst.FunctionDef, cst.ClassDef)))
+    """The nodes of one scope: nested functions and classes are analysed on their own."""
+    return descendants(node, skip=(cst.FunctionDef, cst.ClassDef))
 
 
 @dataclass
