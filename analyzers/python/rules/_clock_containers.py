@@ -25,8 +25,9 @@ import re
 import libcst as cst
 
 from ._clock import OFFSET, WALL
-from ._clock_scope import SCOPE_NODES, Scope, call_name, last_part, string_value
+from ._clock_scope import Scope, call_name, last_part, string_value
 from ._clock_write_names import SCHEDULE_NAME
+from ..walk import OneScopeVisitor, walk
 
 MEDIUM = "medium"
 
@@ -61,17 +62,16 @@ def own_statements(scope: Scope):
     """Assignments and returns of the scope's own body (nested functions are their own scopes)."""
     found: list[cst.CSTNode] = []
 
-    class _Collect(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if node is not scope.node and isinstance(node, SCOPE_NODES):
-                return False
-            if isinstance(node, (cst.Assign, cst.Return)):
-                found.append(node)
-            return True
+    class _Collect(OneScopeVisitor):  # nested functions, lambdas and classes are other scopes
+        def visit_Assign(self, node: cst.Assign) -> None:
+            found.append(node)
+
+        def visit_Return(self, node: cst.Return) -> None:
+            found.append(node)
 
     if isinstance(scope.node, cst.Module):
         return found  # module code: no session, nothing returned
-    scope.node.body.visit(_Collect())
+    walk(scope.node.body, _Collect())
     return found
 
 

@@ -21,6 +21,7 @@ from ._clock import (
 )
 from ._clock_scope import Scope, last_part
 from ._clock_waits import find_silences, find_waits
+from ..walk import walk
 
 _NUMERIC_PASS = frozenset({"int", "float", "round", "floor", "ceil"})
 
@@ -147,7 +148,7 @@ def _names_in(node: cst.CSTNode) -> list[str]:
         def visit_Name(self, n: cst.Name) -> None:
             names.append(n.value)
 
-    node.visit(_Collect())
+    walk(node, _Collect())
     return names
 
 

@@ -14,6 +14,7 @@ import libcst as cst
 from ._clock import OFFSET, ClockAnalysis, Flow
 from ._clock_helpers import MEDIUM, returned_values
 from ._clock_sinks import Sink
+from ..walk import walk
 
 # A function whose name says it produces an expiry or a run-at time. `deadline`/`timeout`
 # helpers are left out: those are usually in-process waits (ARM103).
@@ -58,7 +59,7 @@ def _calls(node: cst.CSTNode):
             self.found.append(call)
 
     collector = _Collect()
-    node.visit(collector)
+    walk(node, collector)
     return collector.found
 
 

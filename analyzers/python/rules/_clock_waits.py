@@ -20,6 +20,7 @@ import libcst as cst
 from ._clock import DURATION, OFFSET, WALL, ClockAnalysis, Flow, enclosing_test, ordering_pairs
 from ._clock_helpers import MEDIUM
 from ._clock_scope import Scope, last_part
+from ..walk import walk
 
 # Calls whose first argument (or `timeout=`) is how long to pause.
 _WAITS = frozenset({"sleep", "wait", "wait_for", "join", "get", "poll", "select", "acquire"})
@@ -119,7 +120,7 @@ def _identifiers(node: cst.CSTNode) -> list[str]:
         def visit_SimpleString(self, n: cst.SimpleString) -> None:
             names.append(n.value.strip("'\"bru"))
 
-    node.visit(_Collect())
+    walk(node, _Collect())
     return names
 
 

@@ -16,6 +16,7 @@ import libcst as cst
 
 from ._effects_flow import Flow, Site
 from ._effects_named import _local_callee
+from ..walk import walk
 
 _LOOKUP_TAIL = frozenset({"exists", "first", "count", "get", "filter", "filter_by", "one_or_none", "scalar"})
 _WRITE_VERB = re.compile(r"^_?(?:add|create|insert|save|record|mark|store|write|put|set|update|log)_\w+$|^_?(?:add|create|insert|save|record|store|write)$")
@@ -93,7 +94,7 @@ def _sets_done_state(func: cst.FunctionDef) -> bool:
                 self.hit = self.hit or _state_target(target.target, node.value)
 
     finder = Finder()
-    func.body.visit(finder)
+    walk(func.body, finder)
     return finder.hit
 
 

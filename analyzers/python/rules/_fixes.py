@@ -9,6 +9,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ...model import Edit
+from ..walk import walk
 
 
 def import_name(ctx, module: str, name: str, also: tuple[str, ...] = ()) -> tuple[str, Edit | None] | None:
@@ -87,5 +88,5 @@ class _Bindings(cst.CSTVisitor):
 def bound_names(module: cst.Module) -> set[str]:
     """Every name the module binds anywhere (parameters, assignments, defs, `as` names)."""
     visitor = _Bindings()
-    module.visit(visitor)
+    walk(module, visitor)
     return visitor.names

@@ -20,6 +20,7 @@ import libcst as cst
 from ...model import Edit, Fix
 from ._call_args import has_splat
 from ._stripe_calls import _STRIPE_OBJECT_CREATE, _STRIPE_RESOURCE
+from ..walk import walk
 
 # Stripe resource -> (its noun in parameter names, the key's prefix)
 _OWN = {
@@ -105,7 +106,7 @@ class _IdReads(cst.CSTVisitor):
 
 def _id_reads(module: cst.Module, call: cst.Call) -> set[str]:
     finder = _IdReads(call)
-    module.visit(finder)
+    walk(module, finder)
     return finder.target or set()
 
 

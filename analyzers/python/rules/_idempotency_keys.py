@@ -16,6 +16,7 @@ from ._effects_flow import Flow, Site
 from ._functions import local_helper
 from ._http_calls import _FRAMEWORK_HTTP, _HTTP_MODULES
 from ._sqltext import string_text
+from ..walk import walk
 
 
 IDEMPOTENCY_HEADER = re.compile(r"idempotency|paypal-request-id", re.I)  # not X-Request-Id: tracing ids change per attempt
@@ -165,7 +166,7 @@ def _key_outside_requests(ctx) -> bool:
         cached = False
         if IDEMPOTENCY_HEADER.search(ctx.text):
             visitor = _KeyMentions()
-            ctx.module.visit(visitor)
+            walk(ctx.module, visitor)
             cached = visitor.found
         try:
             ctx._arm4_key_outside_requests = cached
@@ -246,11 +247,11 @@ def _names_in(node: cst.CSTNode) -> set[str]:
         def visit_Name(self, name: cst.Name) -> None:
             found.add(name.value)
 
-    node.visit(_Names())
+    walk(node, _Names())
     return found
 
 
 def _key_params(helper: cst.FunctionDef, params: set[str]) -> set[str]:
     visitor = _KeyParams(params)
-    helper.body.visit(visitor)
+    walk(helper.body, visitor)
     return visitor.found

@@ -16,6 +16,7 @@ import re
 import libcst as cst
 
 from ._clock_scope import Scope, call_name, expr_names, last_part
+from ..walk import walk
 
 BEAT_KEY = re.compile(r"beat|heart_?beat|health|alive|liveness|presence", re.IGNORECASE)
 _READS = frozenset({"get", "mget", "exists", "hget", "hmget", "get_many", "get_multi"})
@@ -103,7 +104,7 @@ def check_beat_keys(analysis, scope: Scope, found: list, seen: set[int]) -> None
     from ._heartbeat import QUORUM
 
     ifs = _Ifs()
-    scope.node.body.visit(ifs)
+    walk(scope.node.body, ifs)
     for node in ifs.found:
         if id(node.test) in seen or not _missing(scope, node.test):
             continue

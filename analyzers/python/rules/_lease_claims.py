@@ -21,6 +21,7 @@ import re
 import libcst as cst
 
 from ..imports import qualify
+from ..walk import walk
 
 _LEASE_KEYWORDS = ("lease", "lease_seconds", "lease_time", "lease_duration", "lease_ttl")
 _LIFETIME_KEYWORDS = ("expiry", "ttl", *_LEASE_KEYWORDS)
@@ -80,5 +81,5 @@ def leased_claims(module: cst.Module, imports: dict[str, str]) -> list[cst.CSTNo
     if not re.search(r"claim|lease", module.code) or _TOKEN.search(module.code):
         return []
     scan = _Scan(imports)
-    module.visit(scan)
+    walk(module, scan)
     return scan.found

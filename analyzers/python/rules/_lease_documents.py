@@ -23,6 +23,7 @@ import re
 import libcst as cst
 
 from ._call_args import kwarg, positional
+from ..walk import walk
 
 _TOKEN = re.compile(r"fenc|nextval|last_token", re.I)
 _MONGO_CLAIMS = ("update_one", "find_one_and_update", "find_and_modify")
@@ -124,7 +125,7 @@ def lease_document_claims(module: cst.Module) -> list[cst.CSTNode]:
     if _TOKEN.search(code):
         return []
     scan = _Scan()
-    module.visit(scan)
+    walk(module, scan)
     found: list[cst.CSTNode] = [
         call for call, stamped in scan.claims
         if stamped & scan.aged or any(_EXPIRY_FIELD.search(f) for f in stamped)

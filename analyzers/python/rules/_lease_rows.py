@@ -20,6 +20,7 @@ import re
 import libcst as cst
 
 from ._call_args import module_code as _code
+from ..walk import walk
 
 _TOKEN = re.compile(r"fenc|nextval|last_token", re.I)
 _CLAIM = re.compile(
@@ -69,7 +70,7 @@ def expiring_insert_claims(module: cst.Module) -> list[cst.CSTNode]:
     if "conflict" not in module.code.lower() or _TOKEN.search(module.code):
         return []
     scan = _Scan(module)
-    module.visit(scan)
+    walk(module, scan)
     found: list[cst.CSTNode] = []
     for table, column, node in scan.claims:
         if (table, column) in scan.swept and node not in found:

@@ -20,6 +20,7 @@ import libcst as cst
 
 from ..imports import qualify
 from ._call_args import module_code as _code
+from ..walk import walk
 
 _RECIPES = ("Lock", "ReadLock", "WriteLock", "Semaphore")
 _RECIPE_CLASS = re.compile(r"^kazoo\.recipe\.(?:lock\.)?(?:Lock|ReadLock|WriteLock|Semaphore)$")
@@ -81,5 +82,5 @@ def kazoo_lock_acquisitions(module: cst.Module, imports: dict[str, str]) -> list
     if not any(full.split(".")[0] == "kazoo" for full in imports.values()) or _TOKEN.search(module.code):
         return []
     scan = _Scan(module, imports)
-    module.visit(scan)
+    walk(module, scan)
     return [call for holder, call in scan.acquires if holder in scan.holders]

@@ -24,6 +24,7 @@ import libcst as cst
 from ..imports import qualify
 from ._call_args import kwarg, module_code as _code, positional
 from ._lock_acquisitions import _LOCAL_LOCK_HEADS
+from ..walk import walk
 
 _LOCK_NAME = re.compile(r"(?:Lock|Semaphore|Mutex|Lease)")  # case-sensitive: not "Block", "release"
 # Methods that give the hold up or keep it alive, not take it.
@@ -56,7 +57,7 @@ class _Calls(cst.CSTVisitor):
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:
     found = _Calls()
-    node.visit(found)
+    walk(node, found)
     return found.calls
 
 
@@ -199,7 +200,7 @@ def lifetime_lock_holds(module: cst.Module, imports: dict[str, str]) -> list[cst
     lifetime is taken."""
     zk_file = any(full.split(".")[0] == "kazoo" for full in imports.values())
     holds = _RecipeHolds(module, zk_file, imports)
-    module.visit(holds)
+    walk(module, holds)
     taken: list[cst.CSTNode] = list(holds.inline)
     taken.extend(node for name, node in holds.withs if name in holds.bound)
     taken.extend(node for name, node in holds.acquires if name in holds.bound)

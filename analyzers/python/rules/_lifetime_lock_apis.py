@@ -40,6 +40,7 @@ import libcst as cst
 
 from ._call_args import module_code as _code
 from ..imports import qualify
+from ..walk import walk
 
 # MySQL's GET_LOCK is the same kind: held by the session, gone when the connection drops
 _SESSION_ADVISORY = re.compile(r"\bpg_(?:try_)?advisory_lock(?:_shared)?(?:\{[^{}]*\})?\s*\(|\bget_lock\s*\(", re.I)
@@ -204,7 +205,7 @@ class _Scan(cst.CSTVisitor):
     def visit_With(self, node: cst.With) -> None:
         """A lock entered around nothing but logging or reads guards no write."""
         calls = _CallNames()
-        node.body.visit(calls)
+        walk(node.body, calls)
         if all(_IDLE.search(n) for n in calls.names):
             for item in node.items:
                 expr = item.item.expression if isinstance(item.item, cst.Await) else item.item
@@ -314,7 +315,7 @@ class _Scan(cst.CSTVisitor):
 def _does_work(function: cst.FunctionDef) -> bool:
     """The decorated function calls something besides logging and reads: the lock guards work."""
     calls = _CallNames()
-    function.body.visit(calls)
+    walk(function.body, calls)
     return any(not _IDLE.search(n) for n in calls.names)
 
 
@@ -344,5 +345,5 @@ def lifetime_lock_api_acquisitions(module: cst.Module, imports: dict[str, str]) 
     if _TOKEN.search(module.code):
         return []
     scan = _Scan(module, imports)
-    module.visit(scan)
+    walk(module, scan)
     return scan.found

@@ -21,6 +21,7 @@ import re
 import libcst as cst
 
 from ._call_args import module_code as _code
+from ..walk import walk
 
 _LOCK_CLASS = re.compile(r"Lock|Lease|Mutex", re.I)
 _ACQUIRE = re.compile(r"^_?(?:try_)?(?:acquire|lock)(?:_\w+)?$|^__a?enter__$")
@@ -105,7 +106,7 @@ class _Scan(cst.CSTVisitor):
             return
         captured = set().union(*self._params[:-1])
         body = _Calls()
-        node.body.visit(body)
+        walk(node.body, body)
         if not any(isinstance(c.func, cst.Name) and c.func.value in captured for c in body.calls):
             return
         function = _code(self.module, self._bodies[-1])
@@ -128,7 +129,7 @@ class _Scan(cst.CSTVisitor):
         if _LOCAL.search(bases) or _TOKEN.search(_code(self.module, cls)) or not (lives or stolen):
             return
         calls = _Calls()
-        method.body.visit(calls)
+        walk(method.body, calls)
         taking = [
             c for c in calls.calls
             if _TAKING_CALL.match(_attr(c)) and not _LOCAL.search(_code(self.module, c.func))
@@ -157,7 +158,7 @@ class _Scan(cst.CSTVisitor):
             if not _LEADERISH.search(receiver) or _LOCAL.search(receiver):
                 continue
             body = _Calls()
-            node.body.visit(body)
+            walk(node.body, body)
             if body.calls and not _TOKEN.search(_code(self.module, node)):
                 self.found.append(call)
                 return
@@ -169,7 +170,7 @@ def _on_self(module: cst.Module, call: cst.Call) -> bool:
 
 def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
     calls = _Calls()
-    node.visit(calls)
+    walk(node, calls)
     return calls.calls
 
 
@@ -193,5 +194,5 @@ def _collection(call: cst.Call) -> bool:
 
 def lock_backend_acquisitions(module: cst.Module) -> list[cst.CSTNode]:
     scan = _Scan(module)
-    module.visit(scan)
+    walk(module, scan)
     return scan.found

@@ -16,6 +16,7 @@ import re
 import libcst as cst
 
 from ._call_args import module_code as _code, positional
+from ..walk import walk
 
 _LOCK_CLASS_NAME = re.compile(r"(?:Lock|Semaphore|Mutex|Lease)$")
 # "lease-timeout", "lease_timeout", "lease timeouts", "a lease is timing out", "leases expire"
@@ -46,7 +47,7 @@ class _Calls(cst.CSTVisitor):
 
 def _walk(node: cst.CSTNode) -> _Calls:
     found = _Calls()
-    node.visit(found)
+    walk(node, found)
     return found
 
 
@@ -107,7 +108,7 @@ class LockClasses:
                         found[_code(module, target.target)] = value.func.value
 
         scored = self.scored
-        module.visit(_Binds())
+        walk(module, _Binds())
         return found
 
     def scored_acquire(self, call: cst.Call) -> bool:

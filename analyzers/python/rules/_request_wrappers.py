@@ -17,6 +17,7 @@ import libcst as cst
 from ._call_args import _chain_of
 from ._effects_flow import Flow, Site
 from ._sqltext import string_text
+from ..walk import walk
 
 _HTTP_FUNCS = re.compile(r"^(?:requests|httpx)\.(post|put|patch|request)$")
 _CLIENT_VERBS = frozenset({"post", "put", "patch", "request"})
@@ -138,7 +139,7 @@ class _Calls(cst.CSTVisitor):
 
 def _follow(method: cst.FunctionDef, env: _Env, methods: dict[str, cst.FunctionDef], depth: int) -> WrappedRequest | None:
     visitor = _Calls()
-    method.body.visit(visitor)
+    walk(method.body, visitor)
     headers = []
     for call in visitor.calls:
         for arg in call.args:

@@ -21,6 +21,7 @@ import re
 import libcst as cst
 
 from ._call_args import module_code as _code
+from ..walk import walk
 
 _CREATES = {"create", "get_or_create"}
 _AGE_LOOKUP = re.compile(r"__(?:lt|lte)$")
@@ -95,7 +96,7 @@ def expiring_row_locks(module: cst.Module) -> list[cst.Call]:
     if _TOKEN.search(module.code):
         return []
     scan = _Scan(module)
-    module.visit(scan)
+    walk(module, scan)
     found = []
     for model, call, guarded in scan.creates:
         # a lock is given back; a nonce or "seen it" row, also created only once, is not

@@ -25,6 +25,7 @@ from ._payment_calls import PAYMENT_URL, payment_call
 from ._paypal_calls import literal_url_post
 from ._sqltext import string_text
 from ._token_refresh import refresh_call, refresh_grant_body
+from ..walk import walk
 
 
 _MAIL_FUNCS = re.compile(r"^django\.core\.mail\.(send_mail|send_mass_mail|mail_admins|mail_managers)$")
@@ -170,7 +171,7 @@ def _defined_functions(ctx) -> frozenset[str]:
             def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
                 names.add(node.name.value)
 
-        ctx.module.visit(_Defs())
+        walk(ctx.module, _Defs())
         cached = frozenset(names)
         try:
             ctx._arm4_defined = cached

@@ -19,6 +19,7 @@ import re
 import libcst as cst
 
 from ._call_args import module_code as _code, positional
+from ..walk import walk
 
 _AGE = re.compile(r"getmtime|getctime|st_mtime|st_ctime|getatime|st_atime")
 _REMOVE = re.compile(r"(?:^|\.)(?:remove|unlink|rmdir|rmtree)$")
@@ -75,7 +76,7 @@ def stale_file_locks(module: cst.Module) -> list[cst.Call]:
         if not _AGE.search(text) or _TOKEN.search(text) or not _LOCK_WORD.search(text):
             continue
         scan = _Scan(module)
-        statement.visit(scan)
+        walk(statement, scan)
         if scan.stale_break:
             found.extend(scan.creates)
     return found

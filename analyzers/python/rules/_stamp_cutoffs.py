@@ -27,6 +27,7 @@ from ._clock import WALL, enclosing_test, is_logging_call, ordering_pairs
 from ._clock_scope import Scope, call_name, last_part, sym_of
 from ._clock_stored import DAY_GRAINED, STAMP_NAME, chain_writes, chained_calls
 from ._clock_write_names import LIVENESS_NAME
+from ..walk import walk
 
 # Dates a person chooses (an event's start, a sale's end, a window that opens) and stamps
 # whose age is someone else's question (soft deletes: retention; heartbeats: ARM301).
@@ -203,7 +204,7 @@ def _acts(analysis, block: cst.CSTNode) -> bool:
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             return False
 
-    block.visit(_Visitor())
+    walk(block, _Visitor())
     return found
 
 

@@ -19,6 +19,7 @@ from ._effects_flow import Flow, build_flow, module_values
 from ._lock_acquisitions import AcquisitionFinder
 from ._lock_lifetimes import _LEASE_COLUMN, _set_clause, _set_items
 from ._sqltext import string_text
+from ..walk import walk
 
 # Quick test on the lower-cased text (ARM301's trigger lower-cases it).
 TAKEOVER_TRIGGER = r"find_one_and_update|find_and_modify|\.update\(\s*(?:[^()]*, *)?(?:lock|locked|lease|claimed|visible)\w* ?="
@@ -87,7 +88,7 @@ def _window_fixed(module: cst.Module, exprs: list[cst.BaseExpression], defs: dic
 
 def find_takeovers(module: cst.Module, ctx) -> list[cst.Call]:
     collector = _Defs()
-    module.visit(collector)
+    walk(module, collector)
     names = [fn.name.value for fn in collector.functions]
     defs = {fn.name.value: fn for fn in collector.functions if names.count(fn.name.value) == 1}
     values = module_values(module)
