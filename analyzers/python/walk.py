@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import weakref
 from collections import defaultdict
 from typing import Callable, Iterable
 
@@ -56,25 +57,33 @@ def child_fields(cls: type) -> tuple[str, ...]:
     return fields
 
 
-_HOOK_NAMES: dict[type, tuple[tuple[str, str, str, str], ...]] = {}
+# Weak keys: rule helpers define visitor classes inside functions, a new class per call; a plain
+# dict would keep every one of them (and what their closures hold) alive for the whole scan.
+_HOOK_NAMES: "weakref.WeakKeyDictionary[type, tuple[tuple[str, str, str, str], ...]]" = weakref.WeakKeyDictionary()
 
 
 def _hook_names(cls: type) -> tuple[tuple[str, str, str, str], ...]:
     """(method name, visit|leave, node class name, field or '') of each hook a visitor class
-    defines; read once per class, since walks of single statements are frequent."""
+    defines. Reads the own dicts of the class's non-libcst bases, not dir(): libcst's visitor
+    bases define a no-op stub for every node and field, and listing those per class is what
+    made walks of small, locally defined visitors slow."""
     names = _HOOK_NAMES.get(cls)
     if names is None:
-        found = []
-        for name in dir(cls):
-            prefix, _, rest = name.partition("_")
-            if prefix not in ("visit", "leave") or not rest or not rest[0].isupper():
+        mro = cls.__mro__
+        found = set()
+        for klass in mro:
+            if klass is object or klass.__module__.startswith("libcst."):
                 continue
-            owner = next(klass for klass in cls.__mro__ if name in klass.__dict__)
-            if owner.__module__.startswith("libcst."):
-                continue  # libcst's visitor bases define a no-op stub for every node and field
-            node_name, _, field = rest.partition("_")
-            found.append((name, prefix, node_name, field))
-        names = _HOOK_NAMES[cls] = tuple(found)
+            for name in klass.__dict__:
+                prefix, _, rest = name.partition("_")
+                if prefix not in ("visit", "leave") or not rest or not rest[0].isupper():
+                    continue
+                owner = next(base for base in mro if name in base.__dict__)
+                if owner.__module__.startswith("libcst."):
+                    continue  # a libcst stub earlier in the MRO than the mixin that defines it
+                node_name, _, field = rest.partition("_")
+                found.add((name, prefix, node_name, field))
+        names = _HOOK_NAMES[cls] = tuple(sorted(found))
     return names
 
 
