@@ -65,6 +65,8 @@ class Flow:
     returns: list[tuple[int, tuple[Step, ...], cst.Return]] = field(default_factory=list)
     # the enclosing class's own statement, for what its class attributes hold
     class_node: cst.ClassDef | None = None
+    # names bound by unpacking (`flavor, group = make()`): name -> (index, the unpacked value)
+    unpacked: dict[str, list[tuple[int, cst.BaseExpression]]] = field(default_factory=dict)
 
     # --- data flow ---------------------------------------------------------------------------
     def value_of(self, name: str, before: int | None = None) -> cst.BaseExpression | None:
@@ -158,6 +160,10 @@ class _Walker(OneScopeVisitor):
                 self.flow.values.setdefault(name, []).append((self.flow.counter, value))
         elif isinstance(target, cst.Subscript):
             self.flow.item_assigns.append((self.flow.counter, target, value))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                if isinstance(element.value, cst.Name):
+                    self.flow.unpacked.setdefault(element.value.value, []).append((self.flow.counter, value))
 
     # Bindings are recorded once their value has run, with the index of the next call: a
     # lookup from call index i sees bindings with index <= i.
@@ -329,10 +335,72 @@ class _SelfAssigns(cst.CSTVisitor):
 
 
 def self_assignments(module: cst.Module) -> dict[str, list[cst.BaseExpression]]:
-    """`self.x = value` anywhere in the module: what a method's `self.x` may hold."""
+    """`self.x = value` anywhere in the module: what a method's `self.x` may hold. A value that
+    is a parameter of the class's `__init__` stands for what the module's constructions pass
+    there (`cls(stripe, key)`, `Service(api=stripe)`): the SDK a service is handed is the one
+    its methods call."""
     visitor = _SelfAssigns()
     walk(module, visitor)
-    return visitor.found
+    found = visitor.found
+    for attr, values in list(found.items()):
+        injected: list[cst.BaseExpression] = []
+        for value in values:
+            passed = _constructor_arguments(module, value) if isinstance(value, cst.Name) else None
+            if passed is None:
+                injected = []
+                break
+            injected.extend(passed)
+        if injected:
+            found[attr] = injected
+    return found
+
+
+def _init_param(cls: cst.ClassDef, name: str) -> int | None:
+    """Position (self left out) of `name` among the parameters of the class's own `__init__`."""
+    if not isinstance(cls.body, cst.IndentedBlock):
+        return None
+    for statement in cls.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__":
+            params = [p.name.value for p in (*statement.params.posonly_params, *statement.params.params)]
+            return params.index(name) - 1 if name in params[1:] else None
+    return None
+
+
+def _constructor_arguments(module: cst.Module, param: cst.Name) -> list[cst.BaseExpression] | None:
+    """What every construction of the class whose `__init__` takes `param` passes for it: calls
+    of `cls(...)` in that class or a subclass of it, or of those classes by name. None when the
+    parameter is no `__init__` parameter or nothing in the module constructs the class."""
+    classes = [s for s in module.body if isinstance(s, cst.ClassDef)]
+    owner = next((c for c in classes if _init_param(c, param.value) is not None), None)
+    if owner is None:
+        return None
+    position = _init_param(owner, param.value)
+    family = {owner.name.value}
+    for cls in classes:  # subclasses by a base named in this module (one pass per level)
+        if any(isinstance(b.value, cst.Name) and b.value.value in family for b in cls.bases):
+            family.add(cls.name.value)
+    passed: list[cst.BaseExpression] = []
+
+    class _Constructions(cst.CSTVisitor):
+        def __init__(self, inside: bool) -> None:
+            super().__init__()
+            self.inside = inside
+
+        def visit_Call(self, node: cst.Call) -> None:
+            func = node.func
+            if not isinstance(func, cst.Name) or not (func.value in family or (self.inside and func.value == "cls")):
+                return
+            keyword = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == param.value), None)
+            plain = [a.value for a in node.args if a.keyword is None and not a.star]
+            if keyword is not None:
+                passed.append(keyword)
+            elif position is not None and position < len(plain):
+                passed.append(plain[position])
+
+    for statement in module.body:
+        inside = isinstance(statement, cst.ClassDef) and statement.name.value in family
+        walk(statement, _Constructions(inside))
+    return passed or None
 
 
 def in_handler(step: Step) -> bool:

@@ -53,6 +53,11 @@ _READ_ENDPOINT_NAME = re.compile(
     re.I,
 )
 
+# A URL built around the one-time code a redirect handed back (`/app-manifests/{code}/conversions`,
+# `?code=...`): the POST exchanges a grant that the provider accepts once, like an OAuth token
+# exchange, so a retry is refused instead of repeating the effect.
+_GRANT_CODE = re.compile(r"\{(?:\w+_)?code\}|[?&]code=")
+
 
 # Push notifications: firebase_admin's messaging module, APNs clients (apns2, aioapns), pyfcm
 # and Expo's PushClient. `send_notification` alone is also the name of in-app helpers that only
@@ -83,7 +88,7 @@ class Effect:
     confidence: str = "high"  # "medium" where only the callee's name says what it does
 
 
-def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | None:
+def side_effect(site: Site, flow: Flow, ctx, deep: bool = False, wrappers: bool = True) -> Effect | None:
     """An external effect a retry would repeat (celery `.delay`/`.apply_async` are not: they
     enqueue work inside our own system, and the task itself is where idempotency belongs)."""
     method = site.method
@@ -131,6 +136,8 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
             return None
         if url is None and _READ_ENDPOINT_NAME.search(_url_names(site, flow, ctx)):
             return None
+        if _GRANT_CODE.search(_url_names(site, flow, ctx)):
+            return None  # exchanging a one-time code: a retry is refused, not repeated
         if http_keyed(site, flow, ctx):
             return None
         return Effect("http", site)
@@ -142,7 +149,11 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False) -> Effect | Non
         kind = _wrapped_effect(site, receiver, flow, ctx)
         if kind is not None:
             return Effect(kind, site)
-    wrapped = wrapper_effect(site, flow, ctx)  # another module's function that performs one
+    if not receiver and not deep:
+        kind = _local_function_effect(site, flow, ctx)
+        if kind is not None:
+            return Effect(kind, site, confidence="medium")
+    wrapped = wrapper_effect(site, flow, ctx) if wrappers else None  # another module's function that performs one
     if wrapped is not None:
         return Effect(wrapped[0], site, confidence=wrapped[1])
     if marked_sent(site, flow) and (site.chain.startswith("super().") or site.method not in _defined_functions(ctx)):
@@ -225,7 +236,24 @@ def _wrapped_effect(site: Site, receiver: str, flow: Flow, ctx) -> str | None:
     methods = [f for f in cls.body.body if isinstance(f, cst.FunctionDef) and f.name.value == site.method]
     if len(methods) != 1:
         return None
-    method = methods[0]
+    return _cached_kind(methods[0], flow, ctx)
+
+
+def _local_function_effect(site: Site, flow: Flow, ctx) -> str | None:
+    """`_http_post(url, body)` where `_http_post` is a function of this module whose body
+    performs an external effect and keeps no record: at its callers the call is that effect
+    (the helper itself has nothing to record, so its definition is no finding)."""
+    from ._effects_named import _module_functions
+
+    # Only the effects its own body makes: one more level through another module's wrapper
+    # is a longer guess than the project index takes at a call (a helper that resizes an image
+    # through a service is no delivery).
+    local = _module_functions(ctx).get(site.chain)
+    return None if local is None else _cached_kind(local, flow, ctx, wrappers=False)
+
+
+def _cached_kind(func: cst.FunctionDef, flow: Flow, ctx, wrappers: bool = True) -> str | None:
+    """_effect_kind_of, once per definition and file."""
     cache = getattr(ctx, "_arm4_wrapped", None)
     if cache is None:
         cache = {}
@@ -233,12 +261,13 @@ def _wrapped_effect(site: Site, receiver: str, flow: Flow, ctx) -> str | None:
             ctx._arm4_wrapped = cache
         except Exception:
             return None
-    if id(method) not in cache:
-        cache[id(method)] = _effect_kind_of(method, flow, ctx)
-    return cache[id(method)]
+    key = (id(func), wrappers)
+    if key not in cache:
+        cache[key] = _effect_kind_of(func, flow, ctx, wrappers)
+    return cache[key]
 
 
-def _effect_kind_of(method: cst.FunctionDef, flow: Flow, ctx) -> str | None:
+def _effect_kind_of(method: cst.FunctionDef, flow: Flow, ctx, wrappers: bool = True) -> str | None:
     from ._effects_flow import build_flow, self_assignments
 
     if flow_text_has_outbox(code(ctx, method)):
@@ -248,7 +277,7 @@ def _effect_kind_of(method: cst.FunctionDef, flow: Flow, ctx) -> str | None:
     for s in inner.sites:
         if db_write(s, inner, ctx, pending=False) is not None:
             return None  # the method keeps its own record; judge it where it is defined
-        effect = side_effect(s, inner, ctx, deep=True)
+        effect = side_effect(s, inner, ctx, deep=True, wrappers=wrappers)
         if effect is not None and kind is None:
             kind = effect.kind
     return kind

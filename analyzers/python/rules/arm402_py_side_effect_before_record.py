@@ -12,6 +12,7 @@ from ._side_effects import side_effect
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 from ._effects_marker import guarded_marks, helper_marks
 from ._effect_records import writer_calls
+from ._effect_returned_ids import keeper_record, storage_write, stored_reference
 from ._effect_states import state_recorded_after
 from ._effects_named import named_money_call, records_by_name
 from ._mail_sends import consumes_source, outside_loop
@@ -28,6 +29,8 @@ _KIND = {
     "push": ("sends a push notification", "envia uma notificação push"),
     "token": ("refreshes a token at the provider (which may retire the old refresh token)",
               "renova um token no provedor (que pode invalidar o refresh token antigo)"),
+    "remote": ("call creates something in another system (it hands back the identifier stored later)",
+               "faz uma chamada que cria algo em outro sistema (devolve o identificador gravado depois)"),
 }
 
 META = RuleMeta(
@@ -152,8 +155,11 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         r"|\.deliver\(|messages\.create|chat_postMessage|messaging|notify_|PushClient|stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|mpesa"
         r"|\.post\(|\.put\(|\.patch\(|\.request\(|mail_admins|mail_managers"
         r"|charge|capture_|refund|payout|stk_push|_txn|_transaction\(|transfer_|pay_|_payments?\(|authori[sz]e_|create_order"
-        r"|urlopen|refresh_token|refresh_access_token|refresh_oauth_token|refresh_auth_token",
+        r"|urlopen|refresh_token|refresh_access_token|refresh_oauth_token|refresh_auth_token"
+        # an identifier handed back by a call and stored (rules/_effect_returned_ids)
+        r"|_(?:ids?|uuid|urls?|uri|number|ref|reference|ts|arn|sid)\b['\"]?\s*[=:]|Id\b['\"]?\s*[=:]",
         r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\("
+        r"|_update\(|_create\(|\.add\(|\.run\(|\.(?:add|save|record|store|insert|persist|register|link|attach|associate|set|mark)_"
         r"|place_order|order_placement|mark_\w+\(|_updates\(|_log\("
         # the marks of _effects_marker: a dedupe lookup, or a sent/done state set by a helper
         r"|return cls\.|return self\.[a-z_]+\n|\.exists\(\)|\.first\(\)|[\"'](?:sent|delivered|notified|done|completed?|success(?:ful)?|processed)[\"']"
@@ -169,12 +175,18 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
                 effects.append(effect)
             elif named_money_call(site, flow, self.ctx) and not known_harmless(site, self.ctx):
                 named.append(site)
-        if not (effects or named) or flow_text_has(flow, self.ctx, _OUTBOX):
+        if flow_text_has(flow, self.ctx, _OUTBOX):
+            return
+        if not (effects or named):
+            self._check_returned_ids(flow)
             return
         marks = pending_marks(flow)
         records: list[Site] = []
         for site in flow.sites:
             if is_claim(site):
+                records.append(site)
+                continue
+            if storage_write(site) or keeper_record(site):  # `self.db.add(row)`, `dataset.add_task(task_id)`
                 records.append(site)
                 continue
             write = db_write(site, flow, self.ctx, pending=any(m <= site.index for m in marks))
@@ -213,6 +225,17 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
                 self.report(site.node, message=self._state_message(effect.kind, self.line_of(state)), confidence="medium")
         if named:
             self._check_named(flow, named, records)
+        self._check_returned_ids(flow, skip={id(e.site.node) for e in effects} | {id(s.node) for s in named})
+
+    def _check_returned_ids(self, flow: Flow, skip: frozenset | set = frozenset()) -> None:
+        """A collaborator's call whose returned identifier is stored afterwards (medium: the
+        effect is known by what it hands back, not by what the callee is)."""
+        for site in flow.sites:
+            if id(site.node) in skip:
+                continue
+            record = stored_reference(site, flow, self.ctx)
+            if record is not None:
+                self.report(site.node, message=self._message("remote", self.line_of(record.node)), confidence="medium")
 
     def _stores(self, effect, record: Site, flow: Flow) -> bool:
         """A refreshed token counts as recorded late only by a save of the new token itself."""

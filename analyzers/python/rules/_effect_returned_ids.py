@@ -1,0 +1,237 @@
+"""Effects known by what they return (ARM402): a call on a collaborator whose type is out of
+sight (an injected client or driver, a plugin, a service object, the class's own helper) that
+hands back an identifier, which the function then stores in the database.
+
+The identifier is the evidence. `bug = self.tracker.file_bug(alert)` followed by
+`alert.bug_number = bug["id"]; alert.save()` says that something now exists in another system
+under that number and that our database learns of it only afterwards: a crash in between
+leaves the object there with no trace here, and the retry makes a second one. No name list of
+clients or services is needed; what the value is (an id, a URL, a number handed back by the
+call) and where it goes (a column, a keyword of an insert) decide.
+
+Left out: the database's own calls (ORM managers, sessions, repositories, caches), classes and
+imported modules (their functions are summarised in the project index and judged there),
+reads and pure computations (`get_*`, `find_*`, `build_*`, `generate_*`, ...: a looked-up row's
+id stored as a foreign key is no effect), and the class's own helpers whose body writes its own
+record or calls nothing outside the object.
+"""
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from ._effects_flow import Flow, Site, runs_after
+from ._sqltext import string_text
+from ..walk import walk
+
+# A field that holds another system's handle on a thing: an id, a URL, a number, a timestamp
+# key (Slack's `ts`), an ARN.
+REFERENCE = re.compile(r"(?i)(?:^|_)(?:ids?|uuid|urls?|uri|number|ref|reference|ts|arn|sid)$|[a-z0-9](?:Id|ID|Url|URL|Uri)$")
+# Calls that read or compute rather than act: their result stored is a lookup, not an effect.
+_READ_VERB = re.compile(
+    r"^_*(?:get|fetch|find|load|lookup|look_up|retrieve|read|query|search|list|select|resolve|parse|format|"
+    r"render|build|make|compute|calc|calculate|count|check|validate|verify|is|has|to|as|from|new|next|"
+    r"encode|decode|hash|sign|serialize|deserialize|dumps|loads|copy|clone|convert|normalize|clean|generate|"
+    r"random|url|uri|id|uuid|ids|reverse|extract|prepare|wait|poll|ping|acquire|lock|connect|authenticate|"
+    r"login|refresh|describe|show|head|download|split|join|strip|replace|lower|upper|pop|append|extend|keys|"
+    r"values|items|setdefault|group|match|sub|filter|exclude|order_by|annotate|aggregate|first|last|one|all|"
+    r"scalar|scalars|execute|fetchone|fetchall|json|text|read_text|decode|result|wait_for|current|latest|"
+    r"ensure|get_or_create|update_or_create|save|add|delete|update|insert|commit|flush|merge|refresh_from_db|"
+    r"inspect|stat|status|info|probe|peek|view|preview|estimate|detect|guess|discover|scan|test|measure|sample"
+    r")(?:_|$)"
+)
+# Receivers that are the database (or a cache, or logging): their calls are the record itself.
+_STORAGE_PART = re.compile(
+    r"(?i)^_?(?:\w+_)?(?:objects|session|sessions|db|database|conn|connection|cursor|cur|cache|redis|repo|repos|"
+    r"repository|repositories|dao|query|queryset|tx|txn|transaction|orm|log|logger|logging|models?)$|_set$"
+    r"|^_?(?:db|database)_?api$"
+)
+# What a storage receiver does when it records: `self.db.add(...)`, `repo.save(...)`, `dao.insert_x(...)`.
+# (`set_`/`mark_`/`log_` are left out: on an HTTP session or a logger they keep nothing.)
+_STORAGE_WRITE = re.compile(
+    r"^_?(?:add|save|create|insert|update|upsert|record|store|put|persist|run|execute)(?:_|$)"
+    r"|_(?:add|save|create|insert|update|upsert|record|store|persist)$"
+)
+_LOGGER = re.compile(r"(?i)(?:^|\.)_?(?:log|logger|logging|LOG|LOGGER)$")
+
+
+def stored_reference(site: Site, flow: Flow, ctx) -> Site | None:
+    """The later call that stores in the database an identifier this collaborator call
+    returned, or None."""
+    if not _collaborator_call(site, flow, ctx):
+        return None
+    names = _result_names(site, flow)
+    direct = [
+        (index, target) for index, target, value in flow.attr_assigns
+        if _unwrap(value) is site.node and REFERENCE.search(target.attr.value)
+    ]
+    if not names and not direct:
+        return None
+    from ._db_writes import db_write
+    from ._effect_records import writer_calls
+    from ._effects_named import records_by_name
+
+    writers = None
+    for record in flow.sites[site.index + 1:]:
+        if record.node is site.node or not runs_after(site, record, flow):
+            continue
+        saves = db_write(record, flow, ctx, pending=True) is not None or storage_write(record)
+        targets = [target for index, target in direct if site.index < index <= record.index] + [
+            target for index, target, value in flow.attr_assigns
+            if site.index < index <= record.index and _mentions(value, names, target.attr.value)
+        ]
+        if targets and (saves or any(_saves_object(record, target, ctx) for target in targets)):
+            return record  # `alert.bug_number = bug["id"]` ... `alert.save()` / `op.update(context)`
+        if not any(_mentions(a.value, names, a.keyword.value if a.keyword else None) for a in record.node.args):
+            continue
+        if saves or records_by_name(record, flow, ctx) or _handed_to_keeper(record, site):
+            return record  # `Request.objects.create(task_id=task_id)`, `db.run("update ...", (url, id))`
+        if writers is None:
+            writers = {id(s.node) for s in writer_calls(flow, site, ctx)}
+        if id(record.node) in writers:
+            return record
+    return None
+
+
+def storage_write(site: Site) -> bool:
+    """A write through an object that is the database by its name (`self.db.add(row)`,
+    `self.order_repo.save(order)`): the record even when no commit is in sight (the request's
+    transaction commits it)."""
+    if "." not in site.chain or not _STORAGE_WRITE.search(site.method):
+        return False
+    receiver = site.chain.rsplit(".", 1)[0]
+    last = receiver.rsplit(".", 1)[-1].removesuffix("()")
+    return bool(_STORAGE_PART.match(last)) and not _LOGGER.search(receiver)
+
+
+_OBJECT_SAVE = frozenset({"save", "update", "create", "commit", "put", "persist", "store", "flush", "insert"})
+# A method of another object that keeps what it is handed (`service.add_stripe_customer(customer_id=...)`).
+_KEEPER_VERB = re.compile(r"^_?(?:add|save|record|store|insert|persist|set|mark|register|link|attach|associate)_")
+
+
+def _saves_object(record: Site, target: cst.Attribute, ctx) -> bool:
+    """`op.grant_id = grant.id` then `op.update(context)`: the object the id was set on saves itself."""
+    if record.method not in _OBJECT_SAVE or "." not in record.chain:
+        return False
+    return record.chain.rsplit(".", 1)[0] == ctx.code_for(target.value)
+
+
+_KEEPER_RECORD = re.compile(r"^_?(?:add|save|record|store|insert|persist|mark)_\w")
+
+
+def keeper_record(site: Site) -> bool:
+    """`dataset.add_task(task_id, stage)`: an object's add_/save_/record_ method handed an
+    identifier keeps the fact (in Redis, a table, another service). Without an identifier
+    (`messages.add_message(request, "sent")`) it is display, not a record."""
+    if "." not in site.chain or not _KEEPER_RECORD.match(site.method) or _LOGGER.search(site.chain.rsplit(".", 1)[0]):
+        return False
+    for arg in site.node.args:
+        if arg.keyword is not None and REFERENCE.search(arg.keyword.value):
+            return True
+        value = arg.value
+        if isinstance(value, cst.Name) and REFERENCE.search(value.value):
+            return True
+        if isinstance(value, cst.Attribute) and REFERENCE.search(value.attr.value):
+            return True
+    return False
+
+
+def _handed_to_keeper(record: Site, effect: Site) -> bool:
+    """The identifier is handed to another object's add_/save_/record_ method: that object keeps it."""
+    if "." not in record.chain or not _KEEPER_VERB.match(record.method):
+        return False
+    return record.chain.rsplit(".", 1)[0] != effect.chain.rsplit(".", 1)[0]
+
+
+def _collaborator_call(site: Site, flow: Flow, ctx) -> bool:
+    """A method call on an object of unknown type that may act on another system."""
+    if "." not in site.chain or site.method.startswith("__") or _READ_VERB.match(site.method):
+        return False
+    if site.method[:1].isupper():
+        return False
+    receiver = site.chain.rsplit(".", 1)[0]
+    parts = [p.removesuffix("()").removesuffix("[]") for p in receiver.split(".")]
+    head = parts[0]
+    if not head or head == "?" or head in flow.imports or head[:1].isupper() or head in ("super", "cls"):
+        return False  # a module or a class: the project index summarises those
+    if any(_STORAGE_PART.match(p) for p in parts) or _LOGGER.search(receiver):
+        return False
+    if receiver == "self":
+        return _own_helper_acts(site, flow, ctx)
+    return True
+
+
+def _own_helper_acts(site: Site, flow: Flow, ctx) -> bool:
+    """`self._create_resources(...)`: the class's own helper counts when its body calls another
+    object's methods (a client, a driver) and writes no record of its own."""
+    from ._effects_named import _LOCAL_DB, _local_callee
+
+    local = _local_callee(site, flow, ctx)
+    if local is None or _LOCAL_DB.search(ctx.code_for(local.body)):
+        return False
+    found = False
+
+    class _Calls(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            nonlocal found
+            func = node.func
+            if isinstance(func, cst.Attribute) and not _READ_VERB.match(func.attr.value):
+                receiver = func.value
+                if isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Name) and receiver.value.value == "self":
+                    if not _STORAGE_PART.match(receiver.attr.value) and not _LOGGER.search(receiver.attr.value):
+                        found = True
+                elif isinstance(receiver, cst.Attribute) and isinstance(receiver.value, cst.Attribute):
+                    found = True  # `self.nova.flavors.create(...)`
+
+    walk(local.body, _Calls())
+    return found
+
+
+def _unwrap(value: cst.BaseExpression) -> cst.BaseExpression:
+    return value.expression if isinstance(value, cst.Await) else value
+
+
+def _result_names(site: Site, flow: Flow) -> frozenset[str]:
+    names = set()
+    for table in (flow.values, flow.unpacked):
+        for name, bindings in table.items():
+            if "." not in name and any(_unwrap(value) is site.node for _, value in bindings):
+                names.add(name)
+    return frozenset(names)
+
+
+def _key(node: cst.BaseExpression) -> str | None:
+    text = string_text(node, lambda n: None) if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)) else None
+    return text
+
+
+def _mentions(node: cst.CSTNode, names: frozenset[str], slot: str | None) -> bool:
+    """`node` carries a reference taken from one of `names` (the call's result): the name
+    itself, an attribute, key or `.get()` of it, where the name, the attribute/key or the
+    field it goes into (`slot`: a keyword, a dict key, an attribute) says it is an identifier."""
+    if not names:
+        return False
+    slot_ref = bool(slot and REFERENCE.search(slot))
+    if isinstance(node, cst.Name):
+        return node.value in names and (slot_ref or bool(REFERENCE.search(node.value)))
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in names:
+        return slot_ref or bool(REFERENCE.search(node.attr.value))
+    if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name) and node.value.value in names:
+        index = node.slice[0].slice if node.slice else None
+        key = _key(index.value) if isinstance(index, cst.Index) else None
+        return slot_ref or bool(key and REFERENCE.search(key))
+    if isinstance(node, cst.Call):
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute) and func.attr.value == "get" and isinstance(func.value, cst.Name)
+            and func.value.value in names and node.args
+        ):
+            key = _key(node.args[0].value)
+            return slot_ref or bool(key and REFERENCE.search(key))
+        return any(_mentions(a.value, names, a.keyword.value if a.keyword else slot) for a in node.args)
+    if isinstance(node, cst.Dict):
+        return any(
+            isinstance(e, cst.DictElement) and _mentions(e.value, names, _key(e.key) or slot) for e in node.elements
+        )
+    return any(_mentions(child, names, slot) for child in node.children)
