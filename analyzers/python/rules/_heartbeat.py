@@ -700,7 +700,8 @@ def _check_registry(analysis, scope, call, found, seen) -> None:
     if not isinstance(func, cst.Attribute) or func.attr.value not in RANGE_BY_SCORE or len(call.args) < 3:
         return
     bounds = [a.value for a in call.args[1:3] if a.keyword is None]
-    if not any(analysis.cutoff(scope, bound) for bound in bounds):
+    bounds += [a.value for a in call.args if a.keyword is not None and a.keyword.value in ("min", "max")]
+    if not any(analysis.cutoff(scope, bound) for bound in bounds) and not _prunes_deadlines(analysis, scope, call, bounds):
         return
     key_text = expr_names(call.args[0].value)
     if not _REGISTRY_KEY.search(key_text) or QUORUM.search(key_text):
@@ -710,6 +711,20 @@ def _check_registry(analysis, scope, call, found, seen) -> None:
     if id(call) not in seen:
         seen.add(id(call))
         found.append(call)
+
+
+def _prunes_deadlines(analysis, scope, call: cst.Call, bounds) -> bool:
+    """`zremrangebyscore(key, 0, now)` in a module whose `zadd` scores are `now + window`
+    (rules/_liveness_registries)."""
+    from ._liveness_registries import clock_bound, scores_deadlines
+
+    if call.func.attr.value != "zremrangebyscore" or not isinstance(scope.node, cst.FunctionDef) or len(bounds) < 2:
+        return False
+    if not clock_bound(scope.node, scope.cls, analysis.qname, bounds[-1]):
+        return False
+    if getattr(analysis, "_deadline_scores", None) is None:
+        analysis._deadline_scores = scores_deadlines(analysis.ctx.module, analysis.qname)
+    return analysis._deadline_scores
 
 
 def _check_counter(analysis, scope, steps, comparison, found, seen) -> None:

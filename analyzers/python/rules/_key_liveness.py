@@ -22,7 +22,7 @@ BEAT_KEY = re.compile(r"beat|heart_?beat|health|alive|liveness|presence", re.IGN
 _READS = frozenset({"get", "mget", "exists", "hget", "hmget", "get_many", "get_multi"})
 _CLAIMS = frozenset({"xautoclaim", "xclaim"})
 # lower-cased text: a claim call, or a key named for a beat built in place (`f"alive:{peer}"`)
-TRIGGER = r"xautoclaim|xclaim|beat_id|beat_key|health_key|alive_key|_encode_beat|(?:beat|health|alive|liveness|presence)[\w-]*[:_-]\{"
+TRIGGER = r"autoclaim|xclaim|min_idle|beat_id|beat_key|health_key|alive_key|_encode_beat|(?:beat|health|alive|liveness|presence)[\w-]*[:_-]\{"
 
 
 def beat_read(expr: cst.CSTNode | None) -> bool:
@@ -125,14 +125,32 @@ def _handed_through(scope: Scope, value: cst.BaseExpression) -> bool:
     return False
 
 
+def _consumer_option(value: cst.BaseExpression) -> bool:
+    """`min_idle_time=self.claim_after`: an option the consumer was built with, one window for
+    every message it claims (a wrapper forwarding its own parameter is handled above)."""
+    from ._heartbeat import ADAPTIVE
+
+    return (
+        isinstance(value, cst.Attribute)
+        and isinstance(value.value, cst.Name)
+        and value.value.value == "self"
+        and not ADAPTIVE.search(value.attr.value)
+    )
+
+
 def check_idle_claims(analysis, scope: Scope, call: cst.Call, found: list, seen: set[int]) -> None:
-    if last_part(call_name(analysis.qname, call)) not in _CLAIMS or id(call) in seen:
+    if id(call) in seen:
         return
+    # the idle-time keyword says what the call does whatever a client names it (`autoclaim`)
     idle = next((a for a in call.args if a.keyword is not None and a.keyword.value in ("min_idle_time", "min_idle")), None)
+    if last_part(call_name(analysis.qname, call)) not in _CLAIMS and idle is None:
+        return
     if idle is None:
         positional = [a for a in call.args if a.keyword is None]
         idle = positional[3] if len(positional) > 3 else None
-    if idle is None or _handed_through(scope, idle.value) or not analysis.fixed(scope, idle.value):
+    if idle is None or _handed_through(scope, idle.value):
+        return
+    if not (analysis.fixed(scope, idle.value) or _consumer_option(idle.value)):
         return
     seen.add(id(call))
     found.append((idle, "medium"))

@@ -26,6 +26,9 @@ from ..walk import children, descendants
 from ._clock import reads_wall_clock
 from ._heartbeat import ADAPTIVE, DEAD_VALUES, DEATH_CALL, HEARTBEAT, NODEISH, QUORUM
 
+# The holder of settings: what it returns is a window, not a stamp.
+_CONFIG_HOLDER = re.compile(r"^_?(?:\w+_)?(?:conf|config|cfg|settings|options|opts|args)$", re.IGNORECASE)
+
 # What the stamp is: the last word from a peer (whatever its record) ...
 LIVE_STAMP = re.compile(
     rf"{HEARTBEAT.pattern}|seen|ping|pong|alive|check_?in|last_?report|reported_?(?:at|on|time)|last_?contact|lastactive",
@@ -75,6 +78,8 @@ _TERMINAL = re.compile(
     r"(?<![A-Za-z0-9])(?:crashed|failed|finished|done|completed?|succeeded|success|cancell?ed|errored|dead|closed|archived)(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
+# A project's own reading named for what it returns (`utcnow()`, `get_datetime_utc_now()`).
+_NOW_HELPER = re.compile(r"(?:^|_)(?:utc_?)?now(?:_(?:utc|ts|dt|datetime))?$|^utcnow_ts$", re.IGNORECASE)
 _PASS_FUNCS = frozenset({"int", "float", "round", "abs", "Decimal"})
 _PASS_METHODS = frozenset({"timestamp", "replace", "astimezone", "total_seconds", "utctimetuple", "timetuple"})
 # Turn a stored text or number into an instant: the value still is the other writer's stamp.
@@ -82,6 +87,12 @@ _PARSE = re.compile(r"strptime|parse|fromisoformat|fromtimestamp|utcfromtimestam
 _AGE_CALLS = frozenset({"is_older_than"})
 _DELTA_CALLS = frozenset({"delta_seconds"})
 _LOOKUPS = ("__lt", "__lte", "__gt", "__gte")
+# A query helper's cutoff keyword (`get_active_nodes(started_before=cutoff)`): the same lookup.
+_BEFORE = "_before"
+# Reads of a stored value (a cache, a hash, a file): what they return another writer stamped.
+_STORE_READS = frozenset({"get", "hget", "getex", "read", "read_text", "readline"})
+# Wrappers that keep the rows they are handed (`list(query)`).
+_ROW_WRAPPERS = frozenset({"list", "tuple", "set", "sorted"})
 
 
 @dataclass
@@ -129,6 +140,8 @@ class FunctionFlow:
         self.parent: dict[int, cst.CSTNode] = {}
         self.comparisons: list[cst.Comparison] = []
         self.calls: list[cst.Call] = []
+        self.dicts: list[cst.Dict] = []
+        self.deadlines: dict = {}  # name -> Deadline of the module's deadline helpers, set by the caller
         self.uses: dict[str, list[cst.CSTNode]] = {}
         self._own: set[str] | None = None
         self.params = {p.name.value for p in (*func.params.params, *func.params.kwonly_params, *func.params.posonly_params)}
@@ -145,7 +158,7 @@ class FunctionFlow:
     def _note(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.Assign) and len(node.targets) == 1:
             key = _key(node.targets[0].target)
-            if key:
+            if key and _key(_strip(node.value)) != key:  # `t = t.replace(tzinfo=UTC)` keeps what t is
                 self.binds[key] = node.value
         elif isinstance(node, (cst.AnnAssign, cst.NamedExpr)) and node.value is not None:
             key = _key(node.target)
@@ -158,6 +171,8 @@ class FunctionFlow:
             self.comparisons.append(node)
         elif isinstance(node, cst.Call):
             self.calls.append(node)
+        elif isinstance(node, cst.Dict):
+            self.dicts.append(node)
         elif isinstance(node, cst.Name):
             self.uses.setdefault(node.value, []).append(node)
 
@@ -192,7 +207,11 @@ class FunctionFlow:
         expr = _strip(expr)
         if isinstance(expr, cst.Call):
             name = self.qname(expr.func) or dotted(expr.func) or ""
-            return reads_wall_clock(self.qname, expr) or name in _NOW_CALLS or _last(name) in ("utcnow", "utcnow_ts")
+            return (
+                reads_wall_clock(self.qname, expr)
+                or name in _NOW_CALLS
+                or (not expr.args and bool(_NOW_HELPER.search(_last(name))))
+            )
         if isinstance(expr, cst.BinaryOperation) and depth < 3:
             # `now` shifted by a duration is still `now` for the side test, never a stamp
             return self.is_now(expr.left, depth + 1) and not self.is_now(expr.right, depth + 1)
@@ -208,7 +227,9 @@ class FunctionFlow:
             return None
         if isinstance(expr, cst.Call):
             inner = _parsed(expr)
-            return self.stamp(inner, depth + 1) if inner is not None and depth < 3 else None
+            if inner is not None:
+                return self.stamp(inner, depth + 1) if depth < 3 else None
+            return _store_read(expr)
         if isinstance(expr, cst.IfExp):
             return self.stamp(expr.body, depth + 1) if depth < 3 else None
         if isinstance(expr, cst.BooleanOperation):  # `row['updated_at'] or row['created_at']`
@@ -268,6 +289,29 @@ def _owner_text(expr: cst.BaseExpression) -> str:
     return dotted(expr) or ""
 
 
+def _store_read(call: cst.Call) -> tuple[cst.CSTNode, str, str] | None:
+    """`cache.get(HEARTBEAT_KEY)`, `f.read()`: a value read back from a store or a file is an
+    instant another writer stamped (named by its key, or by the local it is bound to)."""
+    func = call.func
+    while isinstance(func, cst.Attribute) and func.attr.value in ("strip", "decode") and isinstance(func.value, cst.Call):
+        call = func.value  # `f.read().strip()`: the same text
+        func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in _STORE_READS:
+        return None
+    owner = _owner_text(func.value)
+    if owner in ("self", "cls", "os.environ", "environ") or _CONFIG_HOLDER.search(owner.rsplit(".", 1)[-1]):
+        return None  # a setting read is a window, never a stamp
+    key = call.args[0].value if call.args else None
+    name = _subscript_key_text(key) if key is not None else ""
+    return call, name or func.attr.value, owner
+
+
+def _subscript_key_text(key: cst.BaseExpression) -> str:
+    if isinstance(key, cst.SimpleString):
+        return key.value.strip("'\"")
+    return dotted(key) or ""
+
+
 def _parsed(call: cst.Call) -> cst.BaseExpression | None:
     """`strptime(task['last_updated'], fmt)`, `iso8601.parse_date(lastseen)`: the parsed value."""
     name = dotted(call.func) or ""
@@ -289,7 +333,51 @@ def ages(flow: FunctionFlow) -> list[Age]:
         age = _age_call(flow, call)
         if age is not None:
             found.append(age)
+    for mapping in flow.dicts:
+        found.extend(_dict_lookups(flow, mapping))
     return found
+
+
+def _dict_lookups(flow: FunctionFlow, mapping: cst.Dict) -> list[Age]:
+    """`query = {"started__lte": now - W, "status": RUNNING}` handed on as `**query`."""
+    out: list[Age] = []
+    for element in mapping.elements:
+        if not isinstance(element, cst.DictElement) or not isinstance(element.key, cst.SimpleString):
+            continue
+        keyword = element.key.value.strip("'\"")
+        age = _lookup_age(flow, keyword, element, element.value, "")
+        if age is not None:
+            out.append(age)
+    return out
+
+
+def _lookup_age(flow: FunctionFlow, keyword: str, node: cst.CSTNode, value: cst.BaseExpression, owner: str) -> Age | None:
+    """A lookup keyword (`field__lt`, `field_before`) whose value is a cutoff `now - W`."""
+    if keyword.endswith(_LOOKUPS):
+        field_name = keyword.rsplit("__", 1)[0]
+    elif keyword.endswith(_BEFORE) and len(keyword) > len(_BEFORE):
+        field_name = keyword[: -len(_BEFORE)]
+    else:
+        return None
+    shifted = _shifted(flow, value)
+    if shifted is None:
+        shifted = _shifted_call(flow, value)
+    if shifted is None or shifted[2] is not cst.Subtract or not (flow.is_now(shifted[0]) or flow.is_cutoff_call(shifted[0])):
+        return None
+    return Age(node, node, field_name.rsplit("__", 1)[-1], owner, shifted[1], shifted[3])
+
+
+def _shifted_call(flow: FunctionFlow, expr: cst.BaseExpression, depth: int = 0):
+    """`add_millis(now(), -W)`: a helper handed the clock and a negated window is `now - W`."""
+    expr = _strip(expr)
+    bound = flow.bound(expr)
+    if bound is not None and depth < 3:
+        return _shifted_call(flow, bound, depth + 1)
+    if isinstance(expr, cst.Call) and len(expr.args) == 2 and flow.is_now(expr.args[0].value):
+        window = expr.args[1].value
+        if isinstance(window, cst.UnaryOperation) and isinstance(window.operator, cst.Minus):
+            return expr.args[0].value, window.expression, cst.Subtract, [expr]
+    return None
 
 
 def _difference(flow: FunctionFlow, expr: cst.BaseExpression, depth: int = 0):
@@ -328,6 +416,11 @@ def _shifted(flow: FunctionFlow, expr: cst.BaseExpression, depth: int = 0):
 
 def _compared_age(flow: FunctionFlow, node, left, right) -> Age | None:
     for a, b in ((left, right), (right, left)):
+        # `now > self.valid_until()`: a helper returning `stamp + window` (rules/_liveness_deadlines)
+        deadline = flow.deadlines.get(_last(dotted(b.func))) if isinstance(b, cst.Call) else None
+        if deadline is not None and flow.is_now(a):
+            return Age(node, deadline.stamp, deadline.stamp_name, deadline.owner, deadline.window, [])
+    for a, b in ((left, right), (right, left)):
         diff = _difference(flow, a)
         if diff is not None and not flow.is_now(b):
             (stamp, name, owner), feeds = diff
@@ -361,14 +454,10 @@ def _age_call(flow: FunctionFlow, call: cst.Call) -> Age | None:
     # a Django lookup aged against a cutoff: `Job.objects.filter(updated__lt=now - W)`
     for arg in call.args:
         keyword = arg.keyword.value if arg.keyword is not None else ""
-        if not keyword.endswith(_LOOKUPS):
-            continue
-        shifted = _shifted(flow, arg.value)
-        if shifted is None or shifted[2] is not cst.Subtract or not (flow.is_now(shifted[0]) or flow.is_cutoff_call(shifted[0])):
-            continue
-        field_name = keyword.rsplit("__", 1)[0]
         owner = _owner_text(call.func.value) if isinstance(call.func, cst.Attribute) else ""
-        return Age(arg, arg, field_name.rsplit("__", 1)[-1], owner, shifted[1], shifted[3])
+        age = _lookup_age(flow, keyword, arg, arg.value, owner) if keyword else None
+        if age is not None:
+            return age
     return None
 
 
@@ -390,7 +479,7 @@ def fixed_window(flow: FunctionFlow, age: Age) -> bool:
     return not flow.is_now(window)
 
 
-def _names_in(node: cst.CSTNode) -> str:
+def _names_in(node: cst.CSTNode, strings: bool = True) -> str:
     out: list[str] = []
     stack = [node]
     while stack:
@@ -400,7 +489,7 @@ def _names_in(node: cst.CSTNode) -> str:
             if text:
                 out.append(text)
                 continue
-        if isinstance(current, cst.SimpleString):
+        if isinstance(current, cst.SimpleString) and strings:
             out.append(current.value)
         stack.extend(children(current))
     return " ".join(out)
@@ -411,9 +500,13 @@ def stamp_kind(flow: FunctionFlow, age: Age) -> str | None:
     must follow), None for any other instant."""
     owner = f"{age.owner} {flow.cls.name.value if flow.cls is not None else ''}"
     name = age.stamp_name
-    if _DATA_OWNER.search(owner) or _DATA_OWNER.search(name) or _PERSON.search(age.owner):
-        return None
     words = name.split()
+    if _PERSON.search(age.owner):
+        return None
+    if any(HEARTBEAT.search(w) for w in words):
+        return "live"  # a heartbeat kept in a cache or a session store is still a heartbeat
+    if _DATA_OWNER.search(owner) or _DATA_OWNER.search(name):
+        return None
     if any(LIVE_STAMP.search(w) for w in words):
         return "live"
     if any(PROGRESS_STAMP.search(w) for w in words):
@@ -487,6 +580,9 @@ def _uses_decide(flow: FunctionFlow, key: str) -> str | None:
                 return verdict
         if isinstance(parent, cst.Return) and (VERDICT.search(flow.func.name.value) or _is_property(flow.func)):
             return "verdict"
+        if isinstance(parent, cst.IfExp) and parent.test is child:
+            if isinstance(parent.body, cst.SimpleString) and isinstance(parent.orelse, cst.SimpleString):
+                return "log"  # `"recent" if fresh else "a while ago"`: a label for display
     return None
 
 
@@ -539,21 +635,47 @@ def _handed_to_gone_call(flow: FunctionFlow, name: str) -> bool:
     return False
 
 
-def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
-    """The selected rows are updated or deleted in the same chain, or through the local or loop
-    that holds them."""
-    node = flow.parent.get(id(arg))  # the filter call
-    if _TERMINAL.search(_names_in(node)):
-        return "log"  # `filter(status="done", started_at__lt=...)`: finished rows, retention
-    top = node
+def query_of(flow: FunctionFlow, arg: cst.CSTNode) -> cst.CSTNode | None:
+    """The query call a lookup belongs to, also through `Q(...)` objects combined with & | ~."""
+    call = flow.parent.get(id(arg))
+    while isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "Q":
+        up = flow.parent.get(id(call))
+        while isinstance(up, (cst.BinaryOperation, cst.UnaryOperation, cst.Arg)):
+            up = flow.parent.get(id(up))
+        if not isinstance(up, cst.Call):
+            break
+        call = up
+    return call
+
+
+def rows_top(flow: FunctionFlow, query: cst.CSTNode) -> cst.CSTNode:
+    """The whole expression holding a query's rows: its chain, and `list(...)` around it."""
+    top = query
     while True:
         parent = flow.parent.get(id(top))
         if isinstance(parent, (cst.Attribute, cst.Call, cst.Subscript)):
-            if isinstance(parent, cst.Attribute) and parent.attr.value in _ROW_WRITES:
-                return "action"
             top = parent
             continue
-        break
+        grand = flow.parent.get(id(parent)) if isinstance(parent, cst.Arg) else None
+        if isinstance(grand, cst.Call) and grand.args and grand.args[0] is parent and parent.keyword is None:
+            if isinstance(grand.func, cst.Name) and grand.func.value not in _ROW_WRAPPERS:
+                return top  # `len(rows)`, `bool(rows)`: a figure, no longer the rows
+            top = grand  # `list(rows)`, `session.exec(select(...))`: the same rows
+            continue
+        return top
+
+
+def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
+    """The selected rows are updated or deleted in the same chain, or through the local or loop
+    that holds them."""
+    node = query_of(flow, arg)  # the filter call
+    if _TERMINAL.search(_names_in(node)):
+        return "log"  # `filter(status="done", started_at__lt=...)`: finished rows, retention
+    top = rows_top(flow, node)
+    for inner in descendants(top):
+        if isinstance(inner, cst.Attribute) and inner.attr.value in _ROW_WRITES and flow.parent.get(id(inner)) is not None:
+            if _chain_holds(inner, node):
+                return "action"
     parent = flow.parent.get(id(top))
     if isinstance(parent, cst.Assign):
         key = _key(parent.targets[0].target) or ""
@@ -566,6 +688,20 @@ def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
     if isinstance(parent, cst.For) and parent.iter is top and _loop_acts(parent):
         return "action"
     return None
+
+
+def _chain_holds(attr: cst.Attribute, query: cst.CSTNode) -> bool:
+    """`query.update`/`query.delete`: the write's receiver chain contains the query itself."""
+    value = attr.value
+    while True:
+        if value is query:
+            return True
+        if isinstance(value, cst.Call):
+            value = value.func
+        elif isinstance(value, (cst.Attribute, cst.Subscript)):
+            value = value.value
+        else:
+            return False
 
 
 def _loop_acts(loop: cst.For) -> bool:
@@ -587,13 +723,15 @@ class Detector:
 def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
     out: list[Detector] = []
     found = ages(flow)
-    if found and QUORUM.search(_names_in(flow.func.body)):
+    if found and quorum_in(flow.func.body):
         return out  # suspicion that a quorum must confirm
     for age in found:
         kind = stamp_kind(flow, age)
         if kind is None or not fixed_window(flow, age):
             continue
         fate = decides_gone(flow, age)
+        if fate is None and _says_live(age) and _answers_bool(flow, age.node):
+            fate = "verdict"  # `if age > W: return False`: a health check, whatever its name
         if fate is None and _in_branch_or_query(flow, age.node):
             continue  # the branch or the selected rows are its consequence, and none takes anyone out
         if fate in ("log", "suspect"):
@@ -604,6 +742,31 @@ def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
             confident = "high" if fate is not None else "medium"
             out.append(Detector(age, confident, fate == "verdict"))
     return out
+
+
+def _says_live(age: Age) -> bool:
+    """The stamp's own name says it is the party's last word (not an update stamp promoted by
+    its record: a node's `updated_at` also marks a grace period after an operator's change)."""
+    return any(LIVE_STAMP.search(w) for w in age.stamp_name.split())
+
+
+def _answers_bool(flow: FunctionFlow, node: cst.CSTNode) -> bool:
+    """The branch the age tests returns True or False: the function answers whether the
+    party is alive."""
+    child, parent = node, flow.parent.get(id(node))
+    while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison)):
+        child, parent = parent, flow.parent.get(id(parent))
+    if not (isinstance(parent, cst.If) and parent.test is child):
+        return False
+    return any(
+        isinstance(inner, cst.Return) and isinstance(inner.value, cst.Name) and inner.value.value in ("True", "False")
+        for inner in _descendants(parent.body)
+    )
+
+
+def quorum_in(body: cst.CSTNode) -> bool:
+    """A quorum or vote in the code (not in a message: "waiting for confirmation")."""
+    return bool(QUORUM.search(_names_in(body, strings=False)))
 
 
 def _in_branch_or_query(flow: FunctionFlow, node: cst.CSTNode) -> bool:
@@ -651,7 +814,9 @@ def module_functions(module: cst.Module):
 _CLOCK_TEXT = re.compile(r"now\s*\(|time\s*\(|monotonic|is_older_than|delta_seconds|utcnow")
 _STAMP_TEXT = re.compile(
     r"heart|beat|seen|ping|alive|check_?in|report|contact|active|updated|modified|touched|started|claimed|locked|"
-    r"picked|leased|reserved|dequeued|last_?update|is_older_than|delta_seconds",
+    r"picked|leased|reserved|dequeued|last_?update|is_older_than|delta_seconds|"
+    # stalled work (rules/_liveness_stalled): the item's state or the verdict on it
+    r"fail|timed?_?out|stuck|orphan|running|progress|processing|handling|__isnull|_before\b",
     re.IGNORECASE,
 )
 

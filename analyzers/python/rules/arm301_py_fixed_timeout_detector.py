@@ -25,6 +25,8 @@ from ._key_liveness import TRIGGER as KEY_TRIGGER, beat_read
 from ._lease_expiry import LEASE_DEADLINE, TRIGGER as LEASE_TRIGGER
 from ._liveness_ages import AgeTrigger, FunctionFlow, find_liveness_ages, module_functions
 from ._liveness_callers import VERDICT_CALL_TRIGGER, acted_on, cutoffs_of_module
+from ._liveness_deadlines import deadlines_of_module
+from ._liveness_stalled import find_stalled
 from ._liveness_members import GENERIC_STAMP, MEMBER_STAMP_TRIGGER
 from ._miss_counters import COUNTER_TRIGGER
 from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
@@ -33,6 +35,8 @@ from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
 _WINDOW_KEY = re.compile(r"timeout|grace|threshold", re.IGNORECASE)
 _COUNTER = re.compile(COUNTER_TRIGGER)
 _KEY_MARK = re.compile(KEY_TRIGGER, re.IGNORECASE)
+# a function returning a sum (`return stamp + window`): a deadline helper may be in the file
+_DEADLINE_RETURN = re.compile(r"return\s+[\w.\[\]'\"]+\s*\+")
 _TIMER_CALLS = frozenset({"call_later", "callLater", "add_timeout", "call_at"})
 # a claim stamp looked up as older than a cutoff (`locked_at__lt=`): a re-claimable row
 _RECLAIM_TRIGGER = r"(?:locked|claimed|leased|picked|reserved)_(?:at|on)__lte?\b"
@@ -298,9 +302,11 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
         lines = {self.ctx.position(node).start.line for node in self._reported}
         feeds: set[int] = set()
         cutoffs = frozenset(cutoffs_of_module(self.ctx.module)) | getattr(self.ctx.project, "liveness_cutoffs", frozenset())
+        deadlines = deadlines_of_module(self.ctx.module, self.qname) if _DEADLINE_RETURN.search(self.ctx.text) else {}
         for func, cls in module_functions(self.ctx.module):
             flow = FunctionFlow(func, self.qname, cls, cutoffs)
-            for found in find_liveness_ages(flow):
+            flow.deadlines = deadlines
+            for found in (*find_liveness_ages(flow), *find_stalled(flow)):
                 line = self.ctx.position(found.age.node).start.line
                 feeds.update(self.ctx.position(n).start.line for n in found.age.feeds)
                 feeds.add(line)
