@@ -33,7 +33,7 @@ from ._clock_helpers import (
     param_default,
     returned_values,
 )
-from ._clock_scope import Scope, ScopeIndex, last_part, string_key, string_value, sym_of
+from ._clock_scope import ITERATED, Scope, ScopeIndex, iterated_table, last_part, string_key, string_value, sym_of
 from ._functions import FunctionTracker
 
 WALL, OFFSET, DURATION = "wall", "offset", "duration"
@@ -86,6 +86,8 @@ _PASS_METHODS = frozenset(
     {"timestamp", "replace", "astimezone", "isoformat", "strftime", "total_seconds", "utctimetuple", "timetuple"}
 )
 _SHIFT_METHODS = frozenset({"add", "shift", "subtract"})
+# The fields of a timedelta: an elapsed time read in seconds or days.
+_TIMEDELTA_PARTS = frozenset({"seconds", "days", "microseconds"})
 _PASS_FUNCS = frozenset(
     {"int", "float", "round", "floor", "ceil", "fromtimestamp", "utcfromtimestamp", "str", "strptime", "fromisoformat",
      "timegm", "mktime", "Decimal"}
@@ -176,6 +178,7 @@ class ClockAnalysis:
         self.module_values: dict[str, cst.BaseExpression] = {}
         self.module_functions: dict[str, cst.FunctionDef] = {}
         self.class_methods: dict[int, dict[str, cst.FunctionDef]] = {}
+        self.class_named: dict[str, int] = {}  # class name -> id(class), for `Cls.method()` calls
         self.imported: frozenset[str] = frozenset()  # local names bound by imports
         self.enclosing: dict[int, list[cst.FunctionDef]] = {}  # id(nested def) -> enclosing defs, innermost first
         # Indirect readings (helpers, aliases, clock objects): id(call) -> (clock, confidence)
@@ -258,10 +261,15 @@ class ClockAnalysis:
                 if clock:
                     return self._reading(call, WALL, clock, HIGH)
             return None
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in self.class_named:
+            # `Transaction._now_secs()`: a static or class method of a class of this module
+            method = self.class_methods.get(self.class_named[func.value.value], {}).get(func.attr.value)
+            if method is not None:
+                return self._helper(call, method)
         found = library_reading(self.qname, call) or clock_object_reading(call)
         if found:
             return self._reading(call, WALL, *found)
-        func = call.func
         if isinstance(func, cst.Attribute) and not call.args:
             head = func
             while isinstance(head, cst.Attribute):
@@ -377,6 +385,10 @@ class ClockAnalysis:
             key = string_key(expr)
             if key is not None:  # one field of a record, not whatever else the container holds
                 return self.field_flow(f'["{key}"]', visiting)
+        if isinstance(expr, cst.Attribute) and expr.attr.value in _TIMEDELTA_PARTS:
+            inner = self.flow(scope, expr.value, visiting)
+            if inner is not None and inner.kind == DURATION:
+                return inner  # `(now - last).seconds`: a part of the elapsed time is still one
         if isinstance(expr, cst.Attribute) and not _on_self(expr):
             return self.field_flow(f".{expr.attr.value}", visiting)
         if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):
@@ -399,9 +411,9 @@ class ClockAnalysis:
             func = expr.func
             if isinstance(func, cst.Attribute):
                 attr = func.attr.value
-                if attr in _PASS_METHODS:
-                    inner = self.flow(scope, func.value, visiting)
-                    return _as_text(inner) if attr in _TEXT_METHODS else inner
+                if attr in _PASS_METHODS or (attr == "encode" and not expr.args[1:]):
+                    inner = self.flow(scope, func.value, visiting)  # `.encode()`: the bytes of a text
+                    return _as_text(inner) if attr in _TEXT_METHODS or attr == "encode" else inner
                 if attr in _SHIFT_METHODS and (expr.args or attr == "add"):
                     base = self.flow(scope, func.value, visiting)  # pendulum `.add(hours=1)`, arrow `.shift(...)`
                     if base is not None and base.kind != DURATION:
@@ -509,11 +521,21 @@ class ClockAnalysis:
             return self.sym_flow(outer, sym, visiting | {sym + "@inner"}) if outer is not None else None
         inner = visiting | {sym}
         flows: list[tuple[Flow, cst.BaseExpression]] = []
+        moved = False
         for d in defs:
+            if d.value is None and d.unpacked is not None and d.unpacked[1] == ITERATED:
+                table = iterated_table(d.unpacked[0])
+                flow = self.sym_flow(d.scope or scope, table[0], inner) if table is not None else None
+                if flow is not None:
+                    flows.append((flow, None))  # armed where the table's entries were stored
+                continue
             if d.value is None and d.unpacked is not None:
                 item = self.item_flow(d.scope or scope, d.unpacked[0], d.unpacked[1], inner)
                 if item is not None:
                     flows.append(item)
+                continue
+            if d.augmented and _moves_by(d) and d.value is not None and self.flow(d.scope or scope, d.value, inner) is None:
+                moved = True  # `deadline = time.time()` then `deadline += timeout`: armed in two steps
                 continue
             if d.augmented or d.value is None or is_neutral(d.value):
                 continue
@@ -523,6 +545,8 @@ class ClockAnalysis:
         if not flows:
             return None
         kinds = {flow.kind for flow, _ in flows}
+        if moved and kinds == {WALL}:
+            kinds = {OFFSET}
         if kinds == {WALL, OFFSET}:
             # `next_try = time.time()` then `next_try = time.time() + backoff`: a deadline that
             # starts out already due. The roots keep their own kinds so only offsets are reported.
@@ -744,6 +768,9 @@ class ClockMarker(FunctionTracker, PythonRule):
         analysis.project = self.ctx.project_view()
         for cls_id, methods in self._class_methods.items():
             analysis.class_methods[cls_id] = {m.name.value: m for m in methods}
+        for _func, owner in self._functions.values():
+            if owner is not None and owner.name.value not in analysis.imported:
+                analysis.class_named.setdefault(owner.name.value, id(owner))
         self._index_callers(index, analysis, done)
         sinks, ages = find_sinks(analysis, self.ctx)
         persisted = {id(call) for sink in sinks if id(sink.node) not in ages for call in sink.flow.calls}
@@ -867,10 +894,15 @@ def _armed_at(flows) -> tuple:
     (`msg_expire = self._message_expiry(m)`) was armed inside the helper."""
     roots: dict[int, tuple[str, cst.BaseExpression]] = {}
     for flow, value in flows:
-        copied = isinstance(value, cst.Name) or (isinstance(value, cst.Call) and flow.calls == (value,))
+        copied = value is None or isinstance(value, cst.Name) or (isinstance(value, cst.Call) and flow.calls == (value,))
         for root in flow.roots if copied and flow.roots else ((flow.kind, value),):
             roots.setdefault(id(root[1]), root)
     return tuple(roots.values())
+
+
+def _moves_by(d) -> bool:
+    """`x += amount` / `x -= amount`: the binding shifts what `x` already holds."""
+    return isinstance(d.stmt, cst.AugAssign) and isinstance(d.stmt.operator, (cst.AddAssign, cst.SubtractAssign))
 
 
 def _on_self(node: cst.Attribute) -> bool:

@@ -132,10 +132,6 @@ def _display_only(scope: Scope, path: str = "") -> bool:
     return any(_DISPLAY.search(name) for name in names) or bool(_DISPLAY_PATH.search(path.replace("\\", "/")))
 
 
-# A refresh or sync interval re-reads something that is still valid when stale (a cache of a
-# remote listing): a clock step refreshes it early or late, nothing expires.
-_REFRESH = re.compile(r"refresh|(?:^|_)sync(?:_|$)|_sync_interval", re.IGNORECASE)
-_LEASE = re.compile(r"lease|timeout|expir|deadline|ttl|lock", re.IGNORECASE)
 # A web session is stored outside the process: its stamps must be wall-clock, monotonic time
 # would mean nothing to the next request (served by another process).
 _SESSION_STORE = re.compile(r"\brequest\.session\b|\bsession\[\s*[\"']|\bsession\.modified\b")
@@ -150,11 +146,6 @@ def _names_in(node: cst.CSTNode) -> list[str]:
 
     walk(node, _Collect())
     return names
-
-
-def _refresh_interval(comparison: cst.Comparison) -> bool:
-    names = _names_in(comparison)
-    return any(_REFRESH.search(name) for name in names) and not any(_LEASE.search(name) for name in names)
 
 
 def _keeps_session(ctx, scope: Scope) -> bool:
@@ -230,12 +221,12 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
         if scope.comparisons and _keeps_session(ctx, scope):
             continue
         for comparison in scope.comparisons:
-            if _refresh_interval(comparison):
-                continue
             for left, _op, right in ordering_pairs(comparison):
                 flow = _classify(analysis.flow(scope, left), analysis.flow(scope, right)) or \
                     _reading_ahead(analysis, scope, left, right)
                 if flow is None or any(id(call) in persisted for call in flow.calls):
+                    continue
+                if _one_reading(analysis, scope, comparison, left, right):
                     continue
                 if any(analysis.only_guessed_expiries(side) for side in (analysis.flow(scope, left), analysis.flow(scope, right)) if side):
                     continue
@@ -258,6 +249,26 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
         _refill(analysis, scope, persisted, found)
         find_waits(analysis, scope, persisted, found, _maker(analysis, ctx))
     return list(found.values())
+
+
+def _one_reading(analysis: ClockAnalysis, scope: Scope, comparison, left, right) -> bool:
+    """`cutoff = now - ttl` then `if cutoff >= now: raise`: both sides come from one reading,
+    taken once (not in a loop that takes it again), so the clock cancels out and the check
+    compares the amounts. No clock step can change its outcome: it is not a deadline."""
+    flows = analysis.flow(scope, left), analysis.flow(scope, right)
+    if not all(flows):
+        return False
+    calls = [{id(call) for call in flow.calls} for flow in flows]
+    if not calls[0] or calls[0] != calls[1]:
+        return False
+    if any(not sym.isidentifier() for flow in flows for sym in flow.syms):
+        return False  # kept in `self.x`, a table or a field: an earlier call's reading comes back
+    current = analysis.index.parent_of(comparison)
+    while current is not None and not isinstance(current, (cst.FunctionDef, cst.Module)):
+        if isinstance(current, (cst.For, cst.While)):
+            return False  # the same line may read the clock again on the next pass
+        current = analysis.index.parent_of(current)
+    return True
 
 
 def _maker(analysis: ClockAnalysis, ctx):

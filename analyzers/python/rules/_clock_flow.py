@@ -107,7 +107,7 @@ class _FlowFinder(StoredComparisons):
         for call in scope.calls:
             name = call_name(self.analysis.qname, call)
             last = last_part(name)
-            if not last or _IN_PROCESS_CALLEE.search(last) or _EXCEPTION.search(last):
+            if not last or (_IN_PROCESS_CALLEE.search(last) and not _store_set(call, last)) or _EXCEPTION.search(last):
                 continue
             if is_logging_call(self.analysis.qname, call) or self.analysis.wall_name(call):
                 continue
@@ -187,12 +187,14 @@ class _FlowFinder(StoredComparisons):
     def _shifted(self, scope: Scope, flow: Flow, item: cst.CSTNode) -> bool:
         """The value is the clock moved by an amount of time: not the time since a stamp, not
         text glued to a reading, not a reading rounded by itself (`ts - ts % 3600`)."""
-        if AS_TEXT in flow.syms:
-            return False  # `str(now) + name`, a formatted stamp: text, not an instant moved
         shift = shift_expression(flow, item)
         if shift is None:
-            return True  # armed by a helper or a pendulum/arrow shift
+            # armed by a helper or a pendulum/arrow shift; a formatted stamp is text, not an instant moved
+            return AS_TEXT not in flow.syms
         scope_here = self.analysis.index.scope_of.get(id(shift)) or scope
+        if any(AS_TEXT in (self._flow(scope_here, side) or Flow("", (), (), frozenset())).syms
+               for side in (shift.left, shift.right)):
+            return False  # `str(now) + name`: text glued to a reading; `str(now + ttl)` is the instant as text
         for side in (shift.left, shift.right):
             if isinstance(side, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)):
                 return False
@@ -238,6 +240,12 @@ class _FlowFinder(StoredComparisons):
                 return False
         return True
 
+
+
+def _store_set(call: cst.Call, last: str) -> bool:
+    """`zk.set(path, value)`, `client.set(key, value)`: a method that keeps a value under a key,
+    not the builtin `set(...)` (local caches are left out by their names, see _IN_MEMORY)."""
+    return last == "set" and isinstance(call.func, cst.Attribute) and len(call.args) >= 2
 
 
 def _items(value: cst.CSTNode, depth: int = 0, in_record: bool = False, key: str | None = None):

@@ -45,6 +45,34 @@ def sym_of(node: cst.BaseExpression) -> str | None:
     return None
 
 
+# `Def.unpacked` position of a value bound by iterating a table (see iterated_table).
+ITERATED = -1
+ITEMS, VALUES = "items", "values"
+_ITEM_VIEWS = {"items": ITEMS, "iteritems": ITEMS, "viewitems": ITEMS,
+               "values": VALUES, "itervalues": VALUES, "viewvalues": VALUES}
+
+
+def iterated_table(node: cst.BaseExpression) -> tuple[str, str] | None:
+    """(the table's symbol, ITEMS or VALUES) for `table.items()`, `table.values()` and the
+    six/py2 spellings `iteritems(table)`, `six.itervalues(table)`; None for anything else."""
+    if not isinstance(node, cst.Call):
+        return None
+    func = node.func
+    if isinstance(func, cst.Attribute) and func.attr.value in _ITEM_VIEWS and not node.args:
+        table, view = func.value, func.attr.value
+    elif isinstance(func, (cst.Name, cst.Attribute)) and len(node.args) == 1:
+        view = func.value if isinstance(func, cst.Name) else func.attr.value
+        if view not in ("iteritems", "itervalues"):
+            return None
+        table = node.args[0].value
+    else:
+        return None
+    sym = sym_of(table)
+    if sym is None or sym.endswith("[][]"):
+        return None
+    return f"{sym}[]", _ITEM_VIEWS[view]
+
+
 @dataclass
 class Def:
     value: cst.BaseExpression | None  # None: bound by something we do not model (for, with, unpacking)
@@ -172,6 +200,26 @@ class ScopeIndex:
             if value is not None:
                 scope.attr_assigns.append((target, value))
 
+    def _bind_iteration(self, node, scope: Scope) -> None:
+        """A loop over a table's values (`for key, stamp in table.items()`, `for entry in
+        table.values()`) binds each value the table holds: the name reads what was stored under
+        any key (`table[key] = time.time() + ttl`), as a subscript of the table would."""
+        container = iterated_table(node.iter)
+        target = node.target
+        if container is not None and isinstance(target, (cst.Tuple, cst.List)) and container[1] == ITEMS:
+            elements = target.elements
+            if len(elements) == 2 and not any(isinstance(e, cst.StarredElement) for e in elements):
+                for position, element in enumerate(elements):
+                    self.parent[id(element)] = target
+                    self.parent[id(element.value)] = element
+                    item = (node.iter, ITERATED) if position == 1 else None
+                    self._bind_target(element.value, None, node, scope, unpacked=item)
+                return
+        if container is not None and container[1] == VALUES and isinstance(target, cst.Name):
+            self._bind_target(target, None, node, scope, unpacked=(node.iter, ITERATED))
+            return
+        self._bind_target(target, None, node, scope)
+
     def _walk(self, node: cst.CSTNode, scope: Scope) -> None:
         if isinstance(node, _SKIP):
             return
@@ -197,7 +245,7 @@ class ScopeIndex:
             self._walk_assignment(node, scope)
             return
         if isinstance(node, (cst.For, cst.CompFor)):
-            self._bind_target(node.target, None, node, scope)
+            self._bind_iteration(node, scope)
             for child in (node.iter, *(getattr(node, "ifs", ()) or ()), getattr(node, "inner_for_in", None),
                           getattr(node, "body", None), getattr(node, "orelse", None)):
                 if child is not None:

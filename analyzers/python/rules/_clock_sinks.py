@@ -61,7 +61,8 @@ QUERY_CALLS = frozenset(
 _COUNT_QUERY = re.compile(r"^\s*select\s+count\s*\(", re.IGNORECASE)
 _MONGO_COMPARE = frozenset({"$lt", "$lte", "$gt", "$gte"})
 # A query chain that ends by counting: a number for a monitor or a report.
-_READ_ONLY_ENDS = frozenset({"count", "exists", "aggregate", "count_documents"})
+# `.exists()` is not among them: its answer decides something (is a token still valid?).
+_READ_ONLY_ENDS = frozenset({"count", "aggregate", "count_documents"})
 _QUERY_CHAIN = frozenset({"filter", "exclude", "select_related", "prefetch_related", "using", "order_by", "values",
                           "values_list", "distinct", "only", "defer", "annotate", "where", "filter_by", "all"})
 
@@ -244,7 +245,8 @@ class _Finder:
 
     def _only_counted(self, query: cst.Call) -> bool:
         """`filter(expire_date__gte=now()).count()`: a statistic for a monitor; the count decides
-        no expiry (a take or delete of the rows would be another call)."""
+        no expiry (a take or delete of the rows would be another call). An `.exists()` answers
+        whether a stored expiry still holds, which is the decision itself."""
         for method in chained_methods(self.analysis, query):
             if method in _READ_ONLY_ENDS:
                 return True

@@ -89,8 +89,12 @@ class StoredTimes:
                 return None  # `os.stat(path).st_mtime`: a file's stamp, not a record's
             owner = node.value
             if isinstance(owner, cst.Name) and owner.value in ("self", "cls"):
-                # a model's own expiry; its other dates are often calendar settings a person chose
-                if scope.cls is None or not self.finder.is_model(scope.cls) or not HIGH_NAMES.search(name):
+                # a model's own expiry; its other dates are often calendar settings a person chose.
+                # A record class's declared expiry field (dataclass, pydantic, attrs: annotated,
+                # never assigned by code here) was filled from data too.
+                if scope.cls is None or not HIGH_NAMES.search(name):
+                    return None
+                if not self.finder.is_model(scope.cls) and not _declared_field(scope.cls, name):
                     return None
             elif not isinstance(owner, (cst.Name, cst.Attribute, cst.Subscript)):
                 return None
@@ -116,6 +120,11 @@ class StoredTimes:
                 found = self.stored(scope, defs[0].value, depth + 1)
                 if found is not None:
                     return node, found[1]
+            if not defs and node.value in scope.params and HIGH_NAMES.search(node.value) \
+                    and self.analysis.flow(scope, node) is None:
+                # `def archive_if_expired(expiration)`: an expiry handed in, no caller here
+                # computing it from this clock (those are ARM103's in-process deadlines)
+                return node, node.value
         return None
 
     def _written_here(self, attr: str) -> bool:
@@ -244,6 +253,17 @@ def cutoff_column(name: str) -> bool:
     """Whatever a past instant is compared with holds an instant; only amounts are left out."""
     bare = name.strip('"').rpartition(".")[2]
     return not DURATION_NAME.search(bare)
+
+
+def _declared_field(cls: cst.ClassDef, name: str) -> bool:
+    """`expires_at: int` in the class body: a field a record class declares and its
+    constructor fills from data."""
+    for statement in cls.body.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name:
+                    return True
+    return False
 
 
 def _clock_part(stored: StoredTimes, scope: Scope, node: cst.CSTNode) -> cst.CSTNode:
