@@ -650,6 +650,7 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
     # Test code is not reported by default, and its helpers are fixtures, not the product's clock.
     items = [(path, text) for path, text in items if path.endswith((".py", ".pyi")) and not is_test_path(path)]
     _index_liveness(index, items)
+    _index_lock_sources(index, items)
     for path, text in items:
         if not may_define_helper(text):
             base = module_name(path)
@@ -678,6 +679,14 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
     _index_effects(index, items)
     index.forget()
     return index
+
+
+def _index_lock_sources(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
+    """The project's module texts, for following a lock's client into the module that builds it
+    (rules/_lock_provenance): nothing is parsed until a lock's provenance leads there."""
+    from .rules._lock_provenance import LockSources
+
+    index.lock_sources = LockSources(items)
 
 
 def _index_liveness(index: ProjectIndex, items: list[tuple[str, str]]) -> None:

@@ -33,6 +33,7 @@ from ._lock_lifetimes import (
     _time_value,
 )
 from ._lock_general import is_factory, lease_column, lifetime_known, remote_lock_call, set_if_absent_token
+from ._lock_provenance import provenance_for
 from ._lock_model import Acquisition, _code, _is_none, _key_arg, _strip_await, _truthy_kwarg
 from ._sqltext import ADVISORY_UNLOCK, SESSION_ADVISORY_LOCK, is_lease_sql, string_text, target_table
 
@@ -353,17 +354,19 @@ class AcquisitionFinder:
         once the object it builds is entered or acquired, in the branch of the `if` that takes
         it, or, for a verb that takes it (`acquire_lock(key)`), until it is released. A verb
         never released (a flag set with a lifetime) is a marker, not a lock."""
-        if not remote_lock_call(self.flow, site, self.ctx.path, self.ctx.project):
+        def built(node: cst.CSTNode) -> str | None:  # asked only when the callee's origin is unclear
+            return provenance_for(self.ctx).library_of(node)
+
+        if not remote_lock_call(self.flow, site, self.ctx.path, self.ctx.project, built):
             return None
         call = site.node
         key = _key_arg(call)
         key_code = _code(self.ctx, key) if key is not None else None
-        expires = lifetime_known(self.flow, site, self.ctx.path, self.ctx.project)
+        expires = lifetime_known(self.flow, site, self.ctx.path, self.ctx.project, built)
         for block in self.flow.withs:
             if any(_strip_await(item.item) is call for item in block.node.items):
                 return Acquisition(call, site.index, block.start, block.end, key_code, expires=expires, general=True)
-        name = self._bound_name(call)
-        if name is not None:
+        for name in self._bound_names(call):
             region = self._acquired_through(name, site.index)
             if region is not None:
                 # point at `lock.acquire(...)` when that is where it is taken
@@ -379,6 +382,12 @@ class AcquisitionFinder:
         if release is None and not tested:
             return None
         return Acquisition(call, site.index, site.index + 1, release, key_code, expires=expires, general=True)
+
+    def _bound_names(self, call: cst.Call) -> list[str]:
+        """Names the call's value is bound to, one slot of an unpacking included (`name, lock =
+        scope_lock(coord, key)`: the lock is one of the names)."""
+        name = self._bound_name(call)
+        return ([name] if name is not None else []) + provenance_for(self.ctx).unpacked_names(call)
 
     def _bound_name(self, call: cst.Call) -> str | None:
         for name, bindings in self.flow.values.items():

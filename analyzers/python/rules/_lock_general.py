@@ -141,7 +141,25 @@ def origin(flow: Flow, chain: str) -> str | None:
     return None
 
 
-def lifetime_known(flow: Flow, site: Site, path: str, project=None) -> bool:
+def _project_head(head: str | None, flow: Flow, site: Site, path: str, project) -> bool:
+    """The origin names no library: unknown, or the project's own package or helper."""
+    return head is None or (
+        head not in sys.stdlib_module_names and head not in _LOCAL_LIBRARIES
+        and (_local_head(head, path) or _defined_in_project(project, flow, site.chain))
+    )
+
+
+def _library_built(built, site: Site) -> str | None:
+    """The library that built the lock's value, followed through the project (`built`: a
+    `_lock_provenance` question, None when the caller has none)."""
+    return built(site.node) if built is not None else None
+
+
+def _in_process(head: str) -> bool:
+    return head in sys.stdlib_module_names or head in _LOCAL_LIBRARIES
+
+
+def lifetime_known(flow: Flow, site: Site, path: str, project=None, built=None) -> bool:
     """Whether the lock can lapse under its holder: given a lifetime, or taken through a library
     whose locks are leases (a lost session frees them). A client's lock built with no lifetime
     (`client.lock(name)`) is held until released, and so is a database session lock."""
@@ -154,10 +172,15 @@ def lifetime_known(flow: Flow, site: Site, path: str, project=None) -> bool:
         # guarded writes use, a lost session takes those writes down with the lock.
         return False
     head = origin(flow, site.chain)
-    return head is not None and not _local_head(head, path) and not _defined_in_project(project, flow, site.chain)
+    if _project_head(head, flow, site, path, project):
+        # a lock of the project's own making, or from a client it keeps: what counts is the
+        # library that built the client (`get_coordinator()` returning a tooz coordinator)
+        deep = _library_built(built, site)
+        return deep is not None and not _in_process(deep)
+    return not _local_head(head, path)
 
 
-def remote_lock_call(flow: Flow, site: Site, path: str, project=None) -> bool:
+def remote_lock_call(flow: Flow, site: Site, path: str, project=None, built=None) -> bool:
     """Whether this call takes (or builds) a lock that lives in another process."""
     if not names_acquisition(site.method):
         return False
@@ -165,6 +188,13 @@ def remote_lock_call(flow: Flow, site: Site, path: str, project=None) -> bool:
     if set(flow.qualify(site.chain).lower().split(".")) & _HOST_MODULES:
         return False  # `django.core.files.locks.lock(handle, LOCK_EX)`: a kernel file lock
     head = origin(flow, site.chain)
+    if _project_head(head, flow, site, path, project):
+        deep = _library_built(built, site)
+        if deep is not None and not _in_process(deep):
+            # the client at the end of the chain was built by another library than the
+            # standard one or a file-lock one: a lock service's client (`get_coordinator()`
+            # returning tooz's coordinator). Ending in-process, the names below still decide.
+            return True
     if head is not None and (head in sys.stdlib_module_names or head in _LOCAL_LIBRARIES):
         if not remote_name:
             return False  # threading.Lock, asyncio.Semaphore, filelock.FileLock

@@ -8,6 +8,7 @@ only, or around nothing (a probe), guards nothing.
 """
 from __future__ import annotations
 
+import builtins
 import re
 import sys
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from ..walk import OneScopeVisitor, walk
+from ._call_args import _chain_of
 from ._effects_flow import Flow
 from ._lock_acquisitions import _LOCAL_LOCK_HEADS
 from ._lock_helpers import _after, _is_context_manager, _Shape
@@ -86,7 +88,33 @@ def work_out_of_sight(
             return True  # a function imported from the application: the work, out of sight
         if receiver in captured and _object_work(flow, receiver, name):
             return True
+        if _changes_a_store(flow, receiver, name, site.index):
+            return True
     return False
+
+
+# Verbs that change what a store holds (a search index, a bucket, a document collection).
+_STORE_CHANGE = re.compile(r"^(?:delete|put|index|insert|upsert|save|write|create|bulk|destroy|purge|replace)(?:_\w+)?$")
+
+
+def _changes_a_store(flow: Flow, receiver: str, name: str, before: int) -> bool:
+    """`client.delete(index=name, id=key)` on a client this function looked up (from a registry,
+    a setting, a factory): a change to a store under the lock, whatever the client is. Not a
+    method of a value built here in memory (a dict, a list, a literal)."""
+    if not receiver or "." in receiver or receiver.endswith(")") or receiver in ("self", "cls"):
+        return False
+    if not _STORE_CHANGE.match(name) or _IN_MEMORY.match(name):
+        return False
+    bound = flow.value_of(receiver, before)
+    if bound is None or isinstance(bound, (cst.Dict, cst.List, cst.Set, cst.Tuple, cst.SimpleString, cst.FormattedString,
+                                           cst.DictComp, cst.ListComp, cst.SetComp, cst.Integer, cst.Name)):
+        return False
+    if isinstance(bound, cst.Call):
+        # built here by a builtin or the standard library (`dict()`, `io.StringIO()`): memory
+        built = flow.qualify(_chain_of(bound.func)).split(".")[0]
+        if built in sys.stdlib_module_names or built in dir(builtins) or built in _LOCAL_LOCK_HEADS:
+            return False
+    return True
 
 
 # Methods of values held in memory (lists, dicts, strings, clocks): not work done elsewhere.
