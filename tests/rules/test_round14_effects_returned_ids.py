@@ -315,3 +315,15 @@ def test_exchanging_a_one_time_code_from_a_module_helper_is_not_an_effect_to_rep
             store.save(app_id=answer["id"], secret=answer["secret"])
     """
     assert flagged(code, ARM402, "setup/finish.py") == []
+
+
+def test_method_named_for_the_identifier_it_returns_is_a_getter():
+    code = """
+        class Checkout:
+            def place(self, basket, order):
+                order.order_number = self.numbers.order_number(basket)
+                number = self.numbers.next_invoice_number(basket)
+                order.invoice_number = number
+                order.save()
+    """
+    assert flagged(code, ARM402, "shop/checkout.py") == []

@@ -148,6 +148,8 @@ def _collaborator_call(site: Site, flow: Flow, ctx) -> bool:
     """A method call on an object of unknown type that may act on another system."""
     if "." not in site.chain or site.method.startswith("__") or _READ_VERB.match(site.method):
         return False
+    if REFERENCE.search(site.method):
+        return False  # named for the identifier it returns (`generator.order_number(basket)`): a getter
     if site.method[:1].isupper():
         return False
     receiver = site.chain.rsplit(".", 1)[0]
