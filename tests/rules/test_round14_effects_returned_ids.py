@@ -323,6 +323,8 @@ def test_method_named_for_the_identifier_it_returns_is_a_getter():
             def place(self, basket, order):
                 order.order_number = self.numbers.order_number(basket)
                 number = self.numbers.next_invoice_number(basket)
+                server = self.driver.choose_server_for(basket)
+                order.server_id = server.id
                 order.invoice_number = number
                 order.save()
     """

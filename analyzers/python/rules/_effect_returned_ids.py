@@ -38,7 +38,8 @@ _READ_VERB = re.compile(
     r"values|items|setdefault|group|match|sub|filter|exclude|order_by|annotate|aggregate|first|last|one|all|"
     r"scalar|scalars|execute|fetchone|fetchall|json|text|read_text|decode|result|wait_for|current|latest|"
     r"ensure|get_or_create|update_or_create|save|add|delete|update|insert|commit|flush|merge|refresh_from_db|"
-    r"inspect|stat|status|info|probe|peek|view|preview|estimate|detect|guess|discover|scan|test|measure|sample"
+    r"inspect|stat|status|info|probe|peek|view|preview|estimate|detect|guess|discover|scan|test|measure|sample|"
+    r"choose|pick|elect"
     r")(?:_|$)"
 )
 # Receivers that are the database (or a cache, or logging): their calls are the record itself.
