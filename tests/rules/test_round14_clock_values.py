@@ -364,3 +364,19 @@ def test_expired_rows_only_counted_are_not_flagged():
             return PhoneToken.objects.filter(valid_until__lt=timezone.now()).count()
     """
     assert flagged(code, CLOCK, "app/stats_report.py") == []
+
+
+def test_reading_stepped_back_window_by_window_is_not_a_deadline():
+    code = """
+        import time
+
+
+        def passcodes(totp, windows, period):
+            ts = time.time()
+            codes = [totp.generate(ts)]
+            for _ in range(windows):
+                ts -= period
+                codes.append(totp.generate(ts))
+            return codes
+    """
+    assert flagged(code, CLOCK, "app/otp.py") == []

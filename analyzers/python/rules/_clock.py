@@ -901,8 +901,9 @@ def _armed_at(flows) -> tuple:
 
 
 def _moves_by(d) -> bool:
-    """`x += amount` / `x -= amount`: the binding shifts what `x` already holds."""
-    return isinstance(d.stmt, cst.AugAssign) and isinstance(d.stmt.operator, (cst.AddAssign, cst.SubtractAssign))
+    """`x += amount`: the binding moves what `x` holds ahead, as a deadline is armed. Stepping a
+    reading back (`ts -= period` to walk earlier windows) makes no deadline."""
+    return isinstance(d.stmt, cst.AugAssign) and isinstance(d.stmt.operator, cst.AddAssign)
 
 
 def _on_self(node: cst.Attribute) -> bool:
