@@ -80,6 +80,8 @@ def main() -> int:
     parser.add_argument("--mirrors", type=Path, default=Path(os.environ.get("ARMADILHAS_MIRRORS", "/work/.mirror")))
     parser.add_argument("--pending", type=Path, help="write unreviewed findings here (YAML, ready to judge)")
     parser.add_argument("--project", action="append", help="only these projects")
+    parser.add_argument("--show", choices=VERDICTS, action="append", default=[],
+                        help="list the findings reviewed with this verdict (e.g. --show false after a rule change)")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
 
@@ -125,6 +127,11 @@ def main() -> int:
         ok = judged["real"] + judged["debatable"]
         print(f"\nreviewed {reviewed} of {count}: real {judged['real']}, debatable {judged['debatable']}, "
               f"false {judged['false']}  ->  real or debatable {100 * ok / reviewed:.1f}%")
+    for verdict in args.show:
+        print(f"\n{verdict}:")
+        for key, f in found:
+            if key in verdicts and verdicts[key]["verdict"] == verdict:
+                print(f"  {key[0]} {f['path']}:{f['line']} {f['rule']}  {verdicts[key].get('reason', '')[:110]}")
     by_rule = Counter(f["rule"] for _, f in found)
     print("by rule:", ", ".join(f"{r} {n}" for r, n in sorted(by_rule.items())))
     if pending:

@@ -329,3 +329,64 @@ def test_method_named_for_the_identifier_it_returns_is_a_getter():
                 order.save()
     """
     assert flagged(code, ARM402, "shop/checkout.py") == []
+
+
+def test_store_read_commands_on_a_pool_are_not_effects():
+    code = """
+        class Poller:
+            async def poll(self, count):
+                due = await self.pool.zrangebyscore(self.queue_name, min=0, max=self.now(), num=count)
+                await self.start_jobs(due)
+                job_ids = await self.redis.hmget("jobs", due)
+                await self.start_jobs(job_ids)
+    """
+    assert flagged(code, ARM402, "worker/poller.py") == []
+
+
+def test_regex_groups_are_not_an_effect():
+    code = """
+        import re
+
+
+        def protect(asg, builder):
+            match = re.match(r"([a-z-]+)-(i-[a-f0-9]+)", builder)
+            group_name, instance_id = match.groups()
+            asg.set_instance_protection(InstanceIds=[instance_id], AutoScalingGroupName=group_name)
+    """
+    assert flagged(code, ARM402, "builds/scaling.py") == []
+
+
+def test_an_upsert_finds_before_it_creates():
+    code = """
+        class Desk:
+            def create_user(self, user):
+                remote = self.client.users.create_or_update(self.as_remote(user))
+                user.profile.desk_user_id = remote.id
+                user.profile.save()
+    """
+    assert flagged(code, ARM402, "support/desk.py") == []
+
+
+def test_the_id_a_lookup_was_given_read_back_is_not_a_created_id():
+    code = """
+        class Reporter:
+            def push(self, context, tree, uuids):
+                for uuid in uuids:
+                    node = tree.data(uuid)
+                    self.set_inventory_for_provider(context, node.uuid, node.inventory)
+    """
+    assert flagged(code, ARM402, "scheduler/report.py") == []
+
+
+def test_a_create_handed_another_things_id_still_counts():
+    code = """
+        class Billing:
+            def subscribe(self, organization):
+                customer = self.billing.create_customer(organization_id=organization.id)
+                self.subscriptions.add_customer(customer_id=customer.id)
+
+            def invoice(self, organization):
+                invoice = self.billing.open_invoice(organization.id)
+                self.ledger.record_invoice(invoice.id)
+    """
+    assert flagged(code, ARM402, "billing/views.py") == [("ARM402", 4), ("ARM402", 8)]

@@ -39,13 +39,17 @@ _READ_VERB = re.compile(
     r"scalar|scalars|execute|fetchone|fetchall|json|text|read_text|decode|result|wait_for|current|latest|"
     r"ensure|get_or_create|update_or_create|save|add|delete|update|insert|commit|flush|merge|refresh_from_db|"
     r"inspect|stat|status|info|probe|peek|view|preview|estimate|detect|guess|discover|scan|test|measure|sample|"
-    r"choose|pick|elect"
+    r"choose|pick|elect|groups|groupdict|"
+    # a store's own read commands (`pool.zrangebyscore(...)`, `r.hmget(...)`) and upserts, which
+    # find the existing thing before they create one (`users.create_or_update(u)`)
+    r"[zlx]?(?:rev)?range(?:by\w+)?|[zhs]?scan|[hm]+get\w*|smembers|sismember|zscore|zrank|[zsh]card|[lh]len|"
+    r"hkeys|hvals|exists|create_or_update|upsert|find_or_create"
     r")(?:_|$)"
 )
 # Receivers that are the database (or a cache, or logging): their calls are the record itself.
 _STORAGE_PART = re.compile(
     r"(?i)^_?(?:\w+_)?(?:objects|session|sessions|db|database|conn|connection|cursor|cur|cache|redis|repo|repos|"
-    r"repository|repositories|dao|query|queryset|tx|txn|transaction|orm|log|logger|logging|models?)$|_set$"
+    r"repository|repositories|dao|query|queryset|tx|txn|transaction|orm|log|logger|logging|models?|pool)$|_set$"
     r"|^_?(?:db|database)_?api$"
 )
 # What a storage receiver does when it records: `self.db.add(...)`, `repo.save(...)`, `dao.insert_x(...)`.
@@ -69,6 +73,7 @@ def stored_reference(site: Site, flow: Flow, ctx) -> Site | None:
     ]
     if not names and not direct:
         return None
+    given = _given_ids(site)
     from ._db_writes import db_write
     from ._effect_records import writer_calls
     from ._effects_named import records_by_name
@@ -86,6 +91,8 @@ def stored_reference(site: Site, flow: Flow, ctx) -> Site | None:
             return record  # `alert.bug_number = bug["id"]` ... `alert.save()` / `op.update(context)`
         if not any(_mentions(a.value, names, a.keyword.value if a.keyword else None) for a in record.node.args):
             continue
+        if given and _round_trip(record, names, given):
+            continue  # `pd = tree.data(uuid)` ... `set_inventory(pd.uuid)`: the id it was given, read back
         if saves or records_by_name(record, flow, ctx) or _handed_to_keeper(record, site):
             return record  # `Request.objects.create(task_id=task_id)`, `db.run("update ...", (url, id))`
         if writers is None:
@@ -93,6 +100,30 @@ def stored_reference(site: Site, flow: Flow, ctx) -> Site | None:
         if id(record.node) in writers:
             return record
     return None
+
+
+def _given_ids(site: Site) -> frozenset[str]:
+    """Names of the identifiers the call is handed: a bare identifier-named argument
+    (`tree.data(uuid)`) or keyword (`lookup(task_id=...)`). Another object's `.id` is left out:
+    `create_customer(organization.id)` hands over the owner's id, and the customer's `.id` it
+    returns is new."""
+    found = set()
+    for arg in site.node.args:
+        if arg.keyword is not None and REFERENCE.search(arg.keyword.value):
+            found.add(arg.keyword.value)
+        elif isinstance(arg.value, cst.Name) and REFERENCE.search(arg.value.value):
+            found.add(arg.value.value)
+    return frozenset(found)
+
+
+def _round_trip(record: Site, names: frozenset[str], given: frozenset[str]) -> bool:
+    """Every identifier the record takes from the call's result is one the call was handed:
+    the call looked the thing up by its id, it did not create it."""
+    taken = [
+        a.value.attr.value for a in record.node.args
+        if isinstance(a.value, cst.Attribute) and isinstance(a.value.value, cst.Name) and a.value.value.value in names
+    ]
+    return bool(taken) and all(part in given for part in taken)
 
 
 def storage_write(site: Site) -> bool:
