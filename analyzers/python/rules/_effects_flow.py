@@ -334,25 +334,56 @@ class _SelfAssigns(cst.CSTVisitor):
             self._take(node.target, node.value)
 
 
+# One module is analysed at a time and several rules ask for its `self.` values: keep the last
+# answer (read-only for every caller) instead of walking the module once per rule and function.
+_LAST_SELF_VALUES: list = [None, None]
+
+
 def self_assignments(module: cst.Module) -> dict[str, list[cst.BaseExpression]]:
     """`self.x = value` anywhere in the module: what a method's `self.x` may hold. A value that
     is a parameter of the class's `__init__` stands for what the module's constructions pass
     there (`cls(stripe, key)`, `Service(api=stripe)`): the SDK a service is handed is the one
-    its methods call."""
+    its methods call. The result is shared: callers must not change it."""
+    if _LAST_SELF_VALUES[0] is module:
+        return _LAST_SELF_VALUES[1]
     visitor = _SelfAssigns()
     walk(module, visitor)
     found = visitor.found
+    calls = None
     for attr, values in list(found.items()):
         injected: list[cst.BaseExpression] = []
         for value in values:
-            passed = _constructor_arguments(module, value) if isinstance(value, cst.Name) else None
+            passed = None
+            if isinstance(value, cst.Name):
+                if calls is None:
+                    calls = _name_calls(module)
+                passed = _constructor_arguments(module, value, calls)
             if passed is None:
                 injected = []
                 break
             injected.extend(passed)
         if injected:
             found[attr] = injected
+    _LAST_SELF_VALUES[:] = [module, found]
     return found
+
+
+def _name_calls(module: cst.Module) -> list[tuple[str | None, cst.Call]]:
+    """Every call of a bare name in the module, with the top-level class it sits in (or None)."""
+    calls: list[tuple[str | None, cst.Call]] = []
+
+    class _Calls(cst.CSTVisitor):
+        def __init__(self, owner: str | None) -> None:
+            super().__init__()
+            self.owner = owner
+
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name):
+                calls.append((self.owner, node))
+
+    for statement in module.body:
+        walk(statement, _Calls(statement.name.value if isinstance(statement, cst.ClassDef) else None))
+    return calls
 
 
 def _init_param(cls: cst.ClassDef, name: str) -> int | None:
@@ -366,10 +397,13 @@ def _init_param(cls: cst.ClassDef, name: str) -> int | None:
     return None
 
 
-def _constructor_arguments(module: cst.Module, param: cst.Name) -> list[cst.BaseExpression] | None:
+def _constructor_arguments(
+    module: cst.Module, param: cst.Name, calls: list[tuple[str | None, cst.Call]]
+) -> list[cst.BaseExpression] | None:
     """What every construction of the class whose `__init__` takes `param` passes for it: calls
-    of `cls(...)` in that class or a subclass of it, or of those classes by name. None when the
-    parameter is no `__init__` parameter or nothing in the module constructs the class."""
+    of `cls(...)` in that class or a subclass of it, or of those classes by name (`calls`: the
+    module's calls of bare names, from `_name_calls`). None when the parameter is no `__init__`
+    parameter or nothing in the module constructs the class."""
     classes = [s for s in module.body if isinstance(s, cst.ClassDef)]
     owner = next((c for c in classes if _init_param(c, param.value) is not None), None)
     if owner is None:
@@ -380,26 +414,16 @@ def _constructor_arguments(module: cst.Module, param: cst.Name) -> list[cst.Base
         if any(isinstance(b.value, cst.Name) and b.value.value in family for b in cls.bases):
             family.add(cls.name.value)
     passed: list[cst.BaseExpression] = []
-
-    class _Constructions(cst.CSTVisitor):
-        def __init__(self, inside: bool) -> None:
-            super().__init__()
-            self.inside = inside
-
-        def visit_Call(self, node: cst.Call) -> None:
-            func = node.func
-            if not isinstance(func, cst.Name) or not (func.value in family or (self.inside and func.value == "cls")):
-                return
-            keyword = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == param.value), None)
-            plain = [a.value for a in node.args if a.keyword is None and not a.star]
-            if keyword is not None:
-                passed.append(keyword)
-            elif position is not None and position < len(plain):
-                passed.append(plain[position])
-
-    for statement in module.body:
-        inside = isinstance(statement, cst.ClassDef) and statement.name.value in family
-        walk(statement, _Constructions(inside))
+    for inside, node in calls:
+        name = node.func.value
+        if not (name in family or (inside in family and name == "cls")):
+            continue
+        keyword = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == param.value), None)
+        plain = [a.value for a in node.args if a.keyword is None and not a.star]
+        if keyword is not None:
+            passed.append(keyword)
+        elif position is not None and position < len(plain):
+            passed.append(plain[position])
     return passed or None
 
 
