@@ -370,10 +370,13 @@ def test_an_upsert_finds_before_it_creates():
 def test_the_id_a_lookup_was_given_read_back_is_not_a_created_id():
     code = """
         class Reporter:
-            def push(self, context, tree, uuids):
+            def push(self, context, uuids):
+                new_tree = self.tree.copy()
                 for uuid in uuids:
-                    node = tree.data(uuid)
-                    self.set_inventory_for_provider(context, node.uuid, node.inventory)
+                    node = new_tree.data(uuid)
+                    with guarded(node.uuid):
+                        self.set_inventory_for_provider(context, node.uuid, node.inventory)
+                        self.set_traits_for_provider(context, node.uuid, node.traits)
     """
     assert flagged(code, ARM402, "scheduler/report.py") == []
 

@@ -122,6 +122,7 @@ def _round_trip(record: Site, names: frozenset[str], given: frozenset[str]) -> b
     taken = [
         a.value.attr.value for a in record.node.args
         if isinstance(a.value, cst.Attribute) and isinstance(a.value.value, cst.Name) and a.value.value.value in names
+        and REFERENCE.search(a.value.attr.value)
     ]
     return bool(taken) and all(part in given for part in taken)
 
