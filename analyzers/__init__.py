@@ -108,6 +108,10 @@ def decode_python(data: bytes) -> str | None:
 
 def build_project_index(files):
     """Index of the clock helpers of a project, from (path, text) of its Python files (pure)."""
-    from .python.project_index import build_index
+    from .python.project_index import ProjectIndex, build_index
 
-    return build_index(files)
+    try:
+        return build_index(files)
+    except Exception:  # noqa: BLE001 - a rule bug on one module must not cost the whole review:
+        # each file is still analysed on its own facts, as `analyze` would without a project
+        return ProjectIndex()

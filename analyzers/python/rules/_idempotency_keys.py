@@ -118,9 +118,17 @@ def http_keyed(site: Site, flow: Flow, ctx) -> bool | None:
         return None
     if any(IDEMPOTENCY_HEADER.search(k) for k in keys):
         return True
-    if any(isinstance(e, cst.StarredDictElement) for e in node.elements):  # type: ignore[union-attr]
-        return None
+    if _spreads(node):
+        return True if IDEMPOTENCY_HEADER.search(code(ctx, node)) else None
     return False
+
+
+def _spreads(node: cst.BaseExpression) -> bool:
+    """Whether a headers mapping also takes keys it does not spell (`{**base, ...}`,
+    `dict(base, ...)`, `dict(**base)`): a key could come from there."""
+    if isinstance(node, cst.Dict):
+        return any(isinstance(e, cst.StarredDictElement) for e in node.elements)
+    return isinstance(node, cst.Call) and any(a.keyword is None for a in node.args)
 
 
 _WRITE_VERBS = frozenset({"post", "put", "patch", "delete", "request"})
