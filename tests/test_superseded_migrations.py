@@ -33,7 +33,8 @@ def check(root: Path) -> list[tuple[str, int]]:
     proc = subprocess.run([sys.executable, "-m", "bot.cli", "check", ".", "--format", "json"], cwd=root,
                           capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr
-    return sorted((f["path"], f["line"]) for f in json.loads(proc.stdout)["findings"])
+    # the lines reported, whichever rules report them (a queue read is a clock and a lease finding)
+    return sorted({(f["path"], f["line"]) for f in json.loads(proc.stdout)["findings"]})
 
 
 def test_only_the_newest_definition_of_a_routine_is_reported(tmp_path: Path):

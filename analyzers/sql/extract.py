@@ -33,7 +33,10 @@ TRIGGERS = re.compile(
     # members removed once their renewal deadline passed (ARM302)
     r"\bdelete\s+from\b[^;]{0,80}?\bwhere\s+(?:\w+\.)?expires_?at\s*<|"
     # held rows whose claim deadline passed (ARM302)
-    r"(?:claim|lock|locked|claimed|acquired|reserved)_?(?:expires_?at|until)\b",
+    r"(?:claim|lock|locked|claimed|acquired|reserved)_?(?:expires_?at|until)\b|"
+    # a row claimed by rewriting a stamp only once it is older than a bound (ARM202), bounded
+    # so that a long statement costs little
+    r"\bset\s[^;]{0,300}?\b(?P<stamp>\w+)\s*=[^;]{0,800}?\bwhere\b[^;]{0,400}?\b(?P=stamp)\s*<(?!>)",
     re.I,
 )
 # Once a lock or lease shows up in a scope, the writes after it matter too.

@@ -34,6 +34,8 @@ from ._lock_lifetimes import (
 )
 from ._lock_general import is_factory, lease_column, lifetime_known, remote_lock_call, set_if_absent_token
 from ._lock_provenance import provenance_for
+from ._lock_time_claims import django_time_claim, sqlalchemy_time_claim
+from ._lock_wrappers import wrappers_for
 from ._lock_model import Acquisition, _code, _is_none, _key_arg, _strip_await, _truthy_kwarg
 from ._sqltext import ADVISORY_UNLOCK, SESSION_ADVISORY_LOCK, is_lease_sql, string_text, target_table
 
@@ -92,6 +94,7 @@ class AcquisitionFinder:
                 or self._lock_object(site)
                 or self._sql_lock(site)
                 or self._row_lease(site)
+                or self._time_claim(site)
                 or self._general_lock(site)
             )
             if acquisition is not None:
@@ -100,7 +103,32 @@ class AcquisitionFinder:
         found.extend(self._module_lock_uses(found))
         if self.helpers is not None:
             found.extend(self._helper_uses())
+            found.extend(self._wrapper_uses(found))
         return found
+
+    def _wrapper_uses(self, found: list[Acquisition]) -> list[Acquisition]:
+        """`with project_lock(key):` where `project_lock` is a context manager of the project,
+        here or in another module, that holds an expiring lock around its `yield` (possibly
+        through another such context manager, `_lock_wrappers`): its body is the guarded region."""
+        taken = {id(a.node): a for a in found}
+        extra: list[Acquisition] = []
+        for block in self.flow.withs:
+            for item in block.node.items:
+                call = _strip_await(item.item)
+                if not isinstance(call, cst.Call):
+                    continue
+                known = taken.get(id(call))
+                if known is not None:
+                    # named for a lock, but of unknown lifetime: the wrapper's body says
+                    if known.general and not known.expires and wrappers_for(self.ctx).lock_context(call, self.owner):
+                        known.expires = True
+                    continue
+                site = next((s for s in self.flow.sites if s.node is call), None)
+                if site is None or self.helpers.resolve(site, self.owner) is not None:
+                    continue
+                if wrappers_for(self.ctx).lock_context(call, self.owner):
+                    extra.append(Acquisition(call, site.index, block.start, block.end, None, expires=True))
+        return extra
 
     def _helper_uses(self) -> list[Acquisition]:
         """Calls of a lock helper of this module: held after the call (or in the branch its
@@ -248,6 +276,18 @@ class AcquisitionFinder:
             return None
         return Acquisition(call, site.index, site.index + 1, None, None, lease_table="<row>", row_claim=True)
 
+    def _time_claim(self, site: Site) -> Acquisition | None:
+        """A record claimed by stamping it with the time while its stamp is absent or old,
+        whatever the fields are called (`_lock_time_claims`): pointed at the stamp."""
+        if site.method not in ("update", "values"):
+            return None
+        stamp = django_time_claim(self.ctx, self.flow, site) or sqlalchemy_time_claim(self.ctx, self.flow, site)
+        if stamp is None:
+            return None
+        return Acquisition(
+            site.node, site.index, site.index + 1, None, None, lease_table="<row>", row_claim=True, report=stamp
+        )
+
     def _watched_claim(self, site: Site) -> Acquisition | None:
         """Optimistic claim: `watch(k)`, `exists(k)` (or `get(k)`), then `psetex(k, ttl, v)` in a
         MULTI: the same check-and-set as `SET NX PX`, spelt as a transaction."""
@@ -357,9 +397,18 @@ class AcquisitionFinder:
         def built(node: cst.CSTNode) -> str | None:  # asked only when the callee's origin is unclear
             return provenance_for(self.ctx).library_of(node)
 
-        if not remote_lock_call(self.flow, site, self.ctx.path, self.ctx.project, built):
-            return None
         call = site.node
+        if not remote_lock_call(self.flow, site, self.ctx.path, self.ctx.project, built):
+            # `lock = self._make_lock(key)`: a helper of this module that returns an expiring
+            # lock it built (`_lock_wrappers`), then acquired or entered here
+            if self.helpers is None or not wrappers_for(self.ctx).returned_lock(call, self.owner):
+                return None
+            for name in self._bound_names(call):
+                region = self._acquired_through(name, site.index)
+                if region is not None:
+                    taken = next((s for s in self.flow.sites if s.chain == f"{name}.acquire" and s.index == region[0] - 1), site)
+                    return Acquisition(taken.node, taken.index, region[0], region[1], None, expires=True, general=True)
+            return None
         key = _key_arg(call)
         key_code = _code(self.ctx, key) if key is not None else None
         expires = lifetime_known(self.flow, site, self.ctx.path, self.ctx.project, built)

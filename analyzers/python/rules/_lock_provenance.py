@@ -396,6 +396,10 @@ class _Body(_Assignments):
         self.root = root
         self.locals: dict[str, list[tuple[cst.BaseExpression, int | None]]] = {}
         self.returns: list[cst.BaseExpression] = []
+        # what `_lock_wrappers` asks of a wrapper's body: its calls, the calls it enters, its yields
+        self.calls: list[cst.Call] = []
+        self.with_calls: list[cst.Call] = []
+        self.yields = 0
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return node is self.root
@@ -413,6 +417,15 @@ class _Body(_Assignments):
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.asname.name, cst.Name):
             self.locals.setdefault(node.asname.name.value, []).append((node.item, None))
+        item = node.item.expression if isinstance(node.item, cst.Await) else node.item
+        if isinstance(item, cst.Call):
+            self.with_calls.append(item)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self.yields += 1
 
     def _take(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):

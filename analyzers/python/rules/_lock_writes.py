@@ -117,6 +117,9 @@ class LockFinder(AcquisitionFinder):
             arg.keyword is not None and _LEASE_COLUMN.match(arg.keyword.value) for arg in site.node.args
         ):
             return False  # renewing or releasing the claimed row's lease
+        stamp = acquisition.report.keyword if acquisition.row_claim and isinstance(acquisition.report, cst.Arg) else None
+        if stamp is not None and any(arg.keyword is not None and arg.keyword.value == stamp.value for arg in site.node.args):
+            return False  # the stamp of a record claimed by time, renewed or cleared
         write = db_write(site, self.flow, self.ctx, pending)
         if write is not None:
             if write.kind == "commit" and not pending:

@@ -192,6 +192,9 @@ class LockUnfenced(FlowRule, PythonRule):
         r"|(?<![A-Za-z])(?:lock|lease|mutex|semaphore|singleton|leader|election)\(|(?:Lock|Lease|Mutex|Semaphore|Leader|Election)\b"
         r"|_lock_\w* ?=|(?<![A-Za-z])(?:locked|lease|leased|mutex|semaphore|leader)_\w* ?=|\.NX\b|zadd"
         r"|['\"](?:NX|nx|SETNX|setnx)['\"]|IntegrityError|(?:Lock|Mutex|Lease|Leader)\w*\.objects\.|lock\w*\.(?:set|add)\(|lock\w*\((?:self\.)?_?\w*(?:cache|redis|conn|client)"
+        # a record claimed by time through an ORM (`_lock_time_claims`): rows chosen by an absent or
+        # old field and updated at once, or SQLAlchemy values given as a dict of columns
+        r"|filter\([^()]*(?:=\s*None|__isnull\s*=\s*True|__lte?\s*=)[^()]*\)\s*\.update\(|\.values\(\s*\{"
     )
 
     def visit_Module(self, node: cst.Module) -> None:

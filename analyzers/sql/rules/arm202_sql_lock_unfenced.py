@@ -12,6 +12,7 @@ from ..names import EXPIRY_COLUMN, FENCE_COLUMN, HEARTBEAT_COLUMN, HOLDER_COLUMN
 from ..rule import sql_rule
 from ..scope import Scope, Unit
 from ..tree import COMPARISONS, fields_of, func_name, op_name, typed, walk
+from ._time_claims import time_claim
 
 SESSION_LOCKS = frozenset({"pg_advisory_lock", "pg_try_advisory_lock"})
 UNLOCKS = frozenset({"pg_advisory_unlock", "pg_advisory_unlock_all"})
@@ -106,7 +107,12 @@ META = register(
 
 
 _HEARTBEAT_GATE = re.compile(HEARTBEAT_COLUMN.pattern, re.I)
-_GATE = re.compile(r"advisory_lock|lease|lock|holder|held_by|owner|locked_by|leader|claimed_by|acquired_by", re.I)
+_GATE = re.compile(
+    r"advisory_lock|lease|lock|holder|held_by|owner|locked_by|leader|claimed_by|acquired_by"
+    # a row claimed by time under any column names (`_time_claims`)
+    r"|\bset\s[^;]{0,300}?\b(?P<stamp>\w+)\s*=[^;]{0,800}?\bwhere\b[^;]{0,400}?\b(?P=stamp)\s*<(?!>)",
+    re.I,
+)
 
 
 @sql_rule(META)
@@ -120,7 +126,7 @@ def check(scope: Scope) -> Iterator[SqlHit]:
     for unit in scope.units:
         if unit.role == "log":
             continue
-        started = _session_lock(unit) or _lease(unit)
+        started = _session_lock(unit) or _lease(unit) or _claimed_by_time(unit)
         if _unlocks(unit) and guard and guard[3] == "":
             if unfenced:
                 yield SqlHit(META, guard[1], guard[2])
@@ -171,14 +177,34 @@ def _takeover_claims(scope: Scope) -> Iterator[SqlHit]:
 def _standalone_leases(scope: Scope) -> Iterator[SqlHit]:
     """A query file's lease acquisition (`-- name: AcquireLease`, a leader-election upsert): the
     writes it guards live in the application, so the acquisition is the evidence unless it
-    hands out a token/epoch. Only in SQL files: for SQL inside Python, ARM201 follows the
-    writes itself."""
-    if scope.facts.embedded or scope.routine:
-        return
+    hands out a token/epoch. In SQL files; for SQL inside Python, ARM201 follows the writes of
+    the lease rows it knows by their columns, and this rule reports the rows claimed by time
+    under other names (`_time_claims`), whose holders work out of sight."""
     for unit in scope.units:
-        lease = _lease(unit, loose=True)
+        if scope.routine:
+            # a routine that claims rows by time and returns them: the work is its caller's
+            claim = _claimed_by_time(unit) if unit.role == "stmt" and "returning" in unit.snippet.text.lower() else None
+            if claim is not None and not _issues_token(unit):
+                yield SqlHit(META, claim[1], claim[2], confidence="medium")
+            continue
+        lease = None if scope.facts.embedded else _lease(unit, loose=True)
+        if lease is None and not (scope.facts.embedded and _lease(unit) is not None):
+            lease = _claimed_by_time(unit)
         if lease is not None and not _issues_token(unit):
             yield SqlHit(META, lease[1], lease[2], confidence="medium")
+
+
+def _claimed_by_time(unit: Unit) -> tuple[Unit, int, int, str] | None:
+    """A row claimed by rewriting a stamp only once it is older than a bound (`_time_claims`),
+    pointed at the claimed table."""
+    relation = time_claim(unit)
+    if relation is None:
+        return None
+    if isinstance(relation.get("location"), int):
+        start, end = unit.point(relation["location"])
+    else:
+        start, end = unit.start, _first_line_end(unit)
+    return unit, start, end, table_of(relation) or "?"
 
 
 def _issues_token(unit: Unit) -> bool:
