@@ -39,7 +39,7 @@ from ._liveness_ages import (
 
 # A state that says a worker holds the item right now.
 _HELD = re.compile(
-    r"(?<![a-z])(?:running|in_?progress|processing|handling|executing|started|claimed|picked|leased|busy)(?![a-z])",
+    r"(?<![a-z])(?:running|in_?progress|processing|handling|executing|started|claimed|picked|leased|reserved|busy)(?![a-z])",
     re.IGNORECASE,
 )
 # Lists of items declared abandoned (`orphaned.append(wf)`); a list to delete may be retention.

@@ -25,6 +25,7 @@ from ._key_liveness import TRIGGER as KEY_TRIGGER, beat_read
 from ._lease_expiry import LEASE_DEADLINE, TRIGGER as LEASE_TRIGGER
 from ._liveness_ages import AgeTrigger, FunctionFlow, find_liveness_ages, module_functions
 from ._liveness_callers import VERDICT_CALL_TRIGGER, acted_on, cutoffs_of_module
+from ._liveness_criteria import DOCUMENT_TEXT, SQL_TEXT, find_criteria
 from ._liveness_deadlines import deadlines_of_module
 from ._liveness_stalled import find_stalled
 from ._liveness_members import GENERIC_STAMP, MEMBER_STAMP_TRIGGER
@@ -303,9 +304,15 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
         feeds: set[int] = set()
         cutoffs = frozenset(cutoffs_of_module(self.ctx.module)) | getattr(self.ctx.project, "liveness_cutoffs", frozenset())
         deadlines = deadlines_of_module(self.ctx.module, self.qname) if _DEADLINE_RETURN.search(self.ctx.text) else {}
+        # criteria written as data (rules/_liveness_criteria), read only where their text is
+        documents, sql = DOCUMENT_TEXT.search(self.ctx.text) is not None, SQL_TEXT.search(self.ctx.text) is not None
+        # A cutoff handed to a query as data is also the app clock compared with other nodes'
+        # stamps (ARM104's own pitfall): its lines stay open to ARM103/ARM104.
+        data_lines: set[int] = set()
         for func, cls in module_functions(self.ctx.module):
             flow = FunctionFlow(func, self.qname, cls, cutoffs)
             flow.deadlines = deadlines
+            criteria = find_criteria(flow, documents, sql) if documents or sql else []
             for found in (*find_liveness_ages(flow), *find_stalled(flow)):
                 line = self.ctx.position(found.age.node).start.line
                 feeds.update(self.ctx.position(n).start.line for n in found.age.feeds)
@@ -313,8 +320,14 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
                 if line not in lines:
                     lines.add(line)
                     self.report(found.age.node, confidence=found.confidence)
+            for found in criteria:
+                line = self.ctx.position(found.age.node).start.line
+                if line not in lines:
+                    lines.add(line)
+                    data_lines.add(line)
+                    self.report(found.age.node, confidence=found.confidence)
         # ARM103/ARM104 at these lines describe the same site less precisely (engine.prefer_detector)
-        self.ctx.detector_lines = getattr(self.ctx, "detector_lines", set()) | feeds | lines
+        self.ctx.detector_lines = getattr(self.ctx, "detector_lines", set()) | feeds | (lines - data_lines)
 
     def _finish_named(self) -> None:
         if TAKEOVER_RE.search(self.ctx.text):
