@@ -135,9 +135,15 @@ class ProjectIndex:
     # Effect facts of methods whose name the project defines exactly once (`signed_request`):
     # a call on an object of unknown type stands for them (rules/_effect_calls).
     unique_methods: dict[str, "EffectFact"] = field(default_factory=dict)
+    # Interface methods (a stub in a base class) whose every implementation performs an effect,
+    # whatever their name: a class's call on itself stands for them (rules/_effect_dispatch).
+    implemented: dict[str, "EffectFact"] = field(default_factory=dict)
     # Short functions whose body writes to the database, by (module, name): a call of one after
     # an effect records it (rules/_effect_writers).
     writers: set[tuple[str, str]] = field(default_factory=set)
+    # Compound method names every (non-stub) definition of which is such a record helper: a
+    # call of one on an object of unknown type is a record (`store.setSendAttemptNumber(...)`).
+    writer_methods: frozenset[str] = field(default_factory=frozenset)
     _suffixes: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _names: frozenset[str] | None = field(default=None, repr=False, compare=False)
     _names_re: re.Pattern | None = field(default=None, repr=False, compare=False)
@@ -732,9 +738,10 @@ def _index_effects(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
         base = module_name(path)
         index.writers.update((base, name) for name in module_writers(path, text))
     defined = _definition_counts(items)
+    stubs = _StubCounts(items)
     added = list(index.effects)
     for level in range(2, MAX_DEPTH + 1):
-        _unique_methods(index, defined)
+        _unique_methods(index, defined, stubs)
         index.forget()
         calls, imports = _effect_patterns(added)
         methods = _method_calls(index)
@@ -754,7 +761,8 @@ def _index_effects(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
             break
         index.effects.update(found)
         added = list(found)
-    _unique_methods(index, defined)
+    _unique_methods(index, defined, stubs)
+    _writer_methods(index, defined, stubs)
 
 
 _DEF_ANY = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.MULTILINE)
@@ -768,23 +776,72 @@ def _definition_counts(items: list[tuple[str, str]]) -> dict[str, int]:
     return counts
 
 
-def _unique_methods(index: ProjectIndex, defined: dict[str, int]) -> None:
+def _writer_methods(index: ProjectIndex, defined: dict[str, int], stubs: "_StubCounts") -> None:
+    """Record helpers a call on an object of unknown type can only mean: every definition of
+    that compound method name in the project (stubs aside) writes to the database."""
+    from .rules._effect_dispatch import compound_name
+
+    counts: dict[str, int] = {}
+    for _, name in index.writers:
+        if "." in name:
+            method = name.rsplit(".", 1)[-1]
+            counts[method] = counts.get(method, 0) + 1
+    names = {m for m in counts if compound_name(m)}
+    stubs.read(names)
+    index.writer_methods = frozenset(m for m in names if defined.get(m, 0) - stubs.get(m, 0) == counts[m])
+
+
+class _StubCounts(dict):
+    """Definitions that are interface stubs (rules/_effect_dispatch), by name; read only for the
+    names of summarised methods, each name once (a cost guard: most definitions never matter)."""
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._items = items
+        self._read: set[str] = set()
+
+    def read(self, names: set[str]) -> "_StubCounts":
+        from .rules._effect_dispatch import abstract_definitions
+
+        wanted = names - self._read
+        if not wanted:
+            return self
+        self._read |= wanted
+        spelled = re.compile(r"\bdef[ \t]+(?:" + "|".join(map(re.escape, sorted(wanted))) + r")\b")
+        for _, text in self._items:
+            if spelled.search(text):
+                for name, count in abstract_definitions(text, wanted).items():
+                    self[name] = self.get(name, 0) + count
+        return self
+
+
+def _unique_methods(index: ProjectIndex, defined: dict[str, int], stubs: "dict[str, int] | None" = None) -> None:
     """Methods a call on an object of unknown type can only mean one way: every definition of
     that (compound) name in the project is summarised, and all perform the same effect
-    (`Identity.signed_request` and `SystemActor.signed_request` both hand on to one signed POST)."""
+    (`Identity.signed_request` and `SystemActor.signed_request` both hand on to one signed POST).
+    Interface stubs are no definitions of their own: what a call of an interface method does is
+    what its implementations do (rules/_effect_dispatch); those methods of any name are kept in
+    `implemented` too, for the calls a class makes on itself (`cls._send(...)`)."""
+    from .rules._effect_dispatch import compound_name, dispatched_effect
     from .rules._effect_summaries import same_effect
 
     by_name: dict[str, list["EffectFact"]] = {}
     for (_, name), fact in index.effects.items():
         if "." in name:
             by_name.setdefault(name.rsplit(".", 1)[-1], []).append(fact)
+    stubs = stubs.read(set(by_name)) if isinstance(stubs, _StubCounts) else stubs or {}
     index.unique_methods = {}
+    index.implemented = {}
     for method, facts in by_name.items():
-        if "_" not in method.strip("_") or defined.get(method) != len(facts):
+        if defined.get(method, 0) - stubs.get(method, 0) != len(facts):
             continue
-        merged = same_effect(facts)
-        if merged is not None:
+        merged = same_effect(facts) if not stubs.get(method) else dispatched_effect(facts)
+        if merged is None:
+            continue
+        if compound_name(method):
             index.unique_methods[method] = merged
+        if stubs.get(method):
+            index.implemented[method] = merged
 
 
 def _method_calls(index: ProjectIndex, payments: bool | None = None) -> re.Pattern | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ._effect_dispatch import compound_name
 from ._effect_summaries import EffectFact, _key_argument
 from ._effects_flow import Flow, Site
 from ._payment_forwarding import spread_keying
@@ -39,17 +40,26 @@ def wrapper_fact(site: Site, ctx) -> EffectFact | None:
 
 def _unique_method_fact(site: Site, index) -> EffectFact | None:
     """A method called on an object whose type is out of sight (a model's related field, a
-    loop variable) stands for the project's method of that name when the project defines the
-    name exactly once and it is a compound name (`signed_request`, `send_invoice`): one-word
-    names (`send`, `post`, `save`) are what libraries' objects answer to as well. Calls on
-    `self` are the enclosing class's own (read by the rules directly); dynamic dispatch with no
-    unique name (`plugins.get(name).revoke()`) stays out of reach."""
+    loop variable) stands for the project's method of that name when every definition of it in
+    the project performs the same effect and it is a compound name (`signed_request`,
+    `send_invoice`, `sendTextSMS`): one-word
+    names (`send`, `post`, `save`) are what libraries' objects answer to as well. Stubs of an
+    interface are not counted as definitions (rules/_effect_dispatch). Calls on `self`/`cls`
+    are the enclosing class's own (read by the rules directly) unless the project only declares
+    the method there and implements it elsewhere; dynamic dispatch under a one-word name on
+    another object (`plugins.get(name).revoke()`) stays out of reach."""
     func = site.node.func
-    if not isinstance(func, cst.Attribute) or "_" not in site.method.strip("_"):
+    if not isinstance(func, cst.Attribute):
+        return None
+    if not compound_name(site.method) and site.chain.rsplit(".", 1)[0] not in ("self", "cls"):
         return None
     receiver = site.chain.rsplit(".", 1)[0]
-    if receiver in ("self", "cls", "super()") or receiver[:1].isupper():
-        return None  # own methods, and `Class.method` spelled through an import, are resolved elsewhere
+    if receiver in ("self", "cls"):
+        # Own methods are read where they are defined, unless the class only declares them
+        # (a stub its subclasses implement): then the implementations answer (rules/_effect_dispatch).
+        return getattr(index, "implemented", {}).get(site.method)
+    if receiver == "super()" or receiver[:1].isupper():
+        return None  # `Class.method` spelled through an import is resolved elsewhere
     methods = getattr(index, "unique_methods", None)
     return methods.get(site.method) if methods else None
 

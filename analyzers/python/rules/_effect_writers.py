@@ -1,7 +1,9 @@
 """The project's own record helpers: short functions whose body writes to the database
 (`save_to_db(item)` adding and committing, `record_payout(p)` running an UPDATE). A call of one
 after an external effect is the record of that effect (ARM402), whatever the helper is called;
-its body says so, not its name. Built into the project index next to the effect summaries."""
+its body says so, not its name. Built into the project index next to the effect summaries.
+A compound method name every definition of which is such a helper is a record on any object
+(`store.setSendAttemptNumber(sid, n)`, the store built elsewhere)."""
 from __future__ import annotations
 
 import re
@@ -58,6 +60,10 @@ def writes_record(site, ctx) -> bool:
         return False
     name = view.qualified(site.node.func)
     if name is None:
+        if isinstance(site.node.func, cst.Attribute):
+            # a method of an object of unknown type whose every definition in the project writes
+            receiver = site.chain.rsplit(".", 1)[0]
+            return site.method in getattr(view.index, "writer_methods", ()) and receiver not in ("self", "cls")
         if not isinstance(site.node.func, cst.Name):
             return False
         from ..project_index import module_name

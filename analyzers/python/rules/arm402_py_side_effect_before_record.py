@@ -29,6 +29,12 @@ _KIND = {
     "push": ("sends a push notification", "envia uma notificação push"),
     "token": ("refreshes a token at the provider (which may retire the old refresh token)",
               "renova um token no provedor (que pode invalidar o refresh token antigo)"),
+    "dispatch": (
+        "calls a method whose every implementation in the project performs an external effect (a send, a publish, "
+        "a remote write)",
+        "chama um método cujas implementações no projeto fazem, todas, um efeito externo (um envio, um publish, "
+        "uma escrita remota)",
+    ),
     "remote": ("call creates something in another system (it hands back the identifier stored later)",
                "faz uma chamada que cria algo em outro sistema (devolve o identificador gravado depois)"),
 }
@@ -159,7 +165,7 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         # an identifier handed back by a call and stored (rules/_effect_returned_ids)
         r"|_(?:ids?|uuid|urls?|uri|number|ref|reference|ts|arn|sid)\b['\"]?\s*[=:]|Id\b['\"]?\s*[=:]",
         r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\("
-        r"|_update\(|_create\(|\.add\(|\.run\(|\.(?:add|save|record|store|insert|persist|register|link|attach|associate|set|mark)_"
+        r"|_update\(|_create\(|\.add\(|\.run\(|\.(?:add|save|record|store|insert|persist|register|link|attach|associate|set|mark)(?:_|[A-Z])"
         r"|place_order|order_placement|mark_\w+\(|_updates\(|_log\("
         # the marks of _effects_marker: a dedupe lookup, or a sent/done state set by a helper
         r"|return cls\.|return self\.[a-z_]+\n|\.exists\(\)|\.first\(\)|[\"'](?:sent|delivered|notified|done|completed?|success(?:ful)?|processed)[\"']"
