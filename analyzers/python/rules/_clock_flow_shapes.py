@@ -8,6 +8,7 @@ import re
 import libcst as cst
 
 from ._clock import OFFSET, WALL, ClockAnalysis, Flow
+from ._clock_query_operands import past_bindings, returned_cutoff
 from ._clock_scope import Scope
 
 # A name or field that holds when something happened (a stamp), not an amount of time.
@@ -22,10 +23,12 @@ CLOCKED = (WALL, OFFSET)
 
 
 def past(analysis: ClockAnalysis, scope: Scope, value: cst.CSTNode, depth: int = 0) -> bool:
-    """`now - amount` (or a local bound once to it): a cut-off in the past."""
+    """`now - amount`, a local bound to one (once, or in each branch), or the value of a helper
+    that returns one: a cut-off in the past."""
     if isinstance(value, cst.Name) and depth == 0:
-        defs = analysis.index.defs_for(scope, value.value)
-        return len(defs) == 1 and defs[0].value is not None and past(analysis, scope, defs[0].value, 1)
+        return past_bindings(analysis, scope, value, lambda bound: past(analysis, scope, bound, 1))
+    if returned_cutoff(analysis, scope, value):
+        return True
     shift = shift_expression(Flow(OFFSET, (), (), frozenset()), value)
     return shift is not None and isinstance(shift.operator, cst.Subtract) and not stamp_like(shift.right)
 

@@ -21,6 +21,7 @@ from ..walk import descendants
 from ._clock import OFFSET, WALL, ClockAnalysis, enclosing_test, is_logging_call, ordering_pairs
 from ._clock_deadlines import _only_logs
 from ._clock_flow_shapes import CLOCKED, RETENTION, STAMP_NAME, base_name, past, reading_in
+from ._clock_query_operands import operator_comparisons, query_column, reaching_binding, returned_text
 from ._clock_scope import Scope, call_name, last_part, sym_of
 from ._clock_sinks import QUERY_CALLS, enclosing_query
 from ._clock_stored import DAY_GRAINED, DURATION_NAME, chained_methods
@@ -173,21 +174,23 @@ class StoredComparisons:
                 field, _, lookup = keyword.rpartition("__")
                 if lookup in ("lt", "lte") and field:
                     self._cutoff(scope, call, field.rpartition("__")[2], arg.value, f"{keyword}=...")
-        for comparison in scope.comparisons:
-            query = enclosing_query(self.analysis, comparison)
+        pairs = [(comparison, left, isinstance(op, (cst.LessThan, cst.LessThanEqual)), right)
+                 for comparison in scope.comparisons for left, op, right in ordering_pairs(comparison)]
+        pairs += [(call, left, op.startswith("<"), right) for call, left, op, right in operator_comparisons(self.analysis, scope)]
+        for node, left, older, right in pairs:
+            query = enclosing_query(self.analysis, node)
             if query is None or self._read_only(query):
                 continue
-            for left, op, right in ordering_pairs(comparison):
-                older = isinstance(op, (cst.LessThan, cst.LessThanEqual))
-                column, value = (left, right) if older else (right, left)
-                if isinstance(column, cst.Attribute) and sym_of(column) is None:
-                    self._cutoff(scope, query, column.attr.value, value, f"{self.ctx.code_for(column)} < ...")
+            column, value = (left, right) if older else (right, left)
+            column = query_column(self.analysis, scope, column)
+            if column is not None:
+                self._cutoff(scope, query, column[1], value, f"{self.ctx.code_for(column[0])} < ...")
 
 
     def _cutoff(self, scope: Scope, query: cst.Call, column: str, value: cst.CSTNode, detail: str) -> None:
         if LIVENESS_NAME.search(column) or DURATION_NAME.search(column):
             return  # silence since a heartbeat is the fixed-timeout rules' question; amounts are no instants
-        flow = self._flow(scope, value)
+        flow = self._flow(scope, reaching_binding(self.analysis, self.ctx, scope, value))
         if flow is None or flow.kind != OFFSET or not past(self.analysis, scope, value):
             return
         if self._purges(scope) or DAY_GRAINED.search(self._bound_text(scope, value)):
@@ -202,13 +205,14 @@ class StoredComparisons:
 
 
     def _bound_text(self, scope: Scope, value: cst.CSTNode) -> str:
-        """The cut-off as written, with what a local holding it was bound to."""
-        text = self.ctx.code_for(value)
+        """The cut-off as written, with what a local holding it was bound to (or what the helper
+        that made it returns)."""
+        text = f"{self.ctx.code_for(value)} {returned_text(self.analysis, self.ctx, scope, value)}"
         sym = sym_of(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
         if sym is not None:
             for d in self.analysis.index.defs_for(scope, sym):
                 if d.value is not None:
-                    text += " " + self.ctx.code_for(d.value)
+                    text += f" {self.ctx.code_for(d.value)} {returned_text(self.analysis, self.ctx, scope, d.value)}"
         return text
 
 

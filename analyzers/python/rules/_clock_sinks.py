@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from ._clock import OFFSET, WALL, ClockAnalysis, Flow, date_level, ordering_pairs
+from ._clock import OFFSET, WALL, ClockAnalysis, Flow, date_level, is_logging_call, ordering_pairs
 from ._clock_claims import claim_sinks, signs_jwt
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 from ._clock_handoffs import handoff_sinks
+from ._clock_query_data import data_conditions
+from ._clock_query_operands import operator_comparisons, query_column, reaching_binding
 from ._clock_stored import DAY_GRAINED, StoredTimes, chain_writes, chained_methods, cutoff_column
 from ._stamp_cutoffs import shifted_stamp_in_query, stamp_cutoff_on_record
 from ._clock_write_names import LIVENESS_NAME, SCHEDULE_NAME, SCHEDULE_SQL, plain_instant, written_confidence
@@ -156,6 +158,7 @@ class _Finder:
             self._keywords(scope, call, name, last)
             self._dicts(scope, call, name, last)
             self._lookups(scope, call, name)
+            self._data_conditions(scope, call, name)
             if last == "zadd":
                 self._scores(scope, call, name)
             elif last == "zincrby" and len(call.args) >= 2:
@@ -165,6 +168,7 @@ class _Finder:
             elif last in _SCORE_RANGES:
                 self._score_range(scope, call, name, last)
             self._script_args(scope, call, name, last)
+        self._operator_comparisons(scope)
         for comparison in scope.comparisons:
             self._query_comparison(scope, comparison)
             shifted_stamp_in_query(self, scope, comparison)
@@ -207,23 +211,54 @@ class _Finder:
                         if flow is not None:
                             self.add(flow, element.value, "query", f'{_short(name)}({{"{key}": ...}})', at_value=True)
 
+    def _data_conditions(self, scope: Scope, call: cst.Call, name: str) -> None:
+        """Conditions handed to a call as data (see _clock_query_data)."""
+        conditions = list(data_conditions(self, scope, call))
+        if not conditions or self._only_counted(call) or is_logging_call(self.analysis.qname, call):
+            return
+        for column, value, shape in conditions:
+            detail = f"{_short(name)}({shape})"
+            if not _due_column(column):
+                self._cutoff(scope, call, name, column, value, detail)
+                continue
+            flow = self.offset(scope, value, (WALL,))
+            if flow is not None:
+                self.add(flow, value, "query", detail, at_value=True, call=call)
+            else:
+                self._cutoff(scope, call, name, column, value, detail)
+
     def _query_comparison(self, scope: Scope, comparison: cst.Comparison) -> None:
         """`Token.expires_at < datetime.utcnow()` inside `.filter(...)`/`.where(...)`."""
         query = self.enclosing_query(comparison)
-        if query is None or self._only_counted(query):
+        if query is not None:
+            self._query_pairs(scope, query, [(left, right) for left, _op, right in ordering_pairs(comparison)])
+
+    def _operator_comparisons(self, scope: Scope) -> None:
+        """`Share.deleted_at.op("<=")(now)` inside a query: the same comparison, spelled as a call."""
+        for call, left, _op, right in operator_comparisons(self.analysis, scope):
+            query = self.enclosing_query(call)
+            if query is not None:
+                self._query_pairs(scope, query, [(left, right)])
+
+    def _query_pairs(self, scope: Scope, query: cst.Call, pairs) -> None:
+        if self._only_counted(query):
             return
-        for left, _op, right in ordering_pairs(comparison):
-            for column, other in ((left, right), (right, left)):
-                if not isinstance(column, cst.Attribute) or sym_of(column) is not None:
+        for left, right in pairs:
+            for written, other in ((left, right), (right, left)):
+                column = query_column(self.analysis, scope, written)
+                if column is None:
                     continue
-                if not _due_column(column.attr.value):
-                    detail = f"{_short(call_name(self.analysis.qname, query))}({self.ctx.code_for(column)} ...)"
-                    self._cutoff(scope, query, "", column.attr.value, other, detail)
+                node, name = column
+                detail = f"{_short(call_name(self.analysis.qname, query))}({self.ctx.code_for(node)} ...)"
+                if not _due_column(name):
+                    self._cutoff(scope, query, "", name, other, detail)
                     continue
                 flow = self.offset(scope, other, (WALL,))
                 if flow is not None:
-                    detail = f"{_short(call_name(self.analysis.qname, query))}({self.ctx.code_for(column)} ...)"
                     self.add(flow, other, "query", detail, at_value=True, call=query)
+
+    def dict_entries(self, scope: Scope, value: cst.CSTNode):
+        return self._dict_entries(scope, value)
 
     def _cutoff(self, scope: Scope, query: cst.Call, name: str, column: str, value: cst.CSTNode, detail: str) -> None:
         """`filter(sent__lt=now() - timedelta(days=3))`, `where(Queue.last_polled < now - timeout)`:
@@ -231,10 +266,11 @@ class _Finder:
         deleted or updated; a selection alone may be a listing."""
         if not cutoff_column(column) or LIVENESS_NAME.search(column) or not self.stored_times.past_cutoff(scope, value):
             return  # silence since a heartbeat is the fixed-timeout rules' question
+        cutoff = self.stored_times.cutoff_text(scope, value)
+        value = reaching_binding(self.analysis, self.ctx, scope, value)
         flow = self.offset(scope, value, (OFFSET,))
         if flow is None:
             return
-        cutoff = self.stored_times.cutoff_text(scope, value)
         context = f"{_scope_name(scope)} {cutoff} {self.ctx.code_for(query.func)}"
         if not _EXPIRY_CONTEXT.search(context) or DAY_GRAINED.search(cutoff):
             return  # a retention purge, a recent listing, a window of days: seconds of skew decide nothing

@@ -20,6 +20,7 @@ import re
 import libcst as cst
 
 from ._clock import OFFSET, WALL, enclosing_test, is_logging_call, ordering_pairs
+from ._clock_query_operands import past_bindings, returned_cutoff, returned_text
 from ._clock_scope import Scope, call_name, last_part, string_value
 
 # A name that holds an instant: when something happened or lapses.
@@ -228,11 +229,13 @@ class StoredTimes:
 
     # --- query cutoffs -----------------------------------------------------------------------
     def past_cutoff(self, scope: Scope, value: cst.CSTNode, depth: int = 0) -> bool:
-        """`now() - timedelta(days=3)`, or a name bound once to one: this node's clock moved back."""
+        """`now() - timedelta(days=3)`, a name bound to one (once, or in each branch), or the value
+        of a helper that returns one: this node's clock moved back."""
         value = _unwrap(value)
         if isinstance(value, cst.Name) and depth == 0:
-            defs = scope.defs.get(value.value, [])
-            return len(defs) == 1 and defs[0].value is not None and self.past_cutoff(scope, defs[0].value, 1)
+            return past_bindings(self.analysis, scope, value, lambda bound: self.past_cutoff(scope, bound, 1))
+        if returned_cutoff(self.analysis, scope, value):
+            return True
         if not (isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Subtract)):
             return False
         left = self.analysis.flow(scope, _unwrap(value.left))
@@ -244,9 +247,10 @@ class StoredTimes:
         value = _unwrap(value)
         if isinstance(value, cst.Name):
             defs = scope.defs.get(value.value, [])
-            bound = self.ctx.code_for(defs[0].value) if len(defs) == 1 and defs[0].value is not None else ""
+            bound = " ".join(f"{self.ctx.code_for(d.value)} {returned_text(self.analysis, self.ctx, scope, d.value)}"
+                             for d in defs if d.value is not None)
             return f"{value.value} {bound}"
-        return self.ctx.code_for(value)
+        return f"{self.ctx.code_for(value)} {returned_text(self.analysis, self.ctx, scope, value)}"
 
 
 def cutoff_column(name: str) -> bool:
