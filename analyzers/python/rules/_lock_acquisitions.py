@@ -77,6 +77,7 @@ class AcquisitionFinder:
         self.ctx = ctx
         self.helpers = helpers
         self.owner = owner  # class whose method this flow is, for `self.helper()`
+        self._entered: frozenset[str] | None = None
         self.heads = {full.split(".")[0] for full in flow.imports.values()}
         self.redis_file = bool(self.heads & _REDIS_IMPORTS) or any(
             full.startswith("django.core.cache") for full in flow.imports.values()
@@ -401,9 +402,13 @@ class AcquisitionFinder:
         if not remote_lock_call(self.flow, site, self.ctx.path, self.ctx.project, built):
             # `lock = self._make_lock(key)`: a helper of this module that returns an expiring
             # lock it built (`_lock_wrappers`), then acquired or entered here
-            if self.helpers is None or not wrappers_for(self.ctx).returned_lock(call, self.owner):
+            # most calls are not locks: ask only about a value this flow then acquires or enters
+            if self.helpers is None or not self._entered_names():
                 return None
-            for name in self._bound_names(call):
+            names = [n for n in self._bound_names(call) if n in self._entered_names()]
+            if not names or not wrappers_for(self.ctx).returned_lock(call, self.owner):
+                return None
+            for name in names:
                 region = self._acquired_through(name, site.index)
                 if region is not None:
                     taken = next((s for s in self.flow.sites if s.chain == f"{name}.acquire" and s.index == region[0] - 1), site)
@@ -431,6 +436,19 @@ class AcquisitionFinder:
         if release is None and not tested:
             return None
         return Acquisition(call, site.index, site.index + 1, release, key_code, expires=expires, general=True)
+
+    def _entered_names(self) -> frozenset[str]:
+        """Names this flow enters with `with` or calls `.acquire()` on (computed once)."""
+        if self._entered is None:
+            withs = {
+                _strip_await(item.item).value
+                for block in self.flow.withs
+                for item in block.node.items
+                if isinstance(_strip_await(item.item), cst.Name)
+            }
+            acquired = {s.chain[: -len(".acquire")] for s in self.flow.sites if s.chain.endswith(".acquire")}
+            self._entered = frozenset(withs | acquired)
+        return self._entered
 
     def _bound_names(self, call: cst.Call) -> list[str]:
         """Names the call's value is bound to, one slot of an unpacking included (`name, lock =
