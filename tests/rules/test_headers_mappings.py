@@ -44,3 +44,27 @@ def test_dict_call_headers_are_read_like_a_display_without_crashing_the_index():
     # take a key from `base`, so it is reported as it would be with `{**base, ...}`
     assert findings(project) == [("ARM402", 5), ("ARM402", 17)]
     assert findings() == [("ARM402", 5), ("ARM402", 17)]
+
+
+STRIPE = textwrap.dedent('''\
+    import stripe
+
+
+    def register(order, client, opts):
+        customer = client.customers.create(params={"email": order.email}, options=dict(**opts))
+        order.customer_id = customer.id
+        order.save()
+
+
+    def register_unkeyed(order, client):
+        customer = client.customers.create(params={"email": order.email}, options=dict(stripe_account=order.account))
+        order.customer_id = customer.id
+        order.save()
+''')
+
+
+def test_options_given_as_a_dict_call_that_spreads_may_carry_the_key():
+    # `dict(**opts)` may hold the idempotency key as `{**opts}` may: not "created without a key"
+    # (ARM401); a `dict(...)` that spells only other keys is
+    report = analyze("app/billing.py", STRIPE, Settings(select=frozenset({"ARM401"})))
+    assert [(f.rule, f.line) for f in report.findings] == [("ARM401", 11)]

@@ -34,8 +34,7 @@ def _options_keyed(flow: Flow, site: Site, node: cst.BaseExpression | None, ctx)
     if keys is not None:
         if any(IDEMPOTENCY_HEADER.search(k) for k in keys):
             return True
-        spread = any(isinstance(e, cst.StarredDictElement) for e in getattr(node, "elements", ()))
-        return None if spread else False
+        return None if _spreads(node) else False
     if isinstance(node, cst.Call):
         return True if kwarg(node, "idempotency_key") is not None else None
     return None
@@ -62,7 +61,7 @@ def _paypal_options_keyed(site: Site, flow: Flow) -> bool | None:
         return None
     if "paypal_request_id" in keys:
         return True
-    return None if any(isinstance(e, cst.StarredDictElement) for e in getattr(node, "elements", ())) else False
+    return None if _spreads(node) else False
 
 
 def _keyed_by_kwarg(call: cst.Call) -> bool | None:
