@@ -86,6 +86,25 @@ def flow_text_has(flow: Flow, ctx, pattern: re.Pattern[str]) -> bool:
     return pattern.search(cache) is not None
 
 
+def callee_name(call: cst.Call) -> str:
+    """The last name of what is called: `send` for `msg.send()`, `lock` for `lock(...)`."""
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
+
+
+def is_context_manager(function: cst.FunctionDef) -> bool:
+    """Decorated `@contextmanager` / `@contextlib.asynccontextmanager` (called or not)."""
+    for decorator in function.decorators:
+        node = decorator.decorator
+        node = node.func if isinstance(node, cst.Call) else node
+        name = node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else ""
+        if name.endswith("contextmanager"):
+            return True
+    return False
+
+
 def _chain_of(func: cst.BaseExpression) -> str:
     from ._effects_flow import callee_chain
 

@@ -17,7 +17,7 @@ import libcst as cst
 from ._clock_scope import Scope, string_value
 
 _LOOKUPS = frozenset({"lt", "lte", "gt", "gte"})
-_OPERATORS = frozenset({"<", "<=", ">", ">=", "=<", ">=", "lt", "le", "lte", "gt", "ge", "gte"})
+_OPERATORS = frozenset({"<", "<=", ">", ">=", "=<", "lt", "le", "lte", "gt", "ge", "gte"})
 
 
 def data_conditions(finder, scope: Scope, call: cst.Call):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ..walk import OneScopeVisitor, walk
+from ._call_args import is_context_manager
 from ._effects_flow import Flow, Site
 from ._lock_classes import LockClasses
 from ._lock_model import Acquisition, _code
@@ -67,10 +68,6 @@ def _mentions(ctx, node: cst.CSTNode | None, names: set[str]) -> bool:
         return False
     text = _code(ctx, node)
     return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", text) for name in names)
-
-
-def _is_context_manager(fn: cst.FunctionDef, ctx) -> bool:
-    return any(_code(ctx, d.decorator).split("(")[0].endswith("contextmanager") for d in fn.decorators)
 
 
 def _after(ctx, node: cst.CSTNode, anchor: cst.CSTNode) -> bool:
@@ -142,7 +139,7 @@ class HelperIndex:
         shape = _Shape()
         walk(fn.body, shape)
         node = acquisition.node
-        if _is_context_manager(fn, self.ctx):
+        if is_context_manager(fn):
             if any(_after(self.ctx, y, node) for y in shape.yields):
                 return LockHelper(self._report_node(acquisition, flow), "context", acquisition.lease_table)
             return None

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from ..walk import OneScopeVisitor, walk
-from ._call_args import _chain_of
+from ._call_args import _chain_of, is_context_manager
 from ._effects_flow import Flow
 from ._lock_acquisitions import _LOCAL_LOCK_HEADS
-from ._lock_helpers import _after, _is_context_manager, _Shape
+from ._lock_helpers import _after, _Shape
 from ._lock_model import Acquisition
 from ._lock_writes import LockFinder
 
@@ -173,7 +173,7 @@ def _yields_while_held(fn: cst.FunctionDef, flow: Flow, finder: LockFinder, acqu
     """A context manager holding the lock across its `yield` that this module never enters
     itself: its `with` bodies are all elsewhere (where this module enters it, those bodies are
     judged there)."""
-    if not _is_context_manager(fn, finder.ctx):
+    if not is_context_manager(fn):
         return False
     if len(re.findall(rf"(?<![\w]){re.escape(fn.name.value)}\(", finder.ctx.text)) > 1:
         return False

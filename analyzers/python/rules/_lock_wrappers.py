@@ -23,25 +23,11 @@ import sys
 
 import libcst as cst
 
-from ._call_args import _chain_of, module_code
+from ._call_args import _chain_of, callee_name, is_context_manager
 from ._lock_general import _LOCAL_LIBRARIES, lifetime_given, names_acquisition
 from ._lock_provenance import _body
 
 _DEPTH = 3
-
-
-def _callee_name(call: cst.Call) -> str:
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    return func.value if isinstance(func, cst.Name) else ""
-
-
-def _is_context_manager(function: cst.FunctionDef, module: cst.Module) -> bool:
-    return any(
-        module_code(module, d.decorator).split("(")[0].rsplit(".", 1)[-1] in ("contextmanager", "asynccontextmanager")
-        for d in function.decorators
-    )
 
 
 def _in_process(chain: str, imports: dict[str, str]) -> bool:
@@ -54,7 +40,7 @@ def _in_process(chain: str, imports: dict[str, str]) -> bool:
 def expiring_lock_call(call: cst.Call, imports: dict[str, str]) -> bool:
     """`client.lock(key, timeout=30)`, `redis_lock.Lock(conn, key, expire=60)`: builds or takes a
     lock of another process that lapses by itself."""
-    name = _callee_name(call)
+    name = callee_name(call)
     if not name or not names_acquisition(name) or not lifetime_given(call):
         return False
     return not _in_process(_chain_of(call.func), imports)
@@ -103,7 +89,7 @@ class WrapperIndex:
         self._verdicts[key] = False  # a wrapper entering itself is not a lock
         body = _body(function)
         verdict = False
-        if depth > 0 and body.yields and _is_context_manager(function, unit.module):
+        if depth > 0 and body.yields and is_context_manager(function):
             if any(expiring_lock_call(c, unit.imports) for c in body.calls):
                 verdict = True
             else:

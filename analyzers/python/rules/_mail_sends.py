@@ -15,7 +15,7 @@ import re
 
 import libcst as cst
 
-from ._call_args import calls_in
+from ._call_args import callee_name, calls_in
 from ._effects_flow import Flow, Site
 
 _MAIL_MODULES = re.compile(r"^(?:django\.core\.mail|smtplib|email\.mime|email\.message|anymail|templated_email)")
@@ -25,15 +25,6 @@ _MESSAGE_NAME = re.compile(r"(?i)^(?:msg|message|e?mail|\w+_(?:msg|message|e?mai
 
 def _imports_mail(flow: Flow) -> bool:
     return any(_MAIL_MODULES.match(full) for full in flow.imports.values())
-
-
-def _callee_name(call: cst.Call) -> str:
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    if isinstance(func, cst.Name):
-        return func.value
-    return ""
 
 
 def mail_send(site: Site, flow: Flow) -> bool:
@@ -52,7 +43,7 @@ def mail_send(site: Site, flow: Flow) -> bool:
     if "." in receiver or receiver.endswith(("()", "]")):
         return False
     bound = flow.value_of(receiver, site.index)
-    if isinstance(bound, cst.Call) and _MESSAGE_BUILDER.search(_callee_name(bound)):
+    if isinstance(bound, cst.Call) and _MESSAGE_BUILDER.search(callee_name(bound)):
         return True
     return bool(_MESSAGE_NAME.match(receiver)) and _imports_mail(flow)
 
