@@ -21,6 +21,7 @@ _MARKERS = (
     ("Spanner", re.compile(
         r"\bnull_filtered\b|\binterleave\s+in\s+parent\b|\bstring\s*\(\s*max\s*\)|\b(?:int64|float64)\b", re.I
     )),
+    ("OrientDB", re.compile(r"^\s*connect\s+(?:remote|plocal|memory):", re.I | re.M)),
     ("T-SQL", re.compile(r"^\s*go\s*$|\boutput\s+inserted\.|\bidentity\s*\(\s*\d+\s*,\s*\d+\s*\)|\bnvarchar\s*\(\s*max\s*\)", re.I | re.M)),
 )
 

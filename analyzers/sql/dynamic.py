@@ -27,10 +27,14 @@ _STATEMENT_START = re.compile(
 )
 _NAME_WORDS = frozenset(
     "from into update join table only exists truncate using schema index on view sequence partition to role trigger function"
-    " like references inherits grant revoke".split()
+    " like references inherits grant revoke constraint column".split()
 )
 _WORD_BEFORE = re.compile(r"([A-Za-z_]+)\s*$")
-_INHERITS_PAREN = re.compile(r"\binherits\s*\(\s*$", re.I)
+# Parentheses that hold names: `inherits (`, `foreign key (`, `unique (`, `references t (`, and an
+# index's columns, `on t (` or `on t using gin (`.
+_INHERITS_PAREN = re.compile(
+    r"\b(?:inherits|key|unique)\s*\(\s*$|\b(?:references|on)\s+[\w.\"]+(?:\s+using\s+\w+)?\s*\(\s*$", re.I
+)
 # The stand-ins this module writes for holes, as the grammar reports them back in an error.
 _GLUED_HOLE = re.compile(r"[A-Za-z]\w*?_hole\b")
 _STAND_IN = re.compile(r"_hole\b|\$1\b|_+x\b|0(?=[\s),]|$)")

@@ -3,7 +3,8 @@
 pglast parses one statement at a time here so that one broken statement (a template, a psql
 meta-command, a typo) costs that statement only. The splitter knows just enough lexical
 structure to find the `;` that really end statements: quotes, E'' strings, quoted identifiers,
-dollar quotes, nested block comments, line comments and `BEGIN ATOMIC ... END` bodies. Scripts
+dollar quotes, nested block comments, line comments, `BEGIN ATOMIC ... END` bodies and the data
+rows pg_dump writes after `COPY ... FROM stdin;` (up to the `\\.` line). Scripts
 also end statements the way their runners do: a psql meta-command (`\\gset` after a query, `\\set`
 on its own line) and a migration tool's marker (`-- +goose Down`, `-- migrate:up`), which goose
 and dbmate treat as a boundary even when the `;` before it is missing.
@@ -22,6 +23,8 @@ _LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
 _BEGIN_ATOMIC = re.compile(r"\bbegin\s+atomic\b", re.I)
 _ENDS_WITH_END = re.compile(r"\bend\s*$", re.I)
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_$\u0080-\uffff]")
+_COPY_FROM_STDIN = re.compile(r"\s*copy\b[^;]*\bfrom\s+stdin\b", re.I)
+_END_OF_COPY_DATA = re.compile(r"^\\\.[ \t]*$", re.M)
 # goose, sql-migrate and dbmate section markers.
 _MIGRATION_MARKER = re.compile(
     r"--\s*(?:\+goose\s+(?:up|down|statementbegin|statementend)|\+migrate\s+(?:up|down|statementbegin|statementend)|migrate:(?:up|down))\b",
@@ -82,6 +85,13 @@ def split_statements(text: str, start: int = 0, end: int | None = None) -> list[
     pos = skip_blanks(text, start, end)
     stmt_start = pos
     while pos < end:
+        if pos == stmt_start and text[pos] == "#":
+            # No PostgreSQL statement starts with `#`: such a line is a MySQL comment in a file
+            # kept for both engines, or a tool's directive (`#!`, Racket north's `#lang north`).
+            # Its words may hold a lone apostrophe, so it must not reach the quote scanner.
+            line_end = text.find("\n", pos, end)
+            pos = stmt_start = end if line_end < 0 else skip_blanks(text, line_end, end)
+            continue
         if pos == stmt_start and text[pos] == "\\":
             line_end = text.find("\n", pos, end)
             line_end = end if line_end < 0 else line_end
@@ -108,7 +118,12 @@ def split_statements(text: str, start: int = 0, end: int | None = None) -> list[
                 continue
             if i > stmt_start:
                 pieces.append(Piece(stmt_start, i))
-            pos = stmt_start = skip_blanks(text, i + 1, end)
+            pos = i + 1
+            if _COPY_FROM_STDIN.match(body):
+                # pg_dump's data blocks: rows of tab-separated values up to a `\.` line, not SQL.
+                data_end = _END_OF_COPY_DATA.search(text, pos, end)
+                pos = end if data_end is None else data_end.end()
+            pos = stmt_start = skip_blanks(text, pos, end)
             continue
         if char == "-":
             if text.startswith("--", i):

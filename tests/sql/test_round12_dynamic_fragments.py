@@ -125,3 +125,30 @@ def test_postgres_update_from_and_a_column_named_use_are_not_mysql():
     SELECT use FROM settings;
     """
     assert read(code, "db/lease.sql") == ([("ARM101", 1)], [])
+
+
+def test_holes_inside_constraint_and_index_column_lists_are_names():
+    # A maintenance routine rebuilding foreign keys and indexes by name: the holes in
+    # `add constraint … foreign key (…) references t(…)` and `on t (…)` are names, so every
+    # built statement is read (a value stand-in there is a syntax error).
+    from analyzers.sql.stats import counting
+
+    code = """\
+    create function ops.rebuild(p_table text) returns void language plpgsql as $$
+    declare r record;
+    begin
+      for r in select conname, col, ftable, fcol from ops.fks where tbl = p_table loop
+        execute 'alter table ' || quote_ident(p_table) || ' drop constraint ' || r.conname;
+        execute 'alter table ' || quote_ident(p_table) || ' add constraint ' || r.conname
+          || ' foreign key (' || r.col || ') references ' || quote_ident(r.ftable) || '(' || r.fcol || ') on delete cascade';
+        execute 'create index idx_' || p_table || ' on ' || p_table || ' (' || r.col || ')';
+        execute 'create index idx_g_' || p_table || ' on ' || p_table || ' using gin (' || r.col || ')';
+      end loop;
+      update ops.leases set until = clock_timestamp() + interval '1 minute' where tbl = p_table;
+    end;
+    $$;
+    """
+    with counting() as stats:
+        assert read(code) == ([("ARM101", 11)], [])
+    assert stats.dynamic == 4
+    assert stats.seen == stats.analysed, stats.reasons

@@ -108,3 +108,38 @@ def test_binary_garbage_and_empty_text():
     assert findings == [] and notes
     findings, notes = run("'" + "clock_timestamp() " * 1000, 1)
     assert findings == [] and len(notes) == 1
+
+
+def test_hash_lines_between_statements_are_comments_not_broken_sql():
+    # Files kept for MySQL and PostgreSQL alike comment with `#`, and Racket's north migrations open
+    # with `#lang north`; an apostrophe in such a line must not swallow the rest of the file.
+    sql = """#lang north
+# we're seeding the tokens the release tests need
+insert into public.api_tokens (token, expires_at) values ($1, clock_timestamp() + interval '1 day');
+  # another comment, indented
+select 1 # 3;
+update public.sessions set expires_at = clock_timestamp() where id = $1;
+"""
+    findings, notes = run(sql, 2)
+    assert findings == [("ARM101", 3), ("ARM101", 6)]
+    assert notes == []
+
+
+def test_pg_dump_copy_data_rows_are_not_statements():
+    # Sample data dumped by pg_dump: the rows after `COPY … FROM stdin;` up to `\.` are data (one
+    # holds an apostrophe), and the statements after the block are read as usual.
+    sql = (
+        "COPY data.users (id, name, email) FROM stdin;\n"
+        "1\talice\talice@email.com\n"
+        "2\to'brien\tob@email.com\n"
+        "\\.\n"
+        "\n"
+        "update public.sessions set expires_at = clock_timestamp() where id = $1;\n"
+    )
+    from analyzers.sql.stats import counting
+
+    with counting() as stats:
+        findings, notes = run(sql, 2)
+    assert findings == [("ARM101", 6)]
+    assert notes == []
+    assert (stats.seen, stats.analysed, stats.meta_commands) == (2, 2, 0)
