@@ -1,5 +1,5 @@
 """Is this .sql file written for another database? Projects that support several engines keep
-MySQL, SQLite, ClickHouse or Spanner schemas beside the PostgreSQL ones, with the same
+MySQL, SQLite, Oracle, ClickHouse or Spanner schemas beside the PostgreSQL ones, with the same
 extension. Their statements fail PostgreSQL's grammar for reasons no rewrite can fix, so a
 failure there is reported as "not PostgreSQL" rather than as a statement we could not read.
 """
@@ -21,12 +21,17 @@ _MARKERS = (
     ("Spanner", re.compile(
         r"\bnull_filtered\b|\binterleave\s+in\s+parent\b|\bstring\s*\(\s*max\s*\)|\b(?:int64|float64)\b", re.I
     )),
+    ("Oracle", re.compile(
+        r"\bn?varchar2\b|\bnumber\s*\(\s*\d|\borganization\s+index\b|\bpctfree\b|\bdbms_\w+\.|\bsysdate\b|"
+        r"\bnocompress\b|\bscope\s*=\s*(?:spfile|memory|both)\b|^\s*/\s*$",
+        re.I | re.M,
+    )),
     ("OrientDB", re.compile(r"^\s*connect\s+(?:remote|plocal|memory):", re.I | re.M)),
     ("T-SQL", re.compile(r"^\s*go\s*$|\boutput\s+inserted\.|\bidentity\s*\(\s*\d+\s*,\s*\d+\s*\)|\bnvarchar\s*\(\s*max\s*\)", re.I | re.M)),
 )
 
 
-_MYSQL_USER = re.compile(r"'\w+'@'[^'\n]*'")
+_MYSQL_USER = re.compile(r"(?:'\w+'|\b\w+)@'[^'\n]*'")
 # Comments, strings and dollar-quoted bodies do not count: PostgreSQL migrations quote names
 # `like this` in comments and COMMENT ON strings.
 _NOT_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\$(\w*)\$.*?\$\1\$", re.S)

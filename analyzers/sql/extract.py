@@ -118,9 +118,15 @@ class Extractor:
                     # padded to `$1` of the same length, so every offset still points at the source.
                     padded = pad_placeholders(snippet.text)
                     if padded == snippet.text:
-                        raise
-                    data = json.loads(_pg.parse_sql_json(padded))
-                    snippet.text = padded
+                        data = _parse_with_literal_holes(snippet, refused)
+                    else:
+                        try:
+                            data = json.loads(_pg.parse_sql_json(padded))
+                        except _pg.ParseError as again:
+                            snippet.text = padded
+                            data = _parse_with_literal_holes(snippet, again)
+                        else:
+                            snippet.text = padded
         except _pg.ParseError as exc:
             if count and self.stats is not None:
                 self.stats.saw(False, str(exc.args[0]), snippet.text)
@@ -338,6 +344,41 @@ class Extractor:
                 self.scopes.append(scope)
                 self.add_statements(scope, found[0], "stmt", False, True)
 
+
+
+_PARAMETER_HOLE = re.compile(r"\$1 *")
+_LEADING_HOLE = re.compile(r"\$1 *|_\w+")
+
+
+def _parse_with_literal_holes(snippet: Snippet, refused: _pg.ParseError, attempts: int = 8) -> dict:
+    """Parse tree of a statement whose placeholder stand-ins sit where the grammar takes no
+    parameter. A psql variable is substituted as text, so `location :path`, `set x = :v` or
+    `with (fillfactor = :f)` are valid scripts: each refused `$1` is read as a string literal of
+    the same length. A variable that opens a statement (`:PREFIX select …`, with PREFIX set to
+    `explain (analyze)` in test scripts) is a command prefix and is read as blanks. Re-raises the
+    first error when that does not make the statement parse."""
+    text = snippet.text
+    error = refused
+    for _ in range(attempts):
+        where = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
+        if where is None:
+            break
+        at = snippet.char_of_byte(where)
+        leading = not text[:at].strip()
+        hole = (_LEADING_HOLE if leading else _PARAMETER_HOLE).match(text, at)
+        if hole is None:
+            break
+        size = len(hole.group())
+        stand_in = " " * size if leading else "'" + "_" * (size - 2) + "'"
+        text = text[:hole.start()] + stand_in + text[hole.end():]
+        try:
+            data = json.loads(_pg.parse_sql_json(text))
+        except _pg.ParseError as again:
+            error = again
+            continue
+        snippet.text = text
+        return data
+    raise refused
 
 
 def _parse_loosened(snippet: Snippet, refused: _pg.ParseError, attempts: int = 4) -> dict:

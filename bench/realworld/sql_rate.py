@@ -42,8 +42,8 @@ def sql_files(git_dir: str, commit: str, prefixes: list[str], excludes: list[str
             continue
         info, _, name = entry.partition("\t")
         _mode, kind, sha = info.split()
-        if kind != "blob" or not name.lower().endswith(".sql"):
-            continue
+        if kind != "blob" or _mode == "120000" or not name.lower().endswith(".sql"):
+            continue  # a symbolic link's blob is the path it points at, not SQL
         if prefixes and not name.startswith(tuple(prefixes)):
             continue
         if any(part in name for part in excludes):

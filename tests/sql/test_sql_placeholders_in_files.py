@@ -67,3 +67,33 @@ def test_psycopg_names_where_the_grammar_needs_a_name_are_analysed():
     assert report.notes == []
     assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 15)]
 
+
+
+def test_psql_variables_where_no_parameter_may_stand_and_as_a_command_prefix():
+    # psql substitutes variables as text: a tablespace path, a setting's value and a command
+    # prefix (`\set PREFIX 'explain (analyze)'`) are valid there, though `$1` would not be.
+    sql = """\\set PREFIX 'EXPLAIN (costs off)'
+create tablespace ts1 location :TEST_TABLESPACE_PATH;
+set timescaledb.max_open_chunks = :MAX_CHUNKS;
+:PREFIX select * from jobs where lease_until > clock_timestamp();
+:PREFIX update jobs set lease_until = clock_timestamp() + interval '1 minute' where id = :job_id;
+"""
+    from analyzers.sql.stats import counting
+
+    with counting() as stats:
+        report = analyze("db/test_scripts/leases.sql", sql, Settings(select=frozenset({"ARM101"}), include_tests=True))
+    assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 4), ("ARM101", 5)]
+    assert [n.line for n in report.notes] == [1]  # the \set meta-command, nothing unparsed
+    assert (stats.seen, stats.analysed) == (4, 4)
+
+
+def test_oracle_and_mysql_files_beside_postgres_ones_are_named_not_counted():
+    from analyzers.sql.stats import counting
+
+    oracle = "CREATE TABLE accounts (account VARCHAR2(25 CHAR), n NUMBER(1,0)) PCTFREE 0 ORGANIZATION INDEX;\n/\n"
+    mysql = "CREATE USER IF NOT EXISTS keycloak@'%' IDENTIFIED BY 'secret';\nGRANT ALL ON keycloak.* TO keycloak@'%';\n"
+    for path, text, dialect in (("etc/sql/oracle/schema.sql", oracle, "Oracle"), ("etc/iam/users.sql", mysql, "MySQL")):
+        with counting() as stats:
+            report = analyze(path, text)
+        assert stats.dialect == dialect and stats.seen == 0 and stats.foreign >= 1
+        assert all(f"written for {dialect}, not PostgreSQL" in n.message for n in report.notes)
