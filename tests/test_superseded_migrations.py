@@ -49,9 +49,31 @@ def test_only_the_newest_definition_of_a_routine_is_reported(tmp_path: Path):
     ]
 
 
-def test_a_definition_in_another_folder_is_not_history(tmp_path: Path):
+def test_a_definition_in_another_migrations_folder_is_not_history(tmp_path: Path):
+    # Two apps, each with its own migrations: each copy is live in its own database.
+    for app in ("core", "demo"):
+        (tmp_path / app / "migrations").mkdir(parents=True)
+        (tmp_path / app / "migrations" / "0001_read_job.sql").write_text(READ_JOB)
+    assert check(tmp_path) == [("core/migrations/0001_read_job.sql", 5), ("demo/migrations/0001_read_job.sql", 5)]
+
+
+def test_a_declarative_schema_holds_the_live_definition(tmp_path: Path):
+    # Migrations generated from `schemas/` (supabase, atlas): the fix goes in the schema file,
+    # and every migration's copy of the routine, in any migrations folder, is history.
     (tmp_path / "schemas").mkdir()
-    (tmp_path / "migrations").mkdir()
+    (tmp_path / "supabase" / "migrations").mkdir(parents=True)
+    (tmp_path / "demo" / "migrations").mkdir(parents=True)
     (tmp_path / "schemas" / "read_job.sql").write_text(READ_JOB)
-    (tmp_path / "migrations" / "0001_read_job.sql").write_text(READ_JOB)
-    assert check(tmp_path) == [("migrations/0001_read_job.sql", 5), ("schemas/read_job.sql", 5)]
+    (tmp_path / "supabase" / "migrations" / "0001_read_job.sql").write_text(READ_JOB + "\n" + TOKENS)
+    (tmp_path / "demo" / "migrations" / "0001_read_job.sql").write_text(READ_JOB)
+    assert check(tmp_path) == [("schemas/read_job.sql", 5), ("supabase/migrations/0001_read_job.sql", 13)]
+
+
+def test_a_routine_a_later_migration_drops_is_history(tmp_path: Path):
+    migrations = tmp_path / "db" / "migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "0001_queue.sql").write_text(READ_JOB + "\n" + TOKENS)
+    (migrations / "0002_drop_read_job.sql").write_text('drop function if exists "app"."read_job";\n')
+    # a drop in the same file before the definition does not make that definition history
+    (migrations / "0003_tokens_again.sql").write_text("drop function app.issue_token;\n" + TOKENS)
+    assert check(tmp_path) == [("db/migrations/0003_tokens_again.sql", 5)]
