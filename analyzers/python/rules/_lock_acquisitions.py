@@ -34,7 +34,7 @@ from ._lock_lifetimes import (
 )
 from ._lock_general import is_factory, lease_column, lifetime_known, remote_lock_call, set_if_absent_token
 from ._lock_provenance import provenance_for
-from ._lock_time_claims import django_time_claim, sqlalchemy_time_claim
+from ._lock_time_claims import django_time_claim, record_time_claim, sqlalchemy_time_claim
 from ._lock_wrappers import wrappers_for
 from ._lock_model import Acquisition, _code, _is_none, _key_arg, _strip_await, _truthy_kwarg
 from ._sqltext import ADVISORY_UNLOCK, SESSION_ADVISORY_LOCK, is_lease_sql, string_text, target_table
@@ -280,9 +280,13 @@ class AcquisitionFinder:
     def _time_claim(self, site: Site) -> Acquisition | None:
         """A record claimed by stamping it with the time while its stamp is absent or old,
         whatever the fields are called (`_lock_time_claims`): pointed at the stamp."""
-        if site.method not in ("update", "values"):
+        if site.method not in ("update", "values", "save", "commit", "flush"):
             return None
-        stamp = django_time_claim(self.ctx, self.flow, site) or sqlalchemy_time_claim(self.ctx, self.flow, site)
+        stamp = (
+            django_time_claim(self.ctx, self.flow, site)
+            or sqlalchemy_time_claim(self.ctx, self.flow, site)
+            or record_time_claim(self.ctx, self.flow, site)
+        )
         if stamp is None:
             return None
         return Acquisition(

@@ -29,8 +29,8 @@ from ._effects_flow import Flow, Site
 from ._lock_model import _code, _is_none
 
 # A value that reads the clock or is built from a reading: `now`, `timezone.now()`,
-# `datetime.datetime.now()`, `utc_now() + delta`.
-_CLOCK = re.compile(r"(?:^|[^\w])(?:\w*now|utcnow|time|timestamp|today|utc_now\w*|current_time\w*)\b(?:\(\))?", re.I)
+# `datetime.datetime.now()`, `utc_now() + delta`, `now_at_utc()`.
+_CLOCK = re.compile(r"(?:^|[^\w])(?:\w*now(?:_\w+)?|utcnow|time|timestamp|today|utc_now\w*|current_time\w*)\b(?:\(\))?", re.I)
 _AGE_LOOKUP = re.compile(r"__(?:lt|lte)$")
 _ABSENT_LOOKUP = re.compile(r"__isnull$")
 _SELECTIONS = ("filter", "exclude", "where", "or_", "and_", "filter_by")
@@ -40,6 +40,16 @@ def _clock_value(ctx, node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)) or _is_none(node):
         return False
     return bool(_CLOCK.search(_code(ctx, node)))
+
+
+def _future(ctx, node: cst.BaseExpression) -> bool:
+    """`now() + lease`: the stamp is pushed past the present, so the record is held until then
+    (a visibility timeout) whoever holds it; the write carries its own lifetime."""
+    return (
+        isinstance(node, cst.BinaryOperation)
+        and isinstance(node.operator, cst.Add)
+        and (_clock_value(ctx, node.left) or _clock_value(ctx, node.right))
+    )
 
 
 def _names_taker(ctx, node: cst.BaseExpression) -> bool:
@@ -55,15 +65,25 @@ def _names_taker(ctx, node: cst.BaseExpression) -> bool:
 
 def _aged_in_function(ctx, flow: Flow, column: str) -> bool:
     """The field's age is tested in this function: a `__lt`/`__lte` lookup on it, `M.col <
-    bound`, or a subtraction involving it compared with something (`now - job.col > limit`)."""
+    bound`, or a subtraction involving it compared with something (`now - job.col > limit`,
+    also through a local the test compares: `idle = now - job.col` ... `if idle > limit`)."""
     for site in flow.sites:
         for arg in site.node.args:
             keyword = arg.keyword.value if arg.keyword is not None else ""
             if keyword.split("__")[0] == column and _AGE_LOOKUP.search(keyword):
                 return True
     # the tests of the function's ifs and the arguments of its selections, where ages are compared
+    tests = [_code(ctx, test.test) for _, _, test in flow.if_tests.values()]
+    tested = "\n".join(tests)
+    locals_tested = [
+        _code(ctx, value)
+        for name, bound in flow.values.items()
+        if "." not in name and re.search(rf"\b{re.escape(name)}\b", tested)
+        for _, value in bound
+    ]
     text = "\n".join(
-        [_code(ctx, test.test) for _, _, test in flow.if_tests.values()]
+        tests
+        + locals_tested
         + [_code(ctx, a.value) for s in flow.sites if s.method in _SELECTIONS for a in s.node.args]
     )
     attribute = re.escape(column)
@@ -117,7 +137,11 @@ def django_time_claim(ctx, flow: Flow, site: Site) -> cst.CSTNode | None:
         if not _aged_in_function(ctx, flow, column):
             continue
         others = [a for a in call.args if a is not stamp and a.keyword is not None]
-        if any(_names_taker(ctx, a.value) for a in others) or _released(ctx, flow, site, column):
+        if (
+            _future(ctx, stamp.value)
+            or any(_names_taker(ctx, a.value) for a in others)
+            or _released(ctx, flow, site, column)
+        ):
             return stamp
     return None
 
@@ -147,6 +171,50 @@ def sqlalchemy_time_claim(ctx, flow: Flow, site: Site) -> cst.CSTNode | None:
             continue
         if not _aged_in_function(ctx, flow, column):
             continue
-        if any(other != column and _names_taker(ctx, v) for other, v, _ in pairs):
+        if _future(ctx, value) or any(other != column and _names_taker(ctx, v) for other, v, _ in pairs):
             return node
+    return None
+
+
+# Writing a loaded record back: the model's own `save()`, or the session it was loaded through.
+_WRITE_BACK = ("save", "commit", "flush")
+
+
+def _loaded(flow: Flow, name: str, before: int) -> bool:
+    """`name` holds a record this function read (bound from a call: a query's result, a
+    `get(...)`, one slot of `get_or_create(...)`), not a parameter or an in-memory object."""
+    bound = [v for i, v in flow.values.get(name, []) if i <= before]
+    bound += [v for i, v in flow.unpacked.get(name, []) if i <= before]
+    return any(isinstance(v.expression if isinstance(v, cst.Await) else v, cst.Call) for v in bound)
+
+
+def record_time_claim(ctx, flow: Flow, site: Site) -> cst.CSTNode | None:
+    """A record loaded, aged and re-stamped in two steps: `job = session.execute(select(J).where(
+    J.beat_at < stale)).scalar_one()`, `job.beat_at = now()`, `job.worker = me`, `session.commit()`
+    (or `record.save()`): the check-then-stamp spelling of the same claim. A claim, not a
+    throttle, when another field of the record names who takes it or the stamp is pushed into the
+    future. Returns the stamp's target, where the finding points."""
+    if site.method not in _WRITE_BACK or not isinstance(site.node.func, cst.Attribute):
+        return None
+    receiver = site.node.func.value
+    saved = receiver.value if site.method == "save" and isinstance(receiver, cst.Name) else None
+    assigned: dict[str, list[tuple[cst.Attribute, cst.BaseExpression]]] = {}
+    for index, target, value in flow.attr_assigns:
+        if index <= site.index and isinstance(target.value, cst.Name):
+            assigned.setdefault(target.value.value, []).append((target, value))
+    for record, fields in assigned.items():
+        if record in ("self", "cls") or (saved is not None and record != saved):
+            continue
+        if saved is None and not _loaded(flow, record, site.index):
+            continue  # a session commit writes back only what it loaded
+        for target, value in fields:
+            column = target.attr.value
+            if not _clock_value(ctx, value) or column in _code(ctx, value):
+                continue
+            if not _aged_in_function(ctx, flow, column):
+                continue
+            if _future(ctx, value) or any(
+                other.attr.value != column and _names_taker(ctx, v) for other, v in fields
+            ):
+                return target
     return None

@@ -195,6 +195,10 @@ class LockUnfenced(FlowRule, PythonRule):
         # a record claimed by time through an ORM (`_lock_time_claims`): rows chosen by an absent or
         # old field and updated at once, or SQLAlchemy values given as a dict of columns
         r"|filter\([^()]*(?:=\s*None|__isnull\s*=\s*True|__lte?\s*=)[^()]*\)\s*\.update\(|\.values\(\s*\{"
+        # the same claim pushing its stamp into the future (`update(due_at=now() + lease)`), or
+        # spelt as load, age test, then a record's field re-stamped with the clock and written back
+        r"|\.(?:update|values)\(\s*\w+\s*=\s*[\w.]*now\(\)\s*\+"
+        r"|\n\s+(?!self\.|cls\.)\w+\.\w+ = (?:\w+\.)*(?:\w*_)?(?:now|utcnow|time)(?:_(?:at_)?utc|_tz|_ms|_ns)?\("
     )
 
     def visit_Module(self, node: cst.Module) -> None:
