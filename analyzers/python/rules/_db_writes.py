@@ -19,6 +19,8 @@ from ._sqltext import is_record_sql, is_write_sql, string_text
 
 SQL_METHODS = {"execute", "executemany", "execute_async", "fetch", "fetchrow", "fetchval", "query", "exec_driver_sql", "run"}
 _ORM_WRITES = {"create", "get_or_create", "update_or_create", "bulk_create", "bulk_update", "update", "delete"}
+# Django's async ORM spells each write with an `a` in front (`await Row.objects.acreate(...)`, `await row.asave()`).
+_ASYNC_ORM = {f"a{name}": name for name in (*_ORM_WRITES, "save")}
 _QUERYSET = re.compile(r"(?:^|\.)objects(?:\.|$)|\.query\(\)|\.filter\(\)|\.filter_by\(\)|\.exclude\(\)|\.where\(\)")
 SESSIONISH = re.compile(
     r"(?:^|\.)_?(?:session|db|conn|connection|cnx|con|tx|txn|transaction|database|uow|unit_of_work)$|session$",
@@ -62,7 +64,7 @@ def sql_of(site: Site, flow: Flow) -> str | None:
 def db_write(site: Site, flow: Flow, ctx, pending: bool) -> DbWrite | None:
     """A write to the database. `pending` says an ORM session has unflushed changes (an add,
     a merge, an attribute assignment) so that a `commit()` persists something."""
-    method = site.method
+    method = _ASYNC_ORM.get(site.method, site.method)
     rest = rest_write(site, flow)
     if rest is not None:
         return DbWrite(site, rest.kind)

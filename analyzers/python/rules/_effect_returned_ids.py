@@ -64,8 +64,20 @@ _LOGGER = re.compile(r"(?i)(?:^|\.)_?(?:log|logger|logging|LOG|LOGGER)$")
 def stored_reference(site: Site, flow: Flow, ctx) -> Site | None:
     """The later call that stores in the database an identifier this collaborator call
     returned, or None."""
-    if not _collaborator_call(site, flow, ctx):
+    from ._effect_id_handoffs import returns_created
+
+    if not _collaborator_call(site, flow, ctx) and not returns_created(
+        site, flow, ctx, lambda inner_site, inner: _collaborator_call(inner_site, inner, ctx)
+    ):
         return None
+    return result_stored(site, flow, ctx)
+
+
+def result_stored(site: Site, flow: Flow, ctx) -> Site | None:
+    """The later call that stores an identifier from this call's result (whatever the call is:
+    a known effect's record may be kept this way too), or None."""
+    from ._effect_id_handoffs import derived_names
+
     names = _result_names(site, flow)
     direct = [
         (index, target) for index, target, value in flow.attr_assigns
@@ -73,28 +85,52 @@ def stored_reference(site: Site, flow: Flow, ctx) -> Site | None:
     ]
     if not names and not direct:
         return None
-    given = _given_ids(site)
-    from ._db_writes import db_write
-    from ._effect_records import writer_calls
-    from ._effects_named import records_by_name
+    names = derived_names(flow, names, site.index, _mentions)
+    return _store_after(site, flow, ctx, names, direct, _given_ids(site))
 
+
+def _store_after(site: Site | None, flow: Flow, ctx, names: frozenset[str], direct, given: frozenset[str]) -> Site | None:
+    """The first call after `site` (from the start of `flow` when None: the body of a helper
+    handed the result) that stores an identifier taken from `names`."""
+    from ._db_writes import db_write
+    from ._effect_id_handoffs import derived_names, handed_to_helper, setter_slot
+    from ._effect_records import writer_calls
+    from ._effect_writers import writes_record
+    from ._effects_named import _inner_flow, records_by_name
+
+    start = -1 if site is None else site.index
     writers = None
-    for record in flow.sites[site.index + 1:]:
-        if record.node is site.node or not runs_after(site, record, flow):
+    for record in flow.sites[start + 1:]:
+        if site is not None and (record.node is site.node or not runs_after(site, record, flow)):
             continue
         saves = db_write(record, flow, ctx, pending=True) is not None or storage_write(record)
-        targets = [target for index, target in direct if site.index < index <= record.index] + [
+        targets = [target for index, target in direct if start < index <= record.index] + [
             target for index, target, value in flow.attr_assigns
-            if site.index < index <= record.index and _mentions(value, names, target.attr.value)
+            if start < index <= record.index and _mentions(value, names, target.attr.value)
         ]
         if targets and (saves or any(_saves_object(record, target, ctx) for target in targets)):
             return record  # `alert.bug_number = bug["id"]` ... `alert.save()` / `op.update(context)`
-        if not any(_mentions(a.value, names, a.keyword.value if a.keyword else None) for a in record.node.args):
+        if site is not None:
+            helper = handed_to_helper(record, names, flow, ctx)
+            if helper is not None:  # `self._submitted(run, response)`: the helper's body stores it
+                local, received = helper
+                inner = _inner_flow(local, flow, ctx)
+                if _store_after(None, inner, ctx, derived_names(inner, received, 0, _mentions), [], frozenset()):
+                    return record
+                continue
+        slot = setter_slot(record)  # `run.set_job_id(handle)`: the method names the field
+        if not any(_mentions(a.value, names, a.keyword.value if a.keyword else slot) for a in record.node.args):
             continue
         if given and _round_trip(record, names, given):
             continue  # `pd = tree.data(uuid)` ... `set_inventory(pd.uuid)`: the id it was given, read back
-        if saves or records_by_name(record, flow, ctx) or _handed_to_keeper(record, site):
+        if saves or records_by_name(record, flow, ctx):
             return record  # `Request.objects.create(task_id=task_id)`, `db.run("update ...", (url, id))`
+        if site is None:
+            if slot is not None or writes_record(record, ctx):
+                return record  # inside the helper: `run.set_pipeline_id(pipeline_id)`
+            continue
+        if _handed_to_keeper(record, site):
+            return record
         if writers is None:
             writers = {id(s.node) for s in writer_calls(flow, site, ctx)}
         if id(record.node) in writers:
@@ -188,7 +224,9 @@ def _collaborator_call(site: Site, flow: Flow, ctx) -> bool:
     receiver = site.chain.rsplit(".", 1)[0]
     parts = [p.removesuffix("()").removesuffix("[]") for p in receiver.split(".")]
     head = parts[0]
-    if not head or head == "?" or head in flow.imports or head[:1].isupper() or head in ("super", "cls"):
+    # `provider_for(exam).register(...)`: what an imported function returns is an object, not the module
+    returned = receiver.split(".", 1)[0].endswith("()") and head[:1].islower()
+    if not head or head == "?" or (head in flow.imports and not returned) or head[:1].isupper() or head in ("super", "cls"):
         return False  # a module or a class: the project index summarises those
     if any(_STORAGE_PART.match(p) for p in parts) or _LOGGER.search(receiver):
         return False
@@ -252,16 +290,13 @@ def _mentions(node: cst.CSTNode, names: frozenset[str], slot: str | None) -> boo
         return node.value in names and (slot_ref or bool(REFERENCE.search(node.value)))
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in names:
         return slot_ref or bool(REFERENCE.search(node.attr.value))
-    if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name) and node.value.value in names:
+    if isinstance(node, cst.Subscript) and _read_from(node.value, names):
         index = node.slice[0].slice if node.slice else None
         key = _key(index.value) if isinstance(index, cst.Index) else None
         return slot_ref or bool(key and REFERENCE.search(key))
     if isinstance(node, cst.Call):
         func = node.func
-        if (
-            isinstance(func, cst.Attribute) and func.attr.value == "get" and isinstance(func.value, cst.Name)
-            and func.value.value in names and node.args
-        ):
+        if isinstance(func, cst.Attribute) and func.attr.value == "get" and _read_from(func.value, names) and node.args:
             key = _key(node.args[0].value)
             return slot_ref or bool(key and REFERENCE.search(key))
         return any(_mentions(a.value, names, a.keyword.value if a.keyword else slot) for a in node.args)
@@ -270,3 +305,17 @@ def _mentions(node: cst.CSTNode, names: frozenset[str], slot: str | None) -> boo
             isinstance(e, cst.DictElement) and _mentions(e.value, names, _key(e.key) or slot) for e in node.elements
         )
     return any(_mentions(child, names, slot) for child in node.children)
+
+
+def _read_from(node: cst.BaseExpression, names: frozenset[str]) -> bool:
+    """`resp`, `resp.json()`, `resp.get("data")`, `resp["data"]`: the result itself or a part of
+    it read on the way to the key (`resp.json()["id"]`, `resp.get("data").get("id")`)."""
+    while True:
+        if isinstance(node, cst.Name):
+            return node.value in names
+        if isinstance(node, cst.Subscript):
+            node = node.value
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in ("get", "json"):
+            node = node.func.value
+        else:
+            return False

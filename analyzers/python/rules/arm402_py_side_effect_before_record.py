@@ -12,7 +12,7 @@ from ._side_effects import side_effect
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 from ._effects_marker import guarded_marks, helper_marks
 from ._effect_records import writer_calls
-from ._effect_returned_ids import keeper_record, storage_write, stored_reference
+from ._effect_returned_ids import keeper_record, result_stored, storage_write, stored_reference
 from ._effect_states import state_recorded_after
 from ._effects_named import named_money_call, records_by_name
 from ._mail_sends import consumes_source, outside_loop
@@ -163,7 +163,9 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         r"|charge|capture_|refund|payout|stk_push|_txn|_transaction\(|transfer_|pay_|_payments?\(|authori[sz]e_|create_order"
         r"|urlopen|refresh_token|refresh_access_token|refresh_oauth_token|refresh_auth_token"
         # an identifier handed back by a call and stored (rules/_effect_returned_ids)
-        r"|_(?:ids?|uuid|urls?|uri|number|ref|reference|ts|arn|sid)\b['\"]?\s*[=:]|Id\b['\"]?\s*[=:]",
+        r"|_(?:ids?|uuid|urls?|uri|number|ref|reference|ts|arn|sid)\b['\"]?\s*[=:]|Id\b['\"]?\s*[=:]"
+        # ... or kept by a setter named for it (`run.set_job_id(handle)`, rules/_effect_id_handoffs)
+        r"|_(?:ids?|uuid|urls?|uri|number|ref|reference|arn|sid)\(",
         r"\.save\(|objects\.|\.create\(|_or_create\(|\.commit\(|\.execute|\.fetch|\.query\(|\.update\("
         r"|_update\(|_create\(|\.add\(|\.run\(|\.(?:add|save|record|store|insert|persist|register|link|attach|associate|set|mark)(?:_|[A-Z])"
         r"|place_order|order_placement|mark_\w+\(|_updates\(|_log\("
@@ -219,6 +221,8 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
                 confidence = "medium"
             if later is None and not earlier:
                 later = next(iter(writer_calls(flow, site, self.ctx)), None)
+            if later is None and not earlier:
+                later = result_stored(site, flow, self.ctx)  # its returned id, kept by a helper handed it
             if later is not None:
                 if effect.confidence == "medium":
                     confidence = "medium"
