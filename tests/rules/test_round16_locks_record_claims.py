@@ -10,7 +10,8 @@ whoever took it holds it until its own stamp grows old in turn. Two more spellin
 
 Look-alikes that stay quiet: a last-seen throttle (no holder, stamp not in the future), a
 reschedule whose stamp is never tested, a stamp on an object that is never written back, a
-record whose stamp is never aged."""
+record whose stamp is never aged, a stamp pushed forward by a writer that never reads whether it won
+(a postponement)."""
 from __future__ import annotations
 
 from analyzers import Settings
@@ -189,3 +190,20 @@ def test_reschedule_never_tested_and_stamp_to_now_stay_quiet():
         Task.objects.filter(pk=pk, sent_at__lt=cut).update(sent_at=timezone.now())
     '''
     assert flagged(code, LOCKS, "app/tasks.py") == []
+
+
+def test_stamp_pushed_forward_without_reading_who_won_is_a_postponement_and_stays_quiet():
+    code = '''
+    import datetime
+
+    from sqlalchemy import and_, update
+
+
+    def postpone_finished(session, group_id):
+        # finished rows pushed back so that others look at them later: nobody learns it won
+        stmt = update(Item).where(
+            and_(Item.group_id == group_id, Item.touched_at < datetime.datetime.utcnow())
+        ).values({Item.touched_at: datetime.datetime.utcnow() + datetime.timedelta(minutes=20)})
+        session.execute(stmt)
+    '''
+    assert flagged(code, LOCKS, "app/items.py") == []

@@ -52,6 +52,20 @@ def _future(ctx, node: cst.BaseExpression) -> bool:
     )
 
 
+def _outcome_read(ctx, flow: Flow, site: Site) -> bool:
+    """The writer learns whether it won (`moved = ....update(...)`, `.rowcount == 1`, rows handed
+    back): what makes a pushed-forward stamp a claim rather than a postponement of others."""
+    if any(s.method == "returning" for s in flow.sites):
+        return True
+    bound = [v for values in flow.values.values() for _, v in values]
+    # Django's `update()` returns the count; SQLAlchemy's `values()` only builds the statement
+    if site.method == "update" and any(v is site.node for v in bound):
+        return True
+    texts = [_code(ctx, v) for v in bound] + [_code(ctx, r.value) for _, _, r in flow.returns]
+    texts += [_code(ctx, test.test) for _, _, test in flow.if_tests.values()]
+    return any(r.value is site.node for _, _, r in flow.returns) or any("rowcount" in t for t in texts)
+
+
 def _names_taker(ctx, node: cst.BaseExpression) -> bool:
     """Who takes the record: a value handed in or computed, not a literal, a flag or a time."""
     if isinstance(node, (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString, cst.FormattedString)):
@@ -138,7 +152,7 @@ def django_time_claim(ctx, flow: Flow, site: Site) -> cst.CSTNode | None:
             continue
         others = [a for a in call.args if a is not stamp and a.keyword is not None]
         if (
-            _future(ctx, stamp.value)
+            (_future(ctx, stamp.value) and _outcome_read(ctx, flow, site))
             or any(_names_taker(ctx, a.value) for a in others)
             or _released(ctx, flow, site, column)
         ):
@@ -171,7 +185,9 @@ def sqlalchemy_time_claim(ctx, flow: Flow, site: Site) -> cst.CSTNode | None:
             continue
         if not _aged_in_function(ctx, flow, column):
             continue
-        if _future(ctx, value) or any(other != column and _names_taker(ctx, v) for other, v, _ in pairs):
+        if (_future(ctx, value) and _outcome_read(ctx, flow, site)) or any(
+            other != column and _names_taker(ctx, v) for other, v, _ in pairs
+        ):
             return node
     return None
 
