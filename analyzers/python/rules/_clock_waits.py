@@ -2,7 +2,9 @@
 a silence from a stamp this file cannot trace:
 
 - an elapsed time of this code's own readings that sets how long to sleep or wait
-  (`time.sleep(max(0, period - (time.time() - started)))`, `evt.wait(interval - elapsed)`):
+  (`time.sleep(max(0, period - (time.time() - started)))`, `evt.wait(interval - elapsed)`), or
+  the age of a stamp / the time left before a deadline whose other end is out of sight
+  (`select(..., KEEPALIVE - (now - conn.last_io).total_seconds())`; see _clock_wait_lengths):
   a backward step turns the pause into a stall, a forward one into a busy loop;
 - a wall-clock instant handed to an event loop's timer (`loop.call_at(time.time() + 5, cb)`,
   tornado's `add_timeout(time.time() + t, cb)`), whose clock is monotonic: the timer fires at
@@ -19,11 +21,10 @@ import libcst as cst
 
 from ._clock import DURATION, OFFSET, WALL, ClockAnalysis, Flow, enclosing_test, ordering_pairs
 from ._clock_helpers import MEDIUM
-from ._clock_scope import Scope, last_part
+from ._clock_scope import Scope
+from ._clock_wait_lengths import FOREIGN, last_part_of, length_parts, pause_arguments, unseen_span
 from ..walk import walk
 
-# Calls whose first argument (or `timeout=`) is how long to pause.
-_WAITS = frozenset({"sleep", "wait", "wait_for", "join", "get", "poll", "select", "acquire"})
 # Event-loop timers that take an absolute instant on the loop's own (monotonic) clock.
 _LOOP_TIMERS = frozenset({"call_at", "add_timeout"})
 # Names that say a stamp marks when something was last heard from or active.
@@ -33,47 +34,6 @@ _SILENCE = re.compile(
     re.IGNORECASE,
 )
 _CONSTANT = re.compile(r"^_?[A-Z][A-Z0-9_]*$")
-# Stamps that come from another party's clock (a file system, a signed payload, a request).
-_FOREIGN = re.compile(
-    r"(?:^|_)(?:[mc]time|stat|exp|iat|nbf|claims?|token|payload|headers?|request|response|webhook|signature|created)(?:_|$)"
-    r"|^st_|getmtime|event_?time",
-    re.IGNORECASE,
-)
-
-
-def _pause_argument(call: cst.Call) -> cst.BaseExpression | None:
-    name = last_part_of(call)
-    if name not in _WAITS:
-        return None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "timeout":
-            return arg.value
-    if name in ("sleep", "wait", "wait_for") and call.args and call.args[0].keyword is None:
-        return call.args[-1].value if name == "wait_for" else call.args[0].value
-    return None
-
-
-def last_part_of(call: cst.Call) -> str:
-    func = call.func
-    if isinstance(func, cst.Attribute):
-        return func.attr.value
-    if isinstance(func, cst.Name):
-        return func.value
-    return ""
-
-
-def _operands(expr: cst.BaseExpression):
-    """The expression and, through `max`/`min`/`int`/`float` and arithmetic, its parts."""
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("max", "min", "int", "float", "round"):
-            stack.extend(arg.value for arg in node.args)
-        elif isinstance(node, cst.BinaryOperation):
-            stack.extend((node.left, node.right))
-        elif isinstance(node, cst.UnaryOperation):
-            stack.append(node.expression)
 
 
 def _stamps(flow: Flow) -> list[cst.CSTNode]:
@@ -87,18 +47,8 @@ def _already(found: dict, flow: Flow) -> bool:
 
 def find_waits(analysis: ClockAnalysis, scope: Scope, persisted: set[int], found: dict, make) -> None:
     for call in scope.calls:
-        pause = _pause_argument(call)
-        if pause is not None:
-            for operand in _operands(pause):
-                flow = analysis.flow(scope, operand)
-                if flow is None or flow.kind != DURATION or any(id(c) in persisted for c in flow.calls):
-                    continue
-                if _already(found, flow):
-                    break  # the remaining time of a deadline already reported
-                stamps = _stamps(flow) or list(flow.calls[:1])
-                node = stamps[0] if stamps else call
-                if id(node) not in found:
-                    found[id(node)] = make(node, call, flow, scope, True)
+        for pause in pause_arguments(call):
+            if _judge_pause(analysis, scope, call, pause, persisted, found, make):
                 break
         if last_part_of(call) in _LOOP_TIMERS and call.args:
             flow = analysis.flow(scope, call.args[0].value)
@@ -108,6 +58,42 @@ def find_waits(analysis: ClockAnalysis, scope: Scope, persisted: set[int], found
             for root in roots:
                 if id(root) not in found:
                     found[id(root)] = make(root, call, flow, scope, True)
+
+
+def _judge_pause(analysis: ClockAnalysis, scope: Scope, call: cst.Call, pause, persisted, found, make) -> bool:
+    """Report the first wall-clock span the pause is made of; True when one was found."""
+    for operand in length_parts(analysis, scope, pause):
+        flow = analysis.flow(scope, operand)
+        if flow is None or flow.kind != DURATION:
+            reading = unseen_span(analysis, scope, operand)
+            if reading is None or any(id(c) in persisted for c in reading.calls) or _already(found, reading):
+                continue
+            # the other end is out of sight: no rewrite is offered, and the finding is medium
+            node = (_stamps(reading) or list(reading.calls[:1]) or [call])[0]
+            if id(node) not in found:
+                found[id(node)] = make(node, call, reading, scope, False, MEDIUM)
+            return True
+        if any(id(c) in persisted for c in flow.calls):
+            continue
+        stamps = _stamps(flow) or list(flow.calls[:1])
+        if _already(found, flow):
+            # the remaining time of a deadline already reported, unless the wait measures from a
+            # reading of its own that no finding names (a loop's `now` beside a stamp that
+            # another check reported)
+            covered = {id(c) for deadline in found.values() for c in deadline.flow.calls}
+            stamps = [stamp for stamp in _stamps(flow) if not _reads(analysis, scope, stamp) & covered]
+            if not stamps:
+                return True
+        node = stamps[0] if stamps else call
+        if id(node) not in found:
+            found[id(node)] = make(node, call, flow, scope, True)
+        return True
+    return False
+
+
+def _reads(analysis: ClockAnalysis, scope: Scope, stamp: cst.CSTNode) -> set[int]:
+    flow = analysis.flow(scope, stamp)
+    return {id(c) for c in flow.calls} if flow is not None else {id(stamp)}
 
 
 def _identifiers(node: cst.CSTNode) -> list[str]:
@@ -147,7 +133,7 @@ def find_silences(analysis: ClockAnalysis, scope: Scope, comparison: cst.Compari
             if isinstance(stamp, cst.Name) and stamp.value in scope.params and not analysis.index.defs_for(scope, stamp.value):
                 continue  # a predicate over a stamp its caller chose: whose clock is unknown (ARM301's)
             names = _stamp_names(analysis, scope, stamp)
-            if not any(_SILENCE.search(n) for n in names) or any(_FOREIGN.search(n) for n in names):
+            if not any(_SILENCE.search(n) for n in names) or any(FOREIGN.search(n) for n in names):
                 continue
             limit = right if age is left else left
             if isinstance(limit, cst.Name) and _CONSTANT.match(limit.value):
