@@ -40,6 +40,13 @@ PROGRESS_STAMP = re.compile(
     r"|last_?update|date_?(?:started|updated|modified)",
     re.IGNORECASE,
 )
+# When something last arrived from the other party (`peer.last_response`, `node.last_query`):
+# its last word under another name, read only on a node-like record (a chat's last message is
+# no party's liveness), and only when the party is then taken out.
+PEER_WORD = re.compile(
+    r"last_?(?:response|reply|replied|recv|received|receive|heard|query|queried|message|msg)(?:_?(?:at|on|time|ts))?$",
+    re.IGNORECASE,
+)
 # The owner of an update stamp whose freshness is a member's liveness.
 MEMBER_OWNER = re.compile(rf"{NODEISH.pattern}|service|svc|conductor|manager|guest|daemon|process", re.IGNORECASE)
 # Windows that age data out (an `expired_interval` may still be a party's silence).
@@ -62,7 +69,7 @@ _GONE_CALL = re.compile(
     re.IGNORECASE,
 )
 # Lists collecting the parties to remove (`to_delete.append(task)`, `dead.append(node)`).
-_GONE_LIST = re.compile(r"delete|remove|crash|dead|expired|stale|bad|lost|evict|kill|requeue|fail|orphan", re.IGNORECASE)
+_GONE_LIST = re.compile(r"delete|remove|crash|dead|expired|stale|bad|lost|evict|kill|terminat|requeue|fail|orphan", re.IGNORECASE)
 # Query methods that change or remove the rows a lookup selected.
 _ROW_WRITES = frozenset({"update", "delete", "bulk_update", "update_all", "delete_all"})
 _LOG = re.compile(r"^(?:print|warn)$|(?:^|\.)(?:log|logger|logging|_log|_logger|LOG|LOGGER|warnings)\.\w+$")
@@ -91,6 +98,10 @@ _LOOKUPS = ("__lt", "__lte", "__gt", "__gte")
 _BEFORE = "_before"
 # Reads of a stored value (a cache, a hash, a file): what they return another writer stamped.
 _STORE_READS = frozenset({"get", "hget", "getex", "read", "read_text", "readline"})
+# Statement builders whose statement changes the rows it filters (SQLAlchemy Core, peewee). A
+# DELETE statement by age is left out: removing old rows is retention far more often (stats,
+# events, in-flight display rows) than a verdict on their writer.
+_STATEMENT_WRITES = frozenset({"update"})
 # Wrappers that keep the rows they are handed (`list(query)`).
 _ROW_WRAPPERS = frozenset({"list", "tuple", "set", "sorted"})
 
@@ -129,8 +140,12 @@ class FunctionFlow:
     """Assignments of one function's locals and `self.` attributes (the last binding wins: the
     forms read here bind each name once), and the parent of every node."""
 
-    def __init__(self, func: cst.FunctionDef, qname, cls: cst.ClassDef | None, cutoffs: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, func: cst.FunctionDef, qname, cls: cst.ClassDef | None, cutoffs: frozenset[str] = frozenset(), clock=None
+    ) -> None:
         self.func = func
+        # readings of the current time beyond the known clock calls (rules/_liveness_clocks)
+        self.clock = clock
         # functions of the project that return `now - window` (a cutoff helper)
         self.cutoffs = cutoffs
         self.qname = qname
@@ -191,7 +206,10 @@ class FunctionFlow:
                 for node in descendants(self.cls.body):
                     if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.value, cst.Call):
                         key = _key(node.targets[0].target) or ""
-                        if key.startswith("self.") and reads_wall_clock(self.qname, node.value):
+                        # any reading of the clock, a project helper's too (`self.beat = _time()`)
+                        if key.startswith("self.") and (
+                            reads_wall_clock(self.qname, node.value) or (self.clock is not None and self.clock(node.value))
+                        ):
                             self._own.add(key[5:])
         return self._own
 
@@ -211,6 +229,7 @@ class FunctionFlow:
                 reads_wall_clock(self.qname, expr)
                 or name in _NOW_CALLS
                 or (not expr.args and bool(_NOW_HELPER.search(_last(name))))
+                or (self.clock is not None and self.clock(expr))
             )
         if isinstance(expr, cst.BinaryOperation) and depth < 3:
             # `now` shifted by a duration is still `now` for the side test, never a stamp
@@ -430,6 +449,8 @@ def _compared_age(flow: FunctionFlow, node, left, right) -> Age | None:
         if shifted is None:
             continue
         base, window, op, feeds = shifted
+        if _own_instant(flow, window):
+            continue  # `now - self.started` is an elapsed time of this process, not a cutoff
         # `stamp < now - W`: the cutoff form
         if op is cst.Subtract and (flow.is_now(base) or flow.is_cutoff_call(base)):
             found = flow.stamp(a)
@@ -442,6 +463,17 @@ def _compared_age(flow: FunctionFlow, node, left, right) -> Age | None:
                 if found is not None and not flow.is_now(window_side):
                     return Age(node, found[0], found[1], found[2], window_side, feeds)
     return None
+
+
+def _own_instant(flow: FunctionFlow, expr: cst.BaseExpression | None) -> bool:
+    """`self.previous_heartbeat`, set by this class from a clock reading: an instant, never a window."""
+    expr = _strip(expr) if expr is not None else None
+    return (
+        isinstance(expr, cst.Attribute)
+        and isinstance(expr.value, cst.Name)
+        and expr.value.value == "self"
+        and expr.attr.value in flow.own_stamps()
+    )
 
 
 def _age_call(flow: FunctionFlow, call: cst.Call) -> Age | None:
@@ -511,6 +543,8 @@ def stamp_kind(flow: FunctionFlow, age: Age) -> str | None:
         return "live"
     if any(PROGRESS_STAMP.search(w) for w in words):
         return "live" if MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value) else "progress"
+    if any(PEER_WORD.search(w) for w in words) and (MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value)):
+        return "word"  # a node's last word: judged by its consequence alone (find_liveness_ages)
     # An instant of unknown meaning (`date`, `last_health_check`, `marked_as_spam`, a cache's
     # refresh time) ages data or a cadence far more often than a party's silence.
     return None
@@ -671,6 +705,8 @@ def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
     node = query_of(flow, arg)  # the filter call
     if _TERMINAL.search(_names_in(node)):
         return "log"  # `filter(status="done", started_at__lt=...)`: finished rows, retention
+    if _statement_writes(node):
+        return "action"
     top = rows_top(flow, node)
     for inner in descendants(top):
         if isinstance(inner, cst.Attribute) and inner.attr.value in _ROW_WRITES and flow.parent.get(id(inner)) is not None:
@@ -688,6 +724,24 @@ def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
     if isinstance(parent, cst.For) and parent.iter is top and _loop_acts(parent):
         return "action"
     return None
+
+
+def _statement_writes(query: cst.CSTNode) -> bool:
+    """`update(Worker).where(...).values(state="dead")`, `table.update().where(...)`: a statement
+    built on an UPDATE changes the rows its filter selects."""
+    value = query.func if isinstance(query, cst.Call) else None
+    while value is not None:
+        if isinstance(value, cst.Attribute):
+            value = value.value
+        elif isinstance(value, cst.Call):
+            func = value.func
+            name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
+            if name in _STATEMENT_WRITES:
+                return True
+            value = func
+        else:
+            return False
+    return False
 
 
 def _chain_holds(attr: cst.Attribute, query: cst.CSTNode) -> bool:
@@ -730,6 +784,13 @@ def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
         if kind is None or not fixed_window(flow, age):
             continue
         fate = decides_gone(flow, age)
+        if kind == "word":
+            # a peer's last word under another name: only a removal counts, never a mere
+            # (in)activity answer (an inactive peer is often only pinged)
+            if _answers_removal(flow, age.node):
+                fate = "verdict"
+            elif fate != "action":
+                continue
         if fate is None and _says_live(age) and _answers_bool(flow, age.node):
             fate = "verdict"  # `if age > W: return False`: a health check, whatever its name
         if fate is None and _in_branch_or_query(flow, age.node):
@@ -742,6 +803,16 @@ def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
             confident = "high" if fate is not None else "medium"
             out.append(Detector(age, confident, fate == "verdict"))
     return out
+
+
+def _answers_removal(flow: FunctionFlow, node: cst.CSTNode) -> bool:
+    """`def should_drop(peer): return time() > peer.last_response + W`: the function returns
+    the age itself and its name says the party is taken out."""
+    child, parent = node, flow.parent.get(id(node))
+    while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison)):
+        child, parent = parent, flow.parent.get(id(parent))
+    words = flow.func.name.value.lower().split("_")
+    return isinstance(parent, cst.Return) and any(_GONE_LIST.search(w) or _GONE_CALL.search(w) for w in words if w)
 
 
 def _says_live(age: Age) -> bool:
@@ -815,6 +886,8 @@ _CLOCK_TEXT = re.compile(r"now\s*\(|time\s*\(|monotonic|is_older_than|delta_seco
 _STAMP_TEXT = re.compile(
     r"heart|beat|seen|ping|alive|check_?in|report|contact|active|updated|modified|touched|started|claimed|locked|"
     r"picked|leased|reserved|dequeued|last_?update|is_older_than|delta_seconds|"
+    # a peer's last word under another name (PEER_WORD)
+    r"last_?(?:response|repl|recv|receive|heard|quer|message|msg)|"
     # stalled work (rules/_liveness_stalled): the item's state or the verdict on it
     r"fail|timed?_?out|stuck|orphan|running|progress|processing|handling|__isnull|_before\b",
     re.IGNORECASE,

@@ -24,6 +24,7 @@ from ._death_timers import TRIGGER as TIMER_TRIGGER
 from ._key_liveness import TRIGGER as KEY_TRIGGER, beat_read
 from ._lease_expiry import LEASE_DEADLINE, TRIGGER as LEASE_TRIGGER
 from ._liveness_ages import AgeTrigger, FunctionFlow, find_liveness_ages, module_functions
+from ._liveness_clocks import clock_reader, mentions_clock
 from ._liveness_callers import VERDICT_CALL_TRIGGER, acted_on, cutoffs_of_module
 from ._liveness_criteria import DOCUMENT_TEXT, SQL_TEXT, find_criteria
 from ._liveness_deadlines import deadlines_of_module
@@ -280,7 +281,7 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
     def finish(self) -> None:
         if self._NAMED.search(self.ctx.text):  # the named forms read only the files they trigger on
             self._finish_named()
-        if AgeTrigger().search(self.ctx.text):
+        if AgeTrigger().search(self.ctx.text) or mentions_clock(self.ctx, self.ctx.text):
             self._report_ages()
         self._report_verdict_callers()
 
@@ -309,8 +310,9 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
         # A cutoff handed to a query as data is also the app clock compared with other nodes'
         # stamps (ARM104's own pitfall): its lines stay open to ARM103/ARM104.
         data_lines: set[int] = set()
+        clock = clock_reader(self.ctx, self.qname)
         for func, cls in module_functions(self.ctx.module):
-            flow = FunctionFlow(func, self.qname, cls, cutoffs)
+            flow = FunctionFlow(func, self.qname, cls, cutoffs, clock)
             flow.deadlines = deadlines
             criteria = find_criteria(flow, documents, sql) if documents or sql else []
             for found in (*find_liveness_ages(flow), *find_stalled(flow)):
