@@ -5,6 +5,7 @@ Exit codes, as linters do: 0 nothing found, 1 findings, 2 usage or configuration
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -97,6 +98,11 @@ def cmd_check(args) -> int:
     config = _load_config(args)
     if args.unsafe_fixes and not (args.fix or args.diff):
         raise UsageError("--unsafe-fixes goes with --fix or --diff")
+    # Parsing allocates millions of short-lived nodes: at the default thresholds that sets off some
+    # thirty full collections a Django scan, each walking every live object (the project index,
+    # the open tree), a tenth of the scan. Parse trees hold no reference cycles (a few small classes
+    # that rules define per call do), so collecting seldom costs little memory in a one-check process.
+    gc.set_threshold(10_000, 20, 20)
     started = time.perf_counter()
     files, notes = iter_files(args.paths, config, Path.cwd())
     result = scan(files, config.settings, jobs=args.jobs, progress=Progress(),

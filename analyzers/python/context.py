@@ -29,6 +29,7 @@ class FileContext:
         self._line_starts: list[int] | None = None
         self._imports: dict[str, str] | None = None
         self._project_view = None
+        self._codes: dict[cst.CSTNode, str] = {}  # nodes hash by identity
 
     # --- names -------------------------------------------------------------------------------
     @property
@@ -85,7 +86,12 @@ class FileContext:
         return bisect.bisect_right(self._line_starts, offset)
 
     def code_for(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node)
+        # Regenerating code walks the node's whole subtree in Python, and recognisers ask for
+        # the same node's text more than once (a fifth of the calls on Django).
+        code = self._codes.get(node)
+        if code is None:
+            code = self._codes[node] = self.module.code_for_node(node)
+        return code
 
     def node_span(self, node: cst.CSTNode) -> tuple[int, int]:
         """(start, end) character offsets of a node in the file."""

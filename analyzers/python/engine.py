@@ -24,6 +24,7 @@ from . import rules as _rules  # noqa: F401  (registers every rule class)
 from .context import FileContext
 from .rule import RULE_CLASSES, PythonRule
 from .rules._clock import ClockMarker
+from .triggers import TextTriggers
 from .walk import walk_batched
 
 MAX_LINE_CHARS = 20_000
@@ -38,12 +39,13 @@ _EFFECT_RULES = {"ARM401": True, "ARM402": False}
 def select_rules(text: str, settings: Settings, project=None) -> list[type[PythonRule]]:
     # A call to a clock helper of another module is a clock reading the text triggers cannot spell.
     helpers = project is not None and project.mentions_helper(text)
+    triggers = TextTriggers(text)
     return [
         cls
         for cls in RULE_CLASSES
         if any(settings.enabled(rule_id) for rule_id in cls.rule_ids())
         and (
-            cls.TRIGGERS.search(text)
+            triggers.match(cls.TRIGGERS)
             or (helpers and issubclass(cls, ClockMarker))
             or (project is not None and _calls_effect_wrapper(cls, text, project))
         )
