@@ -107,7 +107,7 @@ AS_TEXT = "<as-text>"
 _TEXT_METHODS = frozenset({"isoformat", "strftime"})
 _ORDERING = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
 _LOG_CALL = re.compile(
-    r"^(?:print|warn|pprint)$|(?:^|\.)(?:log|logger|logging|_log|_logger|LOG|LOGGER|log_\w+|statsd|metrics|stats|sentry_sdk|warnings)\.\w+$"
+    r"^(?:print|warn|pprint)$|(?:^|\.)(?:log|logger|logging|_log|_logger|LOG|LOGGER|log_\w+|\w+_logger|\w+_LOGGER|statsd|metrics|stats|sentry_sdk|warnings)\.\w+$"
 )
 
 
