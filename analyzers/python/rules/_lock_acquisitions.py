@@ -67,6 +67,7 @@ _MANAGER_CLASSES = re.compile(r"^(?:redlock\.Redlock|aioredlock\.Aioredlock|Aior
 # Keys that say "someone is working on this": a claim when set only if absent.
 _BUSY_KEY = re.compile(r"in_?progress|running|busy|claim|processing|ongoing", re.I)
 _LOCKISH_KEY = re.compile(r"lock|lease|leader|mutex|owner|elect|singleton|critical|exclusive", re.I)
+_COUNTS = re.compile(r"(?:incr|decr)(?:by(?:float)?)?", re.I)
 
 
 class AcquisitionFinder:
@@ -175,6 +176,8 @@ class AcquisitionFinder:
         if key is None:
             return None
         key_code = _code(self.ctx, key)
+        if self._counted_down(site, key_code):
+            return None
         release = self._release_of_key(site, key_code)
         key_text = string_text(key, self.flow.resolver(site.index)) or ""
         bound = self.flow.value_of(key.value, site.index) if isinstance(key, cst.Name) else None
@@ -325,6 +328,16 @@ class AcquisitionFinder:
             and _code(self.ctx, args[0]) == key_code
             for other in self.flow.sites
         )
+
+    def _counted_down(self, site: Site, key_code: str) -> bool:
+        """`set(k, max_calls, nx=True, ex=period)` then `decrby(k, 1)`: a token bucket or counter
+        seeded once per period. A lock's key holds its owner and is never counted."""
+        for other in self.flow.sites:
+            if other.index > site.index and _COUNTS.fullmatch(other.method):
+                args = positional(other.node)
+                if args and _code(self.ctx, args[0]) == key_code:
+                    return True
+        return False
 
     def _release_of_key(self, site: Site, key_code: str) -> int | None:
         for other in self.flow.sites:
