@@ -126,7 +126,7 @@ def main() -> int:
     if reviewed:
         ok = judged["real"] + judged["debatable"]
         print(f"\nreviewed {reviewed} of {count}: real {judged['real']}, debatable {judged['debatable']}, "
-              f"false {judged['false']}  ->  real or debatable {100 * ok / reviewed:.1f}%")
+              f"false {judged['false']}  ->  real or debatable {100 * ok / reviewed:.2f}%")
     for verdict in args.show:
         print(f"\n{verdict}:")
         for key, f in found:
