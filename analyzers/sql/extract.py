@@ -111,22 +111,22 @@ class Extractor:
                 data = json.loads(_pg.parse_sql_json(snippet.text))
             except _pg.ParseError as refused:
                 if built:
-                    data = _parse_loosened(snippet, refused)
+                    # dynamic SQL: a hole may stand for a whole fragment (see dynamic.loosened)
+                    data = _parse_rewritten(snippet, refused, dynamic.loosened, attempts=4)
                 else:
                     # `.sql` files read by a driver or query library (procrastinate's `%(queue)s`,
                     # aiosql's `:user_id`) fail only on their placeholders: retry once with them
                     # padded to `$1` of the same length, so every offset still points at the source.
                     padded = pad_placeholders(snippet.text)
-                    if padded == snippet.text:
-                        data = _parse_with_literal_holes(snippet, refused)
-                    else:
+                    data = None
+                    if padded != snippet.text:
+                        snippet.text = padded
                         try:
                             data = json.loads(_pg.parse_sql_json(padded))
                         except _pg.ParseError as again:
-                            snippet.text = padded
-                            data = _parse_with_literal_holes(snippet, again)
-                        else:
-                            snippet.text = padded
+                            refused = again
+                    if data is None:
+                        data = _parse_rewritten(snippet, refused, _literal_hole, attempts=8)
         except _pg.ParseError as exc:
             if count and self.stats is not None:
                 self.stats.saw(False, str(exc.args[0]), snippet.text)
@@ -350,46 +350,33 @@ _PARAMETER_HOLE = re.compile(r"\$1 *")
 _LEADING_HOLE = re.compile(r"\$1 *|_\w+")
 
 
-def _parse_with_literal_holes(snippet: Snippet, refused: _pg.ParseError, attempts: int = 8) -> dict:
-    """Parse tree of a statement whose placeholder stand-ins sit where the grammar takes no
-    parameter. A psql variable is substituted as text, so `location :path`, `set x = :v` or
-    `with (fillfactor = :f)` are valid scripts: each refused `$1` is read as a string literal of
+def _literal_hole(text: str, message: str, at: int | None) -> str | None:
+    """A statement whose placeholder stand-in sits where the grammar takes no parameter, read
+    once more, or None. A psql variable is substituted as text, so `location :path`, `set x = :v`
+    or `with (fillfactor = :f)` are valid scripts: the refused `$1` is read as a string literal of
     the same length. A variable that opens a statement (`:PREFIX select …`, with PREFIX set to
-    `explain (analyze)` in test scripts) is a command prefix and is read as blanks. Re-raises the
-    first error when that does not make the statement parse."""
+    `explain (analyze)` in test scripts) is a command prefix and is read as blanks."""
+    if at is None:
+        return None
+    leading = not text[:at].strip()
+    hole = (_LEADING_HOLE if leading else _PARAMETER_HOLE).match(text, at)
+    if hole is None:
+        return None
+    size = len(hole.group())
+    stand_in = " " * size if leading else "'" + "_" * (size - 2) + "'"
+    return text[:hole.start()] + stand_in + text[hole.end():]
+
+
+def _parse_rewritten(snippet: Snippet, refused: _pg.ParseError, rewrite, attempts: int) -> dict:
+    """Parse tree of `snippet` after `rewrite(text, message, at)` has read what the grammar
+    refused at `at` once more (None: no other reading), up to `attempts` times; re-raises the
+    first error when no reading parses. On success `snippet.text` is the text that parsed (the
+    same length, so every offset still points at the source)."""
     text = snippet.text
     error = refused
     for _ in range(attempts):
         where = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
-        if where is None:
-            break
-        at = snippet.char_of_byte(where)
-        leading = not text[:at].strip()
-        hole = (_LEADING_HOLE if leading else _PARAMETER_HOLE).match(text, at)
-        if hole is None:
-            break
-        size = len(hole.group())
-        stand_in = " " * size if leading else "'" + "_" * (size - 2) + "'"
-        text = text[:hole.start()] + stand_in + text[hole.end():]
-        try:
-            data = json.loads(_pg.parse_sql_json(text))
-        except _pg.ParseError as again:
-            error = again
-            continue
-        snippet.text = text
-        return data
-    raise refused
-
-
-def _parse_loosened(snippet: Snippet, refused: _pg.ParseError, attempts: int = 4) -> dict:
-    """Parse tree of built SQL after reading the holes the grammar refused as empty fragments;
-    re-raises the first error when no reading parses. On success `snippet.text` is the text
-    that parsed (the same characters, with refused holes blanked and open parentheses closed)."""
-    text = snippet.text
-    error = refused
-    for _ in range(attempts):
-        where = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
-        retry = dynamic.loosened(text, str(error.args[0]), None if where is None else snippet.char_of_byte(where))
+        retry = rewrite(text, str(error.args[0]), None if where is None else snippet.char_of_byte(where))
         if retry is None:
             break
         text = retry
