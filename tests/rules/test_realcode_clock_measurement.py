@@ -295,3 +295,53 @@ def test_cache_lifetime_compared_with_the_app_clock_is_not_an_expiry():
         return Session.objects.filter(expires_at__gt=now()).get(key=key)
     """
     assert flagged(code, CLOCK) == [("ARM104", 10)]
+
+
+# --- a helper that records measurements about an object does not save it ----------------------------
+def test_retry_time_on_an_object_only_measured_by_a_metrics_helper_is_in_process():
+    code = """
+    import time
+
+
+    class Task:
+        def __init__(self, family):
+            self.family = family
+            self.status = "PENDING"
+            self.retry = None
+
+
+    class Scheduler:
+        def set_status(self, task, status, delay):
+            task.status = status
+            task.updated = time.time()
+            self.update_metrics(task)
+            if status == "FAILED":
+                task.retry = time.time() + delay
+
+        def update_metrics(self, task):
+            self._collector.observe(task.family, task.status)
+
+        def update_status(self, task):
+            if task.status == "FAILED" and task.retry < time.time():
+                task.status = "PENDING"
+    """
+    assert flagged(code, CLOCK) == [("ARM103", 18)]
+
+
+def test_retry_time_on_an_object_a_save_helper_writes_is_persisted():
+    code = """
+    import time
+
+
+    class Scheduler:
+        def set_status(self, task, status, delay):
+            task.status = status
+            task.updated = time.time()
+            self.update_task(task)
+            if status == "FAILED":
+                task.retry = time.time() + delay
+
+        def update_task(self, task):
+            self._db.save(task)
+    """
+    assert [rule for rule, _ in flagged(code, CLOCK)] == ["ARM104"]

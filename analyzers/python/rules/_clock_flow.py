@@ -34,7 +34,7 @@ from ._clock_flow_stored import StoredComparisons
 from ._clock_claims import signs_jwt
 from ._clock_helpers import MEDIUM
 from ._clock_scope import Scope, call_name, expr_names, last_part, sym_of
-from ._clock_sinks import EXECUTE_CALLS, EXPIRY_NAME, QUERY_CALLS, Sink
+from ._clock_sinks import EXECUTE_CALLS, EXPIRY_NAME, MEASURING_HELPER, QUERY_CALLS, Sink
 from ._clock_stored import DAY_GRAINED
 from ._clock_write_names import HISTORY_NAME, HISTORY_RECORD, SCHEDULE_NAME
 
@@ -180,7 +180,8 @@ class _FlowFinder(StoredComparisons):
                     return True  # `token.save()`, `obj.put()`
             if isinstance(parent, cst.Arg):
                 call = index.parent_of(parent)
-                if isinstance(call, cst.Call) and not is_logging_call(self.analysis.qname, call):
+                if isinstance(call, cst.Call) and not is_logging_call(self.analysis.qname, call) and not \
+                        MEASURING_HELPER.search(last_part(call_name(self.analysis.qname, call)) or ""):
                     return True
         return False
 

@@ -611,7 +611,7 @@ class _Finder:
             last = last_part(call_name(self.analysis.qname, call))
             if last in SESSION_TRANSACTIONS and isinstance(self.analysis.index.parent_of(call), cst.WithItem):
                 return True  # `with session.begin():` commits what changed on its objects
-            if last not in PERSIST_EVIDENCE and not _SAVING_HELPER.match(last):
+            if last not in PERSIST_EVIDENCE and (not _SAVING_HELPER.match(last) or MEASURING_HELPER.search(last)):
                 continue
             if last in ("commit", "flush", "save_changes", "bulk_update"):
                 return True
@@ -706,6 +706,9 @@ _PRESENTATION_PATH = re.compile(r"(?:^|/)(?:admin|templatetags|serializers?|view
 _PRESENTATION_FUNC = re.compile(r"display|status|icon|label|badge|render|describe|__str__|__repr__", re.IGNORECASE)
 # A project's own writer handed the object (`self._update(job)`, `repo.save_job(job)`).
 _SAVING_HELPER = re.compile(r"^_*(?:update|save|persist|store|upsert|write)(?:_\w+)?$")
+# `update_metrics(task)`, `write_stats(job)`: the helper records measurements about the object,
+# it does not write the object itself.
+MEASURING_HELPER = re.compile(r"_(?:metrics?|stats?|statistics|counters?|gauges?|histograms?|timings?)$")
 
 
 def _due_column(name: str) -> bool:
