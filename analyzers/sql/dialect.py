@@ -13,7 +13,8 @@ _MARKERS = (
         r"^\s*delimiter\b|\bmodify\s+column\b|\bfulltext\b|\bflush\s+privileges\b|"
         r"\b(?:character\s+set|charset)\s*=?\s*utf8|\bdrop\s+index\s+(?:if\s+exists\s+)?\w+\s+on\b|"
         r"\bview\s+\S+\s+sql\s+security\b|\blast_insert_id\s*\(|\bdate_(?:add|sub)\s*\(|\bdelete\s+\w+\s+from\b|"
-        r"^\s*use\s+\w+\s*;|\bupdate\s+\w+(?:\s+as)?\s+\w+\s+(?:inner\s+)?join\b|\blocate\s*\(",
+        r"^\s*use\s+\w+\s*;|\bupdate\s+\w+(?:\s+as)?\s+\w+\s+(?:inner\s+)?join\b|\blocate\s*\(|"
+        r"(?:!=|<>|=)\s*\"\"(?!\")",  # `!= ""`: a string in double quotes (PostgreSQL has no empty name)
         re.I | re.M,
     )),
     ("SQLite", re.compile(r"\bautoincrement\b|^\s*pragma\s|\bwithout\s+rowid\b|\bcreate\s+virtual\s+table\b", re.I | re.M)),
@@ -23,10 +24,18 @@ _MARKERS = (
     )),
     ("Oracle", re.compile(
         r"\bn?varchar2\b|\bnumber\s*\(\s*\d|\borganization\s+index\b|\bpctfree\b|\bdbms_\w+\.|\bsysdate\b|"
-        r"\bnocompress\b|\bscope\s*=\s*(?:spfile|memory|both)\b|^\s*/\s*$",
+        r"\bnocompress\b|\bscope\s*=\s*(?:spfile|memory|both)\b|^\s*/\s*$|\bexecute\s+immediate\b|\bclob\b|"
+        r"^\s*set\s+(?:echo|serveroutput|feedback|linesize|pagesize)\s",
         re.I | re.M,
     )),
     ("OrientDB", re.compile(r"^\s*connect\s+(?:remote|plocal|memory):", re.I | re.M)),
+    ("Vertica", re.compile(
+        r"\bcreate\s+projection\b|\bencoding\s+(?:rle|auto|deltaval|deltarange_comp|commondelta_comp|block_dict|gcdelta)\b|"
+        r"\bunsegmented\s+all\s+nodes\b|\bsegmented\s+by\s+hash\b",
+        re.I,
+    )),
+    # PostgreSQL writes `password '...'`; Oracle, MySQL and Vertica write `identified by`.
+    ("Oracle, MySQL or Vertica", re.compile(r"\bidentified\s+by\b", re.I)),
     ("T-SQL", re.compile(r"^\s*go\s*$|\boutput\s+inserted\.|\bidentity\s*\(\s*\d+\s*,\s*\d+\s*\)|\bnvarchar\s*\(\s*max\s*\)", re.I | re.M)),
 )
 

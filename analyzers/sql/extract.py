@@ -126,7 +126,7 @@ class Extractor:
                         except _pg.ParseError as again:
                             refused = again
                     if data is None:
-                        data = _parse_rewritten(snippet, refused, _literal_hole, attempts=8)
+                        data = _parse_rewritten(snippet, refused, _file_reading, attempts=64)
         except _pg.ParseError as exc:
             if count and self.stats is not None:
                 self.stats.saw(False, str(exc.args[0]), snippet.text)
@@ -365,6 +365,44 @@ def _literal_hole(text: str, message: str, at: int | None) -> str | None:
     size = len(hole.group())
     stand_in = " " * size if leading else "'" + "_" * (size - 2) + "'"
     return text[:hole.start()] + stand_in + text[hole.end():]
+
+
+# A script written one statement per line with no semicolons (meant to be pasted line by line):
+# PostgreSQL refuses the second statement's first keyword, at the start of its line.
+_NEXT_STATEMENT = re.compile(
+    r"(?:select|insert|update|delete|create|drop|alter|grant|revoke|truncate|comment|vacuum|analyze|reindex)\b",
+    re.IGNORECASE,
+)
+
+
+def _missing_semicolon(text: str, at: int | None) -> str | None:
+    """The newline before a statement keyword that opens a line, read as the `;` the script
+    left out (one character for one, so every offset still points at the source), or None."""
+    if at is None or not _NEXT_STATEMENT.match(text, at):
+        return None
+    line_start = text.rfind("\n", 0, at)
+    if line_start < 0 or text[line_start + 1:at].strip() or not text[:line_start].strip():
+        return None
+    return text[:line_start] + ";" + text[line_start + 1:]
+
+
+# What `templates.stand_ins` leaves for a `{where}`/`{{ filters }}` placeholder: its name between
+# underscores.
+_TEXT_STAND_IN = re.compile(r"_[A-Za-z]\w*_(?!\w)")
+
+
+def _fragment_placeholder(text: str, at: int | None) -> str | None:
+    """A text placeholder the grammar refused where no name or value fits (`where x = 1 {where}`):
+    it stands for a fragment spliced in by the code (`and y = 2`, or nothing), read as blanks."""
+    hole = _TEXT_STAND_IN.match(text, at) if at is not None else None
+    if hole is None:
+        return None
+    return text[:hole.start()] + " " * len(hole.group()) + text[hole.end():]
+
+
+def _file_reading(text: str, message: str, at: int | None) -> str | None:
+    """Another reading of a `.sql` file's statement the grammar refused at `at`, or None."""
+    return _literal_hole(text, message, at) or _missing_semicolon(text, at) or _fragment_placeholder(text, at)
 
 
 def _parse_rewritten(snippet: Snippet, refused: _pg.ParseError, rewrite, attempts: int) -> dict:

@@ -97,3 +97,69 @@ def test_oracle_and_mysql_files_beside_postgres_ones_are_named_not_counted():
             report = analyze(path, text)
         assert stats.dialect == dialect and stats.seen == 0 and stats.foreign >= 1
         assert all(f"written for {dialect}, not PostgreSQL" in n.message for n in report.notes)
+
+
+def test_vertica_oracle_scripts_and_mysql_double_quoted_strings_are_named_not_counted():
+    from analyzers.sql.stats import counting
+
+    vertica = (
+        "CREATE PROJECTION events_rep (id ENCODING RLE, at ENCODING DELTAVAL) AS\n"
+        "SELECT id, at FROM events ORDER BY at UNSEGMENTED ALL NODES;\n"
+    )
+    sqlplus = "set echo on\nCREATE OR REPLACE PROCEDURE make_table IS c NUMBER;\nBEGIN execute immediate 'x'; END;\n"
+    users = "CREATE USER reporter IDENTIFIED BY 'secret';\nALTER USER reporter DEFAULT ROLE readers;\n"
+    mysql = "UPDATE profiles SET title = NULL WHERE title != \"\";\n"
+    cases = (
+        ("db/vertica/schema.sql", vertica, "Vertica"),
+        ("etc/admin/partitions.sql", sqlplus, "Oracle"),
+        ("db/users.sql", users, "Oracle, MySQL or Vertica"),
+        ("scripts/anonymize.sql", mysql, "MySQL"),
+    )
+    for path, text, dialect in cases:
+        with counting() as stats:
+            report = analyze(path, text)
+        # what PostgreSQL's grammar happens to accept (sqlplus's `END;`) is still counted
+        assert stats.dialect == dialect and stats.foreign >= 1 and stats.seen == stats.analysed
+        assert all(f"written for {dialect}, not PostgreSQL" in n.message for n in report.notes)
+
+
+def test_postgres_identifiers_with_doubled_quotes_are_not_taken_for_mysql():
+    from analyzers.sql.stats import counting
+
+    sql = 'CREATE TABLE "odd""name" (id int);\nSELECT "odd""name".id FROM "odd""name" WHERE id = 1;\n'
+    with counting() as stats:
+        analyze("db/odd.sql", sql)
+    assert stats.dialect is None and (stats.seen, stats.analysed) == (2, 2)
+
+
+def test_a_script_written_one_statement_per_line_without_semicolons_is_read_statement_by_statement():
+    from analyzers.sql.stats import counting
+
+    sql = """-- clean up after the upgrade
+DROP TABLE old_sessions
+DROP TABLE old_visits
+UPDATE leases SET expires_at = clock_timestamp() + interval '5 minutes' WHERE name = 'sweeper'
+CREATE INDEX leases_name_idx ON leases (name);
+"""
+    with counting() as stats:
+        report = analyze("utility/upgrade.sql", sql, Settings(select=frozenset({"ARM101"})))
+    assert report.notes == []
+    assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 4)]
+    assert (stats.seen, stats.analysed) == (1, 1)
+
+
+def test_a_statement_broken_in_the_middle_of_a_line_is_still_a_note():
+    sql = "SELECT id, FROM jobs WHERE locked_until < clock_timestamp();\n"
+    report = analyze("db/broken.sql", sql)
+    assert report.findings == [] and len(report.notes) == 1 and "line 1" in report.notes[0].message
+
+
+def test_a_text_placeholder_that_stands_for_a_fragment_is_read_as_nothing():
+    # The code formats `{where}` with `and priority > 3` or with nothing.
+    sql = """update jobs
+   set locked_until = clock_timestamp() + interval '30 seconds'
+ where queue = $1 {where};
+"""
+    report = analyze("app/_sql/poll.sql", sql, Settings(select=frozenset({"ARM101"})))
+    assert report.notes == []
+    assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 2)]
