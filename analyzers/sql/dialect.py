@@ -13,8 +13,7 @@ _MARKERS = (
         r"^\s*delimiter\b|\bmodify\s+column\b|\bfulltext\b|\bflush\s+privileges\b|"
         r"\b(?:character\s+set|charset)\s*=?\s*utf8|\bdrop\s+index\s+(?:if\s+exists\s+)?\w+\s+on\b|"
         r"\bview\s+\S+\s+sql\s+security\b|\blast_insert_id\s*\(|\bdate_(?:add|sub)\s*\(|\bdelete\s+\w+\s+from\b|"
-        r"^\s*use\s+\w+\s*;|\bupdate\s+\w+(?:\s+as)?\s+\w+\s+(?:inner\s+)?join\b|\blocate\s*\(|"
-        r"(?:!=|<>|=)\s*\"\"(?!\")",  # `!= ""`: a string in double quotes (PostgreSQL has no empty name)
+        r"^\s*use\s+\w+\s*;|\bupdate\s+\w+(?:\s+as)?\s+\w+\s+(?:inner\s+)?join\b|\blocate\s*\(",
         re.I | re.M,
     )),
     ("SQLite", re.compile(r"\bautoincrement\b|^\s*pragma\s|\bwithout\s+rowid\b|\bcreate\s+virtual\s+table\b", re.I | re.M)),
@@ -34,6 +33,12 @@ _MARKERS = (
         r"\bunsegmented\s+all\s+nodes\b|\bsegmented\s+by\s+hash\b",
         re.I,
     )),
+    # EDB Postgres Advanced Server's Oracle-compatible objects, which PostgreSQL does not have.
+    ("EDB Advanced Server", re.compile(
+        r"\b(?:create|drop|alter)\s+(?:or\s+replace\s+)?(?:public\s+)?(?:synonym|package(?:\s+body)?|resource\s+group|directory)\b|"
+        r"\bcompound\s+trigger\b|\bvarray\b",
+        re.I,
+    )),
     # PostgreSQL writes `password '...'`; Oracle, MySQL and Vertica write `identified by`.
     ("Oracle, MySQL or Vertica", re.compile(r"\bidentified\s+by\b", re.I)),
     ("T-SQL", re.compile(r"^\s*go\s*$|\boutput\s+inserted\.|\bidentity\s*\(\s*\d+\s*,\s*\d+\s*\)|\bnvarchar\s*\(\s*max\s*\)", re.I | re.M)),
@@ -41,14 +46,17 @@ _MARKERS = (
 
 
 _MYSQL_USER = re.compile(r"(?:'\w+'|\b\w+)@'[^'\n]*'")
-# Comments, strings and dollar-quoted bodies do not count: PostgreSQL migrations quote names
+# `!= ""`: a string in double quotes (PostgreSQL has no empty name). Read before quoted names are
+# set aside below, since `""` is what that step would see as one.
+_MYSQL_EMPTY_STRING = re.compile(r"(?:!=|<>|=)\s*\"\"(?!\")")
+# Comments, strings, quoted names and dollar-quoted bodies do not count: PostgreSQL migrations quote names
 # `like this` in comments and COMMENT ON strings.
-_NOT_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|\$(\w*)\$.*?\$\1\$", re.S)
+_NOT_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*'|\$(\w*)\$.*?\$\1\$", re.S)
 
 
 def foreign_dialect(text: str) -> str | None:
     """The name of the other database this SQL is written for, or None."""
-    if _MYSQL_USER.search(text):
+    if _MYSQL_USER.search(text) or _MYSQL_EMPTY_STRING.search(text):
         return "MySQL"
     text = _NOT_CODE.sub(" ", text)
     for name, pattern in _MARKERS:

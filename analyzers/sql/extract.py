@@ -18,7 +18,7 @@ from .source import LineIndex, Snippet, literal_at
 from .split import split_statements
 from .dialect import foreign_dialect
 from .stats import current as current_stats
-from .templates import stand_ins
+from .templates import blank_spans, jinja_branches, jinja_readings, stand_ins
 from .tree import const_string, func_qualname, strings, typed, walk
 
 # A statement is parsed only when it mentions one of these (see each rule for why).
@@ -60,6 +60,7 @@ class Extractor:
         # Files are query files and templates as often as plain scripts (sqlc, psql variables,
         # {{schema}}); SQL from Python had its driver placeholders rewritten already.
         self.text = text if embedded else stand_ins(text)
+        self._jinja = jinja_branches(text) if not embedded and "{%" in text else []
         text = self.text
         self.facts = FileFacts(text, embedded, ordered_columns(text) if "rder" in text or "RDER" in text else frozenset())
         self.scopes: list[Scope] = []
@@ -126,7 +127,7 @@ class Extractor:
                         except _pg.ParseError as again:
                             refused = again
                     if data is None:
-                        data = _parse_rewritten(snippet, refused, _file_reading, attempts=64)
+                        data = self._parse_file_statement(snippet, refused)
         except _pg.ParseError as exc:
             if count and self.stats is not None:
                 self.stats.saw(False, str(exc.args[0]), snippet.text)
@@ -147,6 +148,28 @@ class Extractor:
         if count and self.stats is not None:
             self.stats.saw(True)
         return [item["stmt"] for item in data.get("stmts", ()) if "stmt" in item]
+
+    def _parse_file_statement(self, snippet: Snippet, refused: _pg.ParseError) -> dict:
+        """A `.sql` file's statement the grammar refused, read once more: its placeholders and
+        missing semicolons (see `_file_reading`), then, in a Jinja template, as the template
+        would render it with every block's first or every block's last branch."""
+        try:
+            return _parse_rewritten(snippet, refused, _file_reading, attempts=64)
+        except _pg.ParseError:
+            if not self._jinja or snippet.charmap is not None:
+                raise
+        written = snippet.text
+        for spans in jinja_readings(self._jinja, snippet.base, snippet.base + len(written)):
+            snippet.text = blank_spans(written, snippet.base, spans)
+            try:
+                return json.loads(_pg.parse_sql_json(snippet.text))
+            except _pg.ParseError as again:
+                try:
+                    return _parse_rewritten(snippet, again, _file_reading, attempts=64)
+                except _pg.ParseError:
+                    continue
+        snippet.text = written
+        raise refused
 
     # --- top level --------------------------------------------------------------------
 
@@ -388,7 +411,7 @@ def _missing_semicolon(text: str, at: int | None) -> str | None:
 
 # What `templates.stand_ins` leaves for a `{where}`/`{{ filters }}` placeholder: its name between
 # underscores.
-_TEXT_STAND_IN = re.compile(r"_[A-Za-z]\w*_(?!\w)")
+_TEXT_STAND_IN = re.compile(r"_+[A-Za-z]\w*_(?!\w)")
 
 
 def _fragment_placeholder(text: str, at: int | None) -> str | None:
@@ -400,9 +423,26 @@ def _fragment_placeholder(text: str, at: int | None) -> str | None:
     return text[:hole.start()] + " " * len(hole.group()) + text[hole.end():]
 
 
+# `<OWNER>`, `<TEST_DB_NAME>`: a placeholder a person or a test harness fills in before the script runs.
+_ANGLE_PLACEHOLDER = re.compile(r"<[A-Z][A-Z0-9_]*>")
+
+
+def _angle_placeholder(text: str, at: int | None) -> str | None:
+    """An `<UPPER_CASE>` placeholder the grammar refused, read as a name of the same length."""
+    hole = _ANGLE_PLACEHOLDER.match(text, at) if at is not None else None
+    if hole is None:
+        return None
+    return text[:hole.start()] + "_" + hole.group()[1:-1] + "_" + text[hole.end():]
+
+
 def _file_reading(text: str, message: str, at: int | None) -> str | None:
     """Another reading of a `.sql` file's statement the grammar refused at `at`, or None."""
-    return _literal_hole(text, message, at) or _missing_semicolon(text, at) or _fragment_placeholder(text, at)
+    return (
+        _literal_hole(text, message, at)
+        or _missing_semicolon(text, at)
+        or _fragment_placeholder(text, at)
+        or _angle_placeholder(text, at)
+    )
 
 
 def _parse_rewritten(snippet: Snippet, refused: _pg.ParseError, rewrite, attempts: int) -> dict:

@@ -180,3 +180,52 @@ def _call_end(text: str, paren: int, end: int) -> int:
             return -1
         i += 1
     return -1
+
+
+# --- Jinja control flow ----------------------------------------------------------------------
+# `stand_ins` blanks the tags and keeps every branch's text, which reads as plain SQL when a
+# branch adds a clause. When the branches are alternatives (`{% if x %}true{% else %}false{% endif %}`,
+# `{% if not loop.last %},{% endif %}`), keeping them all is not a statement the template can
+# render; one rendering is: every block's first branch, or every block's last (`else`, or none).
+_JINJA_CONTROL = re.compile(r"\{%-?\s*(if|elif|else|endif|for|endfor)\b.*?%\}", re.S)
+
+
+def jinja_branches(text: str) -> list[tuple[list[tuple[int, int]], bool]]:
+    """Every `{% if %}` block of a template: its branches' (start, end) spans, and whether it
+    ends with an `else`. Unbalanced tags end the scan with what was read so far."""
+    blocks: list[tuple[list[tuple[int, int]], bool]] = []
+    stack: list[tuple[list[tuple[int, int]], int, bool]] = []  # (branches so far, body start, in else)
+    for tag in _JINJA_CONTROL.finditer(text):
+        word = tag.group(1)
+        if word == "if":
+            stack.append(([], tag.end(), False))
+        elif word in ("elif", "else") and stack:
+            branches, start, _ = stack.pop()
+            branches.append((start, tag.start()))
+            stack.append((branches, tag.end(), word == "else"))
+        elif word == "endif" and stack:
+            branches, start, in_else = stack.pop()
+            branches.append((start, tag.start()))
+            blocks.append((branches, in_else))
+    return blocks
+
+
+def jinja_readings(blocks, start: int, end: int) -> list[list[tuple[int, int]]]:
+    """The spans to blank, within [start, end), for each rendering worth a try: every block's
+    first branch kept, then every block's last branch kept (none when it has no `else`)."""
+    inside = [(branches, has_else) for branches, has_else in blocks if branches[0][0] < end and branches[-1][1] > start]
+    if not inside:
+        return []
+    first = [span for branches, _ in inside for span in branches[1:]]
+    last = [span for branches, has_else in inside for span in (branches[:-1] if has_else else branches)]
+    return [first, last]
+
+
+def blank_spans(text: str, base: int, spans: list[tuple[int, int]]) -> str:
+    """`text` (which starts at offset `base`) with the given spans turned to blanks, line breaks kept."""
+    chars = list(text)
+    for span_start, span_end in spans:
+        for i in range(max(span_start - base, 0), min(span_end - base, len(chars))):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)

@@ -163,3 +163,43 @@ def test_a_text_placeholder_that_stands_for_a_fragment_is_read_as_nothing():
     report = analyze("app/_sql/poll.sql", sql, Settings(select=frozenset({"ARM101"})))
     assert report.notes == []
     assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 2)]
+
+
+def test_jinja_alternatives_are_read_as_one_rendering_of_the_template():
+    # Keeping every branch gives `enabled = true false`; the template renders one branch of each
+    # block. The clock expiry in the same statement is then read, at its own line.
+    sql = """UPDATE {{ schema }}.leases SET
+    expires_at = clock_timestamp() + interval '1 minute',
+{% for opt in data.options %}
+    {{ opt.name }} = {{ opt.value }}{% if not loop.last %},{% endif %}
+{% endfor %}
+    enabled = {% if data.enabled %}true{% else %}false{% endif %}
+WHERE name = {{ data.name|qtLiteral(conn) }};
+"""
+    from analyzers.sql.stats import counting
+
+    with counting() as stats:
+        report = analyze("web/templates/leases/sql/default/update.sql", sql, Settings(select=frozenset({"ARM101"})))
+    assert report.notes == []
+    assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 2)]
+    assert (stats.seen, stats.analysed) == (1, 1)
+
+
+def test_angle_bracket_placeholders_in_expected_output_files_are_names():
+    sql = "ALTER TABLE public.jobs OWNER TO <OWNER>;\nCREATE DATABASE <TEST_DB_NAME> LC_COLLATE = 'C';\n"
+    from analyzers.sql.stats import counting
+
+    with counting() as stats:
+        report = analyze("web/tests/pg/default/alter_jobs.sql", sql, Settings(include_tests=True))
+    assert report.notes == [] and (stats.seen, stats.analysed) == (2, 2)
+
+
+def test_edb_advanced_server_objects_and_quoted_names_with_apostrophes():
+    from analyzers.sql.stats import counting
+
+    # the apostrophe inside the quoted name must not hide the rest of the file from the check
+    epas = 'CREATE OR REPLACE TRIGGER "t_\'x" FOR INSERT ON jobs COMPOUND TRIGGER\n  v int;\nEND "t_\'x";\n'
+    with counting() as stats:
+        report = analyze("db/ppas/trigger.sql", epas)
+    assert stats.dialect == "EDB Advanced Server"
+    assert all("written for EDB Advanced Server, not PostgreSQL" in n.message for n in report.notes)
