@@ -186,38 +186,70 @@ def _call_end(text: str, paren: int, end: int) -> int:
 # `stand_ins` blanks the tags and keeps every branch's text, which reads as plain SQL when a
 # branch adds a clause. When the branches are alternatives (`{% if x %}true{% else %}false{% endif %}`,
 # `{% if not loop.last %},{% endif %}`), keeping them all is not a statement the template can
-# render; one rendering is: every block's first branch, or every block's last (`else`, or none).
-_JINJA_CONTROL = re.compile(r"\{%-?\s*(if|elif|else|endif|for|endfor)\b.*?%\}", re.S)
+# render; one rendering is: every loop run once, and every block's first branch, or every block's
+# last (`else`, or none).
+_JINJA_CONTROL = re.compile(r"\{%-?\s*(if|elif|else|endif|for|endfor)\b(.*?)-?%\}", re.S)
+# A loop rendered once is both its first and its last round, so these conditions are known.
+_LOOP_END = re.compile(r"\s*(not\s+)?loop\.(?:first|last)\s*")
+
+Block = tuple[list[tuple[int, int]], bool, "int | None"]  # branch spans, ends with else, branch a loop run once takes
 
 
-def jinja_branches(text: str) -> list[tuple[list[tuple[int, int]], bool]]:
-    """Every `{% if %}` block of a template: its branches' (start, end) spans, and whether it
-    ends with an `else`. Unbalanced tags end the scan with what was read so far."""
-    blocks: list[tuple[list[tuple[int, int]], bool]] = []
-    stack: list[tuple[list[tuple[int, int]], int, bool]] = []  # (branches so far, body start, in else)
+def jinja_branches(text: str) -> list[Block]:
+    """Every `{% if %}` block of a template: its branches' (start, end) spans, whether it ends
+    with an `else`, and the branch taken when the block only asks whether a loop is in its first
+    or last round (-1: none; None: the block asks something else). Unbalanced tags end the scan
+    with what was read so far."""
+    blocks: list[Block] = []
+    # (branch spans so far, body start, in else, conditions known so far: True/False/None)
+    stack: list[tuple[list[tuple[int, int]], int, bool, list]] = []
     for tag in _JINJA_CONTROL.finditer(text):
         word = tag.group(1)
         if word == "if":
-            stack.append(([], tag.end(), False))
+            stack.append(([], tag.end(), False, [_loop_condition(tag.group(2))]))
         elif word in ("elif", "else") and stack:
-            branches, start, _ = stack.pop()
+            branches, start, _, known = stack.pop()
             branches.append((start, tag.start()))
-            stack.append((branches, tag.end(), word == "else"))
+            if word == "elif":
+                known.append(_loop_condition(tag.group(2)))
+            stack.append((branches, tag.end(), word == "else", known))
         elif word == "endif" and stack:
-            branches, start, in_else = stack.pop()
+            branches, start, in_else, known = stack.pop()
             branches.append((start, tag.start()))
-            blocks.append((branches, in_else))
+            blocks.append((branches, in_else, _taken(known, in_else)))
     return blocks
 
 
-def jinja_readings(blocks, start: int, end: int) -> list[list[tuple[int, int]]]:
+def _loop_condition(condition: str) -> bool | None:
+    match = _LOOP_END.fullmatch(condition)
+    return None if match is None else match.group(1) is None
+
+
+def _taken(known: list, has_else: bool) -> int | None:
+    for index, value in enumerate(known):
+        if value is None:
+            return None
+        if value:
+            return index
+    return len(known) if has_else else -1
+
+
+def jinja_readings(blocks: list[Block], start: int, end: int) -> list[list[tuple[int, int]]]:
     """The spans to blank, within [start, end), for each rendering worth a try: every block's
-    first branch kept, then every block's last branch kept (none when it has no `else`)."""
-    inside = [(branches, has_else) for branches, has_else in blocks if branches[0][0] < end and branches[-1][1] > start]
+    first branch kept, then every block's last branch kept (none when it has no `else`); a
+    block that only asks about the loop's round keeps the branch a single round takes."""
+    inside = [block for block in blocks if block[0][0][0] < end and block[0][-1][1] > start]
     if not inside:
         return []
-    first = [span for branches, _ in inside for span in branches[1:]]
-    last = [span for branches, has_else in inside for span in (branches[:-1] if has_else else branches)]
+    first, last = [], []
+    for branches, has_else, taken in inside:
+        if taken is not None:
+            dropped = [span for index, span in enumerate(branches) if index != taken]
+            first += dropped
+            last += dropped
+        else:
+            first += branches[1:]
+            last += branches[:-1] if has_else else branches
     return [first, last]
 
 

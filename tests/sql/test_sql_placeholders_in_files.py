@@ -170,9 +170,6 @@ def test_jinja_alternatives_are_read_as_one_rendering_of_the_template():
     # block. The clock expiry in the same statement is then read, at its own line.
     sql = """UPDATE {{ schema }}.leases SET
     expires_at = clock_timestamp() + interval '1 minute',
-{% for opt in data.options %}
-    {{ opt.name }} = {{ opt.value }}{% if not loop.last %},{% endif %}
-{% endfor %}
     enabled = {% if data.enabled %}true{% else %}false{% endif %}
 WHERE name = {{ data.name|qtLiteral(conn) }};
 """
@@ -183,6 +180,24 @@ WHERE name = {{ data.name|qtLiteral(conn) }};
     assert report.notes == []
     assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 2)]
     assert (stats.seen, stats.analysed) == (1, 1)
+
+
+def test_a_loop_is_rendered_once_so_its_separator_is_left_out():
+    # `{% if not loop.last %},{% endif %}` is false in a loop's only round: no trailing comma, while
+    # the block that writes the expiry keeps its text.
+    sql = """UPDATE leases SET
+{% if data.holder %}
+    holder = {{ data.holder|qtLiteral(conn) }},
+    expires_at = clock_timestamp() + interval '1 minute',
+{% endif %}
+{% for opt in data.options %}
+    {{ opt.name }} = {{ opt.value }}{% if not loop.last %},{% endif %}
+{% endfor %}
+WHERE name = {{ data.name|qtLiteral(conn) }};
+"""
+    report = analyze("web/templates/leases/sql/default/update.sql", sql, Settings(select=frozenset({"ARM101"})))
+    assert report.notes == []
+    assert [(f.rule, f.line) for f in report.findings] == [("ARM101", 4)]
 
 
 def test_angle_bracket_placeholders_in_expected_output_files_are_names():
