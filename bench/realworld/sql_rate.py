@@ -6,6 +6,7 @@ statements seen and analysed (test files included: their SQL is SQL to read), th
 top reasons for what was not analysed, and the findings per rule (outside test files, as the
 CLI reports them).
 
+    python bench/realworld/sql_rate.py --set tuned   # every project but the blind test half's, pinned
     python bench/realworld/sql_rate.py --set all     # every project of the real-code set, pinned
     python bench/realworld/sql_rate.py /work/.mirror/pgflow-dev+pgflow/repo \\
         /work/.mirror/sqlc-dev+sqlc/repo@HEAD --paths-prefix examples/ [--min-rate 0.99] [--notes]
@@ -103,8 +104,12 @@ def set_specs(split: str, mirrors: str) -> list[str]:
     sys.path.insert(0, os.path.dirname(__file__))
     from score import load_projects, mirror_dir
 
+    from score import SPLITS
+
+    # `tuned`: every split but the blind test half, whose SQL is not read until it is retired
+    projects = [p for s in SPLITS if s != "test" for p in load_projects(s)] if split == "tuned" else load_projects(split)
     specs = []
-    for project in load_projects(split):
+    for project in projects:
         git_dir = mirror_dir(Path(mirrors), project.repo)
         names = subprocess.run(["git", "--git-dir", str(git_dir), "ls-tree", "-r", "--name-only", project.commit],
                                capture_output=True, text=True).stdout.split("\n")
@@ -116,7 +121,7 @@ def set_specs(split: str, mirrors: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("repos", nargs="*", metavar="DIR[@COMMIT]")
-    parser.add_argument("--set", choices=("dev", "test", "test1", "test2", "test3", "test4", "test5", "test6", "test7", "fresh", "gate", "all"),
+    parser.add_argument("--set", choices=("dev", "test", "test1", "test2", "test3", "test4", "test5", "test6", "test7", "fresh", "gate", "tuned", "all"),
                         help="every project of the real-code set (bench/realworld) at its pinned commit")
     parser.add_argument("--mirrors", default=os.environ.get("ARMADILHAS_MIRRORS", "/work/.mirror"))
     parser.add_argument("--paths-prefix", action="append", default=[], metavar="[DIR=]PREFIX")
