@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from .scope import Unit
 from .source import Snippet, literal_at
-from .tree import func_name, func_qualname, op_name, typed
+from .tree import func_name, func_qualname, op_name, typed, walk
 
 FORMAT_SPEC = re.compile(r"%(?:\d+\$)?-?(?:\d+|\*(?:\d+\$)?)?([sIL%])")
 # Only literals that read as a statement are SQL; `format('%s-%s', a, b)` is a label.
@@ -37,7 +37,7 @@ _INHERITS_PAREN = re.compile(
 )
 # The stand-ins this module writes for holes, as the grammar reports them back in an error.
 _GLUED_HOLE = re.compile(r"[A-Za-z]\w*?_hole\b")
-_STAND_IN = re.compile(r"_hole\b|\$1\b|_+x\b|0(?=[\s),]|$)")
+STAND_IN = re.compile(r"_hole\b|\$1\b|_+x\b|0(?=[\s),]|$)")
 _QUOTE_NAME = frozenset({"quote_ident", "format_table_name"})
 _QUOTE_VALUE = frozenset({"quote_literal", "quote_nullable"})
 
@@ -86,6 +86,7 @@ def dynamic_sql(unit: Unit, text: str, whole: bool = False) -> Iterator[Snippet]
             built = _format_call(unit, text, fields, inside_chain)
             if built is not None and is_statement(built.text):
                 yield built
+            _mark_fragments(fields.get("args"), inside_chain)
     if whole:
         _, select = typed(unit.tree)
         targets = (select or {}).get("targetList") or []
@@ -94,6 +95,14 @@ def dynamic_sql(unit: Unit, text: str, whole: bool = False) -> Iterator[Snippet]
             literal = _literal(unit, text, value)
             if literal is not None and is_statement(literal.text):
                 yield literal
+
+
+def _mark_fragments(args, inside_chain: set[int]) -> None:
+    """Text built inside a format() call's arguments (`format(' with (%s)', opts)` handed to
+    an outer format) is a fragment the outer call's hole stands for, never a statement."""
+    for kind, inner in walk(args or []):
+        if (kind == "FuncCall" and _is_format(inner)) or (kind == "A_Expr" and op_name(inner) == "||"):
+            inside_chain.add(id(inner))
 
 
 def _is_format(fields: dict) -> bool:
@@ -201,7 +210,7 @@ def loosened(text: str, message: str, at: int | None) -> str | None:
             return text + value + ")" * (text.count("(") - text.count(")"))
         return None
     glued = _GLUED_HOLE.match(text, at)  # `end_hole`: a fragment glued to a keyword
-    hole = _STAND_IN.match(text, glued.end() - len("_hole")) if glued else _STAND_IN.match(text, at)
+    hole = STAND_IN.match(text, glued.end() - len("_hole")) if glued else STAND_IN.match(text, at)
     if hole is None:
         return None
     chars = list(text)
@@ -214,4 +223,6 @@ def loosened(text: str, message: str, at: int | None) -> str | None:
     chars[start:end] = " " * (end - start)
     if before.endswith(",") and (not after or after[0] in ",)"):
         chars[len(before) - 1] = " "
+    elif before.endswith("(") and after.startswith(","):  # `(%s, queued_at ...)`: the hole led a list
+        chars[len(text) - len(after)] = " "
     return "".join(chars)

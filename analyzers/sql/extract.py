@@ -112,8 +112,12 @@ class Extractor:
                 data = json.loads(_pg.parse_sql_json(snippet.text))
             except _pg.ParseError as refused:
                 if built:
-                    # dynamic SQL: a hole may stand for a whole fragment (see dynamic.loosened)
-                    data = _parse_rewritten(snippet, refused, dynamic.loosened, attempts=4)
+                    # dynamic SQL: a hole may stand for a whole fragment (see dynamic.loosened),
+                    # or for a word of the statement (see _holes_as_words)
+                    try:
+                        data = _parse_rewritten(snippet, refused, dynamic.loosened, attempts=4)
+                    except _pg.ParseError:
+                        data = _holes_as_words(snippet, refused)
                 else:
                     # `.sql` files read by a driver or query library (procrastinate's `%(queue)s`,
                     # aiosql's `:user_id`) fail only on their placeholders: retry once with them
@@ -443,6 +447,65 @@ def _file_reading(text: str, message: str, at: int | None) -> str | None:
         or _fragment_placeholder(text, at)
         or _angle_placeholder(text, at)
     )
+
+
+# What a hole of built SQL may stand for where neither a name nor a value fits: a privilege
+# (`grant %s on ...`), an object kind (`drop %s %I.%I`, `on %s %I.%I(%s)`), a type in a routine's
+# signature, a column name (`create index on %I.%I (%s)`).
+_HOLE_WORDS = ("all", "table", "function", "int", "x")
+_MAX_WORD_HOLES = 4
+
+
+def _holes_as_words(snippet: Snippet, refused: _pg.ParseError) -> dict:
+    """Parse tree of built SQL once each hole the grammar refuses is read as one of
+    `_HOLE_WORDS`, searched depth first; a word is kept only if the grammar then reads past it.
+    The snippet's text and map are updated to what parsed (the word's characters map to the
+    hole). Re-raises `refused` when no reading parses."""
+    found = _word_search(snippet.text, list(snippet.charmap or range(snippet.base, snippet.base + len(snippet.text))),
+                         snippet, refused, _MAX_WORD_HOLES)
+    if found is None:
+        raise refused
+    data, text, charmap = found
+    snippet.text, snippet.charmap, snippet.base = text, charmap, 0
+    snippet._byte_starts = None
+    return data
+
+
+def _word_search(text: str, charmap: list[int], snippet: Snippet, error: _pg.ParseError, depth: int):
+    where = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
+    if where is None or depth == 0:
+        return None
+    at = Snippet(text).char_of_byte(where)
+    # the hole the grammar stopped at, or the one just before (`on %s %I.%I`: a hole read as a
+    # table's name leaves the grammar stopping at the next one)
+    holes = [hole for hole in (dynamic.STAND_IN.match(text, at), _previous_hole(text, at)) if hole is not None]
+    for hole in holes:
+        found = _words_at(text, charmap, snippet, hole.start(), hole.end(), depth)
+        if found is not None:
+            return found
+    return None
+
+
+def _previous_hole(text: str, at: int) -> re.Match | None:
+    before = text[:at].rstrip()
+    word = re.search(r"[\w$]+$", before)
+    return dynamic.STAND_IN.fullmatch(before, word.start()) if word is not None else None
+
+
+def _words_at(text: str, charmap: list[int], snippet: Snippet, start: int, end: int, depth: int):
+    for word in _HOLE_WORDS:
+        candidate = text[:start] + word + text[end:]
+        mapped = charmap[:start] + [charmap[start]] * len(word) + charmap[end:]
+        try:
+            return json.loads(_pg.parse_sql_json(candidate)), candidate, mapped
+        except _pg.ParseError as again:
+            moved = again.args[1] if len(again.args) > 1 and isinstance(again.args[1], int) else None
+            if moved is None or Snippet(candidate).char_of_byte(moved) < start + len(word):
+                continue  # the grammar still stops at this word: not what the hole stands for
+            found = _word_search(candidate, mapped, snippet, again, depth - 1)
+            if found is not None:
+                return found
+    return None
 
 
 def _parse_rewritten(snippet: Snippet, refused: _pg.ParseError, rewrite, attempts: int) -> dict:
