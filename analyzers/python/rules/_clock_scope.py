@@ -95,6 +95,8 @@ class Scope:
     attr_assigns: list[tuple[cst.Attribute, cst.BaseExpression]] = field(default_factory=list)
     # Record fields written by string key: `job["run_at"] = v`, `{"run_at": v}` -> ("run_at", v)
     key_assigns: list[tuple[str, cst.BaseExpression]] = field(default_factory=list)
+    # Slots written by any subscript: `task["schedule"]["run_at"] = v` -> (the target, v)
+    slot_assigns: list[tuple[cst.Subscript, cst.BaseExpression]] = field(default_factory=list)
     nested: list[cst.CSTNode] = field(default_factory=list)  # nested defs/lambdas (closures)
 
     def add_def(self, sym: str, value, stmt, augmented: bool = False) -> None:
@@ -190,6 +192,8 @@ class ScopeIndex:
             key = string_key(target)
             if key is not None and value is not None and not augmented:
                 scope.key_assigns.append((key, value))
+            if value is not None and not augmented:
+                scope.slot_assigns.append((target, value))
             for element in target.slice:
                 self.parent[id(element)] = target
                 self._walk(element, scope)

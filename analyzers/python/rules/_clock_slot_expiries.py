@@ -1,0 +1,71 @@
+"""An expiry kept in a slot of a record that is then handed on.
+
+`task["schedule"]["run_at"] = time.time() + delay` followed by `queue.put(task)`, `retry[key]["until"]
+= now + backoff` followed by `json.dump(retry, fh)`: an instant of this clock moved by an amount is
+written into a slot of a local record (a dict, a list, nested slots of either), and the record then
+leaves the function through a call that keeps or sends it. Whoever reads the slot back compares it
+with their own clock (ARM104). The general flow sees the same write when the expiry is an
+attribute of the record (`job.run_at = ...; job.save()`, _clock_flow.py); a slot is the same fact.
+
+Left out: the object's own state (`self.table[k] = ...`, in-process deadlines), records named as
+caches or memos, records that only reach logging, waits, heaps and other in-process containers,
+and backdated values (`now - amount`: a cut-off, not an expiry)."""
+from __future__ import annotations
+
+import libcst as cst
+
+from ._clock import OFFSET, is_logging_call
+from ._clock_deadlines import _display_only
+from ._clock_flow import _IN_MEMORY, _IN_PROCESS_CALLEE, _WRITES, _FlowFinder
+from ._clock_flow_shapes import is_past, past, report_node
+from ._clock_scope import Scope, call_name, last_part
+
+
+def find_slot_expiries(analysis, ctx, covered: set[int], taken: set[int]) -> list:
+    finder = _FlowFinder(analysis, ctx, covered, taken)
+    path = getattr(ctx, "path", "")
+    for scope in analysis.index.scopes:
+        if not scope.slot_assigns or _display_only(scope, path):
+            continue
+        for target, value in scope.slot_assigns:
+            root = target
+            while isinstance(root, cst.Subscript):
+                root = root.value
+            if not isinstance(root, cst.Name) or root.value in ("self", "cls") or _IN_MEMORY.search(root.value):
+                continue
+            flow = analysis.flow(scope, value)
+            if flow is None or flow.kind != OFFSET or not finder._shifted(scope, flow, value):
+                continue
+            if past(analysis, scope, value) or is_past(flow):
+                continue  # a cut-off in the past, not an instant someone waits for
+            keeper = _kept_by(analysis, scope, root.value)
+            if keeper is not None:
+                finder._add(flow, report_node(flow, value), "kept", f"{keeper}({root.value})")
+    return finder.found
+
+
+def _kept_by(analysis, scope: Scope, local: str) -> str | None:
+    """The call the record leaves through: `record.save()`-like methods, or a call it is handed
+    to that is not logging, an in-process container, a wait or a cache."""
+    index = analysis.index
+    for use in scope.uses.get(local, []):
+        parent = index.parent_of(use)
+        if isinstance(parent, cst.Attribute) and parent.value is use:
+            holder = index.parent_of(parent)
+            if isinstance(holder, cst.Call) and holder.func is parent and _WRITES.search(parent.attr.value):
+                return parent.attr.value
+            continue
+        if not isinstance(parent, cst.Arg):
+            continue
+        call = index.parent_of(parent)
+        if not isinstance(call, cst.Call) or is_logging_call(analysis.qname, call):
+            continue
+        name = call_name(analysis.qname, call) or ""
+        last = last_part(name) or ""
+        if not last or _IN_PROCESS_CALLEE.search(last) or _IN_MEMORY.search(name) or last[:1].isupper():
+            continue
+        return last
+    return None
+
+
+__all__ = ["find_slot_expiries"]
