@@ -746,7 +746,6 @@ class ClockMarker(FunctionTracker, PythonRule):
         from ._clock_deadlines import find_deadlines
         from ._clock_exports import find_exported
         from ._clock_flow import find_flow_sinks
-        from ._clock_held_ages import find_held_ages
         from ._clock_slot_expiries import find_slot_expiries
         from ._clock_sinks import find_sinks
 
@@ -786,13 +785,11 @@ class ClockMarker(FunctionTracker, PythonRule):
         # the general flow runs last and speaks only for readings no named form reported
         covered = {id(call) for found in (*sinks, *deadlines) for call in found.flow.calls}
         sinks += find_flow_sinks(analysis, self.ctx, covered, taken)
-        # then readings checked against an instant held where this function cannot see it made
+        # then expiries written into a slot of a record that is then handed on
         covered.update(id(call) for found in sinks for call in found.flow.calls)
         taken |= {id(s.node) for s in sinks}
-        held_deadlines, held_sinks = find_held_ages(analysis, self.ctx, covered, taken)
-        # and expiries written into a slot of a record that is then handed on
-        held_sinks += find_slot_expiries(analysis, self.ctx, covered, taken)
-        return ClockResults(deadlines + held_deadlines, sinks + held_sinks, analysis)
+        sinks += find_slot_expiries(analysis, self.ctx, covered, taken)
+        return ClockResults(deadlines, sinks, analysis)
 
 
     def _index_callers(self, index: ScopeIndex, analysis: "ClockAnalysis", done: set[int]) -> None:
