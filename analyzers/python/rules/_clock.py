@@ -785,9 +785,8 @@ class ClockMarker(FunctionTracker, PythonRule):
         # the general flow runs last and speaks only for readings no named form reported
         covered = {id(call) for found in (*sinks, *deadlines) for call in found.flow.calls}
         sinks += find_flow_sinks(analysis, self.ctx, covered, taken)
-        # then expiries written into a slot of a record that is then handed on
-        covered.update(id(call) for found in sinks for call in found.flow.calls)
-        taken |= {id(s.node) for s in sinks}
+        # then expiries written into a slot of a record that is then handed on (the finders above
+        # added what they reported to `covered` and `taken`)
         sinks += find_slot_expiries(analysis, self.ctx, covered, taken)
         return ClockResults(deadlines, sinks, analysis)
 

@@ -68,6 +68,12 @@ _WRITES = re.compile(
 )
 
 
+def hands_on(qname, call: cst.Call) -> bool:
+    """Passing an object to `call` may hand it on to be kept: not a logging call, and not a
+    helper that only records measurements about it (`update_metrics(task)`)."""
+    return not is_logging_call(qname, call) and not MEASURING_HELPER.search(last_part(call_name(qname, call)) or "")
+
+
 def find_flow_sinks(analysis: ClockAnalysis, ctx, covered: set[int], taken: set[int]) -> list[Sink]:
     """Sinks for readings the named forms left alone; `covered` holds id() of readings already
     reported, `taken` id() of reported nodes."""
@@ -180,8 +186,7 @@ class _FlowFinder(StoredComparisons):
                     return True  # `token.save()`, `obj.put()`
             if isinstance(parent, cst.Arg):
                 call = index.parent_of(parent)
-                if isinstance(call, cst.Call) and not is_logging_call(self.analysis.qname, call) and not \
-                        MEASURING_HELPER.search(last_part(call_name(self.analysis.qname, call)) or ""):
+                if isinstance(call, cst.Call) and hands_on(self.analysis.qname, call):
                     return True
         return False
 

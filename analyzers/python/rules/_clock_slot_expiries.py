@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ._clock import OFFSET, is_logging_call
+from ._clock import OFFSET
 from ._clock_deadlines import _display_only
-from ._clock_flow import _IN_MEMORY, _IN_PROCESS_CALLEE, _WRITES, _FlowFinder
+from ._clock_flow import _IN_MEMORY, _IN_PROCESS_CALLEE, _WRITES, _FlowFinder, hands_on
 from ._clock_flow_shapes import is_past, past, report_node
 from ._clock_scope import Scope, call_name, last_part
 
@@ -46,7 +46,7 @@ def find_slot_expiries(analysis, ctx, covered: set[int], taken: set[int]) -> lis
 
 def _kept_by(analysis, scope: Scope, local: str) -> str | None:
     """The call the record leaves through: `record.save()`-like methods, or a call it is handed
-    to that is not logging, an in-process container, a wait or a cache."""
+    to that is not logging or measuring, an in-process container, a wait or a cache."""
     index = analysis.index
     for use in scope.uses.get(local, []):
         parent = index.parent_of(use)
@@ -58,7 +58,7 @@ def _kept_by(analysis, scope: Scope, local: str) -> str | None:
         if not isinstance(parent, cst.Arg):
             continue
         call = index.parent_of(parent)
-        if not isinstance(call, cst.Call) or is_logging_call(analysis.qname, call):
+        if not isinstance(call, cst.Call) or not hands_on(analysis.qname, call):
             continue
         name = call_name(analysis.qname, call) or ""
         last = last_part(name) or ""
