@@ -136,7 +136,7 @@ class Extractor:
             if count and self.stats is not None:
                 self.stats.saw(False, str(exc.args[0]), snippet.text)
             if not quiet:
-                where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+                where = _error_at(exc) or 0
                 offset = snippet.offset_of_byte(where)
                 dialect = self.dialect()
                 why = f"written for {dialect}, not PostgreSQL ({exc.args[0]})" if dialect else exc.args[0]
@@ -158,7 +158,7 @@ class Extractor:
         missing semicolons (see `_file_reading`), then, in a Jinja template, as the template
         would render it with every block's first or every block's last branch."""
         try:
-            return _parse_rewritten(snippet, refused, _file_reading, attempts=64)
+            return _parse_rewritten(snippet, refused, _file_reading, attempts=_FILE_READINGS)
         except _pg.ParseError:
             if not self._jinja or snippet.charmap is not None:
                 raise
@@ -166,12 +166,9 @@ class Extractor:
         for spans in jinja_readings(self._jinja, snippet.base, snippet.base + len(written)):
             snippet.text = blank_spans(written, snippet.base, spans)
             try:
-                return json.loads(_pg.parse_sql_json(snippet.text))
-            except _pg.ParseError as again:
-                try:
-                    return _parse_rewritten(snippet, again, _file_reading, attempts=64)
-                except _pg.ParseError:
-                    continue
+                return _parse_or_read_again(snippet)
+            except _pg.ParseError:
+                continue
         snippet.text = written
         raise refused
 
@@ -439,6 +436,20 @@ def _angle_placeholder(text: str, at: int | None) -> str | None:
     return text[:hole.start()] + "_" + hole.group()[1:-1] + "_" + text[hole.end():]
 
 
+# One rereading per placeholder or left-out semicolon of a statement: a script written without
+# semicolons needs one per line.
+_FILE_READINGS = 64
+
+
+def _parse_or_read_again(snippet: Snippet) -> dict:
+    """Parse tree of `snippet`, read once more through `_file_reading` if the grammar refuses it."""
+    try:
+        return json.loads(_pg.parse_sql_json(snippet.text))
+    except _pg.ParseError as refused:
+        error = refused
+    return _parse_rewritten(snippet, error, _file_reading, attempts=_FILE_READINGS)
+
+
 def _file_reading(text: str, message: str, at: int | None) -> str | None:
     """Another reading of a `.sql` file's statement the grammar refused at `at`, or None."""
     return (
@@ -461,18 +472,22 @@ def _holes_as_words(snippet: Snippet, refused: _pg.ParseError) -> dict:
     `_HOLE_WORDS`, searched depth first; a word is kept only if the grammar then reads past it.
     The snippet's text and map are updated to what parsed (the word's characters map to the
     hole). Re-raises `refused` when no reading parses."""
-    found = _word_search(snippet.text, list(snippet.charmap or range(snippet.base, snippet.base + len(snippet.text))),
-                         snippet, refused, _MAX_WORD_HOLES)
+    charmap = list(snippet.charmap or range(snippet.base, snippet.base + len(snippet.text)))
+    found = _word_search(snippet.text, charmap, refused, _MAX_WORD_HOLES)
     if found is None:
         raise refused
     data, text, charmap = found
-    snippet.text, snippet.charmap, snippet.base = text, charmap, 0
-    snippet._byte_starts = None
+    snippet.rebind(text, charmap)
     return data
 
 
-def _word_search(text: str, charmap: list[int], snippet: Snippet, error: _pg.ParseError, depth: int):
-    where = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
+def _error_at(error: _pg.ParseError) -> int | None:
+    """The byte offset PostgreSQL's grammar stopped at, when it says."""
+    return error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
+
+
+def _word_search(text: str, charmap: list[int], error: _pg.ParseError, depth: int):
+    where = _error_at(error)
     if where is None or depth == 0:
         return None
     at = Snippet(text).char_of_byte(where)
@@ -480,7 +495,7 @@ def _word_search(text: str, charmap: list[int], snippet: Snippet, error: _pg.Par
     # table's name leaves the grammar stopping at the next one)
     holes = [hole for hole in (dynamic.STAND_IN.match(text, at), _previous_hole(text, at)) if hole is not None]
     for hole in holes:
-        found = _words_at(text, charmap, snippet, hole.start(), hole.end(), depth)
+        found = _words_at(text, charmap, hole.start(), hole.end(), depth)
         if found is not None:
             return found
     return None
@@ -492,17 +507,17 @@ def _previous_hole(text: str, at: int) -> re.Match | None:
     return dynamic.STAND_IN.fullmatch(before, word.start()) if word is not None else None
 
 
-def _words_at(text: str, charmap: list[int], snippet: Snippet, start: int, end: int, depth: int):
+def _words_at(text: str, charmap: list[int], start: int, end: int, depth: int):
     for word in _HOLE_WORDS:
         candidate = text[:start] + word + text[end:]
         mapped = charmap[:start] + [charmap[start]] * len(word) + charmap[end:]
         try:
             return json.loads(_pg.parse_sql_json(candidate)), candidate, mapped
         except _pg.ParseError as again:
-            moved = again.args[1] if len(again.args) > 1 and isinstance(again.args[1], int) else None
+            moved = _error_at(again)
             if moved is None or Snippet(candidate).char_of_byte(moved) < start + len(word):
                 continue  # the grammar still stops at this word: not what the hole stands for
-            found = _word_search(candidate, mapped, snippet, again, depth - 1)
+            found = _word_search(candidate, mapped, again, depth - 1)
             if found is not None:
                 return found
     return None
@@ -516,7 +531,7 @@ def _parse_rewritten(snippet: Snippet, refused: _pg.ParseError, rewrite, attempt
     text = snippet.text
     error = refused
     for _ in range(attempts):
-        where = error.args[1] if len(error.args) > 1 and isinstance(error.args[1], int) else None
+        where = _error_at(error)
         retry = rewrite(text, str(error.args[0]), None if where is None else snippet.char_of_byte(where))
         if retry is None:
             break

@@ -66,6 +66,11 @@ class Snippet:
             return Snippet(prefix + self.text, first - len(prefix))
         return Snippet(prefix + self.text, 0, [first] * len(prefix) + self.charmap)
 
+    def rebind(self, text: str, charmap: list[int]) -> None:
+        """Point this snippet at other text with an explicit map (a rewrite of another length)."""
+        self.text, self.base, self.charmap = text, 0, charmap
+        self._byte_starts = None
+
     def replaced(self, new_text: str) -> Snippet:
         """Same-length rewrite (placeholders); the mapping is unchanged."""
         assert len(new_text) == len(self.text)
