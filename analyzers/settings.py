@@ -21,6 +21,10 @@ class Settings:
     # Test code (tests/, test_*.py, *_test.py, conftest.py) is not reported unless a repository
     # opts in: a wall-clock wait loop in a test is not a production pitfall.
     include_tests: bool = False
+    # Preview forms (as in ruff's preview mode): broader forms that find more real pitfalls on
+    # the labelled real-code set but have not yet met the noise bar over a million lines of
+    # ordinary code. Off by default; a repository or a CLI run opts in.
+    preview: bool = False
 
     def enabled(self, rule_id: str) -> bool:
         if rule_id in self.ignore or rule_id[:4] in self.ignore or rule_id[:5] in self.ignore:

@@ -66,6 +66,8 @@ def _load_config(args) -> RepoConfig:
             overrides[flag] = ids if flag == "select" else settings.ignore | ids
     if getattr(args, "language", None):
         overrides["language"] = args.language
+    if getattr(args, "preview", False):
+        overrides["preview"] = True
     if overrides:
         from dataclasses import replace
 
@@ -253,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--ignore", metavar="IDS", help="comma-separated rule ids or prefixes to skip")
         p.add_argument("--config", metavar="FILE", help=f"config file (default: {CONFIG_PATH} of the repo)")
         p.add_argument("--language", choices=("en", "pt-BR"), help="language of messages")
+        p.add_argument("--preview", action="store_true",
+                       help="also run the preview forms (more pitfalls found, more noise; see README)")
         p.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPU count)")
 
     check = sub.add_parser("check", help="analyse files and folders")

@@ -58,7 +58,7 @@ def _glob_match(path: str, pattern: str) -> bool:
     return pattern.startswith("**/") and fnmatch.fnmatchcase(path, pattern[3:])
 
 
-_TOP_KEYS = {"rules", "exclude", "include_tests", "language", "sql", "citation_url", "review"}
+_TOP_KEYS = {"rules", "exclude", "include_tests", "preview", "language", "sql", "citation_url", "review"}
 _RULES_KEYS = {"select", "ignore"}
 _SQL_KEYS = {"extensions"}
 _REVIEW_KEYS = {"max_comments", "drafts", "conclusion", "llm_fixes", "min_confidence"}
@@ -169,6 +169,7 @@ def load_repo_config(text: str | None) -> RepoConfig:
             sql_extensions=extensions,
             citation_base_url=citation_url,
             include_tests=_bool(data.get("include_tests"), "include_tests", False),
+            preview=_bool(data.get("preview"), "preview", False),
         ),
         exclude=tuple(_string_list(data.get("exclude"), "exclude")),
         review=ReviewOptions(

@@ -67,8 +67,9 @@ def export(git_dir: Path, commit: str, dest: Path) -> tuple[int, int]:
     return files, lines
 
 
-def check(tree: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "check", ".", "--format", "json"], cwd=tree,
+def check(tree: Path, preview: bool = False) -> dict:
+    flags = ["--preview"] if preview else []
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "check", ".", "--format", "json", *flags], cwd=tree,
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     if proc.returncode not in (0, 1):
         raise SystemExit(f"armadilhas check failed in {tree}: {proc.stderr[-2000:]}")
@@ -78,6 +79,7 @@ def check(tree: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mirrors", type=Path, default=Path(os.environ.get("ARMADILHAS_MIRRORS", "/work/.mirror")))
+    parser.add_argument("--preview", action="store_true", help="also run the preview forms (README)")
     parser.add_argument("--pending", type=Path, help="write unreviewed findings here (YAML, ready to judge)")
     parser.add_argument("--project", action="append", help="only these projects")
     parser.add_argument("--show", choices=VERDICTS, action="append", default=[],
@@ -106,7 +108,7 @@ def main() -> int:
         git_dir = mirror_dir(args.mirrors, project["repo"])
         with tempfile.TemporaryDirectory() as scratch:
             files, lines = export(git_dir, project["commit"], Path(scratch))
-            result = check(Path(scratch))
+            result = check(Path(scratch), preview=args.preview)
         total_lines += lines
         items = result["findings"]
         print(f"{project['name']:24} {files:>6} {lines:>9,} {len(items):>9} {100_000 * len(items) / max(lines, 1):>9.1f}")

@@ -145,7 +145,8 @@ def python_files_at(git_dir: Path, commit: str) -> list[tuple[str, str]]:
     return files
 
 
-def score_project(project: Project, root: Path, unlabelled: list, problems: list, use_index: bool = True) -> None:
+def score_project(project: Project, root: Path, unlabelled: list, problems: list, use_index: bool = True,
+                  settings: analyzers.Settings = analyzers.DEFAULT) -> None:
     git_dir = mirror_dir(root, project.repo)
     if not git_dir.exists():
         problems.append(f"{project.name}: no mirror at {git_dir} (fetch github:{project.repo})")
@@ -160,7 +161,7 @@ def score_project(project: Project, root: Path, unlabelled: list, problems: list
         if text is None:
             problems.append(f"{project.name}: {path} not found at {project.commit[:12]}")
             continue
-        report = analyzers.analyze(path, text, project=index)
+        report = analyzers.analyze(path, text, settings, project=index)
         for note in report.notes:
             problems.append(f"{project.name}: {path}: {note.message}")
         for finding in report.findings:
@@ -195,6 +196,7 @@ def main() -> int:
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="dev")
     parser.add_argument("--mirrors", type=Path, default=Path(os.environ.get("ARMADILHAS_MIRRORS", "/work/.mirror")))
     parser.add_argument("--show-misses", action="store_true", help="list missed TRUE and flagged NEAR sites")
+    parser.add_argument("--preview", action="store_true", help="also run the preview forms (README)")
     parser.add_argument("--project", action="append", help="only these projects")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     parser.add_argument("--no-index", action="store_true",
@@ -207,7 +209,8 @@ def main() -> int:
     unlabelled: list = []
     problems: list[str] = []
     for project in projects:
-        score_project(project, args.mirrors, unlabelled, problems, use_index=not args.no_index)
+        score_project(project, args.mirrors, unlabelled, problems, use_index=not args.no_index,
+                      settings=analyzers.Settings(preview=args.preview))
 
     print(f"split: {args.split}  projects: {len(projects)}  sites: {sum(len(p.sites) for p in projects)}"
           f"  tolerance: ±{TOLERANCE} lines\n")

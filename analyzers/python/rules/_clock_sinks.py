@@ -106,7 +106,7 @@ MODEL_BASES = re.compile(r"Model$|^Base$|Base$|Document$|^Table$")
 class Sink:
     node: cst.CSTNode  # the wall-clock expression to report
     flow: Flow
-    kind: str  # "jwt" | "redis" | "sql" | "orm" | "store" | "message" | "query" | "stored" | "returned" | "session" | "record" | "kept"
+    kind: str  # "jwt" | "redis" | "sql" | "orm" | "store" | "message" | "query" | "stored" | "aged" | "returned" | "session" | "record" | "kept"
     detail: str  # e.g. "Token.objects.create(expires_at=...)"
     confidence: str | None = None  # None: as sure as the readings behind the flow
     # the write or query call the value is an argument of, when it is one directly (fixes need it)

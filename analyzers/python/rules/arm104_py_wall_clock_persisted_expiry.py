@@ -78,6 +78,20 @@ _STORED = Text(
         "Decida a expiração na consulta com o relógio do banco (`filter(expires__gt=Now())`, `func.now()`)."
     ),
 )
+# The time since an instant another node stamped, judged by this node's clock (_clock_held_ages).
+_AGED = Text(
+    en=(
+        "A stored instant ({detail}) is judged against this server's wall clock (is it due, how long ago was "
+        "it); the node that stamped it used its own clock, so skew between the two moves the verdict early or "
+        "late. Compare against the store's clock (the database's `now()`), or keep both ends on one clock."
+    ),
+    pt_BR=(
+        "Um instante gravado ({detail}) é julgado pelo relógio de parede deste servidor (já venceu, há quanto "
+        "tempo foi); o nó que o carimbou usou o próprio relógio, e a diferença entre os dois adianta ou atrasa o "
+        "veredito. Compare com o relógio do armazenamento (o `now()` do banco) ou mantenha as duas pontas num "
+        "só relógio."
+    ),
+)
 _GENERIC = Text(
     en=(
         "Expiry computed from this server's wall clock is {where}; other nodes will compare it with their own "
@@ -386,6 +400,8 @@ class WallClockPersistedExpiry(ClockMarker):
         for sink in results.sinks:
             if sink.kind == "query":
                 message = _QUERY.get(language).format(detail=f"`{sink.detail}`")
+            elif sink.kind == "aged":
+                message = _AGED.get(language).format(detail=f"`{sink.detail}`")
             elif sink.kind == "stored":
                 message = _STORED.get(language).format(detail=f"`{sink.detail}`")
             elif sink.kind == "returned":
