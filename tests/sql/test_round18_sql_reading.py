@@ -41,3 +41,47 @@ def test_format_template_continued_on_the_next_line_is_one_literal():
         3,
         2,
     )
+
+
+def counted(code: str, path: str = "db/grants.sql") -> tuple[int, int, int]:
+    """(statements seen, analysed, refused as another database's SQL)."""
+    with counting() as stats:
+        analyze(path, textwrap.dedent(code), CLOCK)
+    return stats.seen, stats.analysed, stats.foreign
+
+
+def test_mysql_account_with_an_unquoted_host_marks_the_file_as_mysql():
+    code = """\
+    BEGIN;
+    GRANT SELECT, UPDATE, INSERT, DELETE ON auth_user TO 'www-data'@localhost;
+    GRANT SELECT, UPDATE, INSERT, DELETE ON django_session TO 'www-data'@localhost;
+    COMMIT;
+    """
+    assert foreign_dialect(code) == "MySQL"
+    assert counted(code) == (2, 2, 2)
+
+
+def test_an_email_in_a_comment_and_jsonb_operators_stay_postgresql():
+    code = """\
+    -- maintainer: dba@localhost, 'ops'@example.org
+    GRANT SELECT ON auth_user TO web;
+    SELECT id FROM docs WHERE body @@ 'lease' AND tags @> '{a}' AND note <> 'x'@@'y';
+    """
+    assert foreign_dialect(code) is None
+    assert counted(code) == (2, 2, 0)
+
+
+def test_integer_display_width_and_alter_table_modify_are_mysql():
+    code = """\
+    ALTER TABLE watchdog MODIFY system_id int(11) NOT NULL;
+    UPDATE system_status SET status = 'Automated' WHERE id = 1;
+    """
+    assert foreign_dialect(code) == "MySQL"
+    assert counted(code, "SchemaUpgrades/upgrade_0.5.57.sql") == (1, 1, 1)
+
+
+def test_numeric_precision_and_oracle_modify_are_not_read_as_mysql():
+    assert foreign_dialect("create table t (n numeric(11), m int4);\nselect int4(5);\n") is None
+    assert foreign_dialect("alter table t modify (c number(5));\n") == "Oracle"
+    # a display width written by a PostgreSQL project stays a statement it could not read
+    assert counted("create table t (id integer primary key, n int(11));\n") == (0, 0, 1)
