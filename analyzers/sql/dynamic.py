@@ -202,11 +202,14 @@ def loosened(text: str, message: str, at: int | None) -> str | None:
     clause (`create table %I (id int, %s) %s`), and a statement can be finished by a later
     assignment (`sql := sql || ')'`). When the error points at a stand-in, that hole is
     read as an empty fragment (with a comma left dangling by it); when the text ends with
-    parentheses still open, they are closed. Only text built from holes gets this second
+    parentheses still open, they are closed (after a last `,`, left for a loop to add more). Only text built from holes gets this second
     reading; a statement written out in full is reported as it is."""
     if at is None:
         if "end of input" in message and text.count("(") > text.count(")"):
-            value = "0" if text.rstrip().endswith("(") else ""  # `* (` waits for a value still to come
+            body = text.rstrip()
+            if body.endswith(","):  # `create table %I (id int,`: a loop adds the other columns
+                text = body[:-1] + " " + text[len(body):]
+            value = "0" if body.endswith("(") else ""  # `* (` waits for a value still to come
             return text + value + ")" * (text.count("(") - text.count(")"))
         return None
     glued = _GLUED_HOLE.match(text, at)  # `end_hole`: a fragment glued to a keyword

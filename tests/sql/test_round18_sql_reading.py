@@ -85,3 +85,39 @@ def test_numeric_precision_and_oracle_modify_are_not_read_as_mysql():
     assert foreign_dialect("alter table t modify (c number(5));\n") == "Oracle"
     # a display width written by a PostgreSQL project stays a statement it could not read
     assert counted("create table t (id integer primary key, n int(11));\n") == (0, 0, 1)
+
+
+def test_built_create_table_left_open_after_a_comma_for_a_loop_to_finish():
+    # the loop appends columns and a later assignment closes the list: the template ends with
+    # `,` inside an open parenthesis. A built UPDATE ending with a comma (no list left open) and
+    # a file's own CREATE TABLE cut after a comma stay notes.
+    code = """\
+    create function jobs.make(p_name text, p_cols text[]) returns void
+    language plpgsql as $$
+    declare
+      v_sql text;
+      c text;
+    begin
+      v_sql := format('create table jobs.%I (
+          id bigint primary key,
+          lease_until timestamptz not null default clock_timestamp() + interval ''30 seconds'',', p_name);
+      foreach c in array p_cols loop
+        v_sql := v_sql || format(' %I text,', c);
+      end loop;
+      v_sql := v_sql || ' done boolean)';
+      execute v_sql;
+      execute format('update jobs.%I set lease_until = clock_timestamp(),', p_name);
+    end;
+    $$;
+    create table jobs.t (id int,
+      lease_until timestamptz default clock_timestamp() + interval '30 seconds',
+    """
+    assert read(code) == (
+        [("ARM101", 9)],
+        [
+            "statement not analysed (line 15): syntax error at end of input",
+            "statement not analysed (line 18): syntax error at end of input",
+        ],
+        4,
+        2,
+    )
