@@ -152,14 +152,14 @@ def _concatenation(unit: Unit, text: str, operands: list, inside_chain: set[int]
     parts: list[Snippet | tuple[str, int]] = []  # a literal, or (hole kind, offset) for an expression
     for node in operands:
         kind, fields = typed(node)
+        start, _ = unit.span(node)
         if kind == "FuncCall" and _is_format(fields):
             literal = _format_call(unit, text, fields, inside_chain)
         else:
-            literal = _literal(unit, text, node)
+            literal = _blank_char(fields, start) if kind == "FuncCall" else _literal(unit, text, node)
         if literal is not None:
             parts.append(literal)
             continue
-        start, _ = unit.span(node)
         name = func_name(fields) if kind == "FuncCall" else ""
         parts.append(("name" if name in _QUOTE_NAME else "value" if name in _QUOTE_VALUE else "", start))
     if not any(isinstance(part, Snippet) for part in parts):
@@ -183,6 +183,20 @@ def _concatenation(unit: Unit, text: str, operands: list, inside_chain: set[int]
     return Snippet("".join(out), 0, charmap)
 
 
+# chr(10), chr(13), chr(9), chr(32): a line break or blank between two pieces of a template,
+# which as a hole would glue a value onto the next word.
+_BLANK_CODES = {9: "\t", 10: "\n", 13: "\r", 32: " "}
+
+
+def _blank_char(fields: dict, start: int) -> Snippet | None:
+    args = fields.get("args") or []
+    if func_qualname(fields) not in ("chr", "pg_catalog.chr") or len(args) != 1:
+        return None
+    kind, const = typed(args[0])
+    code = (const.get("ival") or {}).get("ival") if kind == "A_Const" else None
+    return Snippet(_BLANK_CODES[code], 0, [start]) if code in _BLANK_CODES else None
+
+
 def _wants_name(before: str, after: str) -> bool:
     if _INHERITS_PAREN.search(before[-40:]):
         return True
@@ -193,6 +207,9 @@ def _wants_name(before: str, after: str) -> bool:
     word = _WORD_BEFORE.search(before[-40:])
     return word is not None and word.group(1).lower() in _NAME_WORDS
 
+
+
+_AFTER_OPERATOR = re.compile(r"[-+*/%<>=|&(,]\s*\($")
 
 
 def loosened(text: str, message: str, at: int | None) -> str | None:
@@ -209,7 +226,8 @@ def loosened(text: str, message: str, at: int | None) -> str | None:
             body = text.rstrip()
             if body.endswith(","):  # `create table %I (id int,`: a loop adds the other columns
                 text = body[:-1] + " " + text[len(body):]
-            value = "0" if body.endswith("(") else ""  # `* (` waits for a value still to come
+            # `* (` waits for a value still to come; `as (` or `t (` for a list, which may be empty
+            value = "0" if _AFTER_OPERATOR.search(body) else ""
             return text + value + ")" * (text.count("(") - text.count(")"))
         return None
     glued = _GLUED_HOLE.match(text, at)  # `end_hole`: a fragment glued to a keyword

@@ -121,3 +121,31 @@ def test_built_create_table_left_open_after_a_comma_for_a_loop_to_finish():
         4,
         2,
     )
+
+
+def test_chr_10_between_pieces_of_built_sql_is_a_line_break():
+    # chr(10) read as a value glued the hole to the next word (`_holeset`); chr(65) is a letter
+    # and stays a hole, so that statement stays a note. A composite type's list opened after
+    # chr(10) and closed by a later assignment is read with the list empty.
+    code = """\
+    create function jobs.touch(p_table text, p_type text, p_cols text) returns void
+    language plpgsql as $$
+    declare
+      v_sql text;
+    begin
+      execute 'update jobs.' || quote_ident(p_table) || chr(10)
+        || 'set lease_until = clock_timestamp() + interval ''1 minute''' || chr(10) || 'where id = 1';
+      execute 'update jobs.' || quote_ident(p_table) || chr(65)
+        || 'set lease_until = clock_timestamp() + interval ''1 minute''';
+      v_sql := format('create type jobs.%I as (' || chr(10) || '%s', p_type, p_cols);
+      v_sql := v_sql || ')';
+      execute v_sql;
+    end;
+    $$;
+    """
+    assert read(code) == (
+        [("ARM101", 7)],
+        ['statement not analysed (line 9): syntax error at or near "="'],
+        4,
+        3,
+    )
