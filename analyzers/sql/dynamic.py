@@ -209,6 +209,9 @@ def _wants_name(before: str, after: str) -> bool:
 
 
 
+# `:HUMAN_ROLE` in a quoted body: psql does not look inside quotes, so the script that runs the
+# file substitutes it as text (sed, a template step). Not `::`, not glued to a word.
+_TEXT_VARIABLE = re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
 _AFTER_OPERATOR = re.compile(r"[-+*/%<>=|&(,]\s*\($")
 
 
@@ -220,7 +223,8 @@ def loosened(text: str, message: str, at: int | None) -> str | None:
     assignment (`sql := sql || ')'`). When the error points at a stand-in, that hole is
     read as an empty fragment (with a comma left dangling by it); when the text ends with
     parentheses still open, they are closed (after a last `,`, left for a loop to add more). Only text built from holes gets this second
-    reading; a statement written out in full is reported as it is."""
+    reading; a statement written out in full is reported as it is. A `:name` the grammar
+    stops at is a variable the script's runner fills in as text, read as a name."""
     if at is None:
         if "end of input" in message and text.count("(") > text.count(")"):
             body = text.rstrip()
@@ -230,6 +234,9 @@ def loosened(text: str, message: str, at: int | None) -> str | None:
             value = "0" if _AFTER_OPERATOR.search(body) else ""
             return text + value + ")" * (text.count("(") - text.count(")"))
         return None
+    variable = _TEXT_VARIABLE.match(text, at)
+    if variable is not None:
+        return text[:at] + "_" + variable.group()[1:] + text[variable.end():]
     glued = _GLUED_HOLE.match(text, at)  # `end_hole`: a fragment glued to a keyword
     hole = STAND_IN.match(text, glued.end() - len("_hole")) if glued else STAND_IN.match(text, at)
     if hole is None:

@@ -149,3 +149,26 @@ def test_chr_10_between_pieces_of_built_sql_is_a_line_break():
         4,
         3,
     )
+
+
+def test_text_variable_inside_a_quoted_body_is_read_as_a_name():
+    # the runner fills `:HUMAN_ROLE` with sed (psql leaves quoted text alone); glued to a
+    # word (`%I:HUMAN_ROLE`) it is no variable and the statement stays a note
+    code = """\
+    create function user_management.create_user(username text, p_table text) returns void
+    language plpgsql as $function$
+    begin
+        execute format($$ create user %I in role :HUMAN_ROLE, admin $$, username);
+        execute format($$ update jobs.%I set lease_until = clock_timestamp() + interval '1 minute'
+                          where queue = :QUEUE_NAME $$, p_table);
+        execute format($$ update jobs.%I set lease_until = clock_timestamp() + interval '1 minute'
+                          where queue = %I:QUEUE_NAME $$, p_table, username);
+    end;
+    $function$;
+    """
+    assert read(code) == (
+        [("ARM101", 5)],
+        ['statement not analysed (line 8): syntax error at or near ":"'],
+        4,
+        3,
+    )
