@@ -176,8 +176,9 @@ def _concatenation(unit: Unit, text: str, operands: list, inside_chain: set[int]
             continue  # `x || y` with no text between is one value, so one hole
         if not how:
             following = parts[index + 1] if index + 1 < len(parts) else None
-            how = "name" if _wants_name("".join(out), following.text if isinstance(following, Snippet) else "") else "value"
-        stand_in = "_hole" if how == "name" else "$1"
+            before, after = "".join(out), following.text if isinstance(following, Snippet) else ""
+            how = "assignments" if _wants_assignments(before, after) else "name" if _wants_name(before, after) else "value"
+        stand_in = {"name": "_hole", "assignments": "_hole = $1"}.get(how, "$1")
         out.append(stand_in)
         charmap.extend([offset] * len(stand_in))
     return Snippet("".join(out), 0, charmap)
@@ -195,6 +196,17 @@ def _blank_char(fields: dict, start: int) -> Snippet | None:
     kind, const = typed(args[0])
     code = (const.get("ival") or {}).get("ival") if kind == "A_Const" else None
     return Snippet(_BLANK_CODES[code], 0, [start]) if code in _BLANK_CODES else None
+
+
+_UPDATE_SET = re.compile(r"\bupdate\s[^;]*\bset\s*$", re.I | re.S)
+_SET_LIST_END = re.compile(r"\s*(?:(?:where|from|returning)\b|;|$)", re.I)
+
+
+def _wants_assignments(before: str, after: str) -> bool:
+    """`'update t set ' || v_sets || ' where id = 1'`: the hole is the whole list of
+    assignments (`a = 1, b = 2`) built in a loop. (`set ' || col || ' = 1'` is one column's
+    name; before `, b = 2` the hole is read as an empty fragment, see `loosened`.)"""
+    return _SET_LIST_END.match(after) is not None and _UPDATE_SET.search(before[-400:]) is not None
 
 
 def _wants_name(before: str, after: str) -> bool:

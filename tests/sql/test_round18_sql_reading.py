@@ -172,3 +172,37 @@ def test_text_variable_inside_a_quoted_body_is_read_as_a_name():
         4,
         3,
     )
+
+
+def test_hole_after_update_set_that_holds_the_whole_assignment_list():
+    # line 12: the loop's `a = 1, b = 2` is the whole SET list; line 13: a hole before more
+    # assignments stays an empty fragment (and keeps its finding); line 15: one column's name;
+    # line 17: broken after the hole, stays a note
+    code = """\
+    create function jobs.configure(p_id int, p_config jsonb, p_col text) returns void
+    language plpgsql as $$
+    declare
+      v_sets text := '';
+      k text;
+      v text;
+    begin
+      for k, v in select * from jsonb_each_text(p_config) loop
+        v_sets := v_sets || format('%I = %L, ', k, v);
+      end loop;
+      v_sets := v_sets || 'lease_until = clock_timestamp() + interval ''1 minute''';
+      execute 'update jobs.queue set ' || v_sets || ' where id = ' || p_id;
+      execute 'update jobs.queue set ' || v_sets
+        || ' lease_until = clock_timestamp() + interval ''1 minute'' where id = ' || p_id;
+      execute 'update jobs.queue set ' || p_col
+        || ' = clock_timestamp() + interval ''1 minute'' where id = ' || p_id;
+      execute 'update jobs.queue set ' || v_sets
+        || ' lease_until clock_timestamp() where id = ' || p_id;
+    end;
+    $$;
+    """
+    assert read(code) == (
+        [("ARM101", 14)],
+        ['statement not analysed (line 17): syntax error at or near "$1"'],
+        6,
+        5,
+    )
