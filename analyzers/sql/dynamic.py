@@ -35,6 +35,11 @@ _WORD_BEFORE = re.compile(r"([A-Za-z_]+)\s*$")
 _INHERITS_PAREN = re.compile(
     r"\b(?:inherits|key|unique)\s*\(\s*$|\b(?:references|on)\s+[\w.\"]+(?:\s+using\s+\w+)?\s*\(\s*$", re.I
 )
+# A column's or attribute's type: `add attribute %I %s`, `add column n_%s %s`, `alter column c type %s`.
+_COLUMN_TYPE = re.compile(
+    r"\badd\s+(?:column|attribute)\s+(?:if\s+not\s+exists\s+)?[\w\"%$]+\s+$|\balter\s+column\s+[\w\"%$]+\s+(?:set\s+data\s+)?type\s+$",
+    re.I,
+)
 # The stand-ins this module writes for holes, as the grammar reports them back in an error.
 _GLUED_HOLE = re.compile(r"[A-Za-z]\w*?_hole\b")
 STAND_IN = re.compile(r"_hole\b|\$1\b|_+x\b|0(?=[\s),]|$)")
@@ -63,7 +68,7 @@ def _directive(match: re.Match) -> str:
     if spec == "L":
         return "$1".ljust(size)
     text, start, end = match.string, match.start(), match.end()
-    if spec == "I" or _wants_name(text[max(0, start - 40):start], text[end:end + 1]):
+    if spec == "I" or _wants_name(text[max(0, start - 80):start], text[end:end + 1]):
         return "_" * (size - 1) + "x"  # a name of the same length
     return "0".ljust(size)  # %s as a value: a number parses where a parameter cannot (`modulus %s`)
 
@@ -210,7 +215,7 @@ def _wants_assignments(before: str, after: str) -> bool:
 
 
 def _wants_name(before: str, after: str) -> bool:
-    if _INHERITS_PAREN.search(before[-40:]):
+    if _INHERITS_PAREN.search(before[-40:]) or _COLUMN_TYPE.search(before[-80:]):
         return True
     if before[-1:] and (before[-1].isalnum() or before[-1] in '_.":'):  # `::` before: a type
         return True

@@ -206,3 +206,24 @@ def test_hole_after_update_set_that_holds_the_whole_assignment_list():
         6,
         5,
     )
+
+
+def test_format_hole_after_an_added_attribute_is_its_type():
+    # five `%3$s` types: more holes than the word search tries, each read as a type name now;
+    # `alter lease_until %s default ...` names no column keyword, so its hole stays a value and
+    # the statement a note
+    code = """\
+    create function jobs.widen(p_table text, p_type text) returns void
+    language plpgsql as $$
+    begin
+      execute format('alter type jobs.%1$I
+                        add attribute claimed_at%2$s %3$s,
+                        add attribute started_at%2$s %3$s,
+                        add attribute picked_at%2$s %3$s,
+                        add attribute finished_at%2$s %3$s,
+                        add attribute lease_until%2$s %3$s', p_table, '_v2', p_type);
+      execute format('alter table jobs.%I alter lease_until %s default clock_timestamp()', p_table, p_type);
+    end;
+    $$;
+    """
+    assert read(code) == ([], ['statement not analysed (line 10): syntax error at or near "0"'], 3, 2)
