@@ -13,7 +13,10 @@ _MARKERS = (
         r"^\s*delimiter\b|\bmodify\s+column\b|\bfulltext\b|\bflush\s+privileges\b|"
         r"\b(?:character\s+set|charset)\s*=?\s*utf8|\bdrop\s+index\s+(?:if\s+exists\s+)?\w+\s+on\b|"
         r"\bview\s+\S+\s+sql\s+security\b|\blast_insert_id\s*\(|\bdate_(?:add|sub)\s*\(|\bdelete\s+\w+\s+from\b|"
-        r"^\s*use\s+\w+\s*;|\bupdate\s+\w+(?:\s+as)?\s+\w+\s+(?:inner\s+)?join\b|\blocate\s*\(",
+        r"^\s*use\s+\w+\s*;|\bupdate\s+\w+(?:\s+as)?\s+\w+\s+(?:inner\s+)?join\b|\blocate\s*\(|"
+        # `int(11)`: a display width, which PostgreSQL's integer types do not take; `alter table t
+        # modify c ...` without Oracle's parenthesis
+        r"\b(?:tiny|small|medium|big)?int(?:eger)?\s*\(\s*\d+\s*\)|\balter\s+table\s+\S+\s+modify\s+(?!\()",
         re.I | re.M,
     )),
     ("SQLite", re.compile(r"\bautoincrement\b|^\s*pragma\s|\bwithout\s+rowid\b|\bcreate\s+virtual\s+table\b", re.I | re.M)),
@@ -45,7 +48,11 @@ _MARKERS = (
 )
 
 
-_MYSQL_USER = re.compile(r"(?:'\w+'|\b\w+)@'[^'\n]*'")
+# An account, `'app'@'%'` or `app@'localhost'`; or `'www-data'@localhost` where a grant or a
+# definer names one, outside comments (which hold e-mail addresses).
+_MYSQL_USER = re.compile(r"(?:'[\w.-]+'|\b\w+)@'[^'\n]*'")
+_MYSQL_GRANTEE = re.compile(r"(?:\b(?:to|from|user)\s+|\bdefiner\s*=\s*|,\s*)'[\w.-]+'@[\w%][\w.%-]*", re.I)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 # `!= ""`: a string in double quotes (PostgreSQL has no empty name). Read before quoted names are
 # set aside below, since `""` is what that step would see as one.
 _MYSQL_EMPTY_STRING = re.compile(r"(?:!=|<>|=)\s*\"\"(?!\")")
@@ -57,6 +64,8 @@ _NOT_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|\"(?:[^\"]|\"\")*\"|'(?:[^']|'')*'|\
 def foreign_dialect(text: str) -> str | None:
     """The name of the other database this SQL is written for, or None."""
     if _MYSQL_USER.search(text) or _MYSQL_EMPTY_STRING.search(text):
+        return "MySQL"
+    if "'@" in text and _MYSQL_GRANTEE.search(_COMMENTS.sub(" ", text)):
         return "MySQL"
     text = _NOT_CODE.sub(" ", text)
     for name, pattern in _MARKERS:

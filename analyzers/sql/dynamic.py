@@ -35,6 +35,11 @@ _WORD_BEFORE = re.compile(r"([A-Za-z_]+)\s*$")
 _INHERITS_PAREN = re.compile(
     r"\b(?:inherits|key|unique)\s*\(\s*$|\b(?:references|on)\s+[\w.\"]+(?:\s+using\s+\w+)?\s*\(\s*$", re.I
 )
+# A column's or attribute's type: `add attribute %I %s`, `add column n_%s %s`, `alter column c type %s`.
+_COLUMN_TYPE = re.compile(
+    r"\badd\s+(?:column|attribute)\s+(?:if\s+not\s+exists\s+)?[\w\"%$]+\s+$|\balter\s+column\s+[\w\"%$]+\s+(?:set\s+data\s+)?type\s+$",
+    re.I,
+)
 # The stand-ins this module writes for holes, as the grammar reports them back in an error.
 _GLUED_HOLE = re.compile(r"[A-Za-z]\w*?_hole\b")
 STAND_IN = re.compile(r"_hole\b|\$1\b|_+x\b|0(?=[\s),]|$)")
@@ -63,7 +68,7 @@ def _directive(match: re.Match) -> str:
     if spec == "L":
         return "$1".ljust(size)
     text, start, end = match.string, match.start(), match.end()
-    if spec == "I" or _wants_name(text[max(0, start - 40):start], text[end:end + 1]):
+    if spec == "I" or _wants_name(text[max(0, start - 80):start], text[end:end + 1]):
         return "_" * (size - 1) + "x"  # a name of the same length
     return "0".ljust(size)  # %s as a value: a number parses where a parameter cannot (`modulus %s`)
 
@@ -152,14 +157,14 @@ def _concatenation(unit: Unit, text: str, operands: list, inside_chain: set[int]
     parts: list[Snippet | tuple[str, int]] = []  # a literal, or (hole kind, offset) for an expression
     for node in operands:
         kind, fields = typed(node)
+        start, _ = unit.span(node)
         if kind == "FuncCall" and _is_format(fields):
             literal = _format_call(unit, text, fields, inside_chain)
         else:
-            literal = _literal(unit, text, node)
+            literal = _blank_char(fields, start) if kind == "FuncCall" else _literal(unit, text, node)
         if literal is not None:
             parts.append(literal)
             continue
-        start, _ = unit.span(node)
         name = func_name(fields) if kind == "FuncCall" else ""
         parts.append(("name" if name in _QUOTE_NAME else "value" if name in _QUOTE_VALUE else "", start))
     if not any(isinstance(part, Snippet) for part in parts):
@@ -176,15 +181,41 @@ def _concatenation(unit: Unit, text: str, operands: list, inside_chain: set[int]
             continue  # `x || y` with no text between is one value, so one hole
         if not how:
             following = parts[index + 1] if index + 1 < len(parts) else None
-            how = "name" if _wants_name("".join(out), following.text if isinstance(following, Snippet) else "") else "value"
-        stand_in = "_hole" if how == "name" else "$1"
+            before, after = "".join(out), following.text if isinstance(following, Snippet) else ""
+            how = "assignments" if _wants_assignments(before, after) else "name" if _wants_name(before, after) else "value"
+        stand_in = {"name": "_hole", "assignments": "_hole = $1"}.get(how, "$1")
         out.append(stand_in)
         charmap.extend([offset] * len(stand_in))
     return Snippet("".join(out), 0, charmap)
 
 
+# chr(10), chr(13), chr(9), chr(32): a line break or blank between two pieces of a template,
+# which as a hole would glue a value onto the next word.
+_BLANK_CODES = {9: "\t", 10: "\n", 13: "\r", 32: " "}
+
+
+def _blank_char(fields: dict, start: int) -> Snippet | None:
+    args = fields.get("args") or []
+    if func_qualname(fields) not in ("chr", "pg_catalog.chr") or len(args) != 1:
+        return None
+    kind, const = typed(args[0])
+    code = (const.get("ival") or {}).get("ival") if kind == "A_Const" else None
+    return Snippet(_BLANK_CODES[code], 0, [start]) if code in _BLANK_CODES else None
+
+
+_UPDATE_SET = re.compile(r"\bupdate\s[^;]*\bset\s*$", re.I | re.S)
+_SET_LIST_END = re.compile(r"\s*(?:(?:where|from|returning)\b|;|$)", re.I)
+
+
+def _wants_assignments(before: str, after: str) -> bool:
+    """`'update t set ' || v_sets || ' where id = 1'`: the hole is the whole list of
+    assignments (`a = 1, b = 2`) built in a loop. (`set ' || col || ' = 1'` is one column's
+    name; before `, b = 2` the hole is read as an empty fragment, see `loosened`.)"""
+    return _SET_LIST_END.match(after) is not None and _UPDATE_SET.search(before[-400:]) is not None
+
+
 def _wants_name(before: str, after: str) -> bool:
-    if _INHERITS_PAREN.search(before[-40:]):
+    if _INHERITS_PAREN.search(before[-40:]) or _COLUMN_TYPE.search(before[-80:]):
         return True
     if before[-1:] and (before[-1].isalnum() or before[-1] in '_.":'):  # `::` before: a type
         return True
@@ -195,6 +226,12 @@ def _wants_name(before: str, after: str) -> bool:
 
 
 
+# `:HUMAN_ROLE` in a quoted body: psql does not look inside quotes, so the script that runs the
+# file substitutes it as text (sed, a template step). Not `::`, not glued to a word.
+_TEXT_VARIABLE = re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
+_AFTER_OPERATOR = re.compile(r"[-+*/%<>=|&(,]\s*\($")
+
+
 def loosened(text: str, message: str, at: int | None) -> str | None:
     """Built SQL the grammar refused, made parseable once more, or None.
 
@@ -202,13 +239,21 @@ def loosened(text: str, message: str, at: int | None) -> str | None:
     clause (`create table %I (id int, %s) %s`), and a statement can be finished by a later
     assignment (`sql := sql || ')'`). When the error points at a stand-in, that hole is
     read as an empty fragment (with a comma left dangling by it); when the text ends with
-    parentheses still open, they are closed. Only text built from holes gets this second
-    reading; a statement written out in full is reported as it is."""
+    parentheses still open, they are closed (after a last `,`, left for a loop to add more). Only text built from holes gets this second
+    reading; a statement written out in full is reported as it is. A `:name` the grammar
+    stops at is a variable the script's runner fills in as text, read as a name."""
     if at is None:
         if "end of input" in message and text.count("(") > text.count(")"):
-            value = "0" if text.rstrip().endswith("(") else ""  # `* (` waits for a value still to come
+            body = text.rstrip()
+            if body.endswith(","):  # `create table %I (id int,`: a loop adds the other columns
+                text = body[:-1] + " " + text[len(body):]
+            # `* (` waits for a value still to come; `as (` or `t (` for a list, which may be empty
+            value = "0" if _AFTER_OPERATOR.search(body) else ""
             return text + value + ")" * (text.count("(") - text.count(")"))
         return None
+    variable = _TEXT_VARIABLE.match(text, at)
+    if variable is not None:
+        return text[:at] + "_" + variable.group()[1:] + text[variable.end():]
     glued = _GLUED_HOLE.match(text, at)  # `end_hole`: a fragment glued to a keyword
     hole = STAND_IN.match(text, glued.end() - len("_hole")) if glued else STAND_IN.match(text, at)
     if hole is None:

@@ -77,9 +77,15 @@ class Snippet:
         return Snippet(new_text, self.base, self.charmap)
 
 
+# PostgreSQL reads `'a'` and `'b'` separated only by blanks holding a line break (and `--`
+# comments after it) as one constant `'ab'`: code splits a long format() template that way.
+_CONTINUATION = re.compile(r"[ \t\f]*(?:\r?\n|\r)(?:\s|--[^\n]*\n)*(?=')")
+
+
 def literal_at(text: str, pos: int, end: int | None = None) -> tuple[Snippet, int] | None:
     """The content of the string literal starting at text[pos] ('...', E'...', $tag$...$tag$)
-    as a Snippet of `text`, and the index just past the literal; None if there is none."""
+    as a Snippet of `text`, and the index just past the literal; None if there is none. A
+    quoted literal continued on the next line (`'a'` newline `'b'`) is read whole."""
     end = len(text) if end is None else end
     if pos >= end:
         return None
@@ -97,12 +103,32 @@ def literal_at(text: str, pos: int, end: int | None = None) -> tuple[Snippet, in
         escapes, pos = True, pos + 1
     elif char != "'":
         return None
-    stop = quote_end(text, pos - 1 if escapes else pos, end)
-    if stop < 0:
-        return None
     out: list[str] = []
     charmap: list[int] = []
-    i = pos + 1
+    stop = _quoted_content(text, pos - 1 if escapes else pos, pos, end, escapes, out, charmap)
+    if stop < 0:
+        return None
+    pieces = 1
+    while (more := _CONTINUATION.match(text, stop, end)) is not None:
+        # the continuation keeps the first part's escape rule (E'' or not), as PostgreSQL does
+        after = _quoted_content(text, more.end(), more.end(), end, escapes, out, charmap)
+        if after < 0:
+            break
+        stop, pieces = after, pieces + 1
+    content = "".join(out)
+    if pieces == 1 and len(content) == stop - pos - 2:  # nothing unescaped: the cheap linear mapping
+        return Snippet(content, pos + 1), stop
+    return Snippet(content, pos + 1, charmap), stop
+
+
+def _quoted_content(text: str, start: int, quote: int, end: int, escapes: bool, out: list[str], charmap: list[int]) -> int:
+    """Append the characters of the literal opening at `start` (its `'` at `quote`) to `out`,
+    with their offsets to `charmap`; the index just past it, or -1 when it never closes (then
+    nothing is appended)."""
+    stop = quote_end(text, start, end)
+    if stop < 0:
+        return -1
+    i = quote + 1
     last = stop - 1
     while i < last:
         c = text[i]
@@ -120,10 +146,7 @@ def literal_at(text: str, pos: int, end: int | None = None) -> tuple[Snippet, in
         out.append(c)
         charmap.append(i)
         i += 1
-    content = "".join(out)
-    if len(content) == last - pos - 1:  # nothing was unescaped: keep the cheap linear mapping
-        return Snippet(content, pos + 1), stop
-    return Snippet(content, pos + 1, charmap), stop
+    return stop
 
 
 class LineIndex:

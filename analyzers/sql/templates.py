@@ -88,7 +88,8 @@ def stand_ins(text: str) -> str:
             name = _NAME.match(text, at + 1)
             stop = name.end() if name else at + 1
             pos = stop
-            if name and not (at > 0 and text[at - 1] in "<@&" or _glued_before(text, at)):
+            # after `'`: MySQL's account `'app'@localhost`, never a sqlc parameter
+            if name and not (at > 0 and text[at - 1] in "<@&'" or _glued_before(text, at)):
                 out.append(text[done:at])
                 out.append(_stand_in(text, at, stop, name.group()))
                 done = stop
