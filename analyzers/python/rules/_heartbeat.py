@@ -85,7 +85,8 @@ DEATH_CALL = re.compile(
     r"^_?release|^_?restore|inactivate|deactivat|unclaim|"
     # the watcher stops itself when the peer it depends on goes quiet
     r"^_?quit$|shut_?down|^_?exit$|^stop$|"
-    r"mark_(?:\w+_)?(?:down|offline|failed|lost|unhealthy|unreachable|gone|not_ready|unavailable)"
+    # a transition named for the state it leads to (`mark_host_down`, `go_state_offline`)
+    r"(?:mark|go|goto|move|switch|transition)_(?:\w+_)?(?:down|offline|failed|lost|unhealthy|unreachable|gone|not_ready|unavailable)"
     r"|set_(?:down|offline|failed|lost|unhealthy)",
     re.IGNORECASE,
 )
