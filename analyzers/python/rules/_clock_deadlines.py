@@ -15,6 +15,7 @@ from ._clock import (
     WALL,
     ClockAnalysis,
     Flow,
+    date_level,
     enclosing_test,
     is_logging_call,
     ordering_pairs,
@@ -210,17 +211,42 @@ def _inside(analysis: ClockAnalysis, node: cst.CSTNode, ancestor: cst.CSTNode) -
     return False
 
 
+def _polls_until(analysis: ClockAnalysis, scope, comparison: cst.Comparison) -> bool:
+    """The comparison is (part of) a `while` loop's condition and reads the clock itself on every
+    round (`while time.time() < end_time`): the loop waits for the clock to pass a deadline. A
+    loop over stamps kept earlier (`while self.time[-1] - self.time[-2] > dt`) only buckets them,
+    and one over calendar dates walks months."""
+    current, parent = comparison, analysis.index.parent_of(comparison)
+    while isinstance(parent, (cst.BooleanOperation, cst.UnaryOperation)):
+        current, parent = parent, analysis.index.parent_of(parent)
+    if not (isinstance(parent, cst.While) and parent.test is current):
+        return False
+    for left, _op, right in ordering_pairs(comparison):
+        for side in (left, right):
+            flow = analysis.flow(scope, side)
+            if flow is None or date_level(analysis.qname, flow):
+                continue  # `while month <= date.today()`: a walk over calendar months
+            if any(call is side or _inside(analysis, call, side) for call in flow.calls):
+                return True
+    return False
+
+
 def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[Deadline]:
     found: dict[int, Deadline] = {}
     for scope in analysis.index.scopes:
+        comparisons = scope.comparisons
         if _display_only(scope, getattr(ctx, "path", "")):
             # purging a worker's metrics once it has gone silent still acts on the silence
             for comparison in scope.comparisons:
                 find_silences(analysis, scope, comparison, found, _maker(analysis, ctx), _only_logs)
+            # a collector's `while time.time() < end_time:` still decides when its loop stops:
+            # a clock step makes it run on or end at once, whatever it collects
+            comparisons = [c for c in scope.comparisons if _polls_until(analysis, scope, c)]
+            if not comparisons:
+                continue
+        if comparisons and _keeps_session(ctx, scope):
             continue
-        if scope.comparisons and _keeps_session(ctx, scope):
-            continue
-        for comparison in scope.comparisons:
+        for comparison in comparisons:
             for left, _op, right in ordering_pairs(comparison):
                 flow = _classify(analysis.flow(scope, left), analysis.flow(scope, right)) or \
                     _reading_ahead(analysis, scope, left, right)
