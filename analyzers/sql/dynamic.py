@@ -239,9 +239,10 @@ def loosened(text: str, message: str, at: int | None) -> str | None:
     clause (`create table %I (id int, %s) %s`), and a statement can be finished by a later
     assignment (`sql := sql || ')'`). When the error points at a stand-in, that hole is
     read as an empty fragment (with a comma left dangling by it); when the text ends with
-    parentheses still open, they are closed (after a last `,`, left for a loop to add more). Only text built from holes gets this second
-    reading; a statement written out in full is reported as it is. A `:name` the grammar
-    stops at is a variable the script's runner fills in as text, read as a name."""
+    parentheses still open, they are closed (after a last `,`, left for a loop to add more).
+    Only text built from holes gets this second reading; a statement written out in full is
+    reported as it is. A `:name` the grammar stops at is a variable the script's runner fills
+    in as text, read as a name."""
     if at is None:
         if "end of input" in message and text.count("(") > text.count(")"):
             body = text.rstrip()

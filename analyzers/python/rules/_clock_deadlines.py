@@ -216,10 +216,7 @@ def _polls_until(analysis: ClockAnalysis, scope, comparison: cst.Comparison) -> 
     round (`while time.time() < end_time`): the loop waits for the clock to pass a deadline. A
     loop over stamps kept earlier (`while self.time[-1] - self.time[-2] > dt`) only buckets them,
     and one over calendar dates walks months."""
-    current, parent = comparison, analysis.index.parent_of(comparison)
-    while isinstance(parent, (cst.BooleanOperation, cst.UnaryOperation)):
-        current, parent = parent, analysis.index.parent_of(parent)
-    if not (isinstance(parent, cst.While) and parent.test is current):
+    if not isinstance(enclosing_test(analysis.index, comparison), cst.While):
         return False
     for left, _op, right in ordering_pairs(comparison):
         for side in (left, right):

@@ -36,6 +36,8 @@ import re
 
 import libcst as cst
 
+from ..walk import descendants
+from ._call_args import callee_name
 from ._clock import date_level, enclosing_test, ordering_pairs
 from ._clock_deadlines import _SESSION_STORE, Deadline, _display_only, _only_logs
 from ._clock_flow_shapes import CLOCKED, RETENTION, reading_in
@@ -149,7 +151,7 @@ def _judge(analysis, ctx, scope: Scope, left: cst.CSTNode, right: cst.CSTNode):
     if _CACHE.search(texts + " " + _definitions_text(analysis, ctx, scope, held + built)) or _IN_MEMORY_PATH.search(
             getattr(ctx, "path", "")):
         return None  # a cache's freshness, or a store that never leaves this process (round 18)
-    if _throttle(analysis, ctx, scope, held, left):
+    if _throttle(ctx, scope, held):
         return None
     node, flow = clock.readings[0]
     if date_level(analysis.qname, flow):
@@ -224,7 +226,7 @@ def _collect(analysis, scope: Scope, node: cst.CSTNode, terms: _Terms, depth: in
         if inner is not None:
             _collect(analysis, scope, inner, terms, depth + 1)
             return
-        if _AMOUNT_CALL.search(_callee(node)):
+        if _AMOUNT_CALL.search(callee_name(node)):
             terms.amounts.append(node)  # `timedelta(seconds=x)`: an amount, whatever its arguments
             return
     if isinstance(node, cst.Name):
@@ -378,53 +380,24 @@ def _same_record(held: list[cst.CSTNode], built: list[cst.CSTNode] = ()) -> bool
         return True
     for amount in built:
         for arg in amount.args:
-            for node in _attributes(arg.value):
-                if isinstance(node.value, cst.Name) and node.value.value in bases:
+            for node in descendants(arg.value):
+                if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in bases:
                     return True
     return False
-
-
-def _attributes(node: cst.CSTNode) -> list[cst.Attribute]:
-    found: list[cst.Attribute] = []
-
-    class _Visitor(cst.CSTVisitor):
-        def visit_Attribute(self, attr: cst.Attribute) -> bool:
-            found.append(attr)
-            return True
-
-    node.visit(_Visitor())
-    return found
-
-
-def _callee(call: cst.Call) -> str:
-    func = call.func
-    return func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
 
 
 def _definitions_text(analysis, ctx, scope: Scope, terms: list[cst.CSTNode]) -> str:
     """The code of the locals these terms name (`timeout = settings.FACT_CACHE_TIMEOUT`)."""
     texts = []
     for term in terms:
-        for name in _names(term):
+        for name in (node.value for node in descendants(term) if isinstance(node, cst.Name)):
             for definition in analysis.index.defs_for(scope, name):
                 if definition.value is not None:
                     texts.append(ctx.code_for(definition.value))
     return " ".join(texts)
 
 
-def _names(node: cst.CSTNode) -> list[str]:
-    found: list[str] = []
-
-    class _Visitor(cst.CSTVisitor):
-        def visit_Name(self, name: cst.Name) -> bool:
-            found.append(name.value)
-            return False
-
-    node.visit(_Visitor())
-    return found
-
-
-def _throttle(analysis, ctx, scope: Scope, held: list[cst.CSTNode], node: cst.CSTNode) -> bool:
+def _throttle(ctx, scope: Scope, held: list[cst.CSTNode]) -> bool:
     """The code refreshes the very stamp it ages (`if now - t.last_used_at > 60:
     ...update(last_used_at=now)`), or the stamp records when this work last ran
     (`last_synced_at`, `last_triggered_at`): how often something is redone, not an expiry."""
