@@ -16,7 +16,12 @@ _MARKERS = (
         r"^\s*use\s+\w+\s*;|\bupdate\s+\w+(?:\s+as)?\s+\w+\s+(?:inner\s+)?join\b|\blocate\s*\(|"
         # `int(11)`: a display width, which PostgreSQL's integer types do not take; `alter table t
         # modify c ...` without Oracle's parenthesis
-        r"\b(?:tiny|small|medium|big)?int(?:eger)?\s*\(\s*\d+\s*\)|\balter\s+table\s+\S+\s+modify\s+(?!\()",
+        r"\b(?:tiny|small|medium|big)?int(?:eger)?\s*\(\s*\d+\s*\)|\balter\s+table\s+\S+\s+modify\s+(?!\()|"
+        # PostgreSQL drops a foreign key or an index by other statements, names a foreign key only
+        # through CONSTRAINT, runs a trigger's body only through EXECUTE FUNCTION, and has no
+        # DATABASE() or PREPARE ... FROM
+        r"\bdrop\s+foreign\s+key\b|\balter\s+table\s+\S+\s+drop\s+index\b|\badd\s+foreign\s+key\s+\w+\s*\(|"
+        r"\bfor\s+each\s+row\s+(?:update|insert|delete|set|begin)\b|\bdatabase\s*\(\s*\)|^\s*prepare\s+\w+\s+from\b",
         re.I | re.M,
     )),
     ("SQLite", re.compile(r"\bautoincrement\b|^\s*pragma\s|\bwithout\s+rowid\b|\bcreate\s+virtual\s+table\b", re.I | re.M)),

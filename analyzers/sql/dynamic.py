@@ -19,9 +19,12 @@ from .source import Snippet, literal_at
 from .tree import func_name, func_qualname, op_name, typed, walk
 
 FORMAT_SPEC = re.compile(r"%(?:\d+\$)?-?(?:\d+|\*(?:\d+\$)?)?([sIL%])")
-# Only literals that read as a statement are SQL; `format('%s-%s', a, b)` is a label.
+# Only literals that read as a statement are SQL; `format('%s-%s', a, b)` is a label. `drop column`
+# and `alter column` begin an ALTER TABLE action collected for a later `alter table %I ' || actions`,
+# never a statement.
 _STATEMENT_START = re.compile(
-    r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(*\s*(?:select|insert|update|delete|with|merge|create|alter|drop|truncate|"
+    r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*\(*\s*(?:select|insert|update|delete|with|merge|create|"
+    r"alter(?!\s+column\b)|drop(?!\s+(?:column|constraint|default|not\s+null)\b)|truncate|"
     r"lock|grant|revoke|comment|copy|refresh|call|do|set|reset|analyze|vacuum|cluster|reindex|values|table|listen|notify)\b",
     re.I | re.S,
 )

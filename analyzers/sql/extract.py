@@ -462,8 +462,10 @@ def _file_reading(text: str, message: str, at: int | None) -> str | None:
 
 # What a hole of built SQL may stand for where neither a name nor a value fits: a privilege
 # (`grant %s on ...`), an object kind (`drop %s %I.%I`, `on %s %I.%I(%s)`), a type in a routine's
-# signature, a column name (`create index on %I.%I (%s)`).
-_HOLE_WORDS = ("all", "table", "function", "int", "x")
+# signature, a column name (`create index on %I.%I (%s)`), a trigger's event (`after %s on`), a
+# number the grammar wants written out (`start with %s`), a column definition (`create table
+# %I (%s)`), or a whole ALTER TABLE action (`'alter table %I ' || actions`).
+_HOLE_WORDS = ("all", "table", "function", "int", "x", "insert", "1", "x int", "owner to x")
 _MAX_WORD_HOLES = 4
 
 
