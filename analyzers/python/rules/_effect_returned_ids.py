@@ -125,6 +125,9 @@ def _store_after(site: Site | None, flow: Flow, ctx, names: frozenset[str], dire
             continue  # `pd = tree.data(uuid)` ... `set_inventory(pd.uuid)`: the id it was given, read back
         if saves or records_by_name(record, flow, ctx):
             return record  # `Request.objects.create(task_id=task_id)`, `db.run("update ...", (url, id))`
+        built = _instance_saved(record, flow) if site is not None and not _READ_WORD.search(site.method) else None
+        if built is not None:
+            return built  # `link = IssueLink(remote_id=issue.id)` ... `link.save()`
         if site is None:
             if slot is not None or writes_record(record, ctx):
                 return record  # inside the helper: `run.set_pipeline_id(pipeline_id)`
@@ -172,6 +175,29 @@ def storage_write(site: Site) -> bool:
     receiver = site.chain.rsplit(".", 1)[0]
     last = receiver.rsplit(".", 1)[-1].removesuffix("()")
     return bool(_STORAGE_PART.match(last)) and not _LOGGER.search(receiver)
+
+
+# A read named as such anywhere in the callee's name (`jira_get_issue`, `tracker_find_bug`): what
+# it returns existed before, and linking it creates nothing elsewhere.
+_READ_WORD = re.compile(r"(?i)(?:^|_)(?:get|fetch|find|load|lookup|read|retrieve|search|query|list)(?:_|$)")
+
+
+def _instance_saved(record: Site, flow: Flow) -> Site | None:
+    """`record` builds a model instance (`Link(remote_id=issue.id)`, a class called by name) bound
+    to a local name that a later call saves (`link.save()`, `session.add(link)`)."""
+    func = record.node.func
+    if not (isinstance(func, cst.Name) and func.value[:1].isupper()):
+        return None
+    bound = {name for name, values in flow.values.items() if "." not in name and any(_unwrap(v) is record.node for _, v in values)}
+    for later in flow.sites[record.index + 1:]:
+        if not runs_after(record, later, flow):
+            continue
+        receiver = later.chain.rsplit(".", 1)[0] if "." in later.chain else ""
+        if receiver in bound and later.method in _OBJECT_SAVE:
+            return later
+        if storage_write(later) and any(isinstance(a.value, cst.Name) and a.value.value in bound for a in later.node.args):
+            return later
+    return None
 
 
 _OBJECT_SAVE = frozenset({"save", "update", "create", "commit", "put", "persist", "store", "flush", "insert"})

@@ -26,6 +26,7 @@ CANDIDATE_TEXT = re.compile(
     r"stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|gocardless|razorpay|checkout_sdk|mollie"
     r"|send_mail|sendmail|send_messages?\(|EmailMessage|EmailMultiAlternatives|basic_publish|\.publish\(|urlopen"
     r"|messages\.create\("  # an SMS through Twilio's client (rules/_side_effects)
+    r"|chat_postMessage\("  # a Slack post (rules/_side_effects)
     r"|\.post\(|\.put\(|\.patch\(|\.request\("
 )
 _MAX_FUNCTION_LINES = 80  # code lines (docstrings and comments left out)

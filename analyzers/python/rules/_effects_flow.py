@@ -43,6 +43,8 @@ class Flow:
     withs: list[WithBlock] = field(default_factory=list)
     values: dict[str, list[tuple[int, cst.BaseExpression]]] = field(default_factory=dict)
     attr_assigns: list[tuple[int, cst.Attribute, cst.BaseExpression]] = field(default_factory=list)
+    # id(target) of each attribute assignment -> the branch path it runs on
+    attr_paths: dict[int, tuple] = field(default_factory=dict)
     item_assigns: list[tuple[int, cst.Subscript, cst.BaseExpression]] = field(default_factory=list)
     if_tests: dict[int, tuple[int, int, cst.If]] = field(default_factory=dict)  # id(If) -> call range of its test
     counter: int = 0
@@ -155,6 +157,7 @@ class _Walker(OneScopeVisitor):
             self.flow.values.setdefault(target.value, []).append((self.flow.counter, value))
         elif isinstance(target, cst.Attribute):
             self.flow.attr_assigns.append((self.flow.counter, target, value))
+            self.flow.attr_paths[id(target)] = tuple(self.path)
             name = dotted(target)
             if name is not None:
                 self.flow.values.setdefault(name, []).append((self.flow.counter, value))

@@ -21,6 +21,7 @@ import libcst as cst
 
 from ..imports import dotted
 from ..walk import descendants
+from ._liveness_redispatch import redispatched
 from ._liveness_ages import (
     Age,
     Detector,
@@ -85,7 +86,7 @@ def find_stalled(flow: FunctionFlow) -> list[Detector]:
         region = _query_region(flow, age.node, query)
         if region is None or not _held(flow, region) or _TERMINAL.search(_names_in(region)):
             continue
-        if _fails_item(flow, flow.func.body) or _rows_returned(flow, query):
+        if _fails_item(flow, flow.func.body) or _rows_returned(flow, query) or redispatched(flow.func.body):
             out.append(Detector(age, "medium", False))
     return out
 

@@ -12,6 +12,7 @@ from ._side_effects import side_effect
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 from ._effects_marker import guarded_marks, helper_marks
 from ._effect_records import writer_calls
+from ._effect_sent_stamps import stamped_after
 from ._effect_returned_ids import keeper_record, result_stored, storage_write, stored_reference
 from ._effect_states import state_recorded_after
 from ._effects_named import named_money_call, records_by_name
@@ -171,7 +172,9 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         r"|place_order|order_placement|mark_\w+\(|_updates\(|_log\("
         # the marks of _effects_marker: a dedupe lookup, or a sent/done state set by a helper
         r"|return cls\.|return self\.[a-z_]+\n|\.exists\(\)|\.first\(\)|[\"'](?:sent|delivered|notified|done|completed?|success(?:ful)?|processed)[\"']"
-        r"|\b(?:is_|was_)?(?:sent|delivered|notified)\s*=[^=]",
+        r"|\b(?:is_|was_)?(?:sent|delivered|notified)\s*=[^=]"
+        # a sent stamp set on an object (rules/_effect_sent_stamps)
+        r"|_(?:sent|notified|delivered|emailed|mailed|texted)(?:_at|_on|_date|_time|_timestamp)?\s*=[^=]",
     )
 
     def check(self, flow: Flow) -> None:
@@ -223,6 +226,9 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
                 later = next(iter(writer_calls(flow, site, self.ctx)), None)
             if later is None and not earlier:
                 later = result_stored(site, flow, self.ctx)  # its returned id, kept by a helper handed it
+            if later is None and not earlier:  # `phone.sms_sent_at = now()`: flushed by the session later
+                later = stamped_after(site, flow)
+                confidence = "medium" if later is not None else confidence
             if later is not None:
                 if effect.confidence == "medium":
                     confidence = "medium"
