@@ -9,7 +9,8 @@ queued message, a rate-limit slot) or keeps them too long.
 `_clock_sinks._scores` reports the write when a range over the same key text is in the file.
 This module reports the sweep itself, so the finding does not depend on the two calls spelling the
 key alike (`zadd(group_key, ...)` in one method, `zremrangebyscore(key, ...)` after
-`key = self._group_key(group)` in another). Gates: some `zadd` of the module scores members with
+`key = self._group_key(group)` in another); a sweep and a `zadd` of one reading to one key in one
+function stay one finding, at the `zadd`. Gates: some `zadd` of the module scores members with
 this clock (the set holds stamps, not counters or ranks), and the bound is this clock moved back
 by an amount. Registries of workers or consumers aged by their last report are ARM301's, and
 sets that hold lock or semaphore holders are ARM201's."""
@@ -85,6 +86,23 @@ def stamps_scores(finder, score_dicts) -> bool:
     return cached
 
 
+def _scored_here(finder, scope: Scope, sweep: cst.Call, flow, score_dicts) -> bool:
+    """The same reading scores a `zadd` to the same key in this function (`stamp = time.time()`,
+    trim by `stamp - max_age`, add `{holder: stamp}`): `_scores` reports that pair once."""
+    key = finder.ctx.code_for(sweep.args[0].value)
+    readings = {id(call) for call in flow.calls}
+    for call in scope.calls:
+        if last_part(call_name(finder.analysis.qname, call)) != "zadd" or not call.args:
+            continue
+        if finder.ctx.code_for(call.args[0].value) != key:
+            continue
+        for score in score_dicts(scope, call.args[1:]):
+            scored = finder.offset(scope, score, (WALL, OFFSET))
+            if scored is not None and readings & {id(c) for c in scored.calls}:
+                return True
+    return False
+
+
 def check_sweep(finder, scope: Scope, call: cst.Call, name: str, detail: str, score_dicts) -> None:
     """`zremrangebyscore(key, 0, time.time() - expiry)` over a set this module stamps."""
     if last_part(name) != "zremrangebyscore" or not call.args:
@@ -96,6 +114,6 @@ def check_sweep(finder, scope: Scope, call: cst.Call, name: str, detail: str, sc
     if _OTHER_FAMILY.search(f"{finder.ctx.code_for(call.args[0].value)} {function}"):
         return
     flow = _moved_back(finder, scope, bound)
-    if flow is None or not stamps_scores(finder, score_dicts):
+    if flow is None or not stamps_scores(finder, score_dicts) or _scored_here(finder, scope, call, flow, score_dicts):
         return
     finder.add(flow, bound, "sweep", f"{detail}(key, ..., now - ttl)", at_value=True)
