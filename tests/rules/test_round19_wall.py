@@ -1,4 +1,5 @@
-"""Round 19, wall clock: sorted sets in Redis trimmed by age on the local clock."""
+"""Round 19, wall clock: sorted sets in Redis trimmed by age on the local clock, JWT claims handed
+to jwcrypto's `JWT(claims=...)`, and arrow's old `.timestamp` property."""
 from __future__ import annotations
 
 from .helpers import CLOCK, flagged
@@ -94,3 +95,55 @@ def test_worker_registries_and_semaphore_holders_are_left_to_their_own_rules():
     findings = flagged(code, CLOCK)
     assert ("ARM104", 6) not in findings
     assert ("ARM104", 11) not in findings
+
+
+def test_jwcrypto_claims_carry_an_exp_from_this_clock():
+    code = """\
+    from datetime import UTC, datetime
+
+    from jwcrypto import jwt
+
+
+    def issue(key, user, lifetime_seconds):
+        iat = int(datetime.now(UTC).timestamp())
+        exp = iat + lifetime_seconds
+        claims = {"sub": str(user.id), "iat": iat, "exp": exp}
+        token = jwt.JWT(header={"alg": "RS256"}, claims=claims)
+        token.make_signed_token(key)
+        return token.serialize()
+    """
+    assert flagged(code, CLOCK) == [("ARM104", 8)]
+
+
+def test_jwcrypto_verification_and_a_claim_set_without_clock_stay_quiet():
+    code = """\
+    from jwcrypto import jwt
+
+
+    def read(key, token):
+        return jwt.JWT(jwt=token, key=key).claims
+
+
+    def issue(key, user, exp):
+        token = jwt.JWT(header={"alg": "RS256"}, claims={"sub": user, "exp": exp})
+        token.make_signed_token(key)
+        return token.serialize()
+    """
+    assert flagged(code, CLOCK) == []
+
+
+def test_arrow_timestamp_property_keeps_the_instant():
+    code = """\
+    import arrow
+    import jwt
+
+
+    def id_token(user, secret):
+        claims = {"sub": user, "exp": arrow.now().shift(hours=1).timestamp}
+        return jwt.encode(claims, secret)
+
+
+    def created_label(record):
+        return {"created": arrow.now().timestamp, "name": record.name}
+    """
+    assert flagged(code, CLOCK) == [("ARM104", 6)]

@@ -489,7 +489,7 @@ class _Finder:
 
     def _dicts(self, scope: Scope, call: cst.Call, name: str, last: str) -> None:
         is_jwt = name in ("jwt.encode", "jose.jwt.encode", "authlib.jose.jwt.encode") or (
-            last == "encode" and "jwt" in name.lower()
+            last in ("encode", "JWT") and "jwt" in name.lower()  # jwcrypto: `jwt.JWT(header=..., claims=...)`
         )
         if not (is_jwt or last in WRITE_CALLS):
             return
