@@ -86,6 +86,8 @@ _PASS_METHODS = frozenset(
     {"timestamp", "replace", "astimezone", "isoformat", "strftime", "total_seconds", "utctimetuple", "timetuple"}
 )
 _SHIFT_METHODS = frozenset({"add", "shift", "subtract"})
+# arrow before 1.0 read an instant's epoch seconds as properties, not methods.
+_ARROW_EPOCHS = frozenset({"timestamp", "int_timestamp", "float_timestamp"})
 # The fields of a timedelta: an elapsed time read in seconds or days.
 _TIMEDELTA_PARTS = frozenset({"seconds", "days", "microseconds"})
 _PASS_FUNCS = frozenset(
@@ -389,6 +391,10 @@ class ClockAnalysis:
             inner = self.flow(scope, expr.value, visiting)
             if inner is not None and inner.kind == DURATION:
                 return inner  # `(now - last).seconds`: a part of the elapsed time is still one
+        if isinstance(expr, cst.Attribute) and expr.attr.value in _ARROW_EPOCHS:
+            inner = self.flow(scope, expr.value, visiting)
+            if inner is not None and inner.kind in (WALL, OFFSET):
+                return inner  # arrow before 1.0: `arrow.utcnow().shift(hours=1).timestamp`, a property
         if isinstance(expr, cst.Attribute) and not _on_self(expr):
             return self.field_flow(f".{expr.attr.value}", visiting)
         if isinstance(expr, (cst.Name, cst.Attribute, cst.Subscript)):

@@ -20,6 +20,7 @@ from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 from ._clock_handoffs import handoff_sinks
 from ._clock_query_data import data_conditions
+from ._clock_score_sweeps import check_sweep
 from ._clock_query_operands import operator_comparisons, query_column, reaching_binding
 from ._clock_stored import DAY_GRAINED, StoredTimes, chain_writes, chained_methods, cutoff_column
 from ._stamp_cutoffs import shifted_stamp_in_query, stamp_cutoff_on_record
@@ -106,7 +107,7 @@ MODEL_BASES = re.compile(r"Model$|^Base$|Base$|Document$|^Table$")
 class Sink:
     node: cst.CSTNode  # the wall-clock expression to report
     flow: Flow
-    kind: str  # "jwt" | "redis" | "sql" | "orm" | "store" | "message" | "query" | "stored" | "aged" | "returned" | "session" | "record" | "kept"
+    kind: str  # "jwt" | "redis" | "sql" | "orm" | "store" | "message" | "query" | "stored" | "aged" | "returned" | "session" | "record" | "kept" | "sweep"
     detail: str  # e.g. "Token.objects.create(expires_at=...)"
     confidence: str | None = None  # None: as sure as the readings behind the flow
     # the write or query call the value is an argument of, when it is one directly (fixes need it)
@@ -167,6 +168,7 @@ class _Finder:
                     self.add(flow, call.args[1].value, "redis", f"{_short(name)}(key, amount, member)")
             elif last in _SCORE_RANGES:
                 self._score_range(scope, call, name, last)
+                check_sweep(self, scope, call, name, _short(name), _score_dicts)
             self._script_args(scope, call, name, last)
         self._operator_comparisons(scope)
         for comparison in scope.comparisons:
@@ -487,7 +489,7 @@ class _Finder:
 
     def _dicts(self, scope: Scope, call: cst.Call, name: str, last: str) -> None:
         is_jwt = name in ("jwt.encode", "jose.jwt.encode", "authlib.jose.jwt.encode") or (
-            last == "encode" and "jwt" in name.lower()
+            last in ("encode", "JWT") and "jwt" in name.lower()  # jwcrypto: `jwt.JWT(header=..., claims=...)`
         )
         if not (is_jwt or last in WRITE_CALLS):
             return
@@ -684,6 +686,9 @@ def _score_dicts(scope: Scope, args):
         elif isinstance(value, cst.Name) and not arg.star:
             for d in scope.defs.get(value.value, []):
                 yield from _mapping_scores(d.value)
+            for target, slot_value in scope.slot_assigns:  # `scores[member] = now` before the zadd
+                if isinstance(target.value, cst.Name) and target.value.value == value.value:
+                    yield slot_value
         else:
             yield from _mapping_scores(value)
 

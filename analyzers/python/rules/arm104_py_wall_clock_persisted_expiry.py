@@ -78,6 +78,23 @@ _STORED = Text(
         "Decida a expiração na consulta com o relógio do banco (`filter(expires__gt=Now())`, `func.now()`)."
     ),
 )
+# A shared sorted set of clock stamps trimmed by this node's clock (_clock_score_sweeps).
+_SWEEP = Text(
+    en=(
+        "This sorted set is trimmed by age with this server's wall clock ({detail}), but its scores were "
+        "stamped by whichever node added each member, from that node's clock; skew between the writer and the "
+        "sweeper drops entries early or keeps them too long. Read one clock for both ends: the Redis server's "
+        "(`TIME` inside a Lua script that adds and trims), or give each entry its own key with a relative TTL "
+        "(`SET ... EX`)."
+    ),
+    pt_BR=(
+        "Este sorted set é podado por idade com o relógio de parede deste servidor ({detail}), mas seus scores "
+        "foram carimbados pelo nó que adicionou cada membro, com o relógio dele; a diferença entre quem grava e "
+        "quem poda descarta entradas cedo ou as mantém demais. Use um só relógio nas duas pontas: o do servidor "
+        "Redis (`TIME` num script Lua que adiciona e poda), ou dê a cada entrada sua própria chave com TTL "
+        "relativo (`SET ... EX`)."
+    ),
+)
 # The time since an instant another node stamped, judged by this node's clock (_clock_held_ages).
 _AGED = Text(
     en=(
@@ -400,6 +417,8 @@ class WallClockPersistedExpiry(ClockMarker):
         for sink in results.sinks:
             if sink.kind == "query":
                 message = _QUERY.get(language).format(detail=f"`{sink.detail}`")
+            elif sink.kind == "sweep":
+                message = _SWEEP.get(language).format(detail=f"`{sink.detail}`")
             elif sink.kind == "aged":
                 message = _AGED.get(language).format(detail=f"`{sink.detail}`")
             elif sink.kind == "stored":
