@@ -182,7 +182,7 @@ class LockUnfenced(FlowRule, PythonRule):
         r"|coordination\.synchronized|coordination import synchronized"
         r"|GET_LOCK\(|get_lock\(|partial\(\s*[\w.]*(?:Lock|Redlock|RedLock|Lease|Mutex)\b|(?:leader|primary|master|elect)\w*\.(?:acquire|try_acquire|lock)\("
         # a lock document claimed by an upsert (Mongo), a lock item put only if absent (DynamoDB)
-        r"|upsert=True|attribute_not_exists|attribute_exists"
+        r"|upsert=True|attribute_not_exists|attribute_exists|['\"]\$(?:or|exists)['\"]"
         # a job board's claim (with an expiry, checked by the recogniser)
         r"|\.claim\b"
         # a row inserted only if absent (a lease row when expired rows are deleted)
