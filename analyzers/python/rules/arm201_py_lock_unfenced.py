@@ -176,7 +176,7 @@ class LockUnfenced(FlowRule, PythonRule):
         # a lock built by a factory handed in (`lock_factory(cache, key, expire=...)`)
         r"|finally:\s+[\w.]+\.(?:delete|unlink)\(|def (?:release|unlock)\(self|O_EXCL|getmtime|st_mtime"
         # library lock APIs: claims with a lifetime, once-only task bases, lock decorators, ORM row claims
-        r"|set_lock\(|QueueOnce|exist=False|@locked\(|(?:claimed|taken|leased|acquired)_by ?=|['\"](?:P?SETEX|p?setex)['\"]"
+        r"|set_lock\(|QueueOnce|exist=False|@locked\(|\block_(?:timeout|ttl|expir\w*|lifetime) ?=|(?:claimed|taken|leased|acquired)_by ?=|['\"](?:P?SETEX|p?setex)['\"]"
         # MySQL session locks; leader election by a lock
         # a project's tooz wrapper decorating a writer
         r"|coordination\.synchronized|coordination import synchronized"
