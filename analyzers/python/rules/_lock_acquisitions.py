@@ -32,7 +32,7 @@ from ._lock_lifetimes import (
     _set_items,
     _time_value,
 )
-from ._lock_general import is_factory, lease_column, lifetime_known, remote_lock_call, set_if_absent_token
+from ._lock_general import is_factory, lease_column, lifetime_at_acquire, lifetime_known, remote_lock_call, set_if_absent_token
 from ._lock_provenance import provenance_for
 from ._lock_time_claims import django_time_claim, record_time_claim, sqlalchemy_time_claim
 from ._lock_wrappers import wrappers_for
@@ -442,6 +442,7 @@ class AcquisitionFinder:
             if region is not None:
                 # point at `lock.acquire(...)` when that is where it is taken
                 taken = next((s for s in self.flow.sites if s.chain == f"{name}.acquire" and s.index == region[0] - 1), site)
+                expires = expires or (taken is not site and lifetime_at_acquire(taken.node))
                 return Acquisition(taken.node, taken.index, region[0], region[1], key_code, expires=expires, general=True)
         tested = self._guarding_if(site) is not None
         if is_factory(site.method) and not tested:
