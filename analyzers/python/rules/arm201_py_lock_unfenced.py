@@ -257,6 +257,9 @@ class LockUnfenced(FlowRule, PythonRule):
                 continue
             elif acquisition.row_claim or (
                 has_lifetime(acquisition, self._helpers)
+                and acquisition.handed_on
+            ) or (
+                has_lifetime(acquisition, self._helpers)
                 and work_out_of_sight(
                     flow, finder, acquisition, self._helpers, self._owner, self._function, self._captured
                 )
