@@ -30,7 +30,7 @@ _MONGO_CLAIMS = ("update_one", "find_one_and_update", "find_and_modify")
 # A field that names who holds the document
 _HOLDER_FIELD = re.compile(r"^(?:owner|holder|leader|locked_by|claimed_by|leased_by|lock_owner|owner_id|holder_id|lock_holder)$")
 # A field whose value is when the claim runs out
-_EXPIRY_FIELD = re.compile(r"expir|_until$|^ttl$|^lease", re.I)
+_EXPIRY_FIELD = re.compile(r"expir|_until$|(?:^|_)ttl(?:_|$)|^lease", re.I)
 _OLDER_THAN = ("$lt", "$lte")
 _ABSENT_CONDITION = re.compile(r"attribute_not_exists|\bnot\s*\(?\s*attribute_exists", re.I)
 _LOCKISH_SCOPE = re.compile(r"lock|lease|mutex|leader|elect", re.I)
@@ -105,17 +105,64 @@ class _Scan(cst.CSTVisitor):
                     self.put_items.append(node)
 
 
+def _alternatives(node: cst.BaseExpression | None) -> list[dict[str, cst.BaseExpression]]:
+    """The dicts of a filter's `$or` list (`{"$or": [{"owner": me}, {"owner": None}]}`)."""
+    listed = _entries(node).get("$or")
+    if not isinstance(listed, (cst.List, cst.Tuple)):
+        return []
+    return [_entries(e.value) for e in listed.elements if isinstance(e.value, cst.Dict)]
+
+
+def _names_taker(node: cst.BaseExpression) -> bool:
+    """A value that says who takes the document (`self.id`, `worker_id`), not a flag or a literal."""
+    if isinstance(node, (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString, cst.Dict, cst.List)):
+        return False
+    return not (isinstance(node, cst.Name) and node.value in ("True", "False", "None"))
+
+
+def _code(node: cst.BaseExpression) -> str:
+    try:
+        return cst.Module([]).code_for_node(node)
+    except Exception:
+        return ""
+
+
+def _aged(value: cst.BaseExpression) -> bool:
+    return any(op in _entries(value) for op in _OLDER_THAN)
+
+
 def _holder_claim(call: cst.Call) -> set[str]:
-    """The other fields a Mongo update stamps when it sets a holder only where there is none;
-    empty when the call is not such a claim."""
+    """The other fields a Mongo update stamps when it sets a holder only where there is none
+    (or, among the alternatives of an `$or`, where the document is free or its stamp is old, or
+    where it is already this taker's); empty when the call is not such a claim."""
     args = positional(call)
     update = args[1] if len(args) > 1 else (kwarg(call, "update").value if kwarg(call, "update") else None)
     if not args:
         return set()
-    tested = _entries(args[0])
     stamped = _entries(_entries(update).get("$set"))
-    holders = [f for f, v in tested.items() if _HOLDER_FIELD.match(f) and _is_none(v)]
-    if not any(f in stamped and not _is_none(stamped[f]) for f in holders):
+
+    def takes(field: str, tested: cst.BaseExpression, free_elsewhere: bool) -> bool:
+        value = stamped.get(field)
+        if value is None or _is_none(value):
+            return False
+        if _is_none(tested):
+            return bool(_HOLDER_FIELD.match(field)) or _names_taker(value)
+        # `{"$or": [{"stamp": {"$lt": cut}}, {"owner": me}]}` then `$set: {"owner": me}`: taken
+        # over when free or old, kept when already this taker's
+        return free_elsewhere and _names_taker(value) and _code(tested) == _code(value)
+
+    holders = [f for f, v in _entries(args[0]).items() if takes(f, v, False)]
+    filters = [args[0]]
+    listed = _entries(args[0]).get("$and")
+    filters += [e.value for e in (listed.elements if isinstance(listed, (cst.List, cst.Tuple)) else ()) if isinstance(e.value, cst.Dict)]
+    for node in filters:
+        holders += [f for f, v in _entries(node).items() if node is not args[0] and takes(f, v, False)]
+        alternatives = _alternatives(node)
+        for i, alternative in enumerate(alternatives):
+            others = [a for j, a in enumerate(alternatives) if j != i]
+            free = any(_is_none(v) or _aged(v) for other in others for v in other.values())
+            holders += [f for f, v in alternative.items() if takes(f, v, free)]
+    if not holders:
         return set()
     return {f for f in stamped if f not in holders} or {"<none>"}
 

@@ -68,6 +68,13 @@ def _claims_with_lifetime(module: cst.Module, call: cst.Call, released: frozense
     method = func.attr.value
     if method == "create":
         return _truthy(kwarg(call, "ephemeral"))
+    if method in ("setex", "psetex"):
+        # a key written with its lifetime (`setex(name=key, time=1200, value=v)`): a claim when
+        # the class deletes that key to give the lock back (a plain overwrite, not even NX)
+        key = kwarg(call, "name") or kwarg(call, "key")
+        args = positional(call)
+        key_node = key.value if key is not None else (args[0] if args else None)
+        return key_node is not None and _code(module, key_node) in released
     if method in ("add", "set") and len(positional(call)) >= 1:
         args = positional(call)
         if method == "set" and not _truthy(kwarg(call, "nx")):

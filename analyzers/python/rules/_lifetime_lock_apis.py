@@ -60,6 +60,8 @@ _NOT_PRESENT = (("exist", "False"), ("nx", "True"), ("if_not_exists", "True"), (
 _LIFETIME_ARG = re.compile(r"^[\d.]+$|ttl|expir|lease|timeout|seconds|_secs?\b|\btimedelta\(", re.I)
 _LOCKISH = re.compile(r"lock|lease|mutex|leader|elect|singleton", re.I)
 _ACQUIRING_SCOPE = re.compile(r"acquire|^_?(?:try_)?lock$|^__a?enter__$")
+# A lifetime keyword that names the lock it is given to.
+_LOCK_LIFETIME = ("lock_timeout", "lock_ttl", "lock_expire", "lock_expires", "lock_expiry", "lock_expiration", "lock_lifetime")
 _DECORATOR_LOCK = re.compile(r"^(?:locked|lock|with_lock|distributed_lock|redis_lock|synchronized)$")
 _ONCE_BASES = re.compile(r"(?:^|\.)(?:QueueOnce|SingletonTask|Singleton)$")
 _OWNER_COLUMN = re.compile(r"^(?:locked|claimed|taken|leased|owned|acquired|reserved)_by$|^(?:lock_owner|owner|holder|worker_id|locked_by_id)$")
@@ -148,6 +150,10 @@ class _Scan(cst.CSTVisitor):
             elif _DECORATOR_LOCK.match(_name(call.func)) and _kw(call, _LIFETIME) is not None and not self._local(call.func):
                 self.found.append(call)
             elif self._coordination_decorator(call) and _does_work(node):
+                self.found.append(call)
+            elif _kw(call, _LOCK_LIFETIME) is not None and not self._local(call.func) and _does_work(node):
+                # `@org_task("contact-pull", lock_timeout=7200)`: whatever the decorator is called,
+                # a lifetime given to its lock says the function runs under an expiring lock
                 self.found.append(call)
 
     def _coordination_decorator(self, call: cst.Call) -> bool:

@@ -32,7 +32,7 @@ from ._lock_lifetimes import (
     _set_items,
     _time_value,
 )
-from ._lock_general import is_factory, lease_column, lifetime_known, remote_lock_call, set_if_absent_token
+from ._lock_general import is_factory, lease_column, lifetime_at_acquire, lifetime_known, remote_lock_call, set_if_absent_token
 from ._lock_provenance import provenance_for
 from ._lock_time_claims import django_time_claim, record_time_claim, sqlalchemy_time_claim
 from ._lock_wrappers import wrappers_for
@@ -189,8 +189,19 @@ class AcquisitionFinder:
             return None  # a dedupe marker ("processed:<event id>"), not a lock
         # A function that adds a cache key and never deletes anything sets a send-once or
         # debounce marker (a dedupe key); a lock class gives its key back in another method.
-        marker = site.method == "add" and release is None and self.owner is None and not self._gives_back()
-        return Acquisition(call, site.index, self._queued_until(site), release, key_code, marker=marker)
+        handed_on = release is None and self._given_back_elsewhere(key_text)
+        marker = site.method == "add" and release is None and self.owner is None and not self._gives_back() and not handed_on
+        return Acquisition(call, site.index, self._queued_until(site), release, key_code, marker=marker, handed_on=handed_on)
+
+    def _given_back_elsewhere(self, key_text: str) -> bool:
+        """The key is deleted by another function of the module (`delete("subscription_lock:{}"
+        .format(sub.id))` in the chain's last task): the lock is held beyond this function, over
+        work done elsewhere, and given back there."""
+        constant = re.split(r"\{[^{}]*\}|%[sdr]|%\(\w+\)s", key_text)[0]
+        if len(constant) < 6 or not _LOCKISH_KEY.search(constant):
+            return False
+        pattern = rf"\.(?:delete|unlink|delete_many)\(\s*[fbr]?[\"']{re.escape(constant)}"
+        return len(re.findall(pattern, self.ctx.text)) > 0
 
     def _gives_back(self) -> bool:
         return any(re.search(r"delete|unlink|release|unlock", s.method, re.I) for s in self.flow.sites)
@@ -442,6 +453,7 @@ class AcquisitionFinder:
             if region is not None:
                 # point at `lock.acquire(...)` when that is where it is taken
                 taken = next((s for s in self.flow.sites if s.chain == f"{name}.acquire" and s.index == region[0] - 1), site)
+                expires = expires or (taken is not site and lifetime_at_acquire(taken.node))
                 return Acquisition(taken.node, taken.index, region[0], region[1], key_code, expires=expires, general=True)
         tested = self._guarding_if(site) is not None
         if is_factory(site.method) and not tested:

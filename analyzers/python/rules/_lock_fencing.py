@@ -19,7 +19,8 @@ from ._sqltext import checks_fence
 
 
 _FENCED_CODE = re.compile(
-    r"fenc|\b\w*(?:token|epoch|generation|expected_version|if_version|version__\w+|if[-_]?match|ifmatch|if_generation_match|condition\w*)\w*\b[\"']?\s*(?:=|<|>|:)",
+    # (`tokens` in the plural is a rate limiter's count, not a token handed to a holder)
+    r"fenc|\b\w*(?:token(?!s\b)|epoch|generation|expected_version|if_version|version__\w+|if[-_]?match|ifmatch|if_generation_match|condition\w*)\w*\b[\"']?\s*(?:=|<|>|:)",
     re.I,
 )
 _ANY_FENCE = re.compile(r"fenc|last_token|token__(?:lt|lte|gt|gte)", re.I)

@@ -102,6 +102,13 @@ def lifetime_given(call: cst.Call) -> bool:
     )
 
 
+def lifetime_at_acquire(call: cst.Call) -> bool:
+    """`lock.acquire(lock_expiry=600)`, `lock.acquire(ttl=30)`: the lifetime given when the lock
+    is taken rather than when it is built. A `timeout=` there is how long to wait for it."""
+    kept = [a for a in call.args if a.keyword is not None and not a.keyword.value.endswith("timeout")]
+    return bool(kept) and lifetime_given(call.with_changes(args=kept))
+
+
 def _local_head(head: str, path: str) -> bool:
     """A head of this host: the standard library, a file/IPC lock library, or this project's package
     (whose own lock helper may wrap anything, so it is judged by its receiver or lifetime)."""

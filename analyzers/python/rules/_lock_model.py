@@ -32,6 +32,7 @@ class Acquisition:
     expires: bool = False  # held through a session or lease the service ends by time
     general: bool = False  # found by the general form only (`_lock_general`): judged there only when reported
     marker: bool = False  # a send-once or debounce key never given back: judged here, never reported
+    handed_on: bool = False  # given back by another function (a task chain's last step): the work is elsewhere
 
 
 @dataclass

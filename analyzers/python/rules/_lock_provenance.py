@@ -19,6 +19,7 @@ the chain ends in something else (a literal, an unbound parameter, an unknown ca
 """
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 
@@ -28,6 +29,8 @@ from ..imports import import_table
 from ..walk import walk
 
 _MAX_STEPS = 8  # nested resolutions per question: enough for helper -> method -> global -> call
+# The last word of a library class a project lock class extends (`redis.lock.Lock`, `Redlock`).
+_LOCK_BASE = re.compile(r"(?:Lock|Redlock|RedLock|Mutex|Semaphore|Lease)$")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class _Unit:
     items: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)  # `x[k] = v`, by the code of x
     functions: dict[str, cst.FunctionDef] = field(default_factory=dict)
     classes: dict[str, dict[str, cst.FunctionDef]] = field(default_factory=dict)
+    bases: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)  # class -> its bases
     enclosing: dict[int, tuple[cst.FunctionDef, str | None]] = field(default_factory=dict)  # id(call) -> its def
 
 
@@ -89,6 +93,7 @@ class _Collect(_Assignments):
         self.classes.append(node.name.value)
         if not self.functions:
             self.unit.classes.setdefault(node.name.value, {})
+            self.unit.bases[node.name.value] = [b.value for b in node.bases if b.keyword is None]
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.classes.pop()
@@ -160,7 +165,46 @@ class Provenance:
         function, cls = self.here.enclosing.get(id(node), (None, None))
         self._steps = 0
         found = self._origin(node, _Scope(self.here, function, cls))
+        if isinstance(found, _Instance):
+            return self._lock_base(found, 0)
         return found if isinstance(found, str) else None
+
+    def _lock_base(self, instance: _Instance, depth: int) -> str | None:
+        """An object of the project's own class that extends a library's lock class (`class
+        GlobalLock(redis.lock.Lock)`, through the project's own bases too) is that library's lock.
+        Only a base named for a lock counts: a project class built on a framework's model or a
+        pydantic base is not a lock of that framework."""
+        if depth > 3:
+            return None
+        unit = instance.unit
+        for base in unit.bases.get(instance.cls, []):
+            chain = _dotted(base)
+            if chain is None:
+                continue
+            if "." not in chain and chain in unit.classes:
+                found = self._lock_base(_Instance(unit, chain), depth + 1)
+                if found is not None:
+                    return found
+                continue
+            head, _, rest = chain.partition(".")
+            full = unit.imports.get(head)
+            if full is None:
+                continue
+            full = f"{full}.{rest}" if rest else full
+            own = self._project_name(full)
+            if own is not None:
+                other, name = own
+                if name in other.classes:
+                    found = self._lock_base(_Instance(other, name), depth + 1)
+                    if found is not None:
+                        return found
+                continue
+            library = full.split(".")[0]
+            if library in self._package or self._is_project(full):
+                continue
+            if _LOCK_BASE.search(full.rsplit(".", 1)[-1]):
+                return library
+        return None
 
     def unpacked_names(self, call: cst.Call) -> list[str]:
         """Names a tuple returned by this call is unpacked into (`name, lock = make_lock(k)`)."""

@@ -34,6 +34,10 @@ _LOCK_KEEPING = re.compile(
 )
 # Names that say "do the work" (a task, a job, a handler), not read or bookkeep.
 _RUNS_WORK = re.compile(r"^_?(?:run|perform|process|handle|invoke|dispatch)(?:_|$)", re.I)
+# A client of another service fetched by a getter (`org.get_backend()`, `self.get_client()`).
+_FETCHED_SERVICE = re.compile(r"(?:^|\.)get_\w*(?:backend|client|api|service|gateway)\(\)$", re.I)
+# Receivers whose `execute()` runs statements or queued commands, judged as writes one by one.
+_STATEMENT_RUNNER = re.compile(r"(?:^|\.)_?(?:\w*cur(?:sor)?|\w*conn(?:ection)?|\w*session|db|engine|\w*pipe(?:line)?|tx|txn|transaction)$", re.I)
 _READ_NAME = re.compile(r"^_?(?:get|is|has|read|load|fetch|find|check|exists|count|list)(?:_|$)", re.I)
 
 
@@ -76,6 +80,10 @@ def work_out_of_sight(
             return True  # `paypal.sync_all_pending_payments(db)`: a function of an imported module
         if receiver and _RUNS_WORK.match(name) and not receiver.endswith(")"):
             return True  # `self.task.run_wrapped(params)`: the work itself, run by another object
+        if _FETCHED_SERVICE.search(receiver) and not _READ_NAME.match(name) and not _IN_MEMORY.match(name):
+            return True  # `org.get_backend().remove_from_group(...)`: a change made through a service client
+        if receiver and name == "execute" and not site.node.args and not _STATEMENT_RUNNER.search(receiver):
+            return True  # `migration.execute()`: a command or job object doing its work (not a cursor's statement)
         if receiver in ("self", "cls") and not _READ_NAME.match(name):
             if helpers is None or (owner, name) not in helpers.optimistic:
                 return True

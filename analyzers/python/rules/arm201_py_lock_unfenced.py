@@ -176,13 +176,13 @@ class LockUnfenced(FlowRule, PythonRule):
         # a lock built by a factory handed in (`lock_factory(cache, key, expire=...)`)
         r"|finally:\s+[\w.]+\.(?:delete|unlink)\(|def (?:release|unlock)\(self|O_EXCL|getmtime|st_mtime"
         # library lock APIs: claims with a lifetime, once-only task bases, lock decorators, ORM row claims
-        r"|set_lock\(|QueueOnce|exist=False|@locked\(|(?:claimed|taken|leased|acquired)_by ?=|['\"](?:P?SETEX|p?setex)['\"]"
+        r"|set_lock\(|QueueOnce|exist=False|@locked\(|\block_(?:timeout|ttl|expir\w*|lifetime) ?=|(?:claimed|taken|leased|acquired)_by ?=|['\"](?:P?SETEX|p?setex)['\"]"
         # MySQL session locks; leader election by a lock
         # a project's tooz wrapper decorating a writer
         r"|coordination\.synchronized|coordination import synchronized"
         r"|GET_LOCK\(|get_lock\(|partial\(\s*[\w.]*(?:Lock|Redlock|RedLock|Lease|Mutex)\b|(?:leader|primary|master|elect)\w*\.(?:acquire|try_acquire|lock)\("
         # a lock document claimed by an upsert (Mongo), a lock item put only if absent (DynamoDB)
-        r"|upsert=True|attribute_not_exists|attribute_exists"
+        r"|upsert=True|attribute_not_exists|attribute_exists|['\"]\$(?:or|exists)['\"]"
         # a job board's claim (with an expiry, checked by the recogniser)
         r"|\.claim\b"
         # a row inserted only if absent (a lease row when expired rows are deleted)
@@ -256,6 +256,9 @@ class LockUnfenced(FlowRule, PythonRule):
             elif writes or flow_text_has(flow, self.ctx, _MONOTONIC):
                 continue
             elif acquisition.row_claim or (
+                has_lifetime(acquisition, self._helpers)
+                and acquisition.handed_on
+            ) or (
                 has_lifetime(acquisition, self._helpers)
                 and work_out_of_sight(
                     flow, finder, acquisition, self._helpers, self._owner, self._function, self._captured
