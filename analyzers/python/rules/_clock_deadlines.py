@@ -20,6 +20,7 @@ from ._clock import (
     is_logging_call,
     ordering_pairs,
 )
+from ._clock_log_throttles import builds_message, rearms_stamp, records_metrics
 from ._clock_scope import Scope, last_part
 from ._clock_waits import find_silences, find_waits
 from ..walk import walk
@@ -65,11 +66,13 @@ def _branch_statements(block) -> list | None:
     return statements
 
 
-def _observes(analysis: ClockAnalysis, statement) -> bool:
+def _observes(analysis: ClockAnalysis, statement, top=None) -> bool:
     """A statement that only logs or records: a logging call, a metrics/history append, or picking
     which logger method to use (`to_log = logger.info`)."""
     if isinstance(statement, cst.If):
-        return _only_logs(analysis, statement)
+        return _only_logs(analysis, statement, top)
+    if builds_message(statement) or records_metrics(analysis, statement):
+        return True
     if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
         call = statement.value
         if is_logging_call(analysis.qname, call):
@@ -85,11 +88,12 @@ def _observes(analysis: ClockAnalysis, statement) -> bool:
     return isinstance(statement, cst.Pass)
 
 
-def _only_logs(analysis: ClockAnalysis, test_owner: cst.CSTNode | None) -> bool:
+def _only_logs(analysis: ClockAnalysis, test_owner: cst.CSTNode | None, top=None) -> bool:
     """`if time.time() - t0 > 2: log.warning("slow")`, `if stop - start > 0.005: history.append(...)`:
     the clock only decides what to log or record (RULES.md: measurement is never a deadline)."""
     if not isinstance(test_owner, cst.If):
         return False
+    top = top or test_owner
     branches = [test_owner.body]
     orelse = test_owner.orelse
     if orelse is not None:
@@ -97,14 +101,18 @@ def _only_logs(analysis: ClockAnalysis, test_owner: cst.CSTNode | None) -> bool:
     seen = False
     for branch in branches:
         if isinstance(branch, cst.If):
-            if not _only_logs(analysis, branch):
+            if not _only_logs(analysis, branch, top):
                 return False
             seen = True
             continue
         statements = _branch_statements(branch)
-        if statements is None or not all(_observes(analysis, st) for st in statements):
+        if statements is None:
             return False
-        seen = seen or bool(statements)
+        # a throttle stamps its clock again after it logged; that alone observes nothing
+        kept = [st for st in statements if not rearms_stamp(analysis, st, top)]
+        if not all(_observes(analysis, st, top) for st in kept):
+            return False
+        seen = seen or bool(kept)
     return seen
 
 
