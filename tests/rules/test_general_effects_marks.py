@@ -151,3 +151,23 @@ def test_state_helper_called_before_the_send_is_quiet():
             reminder.state = "sent"
         '''
     assert flagged(code, ARM402, "app/reminders.py") == []
+
+
+def test_bytes_literals_in_a_helper_after_the_effect_are_read_like_text():
+    # Found on the round 19 blind half (DjangoCRM's IMAP helper: `name_on_server = b'Junk'`): the
+    # mark reader matched a bytes value against a text pattern and lost the whole file.
+    code = '''
+        import stripe
+
+
+        def _remember(order):
+            order.label = b"Junk"
+            order[b"state"] = "sent"
+
+
+        def charge(order):
+            stripe.Charge.create(amount=order.total, currency="eur", source=order.token)
+            _remember(order)
+        '''
+    assert flagged(code, ARM402, "shop/billing.py") == [("ARM402", 11)]
+    assert flagged(code.replace('b"', '"'), ARM402, "shop/billing.py") == [("ARM402", 11)]

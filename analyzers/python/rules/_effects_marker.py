@@ -15,6 +15,7 @@ import re
 import libcst as cst
 
 from ._effects_flow import Flow, Site
+from ._clock_scope import string_value
 from ._effects_named import _local_callee
 from ..walk import walk
 
@@ -86,7 +87,7 @@ def _sets_done_state(func: cst.FunctionDef) -> bool:
         hit = False
 
         def visit_Assign(self, node: cst.Assign) -> None:
-            if not (isinstance(node.value, cst.SimpleString) and _DONE_VALUE.match(node.value.evaluated_value or "")) and not (
+            if not (isinstance(node.value, cst.SimpleString) and _DONE_VALUE.match(string_value(node.value) or "")) and not (
                 isinstance(node.value, cst.Name) and node.value.value == "True"
             ):
                 return
@@ -105,7 +106,7 @@ def _state_target(target: cst.BaseExpression, value: cst.BaseExpression) -> bool
         index = target.slice[0].slice
         if not (isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString)):
             return False
-        name = index.value.evaluated_value or ""
+        name = string_value(index.value) or ""  # bytes keys (`msg[b'FLAGS']`) decoded, bad escapes None
     else:
         return False
     if isinstance(value, cst.Name):  # `x.sent = True`, never `x.status = True`
