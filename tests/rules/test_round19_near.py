@@ -126,3 +126,26 @@ def test_restamping_another_value_is_not_a_throttle():
                 self.expired_at = time.time()
     """
     assert flagged(code, CLOCK) == [("ARM103", 9)]
+
+
+def test_clearing_state_the_check_reads_is_no_restamp():
+    # Round 19's blind half (glideinWMS's entry group): the branch logs and then retires the old
+    # key by setting the slots the check reads to None; that is the deadline's action, not a
+    # throttle stamping its clock again.
+    code = """\
+    import logging
+    import time
+
+    log = logging.getLogger(__name__)
+
+
+    def serve(descript, grace):
+        eol = time.time() + grace
+        while True:
+            if time.time() > eol and descript.data["OldKey"] is not None:
+                log.info("retiring the old key")
+                descript.data["OldKeyType"] = None
+                descript.data["OldKey"] = None
+            descript.poll()
+    """
+    assert flagged(code, CLOCK) == [("ARM103", 8)]

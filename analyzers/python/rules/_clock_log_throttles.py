@@ -32,6 +32,9 @@ def rearms_stamp(analysis, statement, test_owner) -> bool:
         if not analysis.wall_name(value):
             return False
     elif isinstance(value, cst.Name):
+        # `obj.data["key"] = None` clears state the check also reads (`... is not None`): no stamp
+        if value.value in ("None", "True", "False"):
+            return False
         if not re.search(r"(?<![\w.])" + re.escape(value.value) + r"(?!\w)", test):
             return False
     else:
