@@ -22,6 +22,7 @@ class RawFinding:
     code: str  # the flagged source text, hashed into the fingerprint
     fix: Fix | None = None
     confidence: str = "high"
+    related: tuple[int, ...] = ()  # 1-based lines (Finding.related)
 
 
 # `# armadilhas: ignore[ARM103, ARM201]`, `-- armadilhas: ignore`, on the line or the line above.
@@ -80,6 +81,7 @@ def build_findings(path: str, text: str, raws: list[RawFinding], settings: Setti
                 fingerprint=fingerprint(raw.meta.id, path, raw.code, occurrence),
                 fix=raw.fix,
                 confidence=raw.confidence,
+                related=tuple(sorted(set(raw.related) - {raw.line})),
             )
         )
     return findings

@@ -60,6 +60,10 @@ class Finding:
     # "high": the form is unmistakable. "medium": a form that cannot be told from a look-alike
     # without noise (the App comments inline only on high by default; review.min_confidence).
     confidence: str = "high"
+    # Other lines of the same file that are part of the pitfall, where the report sits on one
+    # line and its cause on another (ARM201: reported at the unfenced write, the lock is taken
+    # here). A pull request that changes only a related line still gets the finding.
+    related: tuple[int, ...] = ()
 
     @property
     def sort_key(self) -> tuple:

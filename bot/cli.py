@@ -180,7 +180,12 @@ def cmd_diff(args) -> int:
     # as the App builds it for a pull request
     result = scan(files, config.settings, jobs=args.jobs, project=_diff_index(root, files, config.settings))
     by_shown = {shown: changed[os.path.relpath(full, root)] for full, shown in files}
-    result.findings = [f for f in result.findings if f.line in by_shown.get(f.path, ())]
+    # a finding whose related line changed is the change's too (the lock a diff adds around
+    # writes it left alone: Finding.related)
+    result.findings = [
+        f for f in result.findings
+        if f.line in by_shown.get(f.path, ()) or not by_shown.get(f.path, set()).isdisjoint(f.related)
+    ]
     return _emit(result, args, config, time.perf_counter() - started)
 
 

@@ -56,8 +56,8 @@ class FileContext:
         return self.settings.language
 
     # --- reporting ---------------------------------------------------------------------------
-    def add_report(self, rule, node, end_node, message, fix, confidence="high") -> None:
-        self._pending.append((rule.META, node, end_node or node, message, fix, confidence))
+    def add_report(self, rule, node, end_node, message, fix, confidence="high", related=()) -> None:
+        self._pending.append((rule.META, node, end_node or node, message, fix, confidence, related))
 
     def add_located(self, located: RawFinding) -> None:
         self.located.append(located)
@@ -99,7 +99,7 @@ class FileContext:
         return self.offset(rng.start.line, rng.start.column), self.offset(rng.end.line, rng.end.column)
 
     def resolve_pending(self) -> None:
-        for meta, node, end_node, message, fix, confidence in self._pending:
+        for meta, node, end_node, message, fix, confidence, related in self._pending:
             start = self.position(node).start
             end = self.position(end_node).end
             resolved_fix = fix(self) if callable(fix) else fix
@@ -116,6 +116,7 @@ class FileContext:
                     ],
                     fix=resolved_fix,
                     confidence=confidence,
+                    related=tuple(self.position(other).start.line for other in related),
                 )
             )
         self._pending.clear()

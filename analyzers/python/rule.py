@@ -51,12 +51,14 @@ class PythonRule(cst.BatchableCSTVisitor):
         fix=None,
         end_node: cst.CSTNode | None = None,
         confidence: str = "high",
+        related: tuple[cst.CSTNode, ...] = (),
     ) -> None:
         """Flag `node` (through `end_node` when the finding spans several nodes). `message`
         overrides the rule's default message (already localised by the caller); `fix` is a
         callable (ctx) -> Fix | None, resolved only once positions are known. `confidence` is
-        "medium" for forms that cannot be told from look-alikes without some noise."""
-        self.ctx.add_report(self, node, end_node, message, fix, confidence)
+        "medium" for forms that cannot be told from look-alikes without some noise. `related`:
+        nodes elsewhere in the file that are part of the pitfall (Finding.related)."""
+        self.ctx.add_report(self, node, end_node, message, fix, confidence, related)
 
     def finish(self) -> None:
         """Called once after the pass; rules that reason over a whole function or module

@@ -27,6 +27,8 @@ def finding_dict(finding: Finding) -> dict:
         "fingerprint": finding.fingerprint,
         "confidence": finding.confidence,
     }
+    if finding.related:
+        data["related_lines"] = list(finding.related)
     if finding.fix is not None:
         data["fix"] = {
             "description": finding.fix.description,

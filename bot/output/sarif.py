@@ -76,6 +76,17 @@ def render(result: ScanResult, version: str, base_url: str | None = None) -> str
                 "properties": {"confidence": f.confidence},
             }
         )
+        if f.related:  # where the pitfall's cause sits (the lock taken for an unfenced write)
+            results[-1]["relatedLocations"] = [
+                {
+                    "id": i,
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": line},
+                    },
+                }
+                for i, line in enumerate(f.related, start=1)
+            ]
         if f.fix is not None and f.fix.edits:
             results[-1]["fixes"] = _fixes(f)
     notifications = [

@@ -75,7 +75,7 @@ class AnalysedFile:
     text: str
     diff: FileDiff
     findings: list[Finding]  # all findings in the file at head
-    on_diff: list[Finding]  # those starting on a line the PR adds
+    on_diff: list[Finding]  # those starting on a line the PR adds, or with a related line it adds
     clean: bool  # analysed without notes: a missing fingerprint here really means "gone"
     inline: bool = True  # False when GitHub sent no patch: it accepts no line comments there
 
@@ -234,7 +234,7 @@ class Reviewer:
             else:  # GitHub left the patch out (large diff): diff the two versions ourselves
                 base = self.client.file_text(pr.repo, item.previous_path or item.path, pr.base_ref)
                 diff = diff_texts(base, text)
-            on_diff = [f for f in report.findings if diff.is_added(f.line)]
+            on_diff = [f for f in report.findings if diff.is_added(f.line) or any(map(diff.is_added, f.related))]
             analysed.append(AnalysedFile(item.path, text, diff, report.findings, on_diff, clean=not report.notes,
                                          inline=item.patch is not None))
         return analysed, notes, changed_paths
@@ -265,6 +265,12 @@ class Reviewer:
     def _comment(self, finding: Finding, analysed: AnalysedFile, pr: PullRequestInfo,
                  skill_path: str | None, language: str, fixer: Fixer | None = None) -> dict:
         start, end = finding.line, max(finding.line, finding.end_line)
+        if not analysed.diff.commentable(start):
+            # on the diff through a related line only (a lock the PR adds around writes it left
+            # alone): the comment goes where the PR changed the code
+            anchor = next((line for line in finding.related if analysed.diff.is_added(line)), None)
+            if anchor is not None:
+                start = end = anchor
         if end != start and not analysed.diff.span_commentable(start, end):
             end = start
         fix = finding.fix

@@ -275,7 +275,10 @@ class LockUnfenced(FlowRule, PythonRule):
         self._reported.extend((target, at) if at is not None else (target,))
         held = self._candidates.get(id(target))
         if held is None or (held[2] == "medium" and confidence == "high"):
-            self._candidates[id(target)] = (at if at is not None else target, message, confidence)
+            # reported at the write, the lock's line is related: a PR that only adds the lock
+            # around writes it did not touch still gets the finding (Finding.related)
+            related = (target,) if at is not None else ()
+            self._candidates[id(target)] = (at if at is not None else target, message, confidence, related)
 
     def leave_Module(self, original_node: cst.Module) -> None:
         self._owner = None
@@ -324,8 +327,8 @@ class LockUnfenced(FlowRule, PythonRule):
             where = self.ctx.position(target)
             if not any(_overlaps(where, other) for other in reported):
                 self._offer(target, self._acquisition_message(), "medium")
-        for target, message, confidence in self._candidates.values():
-            self.report(target, message=message, confidence=confidence)
+        for target, message, confidence, related in self._candidates.values():
+            self.report(target, message=message, confidence=confidence, related=related)
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         if "redis.call" in node.value and lua_lock_script(node.value):
