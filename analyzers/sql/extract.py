@@ -60,6 +60,8 @@ class Extractor:
         # Files are query files and templates as often as plain scripts (sqlc, psql variables,
         # {{schema}}); SQL from Python had its driver placeholders rewritten already.
         self.text = text if embedded else stand_ins(text)
+        # as the file wrote it: `set @start = ...` is MySQL before `@start` is read as a parameter
+        self._written = text
         self._jinja = jinja_branches(text) if not embedded and "{%" in text else []
         text = self.text
         self.facts = FileFacts(text, embedded, ordered_columns(text) if "rder" in text or "RDER" in text else frozenset())
@@ -88,7 +90,12 @@ class Extractor:
 
     def dialect(self) -> str | None:
         if not self._dialect:
-            self._dialect.append(None if self.facts.embedded else foreign_dialect(self.text))
+            found = None
+            if not self.facts.embedded:
+                found = foreign_dialect(self.text)
+                if found is None and self._written != self.text:
+                    found = foreign_dialect(self._written)
+            self._dialect.append(found)
         return self._dialect[0]
 
     def parse_failed(self, offset: int, message: str) -> None:
