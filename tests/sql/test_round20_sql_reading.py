@@ -9,6 +9,7 @@ import textwrap
 from analyzers import Settings, analyze
 from analyzers.sql.dialect import foreign_dialect
 from analyzers.sql.stats import counting
+from analyzers.sql.templates import stand_ins
 
 CLOCK = Settings(select=frozenset({"ARM101"}))
 
@@ -25,6 +26,57 @@ def counted(code: str, path: str = "db/schema.sql") -> tuple[int, int, int]:
     with counting() as stats:
         analyze(path, textwrap.dedent(code), CLOCK)
     return stats.seen, stats.analysed, stats.foreign
+
+
+# --- a template expression over several lines --------------------------------------------------
+
+def test_dbt_config_block_over_several_lines_heads_a_model():
+    # `{{ config(...) }}` renders to nothing; the model's query is read, and the finding stays on
+    # the file's own line
+    code = """\
+    -- never rebuilt from scratch
+    {{
+        config(
+            materialized='incremental',
+            unique_key=['job_id', 'attempt'],
+        )
+    }}
+
+    select job_id, attempt, lease_until
+      from {{ ref('stg_jobs') }}
+     where lease_until < clock_timestamp() - interval '5 minutes'
+    """
+    assert read(code, "models/stale_jobs.sql") == ([("ARM101", 11)], [], 1, 1)
+
+
+def test_multiline_expression_where_a_name_fits_is_a_name():
+    # a macro call with one argument a line, standing for a table: read as a name, the finding on
+    # the line after it
+    code = """\
+    update {{ source(
+                'jobs',
+                'leases') }}
+       set lease_until = clock_timestamp() + interval '30 seconds'
+     where id = 1;
+    """
+    assert read(code) == ([("ARM101", 4)], [], 1, 1)
+
+
+def test_multiline_stand_in_keeps_every_line_and_column():
+    text = "{{\n  config(a='b')\n}} select 1;\n{{ x }}\n"
+    read_as = stand_ins(text)
+    assert len(read_as) == len(text)
+    assert read_as.split("\n")[2:] == ["   select 1;", "___x___", ""]
+    assert read_as.startswith("_config_a_b_")
+
+
+def test_one_line_placeholders_and_unclosed_braces_keep_their_reading():
+    # `{{ schema }}` is still a name; a `{{` that never closes is not an expression
+    code = """\
+    update {{ schema }}.leases set until = clock_timestamp() + interval '1 minute' where id = 1;
+    select '{{' as opening, until < clock_timestamp() from leases;
+    """
+    assert read(code) == ([("ARM101", 1), ("ARM101", 2)], [], 2, 2)
 
 
 # --- SQLite and MySQL files ------------------------------------------------------------------
