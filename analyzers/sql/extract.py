@@ -443,6 +443,23 @@ def _angle_placeholder(text: str, at: int | None) -> str | None:
     return text[:hole.start()] + "_" + hole.group()[1:-1] + "_" + text[hole.end():]
 
 
+# A list written one item a line with a comma after each, the last included (`in (\n 'a',\n 'b',\n)`,
+# a table's columns): PostgreSQL refuses the `)`; DuckDB, BigQuery and Snowflake accept it, and the
+# list means the same without the comma. A line break (and `--` comments) sits between the two; a
+# `, )` on one line is left as written, since there a value may be missing.
+_COMMA_BEFORE = re.compile(r",(?:[ \t\r]*(?:--[^\n]*)?\n)+[ \t\r\n]*$")
+
+
+def _trailing_comma(text: str, at: int | None) -> str | None:
+    """The comma before a `)` the grammar refused read as a blank, or None."""
+    if at is None or not text.startswith(")", at):
+        return None
+    comma = _COMMA_BEFORE.search(text, max(0, at - 400), at)
+    if comma is None:
+        return None
+    return text[:comma.start()] + " " + text[comma.start() + 1:]
+
+
 # One rereading per placeholder or left-out semicolon of a statement: a script written without
 # semicolons needs one per line.
 _FILE_READINGS = 64
@@ -464,6 +481,7 @@ def _file_reading(text: str, message: str, at: int | None) -> str | None:
         or _missing_semicolon(text, at)
         or _fragment_placeholder(text, at)
         or _angle_placeholder(text, at)
+        or _trailing_comma(text, at)
     )
 
 

@@ -79,6 +79,44 @@ def test_one_line_placeholders_and_unclosed_braces_keep_their_reading():
     assert read(code) == ([("ARM101", 1), ("ARM101", 2)], [], 2, 2)
 
 
+# --- a comma after the last item of a list written one a line ---------------------------------
+
+def test_list_written_one_item_a_line_with_a_comma_after_the_last():
+    code = """\
+    select id, lease_until
+      from jobs
+     where queue in (
+             'mail',     -- outgoing mail
+             'billing',  -- invoices
+           )
+       and lease_until < clock_timestamp() - interval '5 minutes';
+    create table leases (
+        id bigint primary key,
+        until timestamptz,
+    );
+    update leases set until = clock_timestamp() + interval '1 minute' where id = 1;
+    """
+    assert read(code) == ([("ARM101", 7), ("ARM101", 12)], [], 3, 3)
+
+
+def test_comma_before_a_closing_parenthesis_on_one_line_stays_a_note():
+    # `values (1, )`: a value may be missing; not read as a list with a trailing comma
+    code = """\
+    insert into leases (id, until) values (1, )
+    returning until < clock_timestamp();
+    update leases set until = clock_timestamp() + interval '1 minute' where id in (1, 2,);
+    """
+    assert read(code) == (
+        [],
+        [
+            'statement not analysed (line 1): syntax error at or near ")"',
+            'statement not analysed (line 3): syntax error at or near ")"',
+        ],
+        2,
+        0,
+    )
+
+
 # --- SQLite and MySQL files ------------------------------------------------------------------
 
 def test_sqlite_tables_named_by_strings_and_sqlite_functions():
