@@ -60,6 +60,8 @@ class Extractor:
         # Files are query files and templates as often as plain scripts (sqlc, psql variables,
         # {{schema}}); SQL from Python had its driver placeholders rewritten already.
         self.text = text if embedded else stand_ins(text)
+        # as the file wrote it: `set @start = ...` is MySQL before `@start` is read as a parameter
+        self._written = text
         self._jinja = jinja_branches(text) if not embedded and "{%" in text else []
         text = self.text
         self.facts = FileFacts(text, embedded, ordered_columns(text) if "rder" in text or "RDER" in text else frozenset())
@@ -88,7 +90,12 @@ class Extractor:
 
     def dialect(self) -> str | None:
         if not self._dialect:
-            self._dialect.append(None if self.facts.embedded else foreign_dialect(self.text))
+            found = None
+            if not self.facts.embedded:
+                found = foreign_dialect(self.text)
+                if found is None and self._written != self.text:
+                    found = foreign_dialect(self._written)
+            self._dialect.append(found)
         return self._dialect[0]
 
     def parse_failed(self, offset: int, message: str) -> None:
@@ -436,6 +443,23 @@ def _angle_placeholder(text: str, at: int | None) -> str | None:
     return text[:hole.start()] + "_" + hole.group()[1:-1] + "_" + text[hole.end():]
 
 
+# A list written one item a line with a comma after each, the last included (`in (\n 'a',\n 'b',\n)`,
+# a table's columns): PostgreSQL refuses the `)`; DuckDB, BigQuery and Snowflake accept it, and the
+# list means the same without the comma. A line break (and `--` comments) sits between the two; a
+# `, )` on one line is left as written, since there a value may be missing.
+_COMMA_BEFORE = re.compile(r",(?:[ \t\r]*(?:--[^\n]*)?\n)+[ \t\r\n]*$")
+
+
+def _trailing_comma(text: str, at: int | None) -> str | None:
+    """The comma before a `)` the grammar refused read as a blank, or None."""
+    if at is None or not text.startswith(")", at):
+        return None
+    comma = _COMMA_BEFORE.search(text, max(0, at - 400), at)
+    if comma is None:
+        return None
+    return text[:comma.start()] + " " + text[comma.start() + 1:]
+
+
 # One rereading per placeholder or left-out semicolon of a statement: a script written without
 # semicolons needs one per line.
 _FILE_READINGS = 64
@@ -457,6 +481,7 @@ def _file_reading(text: str, message: str, at: int | None) -> str | None:
         or _missing_semicolon(text, at)
         or _fragment_placeholder(text, at)
         or _angle_placeholder(text, at)
+        or _trailing_comma(text, at)
     )
 
 

@@ -25,6 +25,11 @@ from .split import block_comment_end, quote_end
 _TEXTUAL = re.compile(
     r"\{\{[^{}\n]{1,80}\}\}|(?<![{$\w])\{[A-Za-z_]\w{0,79}\}(?!\})|@extschema(?::\w+)?@|\$\{\w{1,80}(?::?[-=?+][^{}\n]{0,80})?\}|(?<![\w$])\$[A-Za-z_]\w*(?![\w$])"
 )
+# A template expression written over several lines (dbt's `{{ config(materialized='table', ...) }}`
+# heading a model, a macro call with its arguments one per line); one level of braces inside.
+_MULTILINE_EXPRESSION = re.compile(r"\{\{(?:[^{}]|\{[^{}]*\})*?\}\}")
+_MAX_EXPRESSION = 2000
+_WORD = re.compile(r"[A-Za-z_]\w*")
 # Quick test: does the file use any placeholder the lexical pass rewrites?
 _LEXICAL_HINT = re.compile(r"(?<![:\w\]]):(?![:=])['\"A-Za-z_]|(?<![<@&\w])@[A-Za-z_]|\bsqlc\.|%\(\w+\)s")
 _TOKEN = re.compile(
@@ -52,6 +57,8 @@ def stand_ins(text: str) -> str:
         # elsewhere, not a statement; other tags are control flow around plain SQL.
         text = _JINJA_MACRO.sub(_blank, text)
         text = _JINJA_TAG.sub(_blank, text)
+    if "{{" in text:
+        text = _MULTILINE_EXPRESSION.sub(_multiline_stand_in, text)
     if "{" in text or "@extschema" in text or "$" in text:
         text = _TEXTUAL.sub(lambda m: re.sub(r"\W", "_", m.group()), text)
     if not _LEXICAL_HINT.search(text):
@@ -113,6 +120,20 @@ def stand_ins(text: str) -> str:
         return text
     out.append(text[done:])
     return "".join(out)
+
+
+def _multiline_stand_in(match: re.Match) -> str:
+    """A template expression over several lines read as one name made of its words, as a
+    one-line `{{ x }}` is (a name where a name fits; a fragment, read as blanks, where the grammar
+    refuses it): the name, then the expression's line breaks, then blanks up to where it ended,
+    so that every line and column after it still points at the file."""
+    written = match.group()
+    if "\n" not in written or len(written) > _MAX_EXPRESSION:
+        return written
+    lines = written.split("\n")
+    size = len(written) - (len(lines) - 1) - len(lines[-1])
+    name = ("_" + "_".join(_WORD.findall(written)))[: size - 1].ljust(size - 1, "_") + "_"
+    return name[:size] + "\n" * (len(lines) - 1) + " " * len(lines[-1])
 
 
 def _blank(match: re.Match) -> str:
