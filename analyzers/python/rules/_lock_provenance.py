@@ -169,6 +169,14 @@ class Provenance:
             return self._lock_base(found, 0)
         return found if isinstance(found, str) else None
 
+    def instance_of(self, call: cst.Call, node: cst.BaseExpression) -> "_Instance | None":
+        """The object of one of the project's own classes `node` holds, `node` being part of
+        `call` (`LockManager(...)`, a local or a module global bound to one), or None."""
+        function, cls = self.here.enclosing.get(id(call), (None, None))
+        self._steps = 0
+        found = self._origin(node, _Scope(self.here, function, cls))
+        return found if isinstance(found, _Instance) else None
+
     def _lock_base(self, instance: _Instance, depth: int) -> str | None:
         """An object of the project's own class that extends a library's lock class (`class
         GlobalLock(redis.lock.Lock)`, through the project's own bases too) is that library's lock.

@@ -9,13 +9,18 @@ wrapper's body does rather than by what it is called:
   (`client.lock(key, timeout=30)` then `lock.acquire()`), or that enters another such context
   manager around its `yield` (`with_playlist_lock(id)` -> `with_lock(key)` -> `client.lock`):
   the caller's `with` body runs under that lock;
+- an object of one of the project's classes entered in a `with` (`with RedisLock(key=k):`), whose
+  `__enter__` takes such a lock itself or through a method of its own (`self.acquire()`), and a
+  context-manager method called on such an object (`with manager.locked(kind):`, the manager
+  built from the project's class, here or in another module);
 - a function or method of this module that builds and returns the lock object
   (`return redis_lock.Lock(conn, key, expire=60)`, `return self.coord.get_lock(name)`), whose
   caller then acquires or enters the value it got back.
 
 The lock inside must be a distributed one with a lifetime: a call whose name says lock / lease /
-mutex / semaphore (`_lock_general`), given a lifetime keyword, not an in-process primitive. The
-wrappers are followed at most `_DEPTH` levels deep.
+mutex / semaphore (`_lock_general`), given a lifetime keyword, not an in-process primitive, or a
+claim of a shared key with a lifetime (`cache.add(key, owner, 60)`, `set(key, v, nx=True, ex=5)`,
+`_lifetime_claims`). The wrappers are followed at most `_DEPTH` levels deep.
 """
 from __future__ import annotations
 
@@ -44,6 +49,16 @@ def expiring_lock_call(call: cst.Call, imports: dict[str, str]) -> bool:
     if not name or not names_acquisition(name) or not lifetime_given(call):
         return False
     return not _in_process(_chain_of(call.func), imports)
+
+
+def _takes_expiring(call: cst.Call, unit) -> bool:
+    """An expiring lock taken by name, or a claim of a shared key with a lifetime."""
+    from ._lifetime_claims import _claims_with_lifetime  # it imports the acquisition finder, which imports us
+
+    return expiring_lock_call(call, unit.imports) or _claims_with_lifetime(unit.module, call)
+
+
+_ENTER = ("__enter__", "__aenter__")
 
 
 class WrapperIndex:
@@ -75,12 +90,42 @@ class WrapperIndex:
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self" and owner:
             method = unit.classes.get(owner, {}).get(func.attr.value)
             return (unit, method) if method is not None else None
+        if isinstance(func, cst.Attribute) and unit is self.provenance.here:
+            # `manager.locked(...)`, `LockManager(...).locked(...)`: a method of the project's class
+            instance = self.provenance.instance_of(call, func.value)
+            if instance is not None:
+                method = instance.unit.classes.get(instance.cls, {}).get(func.attr.value)
+                return (instance.unit, method) if method is not None else None
         return None
 
     def lock_context(self, call: cst.Call, owner: str | None = None) -> bool:
         """The call is a context manager of the project whose `yield` runs under an expiring lock."""
         found = self._function(call, self.provenance.here, owner)
-        return found is not None and self._context(found[0], found[1], _DEPTH)
+        if found is not None:
+            return self._context(found[0], found[1], _DEPTH)
+        return self._entered_object(call)
+
+    def _entered_object(self, call: cst.Call) -> bool:
+        """`with RedisLock(key=k):` where the project class's `__enter__` takes an expiring lock,
+        itself or through one of the class's own methods (`self.acquire()`)."""
+        instance = self.provenance.instance_of(call, call)
+        if instance is None:
+            return False
+        methods = instance.unit.classes.get(instance.cls, {})
+        for name in _ENTER:
+            enter = methods.get(name)
+            if enter is None:
+                continue
+            calls = list(_body(enter).calls)
+            for inner in list(calls):
+                func = inner.func
+                if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+                    own = methods.get(func.attr.value)
+                    if own is not None and own is not enter:
+                        calls.extend(_body(own).calls)
+            if any(_takes_expiring(c, instance.unit) for c in calls):
+                return True
+        return False
 
     def _context(self, unit, function: cst.FunctionDef, depth: int) -> bool:
         key = id(function)
@@ -90,7 +135,7 @@ class WrapperIndex:
         body = _body(function)
         verdict = False
         if depth > 0 and body.yields and is_context_manager(function):
-            if any(expiring_lock_call(c, unit.imports) for c in body.calls):
+            if any(_takes_expiring(c, unit) for c in body.calls):
                 verdict = True
             else:
                 for inner in body.with_calls:
