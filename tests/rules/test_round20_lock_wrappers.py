@@ -8,7 +8,9 @@ wrapper of another module and the writes are at the caller:
 - an object of a project class entered in a `with`, whose `__enter__` takes such a lock itself or
   through a method of its own (`self.acquire()`);
 - a context-manager method called on an object of a project class (`manager.locked(kind)`, the
-  manager built with the lock's lifetime as a constructor keyword).
+  manager built with the lock's lifetime as a constructor keyword);
+- a method of another module's lock object that returns whether its expiring claim won
+  (`if not lock.try_acquire_lock(key): return`, `lock = DistributedLock()` a module global).
 
 Look-alikes stay quiet: a wrapper over an in-process lock, a claim with no lifetime, a class whose
 `__enter__` opens a file, and the same callers with a fencing token.
@@ -207,3 +209,49 @@ def test_a_manager_method_over_an_in_process_lock_is_quiet():
         "with threading.Lock():",
     )
     assert flagged(NOTIFY, "tasks/notify.py", {"services/lock_manager.py": manager}) == []
+
+
+DISTRIBUTED = """\
+from app.redis import init_redis_client
+
+
+class DistributedLock:
+    def __init__(self, prefix="LOCK_KEY", lock_timeout=30):
+        self.prefix = prefix
+        self.lock_timeout = lock_timeout
+        self.redis_client = init_redis_client()
+
+    def try_acquire_lock(self, key, timeout=None):
+        acquired = self.redis_client.set(f"{self.prefix}_{key}", "1", nx=True, ex=timeout or self.lock_timeout)
+        return acquired is True
+
+    def release_lock(self, key):
+        self.redis_client.delete(f"{self.prefix}_{key}")
+"""
+
+SCHEDULE = """\
+from app.utils.distributed_lock import DistributedLock
+
+lock = DistributedLock()
+
+
+class PipelineScheduler:
+    def start(self, run, db):
+        if not lock.try_acquire_lock(f"pipeline_run_{run.id}"):
+            return
+        try:
+            db.execute("INSERT INTO block_runs (run_id) VALUES (%s)", (run.id,))
+        finally:
+            lock.release_lock(f"pipeline_run_{run.id}")
+"""
+
+
+def test_a_method_of_a_module_level_project_lock_object_is_a_claim_with_its_lifetime():
+    # reported at the call: the lock is taken there, its claim in the other module
+    assert flagged(SCHEDULE, "app/scheduler.py", {"app/utils/distributed_lock.py": DISTRIBUTED}) == [("ARM201", 8)]
+
+
+def test_a_lock_function_whose_claim_has_no_lifetime_is_quiet():
+    locks = DISTRIBUTED.replace(', nx=True, ex=timeout or self.lock_timeout)', ', nx=True)')
+    assert flagged(SCHEDULE, "app/scheduler.py", {"app/utils/distributed_lock.py": locks}) == []
+

@@ -139,6 +139,13 @@ class AcquisitionFinder:
         found = []
         for site in self.flow.sites:
             helper = self.helpers.resolve(site, self.owner) if self.helpers is not None else None
+            elsewhere = False
+            if helper is None and isinstance(site.node, cst.Call) and wrappers_for(self.ctx).returned_claim(site.node, self.owner):
+                # another module's helper returning whether its expiring claim won: reported here,
+                # at the call, the one place in this file where the lock is taken
+                from ._lock_helpers import LockHelper  # it builds on this module
+
+                helper, elsewhere = LockHelper(site.node, "returns", None), True
             if helper is None:
                 continue
             if helper.kind == "context":
@@ -152,6 +159,7 @@ class AcquisitionFinder:
                 (s.index for s in self.flow.sites if s.index > site.index and re.search(r"release|unlock", s.method)), None
             )
             acquisition = Acquisition(site.node, site.index, site.index + 1, release, None, helper.lease_table, report=helper.node)
+            acquisition.expires = acquisition.expires or elsewhere  # its body's claim has a lifetime
             acquisition.guard_if = self._guarding_if(site)
             found.append(acquisition)
         return found

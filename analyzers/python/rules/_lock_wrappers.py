@@ -13,6 +13,11 @@ wrapper's body does rather than by what it is called:
   `__enter__` takes such a lock itself or through a method of its own (`self.acquire()`), and a
   context-manager method called on such an object (`with manager.locked(kind):`, the manager
   built from the project's class, here or in another module);
+- a function or method of another module named for taking a lock that returns whether an expiring
+  claim won (`got = _lock.lock(task, host, expire=expire); return got`, `acquired =
+  redis.set(key, 1, nx=True, ex=t); return acquired is True`): its caller holds the lock after a
+  call whose result it tests (`if not lock(name, expire=1810): return`); this module's own such
+  helpers are `_lock_helpers`';
 - a function or method of this module that builds and returns the lock object
   (`return redis_lock.Lock(conn, key, expire=60)`, `return self.coord.get_lock(name)`), whose
   caller then acquires or enters the value it got back.
@@ -31,6 +36,7 @@ import libcst as cst
 from ._call_args import _chain_of, callee_name, is_context_manager
 from ._lock_general import _LOCAL_LIBRARIES, lifetime_given, names_acquisition
 from ._lock_provenance import _body
+from ..walk import descendants
 
 _DEPTH = 3
 
@@ -146,6 +152,21 @@ class WrapperIndex:
         self._verdicts[key] = verdict
         return verdict
 
+    def returned_claim(self, call: cst.Call, owner: str | None = None) -> bool:
+        """The call is a function or method of another of the project's modules, named for taking
+        a lock, that returns whether an expiring lock or claim it takes was won."""
+        name = callee_name(call)
+        if not name or not names_acquisition(name):
+            return False
+        found = self._function(call, self.provenance.here, owner)
+        if found is None or found[0] is self.provenance.here:
+            return False
+        unit, function = found
+        key = -id(function)  # apart from the context-manager verdicts of the same function
+        if key not in self._verdicts:
+            self._verdicts[key] = _returns_claim(unit, function)
+        return self._verdicts[key]
+
     def returned_lock(self, call: cst.Call, owner: str | None = None) -> bool:
         """The call is this module's function or method that builds and returns an expiring
         lock (`return redis_lock.Lock(conn, key, expire=...)`)."""
@@ -157,6 +178,29 @@ class WrapperIndex:
         return not body.yields and any(
             isinstance(value, cst.Call) and expiring_lock_call(value, unit.imports) for value in body.returns
         )
+
+
+def _returns_claim(unit, function: cst.FunctionDef) -> bool:
+    body = _body(function)
+    if body.yields or is_context_manager(function):
+        return False
+    takes = [c for c in body.calls if _takes_expiring(c, unit)]
+    if not takes:
+        return False
+    held = {
+        name for name, bindings in body.locals.items()
+        if any(_holds(value, takes) for value, _ in bindings)
+    }
+    return any(_holds(value, takes) or _names(value) & held for value in body.returns)
+
+
+def _holds(node: cst.CSTNode, calls: list[cst.Call]) -> bool:
+    wanted = {id(c) for c in calls}
+    return any(id(n) in wanted for n in descendants(node))
+
+
+def _names(node: cst.CSTNode) -> set[str]:
+    return {n.value for n in descendants(node) if isinstance(n, cst.Name)}
 
 
 _CACHE: list[tuple[object, WrapperIndex]] = []
