@@ -93,7 +93,7 @@ def foreign_dialect(text: str) -> str | None:
     if _MYSQL_USER.search(text) or _MYSQL_EMPTY_STRING.search(text):
         return "MySQL"
     lowered = text.lower()
-    if "'@" in text or "collate" in lowered or "'" in text and ("table" in lowered or "into" in lowered):
+    if "'@" in text or "collate" in lowered or ("'" in text and ("table" in lowered or "into" in lowered)):
         code = _COMMENTS.sub(" ", text)
         if "'@" in text and _MYSQL_GRANTEE.search(code):
             return "MySQL"

@@ -71,7 +71,7 @@ def _observes(analysis: ClockAnalysis, statement, top=None) -> bool:
     which logger method to use (`to_log = logger.info`)."""
     if isinstance(statement, cst.If):
         return _only_logs(analysis, statement, top)
-    if builds_message(statement) or records_metrics(analysis, statement):
+    if builds_message(statement) or records_metrics(statement):
         return True
     if isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call):
         call = statement.value

@@ -12,12 +12,14 @@ import re
 
 import libcst as cst
 
+from ._call_args import callee_name, module_code
+
 _EMPTY = cst.Module(body=[])
 _METRICS_CALL = re.compile(r"metric|telemetry|(?:^|_)stats?(?:_|$)", re.IGNORECASE)
 
 
 def _code(node: cst.CSTNode) -> str:
-    return _EMPTY.code_for_node(node)
+    return module_code(_EMPTY, node)
 
 
 def rearms_stamp(analysis, statement, test_owner) -> bool:
@@ -60,10 +62,8 @@ def builds_message(statement) -> bool:
     )
 
 
-def records_metrics(analysis, statement) -> bool:
+def records_metrics(statement) -> bool:
     """`self._flush_metrics()`, `report_stats()`: a bare call named for the metrics it records."""
     if not (isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Call)):
         return False
-    func = statement.value.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
-    return bool(_METRICS_CALL.search(name.lstrip("_")))
+    return bool(_METRICS_CALL.search(callee_name(statement.value).lstrip("_")))

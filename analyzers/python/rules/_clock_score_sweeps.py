@@ -20,6 +20,7 @@ import re
 
 import libcst as cst
 
+from ._call_args import kwarg, positional
 from ._clock import OFFSET, WALL
 from ._clock_scope import Scope, call_name, last_part
 
@@ -33,11 +34,11 @@ _OTHER_FAMILY = re.compile(
 
 def sweep_bound(call: cst.Call) -> cst.BaseExpression | None:
     """The upper bound of `zremrangebyscore(key, min, max)` (positional or `max=`)."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "max":
-            return arg.value
-    positional = [arg.value for arg in call.args if arg.keyword is None and not arg.star]
-    return positional[2] if len(positional) >= 3 else None
+    named = kwarg(call, "max")
+    if named is not None:
+        return named.value
+    args = positional(call)
+    return args[2] if len(args) >= 3 else None
 
 
 def _moved_back(finder, scope: Scope, bound: cst.BaseExpression):

@@ -22,7 +22,7 @@ import re
 
 import libcst as cst
 
-from ._call_args import kwarg, positional
+from ._call_args import kwarg, module_code, positional
 from ..walk import walk
 
 _TOKEN = re.compile(r"fenc|nextval|last_token", re.I)
@@ -120,11 +120,11 @@ def _names_taker(node: cst.BaseExpression) -> bool:
     return not (isinstance(node, cst.Name) and node.value in ("True", "False", "None"))
 
 
+_EMPTY = cst.Module([])
+
+
 def _code(node: cst.BaseExpression) -> str:
-    try:
-        return cst.Module([]).code_for_node(node)
-    except Exception:
-        return ""
+    return module_code(_EMPTY, node)
 
 
 def _aged(value: cst.BaseExpression) -> bool:
@@ -151,12 +151,12 @@ def _holder_claim(call: cst.Call) -> set[str]:
         # over when free or old, kept when already this taker's
         return free_elsewhere and _names_taker(value) and _code(tested) == _code(value)
 
-    holders = [f for f, v in _entries(args[0]).items() if takes(f, v, False)]
+    holders: list[str] = []
     filters = [args[0]]
     listed = _entries(args[0]).get("$and")
     filters += [e.value for e in (listed.elements if isinstance(listed, (cst.List, cst.Tuple)) else ()) if isinstance(e.value, cst.Dict)]
     for node in filters:
-        holders += [f for f, v in _entries(node).items() if node is not args[0] and takes(f, v, False)]
+        holders += [f for f, v in _entries(node).items() if takes(f, v, False)]
         alternatives = _alternatives(node)
         for i, alternative in enumerate(alternatives):
             others = [a for j, a in enumerate(alternatives) if j != i]

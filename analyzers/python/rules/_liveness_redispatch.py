@@ -13,6 +13,7 @@ import re
 import libcst as cst
 
 from ..walk import descendants
+from ._call_args import callee_name
 
 # Celery's enqueue calls and verbs that start an item's work over.
 _RERUN = re.compile(
@@ -29,8 +30,6 @@ def redispatched(body: cst.CSTNode) -> bool:
         if not isinstance(loop, cst.For):
             continue
         for inner in descendants(loop.body, skip=(cst.FunctionDef, cst.ClassDef)):
-            if isinstance(inner, cst.Call) and isinstance(inner.func, (cst.Attribute, cst.Name)):
-                name = inner.func.attr.value if isinstance(inner.func, cst.Attribute) else inner.func.value
-                if _RERUN.match(name):
-                    return True
+            if isinstance(inner, cst.Call) and _RERUN.match(callee_name(inner)):
+                return True
     return False

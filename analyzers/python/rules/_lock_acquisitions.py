@@ -209,7 +209,7 @@ class AcquisitionFinder:
         if len(constant) < 6 or not _LOCKISH_KEY.search(constant):
             return False
         pattern = rf"\.(?:delete|unlink|delete_many)\(\s*[fbr]?[\"']{re.escape(constant)}"
-        return len(re.findall(pattern, self.ctx.text)) > 0
+        return re.search(pattern, self.ctx.text) is not None
 
     def _gives_back(self) -> bool:
         return any(re.search(r"delete|unlink|release|unlock", s.method, re.I) for s in self.flow.sites)

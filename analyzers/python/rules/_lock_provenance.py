@@ -162,9 +162,7 @@ class Provenance:
     # --- the question -----------------------------------------------------------------------
     def library_of(self, node: cst.BaseExpression) -> str | None:
         """The import head of the library that built `node`'s value (a call in this module)."""
-        function, cls = self.here.enclosing.get(id(node), (None, None))
-        self._steps = 0
-        found = self._origin(node, _Scope(self.here, function, cls))
+        found = self._resolve(node, node)
         if isinstance(found, _Instance):
             return self._lock_base(found, 0)
         return found if isinstance(found, str) else None
@@ -172,10 +170,14 @@ class Provenance:
     def instance_of(self, call: cst.Call, node: cst.BaseExpression) -> "_Instance | None":
         """The object of one of the project's own classes `node` holds, `node` being part of
         `call` (`LockManager(...)`, a local or a module global bound to one), or None."""
+        found = self._resolve(call, node)
+        return found if isinstance(found, _Instance) else None
+
+    def _resolve(self, call: cst.Call, node: cst.BaseExpression):
+        """What `node` is, in the scope of the function that makes `call`."""
         function, cls = self.here.enclosing.get(id(call), (None, None))
         self._steps = 0
-        found = self._origin(node, _Scope(self.here, function, cls))
-        return found if isinstance(found, _Instance) else None
+        return self._origin(node, _Scope(self.here, function, cls))
 
     def _lock_base(self, instance: _Instance, depth: int) -> str | None:
         """An object of the project's own class that extends a library's lock class (`class

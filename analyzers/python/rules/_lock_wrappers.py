@@ -16,8 +16,8 @@ wrapper's body does rather than by what it is called:
 - a function or method of another module named for taking a lock that returns whether an expiring
   claim won (`got = _lock.lock(task, host, expire=expire); return got`, `acquired =
   redis.set(key, 1, nx=True, ex=t); return acquired is True`): its caller holds the lock after a
-  call whose result it tests (`if not lock(name, expire=1810): return`); this module's own such
-  helpers are `_lock_helpers`';
+  call whose result it tests (`if not lock(name, expire=1810): return`) (this module's own such
+  helpers are judged by `_lock_helpers`);
 - a function or method of this module that builds and returns the lock object
   (`return redis_lock.Lock(conn, key, expire=60)`, `return self.coord.get_lock(name)`), whose
   caller then acquires or enters the value it got back.
@@ -76,7 +76,8 @@ class WrapperIndex:
 
         self.ctx = ctx
         self.provenance = provenance_for(ctx)
-        self._verdicts: dict[int, bool] = {}
+        self._verdicts: dict[int, bool] = {}  # context managers, by id of the function
+        self._claims: dict[int, bool] = {}  # helpers returning a claim's result, likewise
 
     def _function(self, call: cst.Call, unit, owner: str | None):
         """(unit, FunctionDef) the call names, or None."""
@@ -162,10 +163,9 @@ class WrapperIndex:
         if found is None or found[0] is self.provenance.here:
             return False
         unit, function = found
-        key = -id(function)  # apart from the context-manager verdicts of the same function
-        if key not in self._verdicts:
-            self._verdicts[key] = _returns_claim(unit, function)
-        return self._verdicts[key]
+        if id(function) not in self._claims:
+            self._claims[id(function)] = _returns_claim(unit, function)
+        return self._claims[id(function)]
 
     def returned_lock(self, call: cst.Call, owner: str | None = None) -> bool:
         """The call is this module's function or method that builds and returns an expiring

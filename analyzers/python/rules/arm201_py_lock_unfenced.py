@@ -257,11 +257,11 @@ class LockUnfenced(FlowRule, PythonRule):
                 continue
             elif acquisition.row_claim or (
                 has_lifetime(acquisition, self._helpers)
-                and acquisition.handed_on
-            ) or (
-                has_lifetime(acquisition, self._helpers)
-                and work_out_of_sight(
-                    flow, finder, acquisition, self._helpers, self._owner, self._function, self._captured
+                and (
+                    acquisition.handed_on
+                    or work_out_of_sight(
+                        flow, finder, acquisition, self._helpers, self._owner, self._function, self._captured
+                    )
                 )
             ):
                 # The guarded work is out of sight (the caller's, a method called under the
