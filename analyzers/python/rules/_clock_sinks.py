@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ._clock import OFFSET, WALL, ClockAnalysis, Flow, date_level, is_logging_call, ordering_pairs
+from ._clock_arrived_rows import arrived, arrived_rows
 from ._clock_claims import claim_sinks, signs_jwt
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
@@ -195,6 +196,8 @@ class _Finder:
                 continue
             if not _due_column(fields[-1]):
                 self._cutoff(scope, call, name, fields[-1], arg.value, f"{_short(name)}({keyword}=...)")
+                if lookup in ("lt", "lte"):
+                    arrived_rows(self, scope, call, fields[-1], arg.value, f"{_short(name)}({keyword}=...)")
                 continue
             flow = self.offset(scope, arg.value, (WALL,))
             if flow is not None:
@@ -233,19 +236,19 @@ class _Finder:
         """`Token.expires_at < datetime.utcnow()` inside `.filter(...)`/`.where(...)`."""
         query = self.enclosing_query(comparison)
         if query is not None:
-            self._query_pairs(scope, query, [(left, right) for left, _op, right in ordering_pairs(comparison)])
+            self._query_pairs(scope, query, list(ordering_pairs(comparison)))
 
     def _operator_comparisons(self, scope: Scope) -> None:
         """`Share.deleted_at.op("<=")(now)` inside a query: the same comparison, spelled as a call."""
         for call, left, _op, right in operator_comparisons(self.analysis, scope):
             query = self.enclosing_query(call)
             if query is not None:
-                self._query_pairs(scope, query, [(left, right)])
+                self._query_pairs(scope, query, [(left, _op, right)])
 
     def _query_pairs(self, scope: Scope, query: cst.Call, pairs) -> None:
         if self._only_counted(query):
             return
-        for left, right in pairs:
+        for left, op, right in pairs:
             for written, other in ((left, right), (right, left)):
                 column = query_column(self.analysis, scope, written)
                 if column is None:
@@ -254,6 +257,8 @@ class _Finder:
                 detail = f"{_short(call_name(self.analysis.qname, query))}({self.ctx.code_for(node)} ...)"
                 if not _due_column(name):
                     self._cutoff(scope, query, "", name, other, detail)
+                    if op is not None and arrived(op, written is left):
+                        arrived_rows(self, scope, query, name, other, detail)
                     continue
                 flow = self.offset(scope, other, (WALL,))
                 if flow is not None:
