@@ -126,11 +126,14 @@ class _FlowFinder(StoredComparisons):
             local = self._local_callee(scope, call)
             for arg in call.args:
                 keyword = arg.keyword.value if arg.keyword is not None else None
-                for item, in_record, key in _items(arg.value, key=keyword):
+                record = self._record_literal(scope, arg.value)
+                for item, in_record, key in _items(record or arg.value, key=keyword):
                     if local and not in_record:
                         continue  # a deadline handed to this file's own helper: an in-process wait
                     if key is not None and self._named_elsewhere(key):
                         continue
+                    if record is not None and not (key and (EXPIRY_NAME.search(key) or SCHEDULE_NAME.search(key))):
+                        continue  # a record built beforehand: only the fields named for when it lapses
                     flow = self._flow(scope, item)
                     if flow is None or flow.kind != OFFSET or not self._shifted(scope, flow, item):
                         continue
@@ -146,6 +149,15 @@ class _FlowFinder(StoredComparisons):
             owner = target.value
             if isinstance(owner, cst.Name) and self._handed_on(scope, owner.value):
                 self._add(flow, report_node(flow, value), "kept", f"{owner.value}.{target.attr.value}")
+
+    def _record_literal(self, scope: Scope, value: cst.CSTNode) -> cst.Dict | None:
+        """The dict literal a local holds when it is handed on (`token = {...}`, then
+        `self.new_unique_data("token", token)`): the one dict literal bound to it (the name may be
+        reused later for something else, such as the token's text)."""
+        if not isinstance(value, cst.Name) or _IN_MEMORY.search(value.value):
+            return None
+        records = [d.value for d in scope.defs.get(value.value, []) if isinstance(d.value, cst.Dict)]
+        return records[0] if len(records) == 1 else None
 
     def _named_elsewhere(self, key: str) -> bool:
         """A field the named forms already read by its name and left alone: a history stamp or a
