@@ -279,3 +279,24 @@ def test_deadline_table_through_locals_named_alike():
             return None
     """
     assert flagged(code, "components/authorization.py") == [("ARM103", 13)]
+
+
+def test_hivemind_dht_time_is_the_wall_clock():
+    code = """\
+    import threading
+    import time
+
+    from hivemind import get_dht_time
+
+    from petals.utils.dht import declare_active_modules
+
+
+    class ModuleAnnouncerThread(threading.Thread):
+        def run(self) -> None:
+            while True:
+                started = time.perf_counter()
+                declare_active_modules(self.dht, self.module_uids, expiration_time=get_dht_time() + self.expiration)
+                if self.stop.wait(self.update_period - (time.perf_counter() - started)):
+                    break
+    """
+    assert flagged(code, "src/petals/server/server.py") == [("ARM104", 13)]
