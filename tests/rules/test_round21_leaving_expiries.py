@@ -300,3 +300,28 @@ def test_hivemind_dht_time_is_the_wall_clock():
                     break
     """
     assert flagged(code, "src/petals/server/server.py") == [("ARM104", 13)]
+
+
+def test_deadline_kept_as_a_value_in_djangos_shared_cache():
+    code = """\
+    import time
+
+    from django.core.cache import cache
+
+
+    class Profile:
+        def set_quota_deadline(self, hours):
+            k = f"quota_deadline_{self.user.id}"
+            seconds = hours * 60 * 60
+            v = time.time() + seconds
+            cache.set(k, v, int(seconds * 10))
+            return v
+
+        def remember_total(self, total):
+            cache.set(f"used_quota_{self.user.id}", total, 60)
+
+
+    def memo(local_cache, key):
+        local_cache.set(key, time.time() + 30)
+    """
+    assert flagged(code, "app/models/profile.py") == [("ARM104", 10)]

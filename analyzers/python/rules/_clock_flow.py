@@ -57,6 +57,9 @@ _PRESENTED = re.compile(r"cookie|http_date|header", re.IGNORECASE)
 _EXCEPTION = re.compile(r"(?:Error|Exception|Warning|Exit|Timeout|Expired)$")
 # An in-memory cache or memo keeps the instant in this process.
 _IN_MEMORY = re.compile(r"cache|memo", re.IGNORECASE)
+# Django's cache framework is the deployment's shared cache (Redis, memcached, a table): a deadline
+# kept there as a value is read back by other workers. Its timeout argument is a relative TTL.
+_SHARED_CACHE = re.compile(r"^django\.core\.cache\.caches?\b")
 # Sorted-set ranges are comparisons the store makes; _clock_sinks tells due reads from retention.
 _RANGES = re.compile(r"range|byscore|bylex", re.IGNORECASE)
 _JWT_CLAIMS = frozenset({"exp", "nbf", "iat"})
@@ -121,7 +124,7 @@ class _FlowFinder(StoredComparisons):
                 continue  # SQL text and query lookups have their own, finer judges in _clock_sinks
             if last[:1].isupper() and not self._constructed_and_kept(scope, call):
                 continue  # an object that may live and die in memory
-            if _IN_MEMORY.search(name) or _RANGES.search(last) or HISTORY_RECORD.search(name):
+            if _IN_MEMORY.search(name) and not _SHARED_CACHE.match(name) or _RANGES.search(last) or HISTORY_RECORD.search(name):
                 continue  # a local cache; a store-side range (the named forms judge those); a history log
             local = self._local_callee(scope, call)
             for arg in call.args:
