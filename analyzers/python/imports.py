@@ -35,16 +35,22 @@ def import_table(module: cst.Module) -> dict[str, str]:
     a libcst metadata provider: resolving any provider through MetadataWrapper costs a full
     traversal of the tree, several times the price of this walk."""
     table: dict[str, str] = {}
-    stack: list[cst.CSTNode] = list(reversed(module.body))
+    # names a module-level `from m import name` bound: a later module-level `import name` rebinds
+    # them (`from datetime import datetime` ... `import datetime`: the module wins from there on)
+    top_from: set[str] = set()
+    stack: list[tuple[cst.CSTNode, bool]] = [(node, False) for node in reversed(module.body)]
     while stack:
-        node = stack.pop()
+        node, nested = stack.pop()
         if isinstance(node, cst.SimpleStatementLine):
             for small in node.body:
                 if isinstance(small, cst.Import):
-                    _add_import(table, small)
+                    _add_import(table, small, set() if nested else top_from)
                 elif isinstance(small, cst.ImportFrom):
-                    _add_import_from(table, small)
+                    bound = _add_import_from(table, small)
+                    if not nested:
+                        top_from.update(bound)
             continue
+        nested = nested or isinstance(node, (cst.FunctionDef, cst.ClassDef))
         children: list[cst.CSTNode] = []
         for attr in ("body", "orelse", "handlers", "finalbody"):
             value = getattr(node, attr, None)
@@ -56,30 +62,38 @@ def import_table(module: cst.Module) -> dict[str, str]:
                 children.extend(v for v in value if isinstance(v, cst.CSTNode))
         if isinstance(node, cst.Match):
             children.extend(node.cases)
-        stack.extend(reversed(children))
+        stack.extend((child, nested) for child in reversed(children))
     return table
 
 
-def _add_import(table: dict[str, str], node: cst.Import) -> None:
+def _add_import(table: dict[str, str], node: cst.Import, rebinds: set[str]) -> None:
     for alias in node.names:
         full = _module_name(alias.name)
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
             table[alias.asname.name.value] = full
         else:
             head = full.split(".")[0]
-            table.setdefault(head, head)
+            if head in rebinds:
+                rebinds.discard(head)
+                table[head] = head
+            else:
+                table.setdefault(head, head)
 
 
-def _add_import_from(table: dict[str, str], node: cst.ImportFrom) -> None:
+def _add_import_from(table: dict[str, str], node: cst.ImportFrom) -> list[str]:
+    """Adds the names the statement binds and returns them."""
     if node.relative or isinstance(node.names, cst.ImportStar):
-        return  # project-local or unknowable; never one of the APIs the rules look for
+        return []  # project-local or unknowable; never one of the APIs the rules look for
     module = _module_name(node.module)
+    bound = []
     for alias in node.names:
         name = _module_name(alias.name)
         local = name
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
             local = alias.asname.name.value
         table[local] = f"{module}.{name}" if module else name
+        bound.append(local)
+    return bound
 
 
 def qualify(table: dict[str, str], node: cst.BaseExpression) -> str | None:

@@ -75,7 +75,7 @@ def reads_wall_clock(qname, call: cst.Call) -> bool:
 # The only rewrites that are exact: same unit, same type, different clock.
 MONOTONIC_OF = {"time.time": "monotonic", "time.time_ns": "monotonic_ns"}
 CLOCK_TRIGGER = re.compile(
-    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|\blocal(?:date|time)\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\(|reactor\.seconds\s*\(|"
+    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|\blocal(?:date|time)\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\(|reactor\.seconds\s*\(|\bget_dht_time\s*\(|"
     # a project helper computing an expiry (see _clock_helpers.guessed_expiry)
     r"(?:expiration|expiry_(?:date|time|datetime|at)|expires_(?:at|on)|expire_(?:at|time)|deadline|valid_until)\s*\("
     # oslo.utils age checks, which read the clock inside (see _clock_helpers.age_check)
@@ -243,6 +243,9 @@ class ClockAnalysis:
             if clock:
                 return self._reading(call, WALL, clock, HIGH)
             if key in self.imported:
+                found = library_reading(self.qname, call)  # `from hivemind import get_dht_time`
+                if found:
+                    return self._reading(call, WALL, *found)
                 guess = guessed_reading(self.qname(call.func), set())
                 if guess:
                     return self._reading(call, WALL, *guess)
@@ -500,9 +503,9 @@ class ClockAnalysis:
             return self.item_flow(scope, node.expression, position, visiting, depth + 1)
         else:
             sym = sym_of(node) if isinstance(node, (cst.Name, cst.Attribute, cst.Subscript)) else None
-        if sym is None or sym in visiting:
+        if sym is None or _visit_key(scope, sym) in visiting:
             return None
-        inner = visiting | {sym}
+        inner = visiting | {_visit_key(scope, sym)}
         found = []
         for d in self.index.defs_for(scope, sym):
             if d.value is None or d.augmented:
@@ -515,7 +518,7 @@ class ClockAnalysis:
         return _merge(found[0][0].kind, *(flow for flow, _ in found)), found[0][1]
 
     def sym_flow(self, scope: Scope, sym: str, visiting: frozenset[str]) -> Flow | None:
-        if sym in visiting:
+        if _visit_key(scope, sym) in visiting:
             return None
         defs = self.index.defs_for(scope, sym)
         if not defs:
@@ -525,7 +528,7 @@ class ClockAnalysis:
             # a closure reads the enclosing function's variable (`first = time.time()` outside,
             # `first + timeout - time.time()` in the nested helper)
             return self.sym_flow(outer, sym, visiting | {sym + "@inner"}) if outer is not None else None
-        inner = visiting | {sym}
+        inner = visiting | {_visit_key(scope, sym)}
         flows: list[tuple[Flow, cst.BaseExpression]] = []
         moved = False
         for d in defs:
@@ -680,6 +683,13 @@ class ClockAnalysis:
             if self.flow(d.scope or scope, d.value) is None:
                 return False
         return True
+
+
+def _visit_key(scope: Scope, sym: str) -> str:
+    """What the recursion guard remembers: a local name per function (two methods may both call
+    a variable `exp_time`, one reading the table the other fills), attributes and table slots
+    per file (their writes are shared by every method)."""
+    return sym if "." in sym or "[" in sym else f"{sym}@{id(scope.node)}"
 
 
 # --- one analysis per file, shared by the clock rules -----------------------------------------

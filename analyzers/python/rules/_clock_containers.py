@@ -88,7 +88,8 @@ class ContainerSinks:
                     self._session_store(scope, target.target, stmt.value)
             elif isinstance(stmt, cst.Return) and stmt.value is not None and not _IN_PROCESS.search(
                     getattr(getattr(scope.node, "name", None), "value", "")):
-                self._record(scope, stmt.value, "returned as a record to keep", returned=True)
+                self._record(scope, stmt.value, "returned as a record to keep", returned=True,
+                             fields="expiry or due")
         for call in scope.calls:
             name = call_name(self.analysis.qname, call)
             last = last_part(name)
@@ -119,7 +120,17 @@ class ContainerSinks:
 
     def _session_value(self, scope: Scope, value: cst.BaseExpression, key: str, detail: str) -> None:
         flow = self.finder.offset(scope, value, (OFFSET, WALL))
-        if flow is None or (flow.kind == WALL and not self.expiry_name.search(key)):
+        if flow is None:
+            # a record kept whole in the session (`mfa["next_check"] = ...; session["mfa"] = mfa`):
+            # its moved instants are kept there as well
+            from ._clock_sinks import _formatted_instant  # the sinks module imports this one
+
+            for field, held in self.finder._dict_entries(scope, value):
+                moved = self.finder.offset(scope, _formatted_instant(held))
+                if moved is not None:
+                    self.finder.add(moved, held, "session", f'{detail}["{field}"]')
+            return
+        if flow.kind == WALL and not self.expiry_name.search(key):
             return
         self.finder.add(flow, value, "session", detail)
 
@@ -155,6 +166,8 @@ class ContainerSinks:
             self._record(scope, arg.value, name.lstrip(".") or "call", fields=fields)
 
     def _wanted(self, key: str, fields: str) -> bool:
+        if fields == "expiry or due":  # a returned record: its due times lapse for the caller too
+            return bool(self.expiry_name.search(key) or SCHEDULE_NAME.search(key))
         if fields != "expiry" and key.lower() in _CLAIM_KEYS:
             return False  # a token's claims, whoever signs them, are the claims module's
         if fields == "due only":

@@ -57,6 +57,9 @@ _PRESENTED = re.compile(r"cookie|http_date|header", re.IGNORECASE)
 _EXCEPTION = re.compile(r"(?:Error|Exception|Warning|Exit|Timeout|Expired)$")
 # An in-memory cache or memo keeps the instant in this process.
 _IN_MEMORY = re.compile(r"cache|memo", re.IGNORECASE)
+# Django's cache framework is the deployment's shared cache (Redis, memcached, a table): a deadline
+# kept there as a value is read back by other workers. Its timeout argument is a relative TTL.
+_SHARED_CACHE = re.compile(r"^django\.core\.cache\.caches?\b")
 # Sorted-set ranges are comparisons the store makes; _clock_sinks tells due reads from retention.
 _RANGES = re.compile(r"range|byscore|bylex", re.IGNORECASE)
 _JWT_CLAIMS = frozenset({"exp", "nbf", "iat"})
@@ -121,16 +124,19 @@ class _FlowFinder(StoredComparisons):
                 continue  # SQL text and query lookups have their own, finer judges in _clock_sinks
             if last[:1].isupper() and not self._constructed_and_kept(scope, call):
                 continue  # an object that may live and die in memory
-            if _IN_MEMORY.search(name) or _RANGES.search(last) or HISTORY_RECORD.search(name):
+            if _IN_MEMORY.search(name) and not _SHARED_CACHE.match(name) or _RANGES.search(last) or HISTORY_RECORD.search(name):
                 continue  # a local cache; a store-side range (the named forms judge those); a history log
             local = self._local_callee(scope, call)
             for arg in call.args:
                 keyword = arg.keyword.value if arg.keyword is not None else None
-                for item, in_record, key in _items(arg.value, key=keyword):
+                record = self._record_literal(scope, arg.value)
+                for item, in_record, key in _items(record or arg.value, key=keyword):
                     if local and not in_record:
                         continue  # a deadline handed to this file's own helper: an in-process wait
                     if key is not None and self._named_elsewhere(key):
                         continue
+                    if record is not None and not (key and (EXPIRY_NAME.search(key) or SCHEDULE_NAME.search(key))):
+                        continue  # a record built beforehand: only the fields named for when it lapses
                     flow = self._flow(scope, item)
                     if flow is None or flow.kind != OFFSET or not self._shifted(scope, flow, item):
                         continue
@@ -146,6 +152,15 @@ class _FlowFinder(StoredComparisons):
             owner = target.value
             if isinstance(owner, cst.Name) and self._handed_on(scope, owner.value):
                 self._add(flow, report_node(flow, value), "kept", f"{owner.value}.{target.attr.value}")
+
+    def _record_literal(self, scope: Scope, value: cst.CSTNode) -> cst.Dict | None:
+        """The dict literal a local holds when it is handed on (`token = {...}`, then
+        `self.new_unique_data("token", token)`): the one dict literal bound to it (the name may be
+        reused later for something else, such as the token's text)."""
+        if not isinstance(value, cst.Name) or _IN_MEMORY.search(value.value):
+            return None
+        records = [d.value for d in scope.defs.get(value.value, []) if isinstance(d.value, cst.Dict)]
+        return records[0] if len(records) == 1 else None
 
     def _named_elsewhere(self, key: str) -> bool:
         """A field the named forms already read by its name and left alone: a history stamp or a

@@ -51,6 +51,11 @@ def called_key(call: cst.Call) -> str | None:
 _LIBRARY_CLOCKS = {
     "oslo_utils.timeutils.utcnow": ("datetime.datetime.utcnow", frozenset({"with_timezone"})),
     "oslo_utils.timeutils.utcnow_ts": ("time.time", frozenset({"microsecond"})),
+    # hivemind's "global (weakly synchronized) time" is `time.time` under another name; DHT
+    # records carry `get_dht_time() + ttl` as their expiration, judged by every peer's own clock
+    "hivemind.get_dht_time": ("time.time", frozenset()),
+    "hivemind.utils.get_dht_time": ("time.time", frozenset()),
+    "hivemind.utils.timed_storage.get_dht_time": ("time.time", frozenset()),
 }
 
 

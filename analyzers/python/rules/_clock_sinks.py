@@ -131,6 +131,7 @@ class _Finder:
         self.containers = ContainerSinks(self, EXPIRY_NAME)
         self._signs_jwt = signs_jwt(ctx.text)
         self.stored_times = StoredTimes(self)
+        self._own_names: set[str] | None = None
 
     @staticmethod
     def is_model(cls: cst.ClassDef) -> bool:
@@ -467,6 +468,12 @@ class _Finder:
                     if key is not None:
                         yield key, element.value
             return
+        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.BitOr) and depth < 2:
+            # `{...} | ({...} if extra else {})`: a merge keeps the entries of both sides
+            for side in (value.left, value.right):
+                side = side.body if isinstance(side, cst.IfExp) else side
+                yield from self._dict_entries(scope, side, depth + 1)
+            return
         if isinstance(value, cst.Call) and depth < 2:
             func = value.func
             if isinstance(func, cst.Name) and func.value == "dict":
@@ -496,21 +503,34 @@ class _Finder:
         is_jwt = name in ("jwt.encode", "jose.jwt.encode", "authlib.jose.jwt.encode") or (
             last in ("encode", "JWT") and "jwt" in name.lower()  # jwcrypto: `jwt.JWT(header=..., claims=...)`
         )
-        if not (is_jwt or last in WRITE_CALLS):
+        # in a module that signs JWTs, a dict with an `exp` handed to its own signer
+        # (`sign_identity_token(payload)`) is the claim set on its way to `jwt.encode`
+        signer = self._signs_jwt and not is_jwt and last not in WRITE_CALLS and self._own_function(call)
+        if not (is_jwt or last in WRITE_CALLS or signer) or signer and is_logging_call(self.analysis.qname, call):
             return
         for arg in call.args:
             entries = list(self._dict_entries(scope, arg.value))
             claims = is_jwt or _JWT_CLAIMS.issuperset(key for key, _ in entries) and len(entries) > 1
             for key, value in entries:
-                if not EXPIRY_NAME.search(key):
+                if not EXPIRY_NAME.search(key) or signer and key not in ("exp", "nbf"):
                     continue
                 flow = self.offset(scope, _formatted_instant(value))
                 if flow is None:
                     continue
-                if is_jwt or key in ("exp", "nbf") and (last == "encode" or claims):
+                if is_jwt or key in ("exp", "nbf") and (last == "encode" or claims or signer):
                     self.add(flow, value, "jwt", f'{_short(name)}({{"{key}": ...}})')
                 else:
                     self.add(flow, value, _write_kind(last), f'{_short(name)}({{"{key}": ...}})')
+
+    def _own_function(self, call: cst.Call) -> bool:
+        """`sign_identity_token(payload)`, `self._sign(claims)`: a function or method this file
+        defines (a project's row writer in another module keeps the claims as data)."""
+        if self._own_names is None:
+            self._own_names = {node.name.value for node in _definitions(self.ctx.module)}
+        func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            func = func.attr
+        return isinstance(func, cst.Name) and func.value in self._own_names
 
     def _sql(self, scope: Scope, call: cst.Call, name: str) -> None:
         sql = self._sql_text(scope, call.args[0].value)
@@ -599,7 +619,7 @@ class _Finder:
             return
         owner = target.value
         if sym_of(target) is not None:  # self.expires_at = ...
-            if scope.cls is None or not _is_model_class(scope.cls):
+            if scope.cls is None or not (_is_model_class(scope.cls) or self._own_save(scope)):
                 return
             if confidence == "medium" and not _ORM_MODEL_BASES.search(_base_names(scope.cls)):
                 return  # `...Base` names many in-process classes; only a model's own fields here
@@ -609,6 +629,18 @@ class _Finder:
             return
         code = self.ctx.code_for(owner)
         self.add(flow, value, "orm", f"{code}.{attr} = ... (saved)", confidence=confidence or None)
+
+    def _own_save(self, scope: Scope) -> bool:
+        """`def save(self, ...): ... super().save(...)`: an ORM model's save whatever its base is
+        called (a project's abstract base); its fields are written with the row."""
+        if not isinstance(scope.node, cst.FunctionDef) or scope.node.name.value != "save":
+            return False
+        for call in scope.calls:
+            func = call.func
+            if (isinstance(func, cst.Attribute) and func.attr.value == "save" and isinstance(func.value, cst.Call)
+                    and isinstance(func.value.func, cst.Name) and func.value.func.value == "super"):
+                return True
+        return False
 
     def _saves(self, scope: Scope, owner: str) -> bool:
         """The object whose attribute was set is written: `sub.save()`, `session.add(sub)`,
@@ -659,6 +691,15 @@ _EVAL_CALLS = frozenset({"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "f
 _DUE_READS = frozenset({"zrangebyscore", "zrevrangebyscore"})
 
 
+def _definitions(module: cst.Module):
+    """The functions of a module and the methods of its classes."""
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef):
+            yield statement
+        elif isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
+            yield from (node for node in statement.body.body if isinstance(node, cst.FunctionDef))
+
+
 def _formatted_instant(value: cst.BaseExpression) -> cst.BaseExpression:
     """The instant inside `int(dateformat.format(when, "U"))` / `format(when, "%s")`: a claim or
     field written as epoch seconds or text. Only where the value is written: elsewhere a
@@ -669,8 +710,8 @@ def _formatted_instant(value: cst.BaseExpression) -> cst.BaseExpression:
             break
         func = current.func
         name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
-        if name in ("int", "str", "float"):
-            current = current.args[0].value
+        if name in ("int", "str", "float") or name == "timestamp" and len(current.args) == 1:
+            current = current.args[0].value  # `datetime.datetime.timestamp(when)`: the unbound method
         elif name == "format" and (isinstance(func, cst.Name) or isinstance(func.value, (cst.Name, cst.Attribute))):
             current = current.args[0].value  # not `"{}".format(...)`: its receiver is the template
         else:

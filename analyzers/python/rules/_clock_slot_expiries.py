@@ -25,12 +25,11 @@ def find_slot_expiries(analysis, ctx, covered: set[int], taken: set[int]) -> lis
     finder = _FlowFinder(analysis, ctx, covered, taken)
     path = getattr(ctx, "path", "")
     for scope in analysis.index.scopes:
-        if not scope.slot_assigns or _display_only(scope, path):
+        slots = [*scope.slot_assigns, *_defaults_set(scope)]
+        if not slots or _display_only(scope, path):
             continue
-        for target, value in scope.slot_assigns:
-            root = target
-            while isinstance(root, cst.Subscript):
-                root = root.value
+        for target, value in slots:
+            root = _record_root(target)
             if not isinstance(root, cst.Name) or root.value in ("self", "cls") or _IN_MEMORY.search(root.value):
                 continue
             flow = analysis.flow(scope, value)
@@ -39,9 +38,39 @@ def find_slot_expiries(analysis, ctx, covered: set[int], taken: set[int]) -> lis
             if past(analysis, scope, value) or is_past(flow):
                 continue  # a cut-off in the past, not an instant someone waits for
             keeper = _kept_by(analysis, scope, root.value)
+            batch = _batch_of(scope, root.value)
+            if keeper is None and batch is not None:
+                keeper = _kept_by(analysis, scope, batch)
             if keeper is not None:
-                finder._add(flow, report_node(flow, value), "kept", f"{keeper}({root.value})")
+                finder._add(flow, report_node(flow, value), "kept", f"{keeper}({batch or root.value})")
     return finder.found
+
+
+def _record_root(target: cst.BaseExpression) -> cst.BaseExpression:
+    """The local a slot belongs to: `task` for `task["run_at"]`, and for `message.options["eta"]`
+    (a slot of an object's field, kept with the object)."""
+    root = target
+    while isinstance(root, (cst.Subscript, cst.Attribute)):
+        root = root.value
+    return root
+
+
+def _defaults_set(scope: Scope):
+    """`doc.setdefault("expiry", value)`: the slot is written when the caller left it empty."""
+    for call in scope.calls:
+        func = call.func
+        if (isinstance(func, cst.Attribute) and func.attr.value == "setdefault" and isinstance(func.value, cst.Name)
+                and len(call.args) == 2 and isinstance(call.args[0].value, cst.SimpleString)):
+            yield func.value, call.args[1].value
+
+
+def _batch_of(scope: Scope, local: str) -> str | None:
+    """`for doc in docs: doc[...] = ...`: the records written in the loop leave with `docs`."""
+    for d in scope.defs.get(local, []):
+        if isinstance(d.stmt, cst.For) and d.stmt.target is not None and isinstance(d.stmt.target, cst.Name) \
+                and isinstance(d.stmt.iter, cst.Name):
+            return d.stmt.iter.value
+    return None
 
 
 def _kept_by(analysis, scope: Scope, local: str) -> str | None:
@@ -52,7 +81,8 @@ def _kept_by(analysis, scope: Scope, local: str) -> str | None:
         parent = index.parent_of(use)
         if isinstance(parent, cst.Attribute) and parent.value is use:
             holder = index.parent_of(parent)
-            if isinstance(holder, cst.Call) and holder.func is parent and _WRITES.search(parent.attr.value):
+            if isinstance(holder, cst.Call) and holder.func is parent and _WRITES.search(parent.attr.value) \
+                    and parent.attr.value != "setdefault":  # the dict's own method, not a keeper
                 return parent.attr.value
             continue
         if not isinstance(parent, cst.Arg):
