@@ -47,9 +47,34 @@ def module_writers(path: str, text: str) -> set[str]:
             marks = pending_marks(flow)
             if any(db_write(s, flow, ctx, pending=any(m <= s.index for m in marks)) is not None for s in flow.sites):
                 found.add(name)
+            elif _commits_on_return(func) and any(_session_add(s) for s in flow.sites):
+                found.add(name)  # `@transactional def dao_update(n): db.session.add(n)`: the decorator commits
         except RecursionError:
             continue
     return found
+
+
+# Decorators that commit the session when the function returns: `@transactional`, `@autocommit` (the Notify
+# DAO layer), `@transaction.atomic`, Pony's `@db_session`, `@commit_on_success`.
+_COMMITTING = re.compile(r"(?:^|\.)(?:transactional|atomic|autocommit|db_session|commit_on_success|commit_after|with_transaction)$")
+
+
+def _commits_on_return(func: cst.FunctionDef) -> bool:
+    from ._call_args import _chain_of
+
+    for decorator in func.decorators:
+        node = decorator.decorator
+        if isinstance(node, cst.Call):
+            node = node.func
+        if _COMMITTING.search(_chain_of(node)):
+            return True
+    return False
+
+
+def _session_add(site) -> bool:
+    from ._db_writes import SESSIONISH
+
+    return site.method in ("add", "add_all", "merge") and bool(SESSIONISH.search(site.chain.rsplit(".", 1)[0]))
 
 
 def writes_record(site, ctx) -> bool:
