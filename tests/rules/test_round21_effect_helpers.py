@@ -348,3 +348,63 @@ class Redmine:
 
 def test_a_link_built_from_the_created_issue_and_stored_after_it():
     assert flagged(TRACKER, "tcms/issuetracker/types.py") == [("ARM402", 10), ("ARM402", 19)]
+
+
+# --- a sender named for the message it sends; a model method creating through a related manager --
+
+ASSIGNMENT_MODELS = """\
+from django.db import models
+from django.utils import timezone
+
+
+class LearnerContentAssignment(models.Model):
+    learner_email = models.EmailField()
+
+    def add_successful_notified_action(self):
+        return self.actions.create(action_type="notified", completed_at=timezone.now())
+
+    def last_notified_action(self):
+        return self.actions.filter(action_type="notified").order_by("-completed_at").first()
+"""
+
+ASSIGNMENT_TASKS = """\
+from celery import shared_task
+
+from enterprise_access.apps.api_client.braze_client import BrazeApiClient
+from enterprise_access.apps.content_assignments.models import LearnerContentAssignment
+
+
+class BrazeCampaignSender:
+    def __init__(self, assignment):
+        self.assignment = assignment
+        self.braze_client = BrazeApiClient()
+
+    def send_campaign_message(self, properties, campaign_identifier):
+        recipient = {"email": self.assignment.learner_email}
+        return self.braze_client.send_campaign_message(
+            campaign_identifier, recipients=[recipient], trigger_properties=properties
+        )
+
+
+@shared_task(bind=True, max_retries=3)
+def send_email_for_new_assignment(self, assignment_uuid, campaign_uuid):
+    assignment = LearnerContentAssignment.objects.get(uuid=assignment_uuid)
+    campaign_sender = BrazeCampaignSender(assignment)
+    campaign_sender.send_campaign_message({"course": assignment.content_title}, campaign_uuid)
+    assignment.add_successful_notified_action()
+
+
+@shared_task(bind=True, max_retries=3)
+def send_reminder_for_assignment(self, assignment_uuid, campaign_uuid):
+    assignment = LearnerContentAssignment.objects.get(uuid=assignment_uuid)
+    campaign_sender = BrazeCampaignSender(assignment)
+    campaign_sender.send_campaign_message({"course": assignment.content_title}, campaign_uuid)
+    return assignment.last_notified_action()
+"""
+
+
+def test_a_campaign_message_sent_then_recorded_by_a_model_method_creating_a_related_row():
+    modules = {"enterprise_access/apps/content_assignments/models.py": ASSIGNMENT_MODELS}
+    assert flagged(ASSIGNMENT_TASKS, "enterprise_access/apps/content_assignments/tasks.py", modules) == [
+        ("ARM402", 23)
+    ]

@@ -24,7 +24,7 @@ import libcst as cst
 # Files worth reading: they name a payment SDK or gateway, send mail or messages, or POST.
 CANDIDATE_TEXT = re.compile(
     r"stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|gocardless|razorpay|checkout_sdk|mollie"
-    r"|send_mail|sendmail|send_messages?\(|EmailMessage|EmailMultiAlternatives|basic_publish|\.publish\(|urlopen"
+    r"|send_mail|sendmail|send_(?:\w+_)?messages?\(|EmailMessage|EmailMultiAlternatives|basic_publish|\.publish\(|urlopen"
     r"|messages\.create\("  # an SMS through Twilio's client (rules/_side_effects)
     r"|chat_postMessage\("  # a Slack post (rules/_side_effects)
     r"|\.post\(|\.put\(|\.patch\(|\.request\("

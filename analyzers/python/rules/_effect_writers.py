@@ -11,7 +11,9 @@ import re
 import libcst as cst
 
 # Files worth reading: they write through an ORM session, a model or SQL.
-WRITE_TEXT = re.compile(r"\.commit\(|\.save\(|\.add\(|objects\.|\.execute\(|\.insert\(|\.update\(")
+WRITE_TEXT = re.compile(
+    r"\.commit\(|\.save\(|\.add\(|objects\.|\.execute\(|\.insert\(|\.update\(|self\.\w+\.(?:get_or_|update_or_|bulk_)?create\("
+)
 # A record helper is short; a longer function that writes is a workflow of its own.
 _MAX_WRITER_LINES = 30
 
@@ -37,6 +39,7 @@ def module_writers(path: str, text: str) -> set[str]:
     ctx = FileContext(path, snippet, Settings(), MetadataWrapper(module, unsafe_skip_copy=True), None)
     values = module_values(module)
     selves = self_assignments(module)
+    django_models = _DJANGO_MODELS.search(text) is not None
     found = set()
     for name, func, cls in _functions(module):
         if code_lines(ctx.module.code_for_node(func).splitlines()) > _MAX_WRITER_LINES:
@@ -49,6 +52,8 @@ def module_writers(path: str, text: str) -> set[str]:
                 found.add(name)
             elif _commits_on_return(func) and any(_session_add(s) for s in flow.sites):
                 found.add(name)  # `@transactional def dao_update(n): db.session.add(n)`: the decorator commits
+            elif cls is not None and django_models and any(_related_create(s) for s in flow.sites):
+                found.add(name)  # `def add_notified_action(self): return self.actions.create(...)` of a model
         except RecursionError:
             continue
     return found
@@ -69,6 +74,15 @@ def _commits_on_return(func: cst.FunctionDef) -> bool:
         if _COMMITTING.search(_chain_of(node)):
             return True
     return False
+
+
+# A module of Django models: `self.<related>.create(...)` in a method is a related manager's insert.
+_DJANGO_MODELS = re.compile(r"^[ \t]*from[ \t]+django\.db[ \t]+import[^\n]*\bmodels\b", re.MULTILINE)
+_RELATED_WRITE = re.compile(r"^self\.\w+\.(?:create|get_or_create|update_or_create|bulk_create)$")
+
+
+def _related_create(site) -> bool:
+    return bool(_RELATED_WRITE.match(site.chain))
 
 
 def _session_add(site) -> bool:
