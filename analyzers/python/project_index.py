@@ -745,12 +745,15 @@ def _index_effects(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
         index.forget()
         calls, imports = _effect_patterns(added)
         methods = _method_calls(index)
+        # a class's methods call its own summarised methods (rules/_effect_calls): no import names them
+        owners = {module for module, name in added if "." in name}
         found: dict[tuple[str, str], EffectFact] = {}
         for path, text in items:
             if len(text) > _MAX_INDEXED_CHARS or "\0" in text or not calls.search(text):
                 continue
             if not imports.search(text) and not (methods is not None and methods.search(text)):
-                continue
+                if module_name(path) not in owners:
+                    continue
             if not _may_parse(text):
                 continue
             base = module_name(path)

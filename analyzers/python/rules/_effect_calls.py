@@ -17,12 +17,17 @@ from ._effects_flow import Flow, Site
 from ._payment_forwarding import spread_keying
 
 
-def wrapper_fact(site: Site, ctx) -> EffectFact | None:
+def wrapper_fact(site: Site, ctx, owner: str | None = None) -> EffectFact | None:
     """The effect fact of the project function this call names through the file's imports, or
-    of the one project method a call on an object spells (`post.author.signed_request(...)`)."""
+    of the one project method a call on an object spells (`post.author.signed_request(...)`).
+    `owner`: the class whose method is being summarised, so that its calls on itself are links
+    of the chain too."""
     view = ctx.project_view() if ctx.project is not None else None
     if view is None or not getattr(view.index, "effects", None):
         return None
+    own = _own_method_fact(site, ctx, view.index, owner)
+    if own is not None:
+        return own
     name = view.qualified(site.node.func)
     if name:
         return view.index.effect(name)
@@ -36,6 +41,22 @@ def wrapper_fact(site: Site, ctx) -> EffectFact | None:
 
         return view.index.effects.get((module_name(ctx.path), site.node.func.value))
     return _unique_method_fact(site, view.index)
+
+
+def _own_method_fact(site: Site, ctx, index, owner: str | None) -> EffectFact | None:
+    """While the index is built, a method's call on its own class (`self._send_message(...)`,
+    `cls._post(...)`, `SMTPService._send_message(...)` inside `SMTPService`) stands for that
+    method's summary: a client class's public method reaches the provider through its private
+    helpers (`send_campaign_message` -> `self._post` -> `requests.post`), and its callers, in other
+    modules, see one call. In a rule the class's own methods are read where they are defined."""
+    if owner is None or not getattr(ctx, "summarising", False) or not isinstance(site.node.func, cst.Attribute):
+        return None
+    receiver = site.chain.rsplit(".", 1)[0]
+    if receiver not in ("self", "cls", owner):
+        return None
+    from ..project_index import module_name
+
+    return index.effects.get((module_name(ctx.path), f"{owner}.{site.method}"))
 
 
 def _unique_method_fact(site: Site, index) -> EffectFact | None:

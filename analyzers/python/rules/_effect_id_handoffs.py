@@ -64,9 +64,32 @@ def _read_of(value: cst.BaseExpression, names: frozenset[str], slot: str, mentio
         value = _unwrap(value.args[0].value)
     if isinstance(value, cst.Name):
         return value.value in names
+    if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value in names:
+        return True  # `sub = result.subscription`: a part of what the call handed back (its `.id` is read later)
     if isinstance(value, (cst.Attribute, cst.Subscript, cst.Call)):
         return mentions(value, names, slot) and not (isinstance(value, cst.Call) and not _accessor(value))
+    if _built_string(value):
+        # `new_url = base_url + "/browse/" + issue.key`, `f"{base}/issues/{issue.id}"`: a link to the
+        # thing the call made, kept under a name that says it is one (`slot`)
+        return any(mentions(part, names, slot) for part in _string_parts(value))
     return False
+
+
+def _built_string(value: cst.BaseExpression) -> bool:
+    if isinstance(value, cst.FormattedString):
+        return True
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        return any(isinstance(part, (cst.SimpleString, cst.FormattedString)) for part in _string_parts(value))
+    return False
+
+
+def _string_parts(value: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """The operands of a concatenation (`a + "/x/" + b`) or the expressions of an f-string."""
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        return [*_string_parts(value.left), *_string_parts(value.right)]
+    if isinstance(value, cst.FormattedString):
+        return [part.expression for part in value.parts if isinstance(part, cst.FormattedStringExpression)]
+    return [value]
 
 
 def _accessor(call: cst.Call) -> bool:

@@ -28,7 +28,10 @@ def writer_calls(flow: Flow, effect: Site, ctx) -> list[Site]:
         if any(side_effect(s, inner, ctx, deep=True) is not None for s in inner.sites):
             continue  # another send with its own bookkeeping (`send_webhook`), not this one's record
         if any(
-            db_write(s, inner, ctx, pending=False) is not None or _RECORD_NAME.search(s.method) for s in inner.sites
+            db_write(s, inner, ctx, pending=False) is not None or _RECORD_NAME.search(s.method)
+            or writes_record(s, ctx) for s in inner.sites
         ) or _LOCAL_DB.search(ctx.code_for(local.body)):
-            found.append(site)  # its body writes, or hands the outcome to a record helper
+            # its body writes, or hands the outcome to a record helper (of this module or another:
+            # `update_notification_to_sending(n)` setting the status and calling `dao_update_notification(n)`)
+            found.append(site)
     return found

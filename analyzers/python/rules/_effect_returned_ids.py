@@ -316,6 +316,8 @@ def _mentions(node: cst.CSTNode, names: frozenset[str], slot: str | None) -> boo
         return node.value in names and (slot_ref or bool(REFERENCE.search(node.value)))
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in names:
         return slot_ref or bool(REFERENCE.search(node.attr.value))
+    if isinstance(node, cst.Attribute) and _attribute_root(node.value) in names and REFERENCE.search(node.attr.value):
+        return True  # `result.transaction.id`: the id of the object the call handed back inside its result
     if isinstance(node, cst.Subscript) and _read_from(node.value, names):
         index = node.slice[0].slice if node.slice else None
         key = _key(index.value) if isinstance(index, cst.Index) else None
@@ -331,6 +333,13 @@ def _mentions(node: cst.CSTNode, names: frozenset[str], slot: str | None) -> boo
             isinstance(e, cst.DictElement) and _mentions(e.value, names, _key(e.key) or slot) for e in node.elements
         )
     return any(_mentions(child, names, slot) for child in node.children)
+
+
+def _attribute_root(node: cst.BaseExpression) -> str | None:
+    """`result` of `result.transaction` (attributes only: a call on the way computes another value)."""
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return node.value if isinstance(node, cst.Name) else None
 
 
 def _read_from(node: cst.BaseExpression, names: frozenset[str]) -> bool:

@@ -24,7 +24,7 @@ import libcst as cst
 # Files worth reading: they name a payment SDK or gateway, send mail or messages, or POST.
 CANDIDATE_TEXT = re.compile(
     r"stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|gocardless|razorpay|checkout_sdk|mollie"
-    r"|send_mail|sendmail|send_messages?\(|EmailMessage|EmailMultiAlternatives|basic_publish|\.publish\(|urlopen"
+    r"|send_mail|sendmail|send_(?:\w+_)?messages?\(|EmailMessage|EmailMultiAlternatives|basic_publish|\.publish\(|urlopen"
     r"|messages\.create\("  # an SMS through Twilio's client (rules/_side_effects)
     r"|chat_postMessage\("  # a Slack post (rules/_side_effects)
     r"|\.post\(|\.put\(|\.patch\(|\.request\("
@@ -191,6 +191,7 @@ def effect_snippet(text: str, pattern: re.Pattern = CANDIDATE_TEXT) -> str:
     functions: list[str] = []
     classes: dict[str, list[str]] = {}
     cls: str | None = None
+    decorated: int | None = None  # first line of the decorators of the next definition
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -200,13 +201,22 @@ def effect_snippet(text: str, pattern: re.Pattern = CANDIDATE_TEXT) -> str:
             i += 1
             continue
         match = _HEAD.match(line)
+        if match is not None and match.group(5) and _balanced(line):
+            # a one-line decorator (`@transactional`) says how the body's writes are committed
+            decorated = i if decorated is None else decorated
+            if indent == 0:
+                cls = None
+            i += 1
+            continue
         if match is None or match.group(5):
+            decorated = None
             if indent == 0:
                 cls = None
                 if _TOP_ASSIGN.match(line) and _balanced(line):
                     head.append(line)
             i += 1
             continue
+        start, decorated = (i if decorated is None else decorated), None
         if match.group(6):  # an import
             end = i + 1
             if "(" in line and ")" not in line:
@@ -225,7 +235,7 @@ def effect_snippet(text: str, pattern: re.Pattern = CANDIDATE_TEXT) -> str:
             continue
         end = _block_end(lines, i, indent)
         if (indent == 0 or cls is not None) and code_lines(lines[i:end]) <= _MAX_FUNCTION_LINES:
-            source = "".join(lines[i:end])
+            source = "".join(lines[start:end])
             if pattern.search(source):
                 if indent == 0:
                     functions.append(source)
@@ -300,10 +310,11 @@ def _summarise(func, cls, ctx, values, selves, build_flow, payment_call, side_ef
     keyed_inside = False
     verb: tuple[str, int, str | None] | None = None  # the verb parameter callers decide by
     said = False  # a write verb is spelled on the way: the effect is no guess from a name
+    sent = None  # the kind of a message sent on the way (an email, an SMS, a publish): no lookup
     for site in flow.sites:
         if db_write(site, flow, ctx, pending=False) is not None:
             return None  # the body keeps its own record: its callers are not the place
-        inner = wrapper_fact(site, ctx) if ctx.project is not None else None
+        inner = wrapper_fact(site, ctx, cls) if ctx.project is not None else None
         if inner is not None:  # a wrapper of another module: one level further out
             if inner.depth >= MAX_DEPTH:
                 continue
@@ -317,6 +328,8 @@ def _summarise(func, cls, ctx, values, selves, build_flow, payment_call, side_ef
             depth = max(depth, inner.depth + 1)
             if inner.provider is None or caller_keyed(site, flow, inner) is not True:
                 kind = kind or inner.kind
+                if inner.kind not in (None, "http"):
+                    sent = sent or inner.kind
             if inner.provider is not None and payment_fact is None and inner.key is not None:
                 forwarded = _forwarded_key(func, cls, site, flow, inner)
                 if forwarded is not None:
@@ -331,6 +344,8 @@ def _summarise(func, cls, ctx, values, selves, build_flow, payment_call, side_ef
         effect = side_effect(site, flow, ctx, deep=True)
         if effect is not None and kind is None:
             kind = effect.kind
+        if effect is not None and effect.kind != "http":
+            sent = sent or effect.kind  # a send its own body makes: no guess from a name
         elif effect is None and verb is None:
             param = verb_parameter(site, flow)
             if param is not None:
@@ -339,7 +354,8 @@ def _summarise(func, cls, ctx, values, selves, build_flow, payment_call, side_ef
     if kind == "http" and not said and (depth > 1 or _GETTER.match(func.name.value)):
         # a POST behind a getter (`get_team_info()` shortening a link) or two calls away is
         # more often a lookup than an effect the caller would repeat: only clear effects pass
-        kind = None
+        # (a notifier that posts to a chat through a helper and also sends the email itself)
+        kind = sent
     verb_fields = {} if verb is None else {"verb_param": verb[0], "verb_position": verb[1], "verb_default": verb[2]}
     if payment_fact is None:
         if kind is None and keyed_inside:

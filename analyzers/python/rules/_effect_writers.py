@@ -11,7 +11,9 @@ import re
 import libcst as cst
 
 # Files worth reading: they write through an ORM session, a model or SQL.
-WRITE_TEXT = re.compile(r"\.commit\(|\.save\(|\.add\(|objects\.|\.execute\(|\.insert\(|\.update\(")
+WRITE_TEXT = re.compile(
+    r"\.commit\(|\.save\(|\.add\(|objects\.|\.execute\(|\.insert\(|\.update\(|self\.\w+\.(?:get_or_|update_or_|bulk_)?create\("
+)
 # A record helper is short; a longer function that writes is a workflow of its own.
 _MAX_WRITER_LINES = 30
 
@@ -37,6 +39,7 @@ def module_writers(path: str, text: str) -> set[str]:
     ctx = FileContext(path, snippet, Settings(), MetadataWrapper(module, unsafe_skip_copy=True), None)
     values = module_values(module)
     selves = self_assignments(module)
+    django_models = _DJANGO_MODELS.search(text) is not None
     found = set()
     for name, func, cls in _functions(module):
         if code_lines(ctx.module.code_for_node(func).splitlines()) > _MAX_WRITER_LINES:
@@ -47,9 +50,45 @@ def module_writers(path: str, text: str) -> set[str]:
             marks = pending_marks(flow)
             if any(db_write(s, flow, ctx, pending=any(m <= s.index for m in marks)) is not None for s in flow.sites):
                 found.add(name)
+            elif _commits_on_return(func) and any(_session_add(s) for s in flow.sites):
+                found.add(name)  # `@transactional def dao_update(n): db.session.add(n)`: the decorator commits
+            elif cls is not None and django_models and any(_related_create(s) for s in flow.sites):
+                found.add(name)  # `def add_notified_action(self): return self.actions.create(...)` of a model
         except RecursionError:
             continue
     return found
+
+
+# Decorators that commit the session when the function returns: `@transactional`, `@autocommit` (the Notify
+# DAO layer), `@transaction.atomic`, Pony's `@db_session`, `@commit_on_success`.
+_COMMITTING = re.compile(r"(?:^|\.)(?:transactional|atomic|autocommit|db_session|commit_on_success|commit_after|with_transaction)$")
+
+
+def _commits_on_return(func: cst.FunctionDef) -> bool:
+    from ._call_args import _chain_of
+
+    for decorator in func.decorators:
+        node = decorator.decorator
+        if isinstance(node, cst.Call):
+            node = node.func
+        if _COMMITTING.search(_chain_of(node)):
+            return True
+    return False
+
+
+# A module of Django models: `self.<related>.create(...)` in a method is a related manager's insert.
+_DJANGO_MODELS = re.compile(r"^[ \t]*from[ \t]+django\.db[ \t]+import[^\n]*\bmodels\b", re.MULTILINE)
+_RELATED_WRITE = re.compile(r"^self\.\w+\.(?:create|get_or_create|update_or_create|bulk_create)$")
+
+
+def _related_create(site) -> bool:
+    return bool(_RELATED_WRITE.match(site.chain))
+
+
+def _session_add(site) -> bool:
+    from ._db_writes import SESSIONISH
+
+    return site.method in ("add", "add_all", "merge") and bool(SESSIONISH.search(site.chain.rsplit(".", 1)[0]))
 
 
 def writes_record(site, ctx) -> bool:

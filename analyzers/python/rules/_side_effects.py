@@ -31,6 +31,9 @@ from ..walk import walk
 _MAIL_FUNCS = re.compile(r"^django\.core\.mail\.(send_mail|send_mass_mail|mail_admins|mail_managers)$")
 _SEND_NAME = re.compile(
     r"^(?:send_(?:\w+_)?(?:e?mails?|sms|texts?|whatsapp|push(?:_notification)?)|sendmail|send_message|"
+    # a provider's or the project's sender named for the message it sends (`send_campaign_message`,
+    # `send_slack_message`, `send_pipeline_run_failure_message`)
+    r"send_\w+_messages?|"
     r"send_messages|send_message_batch|send_raw_email|send_templated_email|send_bulk_templated_email|"
     r"basic_publish|chat_postMessage)$"
 )
