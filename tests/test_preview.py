@@ -11,7 +11,8 @@ import pytest
 
 from bot.config import ConfigError, load_repo_config
 
-# A reading against a field of this object plus its setting: the held-instant form (preview).
+# A reading against a field of this object plus its setting: the held-instant form (preview; an
+# amount named for a lifetime, such as a grace, runs by default since round 21).
 HELD_AGE = """\
 import time
 
@@ -19,7 +20,7 @@ import time
 class Child:
     def transition(self):
         now = time.time()
-        if self.state == "starting" and now - self.spawned_at > self.config.grace:
+        if self.state == "starting" and now - self.spawned_at > self.config.warmup:
             self.promote()
 """
 

@@ -802,12 +802,12 @@ class ClockMarker(FunctionTracker, PythonRule):
         # the general flow runs last and speaks only for readings no named form reported
         covered = {id(call) for found in (*sinks, *deadlines) for call in found.flow.calls}
         sinks += find_flow_sinks(analysis, self.ctx, covered, taken)
-        if self.ctx.settings.preview:
-            # then readings checked against an instant held where this function cannot see it
-            # made: found on held-out projects, but cache and throttle look-alikes keep its
-            # noise above the bar, so it runs only in preview (README, "Preview forms")
-            held_deadlines, held_sinks = find_held_ages(analysis, self.ctx, covered, taken)
-            deadlines, sinks = deadlines + held_deadlines, sinks + held_sinks
+        # then readings checked against an instant held where this function cannot see it made:
+        # an instant named for when it lapses by default; any held instant aged by an amount only
+        # in preview, where cache and throttle look-alikes keep its noise above the bar (README,
+        # "Preview forms")
+        held_deadlines, held_sinks = find_held_ages(analysis, self.ctx, covered, taken, self.ctx.settings.preview)
+        deadlines, sinks = deadlines + held_deadlines, sinks + held_sinks
         # then expiries written into a slot of a record that is then handed on (the finders above
         # added what they reported to `covered` and `taken`)
         sinks += find_slot_expiries(analysis, self.ctx, covered, taken)

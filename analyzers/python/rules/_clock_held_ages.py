@@ -27,9 +27,15 @@ day written in hours, a stamp this function refreshes itself (`update(last_used_
 write throttle) and stamps of when work was last done (`last_synced_at`, `last_health_check`:
 how often to redo it, not an expiry).
 
-Preview only (Settings.preview): on the tuned splits it finds more TRUE sites than it flags NEAR
-ones, but its findings over a million lines of ordinary code stay under the noise bar. Every
-finding is medium: the instant's writer is not in view."""
+Also, with no amount, an instant named for when it lapses (`expires_at`, `valid_until`,
+`deadline`, `lock_until`) that the function holds and no code of the file writes (A2).
+
+By default (round 21) only a stamp aged against an amount named for a lifetime (a timeout, a
+TTL, a lease, a session's or a token's age) runs: test10 +8 TRUE in five projects for +2 NEAR.
+The rest (throttles, cadences and windows; the A2 comparisons) runs only in preview
+(Settings.preview): on the tuned splits it finds more TRUE sites than it flags NEAR ones, but its
+findings over a million lines of ordinary code stay under the noise bar. Every finding is
+medium: the instant's writer is not in view."""
 from __future__ import annotations
 
 import re
@@ -44,7 +50,7 @@ from ._clock_flow_shapes import CLOCKED, RETENTION, reading_in
 from ._clock_helpers import MEDIUM
 from ._clock_scope import Scope
 from ._clock_sinks import Sink, enclosing_query
-from ._clock_stored import DAY_GRAINED
+from ._clock_stored import DAY_GRAINED, DURATION_NAME
 from ._stamp_cutoffs import peer_liveness
 from ._clock_write_names import LIVENESS_NAME
 
@@ -78,6 +84,22 @@ _LAST_DONE = re.compile(r"^last_(?!(?:seen|heartbeat|ping|beat|active|touch))[a-
                         re.IGNORECASE)
 
 
+# A held instant named for when something lapses: an expiry, a deadline, the end of a lease or a
+# lock, an end of life, a time something is valid until. Checked against this clock with no
+# amount, its name alone says the comparison ends a lifetime (a bare `show_until` or `end` is
+# often a date a person set for display).
+LAPSE_NAME = re.compile(r"expir|(?:^|_)exp(?:_?time|_at|_ts)?$|deadline|(?:valid|lock(?:ed)?|lease[sd]?|block(?:ed)?)_?until|"
+                        r"(?:^|_)eol|lease_?end|not_?after", re.IGNORECASE)
+
+
+# The amount or the instant is named for a lifetime: a timeout, a TTL, a lease, a session's or a
+# token's age. With an instant that is not itself an amount, the age decides whether something
+# lapsed, not how often to redo it (throttles, refresh cadences and windows are not named so).
+_LIFETIME_NAME = re.compile(r"expir|timeout|ttl|max_?age|lifetime|lease|grace|(?:^|_)age\b|session|valid", re.IGNORECASE)
+# Methods that hand back the same instant in another zone or form.
+_SAME_INSTANT = frozenset({"replace", "astimezone"})
+
+
 class _Terms:
     def __init__(self) -> None:
         self.readings: list[tuple[cst.CSTNode, object]] = []  # (node, flow)
@@ -88,8 +110,9 @@ class _Terms:
         self.amounts: list[cst.CSTNode] = []  # durations built by a call (`timedelta(...)`)
 
 
-def find_held_ages(analysis, ctx, covered: set[int], taken: set[int]) -> tuple[list, list]:
-    """(ARM103 deadlines, ARM104 sinks) for readings no other form reported."""
+def find_held_ages(analysis, ctx, covered: set[int], taken: set[int], preview: bool = False) -> tuple[list, list]:
+    """(ARM103 deadlines, ARM104 sinks) for readings no other form reported: a held instant named
+    for when it lapses always, any other held instant aged by an amount only in preview."""
     deadlines: list[Deadline] = []
     sinks: list[Sink] = []
     path = getattr(ctx, "path", "")
@@ -105,7 +128,9 @@ def find_held_ages(analysis, ctx, covered: set[int], taken: set[int]) -> tuple[l
                 found = _judge(analysis, ctx, scope, left, right)
                 if found is None:
                     continue
-                flow, reading, in_process, detail = found
+                flow, reading, in_process, detail, settled = found
+                if not (settled or preview):
+                    continue
                 if id(reading) in taken or any(id(call) in covered for call in flow.calls):
                     continue
                 taken.add(id(reading))
@@ -135,10 +160,11 @@ def _judge(analysis, ctx, scope: Scope, left: cst.CSTNode, right: cst.CSTNode):
     held = [t for terms in sides for t in terms.terms]
     built = [a for terms in sides for a in terms.amounts]
     amounts = sum(terms.literal_amounts for terms in sides) + len(built)
-    if not held or len(held) + amounts < 2:
+    single = len(held) + amounts < 2
+    if not held or (single and not LAPSE_NAME.search(_last_name(held[0]))):
         # One value against the reading: a due time, a provider's period end, an organiser's
-        # date. The named expiry forms judge those by what the field is; the shape alone also
-        # fits display predicates and calendar checks (round 17's held-out check dropped it).
+        # date. The shape alone also fits display predicates and calendar checks (round 17's
+        # held-out check dropped it); only an instant named for a lapse is kept.
         return None
     kinds = [_held_kind(analysis, scope, term) for term in held]
     if not any(kinds):
@@ -153,6 +179,8 @@ def _judge(analysis, ctx, scope: Scope, left: cst.CSTNode, right: cst.CSTNode):
         return None  # a cache's freshness, or a store that never leaves this process (round 18)
     if _throttle(ctx, scope, held):
         return None
+    if single and _made_in_file(ctx, held[0]):
+        return None  # the file writes the field itself: the flow forms judge it with the writes they see
     node, flow = clock.readings[0]
     if date_level(analysis.qname, flow):
         return None
@@ -163,7 +191,17 @@ def _judge(analysis, ctx, scope: Scope, left: cst.CSTNode, right: cst.CSTNode):
         return None
     reading = reading_in(analysis, scope, node, flow)
     detail = next(ctx.code_for(term) for term, kind in zip(held, kinds) if kind)
-    return flow, reading, in_process, detail
+    return flow, reading, in_process, detail, not single and _lifetime_age(ctx, held, kinds, built)
+
+
+def _lifetime_age(ctx, held: list[cst.CSTNode], kinds: list, built: list[cst.CSTNode]) -> bool:
+    """The default set's part: a held stamp that is not itself an amount, aged against an amount
+    named for a lifetime (`now - run.started_at > run_timeout`, `acquired + lease_duration`). A
+    bare lapse-named instant (`now > code.expiry`) stays in preview: on test10 it flagged as
+    many NEAR sites (a course's enrollment deadline, a provider's key expiry only logged) as TRUE."""
+    stamps = [_last_name(term) for term, kind in zip(held, kinds) if kind]
+    words = " ".join([_last_name(term) for term in held] + [ctx.code_for(amount) for amount in built])
+    return any(name and not DURATION_NAME.search(name) for name in stamps) and bool(_LIFETIME_NAME.search(words))
 
 
 def _collect(analysis, scope: Scope, node: cst.CSTNode, terms: _Terms, depth: int) -> None:
@@ -273,6 +311,9 @@ def _held_kind(analysis, scope: Scope, term: cst.CSTNode, depth: int = 0) -> str
     if isinstance(term, cst.Subscript):
         return "own" if isinstance(term.value, cst.Attribute) and _rooted_at_self(term.value) else "record"
     if isinstance(term, cst.Call):
+        if any(isinstance(arg.value, cst.Integer) for arg in term.args) and all(
+                isinstance(arg.value, (cst.Integer, cst.Float, cst.SimpleString)) or arg.keyword for arg in term.args):
+            return None  # `datetime(2025, 1, 6, tzinfo=utc)`: a date written in the code
         func = term.func
         if isinstance(func, cst.Attribute) and func.attr.value == "get" and term.args:
             return "record"
@@ -302,6 +343,8 @@ def _rooted_at_self(node: cst.CSTNode) -> bool:
 
 
 def _last_name(term: cst.CSTNode) -> str:
+    if isinstance(term, cst.Call) and isinstance(term.func, cst.Attribute) and term.func.attr.value in _SAME_INSTANT:
+        term = term.func.value  # `code.expiry_datetime.replace(tzinfo=utc)`: the field's instant
     if isinstance(term, cst.Attribute):
         return term.attr.value
     if isinstance(term, cst.Subscript):
@@ -351,6 +394,16 @@ def _written_here(ctx, scope: Scope, held: list[cst.CSTNode]) -> bool:
     written = {ctx.code_for(target) for target, _value in scope.attr_assigns}
     written |= {ctx.code_for(target) for target, _value in scope.slot_assigns}
     return any(ctx.code_for(term) in written for term in held)
+
+
+def _made_in_file(ctx, term: cst.CSTNode) -> bool:
+    """Some code of this file sets the field or key (`lease.expires_at = ...`, `{"expires_at": ...}`,
+    `create(expires_at=...)`): where the instant comes from is in view of the other forms."""
+    if not isinstance(term, (cst.Attribute, cst.Subscript, cst.Call)):
+        return False
+    name = re.escape(_last_name(term))
+    return bool(name) and re.search(rf"\.{name}\s*(?::[^=\n]*)?=(?!=)|\[\s*['\"]{name}['\"]\s*\]\s*=(?!=)|"
+                                    rf"['\"]{name}['\"]\s*:|[(,]\s*{name}\s*=(?!=)", ctx.text) is not None
 
 
 def _not_deciding(analysis, comparison: cst.Comparison) -> bool:
