@@ -981,9 +981,10 @@ def module_functions(module: cst.Module):
 
 
 # A file worth this pass: a clock reading or an age helper, and a stamp word.
-_CLOCK_TEXT = re.compile(r"now\s*\(|time\s*\(|monotonic|is_older_than|delta_seconds|utcnow")
+# (a function may be handed the caller's reading: `def has_failed(now, task)`)
+_CLOCK_TEXT = re.compile(r"now\s*\(|time\s*\(|monotonic|is_older_than|delta_seconds|utcnow|def\s+\w+\([^)]*\bnow\b")
 _STAMP_TEXT = re.compile(
-    r"heart|beat|seen|ping|alive|check_?in|report|contact|active|updated|modified|touched|started|claimed|locked|"
+    r"heart|beat|pulse|seen|ping|alive|check_?in|report|contact|active|updated|modified|touched|started|claimed|locked|"
     r"picked|leased|reserved|dequeued|last_?update|is_older_than|delta_seconds|"
     # a peer's last word under another name (PEER_WORD)
     r"last_?(?:response|repl|recv|receive|heard|quer|message|msg)|"
