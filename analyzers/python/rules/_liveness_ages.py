@@ -93,6 +93,8 @@ _TERMINAL = re.compile(
 )
 # A project's own reading named for what it returns (`utcnow()`, `get_datetime_utc_now()`).
 _NOW_HELPER = re.compile(r"(?:^|_)(?:utc_?)?now(?:_(?:utc|ts|dt|datetime))?$|^utcnow_ts$", re.IGNORECASE)
+# Bases of a stored record's class.
+_STORED_BASE = re.compile(r"(?:^|\.)(?:\w*Model|\w*Document|Base|DeclarativeBase|Entity|Table)$")
 # A parameter holding the caller's clock reading.
 _NOW_PARAM = re.compile(r"^(?:now|now_ts|now_time|utcnow|utc_now|current_time|curr_time|current_timestamp|curr_timestamp)$")
 # Reads of a single value a statement returns.
@@ -208,6 +210,11 @@ class FunctionFlow:
             return False
         return any(not (isinstance(b.value, cst.Name) and b.value.value == "object") for b in self.cls.bases)
 
+    def stored_class(self) -> bool:
+        """A class of an ORM or document mapper (`models.Model`, `db.Model`, `Document`): its rows
+        are written by every process that loads them, not only by this one."""
+        return self.cls is not None and any(_STORED_BASE.search(dotted(b.value) or "") for b in self.cls.bases)
+
     def own_stamps(self) -> set[str]:
         """`self.x` attributes that a method of this class sets to a clock reading."""
         if self._own is None:
@@ -273,7 +280,7 @@ class FunctionFlow:
                     return (expr, expr.attr.value, found[2]) if found else None
                 if not self.record_class():
                     return None  # a plain class holds the process's own state
-                if expr.attr.value in self.own_stamps() and not HEARTBEAT.search(expr.attr.value):
+                if expr.attr.value in self.own_stamps() and not (HEARTBEAT.search(expr.attr.value) and self.stored_class()):
                     # this record stamps it from its own clock; a stored record's refresh or
                     # heartbeat (`self.last_refreshed = now()` on a node model) is still the
                     # party's last word, whichever process wrote it
