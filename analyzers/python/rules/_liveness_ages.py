@@ -895,7 +895,7 @@ def _closes_member(flow: FunctionFlow, age: Age) -> bool:
     item's stamp counts: one connection timing out its own silence is a transport timeout."""
     if age.owner.split(".")[0] not in flow.loop_names:
         return False
-    test = _branch_of(flow, age.node)
+    test = branch_test(flow, age.node)
     if test is None:
         return False
     return any(
@@ -904,7 +904,8 @@ def _closes_member(flow: FunctionFlow, age: Age) -> bool:
     )
 
 
-def _branch_of(flow: FunctionFlow, node: cst.CSTNode) -> cst.If | None:
+def branch_test(flow: FunctionFlow, node: cst.CSTNode) -> cst.If | None:
+    """The `if` whose test holds the comparison (through `not`, `and`/`or`)."""
     child, parent = node, flow.parent.get(id(node))
     while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison)):
         child, parent = parent, flow.parent.get(id(parent))

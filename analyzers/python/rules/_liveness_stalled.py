@@ -33,6 +33,7 @@ from ._liveness_ages import (
     _descendants,
     _names_in,
     ages,
+    branch_test,
     fixed_window,
     query_of,
     quorum_in,
@@ -83,7 +84,7 @@ def find_stalled(flow: FunctionFlow) -> list[Detector]:
             continue
         if not fixed_window(flow, age) or _window_parameter(flow, age.window) or _entity_window(flow, age.window):
             continue
-        test = _branch_test(flow, age.node)
+        test = branch_test(flow, age.node)
         if isinstance(test, cst.If):
             if _TERMINAL.search(_names_in(test.test)):
                 continue  # `status == CRASHED and now > last_update + keep`: retention
@@ -145,15 +146,6 @@ def _entity_window(flow: FunctionFlow, window: cst.BaseExpression | None) -> boo
         return False
     roots = {w.split(".")[0] for w in _names_in(window).split() if "." in w}
     return bool(roots & (flow.loop_names | flow.params) - {"self", "cls"})
-
-
-def _branch_test(flow: FunctionFlow, node: cst.CSTNode) -> cst.If | None:
-    child, parent = node, flow.parent.get(id(node))
-    while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison)):
-        child, parent = parent, flow.parent.get(id(parent))
-    if isinstance(parent, cst.If) and parent.test is child:
-        return parent
-    return None
 
 
 def _query_region(flow: FunctionFlow, node: cst.CSTNode, query: cst.CSTNode | None) -> cst.CSTNode | None:
