@@ -9,6 +9,7 @@ import re
 
 import libcst as cst
 
+from ..walk import descendants
 from ._clock_scope import Scope, call_name, expr_names, last_part
 
 _TIMERS = frozenset({"call_later", "callLater", "add_timeout", "call_at", "enter_after"})
@@ -18,6 +19,8 @@ _VERDICT_CALLBACK = re.compile(
     r"purge|evict|dead|fail_?over|unregister|deregister|reap|stall|mark_(?:lost|offline|down|failed)|declare_|expire_(?:node|worker|member|peer|engine|agent)",
     re.IGNORECASE,
 )
+# What the callback does to the party it was armed for (`self.router.removeContact(node)`).
+_REMOVAL = re.compile(r"^_?(?:remove|evict|purge|unregister|deregister|drop|forget|mark_dead|mark_down)", re.IGNORECASE)
 TRIGGER = r"call_later|calllater|add_timeout|call_at\("
 
 
@@ -40,13 +43,47 @@ def check_death_timer(analysis, scope: Scope, call: cst.Call, found: list, seen:
     if not _fixed_delay(analysis, scope, delay):
         return
     callback_name = _callback_name(callback)
-    if not _VERDICT_CALLBACK.search(last_part(callback_name) or callback_name) or QUORUM.search(callback_name):
+    if QUORUM.search(callback_name):
         return
+    if not _VERDICT_CALLBACK.search(last_part(callback_name) or callback_name):
+        cls = scope.cls or _enclosing_class(analysis.ctx.module, call)
+        if not _removes_party(cls, callback, positional[2:]):
+            return
     where = " ".join([expr_names(call), getattr(scope.node, "name", cst.Name("m")).value, scope.cls.name.value if scope.cls else ""])
     if not (NODEISH.search(where) or STRONG.search(where)):
         return
     seen.add(id(call))
     found.append((call, "medium"))
+
+
+def _enclosing_class(module: cst.Module, node: cst.CSTNode) -> cst.ClassDef | None:
+    """The class whose body (a nested function's too) holds `node`."""
+    for cls in descendants(module):
+        if isinstance(cls, cst.ClassDef) and any(inner is node for inner in descendants(cls.body, skip=(cst.ClassDef,))):
+            return cls
+    return None
+
+
+def _removes_party(cls: cst.ClassDef | None, callback: cst.BaseExpression, handed: list[cst.BaseExpression]) -> bool:
+    """`callLater(W, self.timeout, node)` where `def timeout(self, node): ... self.router.removeContact(node)`:
+    a method of this class, named for nothing in particular, removes the party it is handed."""
+    if not (handed and cls is not None and isinstance(callback, cst.Attribute)):
+        return False
+    if not (isinstance(callback.value, cst.Name) and callback.value.value == "self"):
+        return False
+    for method in cls.body.body:
+        if isinstance(method, cst.FunctionDef) and method.name.value == callback.attr.value:
+            params = [p.name.value for p in method.params.params if p.name.value not in ("self", "cls")]
+            return bool(params) and _removal_of(method, params[0])
+    return False
+
+
+def _removal_of(method: cst.FunctionDef, party: str) -> bool:
+    for node in descendants(method.body, skip=(cst.FunctionDef, cst.ClassDef)):
+        if isinstance(node, cst.Call) and _REMOVAL.search(last_part(expr_names(node.func)) or ""):
+            if any(isinstance(a.value, cst.Name) and a.value.value == party for a in node.args):
+                return True
+    return False
 
 
 def _fixed_delay(analysis, scope: Scope, delay: cst.BaseExpression) -> bool:

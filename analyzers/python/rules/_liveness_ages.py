@@ -23,7 +23,9 @@ import libcst as cst
 
 from ..imports import dotted
 from ..walk import children, descendants
+from ._call_args import callee_name
 from ._clock import reads_wall_clock
+from ._liveness_clocks import DB_NOW
 from ._heartbeat import ADAPTIVE, DEAD_VALUES, DEATH_CALL, HEARTBEAT, NODEISH, QUORUM
 
 # The holder of settings: what it returns is a window, not a stamp.
@@ -31,7 +33,9 @@ _CONFIG_HOLDER = re.compile(r"^_?(?:\w+_)?(?:conf|config|cfg|settings|options|op
 
 # What the stamp is: the last word from a peer (whatever its record) ...
 LIVE_STAMP = re.compile(
-    rf"{HEARTBEAT.pattern}|seen|ping|pong|alive|check_?in|last_?report|reported_?(?:at|on|time)|last_?contact|lastactive",
+    rf"{HEARTBEAT.pattern}|seen|ping|pong|alive|check_?in|last_?report|reported_?(?:at|on|time)|last_?contact|lastactive|"
+    # a peer's periodic pulse (`node.last_pulse`): a heartbeat under another name
+    r"last_?pulse|pulse_?(?:at|time|ts)$",
     re.IGNORECASE,
 )
 # ... or its last progress, a liveness stamp only on a worker-like record, else a job's progress.
@@ -50,7 +54,8 @@ PEER_WORD = re.compile(
 # The owner of an update stamp whose freshness is a member's liveness.
 MEMBER_OWNER = re.compile(rf"{NODEISH.pattern}|service|svc|conductor|manager|guest|daemon|process", re.IGNORECASE)
 # Windows that age data out (an `expired_interval` may still be a party's silence).
-_DATA_WINDOW = re.compile(r"ttl|retention|retain|keep|cache|session|history|archive", re.IGNORECASE)
+# `keep` is a retention word, `keepalive` the peer's heartbeat (`max_time_without_keepalive`).
+_DATA_WINDOW = re.compile(r"ttl|retention|retain|keep(?!_?alive)|cache|session|history|archive", re.IGNORECASE)
 # A suspicion stage: the party is watched more closely, not yet declared gone.
 _SUSPECT = re.compile(r"suspect", re.IGNORECASE)
 # People, not processes: a user's presence is display.
@@ -70,6 +75,7 @@ _GONE_CALL = re.compile(
 )
 # Lists collecting the parties to remove (`to_delete.append(task)`, `dead.append(node)`).
 _GONE_LIST = re.compile(r"delete|remove|crash|dead|expired|stale|bad|lost|evict|kill|terminat|requeue|fail|orphan", re.IGNORECASE)
+_ZOMBIE = re.compile(r"zombie", re.IGNORECASE)
 # Query methods that change or remove the rows a lookup selected.
 _ROW_WRITES = frozenset({"update", "delete", "bulk_update", "update_all", "delete_all"})
 _LOG = re.compile(r"^(?:print|warn)$|(?:^|\.)(?:log|logger|logging|_log|_logger|LOG|LOGGER|warnings)\.\w+$")
@@ -87,6 +93,12 @@ _TERMINAL = re.compile(
 )
 # A project's own reading named for what it returns (`utcnow()`, `get_datetime_utc_now()`).
 _NOW_HELPER = re.compile(r"(?:^|_)(?:utc_?)?now(?:_(?:utc|ts|dt|datetime))?$|^utcnow_ts$", re.IGNORECASE)
+# Bases of a stored record's class.
+_STORED_BASE = re.compile(r"(?:^|\.)(?:\w*Model|\w*Document|Base|DeclarativeBase|Entity|Table)$")
+# A parameter holding the caller's clock reading.
+_NOW_PARAM = re.compile(r"^(?:now|now_ts|now_time|utcnow|utc_now|current_time|curr_time|current_timestamp|curr_timestamp)$")
+# Reads of a single value a statement returns.
+_SCALAR_READS = frozenset({"scalar", "scalar_one", "scalar_one_or_none"})
 _PASS_FUNCS = frozenset({"int", "float", "round", "abs", "Decimal"})
 _PASS_METHODS = frozenset({"timestamp", "replace", "astimezone", "total_seconds", "utctimetuple", "timetuple"})
 # Turn a stored text or number into an instant: the value still is the other writer's stamp.
@@ -198,6 +210,11 @@ class FunctionFlow:
             return False
         return any(not (isinstance(b.value, cst.Name) and b.value.value == "object") for b in self.cls.bases)
 
+    def stored_class(self) -> bool:
+        """A class of an ORM or document mapper (`models.Model`, `db.Model`, `Document`): its rows
+        are written by every process that loads them, not only by this one."""
+        return self.cls is not None and any(_STORED_BASE.search(dotted(b.value) or "") for b in self.cls.bases)
+
     def own_stamps(self) -> set[str]:
         """`self.x` attributes that a method of this class sets to a clock reading."""
         if self._own is None:
@@ -226,7 +243,8 @@ class FunctionFlow:
         if isinstance(expr, cst.Call):
             name = self.qname(expr.func) or dotted(expr.func) or ""
             return (
-                reads_wall_clock(self.qname, expr)
+                _database_now(expr)
+                or reads_wall_clock(self.qname, expr)
                 or name in _NOW_CALLS
                 or (not expr.args and bool(_NOW_HELPER.search(_last(name))))
                 or (self.clock is not None and self.clock(expr))
@@ -237,7 +255,8 @@ class FunctionFlow:
         bound = self.bound(expr)
         if bound is not None and depth < 3:
             return self.is_now(bound, depth + 1)
-        return False
+        # `def has_failed(now, task)`: the caller read the clock and hands it in
+        return isinstance(expr, cst.Name) and bound is None and expr.value in self.params and bool(_NOW_PARAM.match(expr.value))
 
     def stamp(self, expr: cst.BaseExpression, depth: int = 0) -> tuple[cst.CSTNode, str, str] | None:
         """(node, name, owner) when `expr` is an instant this function did not read itself."""
@@ -259,8 +278,12 @@ class FunctionFlow:
                 if bound is not None and depth < 3:
                     found = self.stamp(bound, depth + 1)
                     return (expr, expr.attr.value, found[2]) if found else None
-                if expr.attr.value in self.own_stamps() or not self.record_class():
-                    # this class stamps it from its own clock, or holds the process's own state
+                if not self.record_class():
+                    return None  # a plain class holds the process's own state
+                if expr.attr.value in self.own_stamps() and not (HEARTBEAT.search(expr.attr.value) and self.stored_class()):
+                    # this record stamps it from its own clock; a stored record's refresh or
+                    # heartbeat (`self.last_refreshed = now()` on a node model) is still the
+                    # party's last word, whichever process wrote it
                     return None
                 owner = self.cls.name.value if self.cls is not None else ""
                 return expr, expr.attr.value, owner
@@ -276,6 +299,17 @@ class FunctionFlow:
             if bound is None and (expr.value in self.loop_names or expr.value in self.params):
                 return expr, expr.value, ""  # a parameter or a loop item (never a module constant)
         return None
+
+
+def _database_now(call: cst.Call) -> bool:
+    """`session.execute(func.now()).scalar()`: the database's clock read into a value."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value in _SCALAR_READS and isinstance(func.value, cst.Call)):
+        return False
+    inner = func.value
+    return len(inner.args) == 1 and isinstance(inner.args[0].value, cst.Call) and bool(
+        DB_NOW.search(dotted(inner.args[0].value.func) or "")
+    )
 
 
 def _key(target: cst.BaseExpression) -> str | None:
@@ -349,12 +383,31 @@ def ages(flow: FunctionFlow) -> list[Age]:
         if age is not None:
             found.append(age)
     for call in flow.calls:
-        age = _age_call(flow, call)
+        age = _age_call(flow, call) or _between_age(flow, call)
         if age is not None:
             found.append(age)
     for mapping in flow.dicts:
         found.extend(_dict_lookups(flow, mapping))
     return found
+
+
+def _between_age(flow: FunctionFlow, call: cst.Call) -> Age | None:
+    """SQLAlchemy `between(Job.started, lo, hi)` / `Job.started.between(lo, hi)` whose upper
+    bound is a cutoff `now - W`: the stamp is older than W (and younger than the lower bound)."""
+    if _last(dotted(call.func)) != "between":
+        return None
+    args = [a.value for a in call.args if a.keyword is None]
+    if isinstance(call.func, cst.Attribute) and len(args) == 2:
+        column, upper = call.func.value, args[1]
+    elif isinstance(call.func, cst.Name) and len(args) == 3:
+        column, upper = args[0], args[2]
+    else:
+        return None
+    shifted = _shifted(flow, upper)
+    if shifted is None or shifted[2] is not cst.Subtract or not flow.is_now(shifted[0]):
+        return None
+    found = flow.stamp(column)
+    return Age(call, found[0], found[1], found[2], shifted[1], shifted[3]) if found else None
 
 
 def _dict_lookups(flow: FunctionFlow, mapping: cst.Dict) -> list[Age]:
@@ -644,9 +697,33 @@ def _branch(flow: FunctionFlow, node: cst.If | cst.While) -> str | None:
                 return "action"
             if isinstance(inner, cst.Attribute) and inner.attr.value.lower() in DEAD_VALUES:
                 return "action"  # `Status.FAILED`, `States.DOWN`
+            if isinstance(inner, cst.Assign) and _marks_gone(inner):
+                return "action"
             if isinstance(inner, (cst.Raise, cst.Assign, cst.Return, cst.AugAssign)):
                 only_log = False
     return "log" if only_log else None
+
+
+# A flag set on the silent party that names the verdict (`cluster.zombie = True`).
+_GONE_FLAG = re.compile(r"^_?(?:is_)?(?:zombie|dead|lost|gone|stale|timed_?out|unresponsive)$", re.IGNORECASE)
+
+
+# The party a piece of work is assigned to (`processing_node`, `worker_id`, `assigned_host`).
+_ASSIGNED_PARTY = re.compile(r"^_?(?:\w+_)?(?:node|worker|host|agent|executor|runner|server)(?:_id)?$", re.IGNORECASE)
+
+
+def _marks_gone(assign: cst.Assign) -> bool:
+    """`dead_nodes[node.addr] = node` (collected for removal), `peer.zombie = True`, or the work
+    detached from its party."""
+    target = assign.targets[0].target if len(assign.targets) == 1 else None
+    if isinstance(target, cst.Subscript):
+        return bool(_GONE_LIST.search(_owner_text(target.value).rsplit(".", 1)[-1]) or _ZOMBIE.search(_owner_text(target.value)))
+    if isinstance(target, cst.Attribute) and isinstance(assign.value, cst.Name) and assign.value.value == "True":
+        return bool(_GONE_FLAG.match(target.attr.value))
+    if isinstance(target, cst.Attribute) and isinstance(assign.value, cst.Name) and assign.value.value == "None":
+        # `task.processing_node = None`: the work is detached from the silent party
+        return bool(_ASSIGNED_PARTY.search(target.attr.value))
+    return False
 
 
 def _gone_call(call: cst.Call, flow: FunctionFlow | None = None) -> bool:
@@ -669,10 +746,15 @@ def _handed_to_gone_call(flow: FunctionFlow, name: str) -> bool:
     return False
 
 
+# Conditions built apart from the query: Django `Q(...)`, SQLAlchemy `and_(...)`/`or_(...)`.
+_CONDITION_BUILDERS = frozenset({"Q", "and_", "or_", "not_"})
+
+
 def query_of(flow: FunctionFlow, arg: cst.CSTNode) -> cst.CSTNode | None:
-    """The query call a lookup belongs to, also through `Q(...)` objects combined with & | ~."""
+    """The query call a lookup belongs to, also through `Q(...)` objects combined with & | ~
+    and SQLAlchemy's `and_(...)`."""
     call = flow.parent.get(id(arg))
-    while isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == "Q":
+    while isinstance(call, cst.Call) and _last(dotted(call.func)) in _CONDITION_BUILDERS:
         up = flow.parent.get(id(call))
         while isinstance(up, (cst.BinaryOperation, cst.UnaryOperation, cst.Arg)):
             up = flow.parent.get(id(up))
@@ -791,6 +873,8 @@ def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
                 fate = "verdict"
             elif fate != "action":
                 continue
+        if fate is None and kind == "live" and _closes_member(flow, age):
+            fate = "action"
         if fate is None and _says_live(age) and _answers_bool(flow, age.node):
             fate = "verdict"  # `if age > W: return False`: a health check, whatever its name
         if fate is None and _in_branch_or_query(flow, age.node):
@@ -803,6 +887,29 @@ def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
             confident = "high" if fate is not None else "medium"
             out.append(Detector(age, confident, fate == "verdict"))
     return out
+
+
+def _closes_member(flow: FunctionFlow, age: Age) -> bool:
+    """`for name, client in self.clients.items(): if now - client.last_keepalive > W:
+    client.transport.close()`: a member of a registry, silent too long, is cut off. Only a loop
+    item's stamp counts: one connection timing out its own silence is a transport timeout."""
+    if age.owner.split(".")[0] not in flow.loop_names:
+        return False
+    test = branch_test(flow, age.node)
+    if test is None:
+        return False
+    return any(
+        isinstance(inner, cst.Call) and re.match(r"^_?close(?:_|$)", callee_name(inner))
+        for inner in _descendants(test.body)
+    )
+
+
+def branch_test(flow: FunctionFlow, node: cst.CSTNode) -> cst.If | None:
+    """The `if` whose test holds the comparison (through `not`, `and`/`or`)."""
+    child, parent = node, flow.parent.get(id(node))
+    while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison)):
+        child, parent = parent, flow.parent.get(id(parent))
+    return parent if isinstance(parent, cst.If) and parent.test is child else None
 
 
 def _answers_removal(flow: FunctionFlow, node: cst.CSTNode) -> bool:
@@ -882,9 +989,10 @@ def module_functions(module: cst.Module):
 
 
 # A file worth this pass: a clock reading or an age helper, and a stamp word.
-_CLOCK_TEXT = re.compile(r"now\s*\(|time\s*\(|monotonic|is_older_than|delta_seconds|utcnow")
+# (a function may be handed the caller's reading: `def has_failed(now, task)`)
+_CLOCK_TEXT = re.compile(r"now\s*\(|time\s*\(|monotonic|is_older_than|delta_seconds|utcnow|def\s+\w+\([^)]*\bnow\b")
 _STAMP_TEXT = re.compile(
-    r"heart|beat|seen|ping|alive|check_?in|report|contact|active|updated|modified|touched|started|claimed|locked|"
+    r"heart|beat|pulse|seen|ping|alive|check_?in|report|contact|active|updated|modified|touched|started|claimed|locked|"
     r"picked|leased|reserved|dequeued|last_?update|is_older_than|delta_seconds|"
     # a peer's last word under another name (PEER_WORD)
     r"last_?(?:response|repl|recv|receive|heard|quer|message|msg)|"

@@ -16,6 +16,7 @@ import libcst as cst
 from ..imports import dotted
 from ..walk import children
 from ._liveness_ages import (
+    _GONE_LIST,
     VERDICT,
     AgeTrigger,
     FunctionFlow,
@@ -25,6 +26,7 @@ from ._liveness_ages import (
     module_functions,
     returns_cutoff,
 )
+from ._liveness_stalled import _fails_item
 
 # A def whose name could be a verdict: the only files the index parses for this.
 _VERDICT_DEF = re.compile(
@@ -34,7 +36,9 @@ _VERDICT_DEF = re.compile(
 
 
 # A caller file worth reading: it names something like a verdict.
-VERDICT_CALL_TRIGGER = re.compile(r"(?:alive|dead|_up|_down|healthy|is_active|up_?to_?date)\b", re.IGNORECASE)
+VERDICT_CALL_TRIGGER = re.compile(
+    r"(?:alive|dead|_up|_down|healthy|is_active|up_?to_?date|online|offline|responsive)\b|(?:stale|lost|dead)_\w+\(", re.IGNORECASE
+)
 
 
 # A function returning the clock minus a window, written in one or two steps.
@@ -55,11 +59,21 @@ def verdicts_of_module(module: cst.Module, known: frozenset[str] = frozenset(), 
         if not VERDICT.search(name):
             continue
         if not known:
-            if any(found.verdict for found in find_liveness_ages(FunctionFlow(func, dotted, cls, cutoffs))):
+            flow = FunctionFlow(func, dotted, cls, cutoffs)
+            found = find_liveness_ages(flow)
+            if any(f.verdict for f in found) or (found and _returns_gone_list(flow)):
                 out.add(name)
         elif any(_returns_verdict(node, known) for node in _descendants(func.body)):
             out.add(name)
     return out
+
+
+def _returns_gone_list(flow: FunctionFlow) -> bool:
+    """`return stale_trial_ids`: the function hands its callers the parties it found silent."""
+    return any(
+        isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and _GONE_LIST.search(node.value.value)
+        for node in _descendants(flow.func.body)
+    )
 
 
 def _returns_verdict(node: cst.CSTNode, known: frozenset[str]) -> bool:
@@ -110,10 +124,13 @@ def acted_on(module: cst.Module, verdicts: frozenset[str]):
     for func, cls in module_functions(module):
         flow = FunctionFlow(func, dotted, cls)
         for stmt in _descendants(func.body):
-            if not isinstance(stmt, (cst.If, cst.While)):
+            if isinstance(stmt, (cst.If, cst.While)):
+                use = _verdict_in(stmt.test, verdicts)
+            elif isinstance(stmt, cst.For):
+                use = _verdict_in(stmt.iter, verdicts)  # `for trial_id in storage._get_stale_trial_ids(...)`
+            else:
                 continue
-            use = _verdict_in(stmt.test, verdicts)
-            if use is not None and _branch(flow, stmt) == "action":
+            if use is not None and (_branch(flow, stmt) == "action" or (isinstance(stmt, cst.For) and _fails_item(flow, stmt.body))):
                 yield use
 
 

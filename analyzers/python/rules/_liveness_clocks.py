@@ -22,7 +22,7 @@ import libcst as cst
 from ..imports import dotted
 
 # The database's current time as query builders spell it (SQLAlchemy/peewee function proxies).
-_DB_NOW = re.compile(r"(?:^|\.)(?:func|fn)\.(?:now|NOW|current_timestamp|CURRENT_TIMESTAMP|localtimestamp|utc_timestamp)$")
+DB_NOW = re.compile(r"(?:^|\.)(?:func|fn)\.(?:now|NOW|current_timestamp|CURRENT_TIMESTAMP|localtimestamp|utc_timestamp)$")
 # Django's database function for the current time.
 _DJANGO_NOW = "django.db.models.functions.Now"
 _DJANGO_NOW_SHORT = "django.db.models.Now"
@@ -42,7 +42,7 @@ def clock_reader(ctx, qname) -> ClockReader:
     def reads(call: cst.Call) -> bool:
         if call.args:
             return False  # a value handed in comes back converted, not the current time
-        if _DB_NOW.search(dotted(call.func) or ""):
+        if DB_NOW.search(dotted(call.func) or ""):
             return True
         if qname(call.func) in (_DJANGO_NOW, _DJANGO_NOW_SHORT):
             return True

@@ -20,9 +20,11 @@ import re
 
 import libcst as cst
 
+from ..imports import dotted
 from ..walk import children
 from ._liveness_ages import (
     _DATA_OWNER,
+    _last,
     _PERSON,
     _TERMINAL,
     VERDICT,
@@ -66,6 +68,10 @@ _SQL_FAILED = frozenset({"failed", "failure", "timeout", "timed_out", "timedout"
 _DOC_WRITES = re.compile(r"^(?:update|update_many|update_one|find_one_and_update|find_and_modify|remove|delete_many|delete_one)$")
 
 
+# Helpers that turn an instant into the number or text a document stores.
+_CONVERSION = re.compile(r"^_?(?:to_\w+|\w*epoch\w*|\w*timestamp|timegm|mktime)$", re.IGNORECASE)
+
+
 def _cutoff(flow: FunctionFlow, expr: cst.BaseExpression):
     """(window, feeds) when `expr` is `now - W`, also as text (`.isoformat()`) or through a local."""
     for _ in range(3):
@@ -75,6 +81,8 @@ def _cutoff(flow: FunctionFlow, expr: cst.BaseExpression):
             expr = bound
         elif isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("isoformat", "strftime"):
             expr = expr.func.value  # the same instant written as text
+        elif isinstance(expr, cst.Call) and len(expr.args) == 1 and _CONVERSION.search(_last(dotted(expr.func))):
+            expr = expr.args[0].value  # `to_epoch(now - W)`: the same instant as a number
         else:
             break
     shifted = _shifted(flow, expr)

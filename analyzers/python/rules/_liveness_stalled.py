@@ -21,6 +21,7 @@ import libcst as cst
 
 from ..imports import dotted
 from ..walk import descendants
+from ._call_args import callee_name
 from ._liveness_redispatch import redispatched
 from ._liveness_ages import (
     Age,
@@ -32,6 +33,7 @@ from ._liveness_ages import (
     _descendants,
     _names_in,
     ages,
+    branch_test,
     fixed_window,
     query_of,
     quorum_in,
@@ -45,6 +47,8 @@ _HELD = re.compile(
 )
 # Lists of items declared abandoned (`orphaned.append(wf)`); a list to delete may be retention.
 _VERDICT_LIST = re.compile(r"orphan|dead|stale|stuck|lost|crash|fail|timed_?out|requeue|abandon", re.IGNORECASE)
+# Rows named for the verdict on their worker (`stuck_jobs`, `stalled_intents`).
+_STALLED_ROWS = re.compile(r"stall|stuck|orphan|hung|zombie|abandon", re.IGNORECASE)
 # `-ing` states of work that no worker holds yet.
 _NOT_TAKEN = frozenset({"pending", "waiting", "missing", "string", "ping", "nothing", "upcoming", "incoming", "outgoing"})
 # `stop_time__isnull=True`: the item was never closed.
@@ -53,7 +57,12 @@ _OPEN = re.compile(r"(?:stop|end|finish|complet|close)\w*__isnull$", re.IGNORECA
 # and `cancelled` are left out on purpose: a reservation or an offer that lapses is no verdict.
 _FAILED = frozenset(
     {"failed", "failure", "timeout", "timed_out", "timedout", "stuck", "orphaned", "dead", "lost", "crashed",
-     "unresponsive", "stopped", "aborted", "killed", "stalled"}
+     "unresponsive", "stopped", "aborted", "killed", "stalled", "error", "errored", "fail"}
+)
+# A transition named for the failure state it leads to (not a predicate: `is_failed()`).
+_FAILING_CALL = re.compile(
+    r"(?:^|_)(?:mark|set|update|move|transition|to)_(?:\w+_)?(?:failed|failure|error|errored|stalled|stuck|orphaned|dead|lost|crashed|aborted)$",
+    re.IGNORECASE,
 )
 # A flag or owner that a worker's claim set: clearing it hands the item to another worker.
 _CLAIM_FIELD = re.compile(r"^(?:handling|claimed|locked|picked|in_?progress|claimed_by|locked_by|picked_by|owner|worker|worker_id)$")
@@ -75,7 +84,7 @@ def find_stalled(flow: FunctionFlow) -> list[Detector]:
             continue
         if not fixed_window(flow, age) or _window_parameter(flow, age.window) or _entity_window(flow, age.window):
             continue
-        test = _branch_test(flow, age.node)
+        test = branch_test(flow, age.node)
         if isinstance(test, cst.If):
             if _TERMINAL.search(_names_in(test.test)):
                 continue  # `status == CRASHED and now > last_update + keep`: retention
@@ -84,15 +93,30 @@ def find_stalled(flow: FunctionFlow) -> list[Detector]:
             continue
         query = _query_of_age(flow, age.node)
         region = _query_region(flow, age.node, query)
-        if region is None or not _held(flow, region) or _TERMINAL.search(_names_in(region)):
+        if region is None or _TERMINAL.search(_names_in(region)):
+            continue
+        if not (_held(flow, region) or _named_stalled(flow, query)):
             continue
         if _fails_item(flow, flow.func.body) or _rows_returned(flow, query) or redispatched(flow.func.body):
             out.append(Detector(age, "medium", False))
     return out
 
 
+def _named_stalled(flow: FunctionFlow, query: cst.CSTNode | None) -> bool:
+    """`stalled_intents = list(Intent.objects.filter(state=PAID, modified__lte=cutoff))`: the
+    rows are named for the verdict, whatever the state they are held in is called."""
+    if query is None:
+        return False
+    parent = flow.parent.get(id(rows_top(flow, query)))
+    if not isinstance(parent, cst.Assign) or not isinstance(parent.targets[0].target, cst.Name):
+        return False
+    return bool(_STALLED_ROWS.search(parent.targets[0].target.value))
+
+
 def _query_of_age(flow: FunctionFlow, node: cst.CSTNode) -> cst.CSTNode | None:
-    """The query a lookup keyword or a `Model.stamp <= cutoff` argument belongs to."""
+    """The query a lookup keyword, a `Model.stamp <= cutoff` or a `between(...)` argument belongs to."""
+    if isinstance(node, cst.Call):
+        node = flow.parent.get(id(node))
     while node is not None and not isinstance(node, cst.Arg):
         if not isinstance(node, (cst.Comparison, cst.UnaryOperation, cst.BooleanOperation, cst.BinaryOperation)):
             return None
@@ -122,15 +146,6 @@ def _entity_window(flow: FunctionFlow, window: cst.BaseExpression | None) -> boo
         return False
     roots = {w.split(".")[0] for w in _names_in(window).split() if "." in w}
     return bool(roots & (flow.loop_names | flow.params) - {"self", "cls"})
-
-
-def _branch_test(flow: FunctionFlow, node: cst.CSTNode) -> cst.If | None:
-    child, parent = node, flow.parent.get(id(node))
-    while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison)):
-        child, parent = parent, flow.parent.get(id(parent))
-    if isinstance(parent, cst.If) and parent.test is child:
-        return parent
-    return None
 
 
 def _query_region(flow: FunctionFlow, node: cst.CSTNode, query: cst.CSTNode | None) -> cst.CSTNode | None:
@@ -164,12 +179,22 @@ def _held(flow: FunctionFlow, region: cst.CSTNode) -> bool:
 
 def _live_lookup(keyword: str, value: cst.BaseExpression) -> bool:
     field = keyword.split("__", 1)[0]
-    truthy = isinstance(value, cst.Name) and value.value == "True"
+    truthy = (isinstance(value, cst.Name) and value.value == "True") or _set_operator(value)
     if _OPEN.search(keyword) and truthy:
         return True
     if _CLAIM_FIELD.match(field) and truthy:
         return True
     return bool(_STATE_FIELD.search(field)) and _held_value(value)
+
+
+def _set_operator(value: cst.BaseExpression) -> bool:
+    """A document-store test that a field is set: `{"$ne": None}`, `{"$exists": True}`."""
+    if not isinstance(value, cst.Dict) or len(value.elements) != 1 or not isinstance(value.elements[0], cst.DictElement):
+        return False
+    element = value.elements[0]
+    operator = element.key.value.strip("'\"") if isinstance(element.key, cst.SimpleString) else ""
+    flag = element.value.value if isinstance(element.value, cst.Name) else ""
+    return (operator, flag) in (("$ne", "None"), ("$exists", "True"))
 
 
 def _held_value(value: cst.BaseExpression) -> bool:
@@ -199,6 +224,8 @@ def _fails_item(flow: FunctionFlow, body: cst.CSTNode, nested: bool = True) -> b
             func = inner.func
             if isinstance(func, cst.Attribute) and func.attr.value in ("append", "add") and _VERDICT_LIST.search(dotted(func.value) or ""):
                 return True
+            if _FAILING_CALL.search(callee_name(inner)):
+                return True  # `dao_update_job_status_to_error(job)`, `mark_as_failed(item)`
             for arg in inner.args:
                 keyword = arg.keyword.value if arg.keyword is not None else ""
                 if (not keyword or _STATE_FIELD.search(keyword)) and _failure_value(arg.value):
@@ -216,11 +243,22 @@ def _last_word(target: cst.BaseExpression) -> str:
 
 
 def _failure_value(value: cst.BaseExpression) -> bool:
+    """`"failed"`, `Status.TIMEOUT`, and compound states ending in the verdict
+    (`VideoStatus.UPLOAD_FAILED`, `JOB_STATUS_ERROR`)."""
     if isinstance(value, cst.SimpleString):
         return value.value.strip("'\"").lower() in _FAILED
-    if isinstance(value, cst.Attribute):
-        return value.attr.value.lower() in _FAILED
-    return isinstance(value, cst.Name) and value.value.lower() in _FAILED
+    if isinstance(value, cst.Attribute):  # an enum member: `Status.FAILED`, `VideoStatus.UPLOAD_FAILED`
+        return _failure_word(value.attr.value.lower())
+    if isinstance(value, cst.Name):  # `FAILED`, a state constant `JOB_STATUS_ERROR` (never `LOST_TIMEOUT`)
+        word = value.value.lower()
+        return word in _FAILED or (bool(_STATE_FIELD.search(word.rsplit("_", 1)[0])) and _failure_word(word))
+    return False
+
+
+def _failure_word(word: str) -> bool:
+    """The state or its last word: `upload_failed`, `status_error` (a `*_timeout` names a duration)."""
+    last = word.rsplit("_", 1)[-1]
+    return word in _FAILED or (last in _FAILED and last != "timeout")
 
 
 def _cleared(value: cst.BaseExpression) -> bool:
