@@ -12,7 +12,7 @@ import pytest
 from bot.config import ConfigError, load_repo_config
 
 # A reading against a field of this object plus its setting: the held-instant form (preview; an
-# amount named for a lifetime, such as a grace, runs by default since round 21).
+# amount named for a lifetime, such as a grace, runs by default since round 20).
 HELD_AGE = """\
 import time
 

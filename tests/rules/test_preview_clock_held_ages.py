@@ -29,7 +29,7 @@ def test_the_age_of_a_field_of_this_object_against_its_setting_is_an_in_process_
                 self.promote()
     """
     assert flagged(code, PREVIEW) == [("ARM103", 6)]
-    # in the default set since round 21: a stamp aged against a lifetime (a grace period)
+    # in the default set since round 20: a stamp aged against a lifetime (a grace period)
     assert flagged(code, CLOCK) == [("ARM103", 6)]
 
 

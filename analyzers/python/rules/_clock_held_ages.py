@@ -30,7 +30,7 @@ how often to redo it, not an expiry).
 Also, with no amount, an instant named for when it lapses (`expires_at`, `valid_until`,
 `deadline`, `lock_until`) that the function holds and no code of the file writes (A2).
 
-By default (round 21) only a stamp aged against an amount named for a lifetime (a timeout, a
+By default (round 20) only a stamp aged against an amount named for a lifetime (a timeout, a
 TTL, a lease, a session's or a token's age) runs: test10 +8 TRUE in five projects for +2 NEAR.
 The rest (throttles, cadences and windows; the A2 comparisons) runs only in preview
 (Settings.preview): on the tuned splits it finds more TRUE sites than it flags NEAR ones, but its

@@ -1,4 +1,4 @@
-"""Round 21, fixed-timeout: the silence verdicts round 19's test half (now `test10`) missed.
+"""Round 20, fixed-timeout: the silence verdicts round 19's test half (now `test10`) missed.
 
 - F2, a registry of peers pruned by each peer's pulse: `node.last_pulse + 5 * self.pulse_interval
   < now` whose node is collected into `dead_nodes[addr] = node`, flagged `cluster.zombie = True`,

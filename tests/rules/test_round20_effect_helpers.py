@@ -1,4 +1,4 @@
-"""Round 21, non-idempotent: effects and records reached through the project's own helpers.
+"""Round 20, non-idempotent: effects and records reached through the project's own helpers.
 
 Read in the misses of round 19's half (`test10`) and round 17's (`test8`):
 

@@ -1,4 +1,4 @@
-"""Round 21, wall clock: a reading checked against an instant held where the function cannot see it
+"""Round 20, wall clock: a reading checked against an instant held where the function cannot see it
 made, in the default set when its names say that a lifetime ends.
 
 Read in the misses of round 19's half (now `test10`, causes 1 and 2) and round 17's (test8):

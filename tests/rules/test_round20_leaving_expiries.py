@@ -1,4 +1,4 @@
-"""Round 21, wall clock: expiries computed from this node's clock that leave the function.
+"""Round 20, wall clock: expiries computed from this node's clock that leave the function.
 
 Read in the misses of round 19's half (now `test10`, cause 3 of docs/realworld-round19-misses.md):
 `now + amount` goes where another node or another time judges it, in spellings the forms did
