@@ -86,6 +86,25 @@ def test_registry_member_closed_after_keepalive_silence():
     assert flagged(code) == [("ARM301", 11)]
 
 
+def test_registry_entry_aged_against_its_own_negotiated_window_is_quiet():
+    # found on round 20's blind half after its measurement (ceph-nvmeof): each connection's
+    # keep-alive timeout is the value its host negotiated, per-entity configuration
+    code = """\
+    import time
+
+
+    class DiscoveryService:
+        def handle_timeout(self):
+            for key in list(self.conn_vals.keys()):
+                if time.time() - self.conn_vals[key].keep_alive_time >= self.conn_vals[key].keep_alive_timeout / 1000:
+                    self.conn_vals[key].connection.close()
+                    del self.conn_vals[key]
+    """
+    assert flagged(code) == []
+    fixed = code.replace("self.conn_vals[key].keep_alive_timeout / 1000", "KEEP_ALIVE_TIMEOUT")
+    assert flagged(fixed) == [("ARM301", 7)]
+
+
 def test_own_connection_silence_closing_itself_is_quiet():
     code = """\
     import time

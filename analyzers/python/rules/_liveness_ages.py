@@ -561,6 +561,8 @@ def fixed_window(flow: FunctionFlow, age: Age) -> bool:
     owner = age.owner.split(".")[0]
     if owner and owner not in ("self", "cls") and re.search(rf"(?:^|\s){re.escape(owner)}\.", text + " "):
         return False  # `hb.receive_time + hb.timeout`: each record's own window (configuration)
+    if owner in ("self", "cls") and "." in age.owner and re.search(rf"(?:^|\s){re.escape(age.owner)}(?:\s|$)", text + " "):
+        return False  # `self.conns[key].keep_alive_time` against `self.conns[key].kato`: each entry's own window
     return not flow.is_now(window)
 
 
