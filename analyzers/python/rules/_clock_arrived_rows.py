@@ -36,7 +36,9 @@ from ._clock_scope import Scope, call_name, last_part
 from ._clock_stored import chain_writes, chained_calls
 from ._clock_write_names import LIVENESS_NAME
 
-# Stamps of what already happened: the present is always after them.
+# Stamps of what already happened: the present is always after them. Narrower than
+# _clock_write_names.HISTORY_NAME, which also takes starts, finishes and dates: here those are the
+# due times whose arrival the query asks about.
 _PAST = re.compile(
     r"(?:^|_)(?:creat|updat|modif|changed|joined|login|sent|paid|complet|done|confirm|revok|used|issued|"
     r"inserted|added|received|seen|recorded|logged|registered|submitted|published|posted)|^last_|"

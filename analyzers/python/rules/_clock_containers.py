@@ -125,7 +125,7 @@ class ContainerSinks:
             # its moved instants are kept there as well
             from ._clock_sinks import _formatted_instant  # the sinks module imports this one
 
-            for field, held in self.finder._dict_entries(scope, value):
+            for field, held in self.finder.dict_entries(scope, value):
                 moved = self.finder.offset(scope, _formatted_instant(held))
                 if moved is not None:
                     self.finder.add(moved, held, "session", f'{detail}["{field}"]')
@@ -180,7 +180,7 @@ class ContainerSinks:
             return
         from ._clock_sinks import _formatted_instant  # the sinks module imports this one
 
-        for key, field in self.finder._dict_entries(scope, value):
+        for key, field in self.finder.dict_entries(scope, value):
             if not self._wanted(key, fields):
                 continue
             flow = self.finder.offset(scope, _formatted_instant(field))

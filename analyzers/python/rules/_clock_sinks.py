@@ -25,6 +25,7 @@ from ._clock_score_sweeps import check_sweep
 from ._clock_query_operands import operator_comparisons, query_column, reaching_binding
 from ._clock_stored import DAY_GRAINED, StoredTimes, chain_writes, chained_methods, cutoff_column
 from ._stamp_cutoffs import shifted_stamp_in_query, stamp_cutoff_on_record
+from ._functions import local_helper
 from ._clock_write_names import LIVENESS_NAME, SCHEDULE_NAME, SCHEDULE_SQL, plain_instant, written_confidence
 
 # Names of an instant that someone else later compares with their own clock: when access ends,
@@ -131,7 +132,6 @@ class _Finder:
         self.containers = ContainerSinks(self, EXPIRY_NAME)
         self._signs_jwt = signs_jwt(ctx.text)
         self.stored_times = StoredTimes(self)
-        self._own_names: set[str] | None = None
 
     @staticmethod
     def is_model(cls: cst.ClassDef) -> bool:
@@ -505,7 +505,7 @@ class _Finder:
         )
         # in a module that signs JWTs, a dict with an `exp` handed to its own signer
         # (`sign_identity_token(payload)`) is the claim set on its way to `jwt.encode`
-        signer = self._signs_jwt and not is_jwt and last not in WRITE_CALLS and self._own_function(call)
+        signer = self._signs_jwt and not is_jwt and last not in WRITE_CALLS and local_helper(call, self.ctx.module) is not None
         if not (is_jwt or last in WRITE_CALLS or signer) or signer and is_logging_call(self.analysis.qname, call):
             return
         for arg in call.args:
@@ -521,16 +521,6 @@ class _Finder:
                     self.add(flow, value, "jwt", f'{_short(name)}({{"{key}": ...}})')
                 else:
                     self.add(flow, value, _write_kind(last), f'{_short(name)}({{"{key}": ...}})')
-
-    def _own_function(self, call: cst.Call) -> bool:
-        """`sign_identity_token(payload)`, `self._sign(claims)`: a function or method this file
-        defines (a project's row writer in another module keeps the claims as data)."""
-        if self._own_names is None:
-            self._own_names = {node.name.value for node in _definitions(self.ctx.module)}
-        func = call.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
-            func = func.attr
-        return isinstance(func, cst.Name) and func.value in self._own_names
 
     def _sql(self, scope: Scope, call: cst.Call, name: str) -> None:
         sql = self._sql_text(scope, call.args[0].value)
@@ -689,15 +679,6 @@ _SCORE_RANGES = frozenset({"zrangebyscore", "zrevrangebyscore", "zremrangebyscor
 _LIVENESS = re.compile(r"heartbeat|keep_?alive|(?:^|_)(?:ping|touch|renew|beat)(?:$|_)", re.IGNORECASE)
 _EVAL_CALLS = frozenset({"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"})
 _DUE_READS = frozenset({"zrangebyscore", "zrevrangebyscore"})
-
-
-def _definitions(module: cst.Module):
-    """The functions of a module and the methods of its classes."""
-    for statement in module.body:
-        if isinstance(statement, cst.FunctionDef):
-            yield statement
-        elif isinstance(statement, cst.ClassDef) and isinstance(statement.body, cst.IndentedBlock):
-            yield from (node for node in statement.body.body if isinstance(node, cst.FunctionDef))
 
 
 def _formatted_instant(value: cst.BaseExpression) -> cst.BaseExpression:

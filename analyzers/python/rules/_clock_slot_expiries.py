@@ -67,7 +67,7 @@ def _defaults_set(scope: Scope):
 def _batch_of(scope: Scope, local: str) -> str | None:
     """`for doc in docs: doc[...] = ...`: the records written in the loop leave with `docs`."""
     for d in scope.defs.get(local, []):
-        if isinstance(d.stmt, cst.For) and d.stmt.target is not None and isinstance(d.stmt.target, cst.Name) \
+        if isinstance(d.stmt, cst.For) and isinstance(d.stmt.target, cst.Name) \
                 and isinstance(d.stmt.iter, cst.Name):
             return d.stmt.iter.value
     return None
