@@ -810,7 +810,7 @@ class ClockMarker(FunctionTracker, PythonRule):
         held_deadlines, held_sinks = find_held_ages(analysis, self.ctx, covered, taken, self.ctx.settings.preview)
         deadlines, sinks = deadlines + held_deadlines, sinks + held_sinks
         # and this object's own tables of instants, swept by its own methods (writer in view)
-        deadlines += find_table_sweeps(analysis, covered, taken)
+        deadlines += find_table_sweeps(analysis, getattr(self.ctx, "path", ""), covered, taken)
         # then expiries written into a slot of a record that is then handed on (the finders above
         # added what they reported to `covered` and `taken`)
         sinks += find_slot_expiries(analysis, self.ctx, covered, taken)

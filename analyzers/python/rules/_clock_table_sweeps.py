@@ -25,7 +25,7 @@ import libcst as cst
 from ..imports import dotted
 from ..walk import descendants
 from ._clock import OFFSET, WALL, ordering_pairs
-from ._clock_deadlines import Deadline
+from ._clock_deadlines import Deadline, _display_only, _inside as _within
 from ._clock_helpers import MEDIUM
 from ._clock_scope import Scope
 
@@ -39,7 +39,7 @@ class _Table:
     stamps: bool = False
 
 
-def find_table_sweeps(analysis, covered: set[int], taken: set[int]) -> list[Deadline]:
+def find_table_sweeps(analysis, path: str, covered: set[int], taken: set[int]) -> list[Deadline]:
     """ARM103 deadlines; `covered` holds the readings other forms reported (an expiry armed
     from one of those is theirs), `taken` the nodes (a stamp table's check is its own finding
     even when the sweep's reading was reported for another check)."""
@@ -51,6 +51,8 @@ def find_table_sweeps(analysis, covered: set[int], taken: set[int]) -> list[Dead
     for scopes in by_class.values():
         tables = _tables(analysis, scopes)
         for scope in scopes:
+            if _display_only(scope, path):
+                continue  # a monitor's or a dashboard's own tables: display (RULES.md)
             for attr, table in tables.items():
                 if not _drops_entries(scope, attr):
                     continue  # entries only read or replaced: no lifetime ends here
@@ -297,11 +299,3 @@ def _reading(analysis, scope: Scope, term: cst.BaseExpression) -> bool:
         _within(analysis, call, scope.node) for call in flow.calls
     )
 
-
-def _within(analysis, node: cst.CSTNode, ancestor: cst.CSTNode) -> bool:
-    current = analysis.index.parent_of(node)
-    while current is not None:
-        if current is ancestor:
-            return True
-        current = analysis.index.parent_of(current)
-    return False
