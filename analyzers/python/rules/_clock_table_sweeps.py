@@ -95,14 +95,14 @@ def _tables(analysis, scopes: list[Scope]) -> dict[str, _Table]:
             if attr is None:
                 continue
             for element in _elements(_constructed(scope, value)):
-                flow, where = _method_flow(analysis, scope, element, methods)
+                flow, where, returned = _method_flow(analysis, scope, element, methods)
                 if flow is None:
-                    flow, where = analysis.flow(scope, element), scope
+                    flow, where, returned = analysis.flow(scope, element), scope, element
                 if flow is None or not flow.calls or not all(analysis.wall_name(call) for call in flow.calls):
                     continue
                 table = tables.setdefault(attr, _Table())
                 if flow.kind == OFFSET:
-                    armed = [root for kind, root in flow.roots if kind == OFFSET] or [element]
+                    armed = [root for kind, root in flow.roots if kind == OFFSET] or [returned]
                     table.expiries.extend((root, flow, where) for root in armed)
                 elif flow.kind == WALL:
                     table.stamps = True
@@ -112,24 +112,25 @@ def _tables(analysis, scopes: list[Scope]) -> dict[str, _Table]:
 
 def _method_flow(analysis, scope: Scope, element: cst.BaseExpression, methods: dict[str, Scope]):
     """`expires = self._normalize_timeout(timeout)`: the flow of what a method of the class
-    returns (`return int(time()) + timeout`), with the method's scope, else (None, None)."""
+    returns (`return int(time()) + timeout`), with the method's scope and the returned value,
+    else Nones."""
     if isinstance(element, cst.Name):
         defs = scope.defs.get(element.value, [])
         if len(defs) != 1 or defs[0].value is None:
-            return None, None
+            return None, None, None
         element = defs[0].value
     if not (isinstance(element, cst.Call) and isinstance(element.func, cst.Attribute)
             and isinstance(element.func.value, cst.Name) and element.func.value.value == "self"):
-        return None, None
+        return None, None, None
     method = methods.get(element.func.attr.value)
     if method is None:
-        return None, None
+        return None, None, None
     for node in descendants(method.node):
         if isinstance(node, cst.Return) and node.value is not None:
             flow = analysis.flow(method, node.value)
             if flow is not None and flow.kind == OFFSET:
-                return flow, method
-    return None, None
+                return flow, method, node.value
+    return None, None, None
 
 
 def _constructed(scope: Scope, value: cst.BaseExpression) -> cst.BaseExpression:
