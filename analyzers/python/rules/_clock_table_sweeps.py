@@ -24,8 +24,8 @@ import libcst as cst
 
 from ..imports import dotted
 from ..walk import descendants
-from ._clock import OFFSET, WALL, ordering_pairs
-from ._clock_deadlines import Deadline, _display_only, _inside as _within
+from ._clock import OFFSET, WALL, enclosing_test, ordering_pairs
+from ._clock_deadlines import Deadline, _display_only, _inside as _within, _only_logs
 from ._clock_helpers import MEDIUM
 from ._clock_scope import Scope
 
@@ -57,6 +57,8 @@ def find_table_sweeps(analysis, path: str, covered: set[int], taken: set[int]) -
                 if not _drops_entries(scope, attr):
                     continue  # entries only read or replaced: no lifetime ends here
                 for comparison in scope.comparisons:
+                    if _only_logs(analysis, enclosing_test(analysis.index, comparison)):
+                        continue  # a slow-start warning on an entry's age: logging (RULES.md)
                     check = _sweep_check(analysis, scope, comparison, attr, table)
                     if check is None:
                         continue
