@@ -764,6 +764,7 @@ class ClockMarker(FunctionTracker, PythonRule):
         from ._clock_flow import find_flow_sinks
         from ._clock_held_ages import find_held_ages
         from ._clock_slot_expiries import find_slot_expiries
+        from ._clock_table_sweeps import find_table_sweeps
         from ._clock_sinks import find_sinks
 
         index = ScopeIndex()
@@ -808,6 +809,8 @@ class ClockMarker(FunctionTracker, PythonRule):
         # "Preview forms")
         held_deadlines, held_sinks = find_held_ages(analysis, self.ctx, covered, taken, self.ctx.settings.preview)
         deadlines, sinks = deadlines + held_deadlines, sinks + held_sinks
+        # and this object's own tables of instants, swept by its own methods (writer in view)
+        deadlines += find_table_sweeps(analysis, getattr(self.ctx, "path", ""), covered, taken)
         # then expiries written into a slot of a record that is then handed on (the finders above
         # added what they reported to `covered` and `taken`)
         sinks += find_slot_expiries(analysis, self.ctx, covered, taken)
