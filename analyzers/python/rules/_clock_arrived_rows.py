@@ -31,7 +31,7 @@ import re
 import libcst as cst
 
 from ..walk import descendants
-from ._clock import WALL
+from ._clock import WALL, date_level
 from ._clock_scope import Scope, call_name, last_part
 from ._clock_stored import chain_writes, chained_calls
 from ._clock_write_names import LIVENESS_NAME
@@ -69,9 +69,21 @@ def arrived_rows(finder, scope: Scope, query: cst.Call, column: str, value: cst.
     if _PAST.search(bare) or LIVENESS_NAME.search(bare) or (_CALENDAR.search(bare) and not _DEADLINE.search(bare)):
         return
     flow = finder.offset(scope, value, (WALL,))
-    if flow is None or not _rows_acted_on(finder.analysis, scope, query):
+    if flow is None or _calendar_day(finder.analysis, scope, value, flow) or not _rows_acted_on(finder.analysis, scope, query):
         return
     finder.add(flow, value, "query", detail, at_value=True, call=query)
+
+
+def _calendar_day(analysis, scope: Scope, value: cst.CSTNode, flow) -> bool:
+    """Today's date (`date.today()`, `today = datetime.now().date()`): rows due on a calendar day
+    a person chose, which seconds of skew do not move."""
+    if date_level(analysis.qname, flow):
+        return True
+    if isinstance(value, cst.Name):
+        defs = scope.defs.get(value.value, [])
+        value = defs[0].value if len(defs) == 1 and defs[0].value is not None else value
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "date" \
+        and not value.args
 
 
 def _rows_acted_on(analysis, scope: Scope, query: cst.Call) -> bool:
