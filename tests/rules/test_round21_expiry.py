@@ -9,6 +9,8 @@ of round 20's blind half (now `test11`).
   name (`elapsed = (now - self.last_refreshed).seconds` against the OAuth `expires_in`).
 - `arrow.utcnow().datetime` is a reading; `max(stored, now + delta)` keeps this clock's instant.
 - An expiry column's `default=` helper or lambda returning `now + delta`.
+- Narrowed: rows acted on once their instant has come by today's date (`date.today()`), and an
+  expiry put in a template's context (`context["expire_date"]`, an e-mail's text), are left alone.
 
 Look-alikes stay quiet: the same age outside an expiry method, day-scale ages, a poll's `close_at`
 (a date a person chose), a branch that only returns a text to show, a creation stamp default
@@ -205,3 +207,57 @@ def created_label(project):
 
 def test_arrow_datetime_property_is_a_reading():
     assert flagged("private_sharing/api_authentication.py", AUTH) == [("ARM104", 7)]
+
+
+SCHEDULER = """\
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from base.models import Broadcast, RotatingShiftAssign
+
+
+def rotate_shift():
+    today = date.today()
+    for shift in RotatingShiftAssign.objects.filter(is_active=True, requested_till__lt=today):
+        shift.is_active = False
+        shift.save()
+
+
+def finish_broadcasts():
+    for broadcast in Broadcast.objects.filter(finishes_at__lte=timezone.now()):
+        broadcast.status = "completed"
+        broadcast.save()
+"""
+
+
+def test_rows_due_by_todays_date_are_a_calendar_not_an_expiry():
+    # 10 compares with date.today(): left alone; 16 a bare reading, rows then written: still found
+    assert flagged("base/scheduler.py", SCHEDULER) == [("ARM104", 16)]
+
+
+ADAPTER = """\
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix, email, context):
+        expire_days = settings.ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS
+        context["expire_date"] = timezone.now() + timedelta(days=expire_days)
+        language = self.get_notification_language(context)
+        super().send_mail(template_prefix, email, context)
+
+
+def enqueue(queue, job_id):
+    task = {"id": job_id}
+    task["run_at"] = timezone.now() + timedelta(minutes=5)
+    queue.put(task)
+"""
+
+
+def test_expiry_in_a_template_context_is_display():
+    # 10 rendered into the confirmation e-mail; 17 a task's run_at put on a queue: still found
+    assert flagged("core/account_adapter.py", ADAPTER) == [("ARM104", 17)]

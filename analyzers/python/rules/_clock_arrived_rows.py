@@ -22,8 +22,9 @@ the database's `now()` in the query).
 Left alone: the comparison the other way (`column >= now`: rows still to come, a listing); stamps of
 what already happened (`created_at <= now` decides nothing), liveness stamps (the fixed-timeout
 rules' question), columns named for a calendar date and not for an end or a timeout (`reminder_date`:
-a date a person set, labelled a look-alike in two projects), and a selection
-whose rows are only read, returned or displayed."""
+a date a person set, labelled a look-alike in two projects), rows compared with today's date
+(`requested_till__lt=date.today()`: a calendar day, which seconds of skew do not move), and a
+selection whose rows are only read, returned or displayed."""
 from __future__ import annotations
 
 import re
@@ -69,21 +70,9 @@ def arrived_rows(finder, scope: Scope, query: cst.Call, column: str, value: cst.
     if _PAST.search(bare) or LIVENESS_NAME.search(bare) or (_CALENDAR.search(bare) and not _DEADLINE.search(bare)):
         return
     flow = finder.offset(scope, value, (WALL,))
-    if flow is None or _calendar_day(finder.analysis, scope, value, flow) or not _rows_acted_on(finder.analysis, scope, query):
-        return
+    if flow is None or date_level(finder.analysis.qname, flow) or not _rows_acted_on(finder.analysis, scope, query):
+        return  # today's date (`date.today()`): rows due on a calendar day, which seconds of skew do not move
     finder.add(flow, value, "query", detail, at_value=True, call=query)
-
-
-def _calendar_day(analysis, scope: Scope, value: cst.CSTNode, flow) -> bool:
-    """Today's date (`date.today()`, `today = datetime.now().date()`): rows due on a calendar day
-    a person chose, which seconds of skew do not move."""
-    if date_level(analysis.qname, flow):
-        return True
-    if isinstance(value, cst.Name):
-        defs = scope.defs.get(value.value, [])
-        value = defs[0].value if len(defs) == 1 and defs[0].value is not None else value
-    return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "date" \
-        and not value.args
 
 
 def _rows_acted_on(analysis, scope: Scope, query: cst.Call) -> bool:
