@@ -86,8 +86,9 @@ _PASS_METHODS = frozenset(
     {"timestamp", "replace", "astimezone", "isoformat", "strftime", "total_seconds", "utctimetuple", "timetuple"}
 )
 _SHIFT_METHODS = frozenset({"add", "shift", "subtract"})
-# arrow before 1.0 read an instant's epoch seconds as properties, not methods.
-_ARROW_EPOCHS = frozenset({"timestamp", "int_timestamp", "float_timestamp"})
+# arrow read an instant's epoch seconds (before 1.0) and its datetime as properties, not methods:
+# `arrow.utcnow().datetime` is the same reading.
+_ARROW_EPOCHS = frozenset({"timestamp", "int_timestamp", "float_timestamp", "datetime", "naive"})
 # The fields of a timedelta: an elapsed time read in seconds or days.
 _TIMEDELTA_PARTS = frozenset({"seconds", "days", "microseconds"})
 _PASS_FUNCS = frozenset(
@@ -438,6 +439,12 @@ class ClockAnalysis:
             if (last_part(name) in _PASS_FUNCS or _CONVERTER.match(last_part(name))) and expr.args:
                 inner = self.flow(scope, expr.args[0].value, visiting)
                 return _as_text(inner) if last_part(name) == "str" else inner
+            if name in ("max", "min") and len(expr.args) == 2:
+                # `max(user.expires_at, utcnow() + timedelta(days=30))`: an expiry extended from this
+                # clock is still this clock's instant when that side wins
+                flows = [f for f in (self.flow(scope, a.value, visiting) for a in expr.args) if f is not None]
+                if len(flows) == 1 and flows[0].kind in (WALL, OFFSET):
+                    return flows[0]
             return None
         if isinstance(expr, cst.BinaryOperation):
             return self._binary(scope, expr, visiting)

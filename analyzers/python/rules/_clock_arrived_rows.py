@@ -22,8 +22,9 @@ the database's `now()` in the query).
 Left alone: the comparison the other way (`column >= now`: rows still to come, a listing); stamps of
 what already happened (`created_at <= now` decides nothing), liveness stamps (the fixed-timeout
 rules' question), columns named for a calendar date and not for an end or a timeout (`reminder_date`:
-a date a person set, labelled a look-alike in two projects), and a selection
-whose rows are only read, returned or displayed."""
+a date a person set, labelled a look-alike in two projects), rows compared with today's date
+(`requested_till__lt=date.today()`: a calendar day, which seconds of skew do not move), and a
+selection whose rows are only read, returned or displayed."""
 from __future__ import annotations
 
 import re
@@ -31,7 +32,7 @@ import re
 import libcst as cst
 
 from ..walk import descendants
-from ._clock import WALL
+from ._clock import WALL, date_level
 from ._clock_scope import Scope, call_name, last_part
 from ._clock_stored import chain_writes, chained_calls
 from ._clock_write_names import LIVENESS_NAME
@@ -69,8 +70,8 @@ def arrived_rows(finder, scope: Scope, query: cst.Call, column: str, value: cst.
     if _PAST.search(bare) or LIVENESS_NAME.search(bare) or (_CALENDAR.search(bare) and not _DEADLINE.search(bare)):
         return
     flow = finder.offset(scope, value, (WALL,))
-    if flow is None or not _rows_acted_on(finder.analysis, scope, query):
-        return
+    if flow is None or date_level(finder.analysis.qname, flow) or not _rows_acted_on(finder.analysis, scope, query):
+        return  # today's date (`date.today()`): rows due on a calendar day, which seconds of skew do not move
     finder.add(flow, value, "query", detail, at_value=True, call=query)
 
 

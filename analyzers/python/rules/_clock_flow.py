@@ -54,6 +54,8 @@ _IN_PROCESS_CALLEE = re.compile(
 )
 # A browser's cookie or an HTTP date header: the browser enforces it for its own session.
 _PRESENTED = re.compile(r"cookie|http_date|header", re.IGNORECASE)
+# The variables a template is rendered with (`context['expire_date'] = now + ...`): display.
+_TEMPLATE_CONTEXT = re.compile(r"^(?:\w+_)?(?:context|ctx)$", re.IGNORECASE)
 _EXCEPTION = re.compile(r"(?:Error|Exception|Warning|Exit|Timeout|Expired)$")
 # An in-memory cache or memo keeps the instant in this process.
 _IN_MEMORY = re.compile(r"cache|memo", re.IGNORECASE)
@@ -129,6 +131,8 @@ class _FlowFinder(StoredComparisons):
             local = self._local_callee(scope, call)
             for arg in call.args:
                 keyword = arg.keyword.value if arg.keyword is not None else None
+                if isinstance(arg.value, cst.Name) and _TEMPLATE_CONTEXT.search(arg.value.value):
+                    continue  # a template's context: rendered for a person (an e-mail's "expires on")
                 record = self._record_literal(scope, arg.value)
                 for item, in_record, key in _items(record or arg.value, key=keyword):
                     if local and not in_record:

@@ -17,6 +17,7 @@ import libcst as cst
 from ._clock import OFFSET, WALL, ClockAnalysis, Flow, date_level, is_logging_call, ordering_pairs
 from ._clock_arrived_rows import arrived, arrived_rows
 from ._clock_claims import claim_sinks, signs_jwt
+from ._clock_column_defaults import column_default_sinks
 from ._clock_containers import ContainerSinks
 from ._clock_scope import Scope, call_name, last_part, string_value, sym_of
 from ._clock_handoffs import handoff_sinks
@@ -812,4 +813,5 @@ def find_sinks(analysis: ClockAnalysis, ctx) -> tuple[list[Sink], dict[int, cst.
     finder = _Finder(analysis, ctx)
     for scope in analysis.index.scopes:
         finder.scan(scope)
+    column_default_sinks(finder, ctx.module, EXPIRY_NAME)
     return list(finder.sinks.values()), finder.stored_times.ages

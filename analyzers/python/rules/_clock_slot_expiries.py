@@ -8,15 +8,16 @@ with their own clock (ARM104). The general flow sees the same write when the exp
 attribute of the record (`job.run_at = ...; job.save()`, _clock_flow.py); a slot is the same fact.
 
 Left out: the object's own state (`self.table[k] = ...`, in-process deadlines), records named as
-caches or memos, records that only reach logging, waits, heaps and other in-process containers,
-and backdated values (`now - amount`: a cut-off, not an expiry)."""
+caches or memos, a template's context (`context['expire_date']`: text for a person), records that
+only reach logging, waits, heaps and other in-process containers, and backdated values (`now -
+amount`: a cut-off, not an expiry)."""
 from __future__ import annotations
 
 import libcst as cst
 
 from ._clock import OFFSET
 from ._clock_deadlines import _display_only
-from ._clock_flow import _IN_MEMORY, _IN_PROCESS_CALLEE, _WRITES, _FlowFinder, hands_on
+from ._clock_flow import _IN_MEMORY, _IN_PROCESS_CALLEE, _TEMPLATE_CONTEXT, _WRITES, _FlowFinder, hands_on
 from ._clock_flow_shapes import is_past, past, report_node
 from ._clock_scope import Scope, call_name, last_part
 
@@ -30,8 +31,9 @@ def find_slot_expiries(analysis, ctx, covered: set[int], taken: set[int]) -> lis
             continue
         for target, value in slots:
             root = _record_root(target)
-            if not isinstance(root, cst.Name) or root.value in ("self", "cls") or _IN_MEMORY.search(root.value):
-                continue
+            if not isinstance(root, cst.Name) or root.value in ("self", "cls") or _IN_MEMORY.search(root.value) \
+                    or _TEMPLATE_CONTEXT.search(root.value):
+                continue  # the object's own state, a memo, a template's context (shown to a person)
             flow = analysis.flow(scope, value)
             if flow is None or flow.kind != OFFSET or not finder._shifted(scope, flow, value):
                 continue

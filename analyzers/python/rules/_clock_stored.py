@@ -21,6 +21,7 @@ import libcst as cst
 
 from ._clock import OFFSET, WALL, enclosing_test, is_logging_call, ordering_pairs
 from ._clock_query_operands import past_bindings, returned_cutoff, returned_text
+from ._clock_record_stamps import declares_columns, expiry_method, owning_class
 from ._clock_scope import Scope, call_name, last_part, string_value
 
 # A name that holds an instant: when something happened or lapses.
@@ -33,7 +34,7 @@ STAMP_NAME = re.compile(
 # Amounts of time (or counters) kept on records and settings: never the stamp side.
 DURATION_NAME = re.compile(
     r"timeout|ttl|interval|period|(?:^|_)age$|max_age|delay|lifetime|duration|seconds|minutes|hours|days|window|"
-    r"grace|delta|limit|leeway|tolerance|count|attempts|retries|cache",
+    r"grace|delta|limit|leeway|tolerance|count|attempts|retries|cache|expires?_in$",  # OAuth `expires_in`: seconds
     re.IGNORECASE,
 )
 _AGE_UNITS = frozenset({"days", "seconds", "microseconds"})
@@ -90,12 +91,19 @@ class StoredTimes:
                 return None  # `os.stat(path).st_mtime`: a file's stamp, not a record's
             owner = node.value
             if isinstance(owner, cst.Name) and owner.value in ("self", "cls"):
-                # a model's own expiry; its other dates are often calendar settings a person chose.
+                # a model's own expiry; its other dates are often calendar settings a person chose,
+                # but its creation stamp aged in its own expiry check is not (_clock_record_stamps).
                 # A record class's declared expiry field (dataclass, pydantic, attrs: annotated,
                 # never assigned by code here) was filled from data too.
-                if scope.cls is None or not HIGH_NAMES.search(name):
+                cls = owning_class(self.analysis.index, scope)
+                if cls is None:
                     return None
-                if not self.finder.is_model(scope.cls) and not _declared_field(scope.cls, name):
+                row = self.finder.is_model(cls) or declares_columns(cls)
+                if not HIGH_NAMES.search(name) and not (row and expiry_method(self.analysis.index, scope)):
+                    return None
+                if row:
+                    return node, name  # set on itself or not, the field is saved with the row
+                if not _declared_field(cls, name):
                     return None
             elif not isinstance(owner, (cst.Name, cst.Attribute, cst.Subscript)):
                 return None
@@ -146,11 +154,12 @@ class StoredTimes:
         time, a stored time moved by an amount, this clock minus a stored time."""
         inner = _unwrap(node)
         if isinstance(inner, cst.Name) and depth == 0:
-            # `expiry = token.created_at + timedelta(hours=2)`, compared later under that name
-            defs = scope.defs.get(inner.value, [])
-            if len(defs) == 1 and isinstance(defs[0].value, cst.BinaryOperation) and not defs[0].augmented:
-                kind, operand, name = self._side(scope, defs[0].value, depth + 1)
-                if kind == "aged":
+            # `expiry = token.created_at + timedelta(hours=2)`, compared later under that name; so is
+            # an age (`elapsed = (timezone.now() - self.last_refreshed).seconds`)
+            bound = _bound_age(scope, inner)
+            if bound is not None:
+                kind, operand, name = self._side(scope, bound, depth + 1)
+                if kind in ("aged", "age"):
                     return kind, operand, name
         if isinstance(inner, cst.BinaryOperation) and isinstance(inner.operator, (cst.Add, cst.Subtract)):
             left, right = inner.left, inner.right
@@ -180,8 +189,8 @@ class StoredTimes:
             return  # an in-memory cache's entries: this process's own clock on both sides (ARM103's)
         if self.finder.enclosing_query(comparison) is not None:
             return  # a query's condition: the query rules judge it
-        if _only_logs(self, comparison):
-            return  # nothing is decided: the branch only reports
+        if _only_logs(self, comparison) or _only_labels(self, comparison):
+            return  # nothing is decided: the branch only reports, or returns a text to show
         for left, _op, right in ordering_pairs(comparison):
             one, other = self._side(scope, left), self._side(scope, right)
             for (kind, operand, name), (other_kind, _, _), mine, theirs in ((one, other, left, right), (other, one, right, left)):
@@ -190,10 +199,10 @@ class StoredTimes:
                     # task's start); a stamp aged by a lifetime, or an expiry, is not
                     if HIGH_NAMES.search(name) and kind == "stored":
                         self._add(scope, theirs, operand, None)
-                    elif (kind == "aged" and self._lifetime(mine)) or (
+                    elif (kind == "aged" and self._lifetime(mine, scope, operand)) or (
                             self.past_cutoff(scope, theirs) and self._lifetime(self.cutoff_text(scope, theirs))):
                         self._add(scope, theirs, operand, "medium")
-                elif kind == "age" and other_kind is None and self._lifetime(theirs):
+                elif kind == "age" and other_kind is None and self._lifetime(theirs, scope, operand):
                     node = self._add(scope, mine, operand, "medium")
                     if node is not None:
                         self.ages[id(node)] = comparison
@@ -214,16 +223,26 @@ class StoredTimes:
                 return f"{inner.value} {self.ctx.code_for(defs[0].value)}"
         return self.ctx.code_for(node)
 
-    def _lifetime(self, amount) -> bool:
-        """The amount a stamp is aged against is a lifetime, counted finer than days."""
+    def _lifetime(self, amount, scope: Scope | None = None, operand: cst.CSTNode | None = None) -> bool:
+        """The amount a stamp is aged against is a lifetime, counted finer than days: named for
+        one, or any amount when a record's own stamp is aged in its expiry check."""
         text = amount if isinstance(amount, str) else self.ctx.code_for(amount)
-        return bool(LIFETIME_WORDS.search(text)) and not DAY_GRAINED.search(text)
+        if DAY_GRAINED.search(text):
+            return False
+        if LIFETIME_WORDS.search(text):
+            return True
+        return scope is not None and _on_self(operand) and expiry_method(self.analysis.index, scope)
 
     def _add(self, scope: Scope, node: cst.CSTNode, operand: cst.CSTNode, confidence: str | None) -> cst.CSTNode | None:
-        flow = self.analysis.flow(scope, _clock_part(self, scope, node))
+        part = _clock_part(self, scope, node)
+        flow = self.analysis.flow(scope, part)
         if flow is None:
             return None
-        report_at = flow.calls[0] if len(flow.calls) == 1 and _single_use_reading(self, scope, node) else node
+        # an age bound to a name (`elapsed = now() - row.started_at`) is reported at its reading too;
+        # a cutoff bound to one (`ago = now() - timedelta(minutes=5)`) at the comparison, as before
+        bound = _bound_age(scope, node)
+        bound = bound is not None and self._side(scope, bound, 1)[0] in ("age", "aged")
+        report_at = flow.calls[0] if len(flow.calls) == 1 and (bound or _single_use_reading(self, scope, node)) else node
         self.finder.add(flow, report_at, "stored", self.ctx.code_for(operand), at_value=True, confidence=confidence)
         return report_at
 
@@ -259,6 +278,10 @@ def cutoff_column(name: str) -> bool:
     return not DURATION_NAME.search(bare)
 
 
+def _on_self(node: cst.CSTNode | None) -> bool:
+    return isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self"
+
+
 def _declared_field(cls: cst.ClassDef, name: str) -> bool:
     """`expires_at: int` in the class body: a field a record class declares and its
     constructor fills from data."""
@@ -270,8 +293,23 @@ def _declared_field(cls: cst.ClassDef, name: str) -> bool:
     return False
 
 
-def _clock_part(stored: StoredTimes, scope: Scope, node: cst.CSTNode) -> cst.CSTNode:
+def _bound_age(scope: Scope, node: cst.CSTNode) -> cst.CSTNode | None:
+    """What `elapsed` was bound to once, when that is a sum or difference (`now - row.started_at`)."""
     inner = _unwrap(node)
+    if not isinstance(inner, cst.Name):
+        return None
+    defs = scope.defs.get(inner.value, [])
+    if len(defs) == 1 and defs[0].value is not None and not defs[0].augmented \
+            and isinstance(_unwrap(defs[0].value), cst.BinaryOperation):
+        return defs[0].value
+    return None
+
+
+def _clock_part(stored: StoredTimes, scope: Scope, node: cst.CSTNode, depth: int = 0) -> cst.CSTNode:
+    inner = _unwrap(node)
+    bound = _bound_age(scope, inner) if depth == 0 else None
+    if bound is not None and stored.analysis.flow(scope, inner) is None:
+        return _clock_part(stored, scope, bound, 1)  # an age bound to a name: its reading
     if isinstance(inner, cst.BinaryOperation) and not stored.clock(scope, inner):
         return inner.left if stored.clock(scope, inner.left) else inner.right
     return inner
@@ -298,6 +336,21 @@ def _only_logs(stored: StoredTimes, comparison: cst.Comparison) -> bool:
                     and is_logging_call(stored.analysis.qname, small.value)):
                 return False
     return True
+
+
+def _only_labels(stored: StoredTimes, comparison: cst.Comparison) -> bool:
+    """`if age > expires_in: return _("Expired")`: the branch returns a text for a person."""
+    test = enclosing_test(stored.analysis.index, comparison)
+    if not isinstance(test, cst.If) or not isinstance(test.body, cst.IndentedBlock) or len(test.body.body) != 1:
+        return False
+    statement = test.body.body[0]
+    if not isinstance(statement, cst.SimpleStatementLine) or not isinstance(statement.body[0], cst.Return):
+        return False
+    value = statement.body[0].value
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in ("_", "gettext", "gettext_lazy") \
+            and len(value.args) == 1:
+        value = value.args[0].value
+    return isinstance(value, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString))
 
 
 def _read_key(node: cst.CSTNode) -> tuple[str, cst.CSTNode] | None:
