@@ -137,7 +137,7 @@ def flagged_sent_after(site: Site, flow: Flow) -> bool:
     """A send-named call, then, on the path it runs on and before any other send, a flag named
     for the sending (`submission.has_been_sent_followup = True`) or a method named for it
     (`notification.update_last_sent()`): the code says the call sent something and what
-    follows records it. Logging and lookups may sit between them."""
+    follows records it. Logging and lookups may sit between them, other assignments may not."""
     nested = {s.index for s in flow.sites if site.index in s.outer}
     later = [s for s in flow.sites if s.index > site.index and s.index not in nested]
     for other in later[:_NEAR_CALLS]:
@@ -153,8 +153,9 @@ def flagged_sent_after(site: Site, flow: Flow) -> bool:
             continue
         if any(site.index < s.index < index and _OTHER_SEND.match(s.method) for s in later):
             return False
-        if _SENT_WORD.search(target.attr.value):
-            return _extends(flow.attr_paths.get(id(target), ()), site.path)
+        # the first assignment after the call: one after other work (`batch.attempts += 1`)
+        # may record that work, not the send
+        return bool(_SENT_WORD.search(target.attr.value)) and _extends(flow.attr_paths.get(id(target), ()), site.path)
     return False
 
 
