@@ -79,7 +79,7 @@ def db_write(site: Site, flow: Flow, ctx, pending: bool) -> DbWrite | None:
         return DbWrite(site, text.lstrip().split(None, 1)[0].lower(), text)
     receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
     if method == "save":
-        if not positional(site.node) and receiver and not receiver.endswith("()"):
+        if not positional(site.node) and receiver and (not receiver.endswith("()") or _built_row(site)):
             return DbWrite(site, "orm")
         return None
     if method == "commit" and pending and SESSIONISH.search(receiver):
@@ -96,6 +96,16 @@ def db_write(site: Site, flow: Flow, ctx, pending: bool) -> DbWrite | None:
                 if head not in SDK_HEADS:
                     return DbWrite(site, "orm")
     return None
+
+
+def _built_row(site: Site) -> bool:
+    """`TMSEmail(tms_id=response["id"], subject=s).save()`: a model row built from its fields
+    and saved in one expression (a class called with keyword arguments only)."""
+    func = site.node.func
+    built = func.value if isinstance(func, cst.Attribute) else None
+    if not isinstance(built, cst.Call) or not isinstance(built.func, cst.Name):
+        return False
+    return built.func.value[:1].isupper() and bool(built.args) and all(a.keyword is not None for a in built.args)
 
 
 # supabase-py / postgrest-py: `sb.table("invoices").update({...}).eq("id", x).execute()`. The

@@ -15,7 +15,7 @@ import re
 
 import libcst as cst
 
-from ._call_args import callee_name, calls_in
+from ._call_args import _chain_of, callee_name, calls_in
 from ._effects_flow import Flow, Site
 
 _MAIL_MODULES = re.compile(r"^(?:django\.core\.mail|smtplib|email\.mime|email\.message|anymail|templated_email)")
@@ -106,16 +106,76 @@ _SEND_VERB = re.compile(r"(?i)^_?(?:send|notify|deliver|dispatch|mail|email)(?:_
 def marked_sent(site: Site, flow: Flow) -> bool:
     """`super().send(request=request)` followed at once by `self.sent = timezone.now()`: whatever
     the callee is, the code itself says the call sent something and the next line records it."""
-    if not _SEND_VERB.match(site.method) or site.outer:
+    if site.outer:
         return False
+    if not _SEND_VERB.match(site.method):
+        return _REPORT_VERB.match(site.method) is not None and flagged_sent_after(site, flow)
     nested = {s.index for s in flow.sites if site.index in s.outer}
     for index, target, value in flow.attr_assigns:
         if index <= site.index:
             continue
         if not _SENT_MARK.match(target.attr.value):
-            return False  # the first assignment after the call is something else
+            return flagged_sent_after(site, flow)
         value_calls = {id(n) for n in calls_in(value)}
         between = [s for s in flow.sites if site.index < s.index < index and s.index not in nested]
         return all(id(s.node) in value_calls for s in between)
+    return flagged_sent_after(site, flow)
+
+
+# A flag whose name carries the sent word anywhere (`has_been_sent_followup`, `alert_sented`,
+# `chaser_email_sent_on`), or a method named for it (`update_last_sent()`, `mark_as_notified()`).
+_SENT_WORD = re.compile(r"(?i)(?:^|_)(?:sent|sented|notified|delivered|emailed|mailed)(?:_|$)")
+# Verbs that hand something to another system when a sent flag follows them (`report_event(payload)`
+# then `task.alert_sented = True`); without the flag they are ordinary in-process names.
+_REPORT_VERB = re.compile(r"(?i)^_?(?:report|alert|publish|push)_\w+$")
+# Calls between the send and its flag that tell the flag is someone else's: another send.
+_OTHER_SEND = re.compile(r"(?i)^_?(?:send|notify|deliver|dispatch|mail|email|report|alert|publish|push)(?:_\w+)?$")
+_NEAR_CALLS = 4
+
+
+def flagged_sent_after(site: Site, flow: Flow) -> bool:
+    """A send-named call, then, on the path it runs on and before any other send, a flag named
+    for the sending (`submission.has_been_sent_followup = True`) or a method named for it
+    (`notification.update_last_sent()`): the code says the call sent something and what
+    follows records it. Logging and lookups may sit between them, other assignments may not."""
+    nested = {s.index for s in flow.sites if site.index in s.outer}
+    later = [s for s in flow.sites if s.index > site.index and s.index not in nested]
+    for other in later[:_NEAR_CALLS]:
+        if not _extends(other.path, site.path):
+            break
+        if _SENT_WORD.search(other.method) and "." in other.chain:
+            return True
+        if _OTHER_SEND.match(other.method):
+            break
+    limit = later[_NEAR_CALLS].index if len(later) > _NEAR_CALLS else None
+    for index, target, _ in flow.attr_assigns:
+        if index <= site.index or (limit is not None and index > limit):
+            continue
+        if any(site.index < s.index < index and _OTHER_SEND.match(s.method) for s in later):
+            return False
+        # the first assignment after the call: one after other work (`batch.attempts += 1`)
+        # may record that work, not the send
+        return bool(_SENT_WORD.search(target.attr.value)) and _extends(flow.attr_paths.get(id(target), ()), site.path)
     return False
 
+
+def _extends(path: tuple, base: tuple) -> bool:
+    """`path` runs inside the block `base` names (the same block or one nested in it)."""
+    return path[: len(base)] == base
+
+
+def flagged_after(effect: Site, flow: Flow) -> set[str]:
+    """Objects whose sent flag is set after the effect, on its path (`message.sent = True`):
+    a save of one before the effect (`message.timestamp = now(); message.save()`) stored
+    something else, not that the effect happened."""
+    return {
+        _chain_of(target.value)
+        for index, target, _ in flow.attr_assigns
+        if index > effect.index and _SENT_WORD.search(target.attr.value)
+        and _extends(flow.attr_paths.get(id(target), ()), effect.path)
+    }
+
+
+def saves_flagged(record: Site, flagged: set[str]) -> bool:
+    """`message.save()` of an object whose sent flag is only set after the effect."""
+    return record.method == "save" and record.chain.rsplit(".", 1)[0] in flagged

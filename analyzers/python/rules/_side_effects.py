@@ -117,6 +117,8 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False, wrappers: bool 
         bound = flow.value_of(receiver, site.index) if receiver and "." not in receiver else None
         if isinstance(bound, cst.Call) and _MAIL_OBJECTS.search(_chain_of(bound.func) + "()"):
             return Effect("email", site)
+    if method in ("send", "deliver", "send_now", "dispatch") and _email_object(receiver, site, flow):
+        return Effect("email", site)
     if method in ("send", "produce", "send_and_wait") and re.search(r"(?i)producer$", receiver):
         return Effect("queue", site)
     if method == "publish" and (
@@ -163,6 +165,22 @@ def side_effect(site: Site, flow: Flow, ctx, deep: bool = False, wrappers: bool 
         # a callee defined here is judged by its body (an in-app notification row is no send)
         return Effect("email", site, confidence="medium")
     return None
+
+
+# A project's e-mail class (`NotificationEmail(...)`, `WelcomeMail(...)`), as adhocracy4's
+# `Email.dispatch()` and django-templated-email style senders spell them.
+_EMAIL_CLASS = re.compile(r"^[A-Z]\w*(?:Email|Mail)$")
+
+
+def _email_object(receiver: str, site: Site, flow: Flow) -> bool:
+    """`email = NotificationEmail(...); email.dispatch(obj)`, `NotifyEmail.send(obj)`: the object
+    sent was built by (or is) a class named for an e-mail."""
+    if not receiver or "." in receiver:
+        return False
+    if _EMAIL_CLASS.match(receiver.removesuffix("()")):
+        return True
+    bound = flow.value_of(receiver, site.index)
+    return isinstance(bound, cst.Call) and bool(_EMAIL_CLASS.match(_chain_of(bound.func).rsplit(".", 1)[-1]))
 
 
 def _url_names(site: Site, flow: Flow, ctx) -> str:

@@ -16,7 +16,7 @@ from ._effect_sent_stamps import stamped_after
 from ._effect_returned_ids import keeper_record, result_stored, storage_write, stored_reference
 from ._effect_states import state_recorded_after
 from ._effects_named import named_money_call, records_by_name
-from ._mail_sends import consumes_source, outside_loop
+from ._mail_sends import consumes_source, flagged_after, outside_loop, saves_flagged
 from ._token_refresh import stores_result
 
 _OUTBOX = re.compile(r"outbox", re.I)
@@ -163,6 +163,8 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         r"|\.post\(|\.put\(|\.patch\(|\.request\(|mail_admins|mail_managers"
         r"|charge|capture_|refund|payout|stk_push|_txn|_transaction\(|transfer_|pay_|_payments?\(|authori[sz]e_|create_order"
         r"|urlopen|refresh_token|refresh_access_token|refresh_oauth_token|refresh_auth_token"
+        # a flag or a method named for the sending, after a send-named call (rules/_mail_sends)
+        r"|_sent(?:ed)?\w*\s*=[^=]|_sent\(|\.dispatch\("
         # an identifier handed back by a call and stored (rules/_effect_returned_ids)
         r"|_(?:ids?|uuid|urls?|uri|number|ref|reference|ts|arn|sid)\b['\"]?\s*[=:]|Id\b['\"]?\s*[=:]"
         # ... or kept by a setter named for it (`run.set_job_id(handle)`, rules/_effect_id_handoffs)
@@ -174,7 +176,9 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         r"|return cls\.|return self\.[a-z_]+\n|\.exists\(\)|\.first\(\)|[\"'](?:sent|delivered|notified|done|completed?|success(?:ful)?|processed)[\"']"
         r"|\b(?:is_|was_)?(?:sent|delivered|notified)\s*=[^=]"
         # a sent stamp set on an object (rules/_effect_sent_stamps)
-        r"|_(?:sent|notified|delivered|emailed|mailed|texted)(?:_at|_on|_date|_time|_timestamp)?\s*=[^=]",
+        r"|_(?:sent|notified|delivered|emailed|mailed|texted)(?:_at|_on|_date|_time|_timestamp)?\s*=[^=]"
+        # ... or a flag or a method named for the sending (rules/_mail_sends)
+        r"|_sent(?:ed)?\w*\s*=[^=]|_sent\(",
     )
 
     def check(self, flow: Flow) -> None:
@@ -205,7 +209,8 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
                 records.append(site)
         for effect in effects:
             site = effect.site
-            earlier = [r for r in records if runs_after(r, site, flow)]
+            flagged = flagged_after(site, flow)
+            earlier = [r for r in records if runs_after(r, site, flow) and not saves_flagged(r, flagged)]
             if any(is_claim(r) or not outside_loop(r, site, flow) for r in earlier):
                 continue  # recorded (or claimed) first
             # Only a batch marked before the per-item loop: which items were done is not recorded.
