@@ -29,6 +29,7 @@ claim of a shared key with a lifetime (`cache.add(key, owner, 60)`, `set(key, v,
 """
 from __future__ import annotations
 
+import re
 import sys
 
 import libcst as cst
@@ -82,6 +83,11 @@ class WrapperIndex:
     def _function(self, call: cst.Call, unit, owner: str | None):
         """(unit, FunctionDef) the call names, or None."""
         func = call.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in unit.imports:
+            # `lock.acquire(key)` after `import utils.locking as lock`: a function of a project module
+            found = self.provenance._project_name(f"{unit.imports[func.value.value]}.{func.attr.value}")
+            if found is not None and found[1] in found[0].functions:
+                return found[0], found[0].functions[found[1]]
         if isinstance(func, cst.Name):
             name = func.value
             if name in unit.functions:
@@ -157,7 +163,7 @@ class WrapperIndex:
         """The call is a function or method of another of the project's modules, named for taking
         a lock, that returns whether an expiring lock or claim it takes was won."""
         name = callee_name(call)
-        if not name or not names_acquisition(name):
+        if not name or not (names_acquisition(name) or _module_acquire(call, self.provenance.here.imports)):
             return False
         found = self._function(call, self.provenance.here, owner)
         if found is None or found[0] is self.provenance.here:
@@ -178,6 +184,18 @@ class WrapperIndex:
         return not body.yields and any(
             isinstance(value, cst.Call) and expiring_lock_call(value, unit.imports) for value in body.returns
         )
+
+
+def _module_acquire(call: cst.Call, imports: dict[str, str]) -> bool:
+    """`lock.acquire(key)` where `lock` is an imported module named for locking
+    (`import utils.locking as lock`): the module says what the function takes."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in imports):
+        return False
+    module = imports[func.value.value].rsplit(".", 1)[-1]
+    return bool(re.fullmatch(r"_?(?:try_)?acquire", func.attr.value)) and bool(
+        re.fullmatch(r"_?(?:\w+_)?lock(?:s|ing)?", module) or re.fullmatch(r"_?(?:\w+_)?lock(?:s|ing)?", func.value.value)
+    )
 
 
 def _returns_claim(unit, function: cst.FunctionDef) -> bool:

@@ -20,8 +20,10 @@ from ._lock_backends import lock_backend_acquisitions
 from ._row_locks import expiring_row_locks
 from ._stale_file_locks import stale_file_locks
 from ._lock_zset_leases import zset_leases
+from ._lock_decorators import decorators_for
 from ._lock_helpers import HelperIndex
 from ._lock_lifetimes import has_lifetime
+from ._lock_model import Acquisition
 from ._lock_work import work_out_of_sight
 from ._lock_writes import LockFinder
 from ._lua_locks import lua_lock_script, lua_set_offset
@@ -185,6 +187,8 @@ class LockUnfenced(FlowRule, PythonRule):
         r"|upsert=True|attribute_not_exists|attribute_exists|['\"]\$(?:or|exists)['\"]"
         # a job board's claim (with an expiry, checked by the recogniser)
         r"|\.claim\b"
+        # a project module of lock functions (`import utils.locking as lock`; `lock.acquire(key)`)
+        r"|(?<![\w.])lock(?:ing|s)?\.(?:try_)?acquire\("
         # a row inserted only if absent (a lease row when expired rows are deleted)
         r"|(?i:do\s+nothing)"
         # the general form (`_lock_general`): a name whose last word says what is taken. Not a bare
@@ -232,7 +236,7 @@ class LockUnfenced(FlowRule, PythonRule):
 
     def check(self, flow: Flow) -> None:
         finder = LockFinder(flow, self.ctx, self._helpers, self._owner)
-        for acquisition in finder.acquisitions():
+        for acquisition in (*finder.acquisitions(), *self._decorated()):
             target = acquisition.report or acquisition.node
             writes = finder.guarded_writes(acquisition)
             if not acquisition.general or writes:
@@ -266,8 +270,23 @@ class LockUnfenced(FlowRule, PythonRule):
             ):
                 # The guarded work is out of sight (the caller's, a method called under the
                 # lock, the row a claim hands on): the acquisition of a lock that expires is
-                # the evidence.
-                self._offer(target, self._acquisition_message(), "medium")
+                # the evidence. Not a lock decorator's: the decorated functions are reported.
+                if not decorators_for(self.ctx).covers(self._enclosing[0] if self._enclosing else self._function, self._owner):
+                    self._offer(target, self._acquisition_message(), "medium")
+
+    def _decorated(self) -> list[Acquisition]:
+        """`@share_lock()` over this function: a project decorator that runs it under an expiring
+        lock (`_lock_decorators`). Its whole body is the guarded region, reported at the decorator,
+        where the lock is taken for it."""
+        function = self._function
+        if function is None or not function.decorators:
+            return []
+        index = decorators_for(self.ctx)
+        return [
+            Acquisition(d.decorator, 0, 0, None, None, expires=True, report=d.decorator)
+            for d in function.decorators
+            if index.locks(d, self._owner)
+        ]
 
     def _offer(self, target: cst.CSTNode, message: str, confidence: str, at: cst.CSTNode | None = None) -> None:
         """One finding per acquisition: a visible unfenced write beats the acquisition alone
