@@ -73,7 +73,17 @@ class DecoratorIndex:
         guarded work is, are reported instead (`locks`)."""
         here = self.wrappers.provenance.here
         if outermost is not None and here.functions.get(outermost.name.value) is outermost:
-            return self._verdict(here, outermost)
+            if self._verdict(here, outermost):
+                return True
+            # `acquire_redis_lock(...)` called by this module's lock context manager: its `with`
+            # bodies are reported (`_lock_wrappers`)
+            name = outermost.name.value
+            return any(
+                isinstance(c.func, cst.Name) and c.func.value == name and self.wrappers._context(here, function, 3)
+                for function in here.functions.values()
+                if function is not outermost
+                for c in _body(function).calls
+            )
         if owner is None:
             return False
         for function in here.functions.values():

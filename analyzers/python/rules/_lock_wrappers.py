@@ -148,7 +148,7 @@ class WrapperIndex:
         body = _body(function)
         verdict = False
         if depth > 0 and body.yields and is_context_manager(function):
-            if any(_takes_expiring(c, unit) for c in body.calls):
+            if any(_takes_expiring(c, unit) for c in body.calls) or any(self._claims_through(c, unit) for c in body.calls):
                 verdict = True
             else:
                 for inner in body.with_calls:
@@ -159,19 +159,65 @@ class WrapperIndex:
         self._verdicts[key] = verdict
         return verdict
 
+    def _claims_through(self, call: cst.Call, unit) -> bool:
+        """`acquired = acquire_redis_lock(redis, key, lock_id)`: a function of the wrapper's own
+        module that returns whether its expiring claim won."""
+        if not isinstance(call.func, cst.Name):
+            return False
+        function = unit.functions.get(call.func.value)
+        if function is None:
+            return False
+        if id(function) not in self._claims:
+            self._claims[id(function)] = _returns_claim(unit, function)
+        return self._claims[id(function)]
+
     def returned_claim(self, call: cst.Call, owner: str | None = None) -> bool:
         """The call is a function or method of another of the project's modules, named for taking
         a lock, that returns whether an expiring lock or claim it takes was won."""
         name = callee_name(call)
-        if not name or not (names_acquisition(name) or _module_acquire(call, self.provenance.here.imports)):
+        here = self.provenance.here
+        held = self._held_lock_acquire(call)
+        if held is not None:
+            return held
+        if not name or not (names_acquisition(name) or _module_acquire(call, here.imports)):
             return False
-        found = self._function(call, self.provenance.here, owner)
-        if found is None or found[0] is self.provenance.here:
+        found = self._function(call, here, owner)
+        if found is None or found[0] is here:
             return False
         unit, function = found
         if id(function) not in self._claims:
             self._claims[id(function)] = _returns_claim(unit, function)
         return self._claims[id(function)]
+
+    def _held_lock_acquire(self, call: cst.Call) -> bool | None:
+        """`self.lock.acquire()` on an object of another module's class named for a lock
+        (`DataSourceSyncTaskLock(id, timeout=t)`) whose `acquire` returns the acquisition of the
+        expiring lock its constructor built (`self._lock = RedisLock(key, timeout=timeout)`;
+        `return self._lock.acquire()`). None when the call is not of that shape."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and re.fullmatch(r"(?:try_)?acquire", func.attr.value)):
+            return None
+        instance = self.provenance.instance_of(call, func.value)
+        if instance is None or instance.unit is self.provenance.here or not names_acquisition(instance.cls):
+            return None
+        methods = instance.unit.classes.get(instance.cls, {})
+        method, init = methods.get(func.attr.value), methods.get("__init__")
+        if method is None or init is None:
+            return None
+        built = {
+            target.attr.value
+            for node in descendants(init)
+            if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)
+            and expiring_lock_call(node.value, instance.unit.imports)
+            for target in (t.target for t in node.targets)
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"
+        }
+        return any(
+            isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+            and isinstance(value.func.value, cst.Attribute) and isinstance(value.func.value.value, cst.Name)
+            and value.func.value.value.value == "self" and value.func.value.attr.value in built
+            for value in _body(method).returns
+        )
 
     def returned_lock(self, call: cst.Call, owner: str | None = None) -> bool:
         """The call is this module's function or method that builds and returns an expiring
@@ -209,7 +255,11 @@ def _returns_claim(unit, function: cst.FunctionDef) -> bool:
         name for name, bindings in body.locals.items()
         if any(_holds(value, takes) for value, _ in bindings)
     }
-    return any(_holds(value, takes) or _names(value) & held for value in body.returns)
+    if any(_holds(value, takes) or _names(value) & held for value in body.returns):
+        return True
+    # `if redis.set(key, lock_id, ex=5, nx=True): return True`: the claim's test picks the answer
+    tested = any(isinstance(n, cst.If) and _holds(n.test, takes) for n in descendants(function))
+    return tested and any(isinstance(value, cst.Name) and value.value == "True" for value in body.returns)
 
 
 def _holds(node: cst.CSTNode, calls: list[cst.Call]) -> bool:
