@@ -1,14 +1,16 @@
 """Expiring locks built or taken inside the project's own wrappers, followed to where they are
 used (ARM201).
 
-A project rarely takes its lock where it uses it. Two general shapes, judged by what the
+A project rarely takes its lock where it uses it. General shapes, judged by what the
 wrapper's body does rather than by what it is called:
 
 - a context manager of the project (`@contextmanager` / `@asynccontextmanager`, in this module
   or another one the project index knows) that takes a lock with a lifetime around its `yield`
   (`client.lock(key, timeout=30)` then `lock.acquire()`), or that enters another such context
   manager around its `yield` (`with_playlist_lock(id)` -> `with_lock(key)` -> `client.lock`):
-  the caller's `with` body runs under that lock;
+  the caller's `with` body runs under that lock; the claim may be taken through a function of
+  the context manager's own module that returns whether it won (`acquired =
+  acquire_redis_lock(redis, key, lock_id)`);
 - an object of one of the project's classes entered in a `with` (`with RedisLock(key=k):`), whose
   `__enter__` takes such a lock itself or through a method of its own (`self.acquire()`), and a
   context-manager method called on such an object (`with manager.locked(kind):`, the manager
@@ -16,8 +18,12 @@ wrapper's body does rather than by what it is called:
 - a function or method of another module named for taking a lock that returns whether an expiring
   claim won (`got = _lock.lock(task, host, expire=expire); return got`, `acquired =
   redis.set(key, 1, nx=True, ex=t); return acquired is True`): its caller holds the lock after a
-  call whose result it tests (`if not lock(name, expire=1810): return`) (this module's own such
-  helpers are judged by `_lock_helpers`);
+  call whose result it tests (`if not lock(name, expire=1810): return`), also when a module
+  named for locking says what is taken (`import utils.locking as lock`; `lock.acquire(key)`)
+  (this module's own such helpers are judged by `_lock_helpers`);
+- `self.lock.acquire()` on an object of another module's class named for a lock, whose
+  constructor builds an expiring lock (`self._lock = RedisLock(key, timeout=timeout)`) and whose
+  `acquire` returns that lock's acquisition;
 - a function or method of this module that builds and returns the lock object
   (`return redis_lock.Lock(conn, key, expire=60)`, `return self.coord.get_lock(name)`), whose
   caller then acquires or enters the value it got back.
