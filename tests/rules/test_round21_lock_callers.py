@@ -73,6 +73,19 @@ def test_a_project_lock_decorator_is_reported_at_the_decorated_function_that_wri
     assert flagged(TRANSIT, "itsm/ticket/tasks.py", {"itsm/component/utils/lock.py": SHARE_LOCK}) == [("ARM201", 8)]
 
 
+def test_a_decorated_job_that_only_deletes_is_idempotent_work():
+    code = """\
+    from common.utils.lock import share_lock
+    from chat.models import Chat
+
+
+    @share_lock(ttl=30)
+    def clean_chat_job(cutoff):
+        Chat.objects.filter(update_time__lt=cutoff).delete()
+    """
+    assert flagged(code, "common/job/clean_chat_job.py", {"common/utils/lock.py": SHARE_LOCK}) == []
+
+
 def test_the_lock_decorator_itself_is_left_to_its_callers():
     assert flagged(SHARE_LOCK, "itsm/component/utils/lock.py", {"itsm/ticket/tasks.py": TRANSIT}) == []
 

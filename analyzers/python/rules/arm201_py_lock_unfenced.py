@@ -9,6 +9,7 @@ from ...build import RawFinding
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._call_args import flow_text_has
+from ._db_writes import sql_of
 from ._effects_flow import Flow, FlowRule
 from ._lease_claims import leased_claims
 from ._lease_documents import lease_document_claims
@@ -151,6 +152,17 @@ def rebuild_report(conn, report_id, value):
 )
 
 
+_DELETES = re.compile(r"^(?:delete|delete_many|delete_one|delete_object|delete_objects|remove|unlink|rmtree|srem|hdel|zrem)$")
+
+
+def _deletes(write, flow: Flow) -> bool:
+    """The write removes something (an ORM or SQL delete, a file, a set member)."""
+    sql = sql_of(write.site, flow)
+    if sql is not None:
+        return bool(re.match(r"\s*delete\b", sql, re.I))
+    return bool(_DELETES.match(write.site.method or ""))
+
+
 def _overlaps(one, other) -> bool:
     """Whether one code range lies inside the other (the same acquisition found twice)."""
     inside = (one.start.line, one.start.column) >= (other.start.line, other.start.column) and (
@@ -236,7 +248,8 @@ class LockUnfenced(FlowRule, PythonRule):
 
     def check(self, flow: Flow) -> None:
         finder = LockFinder(flow, self.ctx, self._helpers, self._owner)
-        for acquisition in (*finder.acquisitions(), *self._decorated()):
+        decorated = self._decorated()
+        for acquisition in (*finder.acquisitions(), *decorated):
             target = acquisition.report or acquisition.node
             writes = finder.guarded_writes(acquisition)
             if not acquisition.general or writes:
@@ -249,6 +262,10 @@ class LockUnfenced(FlowRule, PythonRule):
                 # connection its writes use) cannot be held by two at once.
                 continue
             unfenced = [w for w in writes if not w.fenced]
+            if any(acquisition is d for d in decorated) and unfenced and all(_deletes(w, flow) for w in unfenced):
+                # a decorated job that only deletes (a retention sweep, a dedupe): a second
+                # holder deletes the same rows again, idempotent work
+                continue
             if unfenced:
                 # The write is where the token has to go: point there when the lock is taken in
                 # this function too. A lock taken in a helper is pointed at in the helper, the
