@@ -176,6 +176,14 @@ def test_a_decorator_over_a_project_lock_class_with_a_lifetime_is_reported_at_th
     assert flagged(NOTICE, "apps/notice/tasks.py", {"core/lock.py": CACHE_LOCK}) == [("ARM201", 5)]
 
 
+def test_the_lock_class_a_decorator_builds_is_left_to_the_decorated_tasks():
+    assert flagged(CACHE_LOCK, "core/lock.py", {"apps/notice/tasks.py": NOTICE}) == []
+
+
+def test_a_lock_decorator_decorating_nothing_in_view_is_judged_where_it_takes_its_lock():
+    assert flagged(CACHE_LOCK, "core/lock.py", {}) == [("ARM201", 18)]
+
+
 LOCKING = """\
 from django.core.cache import cache
 

@@ -15,6 +15,8 @@ these (`CacheLock(lock_name=name, timeout=t).locked`).
 """
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from ._call_args import callee_name, kwarg, module_code, positional
@@ -55,6 +57,7 @@ class DecoratorIndex:
     def __init__(self, wrappers) -> None:
         self.wrappers = wrappers  # `_lock_wrappers.WrapperIndex`: finds the function a name means
         self._verdicts: dict[int, bool] = {}
+        self._applied_names: dict[str, bool] = {}
 
     def locks(self, decorator: cst.Decorator, owner: str | None) -> bool:
         """The decorator is the project's, and runs the decorated function under an expiring lock."""
@@ -74,7 +77,7 @@ class DecoratorIndex:
         here = self.wrappers.provenance.here
         if outermost is not None and here.functions.get(outermost.name.value) is outermost:
             if self._verdict(here, outermost):
-                return True
+                return self._applied(outermost.name.value)
             # `acquire_redis_lock(...)` called by this module's lock context manager: its `with`
             # bodies are reported (`_lock_wrappers`)
             name = outermost.name.value
@@ -88,9 +91,21 @@ class DecoratorIndex:
             return False
         for function in here.functions.values():
             built = any(isinstance(c.func, cst.Name) and c.func.value == owner for c in _nested_calls(function))
-            if built and self._verdict(here, function):
+            if built and self._verdict(here, function) and self._applied(function.name.value):
                 return True
         return False
+
+    def _applied(self, name: str) -> bool:
+        """The decorator decorates something in the project (`@share_lock()`), where it is
+        reported; a decorator with no use in view is judged where its lock is taken."""
+        if name in self._applied_names:
+            return self._applied_names[name]
+        pattern = re.compile(rf"^\s*@\s*(?:\w+\.)*{re.escape(name)}\b", re.M)
+        provenance = self.wrappers.provenance
+        sources = getattr(provenance.project, "lock_sources", None) if provenance.project is not None else None
+        used = sources.any_text(pattern) if sources else bool(pattern.search(self.wrappers.ctx.text))
+        self._applied_names[name] = used
+        return used
 
     def _verdict(self, unit, function: cst.FunctionDef) -> bool:
         if id(function) not in self._verdicts:

@@ -287,9 +287,8 @@ class LockUnfenced(FlowRule, PythonRule):
             ):
                 # The guarded work is out of sight (the caller's, a method called under the
                 # lock, the row a claim hands on): the acquisition of a lock that expires is
-                # the evidence. Not a lock decorator's: the decorated functions are reported.
-                if not decorators_for(self.ctx).covers(self._enclosing[0] if self._enclosing else self._function, self._owner):
-                    self._offer(target, self._acquisition_message(), "medium")
+                # the evidence.
+                self._offer(target, self._acquisition_message(), "medium")
 
     def _decorated(self) -> list[Acquisition]:
         """`@share_lock()` over this function: a project decorator that runs it under an expiring
@@ -304,6 +303,20 @@ class LockUnfenced(FlowRule, PythonRule):
             for d in function.decorators
             if index.locks(d, self._owner)
         ]
+
+    def _decorators_claim(self, module: cst.Module, target: cst.CSTNode) -> bool:
+        """The acquisition, reported with no write in view, is a lock decorator's of this module
+        (in its wrapper, or in the class its wrapper builds): the decorated functions, where
+        the guarded work is, are reported instead (`_decorated`)."""
+        where = self.ctx.position(target)
+        decorators = decorators_for(self.ctx)
+        for statement in module.body:
+            if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not _overlaps(where, self.ctx.position(statement)):
+                continue
+            if isinstance(statement, cst.ClassDef):
+                return decorators.covers(None, statement.name.value)
+            return decorators.covers(statement, None)
+        return False
 
     def _offer(self, target: cst.CSTNode, message: str, confidence: str, at: cst.CSTNode | None = None) -> None:
         """One finding per acquisition: a visible unfenced write beats the acquisition alone
@@ -364,6 +377,8 @@ class LockUnfenced(FlowRule, PythonRule):
             if not any(_overlaps(where, other) for other in reported):
                 self._offer(target, self._acquisition_message(), "medium")
         for target, message, confidence, related in self._candidates.values():
+            if not related and self._decorators_claim(original_node, target):
+                continue
             self.report(target, message=message, confidence=confidence, related=related)
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
