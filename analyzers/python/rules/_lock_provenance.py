@@ -550,6 +550,10 @@ class LockSources:
             self._suffixes = suffixes
         return self._suffixes.get(dotted, [])
 
+    def any_text(self, pattern: re.Pattern[str]) -> bool:
+        """Whether some module of the project matches `pattern` (its raw text, not parsed)."""
+        return any(pattern.search(text) for _, text in self._texts.values())
+
     def unit(self, name: str) -> _Unit | None:
         if name not in self._units:
             self._units[name] = None

@@ -9,6 +9,7 @@ from ...build import RawFinding
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._call_args import flow_text_has
+from ._db_writes import sql_of
 from ._effects_flow import Flow, FlowRule
 from ._lease_claims import leased_claims
 from ._lease_documents import lease_document_claims
@@ -20,8 +21,10 @@ from ._lock_backends import lock_backend_acquisitions
 from ._row_locks import expiring_row_locks
 from ._stale_file_locks import stale_file_locks
 from ._lock_zset_leases import zset_leases
+from ._lock_decorators import decorators_for
 from ._lock_helpers import HelperIndex
 from ._lock_lifetimes import has_lifetime
+from ._lock_model import Acquisition
 from ._lock_work import work_out_of_sight
 from ._lock_writes import LockFinder
 from ._lua_locks import lua_lock_script, lua_set_offset
@@ -149,6 +152,17 @@ def rebuild_report(conn, report_id, value):
 )
 
 
+_DELETES = re.compile(r"^(?:delete|delete_many|delete_one|delete_object|delete_objects|remove|unlink|rmtree|srem|hdel|zrem)$")
+
+
+def _deletes(write, flow: Flow) -> bool:
+    """The write removes something (an ORM or SQL delete, a file, a set member)."""
+    sql = sql_of(write.site, flow)
+    if sql is not None:
+        return bool(re.match(r"\s*delete\b", sql, re.I))
+    return bool(_DELETES.match(write.site.method or ""))
+
+
 def _overlaps(one, other) -> bool:
     """Whether one code range lies inside the other (the same acquisition found twice)."""
     inside = (one.start.line, one.start.column) >= (other.start.line, other.start.column) and (
@@ -185,6 +199,8 @@ class LockUnfenced(FlowRule, PythonRule):
         r"|upsert=True|attribute_not_exists|attribute_exists|['\"]\$(?:or|exists)['\"]"
         # a job board's claim (with an expiry, checked by the recogniser)
         r"|\.claim\b"
+        # a project module of lock functions (`import utils.locking as lock`; `lock.acquire(key)`)
+        r"|(?<![\w.])lock(?:ing|s)?\.(?:try_)?acquire\("
         # a row inserted only if absent (a lease row when expired rows are deleted)
         r"|(?i:do\s+nothing)"
         # the general form (`_lock_general`): a name whose last word says what is taken. Not a bare
@@ -232,7 +248,8 @@ class LockUnfenced(FlowRule, PythonRule):
 
     def check(self, flow: Flow) -> None:
         finder = LockFinder(flow, self.ctx, self._helpers, self._owner)
-        for acquisition in finder.acquisitions():
+        decorated = self._decorated()
+        for acquisition in (*finder.acquisitions(), *decorated):
             target = acquisition.report or acquisition.node
             writes = finder.guarded_writes(acquisition)
             if not acquisition.general or writes:
@@ -245,6 +262,10 @@ class LockUnfenced(FlowRule, PythonRule):
                 # connection its writes use) cannot be held by two at once.
                 continue
             unfenced = [w for w in writes if not w.fenced]
+            if any(acquisition is d for d in decorated) and unfenced and all(_deletes(w, flow) for w in unfenced):
+                # a decorated job that only deletes (a retention sweep, a dedupe): a second
+                # holder deletes the same rows again, idempotent work
+                continue
             if unfenced:
                 # The write is where the token has to go: point there when the lock is taken in
                 # this function too. A lock taken in a helper is pointed at in the helper, the
@@ -268,6 +289,34 @@ class LockUnfenced(FlowRule, PythonRule):
                 # lock, the row a claim hands on): the acquisition of a lock that expires is
                 # the evidence.
                 self._offer(target, self._acquisition_message(), "medium")
+
+    def _decorated(self) -> list[Acquisition]:
+        """`@share_lock()` over this function: a project decorator that runs it under an expiring
+        lock (`_lock_decorators`). Its whole body is the guarded region, reported at the decorator,
+        where the lock is taken for it."""
+        function = self._function
+        if function is None or not function.decorators:
+            return []
+        index = decorators_for(self.ctx)
+        return [
+            Acquisition(d.decorator, 0, 0, None, None, expires=True, report=d.decorator)
+            for d in function.decorators
+            if index.locks(d, self._owner)
+        ]
+
+    def _decorators_claim(self, module: cst.Module, target: cst.CSTNode) -> bool:
+        """The acquisition, reported with no write in view, is a lock decorator's of this module
+        (in its wrapper, or in the class its wrapper builds): the decorated functions, where
+        the guarded work is, are reported instead (`_decorated`)."""
+        where = self.ctx.position(target)
+        decorators = decorators_for(self.ctx)
+        for statement in module.body:
+            if not isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or not _overlaps(where, self.ctx.position(statement)):
+                continue
+            if isinstance(statement, cst.ClassDef):
+                return decorators.covers(None, statement.name.value)
+            return decorators.covers(statement, None)
+        return False
 
     def _offer(self, target: cst.CSTNode, message: str, confidence: str, at: cst.CSTNode | None = None) -> None:
         """One finding per acquisition: a visible unfenced write beats the acquisition alone
@@ -328,6 +377,8 @@ class LockUnfenced(FlowRule, PythonRule):
             if not any(_overlaps(where, other) for other in reported):
                 self._offer(target, self._acquisition_message(), "medium")
         for target, message, confidence, related in self._candidates.values():
+            if not related and self._decorators_claim(original_node, target):
+                continue
             self.report(target, message=message, confidence=confidence, related=related)
 
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
