@@ -23,6 +23,7 @@ import re
 
 import libcst as cst
 
+from ..imports import dotted
 from ._clock_scope import Scope, last_part
 
 # A column declared in the class body: Django/peewee `...Field(...)`, SQLAlchemy `Column(...)`.
@@ -53,7 +54,7 @@ def declares_columns(cls: cst.ClassDef) -> bool:
             continue
         for small in statement.body:
             value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
-            if isinstance(value, cst.Call) and _COLUMN_CALL.search(last_part(_dotted(value.func))):
+            if isinstance(value, cst.Call) and _COLUMN_CALL.search(last_part(dotted(value.func) or "")):
                 return True
     return False
 
@@ -68,14 +69,6 @@ def expiry_method(index, scope: Scope) -> bool:
             return True
         current = index.parent_of(current)
     return False
-
-
-def _dotted(node: cst.CSTNode) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
 
 
 __all__ = ["EXPIRY_METHOD", "declares_columns", "expiry_method", "owning_class"]
