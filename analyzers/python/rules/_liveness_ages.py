@@ -26,11 +26,18 @@ from ..walk import children, descendants
 from ._call_args import callee_name
 from ._clock import reads_wall_clock
 from ._liveness_clocks import DB_NOW
+from ._liveness_terminal import TERMINAL, selects_terminal
 from ._heartbeat import ADAPTIVE, DEAD_VALUES, DEATH_CALL, HEARTBEAT, NODEISH, QUORUM
 
 # The holder of settings: what it returns is a window, not a stamp.
 _CONFIG_HOLDER = re.compile(r"^_?(?:\w+_)?(?:conf|config|cfg|settings|options|opts|args)$", re.IGNORECASE)
 
+# A parameter named for a duration (`stale_after`, `timeout`, `max_age`): subtracted from a clock
+# reading it makes a cutoff, it is never the instant being aged.
+_DURATION_NAME = re.compile(
+    r"timeout|(?:^|_)after$|interval|threshold|ttl|delta|duration|period|window|grace|max_age|(?:^|_)(?:seconds|secs|minutes|mins|hours|days)$|delay",
+    re.IGNORECASE,
+)
 # What the stamp is: the last word from a peer (whatever its record) ...
 LIVE_STAMP = re.compile(
     rf"{HEARTBEAT.pattern}|seen|ping|pong|alive|check_?in|last_?report|reported_?(?:at|on|time)|last_?contact|lastactive|"
@@ -40,8 +47,10 @@ LIVE_STAMP = re.compile(
 )
 # ... or its last progress, a liveness stamp only on a worker-like record, else a job's progress.
 PROGRESS_STAMP = re.compile(
-    r"(?:^|_)(?:updated|modified|touched|started|claimed|locked|picked|leased|reserved|dequeued)(?:_?(?:at|on|time|ts))?$"
-    r"|last_?update|date_?(?:started|updated|modified)",
+    r"(?:^|_)(?:updated|modified|touched|started|claimed|locked|picked|leased|reserved|dequeued)(?:_?(?:at|on|time|ts))?"
+    # the same instant kept as a number (`locked_at_in_seconds`, `updated_at_ms`)
+    r"(?:_(?:in_)?(?:seconds|secs|ms|millis|epoch|unix))?$"
+    r"|(?:^|_)update_?(?:time|at|ts)$|last_?update|date_?(?:started|updated|modified)",
     re.IGNORECASE,
 )
 # When something last arrived from the other party (`peer.last_response`, `node.last_query`):
@@ -67,10 +76,15 @@ VERDICT = re.compile(
     r"alive|dead|(?:^|_)up(?:_|$)|down|health|active|stale|lost|uptodate|up_to_date|responsive|reachable|online|offline",
     re.IGNORECASE,
 )
+# Functions whose answer is also that verdict (`_worker_is_recent`, `needs_expired`,
+# `needs_requeued`); as a local's name (`recent = age < W`) such a word is a display label.
+_VERDICT_FUNCTION = re.compile(rf"{VERDICT.pattern}|recent|fresh|expired|requeued?", re.IGNORECASE)
 # Calls that take the work or the membership away from the silent party.
 _GONE_CALL = re.compile(
     rf"{DEATH_CALL.pattern}|fail|crash|requeue|resubmit|re_?dispatch|^delay$|apply_async|send_task|enqueue|reschedul|"
-    r"migrate|expire|abandon|reset|orphan",
+    r"migrate|expire|abandon|reset|orphan|"
+    # a client, player or link cut off (`player.logout()`, `self.disconnect("ping timeout")`)
+    r"log_?out|disconnect|kick|cull|delist|link_down",
     re.IGNORECASE,
 )
 # Lists collecting the parties to remove (`to_delete.append(task)`, `dead.append(node)`).
@@ -86,11 +100,9 @@ _NOW_CALLS = frozenset(
     {"oslo_utils.timeutils.utcnow", "timeutils.utcnow", "oslo_utils.timeutils.utcnow_ts", "timeutils.utcnow_ts",
      "iso8601.now"}
 )
-# A record already in a terminal state is past its liveness: aging it out is retention.
-_TERMINAL = re.compile(
-    r"(?<![A-Za-z0-9])(?:crashed|failed|finished|done|completed?|succeeded|success|cancell?ed|errored|dead|closed|archived)(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
+# A record already in a terminal state is past its liveness: aging it out is retention
+# (rules/_liveness_terminal tells an excluded state and a window's name from a selected one).
+_TERMINAL = TERMINAL
 # A project's own reading named for what it returns (`utcnow()`, `get_datetime_utc_now()`).
 _NOW_HELPER = re.compile(r"(?:^|_)(?:utc_?)?now(?:_(?:utc|ts|dt|datetime))?$|^utcnow_ts$", re.IGNORECASE)
 # Bases of a stored record's class.
@@ -290,13 +302,18 @@ class FunctionFlow:
             return expr, expr.attr.value, _owner_text(expr.value)
         if isinstance(expr, cst.Subscript):
             key = _subscript_key(expr)
-            return (expr, key, _owner_text(expr.value)) if key else None
+            owner = _owner_text(expr.value)
+            if _CONFIG_HOLDER.search(owner.rsplit(".", 1)[-1]):
+                return None  # `app.config["PURGE_TIME"]`: a setting is a window, never a stamp
+            return (expr, key, owner) if key else None
         if isinstance(expr, cst.Name):
             bound = self.bound(expr)
             if bound is not None and depth < 3:
                 found = self.stamp(bound, depth + 1)
                 return (expr, f"{expr.value} {found[1]}", found[2]) if found else None
             if bound is None and (expr.value in self.loop_names or expr.value in self.params):
+                if expr.value in self.params and _DURATION_NAME.search(expr.value):
+                    return None  # `now - stale_after`: a window handed in makes a cutoff, not an age
                 return expr, expr.value, ""  # a parameter or a loop item (never a module constant)
         return None
 
@@ -356,6 +373,9 @@ def _store_read(call: cst.Call) -> tuple[cst.CSTNode, str, str] | None:
         return None  # a setting read is a window, never a stamp
     key = call.args[0].value if call.args else None
     name = _subscript_key_text(key) if key is not None else ""
+    if key is not None and not isinstance(key, cst.SimpleString):
+        # `self.worker_last_seen.get(key, 0)`: a mapping keyed by party is named for what it keeps
+        name = f"{name} {owner.rsplit('.', 1)[-1]}".strip()
     return call, name or func.attr.value, owner
 
 
@@ -620,13 +640,13 @@ def decides_gone(flow: FunctionFlow, age: Age) -> str | None:
             return _rows_fate(flow, parent)  # `query.filter(Model.stamp < cutoff)`: the rows' fate
         child, parent = parent, flow.parent.get(id(parent))
     if isinstance(parent, (cst.If, cst.While)) and parent.test is child:
-        if _TERMINAL.search(_names_in(parent.test)):
+        if selects_terminal(parent.test):
             return "log"  # `status == CRASHED and now > last_update + keep`: retention
         return _branch(flow, parent)
     if isinstance(parent, cst.IfExp) and parent.test is child:
         return None
     if isinstance(parent, cst.Return):
-        return "verdict" if VERDICT.search(flow.func.name.value) or _is_property(flow.func) else None
+        return "verdict" if _VERDICT_FUNCTION.search(flow.func.name.value) or _is_property(flow.func) else None
     if isinstance(parent, (cst.Assign, cst.NamedExpr, cst.AnnAssign)):
         target = parent.targets[0].target if isinstance(parent, cst.Assign) else parent.target
         key = _key(target) or ""
@@ -648,7 +668,7 @@ def _comprehension_target(flow: FunctionFlow, comp_if: cst.CompIf) -> bool:
     if isinstance(outer, cst.Assign):
         key = _key(outer.targets[0].target) or ""
         return bool(_GONE_LIST.search(key) or VERDICT.search(key)) or _uses_decide(flow, key) == "action"
-    return isinstance(outer, cst.Return) and bool(VERDICT.search(flow.func.name.value))
+    return isinstance(outer, cst.Return) and bool(_VERDICT_FUNCTION.search(flow.func.name.value))
 
 
 def _is_property(func: cst.FunctionDef) -> bool:
@@ -667,7 +687,7 @@ def _uses_decide(flow: FunctionFlow, key: str) -> str | None:
             verdict = _branch(flow, parent)
             if verdict == "action":
                 return verdict
-        if isinstance(parent, cst.Return) and (VERDICT.search(flow.func.name.value) or _is_property(flow.func)):
+        if isinstance(parent, cst.Return) and (_VERDICT_FUNCTION.search(flow.func.name.value) or _is_property(flow.func)):
             return "verdict"
         if isinstance(parent, cst.IfExp) and parent.test is child:
             if isinstance(parent.body, cst.SimpleString) and isinstance(parent.orelse, cst.SimpleString):
@@ -686,7 +706,7 @@ def _branch(flow: FunctionFlow, node: cst.If | cst.While) -> str | None:
     for body in bodies:
         for inner in _descendants(body):
             if isinstance(inner, cst.Return) and isinstance(inner.value, cst.Name) and inner.value.value in ("True", "False"):
-                if VERDICT.search(flow.func.name.value) or _is_property(flow.func):
+                if _VERDICT_FUNCTION.search(flow.func.name.value) or _is_property(flow.func):
                     return "verdict"
             if isinstance(inner, cst.Call):
                 name = dotted(inner.func) or ""
@@ -711,7 +731,12 @@ _GONE_FLAG = re.compile(r"^_?(?:is_)?(?:zombie|dead|lost|gone|stale|timed_?out|u
 
 
 # The party a piece of work is assigned to (`processing_node`, `worker_id`, `assigned_host`).
-_ASSIGNED_PARTY = re.compile(r"^_?(?:\w+_)?(?:node|worker|host|agent|executor|runner|server)(?:_id)?$", re.IGNORECASE)
+_ASSIGNED_PARTY = re.compile(
+    r"^_?(?:\w+_)?(?:node|worker|host|agent|executor|runner|server)(?:_id)?$"
+    # the claim's holder (`entry.locked_by = None`)
+    r"|^_?(?:locked|claimed|leased|picked|reserved|owned)_by$",
+    re.IGNORECASE,
+)
 
 
 def _marks_gone(assign: cst.Assign) -> bool:
@@ -725,7 +750,20 @@ def _marks_gone(assign: cst.Assign) -> bool:
     if isinstance(target, cst.Attribute) and isinstance(assign.value, cst.Name) and assign.value.value == "None":
         # `task.processing_node = None`: the work is detached from the silent party
         return bool(_ASSIGNED_PARTY.search(target.attr.value))
+    if isinstance(target, cst.Attribute) and _STATE_FIELD.match(target.attr.value):
+        # `step.status = Status.pending_allocation`: the work handed back, or the party given up on
+        value = _owner_text(assign.value) or (assign.value.value.strip("'\"") if isinstance(assign.value, cst.SimpleString) else "")
+        return bool(_HANDED_BACK.search(value.rsplit(".", 1)[-1]))
     return False
+
+
+_STATE_FIELD = re.compile(r"^_?(?:status|state)$", re.IGNORECASE)
+# States an item is put in when its holder is presumed gone: back in the queue, or given up.
+_HANDED_BACK = re.compile(
+    r"(?:^|_)(?:pending|queued|requeued|waiting|unassigned|available|stopped|cancell?ed|aborted|timed_?out|failed|lost|dead|"
+    r"offline|unreachable|crashed|orphaned)(?:_\w+)?$",
+    re.IGNORECASE,
+)
 
 
 def _gone_call(call: cst.Call, flow: FunctionFlow | None = None) -> bool:
@@ -787,7 +825,12 @@ def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
     """The selected rows are updated or deleted in the same chain, or through the local or loop
     that holds them."""
     node = query_of(flow, arg)  # the filter call
-    if _TERMINAL.search(_names_in(node)):
+    if isinstance(node, cst.Call) and _last(dotted(node.func)) in _CONDITION_BUILDERS:
+        holder = flow.parent.get(id(node))
+        key = _key(holder.targets[0].target) or "" if isinstance(holder, cst.Assign) else ""
+        if _GONE_LIST.search(key) or VERDICT.search(key):
+            return "verdict"  # `stale_heartbeat = or_(..., Task.heartbeat_at <= cutoff)`: the criterion named as the verdict
+    if selects_terminal(node):
         return "log"  # `filter(status="done", started_at__lt=...)`: finished rows, retention
     if _statement_writes(node):
         return "action"
@@ -799,6 +842,8 @@ def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
     parent = flow.parent.get(id(top))
     if isinstance(parent, cst.Assign):
         key = _key(parent.targets[0].target) or ""
+        if _GONE_LIST.search(key) and _held_rows(top):
+            return "action"  # `entries_with_stale_locks = Model.query.filter(...)`: the rows named as the gone
         for use in flow.uses.get(key, []):
             user = flow.parent.get(id(use))
             if isinstance(user, cst.Attribute) and user.attr.value in _ROW_WRITES:
@@ -843,7 +888,15 @@ def _chain_holds(attr: cst.Attribute, query: cst.CSTNode) -> bool:
 
 
 def _loop_acts(loop: cst.For) -> bool:
-    return any(isinstance(inner, cst.Call) and _gone_call(inner) for inner in _descendants(loop.body))
+    return any(
+        (isinstance(inner, cst.Call) and _gone_call(inner)) or (isinstance(inner, cst.Assign) and _marks_gone(inner))
+        for inner in _descendants(loop.body)
+    )
+
+
+def _held_rows(top: cst.CSTNode) -> bool:
+    """Rows a query keeps (not a count or an existence test)."""
+    return not any(isinstance(n, cst.Attribute) and n.attr.value in ("count", "exists") for n in descendants(top))
 
 
 def _descendants(node: cst.CSTNode):
