@@ -60,6 +60,10 @@ PEER_WORD = re.compile(
     r"last_?(?:response|reply|replied|recv|received|receive|heard|query|queried|message|msg)(?:_?(?:at|on|time|ts))?$",
     re.IGNORECASE,
 )
+# A stamp named for no event (`timestamp`, `self.__timestamp`, `last_time`): a party's last word only
+# when its owner is node-like or its window a timeout, and only when the party is then taken out.
+_BARE_STAMP = re.compile(r"^_*(?:last_?)?(?:timestamp|ts|stamp|time)$", re.IGNORECASE)
+_TIMEOUT_WINDOW = re.compile(r"timeout|keep_?alive", re.IGNORECASE)
 # The owner of an update stamp whose freshness is a member's liveness.
 MEMBER_OWNER = re.compile(rf"{NODEISH.pattern}|service|svc|conductor|manager|guest|daemon|process", re.IGNORECASE)
 # Windows that age data out (an `expired_interval` may still be a party's silence).
@@ -88,7 +92,14 @@ _GONE_CALL = re.compile(
     re.IGNORECASE,
 )
 # Lists collecting the parties to remove (`to_delete.append(task)`, `dead.append(node)`).
-_GONE_LIST = re.compile(r"delete|remove|crash|dead|expired|stale|bad|lost|evict|kill|terminat|requeue|fail|orphan", re.IGNORECASE)
+_GONE_LIST = re.compile(
+    r"delete|remove|crash|dead|expired|stale|bad|lost|evict|kill|terminat|requeue|fail|orphan|"
+    # `culled_peers`, `timed_out_clients`, `to_disconnect`
+    r"cull|purge|timed_?out|disconnect|"
+    # work found stuck (`stalled.append(job)`, `zombie_tasks`)
+    r"stall|stuck|zombie|hung",
+    re.IGNORECASE,
+)
 _ZOMBIE = re.compile(r"zombie", re.IGNORECASE)
 # Query methods that change or remove the rows a lookup selected.
 _ROW_WRITES = frozenset({"update", "delete", "bulk_update", "update_all", "delete_all"})
@@ -176,6 +187,8 @@ class FunctionFlow:
         self.cls = cls
         self.binds: dict[str, cst.BaseExpression] = {}
         self.loop_names: set[str] = set()
+        # a loop's value name -> the mapping it comes from (`for sid, ts in heartbeats.items()`)
+        self.loop_values: dict[str, str] = {}
         self.parent: dict[int, cst.CSTNode] = {}
         self.comparisons: list[cst.Comparison] = []
         self.calls: list[cst.Call] = []
@@ -206,6 +219,9 @@ class FunctionFlow:
         elif isinstance(node, (cst.For, cst.CompFor)):
             for name in _target_names(node.target):
                 self.loop_names.add(name)
+            mapping = _mapping_values(node)
+            if mapping is not None:
+                self.loop_values[mapping[0]] = mapping[1]
         elif isinstance(node, cst.Comparison):
             self.comparisons.append(node)
         elif isinstance(node, cst.Call):
@@ -314,7 +330,9 @@ class FunctionFlow:
             if bound is None and (expr.value in self.loop_names or expr.value in self.params):
                 if expr.value in self.params and _DURATION_NAME.search(expr.value):
                     return None  # `now - stale_after`: a window handed in makes a cutoff, not an age
-                return expr, expr.value, ""  # a parameter or a loop item (never a module constant)
+                # a parameter or a loop item (never a module constant); a mapping's value is named
+                # for the mapping too (`for sid, ts in heartbeats.items()`: a heartbeat)
+                return expr, f"{self.loop_values.get(expr.value, '')} {expr.value}".strip(), ""
         return None
 
 
@@ -335,6 +353,23 @@ def _key(target: cst.BaseExpression) -> str | None:
     if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
         return f"self.{target.attr.value}"
     return None
+
+
+def _mapping_values(loop: cst.For | cst.CompFor) -> tuple[str, str] | None:
+    """(value name, mapping name) of `for k, v in mapping.items()` / `for v in mapping.values()`."""
+    call = loop.iter
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and not call.args):
+        return None
+    method = call.func.attr.value
+    owner = _owner_text(call.func.value).rsplit(".", 1)[-1]
+    target = loop.target
+    if method in ("items", "iteritems") and isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
+        value = target.elements[1].value
+    elif method in ("values", "itervalues"):
+        value = target
+    else:
+        return None
+    return (value.value, owner) if isinstance(value, cst.Name) and owner else None
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:
@@ -535,7 +570,17 @@ def _compared_age(flow: FunctionFlow, node, left, right) -> Age | None:
                 found = flow.stamp(stamp_side)
                 if found is not None and not flow.is_now(window_side):
                     return Age(node, found[0], found[1], found[2], window_side, feeds)
+    for a, b in ((left, right), (right, left)):
+        # `def fetch_stalled_jobs(self, older_than): ... if ts < older_than`: the caller's cutoff
+        if isinstance(b, cst.Name) and b.value in flow.params and flow.bound(b) is None and _CUTOFF_PARAM.match(b.value):
+            found = flow.stamp(a)
+            if found is not None and not (isinstance(a, cst.Name) and a.value in flow.params):
+                return Age(node, found[0], found[1], found[2], None, [])
     return None
+
+
+# A parameter holding a cutoff the caller computed (`now - window`).
+_CUTOFF_PARAM = re.compile(r"^(?:older_than|cutoff(?:_\w+)?|\w+_cutoff|stale_before|dead_before|seen_before|not_seen_since)$")
 
 
 def _own_instant(flow: FunctionFlow, expr: cst.BaseExpression | None) -> bool:
@@ -620,6 +665,12 @@ def stamp_kind(flow: FunctionFlow, age: Age) -> str | None:
         return "live" if MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value) else "progress"
     if any(PEER_WORD.search(w) for w in words) and (MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value)):
         return "word"  # a node's last word: judged by its consequence alone (find_liveness_ages)
+    if _BARE_STAMP.match(words[-1] if words else "") and (
+        NODEISH.search(owner) or NODEISH.search(flow.func.name.value) or _TIMEOUT_WINDOW.search(_names_in(age.window) if age.window else "")
+    ):
+        # `Node.timestamp + timedelta(seconds=timeout) < now`, `for link, timestamp in links.items():
+        # if timestamp + self.LINK_TIMEOUT < now`: a party's stamp named for no event, judged the same way
+        return "word"
     # An instant of unknown meaning (`date`, `last_health_check`, `marked_as_spam`, a cache's
     # refresh time) ages data or a cadence far more often than a party's silence.
     return None
@@ -772,8 +823,19 @@ def _gone_call(call: cst.Call, flow: FunctionFlow | None = None) -> bool:
         if func.attr.value in ("append", "add", "extend", "put"):
             target = _owner_text(func.value)
             return bool(_GONE_LIST.search(target)) or (flow is not None and _handed_to_gone_call(flow, target))
+        if flow is not None and _CLEANUP.search(func.attr.value) and _handed_loop_item(flow, call):
+            return True  # `self._cleanup(conn, sid=sid)`: the silent member's state torn down
         return bool(_GONE_CALL.search(func.attr.value))
     return isinstance(func, cst.Name) and bool(_GONE_CALL.search(func.value))
+
+
+# A cleanup is a verdict only when it is handed the member the loop found silent: on its own it
+# is as often retention of old data.
+_CLEANUP = re.compile(r"clean_?up", re.IGNORECASE)
+
+
+def _handed_loop_item(flow: FunctionFlow, call: cst.Call) -> bool:
+    return any(isinstance(arg.value, cst.Name) and arg.value.value in flow.loop_names for arg in call.args)
 
 
 def _handed_to_gone_call(flow: FunctionFlow, name: str) -> bool:
