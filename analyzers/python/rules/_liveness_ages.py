@@ -63,6 +63,9 @@ PEER_WORD = re.compile(
 # A stamp named for no event (`timestamp`, `self.__timestamp`, `last_time`): a party's last word only
 # when its owner is node-like or its window a timeout, and only when the party is then taken out.
 _BARE_STAMP = re.compile(r"^_*(?:last_?)?(?:timestamp|ts|stamp|time)$", re.IGNORECASE)
+# The last health report a party sent (`build.healthcheck`); `last_health_check` is as often when
+# this process last checked, so only the consequence decides.
+_REPORTED_HEALTH = re.compile(r"^health_?check(?:_?(?:at|on|time|ts))?$", re.IGNORECASE)
 _TIMEOUT_WINDOW = re.compile(r"timeout|keep_?alive", re.IGNORECASE)
 # The owner of an update stamp whose freshness is a member's liveness.
 MEMBER_OWNER = re.compile(rf"{NODEISH.pattern}|service|svc|conductor|manager|guest|daemon|process", re.IGNORECASE)
@@ -480,6 +483,9 @@ def _dict_lookups(flow: FunctionFlow, mapping: cst.Dict) -> list[Age]:
 
 def _lookup_age(flow: FunctionFlow, keyword: str, node: cst.CSTNode, value: cst.BaseExpression, owner: str) -> Age | None:
     """A lookup keyword (`field__lt`, `field_before`) whose value is a cutoff `now - W`."""
+    if keyword.endswith("__range") and isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == 2:
+        # `update_time__range=(now - 2 * W, now - W)`: its upper bound is the cutoff
+        keyword, value = keyword[: -len("__range")] + "__lt", value.elements[1].value
     if keyword.endswith(_LOOKUPS):
         field_name = keyword.rsplit("__", 1)[0]
     elif keyword.endswith(_BEFORE) and len(keyword) > len(_BEFORE):
@@ -665,6 +671,8 @@ def stamp_kind(flow: FunctionFlow, age: Age) -> str | None:
         return "live" if MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value) else "progress"
     if any(PEER_WORD.search(w) for w in words) and (MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value)):
         return "word"  # a node's last word: judged by its consequence alone (find_liveness_ages)
+    if any(_REPORTED_HEALTH.match(w) for w in words):
+        return "word"  # `Q(healthcheck__lt=now - W)`: the last health report a builder sent
     if _BARE_STAMP.match(words[-1] if words else "") and (
         NODEISH.search(owner) or NODEISH.search(flow.func.name.value) or _TIMEOUT_WINDOW.search(_names_in(age.window) if age.window else "")
     ):
@@ -707,6 +715,22 @@ def decides_gone(flow: FunctionFlow, age: Age) -> str | None:
     # the lookup keyword of a query: what happens to the selected rows
     if isinstance(node, cst.Arg):
         return _rows_fate(flow, node)
+    if isinstance(node, cst.DictElement):
+        return _dict_fate(flow, node)
+    return None
+
+
+def _dict_fate(flow: FunctionFlow, element: cst.DictElement) -> str | None:
+    """`query = {"update_time__lt": now - W, ...}` then `Model.objects.filter(**query).update(...)`:
+    the fate of the rows the unpacked lookups select."""
+    holder = flow.parent.get(id(flow.parent.get(id(element))))
+    key = (_key(holder.targets[0].target) or "") if isinstance(holder, cst.Assign) and len(holder.targets) == 1 else ""
+    for use in flow.uses.get(key, []) if key else ():
+        arg = flow.parent.get(id(use))
+        if isinstance(arg, cst.Arg) and arg.star == "**" and isinstance(flow.parent.get(id(arg)), cst.Call):
+            fate = _rows_fate(flow, arg)
+            if fate is not None:
+                return fate
     return None
 
 
@@ -883,15 +907,25 @@ def rows_top(flow: FunctionFlow, query: cst.CSTNode) -> cst.CSTNode:
         return top
 
 
-def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
+def _rows_fate(flow: FunctionFlow, arg: cst.Arg, depth: int = 0) -> str | None:
     """The selected rows are updated or deleted in the same chain, or through the local or loop
     that holds them."""
     node = query_of(flow, arg)  # the filter call
     if isinstance(node, cst.Call) and _last(dotted(node.func)) in _CONDITION_BUILDERS:
         holder = flow.parent.get(id(node))
-        key = _key(holder.targets[0].target) or "" if isinstance(holder, cst.Assign) else ""
+        while isinstance(holder, (cst.BinaryOperation, cst.UnaryOperation)):  # `Q(...) & ~Q(...)`
+            holder = flow.parent.get(id(holder))
+        key = (_key(holder.targets[0].target) or "") if isinstance(holder, cst.Assign) and len(holder.targets) == 1 else ""
         if _GONE_LIST.search(key) or VERDICT.search(key):
             return "verdict"  # `stale_heartbeat = or_(..., Task.heartbeat_at <= cutoff)`: the criterion named as the verdict
+        if depth == 0:
+            # `query = Q(...) & Q(healthcheck__lt=...)` then `Build.objects.filter(query)`
+            for use in flow.uses.get(key, []) if key else ():
+                user = flow.parent.get(id(use))
+                if isinstance(user, cst.Arg) and isinstance(flow.parent.get(id(user)), cst.Call):
+                    fate = _rows_fate(flow, user, depth + 1)
+                    if fate is not None:
+                        return fate
     if selects_terminal(node):
         return "log"  # `filter(status="done", started_at__lt=...)`: finished rows, retention
     if _statement_writes(node):
@@ -1110,7 +1144,9 @@ def module_functions(module: cst.Module):
 _CLOCK_TEXT = re.compile(r"now\s*\(|time\s*\(|monotonic|is_older_than|delta_seconds|utcnow|def\s+\w+\([^)]*\bnow\b")
 _STAMP_TEXT = re.compile(
     r"heart|beat|pulse|seen|ping|alive|check_?in|report|contact|active|updated|modified|touched|started|claimed|locked|"
-    r"picked|leased|reserved|dequeued|last_?update|is_older_than|delta_seconds|"
+    r"picked|leased|reserved|dequeued|last_?update|update_?(?:time|at)|is_older_than|delta_seconds|"
+    # a bare stamp, a reported health check, a caller's cutoff
+    r"timestamp|health_?check|older_than|cutoff|"
     # a peer's last word under another name (PEER_WORD)
     r"last_?(?:response|repl|recv|receive|heard|quer|message|msg)|"
     # stalled work (rules/_liveness_stalled): the item's state or the verdict on it
