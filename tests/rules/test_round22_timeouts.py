@@ -355,3 +355,26 @@ def test_sql_claim_cleared_by_sentinel_and_nulls():
     UPDATE posts SET state = 'pending' WHERE updated_at < now() - interval '1 day';
     """
     assert flagged(code, "queries/work_queue.sql") == [("ARM302", 2)]
+
+
+def test_sql_lease_expiry_buffered_then_returned_to_the_queue():
+    code = """\
+    CREATE OR REPLACE PROCEDURE queue.cron_unlock(lease_duration_in integer)
+    LANGUAGE plpgsql
+    AS $BODY$
+    DECLARE
+        lease_duration integer;
+        ts timestamp;
+    BEGIN
+        lease_duration := lease_duration_in * 2;
+        ts := CURRENT_TIMESTAMP - make_interval(0, 0, 0, 0, 0, 0, lease_duration);
+        update queue.message_queue
+           set message_state_id = 1, leased_by = NULL
+         where message_state_id = 2 AND lease_expires < ts;
+        update queue.message_queue
+           set message_state_id = 3
+         where message_state_id = 2 AND lease_expires < ts;
+    END;
+    $BODY$;
+    """
+    assert flagged(code, "sql/520_cron_unlock.sql") == [("ARM302", 12)]

@@ -86,7 +86,7 @@ _REQUEUE_VALUE = re.compile(
     r"expired|error|orphaned|crashed|zombie)$",
     re.I,
 )
-_OWNER_COLUMN = re.compile(r"^(?:worker|worker_id|locked_by|claimed_by|owner|owner_id|holder|consumer|consumer_id|node_id|picked_by|runner_id|instance_id|queue_manager_id)$")
+_OWNER_COLUMN = re.compile(r"^(?:worker|worker_id|locked_by|claimed_by|leased_by|reserved_by|owner|owner_id|holder|consumer|consumer_id|node_id|picked_by|runner_id|instance_id|queue_manager_id)$")
 # A threshold held in a variable or parameter whose name says it comes from observed latency.
 _ADAPTIVE = re.compile(r"p9\d|percentile|rtt|latency|stddev|variance|sigma|phi|ewma|mean|avg|jitter", re.I)
 _DEATH_WORDS = re.compile(r"fail_?over|promote|dead|evict|reassign|requeue|take_?over|offline|unreachable|fence", re.I)
@@ -580,7 +580,7 @@ def _expired_members(unit: Unit, where, seen: set[int]) -> Iterator[SqlHit]:
 
 # The deadline a holder must renew before: a claim's or lease's expiry, not a cache entry's
 _LEASE_DEADLINE = re.compile(
-    r"^(?:claim|lease|lock|locked|leased|claimed|acquired|reserved|taken)_?(?:expires_?at|expiry|until|deadline)$"
+    r"^(?:claim|lease|lock|locked|leased|claimed|acquired|reserved|taken)_?(?:expires_?at|expires|expiry|until|deadline)$"
 )
 
 
