@@ -378,3 +378,59 @@ def test_sql_lease_expiry_buffered_then_returned_to_the_queue():
     $BODY$;
     """
     assert flagged(code, "sql/520_cron_unlock.sql") == [("ARM302", 12)]
+
+
+def test_reason_recorded_then_acted_on_and_restaged_work():
+    code = """\
+    import time
+
+
+    class BundleManager:
+        def bring_offline_stuck_bundles(self, workers):
+            now = time.time()
+            for bundle in self._model.running_bundles():
+                failure_message = None
+                if now - bundle.metadata.last_updated > self._worker_timeout_seconds:
+                    failure_message = "Worker offline."
+                if failure_message is not None:
+                    self._model.transition_bundle_worker_offline(bundle)
+
+        def restage_stuck_bundles(self, workers):
+            for bundle in self._model.starting_bundles():
+                if time.time() - bundle.metadata.last_updated > 5 * 60:
+                    workers.restage(bundle.uuid)
+
+        def label_bundles(self):
+            now = time.time()
+            for bundle in self._model.running_bundles():
+                note = None
+                if now - bundle.metadata.last_updated > 600:
+                    note = "quiet"
+                if note is not None:
+                    self.show(bundle, note)
+    """
+    assert flagged(code) == [("ARM301", 9), ("ARM301", 16)]
+
+
+def test_last_live_time_verdict_and_age_methods_of_members():
+    code = """\
+    import time
+
+
+    class Stack:
+        def live_timeout_healthy(self, last_live_time, now, update_time):
+            down_time = self.down_time_multiple * update_time
+            health_timeout = now - down_time
+            timeout_healthy = last_live_time >= health_timeout
+            return timeout_healthy, health_timeout
+
+
+    def age_out(sc):
+        for n in list(sc.controller_neighbours):
+            if sc.controller_neighbours[n].get_age() >= 120:
+                del sc.controller_neighbours[n]
+        for n in list(sc.photos):
+            if sc.photos[n].get_age() >= 120:
+                del sc.photos[n]
+    """
+    assert flagged(code) == [("ARM301", 8), ("ARM301", 14)]

@@ -42,7 +42,9 @@ _DURATION_NAME = re.compile(
 LIVE_STAMP = re.compile(
     rf"{HEARTBEAT.pattern}|seen|ping|pong|alive|check_?in|last_?report|reported_?(?:at|on|time)|last_?contact|lastactive|"
     # a peer's periodic pulse (`node.last_pulse`): a heartbeat under another name
-    r"last_?pulse|pulse_?(?:at|time|ts)$",
+    r"last_?pulse|pulse_?(?:at|time|ts)$|"
+    # when the party was last known live (`last_live_time`)
+    r"last_?live(?:_?(?:at|time|ts))?$",
     re.IGNORECASE,
 )
 # ... or its last progress, a liveness stamp only on a worker-like record, else a job's progress.
@@ -91,7 +93,9 @@ _GONE_CALL = re.compile(
     rf"{DEATH_CALL.pattern}|fail|crash|requeue|resubmit|re_?dispatch|^delay$|apply_async|send_task|enqueue|reschedul|"
     r"migrate|expire|abandon|reset|orphan|"
     # a client, player or link cut off (`player.logout()`, `self.disconnect("ping timeout")`)
-    r"log_?out|disconnect|kick|cull|delist|link_down",
+    r"log_?out|disconnect|kick|cull|delist|link_down|"
+    # the work handed to another (`workers.restage(uuid)`, `reissue(work)`)
+    r"re_?stage|re_?issue",
     re.IGNORECASE,
 )
 # Lists collecting the parties to remove (`to_delete.append(task)`, `dead.append(node)`).
@@ -577,6 +581,11 @@ def _compared_age(flow: FunctionFlow, node, left, right) -> Age | None:
                 if found is not None and not flow.is_now(window_side):
                     return Age(node, found[0], found[1], found[2], window_side, feeds)
     for a, b in ((left, right), (right, left)):
+        # `if sc.hosts[n].get_age() >= 3600: del sc.hosts[n]`: the record's own age helper
+        if isinstance(a, cst.Call) and not a.args and isinstance(a.func, cst.Attribute) and _AGE_METHOD.match(a.func.attr.value):
+            if not flow.is_now(b) and not isinstance(b, cst.Call):
+                return Age(node, a, a.func.attr.value, _owner_text(a.func.value), b, [])
+    for a, b in ((left, right), (right, left)):
         # `def fetch_stalled_jobs(self, older_than): ... if ts < older_than`: the caller's cutoff
         if isinstance(b, cst.Name) and b.value in flow.params and flow.bound(b) is None and _CUTOFF_PARAM.match(b.value):
             found = flow.stamp(a)
@@ -585,6 +594,8 @@ def _compared_age(flow: FunctionFlow, node, left, right) -> Age | None:
     return None
 
 
+# A record's method answering how long it has been silent.
+_AGE_METHOD = re.compile(r"^(?:get_)?(?:age|idle_time|silence|(?:seconds|time)_since_last_\w+)$")
 # A parameter holding a cutoff the caller computed (`now - window`).
 _CUTOFF_PARAM = re.compile(r"^(?:older_than|cutoff(?:_\w+)?|\w+_cutoff|stale_before|dead_before|seen_before|not_seen_since)$")
 
@@ -671,6 +682,8 @@ def stamp_kind(flow: FunctionFlow, age: Age) -> str | None:
         return "live" if MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value) else "progress"
     if any(PEER_WORD.search(w) for w in words) and (MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value)):
         return "word"  # a node's last word: judged by its consequence alone (find_liveness_ages)
+    if _AGE_METHOD.match(name) and NODEISH.search(owner):
+        return "word"  # `hosts[n].get_age()`: a member's silence, judged by its consequence
     if any(_REPORTED_HEALTH.match(w) for w in words):
         return "word"  # `Q(healthcheck__lt=now - W)`: the last health report a builder sent
     if _BARE_STAMP.match(words[-1] if words else "") and (
@@ -770,7 +783,7 @@ def _uses_decide(flow: FunctionFlow, key: str) -> str | None:
     return None
 
 
-def _branch(flow: FunctionFlow, node: cst.If | cst.While) -> str | None:
+def _branch(flow: FunctionFlow, node: cst.If | cst.While, depth: int = 0) -> str | None:
     bodies = [node.body]
     orelse = node.orelse
     if orelse is not None:
@@ -796,9 +809,30 @@ def _branch(flow: FunctionFlow, node: cst.If | cst.While) -> str | None:
                 return "action"  # `Status.FAILED`, `States.DOWN`
             if isinstance(inner, cst.Assign) and _marks_gone(inner):
                 return "action"
+            if isinstance(inner, cst.Del) and isinstance(inner.target, cst.Subscript):
+                return "action"  # `del sc.controller_neighbours[n]`: dropped from the registry
+            if isinstance(inner, cst.Assign) and depth == 0 and _reason_acted_on(flow, inner, node):
+                return "action"
             if isinstance(inner, (cst.Raise, cst.Assign, cst.Return, cst.AugAssign)):
                 only_log = False
     return "log" if only_log else None
+
+
+def _reason_acted_on(flow: FunctionFlow, assign: cst.Assign, branch: cst.If | cst.While) -> bool:
+    """`failure_message = 'Worker offline.'` ... `if failure_message is not None:
+    transition_bundle_worker_offline(bundle)`: the branch records why, a later branch on the
+    same local takes the party out."""
+    key = _key(assign.targets[0].target) if len(assign.targets) == 1 else None
+    if not key or key.startswith("self."):
+        return False
+    for use in flow.uses.get(key, []):
+        child, parent = use, flow.parent.get(id(use))
+        while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison, cst.ComparisonTarget)):
+            child, parent = parent, flow.parent.get(id(parent))
+        if isinstance(parent, cst.If) and parent is not branch and parent.test is child:
+            if _branch(flow, parent, depth=1) == "action":
+                return True
+    return False
 
 
 # A flag set on the silent party that names the verdict (`cluster.zombie = True`).
