@@ -434,3 +434,17 @@ def test_last_live_time_verdict_and_age_methods_of_members():
                 del sc.photos[n]
     """
     assert flagged(code) == [("ARM301", 8), ("ARM301", 14)]
+
+
+def test_listing_with_the_callers_window_is_quiet():
+    code = """\
+    from datetime import datetime, timezone
+
+
+    class InMemoryQueries:
+        async def stale_jobs(self, threshold, limit=100):
+            now = datetime.now(timezone.utc)
+            stale = [j for j in self._jobs.values() if j["status"] == "picked" and j["heartbeat"] < now - threshold]
+            return stale[:limit]
+    """
+    assert flagged(code) == []

@@ -1066,12 +1066,21 @@ def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
             continue  # the branch or the selected rows are its consequence, and none takes anyone out
         if fate in ("log", "suspect"):
             continue  # display, or a suspicion state before any verdict
-        if fate != "verdict" and _required_parameter(flow.func, age.window):
-            continue  # the caller chooses the window (a verdict's caller still acts on it)
+        if (fate != "verdict" or _in_comprehension(flow, age.node)) and _required_parameter(flow.func, age.window):
+            # the caller chooses the window (a verdict function's caller still acts on it; a list of
+            # the silent built with the caller's window is a listing, like a query's rows)
+            continue
         if kind == "live" or fate is not None:
             confident = "high" if fate is not None else "medium"
             out.append(Detector(age, confident, fate == "verdict"))
     return out
+
+
+def _in_comprehension(flow: FunctionFlow, node: cst.CSTNode) -> bool:
+    parent = flow.parent.get(id(node))
+    while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison)):
+        parent = flow.parent.get(id(parent))
+    return isinstance(parent, cst.CompIf)
 
 
 def _closes_member(flow: FunctionFlow, age: Age) -> bool:
