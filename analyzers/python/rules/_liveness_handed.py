@@ -4,7 +4,7 @@
 The comparison with each stamp sits in the callee (often another module, a storage backend
 behind an interface), but the decision is made here: this function reads the clock, picks the one
 fixed window and asks for the parties silent longer than it, by a name that says what they are
-(stalled, stale, dead, expired, orphaned). The window's own checks are the general form's
+(stalled, dead, stuck, orphaned). The window's own checks are the general form's
 (rules/_liveness_ages.fixed_window): no retention or cache window, nothing adaptive or voted on.
 """
 from __future__ import annotations
@@ -17,7 +17,9 @@ from ._call_args import callee_name
 from ._liveness_ages import Age, Detector, FunctionFlow, _required_parameter, _shifted, fixed_window, quorum_in
 
 # A callee that selects or handles the silent parties.
-_GONE_QUERY = re.compile(r"(?:^|_)(?:stalled|stale|dead|expired|zombies?|orphan(?:ed|s)?|stuck|lost|timed_?out|hung)(?:_|$)", re.IGNORECASE)
+# `stale`, `expired` and `lost` also name data out of date (`_base_stale_translations(locales,
+# cutoff)`): only the words for work or parties that stopped answering count.
+_GONE_QUERY = re.compile(r"(?:^|_)(?:stalled|dead|zombies?|orphan(?:ed|s)?|stuck|timed_?out|hung)(?:_|$)", re.IGNORECASE)
 
 
 def find_handed_cutoffs(flow: FunctionFlow) -> list[Detector]:
