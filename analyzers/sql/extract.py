@@ -24,7 +24,7 @@ from .tree import const_string, func_qualname, strings, typed, walk
 # A statement is parsed only when it mentions one of these (see each rule for why).
 TRIGGERS = re.compile(
     r"clock_timestamp|timeofday|advisory|heartbeat|last_seen|seen_at|last_ping|pinged_at|last_alive|"
-    r"last_contact|check_?in|(?:claimed|started|picked)_?at\b|holder|locked_by|lease|leader|\bowner|cron\s*\.|\bexecute\b|"
+    r"last_contact|check_?in|(?:claimed|started|picked|attempted)_?at\b|holder|locked_by|lease|leader|\bowner|cron\s*\.|\bexecute\b|"
     r"insert\s+into\s+[\w\".]*(?:payment|webhook|event|inbox|processed|deliver)|"
     r"(?:event|external|message|delivery|webhook|stripe|paypal|provider|gateway|charge|payment_intent|checkout_session)_id|"
     r"idempotency|dedup|e2e_id|end_to_end_id|\btxid|rtr_id|psp_reference|"  # keep in step with names.EXTERNAL_KEY

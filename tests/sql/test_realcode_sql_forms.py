@@ -42,8 +42,10 @@ LIMIT sqlc.narg('limit');
 def test_sqlc_query_file_is_analysed_through_its_parameters():
     # A fixed 30 s silence decides that workers are dead and their jobs are taken back, in a
     # sqlc query. (The LIMIT on UPDATE of the original file stays a real syntax error.)
+    # The statement spans more than 3 lines before its threshold: it is reported at the threshold
+    # (round 22: where the labellers put such sites).
     fixed_sql = SQLC_WORKERS.replace("\nLIMIT sqlc.narg('limit');", ";")
-    assert flagged(fixed_sql) == [("ARM302", 5)]
+    assert flagged(fixed_sql) == [("ARM302", 9)]
 
 
 def test_sqlc_stand_ins_keep_every_offset():

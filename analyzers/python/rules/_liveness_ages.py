@@ -26,22 +26,33 @@ from ..walk import children, descendants
 from ._call_args import callee_name
 from ._clock import reads_wall_clock
 from ._liveness_clocks import DB_NOW
+from ._liveness_terminal import TERMINAL, selects_terminal
 from ._heartbeat import ADAPTIVE, DEAD_VALUES, DEATH_CALL, HEARTBEAT, NODEISH, QUORUM
 
 # The holder of settings: what it returns is a window, not a stamp.
 _CONFIG_HOLDER = re.compile(r"^_?(?:\w+_)?(?:conf|config|cfg|settings|options|opts|args)$", re.IGNORECASE)
 
+# A parameter named for a duration (`stale_after`, `timeout`, `max_age`): subtracted from a clock
+# reading it makes a cutoff, it is never the instant being aged.
+_DURATION_NAME = re.compile(
+    r"timeout|(?:^|_)after$|interval|threshold|ttl|delta|duration|period|window|grace|max_age|(?:^|_)(?:seconds|secs|minutes|mins|hours|days)$|delay",
+    re.IGNORECASE,
+)
 # What the stamp is: the last word from a peer (whatever its record) ...
 LIVE_STAMP = re.compile(
     rf"{HEARTBEAT.pattern}|seen|ping|pong|alive|check_?in|last_?report|reported_?(?:at|on|time)|last_?contact|lastactive|"
     # a peer's periodic pulse (`node.last_pulse`): a heartbeat under another name
-    r"last_?pulse|pulse_?(?:at|time|ts)$",
+    r"last_?pulse|pulse_?(?:at|time|ts)$|"
+    # when the party was last known live (`last_live_time`)
+    r"last_?live(?:_?(?:at|time|ts))?$",
     re.IGNORECASE,
 )
 # ... or its last progress, a liveness stamp only on a worker-like record, else a job's progress.
 PROGRESS_STAMP = re.compile(
-    r"(?:^|_)(?:updated|modified|touched|started|claimed|locked|picked|leased|reserved|dequeued)(?:_?(?:at|on|time|ts))?$"
-    r"|last_?update|date_?(?:started|updated|modified)",
+    r"(?:^|_)(?:updated|modified|touched|started|claimed|locked|picked|leased|reserved|dequeued)(?:_?(?:at|on|time|ts))?"
+    # the same instant kept as a number (`locked_at_in_seconds`, `updated_at_ms`)
+    r"(?:_(?:in_)?(?:seconds|secs|ms|millis|epoch|unix))?$"
+    r"|(?:^|_)update_?(?:time|at|ts)$|last_?update|date_?(?:started|updated|modified)",
     re.IGNORECASE,
 )
 # When something last arrived from the other party (`peer.last_response`, `node.last_query`):
@@ -51,6 +62,13 @@ PEER_WORD = re.compile(
     r"last_?(?:response|reply|replied|recv|received|receive|heard|query|queried|message|msg)(?:_?(?:at|on|time|ts))?$",
     re.IGNORECASE,
 )
+# A stamp named for no event (`timestamp`, `self.__timestamp`, `last_time`): a party's last word only
+# when its owner is node-like or its window a timeout, and only when the party is then taken out.
+_BARE_STAMP = re.compile(r"^_*(?:last_?)?(?:timestamp|ts|stamp|time)$", re.IGNORECASE)
+# The last health report a party sent (`build.healthcheck`); `last_health_check` is as often when
+# this process last checked, so only the consequence decides.
+_REPORTED_HEALTH = re.compile(r"^health_?check(?:_?(?:at|on|time|ts))?$", re.IGNORECASE)
+_TIMEOUT_WINDOW = re.compile(r"timeout|keep_?alive", re.IGNORECASE)
 # The owner of an update stamp whose freshness is a member's liveness.
 MEMBER_OWNER = re.compile(rf"{NODEISH.pattern}|service|svc|conductor|manager|guest|daemon|process", re.IGNORECASE)
 # Windows that age data out (an `expired_interval` may still be a party's silence).
@@ -67,14 +85,28 @@ VERDICT = re.compile(
     r"alive|dead|(?:^|_)up(?:_|$)|down|health|active|stale|lost|uptodate|up_to_date|responsive|reachable|online|offline",
     re.IGNORECASE,
 )
+# Functions whose answer is also that verdict (`_worker_is_recent`, `needs_expired`,
+# `needs_requeued`); as a local's name (`recent = age < W`) such a word is a display label.
+_VERDICT_FUNCTION = re.compile(rf"{VERDICT.pattern}|recent|fresh|expired|requeued?", re.IGNORECASE)
 # Calls that take the work or the membership away from the silent party.
 _GONE_CALL = re.compile(
     rf"{DEATH_CALL.pattern}|fail|crash|requeue|resubmit|re_?dispatch|^delay$|apply_async|send_task|enqueue|reschedul|"
-    r"migrate|expire|abandon|reset|orphan",
+    r"migrate|expire|abandon|reset|orphan|"
+    # a client, player or link cut off (`player.logout()`, `self.disconnect("ping timeout")`)
+    r"log_?out|disconnect|kick|cull|delist|link_down|"
+    # the work handed to another (`workers.restage(uuid)`, `reissue(work)`)
+    r"re_?stage|re_?issue",
     re.IGNORECASE,
 )
 # Lists collecting the parties to remove (`to_delete.append(task)`, `dead.append(node)`).
-_GONE_LIST = re.compile(r"delete|remove|crash|dead|expired|stale|bad|lost|evict|kill|terminat|requeue|fail|orphan", re.IGNORECASE)
+_GONE_LIST = re.compile(
+    r"delete|remove|crash|dead|expired|stale|bad|lost|evict|kill|terminat|requeue|fail|orphan|"
+    # `culled_peers`, `timed_out_clients`, `to_disconnect`
+    r"cull|purge|timed_?out|disconnect|"
+    # work found stuck (`stalled.append(job)`, `zombie_tasks`)
+    r"stall|stuck|zombie|hung",
+    re.IGNORECASE,
+)
 _ZOMBIE = re.compile(r"zombie", re.IGNORECASE)
 # Query methods that change or remove the rows a lookup selected.
 _ROW_WRITES = frozenset({"update", "delete", "bulk_update", "update_all", "delete_all"})
@@ -86,11 +118,9 @@ _NOW_CALLS = frozenset(
     {"oslo_utils.timeutils.utcnow", "timeutils.utcnow", "oslo_utils.timeutils.utcnow_ts", "timeutils.utcnow_ts",
      "iso8601.now"}
 )
-# A record already in a terminal state is past its liveness: aging it out is retention.
-_TERMINAL = re.compile(
-    r"(?<![A-Za-z0-9])(?:crashed|failed|finished|done|completed?|succeeded|success|cancell?ed|errored|dead|closed|archived)(?![A-Za-z0-9])",
-    re.IGNORECASE,
-)
+# A record already in a terminal state is past its liveness: aging it out is retention
+# (rules/_liveness_terminal tells an excluded state and a window's name from a selected one).
+_TERMINAL = TERMINAL
 # A project's own reading named for what it returns (`utcnow()`, `get_datetime_utc_now()`).
 _NOW_HELPER = re.compile(r"(?:^|_)(?:utc_?)?now(?:_(?:utc|ts|dt|datetime))?$|^utcnow_ts$", re.IGNORECASE)
 # Bases of a stored record's class.
@@ -164,6 +194,8 @@ class FunctionFlow:
         self.cls = cls
         self.binds: dict[str, cst.BaseExpression] = {}
         self.loop_names: set[str] = set()
+        # a loop's value name -> the mapping it comes from (`for sid, ts in heartbeats.items()`)
+        self.loop_values: dict[str, str] = {}
         self.parent: dict[int, cst.CSTNode] = {}
         self.comparisons: list[cst.Comparison] = []
         self.calls: list[cst.Call] = []
@@ -194,6 +226,9 @@ class FunctionFlow:
         elif isinstance(node, (cst.For, cst.CompFor)):
             for name in _target_names(node.target):
                 self.loop_names.add(name)
+            mapping = _mapping_values(node)
+            if mapping is not None:
+                self.loop_values[mapping[0]] = mapping[1]
         elif isinstance(node, cst.Comparison):
             self.comparisons.append(node)
         elif isinstance(node, cst.Call):
@@ -290,14 +325,21 @@ class FunctionFlow:
             return expr, expr.attr.value, _owner_text(expr.value)
         if isinstance(expr, cst.Subscript):
             key = _subscript_key(expr)
-            return (expr, key, _owner_text(expr.value)) if key else None
+            owner = _owner_text(expr.value)
+            if _CONFIG_HOLDER.search(owner.rsplit(".", 1)[-1]):
+                return None  # `app.config["PURGE_TIME"]`: a setting is a window, never a stamp
+            return (expr, key, owner) if key else None
         if isinstance(expr, cst.Name):
             bound = self.bound(expr)
             if bound is not None and depth < 3:
                 found = self.stamp(bound, depth + 1)
                 return (expr, f"{expr.value} {found[1]}", found[2]) if found else None
             if bound is None and (expr.value in self.loop_names or expr.value in self.params):
-                return expr, expr.value, ""  # a parameter or a loop item (never a module constant)
+                if expr.value in self.params and _DURATION_NAME.search(expr.value):
+                    return None  # `now - stale_after`: a window handed in makes a cutoff, not an age
+                # a parameter or a loop item (never a module constant); a mapping's value is named
+                # for the mapping too (`for sid, ts in heartbeats.items()`: a heartbeat)
+                return expr, f"{self.loop_values.get(expr.value, '')} {expr.value}".strip(), ""
         return None
 
 
@@ -318,6 +360,23 @@ def _key(target: cst.BaseExpression) -> str | None:
     if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
         return f"self.{target.attr.value}"
     return None
+
+
+def _mapping_values(loop: cst.For | cst.CompFor) -> tuple[str, str] | None:
+    """(value name, mapping name) of `for k, v in mapping.items()` / `for v in mapping.values()`."""
+    call = loop.iter
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and not call.args):
+        return None
+    method = call.func.attr.value
+    owner = _owner_text(call.func.value).rsplit(".", 1)[-1]
+    target = loop.target
+    if method in ("items", "iteritems") and isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
+        value = target.elements[1].value
+    elif method in ("values", "itervalues"):
+        value = target
+    else:
+        return None
+    return (value.value, owner) if isinstance(value, cst.Name) and owner else None
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:
@@ -356,6 +415,9 @@ def _store_read(call: cst.Call) -> tuple[cst.CSTNode, str, str] | None:
         return None  # a setting read is a window, never a stamp
     key = call.args[0].value if call.args else None
     name = _subscript_key_text(key) if key is not None else ""
+    if key is not None and not isinstance(key, cst.SimpleString):
+        # `self.worker_last_seen.get(key, 0)`: a mapping keyed by party is named for what it keeps
+        name = f"{name} {owner.rsplit('.', 1)[-1]}".strip()
     return call, name or func.attr.value, owner
 
 
@@ -425,6 +487,9 @@ def _dict_lookups(flow: FunctionFlow, mapping: cst.Dict) -> list[Age]:
 
 def _lookup_age(flow: FunctionFlow, keyword: str, node: cst.CSTNode, value: cst.BaseExpression, owner: str) -> Age | None:
     """A lookup keyword (`field__lt`, `field_before`) whose value is a cutoff `now - W`."""
+    if keyword.endswith("__range") and isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == 2:
+        # `update_time__range=(now - 2 * W, now - W)`: its upper bound is the cutoff
+        keyword, value = keyword[: -len("__range")] + "__lt", value.elements[1].value
     if keyword.endswith(_LOOKUPS):
         field_name = keyword.rsplit("__", 1)[0]
     elif keyword.endswith(_BEFORE) and len(keyword) > len(_BEFORE):
@@ -515,7 +580,24 @@ def _compared_age(flow: FunctionFlow, node, left, right) -> Age | None:
                 found = flow.stamp(stamp_side)
                 if found is not None and not flow.is_now(window_side):
                     return Age(node, found[0], found[1], found[2], window_side, feeds)
+    for a, b in ((left, right), (right, left)):
+        # `if sc.hosts[n].get_age() >= 3600: del sc.hosts[n]`: the record's own age helper
+        if isinstance(a, cst.Call) and not a.args and isinstance(a.func, cst.Attribute) and _AGE_METHOD.match(a.func.attr.value):
+            if not flow.is_now(b) and not isinstance(b, cst.Call):
+                return Age(node, a, a.func.attr.value, _owner_text(a.func.value), b, [])
+    for a, b in ((left, right), (right, left)):
+        # `def fetch_stalled_jobs(self, older_than): ... if ts < older_than`: the caller's cutoff
+        if isinstance(b, cst.Name) and b.value in flow.params and flow.bound(b) is None and _CUTOFF_PARAM.match(b.value):
+            found = flow.stamp(a)
+            if found is not None and not (isinstance(a, cst.Name) and a.value in flow.params):
+                return Age(node, found[0], found[1], found[2], None, [])
     return None
+
+
+# A record's method answering how long it has been silent.
+_AGE_METHOD = re.compile(r"^(?:get_)?(?:age|idle_time|silence|(?:seconds|time)_since_last_\w+)$")
+# A parameter holding a cutoff the caller computed (`now - window`).
+_CUTOFF_PARAM = re.compile(r"^(?:older_than|cutoff(?:_\w+)?|\w+_cutoff|stale_before|dead_before|seen_before|not_seen_since)$")
 
 
 def _own_instant(flow: FunctionFlow, expr: cst.BaseExpression | None) -> bool:
@@ -600,6 +682,16 @@ def stamp_kind(flow: FunctionFlow, age: Age) -> str | None:
         return "live" if MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value) else "progress"
     if any(PEER_WORD.search(w) for w in words) and (MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value)):
         return "word"  # a node's last word: judged by its consequence alone (find_liveness_ages)
+    if _AGE_METHOD.match(name) and NODEISH.search(owner):
+        return "word"  # `hosts[n].get_age()`: a member's silence, judged by its consequence
+    if any(_REPORTED_HEALTH.match(w) for w in words):
+        return "word"  # `Q(healthcheck__lt=now - W)`: the last health report a builder sent
+    if _BARE_STAMP.match(words[-1] if words else "") and (
+        NODEISH.search(owner) or NODEISH.search(flow.func.name.value) or _TIMEOUT_WINDOW.search(_names_in(age.window) if age.window else "")
+    ):
+        # `Node.timestamp + timedelta(seconds=timeout) < now`, `for link, timestamp in links.items():
+        # if timestamp + self.LINK_TIMEOUT < now`: a party's stamp named for no event, judged the same way
+        return "word"
     # An instant of unknown meaning (`date`, `last_health_check`, `marked_as_spam`, a cache's
     # refresh time) ages data or a cadence far more often than a party's silence.
     return None
@@ -620,13 +712,13 @@ def decides_gone(flow: FunctionFlow, age: Age) -> str | None:
             return _rows_fate(flow, parent)  # `query.filter(Model.stamp < cutoff)`: the rows' fate
         child, parent = parent, flow.parent.get(id(parent))
     if isinstance(parent, (cst.If, cst.While)) and parent.test is child:
-        if _TERMINAL.search(_names_in(parent.test)):
+        if selects_terminal(parent.test):
             return "log"  # `status == CRASHED and now > last_update + keep`: retention
         return _branch(flow, parent)
     if isinstance(parent, cst.IfExp) and parent.test is child:
         return None
     if isinstance(parent, cst.Return):
-        return "verdict" if VERDICT.search(flow.func.name.value) or _is_property(flow.func) else None
+        return "verdict" if _VERDICT_FUNCTION.search(flow.func.name.value) or _is_property(flow.func) else None
     if isinstance(parent, (cst.Assign, cst.NamedExpr, cst.AnnAssign)):
         target = parent.targets[0].target if isinstance(parent, cst.Assign) else parent.target
         key = _key(target) or ""
@@ -636,6 +728,22 @@ def decides_gone(flow: FunctionFlow, age: Age) -> str | None:
     # the lookup keyword of a query: what happens to the selected rows
     if isinstance(node, cst.Arg):
         return _rows_fate(flow, node)
+    if isinstance(node, cst.DictElement):
+        return _dict_fate(flow, node)
+    return None
+
+
+def _dict_fate(flow: FunctionFlow, element: cst.DictElement) -> str | None:
+    """`query = {"update_time__lt": now - W, ...}` then `Model.objects.filter(**query).update(...)`:
+    the fate of the rows the unpacked lookups select."""
+    holder = flow.parent.get(id(flow.parent.get(id(element))))
+    key = (_key(holder.targets[0].target) or "") if isinstance(holder, cst.Assign) and len(holder.targets) == 1 else ""
+    for use in flow.uses.get(key, []) if key else ():
+        arg = flow.parent.get(id(use))
+        if isinstance(arg, cst.Arg) and arg.star == "**" and isinstance(flow.parent.get(id(arg)), cst.Call):
+            fate = _rows_fate(flow, arg)
+            if fate is not None:
+                return fate
     return None
 
 
@@ -648,7 +756,7 @@ def _comprehension_target(flow: FunctionFlow, comp_if: cst.CompIf) -> bool:
     if isinstance(outer, cst.Assign):
         key = _key(outer.targets[0].target) or ""
         return bool(_GONE_LIST.search(key) or VERDICT.search(key)) or _uses_decide(flow, key) == "action"
-    return isinstance(outer, cst.Return) and bool(VERDICT.search(flow.func.name.value))
+    return isinstance(outer, cst.Return) and bool(_VERDICT_FUNCTION.search(flow.func.name.value))
 
 
 def _is_property(func: cst.FunctionDef) -> bool:
@@ -667,7 +775,7 @@ def _uses_decide(flow: FunctionFlow, key: str) -> str | None:
             verdict = _branch(flow, parent)
             if verdict == "action":
                 return verdict
-        if isinstance(parent, cst.Return) and (VERDICT.search(flow.func.name.value) or _is_property(flow.func)):
+        if isinstance(parent, cst.Return) and (_VERDICT_FUNCTION.search(flow.func.name.value) or _is_property(flow.func)):
             return "verdict"
         if isinstance(parent, cst.IfExp) and parent.test is child:
             if isinstance(parent.body, cst.SimpleString) and isinstance(parent.orelse, cst.SimpleString):
@@ -675,7 +783,7 @@ def _uses_decide(flow: FunctionFlow, key: str) -> str | None:
     return None
 
 
-def _branch(flow: FunctionFlow, node: cst.If | cst.While) -> str | None:
+def _branch(flow: FunctionFlow, node: cst.If | cst.While, depth: int = 0) -> str | None:
     bodies = [node.body]
     orelse = node.orelse
     if orelse is not None:
@@ -686,7 +794,7 @@ def _branch(flow: FunctionFlow, node: cst.If | cst.While) -> str | None:
     for body in bodies:
         for inner in _descendants(body):
             if isinstance(inner, cst.Return) and isinstance(inner.value, cst.Name) and inner.value.value in ("True", "False"):
-                if VERDICT.search(flow.func.name.value) or _is_property(flow.func):
+                if _VERDICT_FUNCTION.search(flow.func.name.value) or _is_property(flow.func):
                     return "verdict"
             if isinstance(inner, cst.Call):
                 name = dotted(inner.func) or ""
@@ -701,9 +809,30 @@ def _branch(flow: FunctionFlow, node: cst.If | cst.While) -> str | None:
                 return "action"  # `Status.FAILED`, `States.DOWN`
             if isinstance(inner, cst.Assign) and _marks_gone(inner):
                 return "action"
+            if isinstance(inner, cst.Del) and isinstance(inner.target, cst.Subscript):
+                return "action"  # `del sc.controller_neighbours[n]`: dropped from the registry
+            if isinstance(inner, cst.Assign) and depth == 0 and _reason_acted_on(flow, inner, node):
+                return "action"
             if isinstance(inner, (cst.Raise, cst.Assign, cst.Return, cst.AugAssign)):
                 only_log = False
     return "log" if only_log else None
+
+
+def _reason_acted_on(flow: FunctionFlow, assign: cst.Assign, branch: cst.If | cst.While) -> bool:
+    """`failure_message = 'Worker offline.'` ... `if failure_message is not None:
+    transition_bundle_worker_offline(bundle)`: the branch records why, a later branch on the
+    same local takes the party out."""
+    key = _key(assign.targets[0].target) if len(assign.targets) == 1 else None
+    if not key or key.startswith("self."):
+        return False
+    for use in flow.uses.get(key, []):
+        child, parent = use, flow.parent.get(id(use))
+        while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison, cst.ComparisonTarget)):
+            child, parent = parent, flow.parent.get(id(parent))
+        if isinstance(parent, cst.If) and parent is not branch and parent.test is child:
+            if _branch(flow, parent, depth=1) == "action":
+                return True
+    return False
 
 
 # A flag set on the silent party that names the verdict (`cluster.zombie = True`).
@@ -711,7 +840,12 @@ _GONE_FLAG = re.compile(r"^_?(?:is_)?(?:zombie|dead|lost|gone|stale|timed_?out|u
 
 
 # The party a piece of work is assigned to (`processing_node`, `worker_id`, `assigned_host`).
-_ASSIGNED_PARTY = re.compile(r"^_?(?:\w+_)?(?:node|worker|host|agent|executor|runner|server)(?:_id)?$", re.IGNORECASE)
+_ASSIGNED_PARTY = re.compile(
+    r"^_?(?:\w+_)?(?:node|worker|host|agent|executor|runner|server)(?:_id)?$"
+    # the claim's holder (`entry.locked_by = None`)
+    r"|^_?(?:locked|claimed|leased|picked|reserved|owned)_by$",
+    re.IGNORECASE,
+)
 
 
 def _marks_gone(assign: cst.Assign) -> bool:
@@ -725,7 +859,20 @@ def _marks_gone(assign: cst.Assign) -> bool:
     if isinstance(target, cst.Attribute) and isinstance(assign.value, cst.Name) and assign.value.value == "None":
         # `task.processing_node = None`: the work is detached from the silent party
         return bool(_ASSIGNED_PARTY.search(target.attr.value))
+    if isinstance(target, cst.Attribute) and _STATE_FIELD.match(target.attr.value):
+        # `step.status = Status.pending_allocation`: the work handed back, or the party given up on
+        value = _owner_text(assign.value) or (assign.value.value.strip("'\"") if isinstance(assign.value, cst.SimpleString) else "")
+        return bool(_HANDED_BACK.search(value.rsplit(".", 1)[-1]))
     return False
+
+
+_STATE_FIELD = re.compile(r"^_?(?:status|state)$", re.IGNORECASE)
+# States an item is put in when its holder is presumed gone: back in the queue, or given up.
+_HANDED_BACK = re.compile(
+    r"(?:^|_)(?:pending|queued|requeued|waiting|unassigned|available|stopped|cancell?ed|aborted|timed_?out|failed|lost|dead|"
+    r"offline|unreachable|crashed|orphaned)(?:_\w+)?$",
+    re.IGNORECASE,
+)
 
 
 def _gone_call(call: cst.Call, flow: FunctionFlow | None = None) -> bool:
@@ -734,8 +881,19 @@ def _gone_call(call: cst.Call, flow: FunctionFlow | None = None) -> bool:
         if func.attr.value in ("append", "add", "extend", "put"):
             target = _owner_text(func.value)
             return bool(_GONE_LIST.search(target)) or (flow is not None and _handed_to_gone_call(flow, target))
+        if flow is not None and _CLEANUP.search(func.attr.value) and _handed_loop_item(flow, call):
+            return True  # `self._cleanup(conn, sid=sid)`: the silent member's state torn down
         return bool(_GONE_CALL.search(func.attr.value))
     return isinstance(func, cst.Name) and bool(_GONE_CALL.search(func.value))
+
+
+# A cleanup is a verdict only when it is handed the member the loop found silent: on its own it
+# is as often retention of old data.
+_CLEANUP = re.compile(r"clean_?up", re.IGNORECASE)
+
+
+def _handed_loop_item(flow: FunctionFlow, call: cst.Call) -> bool:
+    return any(isinstance(arg.value, cst.Name) and arg.value.value in flow.loop_names for arg in call.args)
 
 
 def _handed_to_gone_call(flow: FunctionFlow, name: str) -> bool:
@@ -783,11 +941,26 @@ def rows_top(flow: FunctionFlow, query: cst.CSTNode) -> cst.CSTNode:
         return top
 
 
-def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
+def _rows_fate(flow: FunctionFlow, arg: cst.Arg, depth: int = 0) -> str | None:
     """The selected rows are updated or deleted in the same chain, or through the local or loop
     that holds them."""
     node = query_of(flow, arg)  # the filter call
-    if _TERMINAL.search(_names_in(node)):
+    if isinstance(node, cst.Call) and _last(dotted(node.func)) in _CONDITION_BUILDERS:
+        holder = flow.parent.get(id(node))
+        while isinstance(holder, (cst.BinaryOperation, cst.UnaryOperation)):  # `Q(...) & ~Q(...)`
+            holder = flow.parent.get(id(holder))
+        key = (_key(holder.targets[0].target) or "") if isinstance(holder, cst.Assign) and len(holder.targets) == 1 else ""
+        if _GONE_LIST.search(key) or VERDICT.search(key):
+            return "verdict"  # `stale_heartbeat = or_(..., Task.heartbeat_at <= cutoff)`: the criterion named as the verdict
+        if depth == 0:
+            # `query = Q(...) & Q(healthcheck__lt=...)` then `Build.objects.filter(query)`
+            for use in flow.uses.get(key, []) if key else ():
+                user = flow.parent.get(id(use))
+                if isinstance(user, cst.Arg) and isinstance(flow.parent.get(id(user)), cst.Call):
+                    fate = _rows_fate(flow, user, depth + 1)
+                    if fate is not None:
+                        return fate
+    if selects_terminal(node):
         return "log"  # `filter(status="done", started_at__lt=...)`: finished rows, retention
     if _statement_writes(node):
         return "action"
@@ -799,6 +972,8 @@ def _rows_fate(flow: FunctionFlow, arg: cst.Arg) -> str | None:
     parent = flow.parent.get(id(top))
     if isinstance(parent, cst.Assign):
         key = _key(parent.targets[0].target) or ""
+        if _GONE_LIST.search(key) and _held_rows(top):
+            return "action"  # `entries_with_stale_locks = Model.query.filter(...)`: the rows named as the gone
         for use in flow.uses.get(key, []):
             user = flow.parent.get(id(use))
             if isinstance(user, cst.Attribute) and user.attr.value in _ROW_WRITES:
@@ -843,7 +1018,15 @@ def _chain_holds(attr: cst.Attribute, query: cst.CSTNode) -> bool:
 
 
 def _loop_acts(loop: cst.For) -> bool:
-    return any(isinstance(inner, cst.Call) and _gone_call(inner) for inner in _descendants(loop.body))
+    return any(
+        (isinstance(inner, cst.Call) and _gone_call(inner)) or (isinstance(inner, cst.Assign) and _marks_gone(inner))
+        for inner in _descendants(loop.body)
+    )
+
+
+def _held_rows(top: cst.CSTNode) -> bool:
+    """Rows a query keeps (not a count or an existence test)."""
+    return not any(isinstance(n, cst.Attribute) and n.attr.value in ("count", "exists") for n in descendants(top))
 
 
 def _descendants(node: cst.CSTNode):
@@ -883,12 +1066,21 @@ def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
             continue  # the branch or the selected rows are its consequence, and none takes anyone out
         if fate in ("log", "suspect"):
             continue  # display, or a suspicion state before any verdict
-        if fate != "verdict" and _required_parameter(flow.func, age.window):
-            continue  # the caller chooses the window (a verdict's caller still acts on it)
+        if (fate != "verdict" or _in_comprehension(flow, age.node)) and _required_parameter(flow.func, age.window):
+            # the caller chooses the window (a verdict function's caller still acts on it; a list of
+            # the silent built with the caller's window is a listing, like a query's rows)
+            continue
         if kind == "live" or fate is not None:
             confident = "high" if fate is not None else "medium"
             out.append(Detector(age, confident, fate == "verdict"))
     return out
+
+
+def _in_comprehension(flow: FunctionFlow, node: cst.CSTNode) -> bool:
+    parent = flow.parent.get(id(node))
+    while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation, cst.Comparison)):
+        parent = flow.parent.get(id(parent))
+    return isinstance(parent, cst.CompIf)
 
 
 def _closes_member(flow: FunctionFlow, age: Age) -> bool:
@@ -995,7 +1187,9 @@ def module_functions(module: cst.Module):
 _CLOCK_TEXT = re.compile(r"now\s*\(|time\s*\(|monotonic|is_older_than|delta_seconds|utcnow|def\s+\w+\([^)]*\bnow\b")
 _STAMP_TEXT = re.compile(
     r"heart|beat|pulse|seen|ping|alive|check_?in|report|contact|active|updated|modified|touched|started|claimed|locked|"
-    r"picked|leased|reserved|dequeued|last_?update|is_older_than|delta_seconds|"
+    r"picked|leased|reserved|dequeued|last_?update|update_?(?:time|at)|is_older_than|delta_seconds|"
+    # a bare stamp, a reported health check, a caller's cutoff
+    r"timestamp|health_?check|older_than|cutoff|"
     # a peer's last word under another name (PEER_WORD)
     r"last_?(?:response|repl|recv|receive|heard|quer|message|msg)|"
     # stalled work (rules/_liveness_stalled): the item's state or the verdict on it

@@ -23,13 +23,13 @@ from ..imports import dotted
 from ..walk import descendants
 from ._call_args import callee_name
 from ._liveness_redispatch import redispatched
+from ._liveness_terminal import selects_terminal
 from ._liveness_ages import (
     Age,
     Detector,
     FunctionFlow,
     _DATA_OWNER,
     _PERSON,
-    _TERMINAL,
     _descendants,
     _names_in,
     ages,
@@ -86,14 +86,14 @@ def find_stalled(flow: FunctionFlow) -> list[Detector]:
             continue
         test = branch_test(flow, age.node)
         if isinstance(test, cst.If):
-            if _TERMINAL.search(_names_in(test.test)):
+            if selects_terminal(test.test):
                 continue  # `status == CRASHED and now > last_update + keep`: retention
             if _fails_item(flow, test.body, nested=False):
                 out.append(Detector(age, "high", False))
             continue
         query = _query_of_age(flow, age.node)
         region = _query_region(flow, age.node, query)
-        if region is None or _TERMINAL.search(_names_in(region)):
+        if region is None or selects_terminal(region):
             continue
         if not (_held(flow, region) or _named_stalled(flow, query)):
             continue

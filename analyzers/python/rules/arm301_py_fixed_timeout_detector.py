@@ -29,6 +29,7 @@ from ._liveness_callers import VERDICT_CALL_TRIGGER, acted_on, cutoffs_of_module
 from ._liveness_criteria import DOCUMENT_TEXT, SQL_TEXT, find_criteria
 from ._liveness_deadlines import deadlines_of_module
 from ._liveness_stalled import find_stalled
+from ._liveness_handed import find_handed_cutoffs
 from ._liveness_members import GENERIC_STAMP, MEMBER_STAMP_TRIGGER
 from ._miss_counters import COUNTER_TRIGGER
 from ._takeovers import TAKEOVER_RE, TAKEOVER_TRIGGER, find_takeovers
@@ -315,7 +316,7 @@ class FixedTimeoutDetector(FunctionTracker, PythonRule):
             flow = FunctionFlow(func, self.qname, cls, cutoffs, clock)
             flow.deadlines = deadlines
             criteria = find_criteria(flow, documents, sql) if documents or sql else []
-            for found in (*find_liveness_ages(flow), *find_stalled(flow)):
+            for found in (*find_liveness_ages(flow), *find_stalled(flow), *find_handed_cutoffs(flow)):
                 line = self.ctx.position(found.age.node).start.line
                 feeds.update(self.ctx.position(n).start.line for n in found.age.feeds)
                 feeds.add(line)

@@ -74,11 +74,11 @@ META = register(
 )
 
 
-_GATE = re.compile(r"heartbeat|seen|ping|alive|contact|check_?in|claimed|started|locked|picked|leased|expires_?at|expiry|_until\b", re.I)
+_GATE = re.compile(r"heartbeat|seen|ping|alive|contact|check_?in|claimed|started|locked|picked|leased|attempted|expires_?at|expiry|_until\b", re.I)
 # When a job was taken: a job still running past a shared window is declared stalled and
 # handed to another worker, the same verdict as a missed heartbeat.
 _TAKEN_AT = re.compile(
-    r"^(?:claimed|started|locked|picked|leased|dequeued|acquired|reserved|taken|fetched|run_started|processing_started)"
+    r"^(?:claimed|started|locked|picked|leased|dequeued|acquired|reserved|taken|fetched|run_started|processing_started|attempted)"
     r"_?(?:at|on|time|ts)$"
 )
 _REQUEUE_VALUE = re.compile(
@@ -86,7 +86,7 @@ _REQUEUE_VALUE = re.compile(
     r"expired|error|orphaned|crashed|zombie)$",
     re.I,
 )
-_OWNER_COLUMN = re.compile(r"^(?:worker|worker_id|locked_by|claimed_by|owner|owner_id|holder|consumer|consumer_id|node_id|picked_by|runner_id|instance_id|queue_manager_id)$")
+_OWNER_COLUMN = re.compile(r"^(?:worker|worker_id|locked_by|claimed_by|leased_by|reserved_by|owner|owner_id|holder|consumer|consumer_id|node_id|picked_by|runner_id|instance_id|queue_manager_id)$")
 # A threshold held in a variable or parameter whose name says it comes from observed latency.
 _ADAPTIVE = re.compile(r"p9\d|percentile|rtt|latency|stddev|variance|sigma|phi|ewma|mean|avg|jitter", re.I)
 _DEATH_WORDS = re.compile(r"fail_?over|promote|dead|evict|reassign|requeue|take_?over|offline|unreachable|fence", re.I)
@@ -185,7 +185,7 @@ def _unit_hits(scope: Scope, unit: Unit, live: set[int]) -> Iterator[SqlHit]:
             for found in _fixed_checks(scope, fields.get("whereClause"), set(seen)):
                 if NODE_TABLE.search(table) or STRONG_HEARTBEAT.search(found.column):
                     seen.add(id(found.cmp))
-                    yield _statement_hit(unit, found)
+                    yield _statement_hit(scope, unit, found)
             if NODE_TABLE.search(table):
                 yield from _expired_members(unit, fields.get("whereClause"), seen)
         elif kind == "UpdateStmt":
@@ -203,7 +203,7 @@ def _unit_hits(scope: Scope, unit: Unit, live: set[int]) -> Iterator[SqlHit]:
                     or (not heartbeat and requeues and found.stale)
                 ):
                     seen.add(id(found.cmp))
-                    yield _statement_hit(unit, found)
+                    yield _statement_hit(scope, unit, found)
         elif kind == "CaseExpr" and id(fields) not in filters:
             yield from _case_verdicts(scope, unit, fields, seen)
         elif kind == "SelectStmt":
@@ -390,13 +390,29 @@ def _takes_over(targets) -> bool:
         if not res:
             continue
         name = res.get("name", "").lower()
-        value = const_string(res.get("val"))
-        if value is not None and _REQUEUE_VALUE.match(value) and name in ("status", "state", "phase"):
-            return True
+        if name in ("status", "state", "phase") and any(_REQUEUE_VALUE.match(v) for v in _set_values(res.get("val"))):
+            return True  # also `state = case when attempt >= max_attempts then 'discarded' else 'available' end`
         kind, fields = typed(res.get("val"))
-        if _OWNER_COLUMN.match(name) and kind == "A_Const" and fields.get("isnull"):
-            return True
+        if _OWNER_COLUMN.match(name) and kind == "A_Const" and (fields.get("isnull") or _negative(fields)):
+            return True  # `claimed_by = null`, or the sentinel of no holder (`claimed_by = -1`)
+        if (_TAKEN_AT.match(name) or HEARTBEAT_COLUMN.search(name)) and kind == "A_Const" and fields.get("isnull"):
+            return True  # `claimed_at = null, heartbeated_at = null`: the claim itself is cleared
     return False
+
+
+def _set_values(node) -> list[str]:
+    """The literal values an assignment can store: the value, or each result of a CASE."""
+    kind, fields = typed(node)
+    if kind == "CaseExpr":
+        results = [typed(when)[1].get("result") for when in fields.get("args") or ()] + [fields.get("defresult")]
+        return [v for v in (const_string(r) for r in results if r is not None) if v is not None]
+    value = const_string(node)
+    return [value] if value is not None else []
+
+
+def _negative(const: dict) -> bool:
+    ival = const.get("ival")
+    return isinstance(ival, dict) and isinstance(ival.get("ival"), int) and ival["ival"] < 0
 
 
 # A column naming who holds a row (a role noun: `worker_id`, `queue_manager_id`, `"tickerId"`: quoted camel case
@@ -564,7 +580,7 @@ def _expired_members(unit: Unit, where, seen: set[int]) -> Iterator[SqlHit]:
 
 # The deadline a holder must renew before: a claim's or lease's expiry, not a cache entry's
 _LEASE_DEADLINE = re.compile(
-    r"^(?:claim|lease|lock|locked|leased|claimed|acquired|reserved|taken)_?(?:expires_?at|expiry|until|deadline)$"
+    r"^(?:claim|lease|lock|locked|leased|claimed|acquired|reserved|taken)_?(?:expires_?at|expires|expiry|until|deadline)$"
 )
 
 
@@ -601,9 +617,15 @@ def _hit(unit: Unit, found: _Check, confident: bool | None = None) -> SqlHit:
     return SqlHit(META, start, end, confidence="high" if high else "medium")
 
 
-def _statement_hit(unit: Unit, found: _Check) -> SqlHit:
+def _statement_hit(scope: Scope, unit: Unit, found: _Check) -> SqlHit:
     """The UPDATE/DELETE that declares nodes dead, from its first line through the fixed
     threshold: the statement is the decision, the comparison is what to change (ARM202 and
     ARM403 also report whole statements from their first line)."""
-    _, end = unit.span({"A_Expr": found.cmp})
+    start, end = unit.span({"A_Expr": found.cmp})
+    if scope.facts.text.count("\n", unit.start, start) > _SHORT_STATEMENT:
+        # a long statement (a CASE in its SET list) is read at the threshold, where its fix goes
+        return SqlHit(META, start, end, confidence="high" if found.fixed else "medium")
     return SqlHit(META, unit.start, end, confidence="high" if found.fixed else "medium")
+
+
+_SHORT_STATEMENT = 3  # lines
