@@ -291,3 +291,68 @@ def send_payment(payment, url):
 
 def test_state_set_to_failed_and_a_file_write_are_no_record():
     assert flagged(ODOO_FAILED, "payments/send.py") == []
+
+
+# --- ARM401: Stripe reached through a project helper's client, or an intent's charge -----------
+
+RTD_CUSTOMER = """\
+from djstripe import models as djstripe
+
+from readthedocs.payments.utils import get_stripe_client
+
+
+def create_stripe_customer(organization):
+    stripe_client = get_stripe_client()
+    stripe_data = stripe_client.customers.create(
+        params={"email": organization.email, "name": organization.name},
+    )
+    organization.stripe_customer = djstripe.Customer.sync_from_stripe_data(stripe_data)
+    organization.save()
+"""
+
+
+def test_stripe_client_from_a_project_helper_creating_a_customer_is_flagged():
+    assert flagged(RTD_CUSTOMER, "subscriptions/utils.py") == [("ARM401", 8)]
+
+
+RELATED_MANAGER = """\
+from djstripe import models as djstripe
+
+
+def add_customer(organization, email):
+    organization.customers.create(email=email, name=organization.name)
+"""
+
+
+def test_a_related_manager_named_customers_is_not_flagged():
+    assert flagged(RELATED_MANAGER, "subscriptions/utils.py") == []
+
+
+INTENT_REFUND = """\
+import stripe
+
+
+def refund(payment_relation):
+    intent = stripe.PaymentIntent.retrieve(payment_relation.stripe_id)
+    intent["charges"]["data"][0].refund()
+    payment_relation.status = "refunded"
+    payment_relation.save()
+"""
+
+
+def test_refund_of_an_intents_charge_is_flagged():
+    assert flagged(INTENT_REFUND, "payment/views.py") == [("ARM401", 6), ("ARM402", 6)]
+
+
+INTENT_READ = """\
+import stripe
+
+
+def receipt_url(payment_relation):
+    intent = stripe.PaymentIntent.retrieve(payment_relation.stripe_id)
+    return intent["charges"]["data"][0].get("receipt_url")
+"""
+
+
+def test_reading_an_intents_charge_is_not_flagged():
+    assert flagged(INTENT_READ, "payment/views.py") == []
