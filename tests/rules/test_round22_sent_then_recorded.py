@@ -11,7 +11,8 @@ Read in the misses of round 21's half (`test12`) and round 20's (`test11`):
   (`if event_type == "a": ...` / `if event_type == "b": ...`) never run together;
 - a class method of the project's API client named for moving money (`ShopAPIClient.refund_order()`);
 - Odoo's ORM: `record.write({...})`, `env[...].create({...})`, and a state field set to what the
-  effect did (`payment.state = "sent"`).
+  effect did (`payment.state = "sent"`);
+- ARM401: the charge of a fetched PaymentIntent refunded (`intent["charges"]["data"][0].refund()`).
 
 Look-alikes stay quiet: a save that runs whenever the send does and comes first (recorded first),
 a model class's own method (`Order.refund_order(...)`), a file's `write(text)`, a state set to
@@ -293,40 +294,7 @@ def test_state_set_to_failed_and_a_file_write_are_no_record():
     assert flagged(ODOO_FAILED, "payments/send.py") == []
 
 
-# --- ARM401: Stripe reached through a project helper's client, or an intent's charge -----------
-
-RTD_CUSTOMER = """\
-from djstripe import models as djstripe
-
-from readthedocs.payments.utils import get_stripe_client
-
-
-def create_stripe_customer(organization):
-    stripe_client = get_stripe_client()
-    stripe_data = stripe_client.customers.create(
-        params={"email": organization.email, "name": organization.name},
-    )
-    organization.stripe_customer = djstripe.Customer.sync_from_stripe_data(stripe_data)
-    organization.save()
-"""
-
-
-def test_stripe_client_from_a_project_helper_creating_a_customer_is_flagged():
-    assert flagged(RTD_CUSTOMER, "subscriptions/utils.py") == [("ARM401", 8)]
-
-
-RELATED_MANAGER = """\
-from djstripe import models as djstripe
-
-
-def add_customer(organization, email):
-    organization.customers.create(email=email, name=organization.name)
-"""
-
-
-def test_a_related_manager_named_customers_is_not_flagged():
-    assert flagged(RELATED_MANAGER, "subscriptions/utils.py") == []
-
+# --- ARM401: the charge of a fetched PaymentIntent refunded (older Stripe SDKs) -------------------
 
 INTENT_REFUND = """\
 import stripe

@@ -156,10 +156,7 @@ def _payment_call(site: Site, flow: Flow, ctx) -> Payment | None:
     if nested is not None:
         keying = spread_keying(site, flow)
         return _stripe_object_payment(nested, _STRIPE_CLIENT_OBJECTS, keying.keyed, keying.confidence)
-    # the client may come from a project helper (`stripe_client = get_stripe_client()`) in a
-    # module that imports only dj-stripe: a receiver named for Stripe is evidence enough
-    named_client = "stripe" in site.chain.split(".", 1)[0].lower() or "djstripe" in heads
-    if ("stripe" in heads or named_client) and site.method in ("create", "create_async"):
+    if "stripe" in heads and site.method in ("create", "create_async"):
         chain = site.chain
         if chain.endswith("().create") or chain.endswith("().create_async"):
             returned = helper_return_chain(site, ctx)  # `cls._accounts(key).create(...)`
