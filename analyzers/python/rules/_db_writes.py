@@ -82,6 +82,8 @@ def db_write(site: Site, flow: Flow, ctx, pending: bool) -> DbWrite | None:
         if not positional(site.node) and receiver and (not receiver.endswith("()") or _built_row(site)):
             return DbWrite(site, "orm")
         return None
+    if method in ("write", "create") and receiver and _odoo_values(site, flow):
+        return DbWrite(site, "orm")
     if method == "commit" and pending and SESSIONISH.search(receiver):
         return DbWrite(site, "commit")
     if method in _ORM_WRITES:
@@ -96,6 +98,15 @@ def db_write(site: Site, flow: Flow, ctx, pending: bool) -> DbWrite | None:
                 if head not in SDK_HEADS:
                     return DbWrite(site, "orm")
     return None
+
+
+def _odoo_values(site: Site, flow: Flow) -> bool:
+    """Odoo's ORM: `record.write({"state": "sent"})`, `self.env["x"].create({...})` take the
+    field values as one dict (a file's `write` takes text)."""
+    args = site.node.args
+    if len(args) != 1 or args[0].keyword is not None or not isinstance(args[0].value, (cst.Dict, cst.List)):
+        return False
+    return bool({"odoo", "openerp"} & import_heads(flow))
 
 
 def _built_row(site: Site) -> bool:

@@ -20,6 +20,18 @@ _SENT_STAMP = re.compile(
 _CLEARED = frozenset({"False", "None"})
 
 
+# `payment.state = "sent"`, `order.status = "paid"`: the object's state set to what the effect did.
+_STATE_FIELD = re.compile(r"(?i)^(?:\w+_)?(?:state|status)$")
+_DONE_STATE = re.compile(r"(?i)^(?:sent|paid|delivered|notified|dispatched|transferred|refunded|submitted)$")
+
+
+def _done_state(target: cst.Attribute, value: cst.BaseExpression) -> bool:
+    return (
+        bool(_STATE_FIELD.match(target.attr.value)) and isinstance(value, cst.SimpleString)
+        and bool(_DONE_STATE.match(str(value.evaluated_value)))
+    )
+
+
 def stamped_after(effect: Site, flow: Flow) -> Site | None:
     """The first sent stamp set after `effect` on a path where both run. An assignment shares
     its index with a `return` right after it (no call between): the stamp runs first."""
@@ -35,7 +47,7 @@ def sent_stamps(flow: Flow) -> list[Site]:
     """The sent stamps assigned in this function, as sites the ARM402 order checks can place."""
     out = []
     for index, target, value in flow.attr_assigns:
-        if not _SENT_STAMP.match(target.attr.value):
+        if not (_SENT_STAMP.match(target.attr.value) or _done_state(target, value)):
             continue
         if isinstance(value, cst.Name) and value.value in _CLEARED:
             continue

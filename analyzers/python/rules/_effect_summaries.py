@@ -24,7 +24,7 @@ import libcst as cst
 # Files worth reading: they name a payment SDK or gateway, send mail or messages, or POST.
 CANDIDATE_TEXT = re.compile(
     r"stripe|adyen|Adyen|mercadopago|pagarme|paypal|PayPal|braintree|gocardless|razorpay|checkout_sdk|mollie"
-    r"|send_mail|sendmail|send_(?:\w+_)?messages?\(|EmailMessage|EmailMultiAlternatives|basic_publish|\.publish\(|urlopen"
+    r"|send_mail|sendmail|send_(?:\w+_)?messages?\(|\.send\(|EmailMessage|EmailMultiAlternatives|basic_publish|\.publish\(|urlopen"
     r"|messages\.create\("  # an SMS through Twilio's client (rules/_side_effects)
     r"|chat_postMessage\("  # a Slack post (rules/_side_effects)
     r"|\.post\(|\.put\(|\.patch\(|\.request\("
@@ -229,7 +229,9 @@ def effect_snippet(text: str, pattern: re.Pattern = CANDIDATE_TEXT) -> str:
         if match.group(4):  # a class
             if indent == 0:
                 cls = match.group(4)
-                i += 1
+                # a long header closes its bases at column 0 (`class A(\n    Base, Mixin\n):`,
+                # as black writes it): that `):` is no top-level statement ending the class
+                i = _header_end(lines, i)
             else:  # a class nested in a class body (choices, Meta): the outer class goes on after it
                 i = _block_end(lines, i, indent)
             continue
@@ -249,6 +251,18 @@ def effect_snippet(text: str, pattern: re.Pattern = CANDIDATE_TEXT) -> str:
     parts = [*head, *functions]
     parts += [f"class {name}:\n" + "".join(methods) for name, methods in classes.items()]
     return "".join(p if p.endswith("\n") else p + "\n" for p in parts)
+
+
+def _header_end(lines: list[str], start: int) -> int:
+    """Index after the header line(s) opened at `start`: until its brackets close."""
+    depth, i = 0, start
+    while i < len(lines):
+        body = lines[i].split("#", 1)[0]
+        depth += sum(body.count(c) for c in "([{") - sum(body.count(c) for c in ")]}")
+        i += 1
+        if depth <= 0:
+            break
+    return i
 
 
 def module_effects(path: str, text: str, project=None, pattern: re.Pattern = CANDIDATE_TEXT) -> dict[str, EffectFact]:

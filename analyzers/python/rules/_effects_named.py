@@ -49,6 +49,10 @@ _GATEWAY_VERB = re.compile(
     r"^_?(?:create|authori[sz]e|capture|refund|void|execute|place)_(?:order|payment|authori[sz]ation|charge|sale|transaction|txn)s?$"
 )
 
+# A class named for the remote API it talks to (`VerkkokauppaAPIClient.refund_order(...)`): its
+# class methods are requests to that service, not a model's.
+_CLIENT_CLASS = re.compile(r"(?:Client|API|Api|Gateway)$")
+
 
 def money_name(method: str) -> bool:
     return bool(_MONEY_NAME.search(method)) and not _NOUN_TAIL.search(method)
@@ -78,7 +82,9 @@ def named_money_call(site: Site, flow: Flow, ctx, depth: int = 0) -> bool:
     if not money_name(site.method):
         return False
     head = site.chain.split(".", 1)[0]
-    if ".objects" in site.chain or "_set." in site.chain or (head[:1].isupper() and not head.endswith(")") and "." in site.chain):
+    if ".objects" in site.chain or "_set." in site.chain or (
+        head[:1].isupper() and not head.endswith(")") and "." in site.chain and not _CLIENT_CLASS.search(head)
+    ):
         return False  # a manager or model class method (`Payment.refund(...)`): the ORM, not a gateway
     local = _local_callee(site, flow, ctx)
     if local is None:

@@ -51,7 +51,7 @@ _NOT_AN_EFFECT_URL = re.compile(
 # The same kinds of read-only endpoints named by the variable that holds the URL (RFC 7662 token
 # introspection, userinfo, token verification are POSTs that change nothing).
 _READ_ENDPOINT_NAME = re.compile(
-    r"introspect|userinfo|token_?(?:url|uri|endpoint)|verif\w*_(?:url|uri|endpoint)|validat\w*_(?:url|uri|endpoint)|"
+    r"introspect|userinfo|token_?(?:url|uri|endpoint)|(?:auth|login|signin)\w*_(?:url|uri|endpoint)|verif\w*_(?:url|uri|endpoint)|validat\w*_(?:url|uri|endpoint)|"
     r"lookup_(?:url|uri|endpoint)|search_(?:url|uri|endpoint)|status_(?:url|uri|endpoint)|graphql",
     re.I,
 )

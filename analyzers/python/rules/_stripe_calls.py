@@ -178,7 +178,10 @@ def module_alias(chain: str, flow: Flow) -> str:
 def _stripe_object(site: Site, flow: Flow) -> str | None:
     """"Invoice" for `invoice.pay()` when `invoice` was last bound to `stripe.Invoice.retrieve(...)`."""
     receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
-    if not receiver or "." in receiver or receiver.endswith(("()", "]")):
+    charge_of = _intent_charge(site.node.func)
+    if charge_of is not None:
+        receiver = charge_of
+    elif not receiver or "." in receiver or receiver.endswith(("()", "]")):
         return None
     bound = flow.value_of(receiver, site.index)
     if isinstance(bound, cst.Await):
@@ -186,4 +189,25 @@ def _stripe_object(site: Site, flow: Flow) -> str | None:
     if not isinstance(bound, cst.Call):
         return None
     match = _STRIPE_FETCH.match(module_alias(_chain_of(bound.func), flow))
+    if charge_of is not None:
+        return "Charge" if match and match.group(1) == "PaymentIntent" else None
     return match.group(1) if match else None
+
+
+def _intent_charge(func: cst.BaseExpression) -> str | None:
+    """The name holding a PaymentIntent whose charge this call is made on: older SDKs list an
+    intent's charges in it (`intent["charges"]["data"][0].refund()`, `intent.charges.data[0]`)."""
+    if not isinstance(func, cst.Attribute):
+        return None
+    node, steps = func.value, []
+    while isinstance(node, (cst.Subscript, cst.Attribute)):
+        if isinstance(node, cst.Attribute):
+            steps.append(node.attr.value)
+        else:
+            index = node.slice[0].slice if len(node.slice) == 1 else None
+            value = index.value if isinstance(index, cst.Index) else None
+            steps.append(value.evaluated_value if isinstance(value, cst.SimpleString) else "[]")
+        node = node.value
+    if not isinstance(node, cst.Name) or list(reversed(steps))[:2] != ["charges", "data"]:
+        return None
+    return node.value

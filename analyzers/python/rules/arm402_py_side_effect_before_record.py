@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import libcst as cst
+
 from ...catalog import Example, RuleMeta, Text
 from ..rule import PythonRule
 from ._call_args import flow_text_has
@@ -155,6 +157,39 @@ def checkout(order):
 )
 
 
+def _encloses(record: Site, effect: Site) -> bool:
+    """The record sits in a block the effect also runs in (not in a sibling branch that ended
+    before the effect's own block began)."""
+    return effect.path[: len(record.path)] == record.path
+
+
+def _case(step, flow: Flow) -> tuple[str, str] | None:
+    """(subject, literal) of an `if subject == "literal":` body step."""
+    if step[0] != "if" or step[2] != "body" or step[1] not in flow.if_tests:
+        return None
+    test = flow.if_tests[step[1]][2].test
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    compare = test.comparisons[0]
+    if not isinstance(compare.operator, cst.Equal) or not isinstance(compare.comparator, cst.SimpleString):
+        return None
+    return cst.Module([]).code_for_node(test.left), compare.comparator.evaluated_value
+
+
+def _exclusive(first: Site, second: Site, flow: Flow) -> bool:
+    """Two blocks of one dispatch on a value (`if event_type == "invoice.paid": ...` then
+    `if event_type == "customer.subscription.deleted": ...`): never both in one run."""
+    common = 0
+    for a, b in zip(first.path, second.path):
+        if a != b:
+            break
+        common += 1
+    if common >= len(first.path) or common >= len(second.path):
+        return False
+    one, two = _case(first.path[common], flow), _case(second.path[common], flow)
+    return one is not None and two is not None and one[0] == two[0] and one[1] != two[1]
+
+
 class SideEffectBeforeRecord(FlowRule, PythonRule):
     META = META
     TRIGGERS = AllOf(  # type: ignore[assignment]
@@ -210,7 +245,12 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         for effect in effects:
             site = effect.site
             flagged = flagged_after(site, flow)
-            earlier = [r for r in records if runs_after(r, site, flow) and not saves_flagged(r, flagged)]
+            # Recorded first only by a write that runs whenever the effect does: a save in an
+            # earlier, finished `if` (a first-payment stamp) says nothing about this send.
+            earlier = [
+                r for r in records
+                if runs_after(r, site, flow) and not saves_flagged(r, flagged) and _encloses(r, site)
+            ]
             if any(is_claim(r) or not outside_loop(r, site, flow) for r in earlier):
                 continue  # recorded (or claimed) first
             # Only a batch marked before the per-item loop: which items were done is not recorded.
@@ -218,7 +258,7 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
             consumed = [r for r in flow.sites if consumes_source(r, site, flow)]
             later = next(
                 (r for r in sorted(records + consumed, key=lambda r: r.index)
-                 if runs_after(site, r, flow) and self._stores(effect, r, flow)),
+                 if runs_after(site, r, flow) and self._stores(effect, r, flow) and not _exclusive(site, r, flow)),
                 None,
             )
             confidence = "medium" if batch_only else "high"
