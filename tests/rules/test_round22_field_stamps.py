@@ -212,3 +212,79 @@ def test_subclass_that_stamps_the_field_itself_is_judged_in_file():
                     await self.mark_invalid()
     """
     assert flagged(code, "server/games/custom_game.py", modules) == []
+
+
+def test_stamp_read_with_a_time_zone_counts():
+    modules = {
+        "sopel/coretasks.py": """\
+            from datetime import datetime, timezone
+
+
+            def recv_who(bot, trigger):
+                bot.channels[trigger.sender].last_who = datetime.now(timezone.utc)
+        """,
+    }
+    code = """\
+        from datetime import datetime, timedelta, timezone
+
+
+        def send_who(bot):
+            who_trigger_time = datetime.now(timezone.utc) - timedelta(seconds=120)
+            for name, channel in bot.channels.items():
+                if channel.last_who < who_trigger_time:
+                    bot.write(("WHO", name))
+    """
+    assert flagged(code, "sopel/tasks.py", modules) == [("ARM103", 5, "medium")]
+
+
+def test_column_stamped_by_a_model_hook_and_queried_is_persisted():
+    modules = {
+        "app/models/db.py": """\
+            import time
+
+
+            def update_created_modified(mapper, connection, target):
+                target.updated_at_in_seconds = round(time.time())
+        """,
+        "app/models/queue.py": """\
+            from app.models.db import db
+
+
+            class QueueModel(db.Model):
+                updated_at_in_seconds = db.Column(db.Integer)
+        """,
+    }
+    code = """\
+        import time
+
+        from app.models.queue import QueueModel
+
+
+        def entries_to_run(min_age):
+            threshold = round(time.time()) - min_age
+            return QueueModel.query.filter(QueueModel.updated_at_in_seconds <= threshold).all()
+    """
+    assert flagged(code, "app/services/queue_service.py", modules) == [("ARM104", 7, "medium")]
+
+
+def test_stamp_of_last_sync_is_a_cadence():
+    modules = {
+        "support/utils.py": """\
+            from django.utils import timezone
+
+
+            def sync(ticket):
+                ticket.last_synced_at = timezone.now()
+                ticket.save()
+        """,
+    }
+    code = """\
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+
+        def needs_sync(ticket):
+            return ticket.last_synced_at < timezone.now() - timedelta(seconds=300)
+    """
+    assert flagged(code, "support/views.py", modules) == []

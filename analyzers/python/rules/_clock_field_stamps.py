@@ -26,9 +26,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Iterable
 
-WALL, OFFSET, NEUTRAL, OTHER, PARAM = "wall", "offset", "neutral", "other", "param"
-import os
-_LENIENT = os.environ.get("STAMP_LENIENT") == "1"
+WALL, OFFSET, NEUTRAL, OTHER = "wall", "offset", "neutral", "other"
 
 # The clock readings `ast` can name without libcst's qualified names.
 _CLOCKS = frozenset({
@@ -39,7 +37,7 @@ _CLOCKS = frozenset({
 _SAME_INSTANT = frozenset({"int", "float", "round", "floor", "ceil", "math.floor", "math.ceil", "Decimal"})
 _SAME_INSTANT_METHODS = frozenset({"timestamp", "replace", "astimezone"})
 # An assignment line: an attribute (group 1) or a local name (group 2), and the value (group 3).
-_ASSIGN_LINE = re.compile(r"^[ \t]*(?:[\w.]+\.(\w+)|(\w+))[ \t]*(?::[^=\n]*)?=(?!=)([^\n]*)", re.MULTILINE)
+_ASSIGN_LINE = re.compile(r"^[ \t]*(?:[\w.]+(?:\[[^=\n]*\])?\.(\w+)|(\w+))[ \t]*(?::[^=\n]*)?=(?!=)([^\n]*)", re.MULTILINE)
 _MAX_CHARS = 2_000_000
 
 
@@ -165,8 +163,6 @@ class _Module:
             return "ref", value.attr
         if isinstance(value, ast.Name):
             found = bindings.get(value.id)
-            if value.id in params and not found:
-                return PARAM, None
             if value.id in params or not found or any(v is None for v in found):
                 return OTHER, None
             kinds = {self._value(v, bindings, params, depth + 1) for v in found}
@@ -199,7 +195,7 @@ class _Module:
         if full is None:
             return OTHER, None
         full = f"{full}.{rest}" if rest else full
-        if full in _CLOCKS and not call.args:
+        if full in _CLOCKS:  # `datetime.now(timezone.utc)`: a time zone is still the reading
             return WALL, None
         if self.known is not None and not call.args:
             fact = self.known.lookup(full)
@@ -300,8 +296,6 @@ def index_field_stamps(items: list[tuple[str, str]], known, clock_text: re.Patte
                 kind = verdict(ref, seen | {name}) if ref else None
                 if kind is None:
                     return None
-            if kind == PARAM:
-                kind = NEUTRAL if _LENIENT else OTHER
             if kind == OTHER:
                 return None
             kinds.add(kind)
