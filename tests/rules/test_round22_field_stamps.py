@@ -288,3 +288,54 @@ def test_stamp_of_last_sync_is_a_cadence():
             return ticket.last_synced_at < timezone.now() - timedelta(seconds=300)
     """
     assert flagged(code, "support/views.py", modules) == []
+
+
+MODELS = {
+    "tokens/models.py": """\
+        from django.db import models
+        from django.utils import timezone
+
+
+        class RefreshToken(models.Model):
+            revoked = models.DateTimeField(null=True)
+            last_seen_at = models.DateTimeField(null=True)
+
+            def revoke(self):
+                self.revoked = timezone.now()
+                self.save()
+
+            def ping(self):
+                self.last_seen_at = timezone.now()
+                self.save()
+    """,
+}
+
+
+def test_stored_column_stamped_elsewhere_is_a_persisted_age():
+    code = """\
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        GRACE = 120
+
+
+        def validate(rt):
+            if rt.revoked is not None and rt.revoked <= timezone.now() - timedelta(seconds=GRACE):
+                raise PermissionError("revoked")
+            return rt
+    """
+    assert flagged(code, "tokens/validators.py", MODELS) == [("ARM104", 9, "medium")]
+
+
+def test_liveness_stamp_is_left_to_the_detector_rules():
+    code = """\
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+
+        def is_idle(session):
+            return session.last_seen_at < timezone.now() - timedelta(minutes=10)
+    """
+    assert flagged(code, "tokens/sessions.py", MODELS) == []

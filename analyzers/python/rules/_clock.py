@@ -111,6 +111,8 @@ AS_TEXT = "<as-text>"
 # flow carries this marker so its findings are medium (the writer is out of view) and no fix
 # rewrites only the reading in view.
 PROJECT_STAMP = "<project-stamp>"
+# ... and one a class of the project declares a stored column: rows other nodes stamped (ARM104).
+PERSISTED_STAMP = "<persisted-stamp>"
 _TEXT_METHODS = frozenset({"isoformat", "strftime"})
 _ORDERING = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
 _LOG_CALL = re.compile(
@@ -633,7 +635,8 @@ class ClockAnalysis:
         stamp = stamps.get(field_name[1:]) if stamps and field_name.startswith(".") else None
         if stamp is None:
             return None
-        return Flow(stamp.kind, (), (), frozenset({sym, PROJECT_STAMP, PROJECT_STAMP + field_name[1:]}))
+        markers = {PROJECT_STAMP, PROJECT_STAMP + field_name[1:]} | ({PERSISTED_STAMP} if stamp.persisted else set())
+        return Flow(stamp.kind, (), (), frozenset({sym, *markers}))
 
     def _field_writes(self) -> dict[str, list[tuple[Scope, cst.BaseExpression]]]:
         if self._fields is None:
@@ -870,9 +873,10 @@ def _split_round_trips(analysis: "ClockAnalysis", deadlines: list, taken: set[in
 
     kept, sinks, seen = [], [], set(taken)
     for deadline in deadlines:
-        # a column another module stamps, compared in a query: the rows were stamped by every
-        # node that wrote them (`Model.updated_at_in_seconds <= time.time() - min_age`)
-        queried = PROJECT_STAMP in deadline.flow.syms and enclosing_query(analysis, deadline.check) is not None
+        # a column another module stamps, compared in a query or read off a row: the rows were
+        # stamped by every node that wrote them (`Model.updated_at_in_seconds <= time.time() - 60`)
+        queried = PROJECT_STAMP in deadline.flow.syms and (
+            PERSISTED_STAMP in deadline.flow.syms or enclosing_query(analysis, deadline.check) is not None)
         if not (round_trip(deadline.flow) or queried):
             kept.append(deadline)
             continue

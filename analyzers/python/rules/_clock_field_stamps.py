@@ -41,10 +41,15 @@ _ASSIGN_LINE = re.compile(r"^[ \t]*(?:[\w.]+(?:\[[^=\n]*\])?\.(\w+)|(\w+))[ \t]*
 _MAX_CHARS = 2_000_000
 
 
+# A class-body declaration of a stored column (`models.DateTimeField(...)`, `Column(...)`).
+_COLUMN = re.compile(r"Field$|^Column$|^mapped_column$")
+
+
 @dataclass(frozen=True)
 class FieldStamp:
     kind: str  # WALL or OFFSET
     writers: int  # how many writes read the clock (the evidence)
+    persisted: bool = False  # some class declares it a column: rows other nodes stamped too (ARM104)
 
 
 def _may_stamp(text: str, reading: re.Pattern) -> bool:
@@ -118,6 +123,7 @@ class _Module:
         self.table = table
         self.known = known  # the project index, for helpers of other modules
         self.writes: dict[str, list[tuple[str, str | None]]] = {}  # name -> [(kind, referenced field)]
+        self.columns: set[str] = set()
         for node in _statements(tree.body):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self._function(node)
@@ -126,6 +132,8 @@ class _Module:
                     for target in _targets(stmt):
                         if isinstance(target, ast.Name):
                             self.writes.setdefault(target.id, []).append((NEUTRAL, None))
+                            if _declares_column(stmt):
+                                self.columns.add(target.id)
         for stmt in tree.body:  # module-level writes (`state.started = time.time()`)
             self._statement(stmt, {}, frozenset())
 
@@ -204,6 +212,12 @@ class _Module:
         return OTHER, None
 
 
+def _declares_column(stmt: ast.AST) -> bool:
+    value = getattr(stmt, "value", None)
+    name = _dotted(value.func) if isinstance(value, ast.Call) else None
+    return name is not None and bool(_COLUMN.search(name.rsplit(".", 1)[-1]))
+
+
 def _targets(node: ast.AST) -> list[ast.AST]:
     if isinstance(node, ast.Assign):
         return list(node.targets)
@@ -277,6 +291,7 @@ def index_field_stamps(items: list[tuple[str, str]], known, clock_text: re.Patte
             continue
         modules.append(_Module(tree, _imports(tree, package_of(path)), known))
     writes: dict[str, list[tuple[str, str | None]]] = {}
+    columns = set().union(*(module.columns for module in modules))
     for module in modules:
         for name, found in module.writes.items():
             if name in candidates or any(k == "ref" for k, _ in found):
@@ -308,5 +323,5 @@ def index_field_stamps(items: list[tuple[str, str]], known, clock_text: re.Patte
     for name in sorted(candidates):
         kind = verdict(name, frozenset())
         if kind is not None:
-            stamps[name] = FieldStamp(kind, sum(1 for k, _ in writes[name] if k in (WALL, OFFSET)))
+            stamps[name] = FieldStamp(kind, sum(1 for k, _ in writes[name] if k in (WALL, OFFSET)), name in columns)
     return stamps

@@ -7,6 +7,7 @@ written in another module arrives with only its name, so the look-alikes the hel
 - a stamp of when work was last done (`last_synced_at`, `last_health_check`, `last_triggered_at`):
   the age decides when to redo it, a cadence, not an expiry;
 - a calendar field (`activation_date`, `start_`/`end_`/`close_` times a person sets);
+- a liveness stamp (`last_seen_at`, `heartbeat`): the fixed-timeout rules' question;
 - a bare generic name (`created`, `modified`, `timestamp`, `date`): many records of a project share
   it and the reader's type is unknown;
 - the amount is a setting of the same record (`alert.last_triggered_at + timedelta(seconds=
@@ -23,6 +24,7 @@ from ..walk import descendants
 from ._clock import PROJECT_STAMP
 from ._clock_flow_shapes import RETENTION
 from ._clock_held_ages import _CALENDAR_NAME, _LAST_DONE
+from ._clock_write_names import LIVENESS_NAME
 
 _GENERIC = re.compile(r"^_*(?:created|modified|updated|changed|timestamp|time|date|ts|t\d?|start|end|when|stamp|now)$",
                       re.IGNORECASE)
@@ -36,7 +38,8 @@ def stamp_names(syms) -> list[str]:
 def stamp_question(analysis, ctx, scope, comparison: cst.Comparison, syms) -> bool:
     """The comparison ages a field stamped elsewhere in a way that is a deadline's question."""
     names = stamp_names(syms)
-    if any(_LAST_DONE.search(n) or _CALENDAR_NAME.search(n) or _GENERIC.search(n) for n in names):
+    if any(_LAST_DONE.search(n) or _CALENDAR_NAME.search(n) or _GENERIC.search(n) or LIVENESS_NAME.search(n)
+           for n in names):
         return False
     if isinstance(scope.node, cst.FunctionDef) and RETENTION.search(scope.node.name.value):
         return False
