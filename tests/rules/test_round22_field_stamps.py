@@ -339,3 +339,64 @@ def test_liveness_stamp_is_left_to_the_detector_rules():
             return session.last_seen_at < timezone.now() - timedelta(minutes=10)
     """
     assert flagged(code, "tokens/sessions.py", MODELS) == []
+
+
+OUTBOX = {
+    "outbox/publisher.py": """\
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+
+        def publish(message):
+            message.expires_at = timezone.now() + timedelta(minutes=5)
+    """,
+}
+
+
+def test_deadline_armed_elsewhere_is_checked_here():
+    code = """\
+        from django.utils import timezone
+
+
+        def still_valid(message):
+            if message.expires_at >= timezone.now():
+                return True
+            message.discard()
+            return False
+    """
+    assert flagged(code, "outbox/consumer.py", OUTBOX) == [("ARM103", 5, "medium")]
+
+
+def test_admin_column_only_shows_the_state():
+    code = """\
+        from django.contrib import admin
+        from django.utils import timezone
+
+
+        class PublishedAdmin(admin.ModelAdmin):
+            def expired(self, obj):
+                return obj.expires_at >= timezone.now()
+    """
+    assert flagged(code, "outbox/admin.py", OUTBOX) == []
+
+
+def test_window_of_days_is_left_alone():
+    modules = {"pkg/tracker.py": """\
+        from datetime import datetime
+
+
+        def mark(tracker):
+            tracker.last_read_at = datetime.utcnow()
+    """}
+    code = """\
+        from datetime import datetime, timedelta
+
+
+        def unread(tracker, days):
+            read_cutoff = datetime.utcnow() - timedelta(days=days)
+            return tracker.last_read_at > read_cutoff
+    """
+    assert flagged(code, "pkg/unread.py", modules) == []
+    hours = code.replace("timedelta(days=days)", "timedelta(hours=days)")
+    assert flagged(hours, "pkg/unread.py", modules) == [("ARM103", 5, "medium")]

@@ -12,7 +12,8 @@ written in another module arrives with only its name, so the look-alikes the hel
   it and the reader's type is unknown;
 - the amount is a setting of the same record (`alert.last_triggered_at + timedelta(seconds=
   alert.rearm)`): a per-entity threshold;
-- a cache's freshness, and a cut-off in a purge (retention, whatever the window).
+- a cache's freshness, a window of days, and a cut-off in a purge (retention, whatever the window);
+- a column of an admin list (display).
 """
 from __future__ import annotations
 
@@ -24,11 +25,13 @@ from ..walk import descendants
 from ._clock import PROJECT_STAMP
 from ._clock_flow_shapes import RETENTION
 from ._clock_held_ages import _CALENDAR_NAME, _LAST_DONE
+from ._clock_stored import DAY_GRAINED
 from ._clock_write_names import LIVENESS_NAME
 
 _GENERIC = re.compile(r"^_*(?:created|modified|updated|changed|timestamp|time|date|ts|t\d?|start|end|when|stamp|now)$",
                       re.IGNORECASE)
 _CACHE = re.compile(r"cache", re.IGNORECASE)
+_ADMIN = re.compile(r"(?:^|/)admin(?:/|\.py$)")
 
 
 def stamp_names(syms) -> list[str]:
@@ -43,9 +46,23 @@ def stamp_question(analysis, ctx, scope, comparison: cst.Comparison, syms) -> bo
         return False
     if isinstance(scope.node, cst.FunctionDef) and RETENTION.search(scope.node.name.value):
         return False
-    if _CACHE.search(ctx.code_for(comparison)):
-        return False
+    if _ADMIN.search(getattr(ctx, "path", "").replace("\\", "/")) or (
+            isinstance(scope.cls, cst.ClassDef) and scope.cls.name.value.endswith("Admin")):
+        return False  # an admin list column shows the state, it decides nothing
+    text = " ".join([ctx.code_for(comparison), *_bound_text(analysis, ctx, scope, comparison)])
+    if _CACHE.search(text) or DAY_GRAINED.search(text):
+        return False  # a cache's freshness; a window of days, where seconds of skew move nothing
     return not _own_threshold(comparison, names)
+
+
+def _bound_text(analysis, ctx, scope, comparison: cst.Comparison) -> list[str]:
+    """The code of the locals the comparison names (`read_cutoff = now() - timedelta(days=n)`)."""
+    texts = []
+    for name in {node.value for node in descendants(comparison) if isinstance(node, cst.Name)}:
+        for definition in analysis.index.defs_for(scope, name):
+            if definition.value is not None:
+                texts.append(ctx.code_for(definition.value))
+    return texts
 
 
 def _own_threshold(comparison: cst.Comparison, names: list[str]) -> bool:
