@@ -32,6 +32,7 @@ from ..paths import is_test_path
 from .imports import dotted, import_table, qualify
 
 if TYPE_CHECKING:
+    from .rules._clock_field_stamps import FieldStamp
     from .rules._effect_summaries import EffectFact
 
 # A file can define a clock helper only if it spells a clock reading somewhere.
@@ -144,6 +145,10 @@ class ProjectIndex:
     # Compound method names every (non-stub) definition of which is such a record helper: a
     # call of one on an object of unknown type is a record (`store.setSendAttemptNumber(...)`).
     writer_methods: frozenset[str] = field(default_factory=frozenset)
+    # Attribute names every write of which in the project reads the wall clock (`player.last_recv_time
+    # = time.time()` in one module): another module's `now - player.last_recv_time` ages a stamp
+    # of this clock (rules/_clock_field_stamps).
+    field_stamps: dict[str, "FieldStamp"] = field(default_factory=dict)
     _suffixes: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _names: frozenset[str] | None = field(default=None, repr=False, compare=False)
     _names_re: re.Pattern | None = field(default=None, repr=False, compare=False)
@@ -667,6 +672,7 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
         for name, fact in facts.items():
             index.add(name, fact)
     if not index.facts:
+        _index_field_stamps(index, items)
         _index_effects(index, items)
         index.forget()
         return index
@@ -682,9 +688,19 @@ def build_index(files: Mapping[str, str] | Iterable[tuple[str, str]]) -> Project
         for name, fact in facts.items():
             index.facts.setdefault(name, fact)
     _inherit(index, items)
+    _index_field_stamps(index, items)
     _index_effects(index, items)
     index.forget()
     return index
+
+
+def _index_field_stamps(index: ProjectIndex, items: list[tuple[str, str]]) -> None:
+    """Attributes the project stamps from the wall clock (rules/_clock_field_stamps), once the
+    helpers are known: `self.pinged = utils.now()` stamps as surely as `time.time()`."""
+    from .rules._clock_field_stamps import index_field_stamps
+
+    index.forget()
+    index.field_stamps = index_field_stamps(items, index, _CLOCK_TEXT)
 
 
 def _index_lock_sources(index: ProjectIndex, items: list[tuple[str, str]]) -> None:

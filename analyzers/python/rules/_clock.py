@@ -107,6 +107,12 @@ _CONVERTER = re.compile(
 # carries this marker among its variables; a comparison that meets it again has made a round trip
 # through storage, where other processes with other clocks read and write the same value (ARM104).
 AS_TEXT = "<as-text>"
+# A field another module of the project stamps from this clock (rules/_clock_field_stamps): the
+# flow carries this marker so its findings are medium (the writer is out of view) and no fix
+# rewrites only the reading in view.
+PROJECT_STAMP = "<project-stamp>"
+# ... and one a class of the project declares a stored column: rows other nodes stamped (ARM104).
+PERSISTED_STAMP = "<persisted-stamp>"
 _TEXT_METHODS = frozenset({"isoformat", "strftime"})
 _ORDERING = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
 _LOG_CALL = re.compile(
@@ -210,7 +216,10 @@ class ClockAnalysis:
         return reads_wall_clock(self.qname, call)
 
     def confidence(self, flow: Flow) -> str:
-        """Medium when every reading behind the value is a guess (a helper known by name)."""
+        """Medium when every reading behind the value is a guess (a helper known by name), or
+        one side is a field stamped in another module."""
+        if PROJECT_STAMP in flow.syms:
+            return MEDIUM
         if flow.calls and all(self.readings.get(id(c), ("", HIGH))[1] == MEDIUM for c in flow.calls):
             return MEDIUM
         return HIGH
@@ -531,6 +540,8 @@ class ClockAnalysis:
         if not defs:
             if sym in scope.params and isinstance(scope.node, cst.FunctionDef):
                 return self.param_flow(scope, sym, visiting)
+            if sym.startswith("self.") and sym.count(".") == 1 and not _owned(self.text, "." + sym[5:]):
+                return self.project_stamp("." + sym[5:], sym)  # a base class in another module stamps it
             outer = self._closure_scope(scope, sym)
             # a closure reads the enclosing function's variable (`first = time.time()` outside,
             # `first + timeout - time.time()` in the nested helper)
@@ -599,10 +610,12 @@ class ClockAnalysis:
             return None
         writes = self._field_writes().get(field_name, [])
         if not writes:
-            return None
+            return self.project_stamp(field_name, sym)
         if field_name not in self._spelled:
             self._spelled[field_name] = _written_in_text(self.text, field_name) if _owned(self.text, field_name) else -1
-        if self._spelled[field_name] < 0 or len(writes) < self._spelled[field_name]:
+        if self._spelled[field_name] < 0:
+            return self.project_stamp(field_name, sym)  # the record is shaped in another module
+        if len(writes) < self._spelled[field_name]:
             return None  # some write is in code we did not index: its value is unknown
         inner = visiting | {sym}
         flows: list[tuple[Flow, cst.BaseExpression]] = []
@@ -614,6 +627,16 @@ class ClockAnalysis:
                 return None
             flows.append((flow, value))
         return self._combine(flows, sym)
+
+    def project_stamp(self, field_name: str, sym: str) -> Flow | None:
+        """A field every write of which, across the project, reads this clock (the sweep in one
+        module, `player.last_recv_time = time.time()` in another): a stamp with no reading in view."""
+        stamps = getattr(self.project.index, "field_stamps", None) if self.project is not None else None
+        stamp = stamps.get(field_name[1:]) if stamps and field_name.startswith(".") else None
+        if stamp is None:
+            return None
+        markers = {PROJECT_STAMP, PROJECT_STAMP + field_name[1:]} | ({PERSISTED_STAMP} if stamp.persisted else set())
+        return Flow(stamp.kind, (), (), frozenset({sym, *markers}))
 
     def _field_writes(self) -> dict[str, list[tuple[Scope, cst.BaseExpression]]]:
         if self._fields is None:
@@ -846,11 +869,15 @@ def _split_round_trips(analysis: "ClockAnalysis", deadlines: list, taken: set[in
     """Comparisons whose stamp was written out as text and read back (a Redis list of
     `str(time.time())`, a lease end serialised with `strftime` into a coordination node) are
     ARM104's: other processes, with other clocks, wrote some of those values."""
-    from ._clock_sinks import Sink
+    from ._clock_sinks import Sink, enclosing_query
 
     kept, sinks, seen = [], [], set(taken)
     for deadline in deadlines:
-        if not round_trip(deadline.flow):
+        # a column another module stamps, compared in a query or read off a row: the rows were
+        # stamped by every node that wrote them (`Model.updated_at_in_seconds <= time.time() - 60`)
+        queried = PROJECT_STAMP in deadline.flow.syms and (
+            PERSISTED_STAMP in deadline.flow.syms or enclosing_query(analysis, deadline.check) is not None)
+        if not (round_trip(deadline.flow) or queried):
             kept.append(deadline)
             continue
         check = deadline.check
@@ -860,7 +887,8 @@ def _split_round_trips(analysis: "ClockAnalysis", deadlines: list, taken: set[in
         scope = deadline.scope
         stored = _stored_operand(analysis, scope, check)
         detail = cst.Module([]).code_for_node(stored) if stored is not None else "value"
-        sinks.append(Sink(check, deadline.flow, "stored", detail))
+        # a queried column is reported where the reading is taken, where the fix (`func.now()`) goes
+        sinks.append(Sink(deadline.node if queried else check, deadline.flow, "stored", detail))
     return kept, sinks
 
 
@@ -871,7 +899,8 @@ def _stored_operand(analysis: "ClockAnalysis", scope: Scope, node: cst.CSTNode) 
         current = stack.pop(0)
         if isinstance(current, (cst.Call, cst.Name, cst.Attribute, cst.Subscript)):
             flow = analysis.flow(scope, current)
-            if flow is not None and round_trip(flow) and not (isinstance(current, cst.Call) and analysis.is_direct(current)):
+            kept = flow is not None and (round_trip(flow) or PROJECT_STAMP in flow.syms and not flow.calls)
+            if kept and not (isinstance(current, cst.Call) and analysis.is_direct(current)):
                 return current
         if isinstance(current, (cst.Comparison, cst.ComparisonTarget, cst.BinaryOperation)):
             stack.extend(current.children)

@@ -12,6 +12,7 @@ from ._clock import (
     DURATION,
     MONOTONIC_OF,
     OFFSET,
+    PROJECT_STAMP,
     WALL,
     ClockAnalysis,
     Flow,
@@ -279,7 +280,14 @@ def find_deadlines(analysis: ClockAnalysis, ctx, persisted: set[int]) -> list[De
             _remaining_clamp(analysis, ctx, scope, call, persisted, found)
         _refill(analysis, scope, persisted, found)
         find_waits(analysis, scope, persisted, found, _maker(analysis, ctx))
-    return list(found.values())
+    return [d for d in found.values() if PROJECT_STAMP not in d.flow.syms or _stamp_question(analysis, ctx, d)]
+
+
+def _stamp_question(analysis: ClockAnalysis, ctx, deadline: Deadline) -> bool:
+    """A field stamped in another module: only the ages the held-instant form would keep."""
+    from ._clock_stamp_questions import stamp_question
+
+    return stamp_question(analysis, ctx, deadline.scope, deadline.check, deadline.flow.syms)
 
 
 def _one_reading(analysis: ClockAnalysis, scope: Scope, comparison, left, right) -> bool:
@@ -408,6 +416,8 @@ def _plan_fix(analysis: ClockAnalysis, ctx, deadline: Deadline) -> None:
     """`time.time()` -> `time.monotonic()` is exact only if every reading in the connected flow
     changes together and no absolute value leaves the function (stored, returned, passed on,
     logged): monotonic time means nothing outside this process."""
+    if PROJECT_STAMP in deadline.flow.syms:
+        return  # the stamp's writer is another module: rewriting the reading in view breaks it
     try:
         calls, syms = _component(analysis, ctx, deadline.scope, deadline.flow)
     except _Unsafe:
