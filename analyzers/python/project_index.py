@@ -326,15 +326,19 @@ _HEAD = re.compile(r"([ \t]*)(?:(async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(@
 _MAX_HELPER_LINES = 60
 
 
-def _parses(source: str) -> bool:
-    """CPython's parser first: it refuses what would crash libcst's native parser."""
+def ast_tree(source: str) -> ast.Module | None:
+    """CPython's tree of a source, or None where its parser refuses it (what would crash libcst's
+    native parser too)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(source)
+            return ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return False
-    return True
+        return None
+
+
+def _parses(source: str) -> bool:
+    return ast_tree(source) is not None
 
 
 def _may_parse(source: str) -> bool:

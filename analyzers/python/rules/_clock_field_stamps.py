@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -72,14 +71,11 @@ def _may_stamp(text: str, reading: re.Pattern) -> bool:
 
 
 def _parse(text: str) -> ast.Module | None:
-    if len(text) > _MAX_CHARS or "\0" in text:
+    from ..project_index import ast_tree
+
+    if len(text) > _MAX_CHARS:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return None
+    return ast_tree(text)
 
 
 def _dotted(node: ast.AST) -> str | None:

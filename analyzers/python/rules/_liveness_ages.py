@@ -26,7 +26,7 @@ from ..walk import children, descendants
 from ._call_args import callee_name
 from ._clock import reads_wall_clock
 from ._liveness_clocks import DB_NOW
-from ._liveness_terminal import TERMINAL, selects_terminal
+from ._liveness_terminal import selects_terminal
 from ._heartbeat import ADAPTIVE, DEAD_VALUES, DEATH_CALL, HEARTBEAT, NODEISH, QUORUM
 
 # The holder of settings: what it returns is a window, not a stamp.
@@ -118,9 +118,6 @@ _NOW_CALLS = frozenset(
     {"oslo_utils.timeutils.utcnow", "timeutils.utcnow", "oslo_utils.timeutils.utcnow_ts", "timeutils.utcnow_ts",
      "iso8601.now"}
 )
-# A record already in a terminal state is past its liveness: aging it out is retention
-# (rules/_liveness_terminal tells an excluded state and a window's name from a selected one).
-_TERMINAL = TERMINAL
 # A project's own reading named for what it returns (`utcnow()`, `get_datetime_utc_now()`).
 _NOW_HELPER = re.compile(r"(?:^|_)(?:utc_?)?now(?:_(?:utc|ts|dt|datetime))?$|^utcnow_ts$", re.IGNORECASE)
 # Bases of a stored record's class.

@@ -26,7 +26,6 @@ from ._liveness_ages import (
     _DATA_OWNER,
     _last,
     _PERSON,
-    _TERMINAL,
     VERDICT,
     Age,
     Detector,
@@ -40,6 +39,7 @@ from ._liveness_ages import (
     quorum_in,
     stamp_kind,
 )
+from ._liveness_terminal import TERMINAL
 from ._liveness_stalled import (
     _HELD,
     _entity_window,
@@ -319,14 +319,14 @@ def find_criteria(flow: FunctionFlow, documents_too: bool = True, sql_too: bool 
         if _window_parameter(flow, age.window):
             continue  # the caller chooses the window
         if statement is not None:
-            if _TERMINAL.search(statement) or not (_sql_held(statement) or kind == "live"):
+            if TERMINAL.search(statement) or not (_sql_held(statement) or kind == "live"):
                 continue
             if _sql_fate(flow, statement):
                 out.append(Detector(age, "medium", False))
             continue
         container, call = _region(flow, age.node)
         region_text = _names_in(container) + " " + (_names_in(call) if call is not None else "")
-        if _TERMINAL.search(region_text) or not (_held(flow, container) or kind == "live"):
+        if TERMINAL.search(region_text) or not (_held(flow, container) or kind == "live"):
             continue
         writes = call is not None and isinstance(call.func, cst.Attribute) and bool(_DOC_WRITES.match(call.func.attr.value))
         if writes or _fails_item(flow, flow.func.body) or _handed_back(flow) or (call is not None and _rows_returned(flow, call)):
