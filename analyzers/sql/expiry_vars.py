@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .facts import expression_of, wall_calls
+from .facts import expression_of, into_values, wall_calls
 from .scope import Scope, Unit
 from .tree import column_fields, func_name, op_name, typed
 from .wallclock import is_expiry_column
@@ -47,33 +47,12 @@ def _loads(scope: Scope) -> Iterator[tuple[str, object]]:
             if value is not None:
                 yield unit.target, value
         elif unit.role == "stmt" and unit.into:
-            values = _output_values(unit)
+            values = into_values(unit)
             if len(values) != len(unit.into):
                 continue  # `select * into a, b`: which column lands where is unknown
             for name, value in zip(unit.into, values):
                 if name in scope.variables:
                     yield name, value
-
-
-def _output_values(unit: Unit) -> list:
-    kind, fields = typed(unit.tree)
-    if kind == "SelectStmt":
-        targets = fields.get("targetList") or []
-    elif kind in ("InsertStmt", "UpdateStmt", "DeleteStmt"):
-        # PostgreSQL 18 trees wrap RETURNING in a clause (RETURNING OLD/NEW); older ones do not
-        clause = fields.get("returningClause")
-        targets = (clause.get("exprs") if isinstance(clause, dict) else fields.get("returningList")) or []
-    else:
-        return []
-    values = [typed(target)[1].get("val") if typed(target)[0] == "ResTarget" else None for target in targets]
-    if any(value is None or _is_star(value) for value in values):
-        return []
-    return values
-
-
-def _is_star(node) -> bool:
-    kind, fields = typed(node)
-    return kind == "ColumnRef" and any(isinstance(part, dict) and "A_Star" in part for part in fields.get("fields") or ())
 
 
 def _reads_expiry(scope: Scope, node, loaded: set[str], depth: int) -> bool:

@@ -89,6 +89,29 @@ def expression_of(unit: Unit):
     return typed(fields["targetList"][0])[1].get("val")
 
 
+def into_values(unit: Unit) -> list:
+    """The values a `SELECT/RETURNING ... INTO a, b` stores, in column order; [] when a `*` hides which
+    column lands where."""
+    kind, fields = typed(unit.tree)
+    if kind == "SelectStmt":
+        targets = fields.get("targetList") or []
+    elif kind in ("InsertStmt", "UpdateStmt", "DeleteStmt"):
+        # PostgreSQL 18 trees wrap RETURNING in a clause (RETURNING OLD/NEW); older ones do not
+        clause = fields.get("returningClause")
+        targets = (clause.get("exprs") if isinstance(clause, dict) else fields.get("returningList")) or []
+    else:
+        return []
+    values = [typed(target)[1].get("val") if typed(target)[0] == "ResTarget" else None for target in targets]
+    if any(value is None or _is_star(value) for value in values):
+        return []
+    return values
+
+
+def _is_star(node) -> bool:
+    kind, fields = typed(node)
+    return kind == "ColumnRef" and any(isinstance(part, dict) and "A_Star" in part for part in fields.get("fields") or ())
+
+
 def wall_calls(node) -> Iterator[dict]:
     for kind, fields in walk(node):
         if kind == "FuncCall" and func_name(fields) in WALL_FUNCS and not fields.get("args"):

@@ -7,7 +7,7 @@ from functools import lru_cache
 from collections.abc import Iterator
 
 from ..model import Edit, Fix
-from .facts import column_refs, expression_of, wall_calls
+from .facts import column_refs, expression_of, into_values, wall_calls
 from .names import EXPIRY_COLUMN
 from .scope import Scope, Unit
 
@@ -38,13 +38,12 @@ class WallSources:
         self.scope = scope
         self.variables: dict[str, list[tuple[Unit, dict]]] = {}
         for unit in scope.units:
-            if unit.role == "assign" and unit.target and "." not in unit.target and unit.target in scope.variables:
-                value = expression_of(unit)
+            for target, value in _stores(scope, unit):
                 calls = [(unit, call) for call in wall_calls(value)] if value is not None else []
                 if calls:
-                    self.variables[unit.target] = calls
+                    self.variables[target] = calls
                 else:
-                    self.variables.pop(unit.target, None)
+                    self.variables.pop(target, None)
 
     def in_value(self, unit: Unit, node) -> Iterator[tuple[Unit, dict]]:
         """Wall-clock calls that reach `node`, directly or through a variable."""
@@ -53,6 +52,19 @@ class WallSources:
         for parts in column_refs(node):
             if len(parts) == 1 and parts[0] in self.variables:
                 yield from self.variables[parts[0]]
+
+
+def _stores(scope: Scope, unit: Unit) -> Iterator[tuple[str, object]]:
+    """(variable, value) a unit stores into a local scalar: `v := …`, and `SELECT … INTO v` (a
+    procedure that takes `select clock_timestamp() into _now` once and writes `_now + _ttl` as a
+    lease's end persists the wall clock as surely as one that assigns it)."""
+    if unit.role == "assign" and unit.target and "." not in unit.target and unit.target in scope.variables:
+        yield unit.target, expression_of(unit)
+    elif unit.role == "stmt" and unit.into:
+        values = into_values(unit)
+        if len(values) == len(unit.into):
+            yield from ((name, value) for name, value in zip(unit.into, values)
+                        if "." not in name and name in scope.variables)
 
 
 def call_span(unit: Unit, call: dict) -> tuple[int, int, bool]:
