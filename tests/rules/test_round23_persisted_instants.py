@@ -1,17 +1,15 @@
-"""Round 23, wall clock: instants that come back as text or inside a token, and clock readings
-spelled as a struct_time.
+"""Round 23, wall clock: instants that come back as text or inside a token.
 
 Read in the misses of the thirteenth half (with the twelfth and eleventh): an expiry another node
 wrote is compared with this node's clock after a parse (`str_to_date(spec.get("expireTime"))`,
 `parse_datetime(self.invoicejson["expire_time"])`, `dateutil.parser.parse(expiration)`), or a
 timestamp the issuing node put in a token is decoded back (`base36_to_int(ts_b36)`,
-`baseconv.base62.decode(expires_at)`) and aged by this node's clock (ARM104). And a token's `exp`
-is computed from `calendar.timegm(time.gmtime())`, the wall clock as a struct_time (ARM104).
+`baseconv.base62.decode(expires_at)`) and aged by this node's clock (ARM104).
 
 Look-alikes stay quiet: a parse of a date a request carries, a parsed stamp compared with a date
-written in the code, a parse of a value this code computed from its own clock (an in-process
-deadline, ARM103's), a base36 number that is no timestamp (an id compared with a count), and
-`time.gmtime(ts)` formatting a value it was given.
+written in the code, a parsed stamp whose name says no lapse (a start date: a calendar setting), a
+bare `parse` of another library, and a base36 number that is no timestamp (an id compared with a
+count).
 """
 from __future__ import annotations
 
@@ -227,3 +225,4 @@ def test_base36_id_compared_with_a_count_is_not_flagged():
             return number < limit and started > 0
     """
     assert flagged(code, "app/ids.py") == []
+
