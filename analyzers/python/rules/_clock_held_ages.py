@@ -50,7 +50,7 @@ from ._clock_flow_shapes import CLOCKED, RETENTION, reading_in
 from ._clock_helpers import MEDIUM
 from ._clock_scope import Scope
 from ._clock_sinks import Sink, enclosing_query
-from ._clock_stored import DAY_GRAINED, DURATION_NAME
+from ._clock_stored import DAY_GRAINED, DURATION_NAME, token_stamp
 from ._stamp_cutoffs import peer_liveness
 from ._clock_write_names import LIVENESS_NAME
 
@@ -327,6 +327,8 @@ def _held_kind(analysis, scope: Scope, term: cst.CSTNode, depth: int = 0) -> str
         defs = analysis.index.defs_for(scope, name)
         if not defs:
             return "local" if name in scope.outer else None
+        if len(defs) == 1 and defs[0].value is not None and token_stamp(analysis.qname, defs[0].value) is not None:
+            return "record"  # a timestamp decoded from a token: the issuing node's clock wrote it
         if all(d.value is None or d.unpacked is not None for d in defs):
             return "local"
         bound = [d for d in defs if d.value is not None]

@@ -40,7 +40,9 @@ DURATION_NAME = re.compile(
 _AGE_UNITS = frozenset({"days", "seconds", "microseconds"})
 _WRAPPERS = frozenset({"int", "float", "round", "abs", "seconds", "total_seconds", "timestamp", "to_timestamp"})
 _SESSION = re.compile(r"(?:^|[._])session\b|\bsession(?:_data|_store)?$", re.IGNORECASE)
-_REQUEST = re.compile(r"header|META|environ|\bargs\b|\bparams\b|query_params|\bGET\b|\bPOST\b", re.IGNORECASE)
+# Django's `request.GET`/`POST` are upper case; a lower-case `.get(...)` is a read of any mapping
+# (`data.get("response", {}).get("expires")`), not a request.
+_REQUEST = re.compile(r"(?i:header|META|environ|\bargs\b|\bparams\b|query_params)|\bGET\b|\bPOST\b")
 _PRESENTATION_PATH = re.compile(r"(?:^|/)(?:admin|templatetags|serializers?|views?|forms?)(?:\.py$|/)")
 _PRESENTATION_FUNC = re.compile(
     r"display|status|icon|label|badge|render|describe|humani[sz]e|__str__|__repr__|__html__|get_context", re.IGNORECASE
@@ -54,6 +56,59 @@ LIFETIME_WORDS = re.compile(
 DAY_GRAINED = re.compile(r"\b(?:days|weeks|months|years)\s*=|_(?:DAYS|WEEKS|MONTHS|YEARS)\b|_(?:days|weeks|months|years)\b")
 _IN_MEMORY = re.compile(r"cache|memo", re.IGNORECASE)
 HIGH_NAMES = re.compile(r"expir|^exp$|valid_(?:until|to|through)|lease_(?:until|expir)|lock(?:ed)?_until", re.IGNORECASE)
+
+
+# Text turned back into an instant (`parse_datetime(s)`, `dateutil.parser.parse(s)`, `isoparse(s)`,
+# `datetime.strptime(s, fmt)`, `datetime.fromisoformat(s)`, a project's `str_to_date(s)`): records,
+# documents and API payloads keep instants as text, and the parse hands back the instant the writer
+# stamped, from its own clock.
+_PARSE = re.compile(
+    r"^(?:parse(?:_?(?:date_?time|datetime|date|time|timestamp|iso\w*|dt))?|\w*isoparse|fromisoformat|strptime|"
+    r"\w*str_?to_?(?:date_?time|datetime|date|dt|time)|(?:iso|string|text)_?to_(?:date_?time|datetime|date|dt))$",
+    re.IGNORECASE,
+)
+# Modules whose `parse`/`get` of a text is an instant (bare `parse(...)` of anything else may be a URL).
+_PARSE_MODULES = ("dateutil.", "arrow.", "pendulum.", "iso8601.", "ciso8601.", "django.utils.dateparse.")
+
+
+def parsed_text(qname, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The text a parse of an instant reads (`parse_datetime(row["expires"])`,
+    `arrow.get(s).datetime`), or None when `node` is no such parse."""
+    if isinstance(node, cst.Attribute) and node.attr.value in ("datetime", "naive") and isinstance(node.value, cst.Call):
+        node = node.value  # arrow's instant as a datetime
+    if not isinstance(node, cst.Call) or not node.args or node.args[0].keyword is not None or node.args[0].star:
+        return None
+    name = qname(node.func) or ""
+    last = name.rpartition(".")[2]
+    if last == "get" and name.split(".")[0] in ("arrow", "pendulum"):
+        return node.args[0].value
+    if not _PARSE.match(last):
+        return None
+    if last.lower() == "parse" and not name.startswith(_PARSE_MODULES):
+        return None
+    return node.args[0].value
+
+
+# Compact encodings a token carries its timestamp in: Django's password-reset style tokens
+# (`int_to_base36(ts)` when made, `base36_to_int(ts_b36)` when checked), base62 in signed cookies.
+# Decoding one reads back the instant the issuing node wrote, from its own clock.
+_TOKEN_DECODES = frozenset({"base36_to_int", "b36decode", "b62decode", "base62_to_int"})
+_TOKEN_ENCODINGS = frozenset({"base36", "base62"})
+
+
+def token_stamp(qname, node: cst.CSTNode) -> cst.CSTNode | None:
+    """The token text `node` decodes a timestamp from (`base36_to_int(ts_b36)`, `int(ts, 36)`,
+    `baseconv.base62.decode(value)`), or None."""
+    node = _unwrap(node)
+    if not isinstance(node, cst.Call) or not node.args or node.args[0].keyword is not None or node.args[0].star:
+        return None
+    parts = (qname(node.func) or "").split(".")
+    if parts[-1] in _TOKEN_DECODES or (parts[-1] == "decode" and len(parts) > 1 and parts[-2] in _TOKEN_ENCODINGS):
+        return node.args[0].value
+    if parts == ["int"] and len(node.args) == 2 and isinstance(node.args[1].value, cst.Integer) \
+            and node.args[1].value.value == "36":
+        return node.args[0].value
+    return None
 
 
 def _unwrap(node: cst.CSTNode) -> cst.CSTNode:
@@ -85,6 +140,9 @@ class StoredTimes:
     def stored(self, scope: Scope, node: cst.CSTNode, depth: int = 0) -> tuple[cst.CSTNode, str] | None:
         """(operand, its name) when `node` is a time read back from storage."""
         node = _unwrap(node)
+        text = parsed_text(self.analysis.qname, node)
+        if text is not None:
+            node = _unwrap(text)  # the instant a stored text holds (see `_PARSE`)
         if isinstance(node, cst.Attribute):
             name = node.attr.value
             if not (STAMP_NAME.search(name) or HIGH_NAMES.search(name)) or DURATION_NAME.search(name) or name.startswith("st_"):
@@ -125,6 +183,13 @@ class StoredTimes:
             return node, key_name
         if isinstance(node, cst.Name) and depth == 0:
             defs = scope.defs.get(node.value, [])
+            token = token_stamp(self.analysis.qname, defs[0].value) if len(defs) == 1 and defs[0].value is not None else None
+            if token is not None and self.analysis.flow(scope, node) is None:
+                # a timestamp decoded from a token: named for what it is by the text it came from
+                # (`expires_at`) when that says more than the local does
+                text = _unwrap(token)
+                said = text.value if isinstance(text, cst.Name) and HIGH_NAMES.search(text.value) else node.value
+                return node, said
             if len(defs) == 1 and defs[0].value is not None and not defs[0].augmented:
                 found = self.stored(scope, defs[0].value, depth + 1)
                 if found is not None:
