@@ -13,7 +13,8 @@ half (`test13`) missed it, checked against the misses of test11/test12.
 
 Look-alikes stay quiet: the process's own accessor, keys of a cache, the live half of a query
 (reported once), a stale finder whose items are only refreshed, a throttle that skips a fresh
-send, and a guard whose takeover still needs a confirmation.
+send, a fresh document kept and an old one deleted (retention), and a guard whose takeover still
+needs a confirmation.
 """
 from __future__ import annotations
 
@@ -246,7 +247,7 @@ def test_fresh_lease_skipped_stale_claim_taken_over():
     assert flagged(code) == [("ARM301", 13)]
 
 
-def test_throttle_and_confirmed_takeover_stay_quiet():
+def test_throttle_retention_and_confirmed_takeover_stay_quiet():
     code = """\
     from datetime import timedelta
 
@@ -268,5 +269,11 @@ def test_throttle_and_confirmed_takeover_stay_quiet():
             if not missing_task_confirmed(execution):
                 continue
             finalize(execution.id, status=Status.canceled)
+
+
+    def prune(document):
+        if document.modified_at > timezone.now() - timedelta(days=30):
+            return
+        document.delete()
     """
     assert flagged(code) == []
