@@ -68,6 +68,9 @@ _BARE_STAMP = re.compile(r"^_*(?:last_?)?(?:timestamp|ts|stamp|time)$", re.IGNOR
 # The last health report a party sent (`build.healthcheck`); `last_health_check` is as often when
 # this process last checked, so only the consequence decides.
 _REPORTED_HEALTH = re.compile(r"^health_?check(?:_?(?:at|on|time|ts))?$", re.IGNORECASE)
+# A collection of work taken and not finished (`harvest_object_pending`, `inflight_keys`): the
+# stamps kept per item are its progress.
+_IN_FLIGHT = re.compile(r"(?:^|_)(?:pending|in_?flight|in_?progress|processing)(?:_|$)", re.IGNORECASE)
 _TIMEOUT_WINDOW = re.compile(r"timeout|keep_?alive", re.IGNORECASE)
 # The owner of an update stamp whose freshness is a member's liveness.
 MEMBER_OWNER = re.compile(rf"{NODEISH.pattern}|service|svc|conductor|manager|guest|daemon|process", re.IGNORECASE)
@@ -95,7 +98,11 @@ _GONE_CALL = re.compile(
     # a client, player or link cut off (`player.logout()`, `self.disconnect("ping timeout")`)
     r"log_?out|disconnect|kick|cull|delist|link_down|"
     # the work handed to another (`workers.restage(uuid)`, `reissue(work)`)
-    r"re_?stage|re_?issue",
+    r"re_?stage|re_?issue|"
+    # the silent party's work called off (`task_cancel_requested_event_handler(session, task.id)`)
+    r"cancel|"
+    # a private removal (`self._delete_backup_edges_on_db(...)`)
+    r"^_+(?:delete|remove)",
     re.IGNORECASE,
 )
 # Lists collecting the parties to remove (`to_delete.append(task)`, `dead.append(node)`).
@@ -127,6 +134,8 @@ _NOW_PARAM = re.compile(r"^(?:now|now_ts|now_time|utcnow|utc_now|current_time|cu
 # Reads of a single value a statement returns.
 _SCALAR_READS = frozenset({"scalar", "scalar_one", "scalar_one_or_none"})
 _PASS_FUNCS = frozenset({"int", "float", "round", "abs", "Decimal"})
+# Fields of a difference (`(now - stamp).seconds`) that still measure the age.
+_DELTA_PARTS = frozenset({"seconds", "days"})
 _PASS_METHODS = frozenset({"timestamp", "replace", "astimezone", "total_seconds", "utctimetuple", "timetuple"})
 # Turn a stored text or number into an instant: the value still is the other writer's stamp.
 _PARSE = re.compile(r"strptime|parse|fromisoformat|fromtimestamp|utcfromtimestamp|isotime|to_datetime", re.IGNORECASE)
@@ -162,8 +171,11 @@ def _last(name: str | None) -> str:
 
 
 def _strip(expr: cst.BaseExpression) -> cst.BaseExpression:
-    """`int(x)`, `abs(x)`, `x.total_seconds()`, `x.timestamp()`: the same quantity."""
+    """`int(x)`, `abs(x)`, `x.total_seconds()`, `x.timestamp()`, `(now - x).seconds`: the same quantity."""
     while True:
+        if isinstance(expr, cst.Attribute) and expr.attr.value in _DELTA_PARTS and isinstance(expr.value, cst.BinaryOperation):
+            expr = expr.value  # a difference's `.seconds` (days dropped: a bug of its own) still ages the stamp
+            continue
         if isinstance(expr, cst.Call):
             func = expr.func
             if isinstance(func, cst.Name) and func.value in _PASS_FUNCS and len(expr.args) == 1:
@@ -193,6 +205,8 @@ class FunctionFlow:
         self.loop_names: set[str] = set()
         # a loop's value name -> the mapping it comes from (`for sid, ts in heartbeats.items()`)
         self.loop_values: dict[str, str] = {}
+        # a loop's item name -> the collection it iterates (`for key in pending_keys`)
+        self.loop_sources: dict[str, str] = {}
         self.parent: dict[int, cst.CSTNode] = {}
         self.comparisons: list[cst.Comparison] = []
         self.calls: list[cst.Call] = []
@@ -226,6 +240,9 @@ class FunctionFlow:
             mapping = _mapping_values(node)
             if mapping is not None:
                 self.loop_values[mapping[0]] = mapping[1]
+            source = dotted(node.iter) if isinstance(node.iter, (cst.Name, cst.Attribute)) else None
+            if source and isinstance(node.target, cst.Name):
+                self.loop_sources[node.target.value] = source.rsplit(".", 1)[-1]
         elif isinstance(node, cst.Comparison):
             self.comparisons.append(node)
         elif isinstance(node, cst.Call):
@@ -299,7 +316,12 @@ class FunctionFlow:
             inner = _parsed(expr)
             if inner is not None:
                 return self.stamp(inner, depth + 1) if depth < 3 else None
-            return _store_read(expr)
+            found = _store_read(expr)
+            key = expr.args[0].value if found is not None and expr.args else None
+            if isinstance(key, cst.Name) and key.value in self.loop_sources:
+                # `for key in harvest_object_pending: redis.get(key)`: named for the keys' collection too
+                found = (found[0], f"{found[1]} {self.loop_sources[key.value]}", found[2])
+            return found or _getter(expr)
         if isinstance(expr, cst.IfExp):
             return self.stamp(expr.body, depth + 1) if depth < 3 else None
         if isinstance(expr, cst.BooleanOperation):  # `row['updated_at'] or row['created_at']`
@@ -416,6 +438,24 @@ def _store_read(call: cst.Call) -> tuple[cst.CSTNode, str, str] | None:
         # `self.worker_last_seen.get(key, 0)`: a mapping keyed by party is named for what it keeps
         name = f"{name} {owner.rsplit('.', 1)[-1]}".strip()
     return call, name or func.attr.value, owner
+
+
+# A record's accessor for one of its instants (`slave.get_last_heartbeat_time()`).
+_GETTER = re.compile(r"^get_(\w+)$")
+
+
+def _getter(call: cst.Call) -> tuple[cst.CSTNode, str, str] | None:
+    """`slave.get_last_heartbeat_time()`, `job.get_last_action_time()`: another record's stamp read
+    through its accessor, named for what it returns (what it is decides stamp_kind). The process's
+    own accessors (`self.get_...()`) read its own state."""
+    func = call.func
+    if call.args or not isinstance(func, cst.Attribute):
+        return None
+    match = _GETTER.match(func.attr.value)
+    owner = _owner_text(func.value)
+    if match is None or not owner or owner.split(".")[0] in ("self", "cls"):
+        return None
+    return call, match.group(1), owner
 
 
 def _subscript_key_text(key: cst.BaseExpression) -> str:
@@ -540,6 +580,12 @@ def _shifted(flow: FunctionFlow, expr: cst.BaseExpression, depth: int = 0):
         return expr.left, expr.right, type(expr.operator), [expr]
     if flow.is_cutoff_call(expr):  # `service_expired_time()`: a helper returning `now - W`
         return expr, None, cst.Subtract, [expr]
+    if isinstance(expr, cst.IfExp) and depth < 3:
+        # `now - W if total_timeout > 0 else None`: the cutoff when there is one
+        return _shifted(flow, expr.body, depth + 1)
+    if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or) and isinstance(expr.left, cst.Name):
+        # `deadline or self._deadline()`: a caller's cutoff, else the fixed one
+        return _shifted(flow, expr.right, depth + 1) if depth < 3 else None
     bound = flow.bound(expr)
     if bound is not None and depth < 3:
         inner = _shifted(flow, bound, depth + 1)
@@ -677,6 +723,8 @@ def stamp_kind(flow: FunctionFlow, age: Age) -> str | None:
         return "live"
     if any(PROGRESS_STAMP.search(w) for w in words):
         return "live" if MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value) else "progress"
+    if any(_IN_FLIGHT.search(w) for w in words):
+        return "progress"  # `redis.get(key)` for each key of `harvest_object_pending`: work in flight
     if any(PEER_WORD.search(w) for w in words) and (MEMBER_OWNER.search(owner) or MEMBER_OWNER.search(flow.func.name.value)):
         return "word"  # a node's last word: judged by its consequence alone (find_liveness_ages)
     if _AGE_METHOD.match(name) and NODEISH.search(owner):
@@ -1059,6 +1107,8 @@ def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
             fate = "action"
         if fate is None and _says_live(age) and _answers_bool(flow, age.node):
             fate = "verdict"  # `if age > W: return False`: a health check, whatever its name
+        if fate is None and kind != "word" and skips_fresh(flow, age.node):
+            fate = "action"  # `if fresh: return` ... `enqueue_job(...)`: the stale item is resubmitted
         if fate is None and _in_branch_or_query(flow, age.node):
             continue  # the branch or the selected rows are its consequence, and none takes anyone out
         if fate in ("log", "suspect"):
@@ -1070,7 +1120,31 @@ def find_liveness_ages(flow: FunctionFlow) -> list[Detector]:
         if kind == "live" or fate is not None:
             confident = "high" if fate is not None else "medium"
             out.append(Detector(age, confident, fate == "verdict"))
-    return out
+    return _one_per_query(flow, out)
+
+
+def _one_per_query(flow: FunctionFlow, found: list[Detector]) -> list[Detector]:
+    """`where(Task.updated_at <= ago, Worker.last_seen > ago)`: one query, one detector. The
+    condition that a stamp is still fresh (the worker is alive) only narrows the stale rows."""
+    queries: dict[int, list[Detector]] = {}
+    for detector in found:
+        arg = flow.parent.get(id(detector.age.node))
+        if isinstance(detector.age.node, cst.Comparison) and isinstance(arg, cst.Arg):
+            queries.setdefault(id(query_of(flow, arg)), []).append(detector)
+    dropped = {
+        id(d) for group in queries.values() if len(group) > 1 for d in group if _still_fresh(flow, d.age)
+    }
+    return [d for d in found if id(d) not in dropped]
+
+
+def _still_fresh(flow: FunctionFlow, age: Age) -> bool:
+    """`stamp > cutoff` / `cutoff < stamp`: the stamp is younger than the window."""
+    node = age.node
+    if not isinstance(node, cst.Comparison) or len(node.comparisons) != 1:
+        return False
+    newer = isinstance(node.comparisons[0].operator, (cst.GreaterThan, cst.GreaterThanEqual))
+    stamp_left = _strip(node.left) is age.stamp or flow.stamp(node.left) is not None
+    return newer == stamp_left
 
 
 def _in_comprehension(flow: FunctionFlow, node: cst.CSTNode) -> bool:
@@ -1200,3 +1274,109 @@ class AgeTrigger:
 
     def search(self, text: str):
         return _CLOCK_TEXT.search(text) and _STAMP_TEXT.search(text)
+
+
+# --- the guard: a fresh item is skipped, a stale one falls through to the takeover -------------
+def stale_when_true(flow: FunctionFlow, comparison: cst.Comparison) -> bool | None:
+    """Whether the comparison holds for a stamp older than the window (`age > W`, `stamp < now - W`,
+    `stamp + W < now`), for a younger one (`stamp > cutoff`), or None when the sides are unknown."""
+    left, right = comparison.left, comparison.comparisons[0].comparator
+    greater = isinstance(comparison.comparisons[0].operator, (cst.GreaterThan, cst.GreaterThanEqual))
+    if _difference(flow, left) is not None:
+        return greater
+    if _difference(flow, right) is not None:
+        return not greater
+    for side, sign in ((right, not greater), (left, greater)):
+        shifted = _shifted(flow, side)
+        if shifted is not None and shifted[2] is cst.Subtract and (flow.is_now(shifted[0]) or flow.is_cutoff_call(shifted[0])):
+            return sign  # `stamp < now - W` / `now - W > stamp`
+        other = left if side is right else right
+        if shifted is not None and shifted[2] is cst.Add and flow.is_now(other):
+            return not sign  # `stamp + W < now` / `now > stamp + W`
+    return None
+
+
+def skips_fresh(flow: FunctionFlow, node: cst.CSTNode) -> bool:
+    """`if time_since_last_updated > stale_after: log(...) else: return False` ... `enqueue_job(...)`,
+    `if started_at > stale_before: continue` ... `finalize(execution, status=Status.canceled)`: the
+    branch where the stamp is fresh skips the item, the stale one falls through to the code after
+    the test, which takes the work from its silent holder."""
+    if not isinstance(node, cst.Comparison) or len(node.comparisons) != 1:
+        return False
+    stale = stale_when_true(flow, node)
+    if stale is None:
+        return False
+    child, parent = node, flow.parent.get(id(node))
+    while isinstance(parent, (cst.UnaryOperation, cst.BooleanOperation)):
+        if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+            stale = not stale
+        child, parent = parent, flow.parent.get(id(parent))
+    if not (isinstance(parent, cst.If) and parent.test is child):
+        return False
+    fresh_side = parent.orelse if stale else parent.body
+    stale_side = parent.body if stale else parent.orelse
+    if isinstance(fresh_side, cst.Else):
+        fresh_side = fresh_side.body
+    if not isinstance(fresh_side, cst.IndentedBlock) or not _ends_in_skip(fresh_side):
+        return False
+    if any(isinstance(n, cst.Call) and _gone_call(n, flow) for n in _descendants(fresh_side)):
+        return False
+    if stale_side is not None and any(isinstance(n, (cst.Return, cst.Raise, cst.Continue, cst.Break)) for n in _descendants(stale_side)):
+        return False
+    return _acts_after(flow, parent)
+
+
+def _ends_in_skip(block: cst.IndentedBlock) -> bool:
+    last = block.body[-1] if block.body else None
+    if not isinstance(last, cst.SimpleStatementLine) or not last.body:
+        return False
+    end = last.body[-1]
+    return isinstance(end, cst.Continue) or (isinstance(end, cst.Return) and not isinstance(end.value, cst.Call))
+
+
+def _acts_after(flow: FunctionFlow, branch: cst.If) -> bool:
+    """The statements after the test (up to the enclosing loop or the function) take the work
+    over: a gone call, or a state set to a handed-back or failed value."""
+    node = branch
+    while isinstance(flow.parent.get(id(node)), (cst.If, cst.Else)):  # out of an elif chain
+        node = flow.parent.get(id(node))
+    while True:
+        block = flow.parent.get(id(node))
+        if not isinstance(block, cst.IndentedBlock):
+            return False
+        body = list(block.body)
+        after = body[body.index(node) + 1:] if node in body else []
+        if any(_takes_over(flow, stmt) for stmt in after):
+            return True
+        owner = flow.parent.get(id(block))
+        if owner is None or isinstance(owner, (cst.For, cst.While, cst.FunctionDef)):
+            return False
+        node = owner
+        while isinstance(flow.parent.get(id(node)), (cst.If, cst.Else, cst.Try, cst.ExceptHandler, cst.Finally)):
+            node = flow.parent.get(id(node))
+
+
+# The work given to another run: resubmitted, re-enqueued, failed or taken over. A removal is left
+# out: `if fresh: return` ... `obj.delete()` ages data out (retention), nobody's work moves.
+_TAKEOVER_CALL = re.compile(
+    r"requeue|resubmit|re_?dispatch|^delay$|apply_async|send_task|enqueue|reschedul|re_?stage|re_?issue|cancel|fail|"
+    r"take_?over|reassign|steal|reclaim|unclaim|abandon",
+    re.IGNORECASE,
+)
+
+
+def _takes_over(flow: FunctionFlow, stmt: cst.CSTNode) -> bool:
+    for inner in _descendants(stmt):
+        if isinstance(inner, cst.Call):
+            if _LOG.search(dotted(inner.func) or ""):
+                continue
+            if _TAKEOVER_CALL.search(callee_name(inner)):
+                return True
+            for arg in inner.args:
+                if arg.keyword is not None and _STATE_FIELD.match(arg.keyword.value):
+                    value = _owner_text(arg.value) or (arg.value.value.strip("'\"") if isinstance(arg.value, cst.SimpleString) else "")
+                    if _HANDED_BACK.search(value.rsplit(".", 1)[-1]):
+                        return True  # `finalize(execution.id, status=Status.canceled)`
+        elif isinstance(inner, cst.Assign) and _marks_gone(inner):
+            return True
+    return False

@@ -14,12 +14,26 @@ import re
 import libcst as cst
 
 from ._call_args import callee_name
-from ._liveness_ages import Age, Detector, FunctionFlow, _required_parameter, _shifted, fixed_window, quorum_in
+from ._liveness_ages import (
+    Age,
+    Detector,
+    FunctionFlow,
+    _descendants,
+    _marks_gone,
+    _required_parameter,
+    _shifted,
+    fixed_window,
+    quorum_in,
+)
+from ._liveness_stalled import _fails_item
 
 # A callee that selects or handles the silent parties.
 # `stale`, `expired` and `lost` also name data out of date (`_base_stale_translations(locales,
 # cutoff)`): only the words for work or parties that stopped answering count.
 _GONE_QUERY = re.compile(r"(?:^|_)(?:stalled|dead|zombies?|orphan(?:ed|s)?|stuck|timed_?out|hung)(?:_|$)", re.IGNORECASE)
+# A finder of items not updated lately (`get_stale_tasks_with_status(session, status, ago)`): a
+# detector only when the items it returns are then failed (data out of date is only refreshed).
+_STALE_QUERY = re.compile(r"(?:^|_)stale(?:_|$)", re.IGNORECASE)
 
 
 def find_handed_cutoffs(flow: FunctionFlow) -> list[Detector]:
@@ -27,7 +41,8 @@ def find_handed_cutoffs(flow: FunctionFlow) -> list[Detector]:
     if quorum_in(flow.func.body):
         return out
     for call in flow.calls:
-        if not _GONE_QUERY.search(callee_name(call)):
+        name = callee_name(call)
+        if not (_GONE_QUERY.search(name) or (_STALE_QUERY.search(name) and _items_failed(flow, call))):
             continue
         for arg in call.args:
             shifted = _shifted(flow, arg.value)
@@ -39,3 +54,21 @@ def find_handed_cutoffs(flow: FunctionFlow) -> list[Detector]:
                 out.append(Detector(age, "medium", False))
                 break
     return out
+
+
+def _items_failed(flow: FunctionFlow, call: cst.Call) -> bool:
+    """`tasks = get_stale_tasks(..., ago)` then `for task in tasks: task.status = TaskStatus.failed`:
+    each item returned is moved to a failure state or handed back."""
+    parent = flow.parent.get(id(call))
+    loops: list[cst.For] = []
+    if isinstance(parent, cst.For) and parent.iter is call:
+        loops.append(parent)
+    elif isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+        for use in flow.uses.get(parent.targets[0].target.value, []):
+            loop = flow.parent.get(id(use))
+            if isinstance(loop, cst.For) and loop.iter is use:
+                loops.append(loop)
+    return any(
+        _fails_item(flow, loop.body) or any(isinstance(n, cst.Assign) and _marks_gone(n) for n in _descendants(loop.body))
+        for loop in loops
+    )
