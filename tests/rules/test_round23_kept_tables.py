@@ -262,3 +262,42 @@ def test_backdated_stamps_in_a_copied_table_are_aged_at_the_check():
                     self.clock_updates[address] = time()
     """
     assert flagged(code) == [("ARM103", 17)]
+
+
+SCANNER = """\
+import time
+
+
+class DeviceDetect:
+    def __init__(self, ip):
+        self.ip = ip
+        self.timeo = 0
+        self.remove = False
+
+    def connect(self, options):
+        self.timeo = time.time() + options["connect_timeout"]
+
+    def on_data(self):
+        #self.timeo = time.time() + self.options['data_timeout']
+        self.timeo = time.time() + 1.5
+
+    def timeout(self):
+        self.remove = True
+
+
+def scan(devices, do_timeout=True):
+    while devices:
+        for dev in devices:
+            if do_timeout and dev.timeo <= time.time():
+                dev.timeout()
+"""
+
+
+def test_field_deadline_armed_in_methods_is_followed_past_a_commented_out_write():
+    # every write of `timeo` is in view: the one commented out is no write the index missed
+    assert flagged(SCANNER) == [("ARM103", 11), ("ARM103", 15)]
+
+
+def test_field_deadline_with_a_write_of_another_origin_is_quiet():
+    code = SCANNER.replace("        self.remove = True\n", "        self.remove = True\n        self.timeo = self.peer_deadline\n")
+    assert flagged(code) == []

@@ -996,6 +996,9 @@ def _argument(call: cst.Call, name: str, position: int | None) -> cst.BaseExpres
     return None
 
 
+_COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*", re.MULTILINE)
+
+
 def _written_in_text(text: str, field_name: str) -> int:
     """How many writes of a field the source spells (`.retry =`, `["run_at"] =`, `"run_at":`)."""
     if field_name.startswith("."):
@@ -1005,7 +1008,8 @@ def _written_in_text(text: str, field_name: str) -> int:
         pattern = rf"\[\s*['\"]{key}['\"]\s*\]\s*=(?!=)|['\"]{key}['\"]\s*:"
     # placeholders (`self.retry = None` in a constructor we did not index) hold no clock
     pattern = rf"(?:{pattern})(?!\s*(?:None|False|0|0\.0)\s*(?:[,}}#\n]|$))"
-    return len(re.findall(pattern, text))
+    # a write commented out (`#self.timeo = time.time() + 1.0`) is no write the index missed
+    return len(re.findall(pattern, _COMMENT_LINE.sub("", text)))
 
 
 def _owned(text: str, field_name: str) -> bool:
