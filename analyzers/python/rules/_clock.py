@@ -795,6 +795,7 @@ class ClockMarker(FunctionTracker, PythonRule):
         from ._clock_held_ages import find_held_ages
         from ._clock_slot_expiries import find_slot_expiries
         from ._clock_table_sweeps import find_table_sweeps
+        from ._clock_ttl_buckets import find_ttl_buckets
         from ._clock_sinks import find_sinks
 
         index = ScopeIndex()
@@ -841,6 +842,8 @@ class ClockMarker(FunctionTracker, PythonRule):
         deadlines, sinks = deadlines + held_deadlines, sinks + held_sinks
         # and this object's own tables of instants, swept by its own methods (writer in view)
         deadlines += find_table_sweeps(analysis, getattr(self.ctx, "path", ""), covered, taken)
+        # and a memo's key bucketed from this clock (`round(time.time() / ttl)` into an lru_cache)
+        deadlines += find_ttl_buckets(analysis, self.ctx, covered, taken)
         # then expiries written into a slot of a record that is then handed on (the finders above
         # added what they reported to `covered` and `taken`)
         sinks += find_slot_expiries(analysis, self.ctx, covered, taken)
