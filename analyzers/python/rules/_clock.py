@@ -795,6 +795,7 @@ class ClockMarker(FunctionTracker, PythonRule):
         from ._clock_held_ages import find_held_ages
         from ._clock_slot_expiries import find_slot_expiries
         from ._clock_table_sweeps import find_table_sweeps
+        from ._clock_ttl_buckets import find_ttl_buckets
         from ._clock_sinks import find_sinks
 
         index = ScopeIndex()
@@ -841,6 +842,8 @@ class ClockMarker(FunctionTracker, PythonRule):
         deadlines, sinks = deadlines + held_deadlines, sinks + held_sinks
         # and this object's own tables of instants, swept by its own methods (writer in view)
         deadlines += find_table_sweeps(analysis, getattr(self.ctx, "path", ""), covered, taken)
+        # and a memo's key bucketed from this clock (`round(time.time() / ttl)` into an lru_cache)
+        deadlines += find_ttl_buckets(analysis, self.ctx, covered, taken)
         # then expiries written into a slot of a record that is then handed on (the finders above
         # added what they reported to `covered` and `taken`)
         sinks += find_slot_expiries(analysis, self.ctx, covered, taken)
@@ -996,6 +999,9 @@ def _argument(call: cst.Call, name: str, position: int | None) -> cst.BaseExpres
     return None
 
 
+_COMMENT_LINE = re.compile(r"^[ \t]*#[^\n]*", re.MULTILINE)
+
+
 def _written_in_text(text: str, field_name: str) -> int:
     """How many writes of a field the source spells (`.retry =`, `["run_at"] =`, `"run_at":`)."""
     if field_name.startswith("."):
@@ -1005,7 +1011,8 @@ def _written_in_text(text: str, field_name: str) -> int:
         pattern = rf"\[\s*['\"]{key}['\"]\s*\]\s*=(?!=)|['\"]{key}['\"]\s*:"
     # placeholders (`self.retry = None` in a constructor we did not index) hold no clock
     pattern = rf"(?:{pattern})(?!\s*(?:None|False|0|0\.0)\s*(?:[,}}#\n]|$))"
-    return len(re.findall(pattern, text))
+    # a write commented out (`#self.timeo = time.time() + 1.0`) is no write the index missed
+    return len(re.findall(pattern, _COMMENT_LINE.sub("", text)))
 
 
 def _owned(text: str, field_name: str) -> bool:

@@ -37,6 +37,11 @@ _NOW_PARAM = re.compile(r"^(?:now|now_ts|current_time|curr_time|timestamp_now|ti
 class _Table:
     expiries: list[tuple[cst.CSTNode, object, Scope]] = field(default_factory=list)  # (armed value, flow, scope)
     stamps: bool = False
+    written: list = field(default_factory=list)  # the flow of every write's reading
+    # a table of the module (`on_hold = {}`), written and swept by functions of the file, is
+    # reported at the check: its writers are spread over the file, the check is the one place
+    # where the lifetime is judged
+    module: bool = False
 
 
 def find_table_sweeps(analysis, path: str, covered: set[int], taken: set[int]) -> list[Deadline]:
@@ -44,33 +49,43 @@ def find_table_sweeps(analysis, path: str, covered: set[int], taken: set[int]) -
     from one of those is theirs), `taken` the nodes (a stamp table's check is its own finding
     even when the sweep's reading was reported for another check)."""
     by_class: dict[int, list[Scope]] = {}
-    for scope in analysis.index.scopes:
-        if scope.cls is not None and isinstance(scope.node, cst.FunctionDef):
+    functions = [scope for scope in analysis.index.scopes if isinstance(scope.node, cst.FunctionDef)]
+    for scope in functions:
+        if scope.cls is not None:
             by_class.setdefault(id(scope.cls), []).append(scope)
+    module_tables = frozenset(name for name, value in analysis.module_values.items() if _empty_table(value))
+    groups = [(scopes, frozenset()) for scopes in by_class.values()] + [(functions, module_tables)]
     found: list[Deadline] = []
-    for scopes in by_class.values():
-        tables = _tables(analysis, scopes)
+    for scopes, shared in groups:
+        tables = _tables(analysis, scopes, shared)
         for scope in scopes:
             if _display_only(scope, path):
                 continue  # a monitor's or a dashboard's own tables: display (RULES.md)
             for attr, table in tables.items():
-                if not _drops_entries(scope, attr):
-                    continue  # entries only read or replaced: no lifetime ends here
+                if not _ends_entries(scope, attr):
+                    continue  # entries only read: no lifetime ends here
                 for comparison in scope.comparisons:
                     if _only_logs(analysis, enclosing_test(analysis.index, comparison)):
                         continue  # a slow-start warning on an entry's age: logging (RULES.md)
                     check = _sweep_check(analysis, scope, comparison, attr, table)
                     if check is None:
                         continue
-                    if table.expiries:
+                    if table.expiries and not table.module:
                         for value, flow, where in table.expiries:
                             if id(value) not in taken and not any(id(call) in covered for call in flow.calls):
                                 taken.add(id(value))
                                 found.append(_deadline(analysis, value, comparison, flow, where))
-                    elif id(comparison) not in taken:
+                    elif id(comparison) not in taken and not _armed_elsewhere(table, covered):
                         taken.add(id(comparison))
-                        found.append(_deadline(analysis, comparison, comparison, check, scope))
+                        flow = check if check is not True else table.expiries[0][1]
+                        found.append(_deadline(analysis, comparison, comparison, flow, scope))
     return found
+
+
+def _armed_elsewhere(table: _Table, covered: set[int]) -> bool:
+    """A module table whose every write another form already reported (the flow of one
+    function follows `table[key] = time.time()` to a check in the same function)."""
+    return table.module and all(any(id(call) in covered for call in flow.calls) for flow in table.written)
 
 
 def _deadline(analysis, node, comparison, flow, scope: Scope) -> Deadline:
@@ -79,22 +94,40 @@ def _deadline(analysis, node, comparison, flow, scope: Scope) -> Deadline:
     return deadline
 
 
-def _self_attr(node: cst.CSTNode) -> str | None:
-    """`self.table` -> "table"."""
+def _table_key(node: cst.CSTNode) -> str | None:
+    """`self.table` -> "self.table"; a bare name (a table of the module) -> the name."""
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
-        return node.attr.value
+        return "self." + node.attr.value
+    if isinstance(node, cst.Name):
+        return node.value
     return None
 
 
-def _tables(analysis, scopes: list[Scope]) -> dict[str, _Table]:
-    """Attributes of the class written per key with a reading of this clock or an expiry built
-    from one (alone, or as an element of the stored tuple or record)."""
+def _empty_table(value: cst.BaseExpression) -> bool:
+    """A module-level name bound to a dict (`on_hold = dict()`, `cache = {...}`): the table."""
+    return isinstance(value, cst.Dict) or (
+        isinstance(value, cst.Call) and dotted(value.func) in ("dict", "collections.OrderedDict", "OrderedDict",
+                                                                "defaultdict", "collections.defaultdict"))
+
+
+def _slot_table(target: cst.Subscript) -> cst.CSTNode:
+    """`self.table[key]` and `table[key]["expires_at"]`: the table written."""
+    node = target.value
+    while isinstance(node, cst.Subscript):
+        node = node.value
+    return node
+
+
+def _tables(analysis, scopes: list[Scope], shared: frozenset[str]) -> dict[str, _Table]:
+    """The class's attributes (or, with `shared`, those tables of the module) written per key
+    with a reading of this clock or an expiry built from one (alone, or as an element of the
+    stored tuple, record or dict)."""
     tables: dict[str, _Table] = {}
     methods = {scope.node.name.value: scope for scope in scopes}
     for scope in scopes:
         for target, value in scope.slot_assigns:
-            attr = _self_attr(target.value) if isinstance(target, cst.Subscript) else None
-            if attr is None:
+            key = _table_key(_slot_table(target))
+            if key is None or not _in_group(scope, key, shared):
                 continue
             for element in _elements(_constructed(scope, value)):
                 flow, where, returned = _method_flow(analysis, scope, element, methods)
@@ -102,14 +135,36 @@ def _tables(analysis, scopes: list[Scope]) -> dict[str, _Table]:
                     flow, where, returned = analysis.flow(scope, element), scope, element
                 if flow is None or not flow.calls or not all(analysis.wall_name(call) for call in flow.calls):
                     continue
-                table = tables.setdefault(attr, _Table())
-                if flow.kind == OFFSET:
+                table = tables.setdefault(key, _Table(module=bool(shared)))
+                table.written.append(flow)
+                if flow.kind == OFFSET and not _backdated(analysis, where, flow, returned):
                     armed = [root for kind, root in flow.roots if kind == OFFSET] or [returned]
                     table.expiries.extend((root, flow, where) for root in armed)
-                elif flow.kind == WALL:
+                elif flow.kind in (WALL, OFFSET):
                     table.stamps = True
     # a table holding both kinds is judged by its expiries (where the lifetime is set)
-    return {attr: table for attr, table in tables.items() if table.expiries or table.stamps}
+    return {key: table for key, table in tables.items() if table.expiries or table.stamps}
+
+
+def _in_group(scope: Scope, key: str, shared: frozenset[str]) -> bool:
+    """A class's own table, or (for the module's group) a module table this function does not
+    shadow with a local of the same name."""
+    if not shared:
+        return key.startswith("self.")
+    return key in shared and (key not in scope.defs or key in scope.outer)
+
+
+def _backdated(analysis, scope: Scope, flow, value: cst.CSTNode) -> bool:
+    """`time() - randrange(DAY)`: a reading set back (to spread the first run), a stamp rather
+    than an expiry."""
+    roots = [root for kind, root in flow.roots if kind == OFFSET] or [value]
+    for root in roots:
+        if not (isinstance(root, cst.BinaryOperation) and isinstance(root.operator, cst.Subtract)):
+            return False
+        left = analysis.flow(scope, root.left)
+        if left is None or left.kind != WALL:
+            return False
+    return True
 
 
 def _method_flow(analysis, scope: Scope, element: cst.BaseExpression, methods: dict[str, Scope]):
@@ -150,28 +205,32 @@ def _record_call(call: cst.Call) -> bool:
 
 
 def _elements(value: cst.BaseExpression) -> list[cst.BaseExpression]:
-    """The value and, for a tuple or a record built in place (`Entry(time.time(), item)`), its
-    parts."""
+    """The value and, for a tuple, a dict or a record built in place (`Entry(time.time(), item)`,
+    `{"expires_at": time.time() + ttl}`), its parts."""
     if isinstance(value, (cst.Tuple, cst.List)):
         return [element.value for element in value.elements]
     if isinstance(value, cst.Call) and _record_call(value):
         return [arg.value for arg in value.args]
+    if isinstance(value, cst.Dict):
+        return [element.value for element in value.elements if isinstance(element, cst.DictElement)]
     return [value]
 
 
-def _drops_entries(scope: Scope, attr: str) -> bool:
-    """`del self.table[key]` or `self.table.pop(key)` in this function."""
+def _ends_entries(scope: Scope, key: str) -> bool:
+    """`del table[key]` or `table.pop(key)` in this function, or (for a table of the module) a
+    new entry written in its place (`cache[key] = {...}` after the check): the entry's lifetime
+    ends here."""
     for node in descendants(scope.node):
         if isinstance(node, cst.Del):
             targets = [node.target]
             if isinstance(node.target, cst.Tuple):
                 targets = [element.value for element in node.target.elements]
-            if any(isinstance(t, cst.Subscript) and _self_attr(t.value) == attr for t in targets):
+            if any(isinstance(t, cst.Subscript) and _table_key(t.value) == key for t in targets):
                 return True
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "pop":
-            if _self_attr(node.func.value) == attr:
+            if _table_key(node.func.value) == key:
                 return True
-    return False
+    return not key.startswith("self.") and any(_table_key(_slot_table(t)) == key for t, _v in scope.slot_assigns)
 
 
 def _entry_names(analysis, scope: Scope, attr: str, comparison: cst.Comparison) -> set[str]:
@@ -188,6 +247,11 @@ def _entry_names(analysis, scope: Scope, attr: str, comparison: cst.Comparison) 
             loop = _enclosing_loop(analysis, node, scope.node)
             if loop is scope.node or _within(analysis, comparison, loop):
                 names |= _bound_names(node.targets[0].target)
+    for node in descendants(scope.node):
+        # `last_time = cache_entry["time"]`: a part of an entry, named
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) \
+                and _held(node.value, names, attr) and not isinstance(node.value, cst.Name):
+            names.add(node.targets[0].target.value)
     return names
 
 
@@ -201,25 +265,26 @@ def _enclosing_loop(analysis, node: cst.CSTNode, top: cst.CSTNode) -> cst.CSTNod
 
 
 def _iterates(expr: cst.BaseExpression, attr: str) -> bool:
-    """`self.table.items()`, `list(self.table.items())`, `sorted(self.table.values())`."""
+    """`self.table.items()`, `list(self.table.items())`, `sorted(self.table.values())`,
+    `self.table.copy().items()`."""
     while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) and expr.args:
         expr = expr.args[0].value
-    return (
-        isinstance(expr, cst.Call)
-        and isinstance(expr.func, cst.Attribute)
-        and expr.func.attr.value in ("items", "values")
-        and _self_attr(expr.func.value) == attr
-    )
+    if not (isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in ("items", "values")):
+        return False
+    table = expr.func.value
+    if isinstance(table, cst.Call) and isinstance(table.func, cst.Attribute) and table.func.attr.value == "copy":
+        table = table.func.value
+    return _table_key(table) == attr
 
 
 def _entry_read(expr: cst.BaseExpression, attr: str) -> bool:
     if isinstance(expr, cst.Subscript):
-        return _self_attr(expr.value) == attr
+        return _table_key(_slot_table(expr)) == attr
     return (
         isinstance(expr, cst.Call)
         and isinstance(expr.func, cst.Attribute)
         and expr.func.attr.value == "get"
-        and _self_attr(expr.func.value) == attr
+        and _table_key(expr.func.value) == attr
     )
 
 
@@ -282,8 +347,8 @@ def _terms(scope: Scope, expr: cst.BaseExpression, depth: int) -> list[cst.BaseE
 
 
 def _held(term: cst.BaseExpression, entries: set[str], attr: str) -> bool:
-    if isinstance(term, cst.Attribute) and isinstance(term.value, cst.Name):
-        term = term.value  # `event.statetime`: a field of the entry (a record built with a reading)
+    if isinstance(term, (cst.Attribute, cst.Subscript)) and isinstance(term.value, cst.Name) and term.value.value in entries:
+        term = term.value  # `event.statetime`, `entry["time"]`: a field of the entry (a record built with a reading)
     if isinstance(term, cst.Name):
         return term.value in entries
     return _entry_read(term, attr)
