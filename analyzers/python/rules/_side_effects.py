@@ -44,7 +44,7 @@ _MAIL_RECEIVER = re.compile(
 )
 _MAIL_OBJECTS = re.compile(r"(?:EmailMessage|EmailMultiAlternatives|SendGridAPIClient|Mail)\(\)$")
 _NOT_AN_EFFECT_URL = re.compile(
-    r"oauth|/token\b|/auth\b|login|signin|siteverify|captcha|_search|/search|/query|graphql|"
+    r"oauth|/token\b|/auth\b|login|sign_?in|siteverify|captcha|_search|/search|/query|graphql|"
     r"/validate|/verify|/lookup|/estimate|/introspect|/userinfo|/refresh|completions|/embeddings|localhost|127\.0\.0\.1",
     re.I,
 )
