@@ -362,3 +362,50 @@ class PulseGuardian:
 def test_a_long_workflow_method_calling_a_sender_is_no_send_at_its_caller():
     modules = {"pulseguardian/sendemail.py": SENDEMAIL}
     assert flagged(GUARDIAN_WORKFLOW, "pulseguardian/guardian.py", modules) == []
+
+
+# --- a helper of this module named for marking the effect done ----------------------------------
+
+WEBHOOK_MARKED = """\
+import httpx
+
+from lnbits.core.crud import get_payment, update_payment
+
+
+async def send_webhook(payment, pay_link):
+    async with httpx.AsyncClient() as client:
+        r = await client.post(pay_link.webhook_url, json={"payment_hash": payment.payment_hash}, timeout=6)
+        await mark_webhook_sent(payment.checking_id, r.status_code)
+
+
+async def mark_webhook_sent(checking_id, status):
+    payment = await get_payment(checking_id)
+    extra = payment.extra or {}
+    extra["wh_status"] = status
+    payment.extra = extra
+    await update_payment(payment)
+"""
+
+
+def test_webhook_then_a_local_helper_named_for_marking_it_sent():
+    assert flagged(WEBHOOK_MARKED, "lnurlp/tasks.py") == [("ARM402", 8)]
+
+
+WEBHOOK_THEN_ANOTHER_SEND = """\
+import httpx
+
+
+async def send_webhook(payment, pay_link):
+    async with httpx.AsyncClient() as client:
+        await client.post(pay_link.webhook_url, json={"payment_hash": payment.payment_hash}, timeout=6)
+        await mark_webhook_sent(pay_link, payment.checking_id)
+
+
+async def mark_webhook_sent(pay_link, checking_id):
+    async with httpx.AsyncClient() as client:
+        await client.post(pay_link.audit_url, json={"delivered": checking_id})
+"""
+
+
+def test_a_local_mark_helper_that_sends_again_is_no_record():
+    assert flagged(WEBHOOK_THEN_ANOTHER_SEND, "lnurlp/tasks.py") == []
