@@ -130,7 +130,18 @@ def helper_marks(flow: Flow, effect: Site, ctx) -> list[Site]:
         local = _local_callee(site, flow, ctx)
         if local is not None and _sets_done_state(local):
             found.append(site)
-        elif local is None and _MARK_DONE_NAME.match(site.method):
+        elif _MARK_DONE_NAME.match(site.method) and (local is None or not _sends(local, flow, ctx)):
+            # named for marking the effect done; defined here, its body hands the mark to a
+            # persistence helper out of sight (`update_payment(payment)` of the host application)
             found.append(site)
     return found
+
+
+def _sends(func: cst.FunctionDef, flow: Flow, ctx) -> bool:
+    """The local function performs an external effect itself (a second send, not a mark)."""
+    from ._effects_named import _inner_flow
+    from ._side_effects import side_effect
+
+    inner = _inner_flow(func, flow, ctx)
+    return any(side_effect(s, inner, ctx, deep=True) is not None for s in inner.sites)
 

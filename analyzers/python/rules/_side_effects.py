@@ -44,7 +44,7 @@ _MAIL_RECEIVER = re.compile(
 )
 _MAIL_OBJECTS = re.compile(r"(?:EmailMessage|EmailMultiAlternatives|SendGridAPIClient|Mail)\(\)$")
 _NOT_AN_EFFECT_URL = re.compile(
-    r"oauth|/token\b|/auth\b|login|signin|siteverify|captcha|_search|/search|/query|graphql|"
+    r"oauth|/token\b|/auth\b|login|sign_?in|siteverify|captcha|_search|/search|/query|graphql|"
     r"/validate|/verify|/lookup|/estimate|/introspect|/userinfo|/refresh|completions|/embeddings|localhost|127\.0\.0\.1",
     re.I,
 )
@@ -301,7 +301,45 @@ def _effect_kind_of(method: cst.FunctionDef, flow: Flow, ctx, wrappers: bool = T
         effect = side_effect(s, inner, ctx, deep=True, wrappers=wrappers)
         if effect is not None and kind is None:
             kind = effect.kind
+        elif effect is None and kind is None and wrappers and s.chain.startswith("self.") and s.chain.count(".") == 1:
+            # `self.warning_email(...)` -> `self._sendemail(...)` -> `sendemail(...)`: a public
+            # method of a class reaches the send through its own private helper
+            kind = _own_helper_kind(s, method, inner, ctx)
     return kind
+
+
+def _own_helper_kind(site: Site, caller: cst.FunctionDef, flow: Flow, ctx) -> str | None:
+    """The effect of the enclosing class's own method `site` calls, read at most
+    _OWN_HELPER_DEPTH methods deep (a method calling itself, or a cycle, is no effect) and only
+    from a short method: a long one that calls a sender among other work is a workflow."""
+    from ._effect_summaries import code_lines
+
+    depth = getattr(ctx, "_arm4_own_depth", 0)
+    if depth >= _OWN_HELPER_DEPTH or code_lines(code(ctx, caller).splitlines()) > _OWN_HELPER_LINES:
+        return None  # a long method is a workflow of its own, judged where it is defined
+    cls = _class_of(caller, ctx)
+    if cls is None:
+        return None
+    methods = [f for f in cls.body.body if isinstance(f, cst.FunctionDef) and f.name.value == site.method]
+    if len(methods) != 1 or methods[0] is caller:
+        return None
+    ctx._arm4_own_depth = depth + 1
+    try:
+        return _cached_kind(methods[0], flow, ctx)
+    finally:
+        ctx._arm4_own_depth = depth
+
+
+_OWN_HELPER_DEPTH = 2
+_OWN_HELPER_LINES = 30  # a helper that formats and sends one message is short
+
+
+def _class_of(method: cst.FunctionDef, ctx) -> cst.ClassDef | None:
+    """The top-level class of this module that defines `method`."""
+    for cls in _module_classes(ctx).values():
+        if isinstance(cls.body, cst.IndentedBlock) and any(member is method for member in cls.body.body):
+            return cls
+    return None
 
 
 def flow_text_has_outbox(text: str) -> bool:

@@ -13,6 +13,7 @@ from ._effect_calls import known_harmless
 from ._side_effects import side_effect
 from ._effects_flow import AllOf, Flow, FlowRule, Site, runs_after
 from ._effects_marker import guarded_marks, helper_marks
+from ._effect_cache_marks import cache_mark
 from ._effect_records import writer_calls
 from ._effect_sent_stamps import stamped_after
 from ._effect_returned_ids import keeper_record, result_stored, storage_write, stored_reference
@@ -213,7 +214,9 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         # a sent stamp set on an object (rules/_effect_sent_stamps)
         r"|_(?:sent|notified|delivered|emailed|mailed|texted)(?:_at|_on|_date|_time|_timestamp)?\s*=[^=]"
         # ... or a flag or a method named for the sending (rules/_mail_sends)
-        r"|_sent(?:ed)?\w*\s*=[^=]|_sent\(",
+        r"|_sent(?:ed)?\w*\s*=[^=]|_sent\("
+        # a mark kept in a cache or Redis (rules/_effect_cache_marks)
+        r"|\.(?:set|setex|psetex|set_many|hset|hmset|sadd|delete|hdel)\(",
     )
 
     def check(self, flow: Flow) -> None:
@@ -274,11 +277,19 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
             if later is None and not earlier:  # `phone.sms_sent_at = now()`: flushed by the session later
                 later = stamped_after(site, flow)
                 confidence = "medium" if later is not None else confidence
+            where = "database"
+            if later is None and not earlier:  # `cache.set(notified_key, True)`: the mark kept in a cache
+                later = next(
+                    (r for r in flow.sites if cache_mark(r, site, flow) and runs_after(site, r, flow)
+                     and not _exclusive(site, r, flow)),
+                    None,
+                )
+                confidence, where = ("medium", "cache") if later is not None else (confidence, where)
             if later is not None:
                 if effect.confidence == "medium":
                     confidence = "medium"
                 self.report(
-                    site.node, message=self._message(effect.kind, self.line_of(later.node)), confidence=confidence
+                    site.node, message=self._message(effect.kind, self.line_of(later.node), where), confidence=confidence
                 )
                 continue
             state = state_recorded_after(site, flow) if not earlier else None
@@ -338,16 +349,19 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
         pt_br = self.ctx.language == "pt-BR"
         return self._STATE_TEXT["pt-BR" if pt_br else "en"].format(what=pt if pt_br else en, line=line)
 
-    def _message(self, kind: str, line: int) -> str:
+    _WHERE = {"database": ("in the database", "no banco"), "cache": ("in a cache or Redis", "num cache ou no Redis")}
+
+    def _message(self, kind: str, line: int, where: str = "database") -> str:
         en, pt = _KIND.get(kind, _KIND["http"])
+        where_en, where_pt = self._WHERE[where]
         if self.ctx.language == "pt-BR":
             return (
-                f"Este código {pt} e só registra no banco depois (linha {line}): um crash entre os dois faz o "
+                f"Este código {pt} e só registra {where_pt} depois (linha {line}): um crash entre os dois faz o "
                 "retry repetir o efeito. Grave a intenção antes (outbox com on conflict do nothing) e execute "
                 "o efeito num worker idempotente."
             )
         return (
-            f"This {en} and only records it in the database afterwards (line {line}): a crash in between makes "
+            f"This {en} and only records it {where_en} afterwards (line {line}): a crash in between makes "
             "the retry repeat the effect. Record the intent first (outbox row with on conflict do nothing) and "
             "perform the effect from an idempotent worker."
         )
