@@ -313,8 +313,10 @@ class _Scan(cst.CSTVisitor):
     def _string(self, node: cst.CSTNode, text: str) -> None:
         if "_xact_" in text or not _SESSION_ADVISORY.search(text) or not _SQL_WORD.search(text):
             return
-        if self._function_nodes and _same_session_work(_code(self.module, self._function_nodes[-1]), text):
-            return
+        if self._function_nodes:
+            function = _code(self.module, self._function_nodes[-1])
+            if _same_session_work(function, text) or _on_default_connection(function, text, self.imports):
+                return
         self.found.append(node)
 
 
@@ -345,6 +347,26 @@ def _same_session_work(function: str, literal: str) -> bool:
         if "lock" not in rest[later.end(): later.end() + 200].lower():
             return True
     return False
+
+
+def _on_default_connection(function: str, literal: str, imports: dict[str, str]) -> bool:
+    """The lock is taken on a cursor of Django's default connection (`with connection.cursor()
+    as cursor: cursor.execute("select pg_advisory_lock(%s)", ...)`, `connection` imported from
+    `django.db`): the ORM work it guards, here or at the caller of a context manager, runs on that
+    same per-thread connection, so the lock and its work end with one session (RULES counts a
+    session-level advisory lock on a side connection)."""
+    at = function.find(literal)
+    taking = re.search(r"([\w.]+)\.execute\(\s*$", function[:at][-200:]) if at >= 0 else None
+    if taking is None:
+        return False
+    cursor = re.escape(taking.group(1))
+    # `connection`, or `connections[...]` under the default alias (another alias is a side connection)
+    source = r"(\w+(?:\[\s*(?:['\"]default['\"]|DEFAULT_DB_ALIAS)\s*\])?)\.cursor\(\)"
+    opened = re.search(rf"{source}\s+as\s+{cursor}\b|(?<![\w.]){cursor}\s*=\s*{source}", function[:at])
+    if opened is None:
+        return False
+    name = opened.group(1) or opened.group(2)
+    return imports.get(name.split("[")[0], "") == ("django.db.connections" if "[" in name else "django.db.connection")
 
 
 def lifetime_lock_api_acquisitions(module: cst.Module, imports: dict[str, str]) -> list[cst.CSTNode]:
