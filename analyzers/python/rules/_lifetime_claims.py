@@ -86,7 +86,10 @@ def _claims_with_lifetime(module: cst.Module, call: cst.Call, released: frozense
                 return False
         # `add(key, v, 60)`, `set(key, v, 60, nx=True)`: the lifetime is the third argument of
         # Django's cache API and of redis-py's `set`
-        return any(_truthy(kwarg(call, name)) for name in _LIFETIME_KWARGS) or (
+        # memcache clients (python-memcached, pylibmc) spell the lifetime `time=` (0: never expires)
+        spelt = kwarg(call, "time")
+        memcache = _truthy(spelt) and not (isinstance(spelt.value, cst.Integer) and spelt.value.value == "0")
+        return memcache or any(_truthy(kwarg(call, name)) for name in _LIFETIME_KWARGS) or (
             len(args) >= 3 and _truthy(cst.Arg(args[2]))
         )
     if re.search(r"script|eval", method) or kwarg(call, "keys") is not None:
