@@ -211,3 +211,34 @@ def test_memcache_lock_class_adding_its_key_with_time_is_flagged_at_the_claim():
 
 def test_memcache_add_with_time_zero_never_expires_and_stays_quiet():
     assert flagged(MEMCACHE_LOCK.format(lifetime="time=0")) == []
+
+
+# --- an update_<what> method of a fetched record, called under the lock --------------------------
+
+CHANNEL_TASK = """\
+from app import api
+
+
+def task_update_conda_channel(self, channel_name, platforms):
+    conda_store = self.worker.conda_store
+    lock = conda_store.redis.lock("lock_channel_" + channel_name, timeout=60 * 15)
+    is_locked = False
+    try:
+        is_locked = lock.acquire(blocking=False)
+        if is_locked:
+            with conda_store.session_factory() as db:
+                channel = api.get_conda_channel(db, channel_name)
+                channel.{call}
+    finally:
+        if is_locked:
+            lock.release()
+"""
+
+
+def test_update_method_of_a_fetched_record_under_an_expiring_lock_is_out_of_sight_work():
+    assert flagged(CHANNEL_TASK.format(call="update_packages(db, subdirs=platforms)")) == [("ARM201", 6)]
+
+
+def test_read_or_in_memory_update_of_a_fetched_record_guards_nothing():
+    assert flagged(CHANNEL_TASK.format(call="get_packages(db)")) == []
+    assert flagged(CHANNEL_TASK.format(call="update({'name': channel_name})")) == []
