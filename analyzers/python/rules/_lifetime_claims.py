@@ -102,8 +102,11 @@ def _takes_and_gives_back(cls: cst.ClassDef) -> bool:
     """A class shaped like a lock whatever it is called (`Redlock`, `Leader`, `TaskGuard`): it
     has a method that takes something and one that gives it back."""
     body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
-    names = {s.name.value for s in body if isinstance(s, cst.FunctionDef)}
-    return bool(names & {"acquire", "lock"}) and bool(names & {"release", "unlock"})
+    names = [s.name.value for s in body if isinstance(s, cst.FunctionDef)]
+    # also spelt for what is taken (`acquire_lock` / `release_lock` on a store or client class)
+    return any(re.match(r"(?:acquire|lock)(?:_\w*lock)?$", n) for n in names) and any(
+        re.match(r"(?:release|unlock)(?:_\w*lock)?$", n) for n in names
+    )
 
 
 def lock_class_claims(module: cst.Module) -> list[cst.Call]:
