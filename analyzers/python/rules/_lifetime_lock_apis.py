@@ -64,6 +64,9 @@ _ACQUIRING_SCOPE = re.compile(r"acquire|^_?(?:try_)?lock$|^__a?enter__$")
 _LOCK_LIFETIME = ("lock_timeout", "lock_ttl", "lock_expire", "lock_expires", "lock_expiry", "lock_expiration", "lock_lifetime")
 _DECORATOR_LOCK = re.compile(r"^(?:locked|lock|with_lock|distributed_lock|redis_lock|synchronized)$")
 _ONCE_BASES = re.compile(r"(?:^|\.)(?:QueueOnce|SingletonTask|Singleton)$")
+# A class deriving from a bare `Singleton` is a task only when that base is celery-singleton's:
+# a project's own `Singleton` is the in-process design pattern (one registry object per process).
+_ONCE_CLASS_BASES = re.compile(r"(?:^|\.)(?:QueueOnce|SingletonTask)$|^celery_singleton(?:\.\w+)*\.Singleton$")
 _OWNER_COLUMN = re.compile(r"^(?:locked|claimed|taken|leased|owned|acquired|reserved)_by$|^(?:lock_owner|owner|holder|worker_id|locked_by_id)$")
 # tooz: the coordinator a project builds (`coordinator`, `self._coordinator`, `COORDINATOR`,
 # `cls.coordination`) or any receiver in a file importing tooz
@@ -131,7 +134,7 @@ class _Scan(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node.name.value)
-        if any(_ONCE_BASES.search(qualify(self.imports, b.value) or _code(self.module, b.value)) for b in node.bases):
+        if any(_ONCE_CLASS_BASES.search(qualify(self.imports, b.value) or _code(self.module, b.value)) for b in node.bases):
             self.found.append(node.name)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
