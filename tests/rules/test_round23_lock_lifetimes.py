@@ -242,3 +242,74 @@ def test_update_method_of_a_fetched_record_under_an_expiring_lock_is_out_of_sigh
 def test_read_or_in_memory_update_of_a_fetched_record_guards_nothing():
     assert flagged(CHANNEL_TASK.format(call="get_packages(db)")) == []
     assert flagged(CHANNEL_TASK.format(call="update({'name': channel_name})")) == []
+
+
+# --- a decorator running the task it wraps under an expiring cache claim ---------------------------
+
+SINGLETON_TASK = """\
+import time
+from functools import wraps
+
+from django.core.cache import cache
+
+
+def singleton_task(task):
+    task_func = task.{attribute}
+
+    @wraps(task_func)
+    def wrapper(*args, **kwargs):
+        lock_timeout = 300
+        timeout_at = time.monotonic() + lock_timeout - 3
+        has_lock = cache.add(task.name, 1, lock_timeout)
+        if not has_lock:
+            return None
+        try:
+            return task_func(*args, **kwargs)
+        finally:
+            if time.monotonic() < timeout_at:
+                cache.delete(task.name)
+
+    task.run = wrapper
+    return task
+"""
+
+
+def test_decorator_running_a_part_of_the_task_it_received_under_a_cache_claim_is_flagged():
+    assert flagged(SINGLETON_TASK.format(attribute="run"), "app/tasks.py") == [("ARM201", 14)]
+
+
+def test_decorator_running_a_module_function_under_a_cache_claim_is_not_out_of_sight_work():
+    code = SINGLETON_TASK.replace("task_func = task.{attribute}", "task_func = len")
+    assert flagged(code, "app/tasks.py") == []
+
+
+# --- a store class whose acquire_lock / release_lock claim a key with a lifetime ----------------------
+
+STORE = """\
+class BaseStore:
+    LOCK_KEY = "celery:beat-lock"
+
+    def __init__(self, client):
+        self.client = client
+        self.lock = None
+
+    def {take}(self, lock_ttl=60):
+        is_locked = self.client.add(self.LOCK_KEY, "lock", lock_ttl)
+        if is_locked:
+            self.lock = ("lock", lock_ttl)
+        return is_locked
+
+    def {give}(self):
+        self.client.delete(self.LOCK_KEY)
+        self.lock = None
+"""
+
+
+def test_store_class_with_acquire_lock_and_release_lock_is_a_lock_class():
+    assert flagged(STORE.format(take="acquire_lock", give="release_lock"), "beatx/store/memcached.py") == [
+        ("ARM201", 9)
+    ]
+
+
+def test_store_class_adding_a_key_without_a_release_method_is_not_a_lock_class():
+    assert flagged(STORE.format(take="remember_once", give="forget_all"), "beatx/store/memcached.py") == []
