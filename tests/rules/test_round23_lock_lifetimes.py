@@ -313,3 +313,31 @@ def test_store_class_with_acquire_lock_and_release_lock_is_a_lock_class():
 
 def test_store_class_adding_a_key_without_a_release_method_is_not_a_lock_class():
     assert flagged(STORE.format(take="remember_once", give="forget_all"), "beatx/store/memcached.py") == []
+
+
+# --- Singleton bases: celery-singleton's task base, or the in-process design pattern -----------
+
+REGISTRY = """\
+from threading import Lock
+
+from {module} import Singleton
+
+
+class SlaveRegistry(Singleton):
+    def __init__(self):
+        super().__init__()
+        self._slaves = {{}}
+        self._lock = Lock()
+
+    def add_slave(self, slave):
+        with self._lock:
+            self._slaves[slave.url] = slave
+"""
+
+
+def test_class_deriving_from_a_projects_own_singleton_is_not_a_once_only_task():
+    assert flagged(REGISTRY.format(module="app.util.singleton"), "app/master/slave.py") == []
+
+
+def test_class_deriving_from_celery_singletons_base_is_a_once_only_task():
+    assert flagged(REGISTRY.format(module="celery_singleton"), "app/master/slave.py") == [("ARM201", 6)]
