@@ -209,7 +209,7 @@ BAD = {
 
 
         def write_report(rows):
-            with conn.lock("nightly-report", blocking_timeout=5):
+            with conn.lock("nightly-report", timeout=60, blocking_timeout=5):
                 with open("/mnt/shared/report.csv", "w") as out:  # ARM201
                     out.write("\\n".join(rows))
     ''',

@@ -86,7 +86,10 @@ def _claims_with_lifetime(module: cst.Module, call: cst.Call, released: frozense
                 return False
         # `add(key, v, 60)`, `set(key, v, 60, nx=True)`: the lifetime is the third argument of
         # Django's cache API and of redis-py's `set`
-        return any(_truthy(kwarg(call, name)) for name in _LIFETIME_KWARGS) or (
+        # memcache clients (python-memcached, pylibmc) spell the lifetime `time=` (0: never expires)
+        spelt = kwarg(call, "time")
+        memcache = _truthy(spelt) and not (isinstance(spelt.value, cst.Integer) and spelt.value.value == "0")
+        return memcache or any(_truthy(kwarg(call, name)) for name in _LIFETIME_KWARGS) or (
             len(args) >= 3 and _truthy(cst.Arg(args[2]))
         )
     if re.search(r"script|eval", method) or kwarg(call, "keys") is not None:
@@ -99,8 +102,11 @@ def _takes_and_gives_back(cls: cst.ClassDef) -> bool:
     """A class shaped like a lock whatever it is called (`Redlock`, `Leader`, `TaskGuard`): it
     has a method that takes something and one that gives it back."""
     body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
-    names = {s.name.value for s in body if isinstance(s, cst.FunctionDef)}
-    return bool(names & {"acquire", "lock"}) and bool(names & {"release", "unlock"})
+    names = [s.name.value for s in body if isinstance(s, cst.FunctionDef)]
+    # also spelt for what is taken (`acquire_lock` / `release_lock` on a store or client class)
+    return any(re.match(r"(?:acquire|lock)(?:_\w*lock)?$", n) for n in names) and any(
+        re.match(r"(?:release|unlock)(?:_\w*lock)?$", n) for n in names
+    )
 
 
 def lock_class_claims(module: cst.Module) -> list[cst.Call]:

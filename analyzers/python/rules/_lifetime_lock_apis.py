@@ -64,6 +64,9 @@ _ACQUIRING_SCOPE = re.compile(r"acquire|^_?(?:try_)?lock$|^__a?enter__$")
 _LOCK_LIFETIME = ("lock_timeout", "lock_ttl", "lock_expire", "lock_expires", "lock_expiry", "lock_expiration", "lock_lifetime")
 _DECORATOR_LOCK = re.compile(r"^(?:locked|lock|with_lock|distributed_lock|redis_lock|synchronized)$")
 _ONCE_BASES = re.compile(r"(?:^|\.)(?:QueueOnce|SingletonTask|Singleton)$")
+# A class deriving from a bare `Singleton` is a task only when that base is celery-singleton's:
+# a project's own `Singleton` is the in-process design pattern (one registry object per process).
+_ONCE_CLASS_BASES = re.compile(r"(?:^|\.)(?:QueueOnce|SingletonTask)$|^celery_singleton(?:\.\w+)*\.Singleton$")
 _OWNER_COLUMN = re.compile(r"^(?:locked|claimed|taken|leased|owned|acquired|reserved)_by$|^(?:lock_owner|owner|holder|worker_id|locked_by_id)$")
 # tooz: the coordinator a project builds (`coordinator`, `self._coordinator`, `COORDINATOR`,
 # `cls.coordination`) or any receiver in a file importing tooz
@@ -131,7 +134,7 @@ class _Scan(cst.CSTVisitor):
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node.name.value)
-        if any(_ONCE_BASES.search(qualify(self.imports, b.value) or _code(self.module, b.value)) for b in node.bases):
+        if any(_ONCE_CLASS_BASES.search(qualify(self.imports, b.value) or _code(self.module, b.value)) for b in node.bases):
             self.found.append(node.name)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
@@ -313,8 +316,10 @@ class _Scan(cst.CSTVisitor):
     def _string(self, node: cst.CSTNode, text: str) -> None:
         if "_xact_" in text or not _SESSION_ADVISORY.search(text) or not _SQL_WORD.search(text):
             return
-        if self._function_nodes and _same_session_work(_code(self.module, self._function_nodes[-1]), text):
-            return
+        if self._function_nodes:
+            function = _code(self.module, self._function_nodes[-1])
+            if _same_session_work(function, text) or _on_default_connection(function, text, self.imports):
+                return
         self.found.append(node)
 
 
@@ -345,6 +350,26 @@ def _same_session_work(function: str, literal: str) -> bool:
         if "lock" not in rest[later.end(): later.end() + 200].lower():
             return True
     return False
+
+
+def _on_default_connection(function: str, literal: str, imports: dict[str, str]) -> bool:
+    """The lock is taken on a cursor of Django's default connection (`with connection.cursor()
+    as cursor: cursor.execute("select pg_advisory_lock(%s)", ...)`, `connection` imported from
+    `django.db`): the ORM work it guards, here or at the caller of a context manager, runs on that
+    same per-thread connection, so the lock and its work end with one session (RULES counts a
+    session-level advisory lock on a side connection)."""
+    at = function.find(literal)
+    taking = re.search(r"([\w.]+)\.execute\(\s*$", function[:at][-200:]) if at >= 0 else None
+    if taking is None:
+        return False
+    cursor = re.escape(taking.group(1))
+    # `connection`, or `connections[...]` under the default alias (another alias is a side connection)
+    source = r"(\w+(?:\[\s*(?:['\"]default['\"]|DEFAULT_DB_ALIAS)\s*\])?)\.cursor\(\)"
+    opened = re.search(rf"{source}\s+as\s+{cursor}\b|(?<![\w.]){cursor}\s*=\s*{source}", function[:at])
+    if opened is None:
+        return False
+    name = opened.group(1) or opened.group(2)
+    return imports.get(name.split("[")[0], "") == ("django.db.connections" if "[" in name else "django.db.connection")
 
 
 def lifetime_lock_api_acquisitions(module: cst.Module, imports: dict[str, str]) -> list[cst.CSTNode]:

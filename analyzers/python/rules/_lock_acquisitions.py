@@ -32,7 +32,15 @@ from ._lock_lifetimes import (
     _set_items,
     _time_value,
 )
-from ._lock_general import is_factory, lease_column, lifetime_at_acquire, lifetime_known, remote_lock_call, set_if_absent_token
+from ._lock_general import (
+    is_factory,
+    lease_column,
+    lifetime_at_acquire,
+    lifetime_given,
+    lifetime_known,
+    remote_lock_call,
+    set_if_absent_token,
+)
 from ._lock_provenance import provenance_for
 from ._lock_time_claims import django_time_claim, record_time_claim, sqlalchemy_time_claim
 from ._lock_wrappers import wrappers_for
@@ -381,6 +389,24 @@ class AcquisitionFinder:
         keywords = {a.keyword.value for a in site.node.args if a.keyword is not None}
         return self.redis_file and bool(keywords & _LOCK_KWARGS)
 
+    def _client_lock_without_lifetime(self, site: Site) -> bool:
+        """`cache.lock(name, blocking_timeout=10)` on Django's cache (django-redis), or
+        `r.lock(name)` on a redis-py client built here: the library's lock then has no timeout
+        and is held until released, so no second holder can take it from a paused one (RULES:
+        a lock without a lifetime). A project's own `cache.lock` may default to a lifetime:
+        only receivers known to be the library's client count."""
+        call = site.node
+        if len(positional(call)) > 1 or lifetime_given(call):
+            return False
+        receiver = site.chain.rsplit(".", 1)[0]
+        if re.match(r"^django\.core\.cache\.(?:cache|caches\[)", self.flow.qualify(receiver)):
+            return True
+        bound = self.flow.value_of(receiver, site.index) if not receiver.endswith(")") else None
+        return isinstance(bound, cst.Call) and bool(
+            re.search(r"(?:^|\.)(?:Redis|StrictRedis|RedisCluster|from_url|get_redis_connection|Valkey)$",
+                      self.flow.qualify(_chain_of(bound.func)))
+        )
+
     def _manager(self, receiver: str, before: int) -> bool:
         if receiver.endswith(")"):
             return bool(_MANAGER_CLASSES.match(self.flow.qualify(receiver.rsplit("(", 1)[0])))
@@ -408,16 +434,18 @@ class AcquisitionFinder:
             return None
         call = site.node
         key_code = _code(self.ctx, _key_arg(call)) if redis_lock else None
+        # a client's lock built with no lifetime never lapses under its holder: judged, not reported
+        forever = redis_lock and self._client_lock_without_lifetime(site)
         # `with r.lock(...):`
         for block in self.flow.withs:
             if any(_strip_await(item.item) is call for item in block.node.items):
-                return Acquisition(call, site.index, block.start, block.end, key_code)
+                return Acquisition(call, site.index, block.start, block.end, key_code, marker=forever)
         # `lock = r.lock(...)`, then `with lock:` or `lock.acquire()`
         name = self._bound_name(call)
         if name is not None:
             region = self._acquired_through(name, site.index)
             if region is not None:
-                return Acquisition(call, site.index, region[0], region[1], key_code)
+                return Acquisition(call, site.index, region[0], region[1], key_code, marker=forever)
         receiver = site.chain.rsplit(".", 1)[0] if "." in site.chain else ""
         if redis_lock and (self._manager(receiver, site.index) or self.heads & {"redlock", "aioredlock"}):
             release = next(

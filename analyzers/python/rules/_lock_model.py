@@ -7,6 +7,7 @@ writes depend on one small vocabulary rather than on each other.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -57,8 +58,25 @@ def _truthy_kwarg(call: cst.Call, name: str) -> bool:
     return arg is not None and not (isinstance(arg.value, cst.Name) and arg.value.value in _FALSY)
 
 
+_NO_OP_CONTEXT = re.compile(r"(?:^|_)(?:null|empty|dummy|noop|no_op|nothing)(?:_|context|$)", re.I)
+
+
 def _strip_await(node: cst.BaseExpression) -> cst.BaseExpression:
-    return node.expression if isinstance(node, cst.Await) else node
+    """The context manager a `with` item enters: under `await`, and the branch of a conditional
+    that is not a no-op (`GlobalLock(key, lock_ttl=...) if not testing else empty_context()`),
+    so a lock skipped only in tests is still the lock the body runs under."""
+    node = node.expression if isinstance(node, cst.Await) else node
+    if isinstance(node, cst.IfExp):
+        branches = [b.expression if isinstance(b, cst.Await) else b for b in (node.body, node.orelse)]
+        real = [b for b in branches if not (isinstance(b, cst.Call) and _NO_OP_CONTEXT.search(_callee_name(b.func)))]
+        return real[0] if len(real) == 1 else node
+    return node
+
+
+def _callee_name(func: cst.BaseExpression) -> str:
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
 
 
 def _is_none(node: cst.BaseExpression) -> bool:

@@ -102,7 +102,7 @@ def work_out_of_sight(
 
 
 # Verbs that change what a store holds (a search index, a bucket, a document collection).
-_STORE_CHANGE = re.compile(r"^(?:delete|put|index|insert|upsert|save|write|create|bulk|destroy|purge|replace)(?:_\w+)?$")
+_STORE_CHANGE = re.compile(r"^(?:(?:delete|put|index|insert|upsert|save|write|create|bulk|destroy|purge|replace)(?:_\w+)?|update_\w+)$")
 
 
 def _changes_a_store(flow: Flow, receiver: str, name: str, before: int) -> bool:

@@ -172,6 +172,23 @@ def _overlaps(one, other) -> bool:
     return inside or outside
 
 
+def _taken_from(enclosing: list[cst.FunctionDef], params: set[str]) -> set[str]:
+    """Names an enclosing function binds to a part of what it received (`task_func = task.run`
+    in a decorator over a task): called under the lock, still the received work."""
+    taken: set[str] = set()
+    for outer in enclosing:
+        for line in outer.body.body if isinstance(outer.body, cst.IndentedBlock) else ():
+            for small in line.body if isinstance(line, cst.SimpleStatementLine) else ():
+                if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+                    continue
+                target, value = small.targets[0].target, small.value
+                while isinstance(value, cst.Attribute):
+                    value = value.value
+                if isinstance(target, cst.Name) and isinstance(value, cst.Name) and value.value in params:
+                    taken.add(target.value)
+    return taken
+
+
 class LockUnfenced(FlowRule, PythonRule):
     META = META
     # Alternatives start with literals (fast scan); "lease" alone would match every "release",
@@ -237,12 +254,13 @@ class LockUnfenced(FlowRule, PythonRule):
         self._function = original_node
         # Parameters of this function and the enclosing ones: a callable a decorator or a runner
         # received and calls under the lock is the guarded work, out of sight.
-        self._captured = frozenset(
+        params = {
             p.name.value
             for outer in (*self._enclosing, original_node)
             for p in (*outer.params.params, *outer.params.kwonly_params)
             if p.name.value not in ("self", "cls")
-        )
+        }
+        self._captured = frozenset(params | _taken_from(self._enclosing, params))
         super().leave_FunctionDef(original_node)
         self._function = None
 
