@@ -688,7 +688,34 @@ def fixed_window(flow: FunctionFlow, age: Age) -> bool:
         return False  # `hb.receive_time + hb.timeout`: each record's own window (configuration)
     if owner in ("self", "cls") and "." in age.owner and re.search(rf"(?:^|\s){re.escape(age.owner)}(?:\s|$)", text + " "):
         return False  # `self.conns[key].keep_alive_time` against `self.conns[key].kato`: each entry's own window
+    if _held_by_self(age.stamp) and _handed_work_limit(flow, window):
+        return False  # `utcnow() - self.monitor_started > job.timeout + grace`: the work's own time limit
     return not flow.is_now(window)
+
+
+# The time limit a unit of work carries (`job.timeout`, `task.time_limit`).
+_WORK_LIMIT = re.compile(r"^(?:\w+_)?(?:timeout|time_?limit)$")
+# A parameter holding settings shared by every party: its timeout is one fixed window for all.
+_SETTINGS_HOLDER = re.compile(r"settings|conf|cfg|options|opts|params|args", re.I)
+
+
+def _held_by_self(stamp: cst.CSTNode) -> bool:
+    """`self.monitor_started`: an instant this object keeps (the start of the work it runs)."""
+    stamp = _strip(stamp) if isinstance(stamp, cst.BaseExpression) else stamp
+    return isinstance(stamp, cst.Attribute) and isinstance(stamp.value, cst.Name) and stamp.value.value == "self"
+
+
+def _handed_work_limit(flow: FunctionFlow, window: cst.BaseExpression) -> bool:
+    """The window is the time limit of work handed to this function (`job.timeout` of a `job`
+    parameter). Aged against an instant this object keeps, that is an execution time
+    limit on work this process runs, not a silence taken for a crash: each job's own limit is
+    its configuration (RULES.md, per-entity thresholds)."""
+    params = {p.name.value for p in flow.func.params.params if not _SETTINGS_HOLDER.search(p.name.value)} - {"self", "cls"}
+    return any(
+        isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in params
+        and _WORK_LIMIT.match(node.attr.value)
+        for node in (window, *descendants(window))
+    )
 
 
 def _names_in(node: cst.CSTNode, strings: bool = True) -> str:
