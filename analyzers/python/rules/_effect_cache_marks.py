@@ -18,6 +18,7 @@ import re
 
 import libcst as cst
 
+from ..walk import descendants
 from ._effects_flow import Flow, Site
 from ._mail_sends import effect_sources, loop_around
 
@@ -82,13 +83,8 @@ def _looked_up(key: str, effect: Site, flow: Flow) -> bool:
 
 
 def _names(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-    stack: list[cst.CSTNode] = [a.value for a in node.args] if isinstance(node, cst.Call) else [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Name):
-            found.add(current.value)
-        stack.extend(current.children)
+    roots = [a.value for a in node.args] if isinstance(node, cst.Call) else [node]
+    found = {n.value for root in roots for n in descendants(root) if isinstance(n, cst.Name)}
     return found - {"self", "settings", "True", "False", "None"}
 
 
@@ -101,16 +97,9 @@ def _holds_result(record: Site, effect: Site, flow: Flow) -> bool:
             value = flow.value_of(name, record.index) if flow.bound_here(name) else None
             if value is None:
                 continue
-            if any(node is effect.node for node in _walk(value)):
+            if any(node is effect.node for node in descendants(value)):
                 return True
             bound |= _names(value)
         names = bound
     return False
 
-
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)

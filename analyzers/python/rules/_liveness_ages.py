@@ -714,7 +714,7 @@ def _handed_work_limit(flow: FunctionFlow, window: cst.BaseExpression) -> bool:
     return any(
         isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in params
         and _WORK_LIMIT.match(node.attr.value)
-        for node in (window, *descendants(window))
+        for node in descendants(window)
     )
 
 
