@@ -37,7 +37,7 @@ _RECORD_NAME = re.compile(
     r"|\w_updates$"
     r"|^_?(?:create|insert|add|write)_\w*(?:log|record|entry|transaction)$"
 )
-_LOCAL_DB = re.compile(r"\.save\(|\.insert\(|objects\.|\.execute\(|\.commit\(|db\.set_value|\.db_set\(")
+_LOCAL_DB = re.compile(r"\.save\(|\.insert\(|objects\.[a-z_]|\.execute\(|\.commit\(|db\.set_value|\.db_set\(")
 
 
 # A payment gateway client (`PaymentProcessor().create_order(...)`, `self.gateway.authorize_payment(...)`):

@@ -191,6 +191,16 @@ def _exclusive(first: Site, second: Site, flow: Flow) -> bool:
     return one is not None and two is not None and one[0] == two[0] and one[1] != two[1]
 
 
+def _outcome_report(record: Site, effect: Site) -> bool:
+    """`if failed: self._email_failure(task)` and then, after the `if`, `self._add_task(task_id=...,
+    status=...)`: a keeper call that runs whether or not the effect did reports the work's outcome
+    (to a scheduler, a registry), not that this effect happened, so it is no record of it."""
+    if storage_write(record) or not keeper_record(record):
+        return False
+    depth = len(record.path)
+    return effect.path[:depth] == record.path and any(step[0] == "if" for step in effect.path[depth:])
+
+
 class SideEffectBeforeRecord(FlowRule, PythonRule):
     META = META
     TRIGGERS = AllOf(  # type: ignore[assignment]
@@ -261,7 +271,8 @@ class SideEffectBeforeRecord(FlowRule, PythonRule):
             consumed = [r for r in flow.sites if consumes_source(r, site, flow)]
             later = next(
                 (r for r in sorted(records + consumed, key=lambda r: r.index)
-                 if runs_after(site, r, flow) and self._stores(effect, r, flow) and not _exclusive(site, r, flow)),
+                 if runs_after(site, r, flow) and self._stores(effect, r, flow) and not _exclusive(site, r, flow)
+                 and not _outcome_report(r, site)),
                 None,
             )
             confidence = "medium" if batch_only else "high"
