@@ -117,7 +117,7 @@ def test_terminal_state_retention_is_quiet():
     assert flagged(code, HEARTBEAT, "pool/gc.py") == []
 
 
-def test_router_drops_wall_clock_findings_on_detector_lines_only():
+def test_router_keeps_wall_clock_findings_on_detector_lines_as_medium():
     code = """
     import time
 
@@ -131,7 +131,10 @@ def test_router_drops_wall_clock_findings_on_detector_lines_only():
             self.poll()
     """
     report = analyze("fleet/sweeper.py", textwrap.dedent(code), Settings(select=frozenset({"ARM103", "ARM301"})))
-    assert [(f.rule, f.line) for f in report.findings] == [("ARM301", 7), ("ARM103", 9)]
+    # the silence check is both a fixed window and a wall-clock age: both reported, the wall-clock
+    # one as medium so the App's inline comment there is the detector's by default
+    assert [(f.rule, f.line, f.confidence) for f in report.findings] == [
+        ("ARM103", 7, "medium"), ("ARM301", 7, "high"), ("ARM103", 9, "high")]
 
 
 def test_prefer_detector_keeps_everything_without_a_detector():
