@@ -83,3 +83,46 @@ def test_diff_stays_quiet_when_the_added_lock_is_fenced(tmp_path):
     project = _repo(tmp_path, FENCED)
     proc = run("diff", "--base", "main", "--format", "json", "--select", "ARM201", cwd=project)
     assert proc.returncode == 0 and json.loads(proc.stdout)["findings"] == []
+
+
+def _scorer():
+    """bench/realworld/score.py, the real-code scorer, loaded from its file (it is a script)."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "realworld" / "score.py"
+    spec = importlib.util.spec_from_file_location("realworld_score", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # its dataclasses look their module up there
+    spec.loader.exec_module(sys.modules[spec.name])
+    return sys.modules[spec.name]
+
+
+def test_the_scorer_counts_a_finding_for_a_site_at_its_related_line():
+    # a labeller marks the lock acquisition (line 7); the finding sits at the guarded write (line 10)
+    score = _scorer()
+    finding = analyze("app/reports.py", AFTER, ARM201).findings[0]
+    at_lock = score.Site("p", "app/reports.py", 7, (), "unfenced-lock", "ARM201", "TRUE", "")
+    assert score.closest_site([at_lock], finding) is at_lock
+    # without the related line, the lock is 3 lines off the write: still within tolerance, so move it
+    far = AFTER.replace("        return\n", "        return\n    # three lines of\n    # other work\n    # here\n")
+    finding = analyze("app/reports.py", far, ARM201).findings[0]
+    assert (finding.line, finding.related) == (13, (7,))
+    assert score.closest_site([at_lock], finding) is at_lock
+    other_family = score.Site("p", "app/reports.py", 7, (), "wall-clock", "ARM103", "TRUE", "")
+    unrelated = score.Site("p", "app/reports.py", 2, (), "unfenced-lock", "ARM201", "TRUE", "")
+    assert score.closest_site([other_family, unrelated], finding) is None
+
+
+def test_the_scorer_prefers_the_closest_site_and_a_true_one_on_a_tie():
+    score = _scorer()
+    finding = analyze("app/reports.py", AFTER, ARM201).findings[0]  # line 10, related (7,)
+    near = score.Site("p", "app/reports.py", 10, (), "unfenced-lock", "ARM201", "NEAR", "")
+    lock = score.Site("p", "app/reports.py", 7, (), "unfenced-lock", "ARM201", "TRUE", "")
+    assert score.closest_site([lock, near], finding) is lock  # both 0 lines away (lock via related): TRUE wins
+    later = score.Site("p", "app/reports.py", 12, (), "unfenced-lock", "ARM201", "TRUE", "")
+    assert score.closest_site([later, near], finding) is near  # 0 lines against 2
+    tie_near = score.Site("p", "app/reports.py", 9, (), "unfenced-lock", "ARM201", "NEAR", "")
+    tie_true = score.Site("p", "app/reports.py", 11, (), "unfenced-lock", "ARM201", "TRUE", "")
+    assert score.closest_site([tie_near, tie_true], finding) is tie_true

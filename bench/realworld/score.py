@@ -8,7 +8,9 @@ commit from a bare git mirror, analyses it as a user would (default settings), a
 family: TRUE sites found and NEAR sites flagged.
 
 A finding counts for the closest site of the same family within TOLERANCE lines of the site's
-`line` or any of its `also` lines (ties go to a TRUE site); findings near no site are listed as
+`line` or any of its `also` lines, measured from the finding's line or any of its `related` lines
+(the lines of the same pitfall it names, e.g. the lock acquisition of an ARM201 reported at the
+guarded write; since round 24) (ties go to a TRUE site); findings near no site are listed as
 unlabelled, for review. Confidence does not matter for the score: the CLI shows every finding.
 
     python bench/realworld/score.py                 # the development half
@@ -152,6 +154,16 @@ def python_files_at(git_dir: Path, commit: str) -> list[tuple[str, str]]:
     return files
 
 
+def closest_site(sites: list[Site], finding) -> Site | None:
+    """The site a finding counts for: the closest of its family within TOLERANCE lines, a TRUE
+    one on a tie. A finding names the lines of its pitfall: where it is reported and its
+    `related` lines (ARM201: the guarded write it reports and the lock acquisition)."""
+    anchors = (finding.line, *finding.related)
+    near = [(d, s.label != "TRUE", i) for i, s in enumerate(sites)
+            if s.family == finding.family and (d := min(s.distance(a) for a in anchors)) <= TOLERANCE]
+    return sites[min(near)[2]] if near else None
+
+
 def score_project(project: Project, root: Path, unlabelled: list, problems: list, use_index: bool = True,
                   settings: analyzers.Settings = analyzers.DEFAULT) -> None:
     git_dir = mirror_dir(root, project.repo)
@@ -172,10 +184,9 @@ def score_project(project: Project, root: Path, unlabelled: list, problems: list
         for note in report.notes:
             problems.append(f"{project.name}: {path}: {note.message}")
         for finding in report.findings:
-            near = [(s.distance(finding.line), s.label != "TRUE", i) for i, s in enumerate(sites)
-                    if s.family == finding.family and s.distance(finding.line) <= TOLERANCE]
-            if near:
-                sites[min(near)[2]].hits.append(finding)
+            site = closest_site(sites, finding)
+            if site is not None:
+                site.hits.append(finding)
             else:
                 unlabelled.append((project.name, finding))
 
