@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import tokenize
 
 from .build import build_findings
@@ -28,17 +29,33 @@ __all__ = [
     "build_project_index",
     "decode_python",
     "language_of",
+    "python_script",
     "apply_edits",
 ]
 
 
-def language_of(path: str, settings: Settings = DEFAULT) -> str | None:
+def language_of(path: str, settings: Settings = DEFAULT, head: str | bytes | None = None) -> str | None:
+    """By extension; a file with no extension is Python when `head` (its first bytes or text) opens
+    with a Python shebang (`bin/worker`, `scripts/reaper`: scripts installed without a suffix)."""
     lower = path.lower()
     if lower.endswith(tuple(settings.python_extensions)):
         return "python"
     if lower.endswith(tuple(ext.lower() for ext in settings.sql_extensions)):
         return "sql"
+    if head is not None and python_script(path, head):
+        return "python"
     return None
+
+
+_SHEBANG = re.compile(rb"#![^\n]*\bpython[0-9.]*(?:\s|$)")
+
+
+def python_script(path: str, head: str | bytes) -> bool:
+    """An extensionless file whose first line is a Python shebang (`#!/usr/bin/env python3`)."""
+    if "." in path.replace("\\", "/").rsplit("/", 1)[-1]:
+        return False
+    data = head.encode("utf-8", "replace") if isinstance(head, str) else head
+    return _SHEBANG.match(data[:200]) is not None
 
 
 def analyze(path: str, text: str, settings: Settings = DEFAULT, project=None) -> Report:
@@ -47,7 +64,7 @@ def analyze(path: str, text: str, settings: Settings = DEFAULT, project=None) ->
     project's other modules (`build_project_index`): with it, a clock helper imported from
     another module is a certain reading instead of a guess by name."""
     report = Report(path)
-    language = language_of(path, settings)
+    language = language_of(path, settings, text[:200])
     if language is None or (not settings.include_tests and is_test_path(path)):
         return report
     try:
@@ -70,7 +87,7 @@ def analyze(path: str, text: str, settings: Settings = DEFAULT, project=None) ->
 
 def analyze_bytes(path: str, data: bytes, settings: Settings = DEFAULT, project=None) -> Report:
     """Decode then analyse. Python files honour a PEP 263 coding cookie; SQL must be UTF-8."""
-    language = language_of(path, settings)
+    language = language_of(path, settings, data[:200])
     if language is None or (not settings.include_tests and is_test_path(path)):
         return Report(path)
     if b"\0" in data:

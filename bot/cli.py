@@ -169,12 +169,12 @@ def cmd_diff(args) -> int:
         changed = gitdiff.changed_lines(root, base)
     except gitdiff.GitError as exc:
         raise UsageError(str(exc)) from None
-    from analyzers import language_of
+    from .scan import sniffed_language
 
     files = []
     for path, lines in sorted(changed.items()):
         full = root / path
-        if lines and full.is_file() and language_of(path, config.settings) and config.included(path):
+        if lines and full.is_file() and sniffed_language(full, config.settings) and config.included(path):
             files.append((full, os.path.relpath(full, Path.cwd())))
     # the index covers the analysed files and the files of the repository they import (one level),
     # as the App builds it for a pull request

@@ -51,11 +51,24 @@ def iter_files(paths: Iterable[str], config: RepoConfig, root: Path) -> tuple[li
                 for name in sorted(filenames):
                     file = Path(dirpath, name)
                     shown = display_path(file, root)
-                    if language_of(name, settings) and config.included(shown):
+                    if sniffed_language(file, settings) and config.included(shown):
                         found.append((file, shown))
         else:
             notes.append(Note(raw, "no such file or directory"))
     return found, notes
+
+
+def sniffed_language(file: Path, settings: Settings) -> str | None:
+    """The language of a file found on disk: by extension, or a Python shebang on the first line
+    of a file without one (`bin/worker`); only those files are opened here."""
+    language = language_of(file.name, settings)
+    if language is None and "." not in file.name:
+        try:
+            with open(file, "rb") as handle:
+                language = language_of(file.name, settings, handle.read(200))
+        except OSError:
+            return None
+    return language
 
 
 def sql_files(files: list[tuple[Path, str]], settings: Settings) -> list[tuple[Path, str]]:

@@ -33,9 +33,11 @@ from score import mirror_dir  # noqa: E402  (the same mirror layout rules as the
 
 
 def export(git_dir: Path, commit: str, dest: Path) -> tuple[int, int]:
-    """Write the .py/.sql files of `commit` under dest; (files, lines) of non-test code.
+    """Write the .py/.sql files of `commit` under dest, and the Python scripts without an extension
+    (a Python shebang, as the CLI reads them); (files, lines) of non-test code.
     Blobs are read one by one (`cat-file --batch`): snapshots may lack large unrelated files,
     which would make `git archive` of the whole tree fail."""
+    from analyzers import python_script
     from analyzers.paths import is_test_path
 
     listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z", commit],
@@ -43,7 +45,7 @@ def export(git_dir: Path, commit: str, dest: Path) -> tuple[int, int]:
     wanted = []
     for entry in filter(None, listing.split("\0")):
         meta, name = entry.split("\t", 1)
-        if meta.split()[1] == "blob" and name.endswith((".py", ".sql")):
+        if meta.split()[1] == "blob" and (name.endswith((".py", ".sql")) or "." not in name.rsplit("/", 1)[-1]):
             wanted.append((meta.split()[2], name))
     batch = subprocess.run(["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
                            input="".join(f"{sha}\n" for sha, _ in wanted).encode(), capture_output=True, check=True)
@@ -58,6 +60,8 @@ def export(git_dir: Path, commit: str, dest: Path) -> tuple[int, int]:
         size = int(header[2])
         data = out[pos:pos + size]
         pos += size + 1
+        if not name.endswith((".py", ".sql")) and not python_script(name, data[:200]):
+            continue  # an extensionless file that is no Python script (`Makefile`, a shell script)
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)

@@ -215,9 +215,12 @@ class Reviewer:
         for item in changed:
             if item.status == "removed" or not config.included(item.path):
                 continue
-            if language_of(item.path, config.settings) is None:
+            known = language_of(item.path, config.settings)
+            if known is None and "." in item.path.rsplit("/", 1)[-1]:
                 continue
             text = self._head_text(pr, item.path)
+            if known is None and (text is None or language_of(item.path, config.settings, text[:200]) is None):
+                continue  # a file without an extension that is no Python script (`Makefile`, `bin/run.sh`)
             if text is None:
                 notes.append(f"`{item.path}`: not analysed (binary, too large or not readable at the head commit)")
                 continue

@@ -233,3 +233,16 @@ def test_closed_pull_request_is_not_reviewed(app_world):
     pull.state = "closed"
     app_world.work()
     assert app_world.outcome().status == "closed" and fake.check_runs(REPO) == []
+
+
+def test_a_python_script_without_an_extension_is_reviewed(app_world):
+    # `bin/payout` is a Python script installed without a suffix (its shebang says so);
+    # `Makefile` and a shell script are not Python, and no note is written about them.
+    fake = app_world.fake
+    script = "#!/usr/bin/env python3\n" + TRANSFER
+    app_world.open_pull(1, head_files={"bin/payout": script, "Makefile": "all:\n\tpython -m shop\n",
+                                       "bin/run": "#!/bin/sh\nexec python -m shop\n"})
+    app_world.work()
+    assert [(c["path"], c["line"]) for c in fake.review_comments(REPO, 1)] == [("bin/payout", 6)]
+    run = fake.check_runs(REPO)[-1]
+    assert "Makefile" not in run["output"]["summary"] and "bin/run" not in run["output"]["summary"]
