@@ -28,6 +28,7 @@ __all__ = [
     "analyze_bytes",
     "build_project_index",
     "decode_python",
+    "extensionless",
     "language_of",
     "python_script",
     "apply_edits",
@@ -50,9 +51,15 @@ def language_of(path: str, settings: Settings = DEFAULT, head: str | bytes | Non
 _SHEBANG = re.compile(rb"#![^\n]*\bpython[0-9.]*(?:\s|$)")
 
 
+def extensionless(path: str) -> bool:
+    """The file's name has no extension (`bin/worker`, `Makefile`): only its first line can say
+    what it is (python_script)."""
+    return "." not in path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def python_script(path: str, head: str | bytes) -> bool:
     """An extensionless file whose first line is a Python shebang (`#!/usr/bin/env python3`)."""
-    if "." in path.replace("\\", "/").rsplit("/", 1)[-1]:
+    if not extensionless(path):
         return False
     data = head.encode("utf-8", "replace") if isinstance(head, str) else head
     return _SHEBANG.match(data[:200]) is not None

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from analyzers import Finding, Note, Settings, analyze_bytes, build_project_index, decode_python, language_of
+from analyzers import (
+    Finding, Note, Settings, analyze_bytes, build_project_index, decode_python, extensionless, language_of,
+)
 
 from .config import RepoConfig
 
@@ -62,7 +64,7 @@ def sniffed_language(file: Path, settings: Settings) -> str | None:
     """The language of a file found on disk: by extension, or a Python shebang on the first line
     of a file without one (`bin/worker`); only those files are opened here."""
     language = language_of(file.name, settings)
-    if language is None and "." not in file.name:
+    if language is None and extensionless(file.name):
         try:
             with open(file, "rb") as handle:
                 language = language_of(file.name, settings, handle.read(200))

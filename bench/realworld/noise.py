@@ -37,7 +37,7 @@ def export(git_dir: Path, commit: str, dest: Path) -> tuple[int, int]:
     (a Python shebang, as the CLI reads them); (files, lines) of non-test code.
     Blobs are read one by one (`cat-file --batch`): snapshots may lack large unrelated files,
     which would make `git archive` of the whole tree fail."""
-    from analyzers import python_script
+    from analyzers import extensionless, python_script
     from analyzers.paths import is_test_path
 
     listing = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z", commit],
@@ -45,7 +45,7 @@ def export(git_dir: Path, commit: str, dest: Path) -> tuple[int, int]:
     wanted = []
     for entry in filter(None, listing.split("\0")):
         meta, name = entry.split("\t", 1)
-        if meta.split()[1] == "blob" and (name.endswith((".py", ".sql")) or "." not in name.rsplit("/", 1)[-1]):
+        if meta.split()[1] == "blob" and (name.endswith((".py", ".sql")) or extensionless(name)):
             wanted.append((meta.split()[2], name))
     batch = subprocess.run(["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
                            input="".join(f"{sha}\n" for sha, _ in wanted).encode(), capture_output=True, check=True)

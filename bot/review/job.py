@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import analyzers
-from analyzers import Finding, Fix, Report, language_of
+from analyzers import Finding, Fix, Report, extensionless, language_of
 from analyzers.citations import REPO_SKILL_PATHS
 from bot.config import CONFIG_PATH, ConfigError, RepoConfig, load_repo_config
 from bot import metrics
@@ -216,7 +216,7 @@ class Reviewer:
             if item.status == "removed" or not config.included(item.path):
                 continue
             known = language_of(item.path, config.settings)
-            if known is None and "." in item.path.rsplit("/", 1)[-1]:
+            if known is None and not extensionless(item.path):
                 continue
             text = self._head_text(pr, item.path)
             if known is None and (text is None or language_of(item.path, config.settings, text[:200]) is None):
