@@ -24,94 +24,66 @@ def findings(code: str) -> list[tuple[str, int]]:
     return [(f.rule, f.line) for f in report.findings]
 
 
+# luigi's result handler: an alert mail on failure, then a status report to the scheduler
+# placed at `{report}` (after the `if`, or inside it).
+HANDLER = """\
+from luigi import notifications
+from luigi.task import Task
+
+
+class Worker:
+    def _handle_result(self, task_id, status, expl):
+        task = self._scheduled_tasks[task_id]
+        if status == "FAILED":
+            self._email_task_failure(task, expl)
+{report}
+
+    def _email_task_failure(self, task, expl):
+        if self._config.send_failure_email:
+            notifications.send_error_email(f"{{task}} failed", expl, task.owner_email)
+
+    def _run(self, task):
+        task.run()  # what the worker is for (and what the rule's trigger reads as a record verb)
+"""
+REPORT = "self._add_task(worker=self._id, task_id=task_id, status=status, expl=expl)"
+
+# luigi's dependency check: an alert mail, then a local helper whose body is `{validate}`.
+CHECK = """\
+from luigi import notifications
+from luigi.task import Task
+
+
+class Worker:
+    def _check(self, task, formatted_traceback, deps):
+        if formatted_traceback is not None:
+            self._email_complete_error(task, formatted_traceback)
+        for d in deps:
+            self._validate_dependency(d)
+
+    def _email_complete_error(self, task, formatted_traceback):
+        if self._config.send_failure_email:
+            notifications.send_error_email(f"{{task}} failed", formatted_traceback, task.owner_email)
+
+    def _validate_dependency(self, dependency):
+{validate}
+"""
+
+
 def test_alert_mail_then_unconditional_status_report_is_quiet():
-    code = """\
-        from luigi import notifications
-        from luigi.task import Task
-
-
-        class Worker:
-            def _handle_result(self, task_id, status, expl):
-                task = self._scheduled_tasks[task_id]
-                if status == "FAILED":
-                    self._email_task_failure(task, expl)
-                self._add_task(worker=self._id, task_id=task_id, status=status, expl=expl)
-
-            def _email_task_failure(self, task, expl):
-                if self._config.send_failure_email:
-                    notifications.send_error_email(f"{task} failed", expl, task.owner_email)
-
-            def _run(self, task):
-                task.run()  # what the worker is for (and what the rule's trigger reads as a record verb)
-    """
-    assert findings(code) == []
+    assert findings(HANDLER.format(report=" " * 8 + REPORT)) == []
 
 
 def test_mail_then_keeper_call_in_the_same_branch_is_flagged():
-    code = """\
-        from luigi import notifications
-        from luigi.task import Task
-
-
-        class Worker:
-            def _handle_result(self, task_id, status, expl):
-                task = self._scheduled_tasks[task_id]
-                if status == "FAILED":
-                    self._email_task_failure(task, expl)
-                    self._add_task(worker=self._id, task_id=task_id, status=status, expl=expl)
-
-            def _email_task_failure(self, task, expl):
-                if self._config.send_failure_email:
-                    notifications.send_error_email(f"{task} failed", expl, task.owner_email)
-
-            def _run(self, task):
-                task.run()  # what the worker is for (and what the rule's trigger reads as a record verb)
-    """
-    assert findings(code) == [("ARM402", 9)]
+    assert findings(HANDLER.format(report=" " * 12 + REPORT)) == [("ARM402", 9)]
 
 
 def test_helper_whose_error_message_says_objects_is_no_writer():
-    code = """\
-        from luigi import notifications
-        from luigi.task import Task
-
-
-        class Worker:
-            def _check(self, task, formatted_traceback, deps):
-                if formatted_traceback is not None:
-                    self._email_complete_error(task, formatted_traceback)
-                for d in deps:
-                    self._validate_dependency(d)
-
-            def _email_complete_error(self, task, formatted_traceback):
-                if self._config.send_failure_email:
-                    notifications.send_error_email(f"{task} failed", formatted_traceback, task.owner_email)
-
-            def _validate_dependency(self, dependency):
-                if not isinstance(dependency, Task):
-                    raise Exception("requires() can not return Target objects. Wrap it in an ExternalTask class")
-    """
-    assert findings(code) == []
+    validate = """\
+        if not isinstance(dependency, Task):
+            raise Exception("requires() can not return Target objects. Wrap it in an ExternalTask class")"""
+    assert findings(CHECK.format(validate=validate)) == []
 
 
 def test_helper_that_queries_objects_is_a_writer():
-    code = """\
-        from luigi import notifications
-        from luigi.task import Task
-
-
-        class Worker:
-            def _check(self, task, formatted_traceback, deps):
-                if formatted_traceback is not None:
-                    self._email_complete_error(task, formatted_traceback)
-                for d in deps:
-                    self._validate_dependency(d)
-
-            def _email_complete_error(self, task, formatted_traceback):
-                if self._config.send_failure_email:
-                    notifications.send_error_email(f"{task} failed", formatted_traceback, task.owner_email)
-
-            def _validate_dependency(self, dependency):
-                TaskRecord.objects.filter(pk=dependency.pk).update(alerted=True)
-    """
-    assert findings(code) == [("ARM402", 8)]
+    validate = "        TaskRecord.objects.filter(pk=dependency.pk).update(alerted=True)"
+    assert findings(CHECK.format(validate=validate)) == [("ARM402", 8)]
