@@ -29,6 +29,7 @@ unlabelled, for review. Confidence does not matter for the score: the CLI shows 
     python bench/realworld/score.py --split test12  # round 21's test half (50.0% before the round, 50.5% after)
     python bench/realworld/score.py --split test13  # round 22's test half (50.0% before the round, 50.7% after)
     python bench/realworld/score.py --split test14  # round 23's test half (52.7% before the round, 52.9% after)
+    python bench/realworld/score.py --split test15  # round 24's test half (48.6% before the round, 52.4% after)
     python bench/realworld/score.py --split fresh   # labelled after the test half was measured
     python bench/realworld/score.py --split gate    # labelled blind in round 8, the generalisation gate
     python bench/realworld/score.py --show-misses   # every missed TRUE / flagged NEAR (dev)
@@ -86,9 +87,9 @@ class Project:
     sites: list[Site]
 
 
-# test1 to test14 are earlier test halves, each retired into tuning once measured and read.
+# test1 to test15 are earlier test halves, each retired into tuning once measured and read.
 SPLITS = ("dev", "test", "test1", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10",
-          "test11", "test12", "test13", "test14", "fresh", "gate")
+          "test11", "test12", "test13", "test14", "test15", "fresh", "gate")
 
 
 def load_projects(split: str) -> list[Project]:

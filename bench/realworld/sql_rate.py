@@ -121,7 +121,7 @@ def set_specs(split: str, mirrors: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("repos", nargs="*", metavar="DIR[@COMMIT]")
-    parser.add_argument("--set", choices=("dev", "test", "test1", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "fresh", "gate", "tuned", "all"),
+    parser.add_argument("--set", choices=("dev", "test", "test1", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9", "test10", "test11", "test12", "test13", "test14", "test15", "fresh", "gate", "tuned", "all"),
                         help="every project of the real-code set (bench/realworld) at its pinned commit")
     parser.add_argument("--mirrors", default=os.environ.get("ARMADILHAS_MIRRORS", "/work/.mirror"))
     parser.add_argument("--paths-prefix", action="append", default=[], metavar="[DIR=]PREFIX")
