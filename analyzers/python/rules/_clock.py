@@ -55,13 +55,52 @@ WALL_CLOCK_CALLS = frozenset(
         # date-level readings: an expiry date compared with today is the same pitfall a day wide
         "datetime.date.today",
         "date.today",
+        # frameworks' own readings of the host clock: Home Assistant's `dt_util.now()`, Frappe's
+        # `now_datetime()`/`nowdate()`, Odoo's `fields.Datetime.now()`/`fields.Date.context_today(self)`
+        "homeassistant.util.dt.now",
+        "homeassistant.util.dt.utcnow",
+        "frappe.utils.now",
+        "frappe.utils.now_datetime",
+        "frappe.utils.nowdate",
+        "frappe.utils.today",
+        "frappe.utils.data.now",
+        "frappe.utils.data.now_datetime",
+        "frappe.utils.data.nowdate",
+        "frappe.utils.data.today",
+        "odoo.fields.Datetime.now",
+        "odoo.fields.Date.today",
+        "odoo.fields.Date.context_today",
     }
 )
 # Readings only when called without a value: with one they convert that value.
-_CLOCK_WITHOUT_ARGS = frozenset({"django.utils.timezone.localdate", "django.utils.timezone.localtime"})
+_CLOCK_WITHOUT_ARGS = frozenset(
+    {
+        "django.utils.timezone.localdate",
+        "django.utils.timezone.localtime",
+        # Frappe: `get_datetime()` is now, `get_datetime(value)` parses the value
+        "frappe.utils.get_datetime",
+        "frappe.utils.getdate",
+        "frappe.utils.data.get_datetime",
+        "frappe.utils.data.getdate",
+    }
+)
 
 
-_DATE_READINGS = frozenset({"datetime.date.today", "date.today", "django.utils.timezone.localdate"})
+_DATE_READINGS = frozenset(
+    {
+        "datetime.date.today",
+        "date.today",
+        "django.utils.timezone.localdate",
+        "frappe.utils.nowdate",
+        "frappe.utils.today",
+        "frappe.utils.getdate",
+        "frappe.utils.data.nowdate",
+        "frappe.utils.data.today",
+        "frappe.utils.data.getdate",
+        "odoo.fields.Date.today",
+        "odoo.fields.Date.context_today",
+    }
+)
 
 
 def date_level(qname, flow: "Flow") -> bool:
@@ -75,7 +114,7 @@ def reads_wall_clock(qname, call: cst.Call) -> bool:
 # The only rewrites that are exact: same unit, same type, different clock.
 MONOTONIC_OF = {"time.time": "monotonic", "time.time_ns": "monotonic_ns"}
 CLOCK_TRIGGER = re.compile(
-    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+)?\s*\(|\btoday\s*\(|\blocal(?:date|time)\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\(|reactor\.seconds\s*\(|\bget_dht_time\s*\(|"
+    r"\btime(?:_ns)?\s*\(|(?:\b|_)(?:utc)?now(?:_\w+|date)?\s*\(|\btoday\s*\(|\bget_?date(?:time)?\(\)|\bcontext_today\s*\(|\blocal(?:date|time)\s*\(|(?:_ms|millis|_ts)\s*\(|clock(?:\.\w+)?\s*\(|reactor\.seconds\s*\(|\bget_dht_time\s*\(|"
     # a project helper computing an expiry (see _clock_helpers.guessed_expiry)
     r"(?:expiration|expiry_(?:date|time|datetime|at)|expires_(?:at|on)|expire_(?:at|time)|deadline|valid_until)\s*\("
     # oslo.utils age checks, which read the clock inside (see _clock_helpers.age_check)
@@ -85,6 +124,12 @@ CLOCK_TRIGGER = re.compile(
 _PASS_METHODS = frozenset(
     {"timestamp", "replace", "astimezone", "isoformat", "strftime", "total_seconds", "utctimetuple", "timetuple"}
 )
+# Functions that shift the instant given first: Frappe's date arithmetic, Odoo's `fields.Date.add`.
+_SHIFT_FUNCS = frozenset(
+    f"{module}.{name}"
+    for module in ("frappe.utils", "frappe.utils.data")
+    for name in ("add_to_date", "add_days", "add_months", "add_years")
+) | frozenset(f"odoo.fields.{kind}.{name}" for kind in ("Date", "Datetime") for name in ("add", "subtract"))
 _SHIFT_METHODS = frozenset({"add", "shift", "subtract"})
 # arrow read an instant's epoch seconds (before 1.0) and its datetime as properties, not methods:
 # `arrow.utcnow().datetime` is the same reading.
@@ -445,6 +490,10 @@ class ClockAnalysis:
                     if container is not None and not container.endswith("[]"):
                         return self.sym_flow(scope, f"{container}[]", visiting)
             name = self.qname(func) or ""
+            if name in _SHIFT_FUNCS and expr.args:
+                base = self.flow(scope, expr.args[0].value, visiting)  # Frappe `add_to_date(now_datetime(), hours=1)`
+                if base is not None and base.kind != DURATION:
+                    return _merge(OFFSET, base)
             if (last_part(name) in _PASS_FUNCS or _CONVERTER.match(last_part(name))) and expr.args:
                 inner = self.flow(scope, expr.args[0].value, visiting)
                 return _as_text(inner) if last_part(name) == "str" else inner

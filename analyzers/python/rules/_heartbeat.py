@@ -96,7 +96,9 @@ STATUS_NAMES = re.compile(
 )
 DEAD_VALUES = frozenset(
     {"dead", "offline", "down", "failed", "lost", "unreachable", "unhealthy", "evicted", "timed_out", "timedout",
-     "missing", "gone", "crashed", "disconnected", "unresponsive", "expired", "not_ready"}
+     "missing", "gone", "crashed", "disconnected", "unresponsive", "expired", "not_ready",
+     # a judge or agent server's health column: `return "abnormal"` once its beat is old
+     "abnormal", "unavailable", "not_responding"}
 )
 DEADISH_NAME = re.compile(r"dead|stale|expired|evict|lost|fail|down|offline|timed_?out|unresponsive|missing|gone|restart|orphan|inactive", re.IGNORECASE)
 # A method or property whose answer is the liveness verdict itself (`def prune(self, config)`,
