@@ -22,9 +22,11 @@ from ..model import Note
 from ..settings import Settings
 from ..sql import embedded as _embedded  # noqa: F401  (SQL inside Python strings)
 from . import rules as _rules  # noqa: F401  (registers every rule class)
+from .clock_detectors import detectors_from_clock
 from .context import FileContext
 from .rule import RULE_CLASSES, PythonRule
 from .rules._clock import ClockMarker
+from .rules.arm301_py_fixed_timeout_detector import FixedTimeoutDetector
 from .triggers import TextTriggers
 from .walk import walk_batched
 
@@ -165,6 +167,7 @@ def analyze_python(
             visitor.finish()
         ctx.resolve_pending()
         ctx.located[:] = prefer_detector(ctx.located, getattr(ctx, "detector_lines", ()))
+        ctx.located[:] = detectors_from_clock(ctx.located, text, FixedTimeoutDetector.META, settings.enabled("ARM301"))
     except RecursionError:
         return [], [_syntax_note(path, RecursionError())], None
     except Exception as exc:  # a rule bug must cost one file's findings, never the whole run
