@@ -19,7 +19,10 @@ _VERDICT = re.compile(
     r"offline|unresponsive|not_responding|(?<!keep)(?<!keep_)(?<!keep-)alive|last_?seen|last_?ping|last_?contact|silen",
     re.IGNORECASE,
 )
-# Ages of data and credentials, not of a party: ARM104's business alone.
+# Ages of credentials and cached data are ARM104's alone. Narrower than ARM301's own exclusion
+# (rules/_liveness_ages._DATA_OWNER): the window here spans neighbouring code, where a method named
+# `transition_attempt` or `login` says nothing about the age (measured: that list drops a stale-lock
+# reclaimer labelled TRUE).
 _DATA = re.compile(r"cache|cookie|session|token|otp|password|captcha|nonce|csrf", re.IGNORECASE)
 # The finding's own lines compare the age: a stamp written (`last_heartbeat=now()`) or a keepalive
 # timer computed is no verdict on anyone.
@@ -53,17 +56,22 @@ def _compares(lines: list[str], found: RawFinding) -> bool:
     return any(name.search(text) and _COMPARES.search(text) for text in lines[found.end_line : found.end_line + 4])
 
 
+def _near(found: RawFinding) -> range:
+    return range(found.line - 3, found.end_line + 4)
+
+
 def detectors_from_clock(located: list[RawFinding], text: str, detector_meta, enabled: bool) -> list[RawFinding]:
-    if not enabled:
+    wall = [f for f in located if f.meta.id in _WALL]
+    if not enabled or not wall:  # most files: no wall-clock finding, nothing to split or read
         return located
-    taken = {line for f in located if f.meta.id == detector_meta.id for line in range(f.line - 3, f.end_line + 4)}
+    taken = {line for f in located if f.meta.id == detector_meta.id for line in _near(f)}
     lines = text.splitlines()
     added: list[RawFinding] = []
-    for found in located:
-        if found.meta.id not in _WALL or found.line in taken:
+    for found in wall:
+        if found.line in taken:
             continue
         window = _window(lines, found.line)
         if _compares(lines, found) and _VERDICT.search(window) and not _DATA.search(window):
-            taken.update(range(found.line - 3, found.end_line + 4))
+            taken.update(_near(found))
             added.append(replace(found, meta=detector_meta, message=None, fix=None, confidence="medium"))
     return located + added

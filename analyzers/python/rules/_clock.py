@@ -38,6 +38,8 @@ from ._functions import FunctionTracker
 
 WALL, OFFSET, DURATION = "wall", "offset", "duration"
 
+# Frappe exports its date helpers from both modules.
+_FRAPPE_UTILS = ("frappe.utils", "frappe.utils.data")
 WALL_CLOCK_CALLS = frozenset(
     {
         "time.time",
@@ -59,30 +61,19 @@ WALL_CLOCK_CALLS = frozenset(
         # `now_datetime()`/`nowdate()`, Odoo's `fields.Datetime.now()`/`fields.Date.context_today(self)`
         "homeassistant.util.dt.now",
         "homeassistant.util.dt.utcnow",
-        "frappe.utils.now",
-        "frappe.utils.now_datetime",
-        "frappe.utils.nowdate",
-        "frappe.utils.today",
-        "frappe.utils.data.now",
-        "frappe.utils.data.now_datetime",
-        "frappe.utils.data.nowdate",
-        "frappe.utils.data.today",
         "odoo.fields.Datetime.now",
         "odoo.fields.Date.today",
         "odoo.fields.Date.context_today",
     }
-)
+) | frozenset(f"{module}.{name}" for module in _FRAPPE_UTILS for name in ("now", "now_datetime", "nowdate", "today"))
 # Readings only when called without a value: with one they convert that value.
 _CLOCK_WITHOUT_ARGS = frozenset(
     {
         "django.utils.timezone.localdate",
         "django.utils.timezone.localtime",
-        # Frappe: `get_datetime()` is now, `get_datetime(value)` parses the value
-        "frappe.utils.get_datetime",
-        "frappe.utils.getdate",
-        "frappe.utils.data.get_datetime",
-        "frappe.utils.data.getdate",
     }
+) | frozenset(  # Frappe: `get_datetime()` is now, `get_datetime(value)` parses the value
+    f"{module}.{name}" for module in _FRAPPE_UTILS for name in ("get_datetime", "getdate")
 )
 
 
@@ -91,16 +82,10 @@ _DATE_READINGS = frozenset(
         "datetime.date.today",
         "date.today",
         "django.utils.timezone.localdate",
-        "frappe.utils.nowdate",
-        "frappe.utils.today",
-        "frappe.utils.getdate",
-        "frappe.utils.data.nowdate",
-        "frappe.utils.data.today",
-        "frappe.utils.data.getdate",
         "odoo.fields.Date.today",
         "odoo.fields.Date.context_today",
     }
-)
+) | frozenset(f"{module}.{name}" for module in _FRAPPE_UTILS for name in ("nowdate", "today", "getdate"))
 
 
 def date_level(qname, flow: "Flow") -> bool:
@@ -127,7 +112,7 @@ _PASS_METHODS = frozenset(
 # Functions that shift the instant given first: Frappe's date arithmetic, Odoo's `fields.Date.add`.
 _SHIFT_FUNCS = frozenset(
     f"{module}.{name}"
-    for module in ("frappe.utils", "frappe.utils.data")
+    for module in _FRAPPE_UTILS
     for name in ("add_to_date", "add_days", "add_months", "add_years")
 ) | frozenset(f"odoo.fields.{kind}.{name}" for kind in ("Date", "Datetime") for name in ("add", "subtract"))
 _SHIFT_METHODS = frozenset({"add", "shift", "subtract"})
